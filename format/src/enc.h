@@ -1,0 +1,129 @@
+/*
+ * enc.h - internal: per-block value encodings of the segment format.
+ *
+ * These functions know only values and bytes: no files, columns or blocks.
+ * Decoders take the encoded payload (already decompressed) with its exact
+ * length and the number of values the block index promises, validate every
+ * length, count and bit width against len before touching memory, and
+ * report TL_ECORRUPT with a message giving the payload-relative byte offset,
+ * what was expected and what was found ("rle: run ends at payload offset
+ * 12 not increasing: 100 after 200"). The segment layer prefixes file,
+ * column and block. Decoders write exactly n*width bytes to dst, never
+ * more. Encoders append to a growable tlf_buf.
+ *
+ * Payload layouts (normative copy in spec/FORMAT.md; all little-endian):
+ *
+ * PLAIN, fixed width w:  n*w bytes of values.
+ * PLAIN, strings:        u32 offsets[n+1] (offsets[0]=0, non-decreasing),
+ *                        then offsets[n] bytes.
+ * RLE (fixed width w):   u32 n_runs; u32 reserved(0);
+ *                        values: n_runs*w bytes, then zero padding to 8;
+ *                        u32 ends[n_runs]: cumulative exclusive end row of
+ *                        each run, strictly increasing, ends[n_runs-1] = n.
+ * FOR (integer width w): u64 base (the minimum, as the w-byte value sign- or
+ *                        zero-extended to 64 bits); u8 bit_width (0..64);
+ *                        7 zero bytes; then n values (v - base) mod 2^64
+ *                        bit-packed LSB-first, ceil(n*bit_width/8) bytes,
+ *                        plus zero padding to a multiple of 8 bytes.
+ * DELTA (integer w):     u64 first value (extended as for FOR); u32
+ *                        n_mini = ceil((n-1)/256); u32 reserved(0);
+ *                        i64 min_delta[n_mini]; u8 width[n_mini] padded
+ *                        with zeros to a multiple of 8; then per miniblock
+ *                        the deltas d_j = v[j]-v[j-1] (mod 2^64) minus
+ *                        min_delta, bit-packed LSB-first with its width:
+ *                        32*width bytes for a full miniblock of 256 deltas,
+ *                        the last one ceil(cnt*width/8) bytes padded to 8.
+ *                        n = 0: the u64 first value is absent (payload
+ *                        is empty); n = 1: only the 16-byte header.
+ * SCALED (float w=4,8):  u64 divisor (1 .. 2^53); u8 inner encoding
+ *                        (PLAIN, RLE, FOR or DELTA); 7 zero bytes; then
+ *                        the inner payload of int64 values k. Value i is
+ *                        (double)k_i / (double)divisor (IEEE division,
+ *                        round to nearest even), narrowed to float for
+ *                        w = 4. |k| <= 2^53. The writer uses it only when
+ *                        it reproduces every value bit for bit.
+ * DICT (strings):        u8 bit_width (0..32); 7 zero bytes; n codes
+ *                        bit-packed LSB-first, padded to 8 bytes; every
+ *                        code < the column dictionary's entry count.
+ */
+#ifndef TL_ENC_H
+#define TL_ENC_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+#include "tl_error.h"
+
+/* growable byte buffer; reuse across blocks (reset len, keep capacity) */
+typedef struct tlf_buf {
+    uint8_t *p;
+    size_t len, cap;
+} tlf_buf;
+
+int tlf_buf_reserve(tlf_buf *b, size_t extra, tl_error *err); /* TL_ENOMEM */
+int tlf_buf_append(tlf_buf *b, const void *src, size_t len, tl_error *err);
+int tlf_buf_pad(tlf_buf *b, size_t align, tl_error *err); /* zero-fill to align */
+void tlf_buf_free(tlf_buf *b);
+
+/* ---- bit packing: values < 2^w, LSB-first contiguous bitstream --------- */
+/* bytes needed for n values of width w (not padded) */
+static inline size_t tlf_bitpack_bytes(uint64_t n, unsigned w)
+{
+    return (size_t)((n * w + 7) / 8);
+}
+/* dst must have tlf_bitpack_bytes(n,w) bytes; bits above w in v must be 0 */
+void tlf_bitpack64(const uint64_t *v, uint32_t n, unsigned w, uint8_t *dst);
+/* src must have tlf_bitpack_bytes(n,w) readable bytes */
+void tlf_bitunpack64(const uint8_t *src, uint32_t n, unsigned w, uint64_t *dst);
+/* smallest w with v < 2^w (0 for v == 0) */
+unsigned tlf_bit_width(uint64_t v);
+
+/* ---- integer encodings ------------------------------------------------ *
+ * Values are integers of width w in {1,2,4,8}; is_signed selects sign vs
+ * zero extension to 64 bits. Encoded sizes are exact (for choosing). */
+size_t tlf_for_size(const void *v, uint32_t n, unsigned w, int is_signed);
+int tlf_for_encode(const void *v, uint32_t n, unsigned w, int is_signed,
+                   tlf_buf *out, tl_error *err);
+int tlf_for_decode(const uint8_t *src, size_t len, uint32_t n, unsigned w,
+                   int is_signed, void *dst, tl_error *err);
+
+size_t tlf_delta_size(const void *v, uint32_t n, unsigned w, int is_signed);
+int tlf_delta_encode(const void *v, uint32_t n, unsigned w, int is_signed,
+                     tlf_buf *out, tl_error *err);
+int tlf_delta_decode(const uint8_t *src, size_t len, uint32_t n, unsigned w,
+                     int is_signed, void *dst, tl_error *err);
+
+/* RLE works for any fixed width (bit patterns compared, so -0.0 != 0.0 and
+ * NaNs with equal payloads are equal). */
+uint32_t tlf_rle_count_runs(const void *v, uint32_t n, unsigned w);
+size_t tlf_rle_size(uint32_t n_runs, unsigned w);
+int tlf_rle_encode(const void *v, uint32_t n, unsigned w, tlf_buf *out,
+                   tl_error *err);
+int tlf_rle_decode(const uint8_t *src, size_t len, uint32_t n, unsigned w,
+                   void *dst, tl_error *err);
+/* Validate and expose the runs in place (src must be 4-byte aligned). */
+int tlf_rle_view(const uint8_t *src, size_t len, uint32_t n, unsigned w,
+                 uint32_t *n_runs, const void **values, const uint32_t **ends,
+                 tl_error *err);
+
+/* ---- floats on a decimal grid ------------------------------------------ *
+ * tlf_scaled_find: if every value is exactly k/divisor for some divisor in
+ * {1, 2, 4, 5, 10, 20, 25, 50, 100, ..., 10^9 and their gcd reductions},
+ * with |k| <= 2^53, fill k[] (n int64) and *divisor and return 1; else 0.
+ * -0.0, NaN and infinities never qualify. */
+int tlf_scaled_find(const void *v, uint32_t n, unsigned w, int64_t *k,
+                    uint64_t *divisor);
+/* Encode with the given inner integer encoding of the k values. */
+int tlf_scaled_encode(const int64_t *k, uint32_t n, uint64_t divisor,
+                      int inner, tlf_buf *out, tl_error *err);
+int tlf_scaled_decode(const uint8_t *src, size_t len, uint32_t n, unsigned w,
+                      void *dst, int *inner_out, tl_error *err);
+
+/* ---- strings ----------------------------------------------------------- */
+/* DICT codes: n codes each < n_dict. */
+int tlf_dict_encode(const uint32_t *codes, uint32_t n, uint32_t n_dict,
+                    tlf_buf *out, tl_error *err);
+int tlf_dict_decode_codes(const uint8_t *src, size_t len, uint32_t n,
+                          uint32_t n_dict, uint32_t *codes, tl_error *err);
+
+#endif /* TL_ENC_H */
