@@ -105,7 +105,11 @@ TL_WUR int tl_segment_writer_open(const char *path, const tl_coldef *defs,
 /* Append a batch whose defs match the writer's columns (name and type). */
 TL_WUR int tl_segment_writer_append(tl_segment_writer *w, const tl_batch *b,
                                     tl_error *err);
-/* Finish: footer, fsync, close. Reports rows and bytes written. */
+/* Finish: footer, fsync the file, close, fsync its directory. Reports rows
+ * and bytes written (either pointer may be NULL). w is freed whatever the
+ * outcome. Any failure is TL_EIO (or the writer's own code) naming the
+ * path; a failed fsync is never retried, and the file is then unlinked.
+ * After a failed append, finish fails with TL_EINVAL: use abort. */
 TL_WUR int tl_segment_writer_finish(tl_segment_writer *w, uint64_t *n_rows,
                                     uint64_t *file_bytes, tl_error *err);
 /* Abandon: close and unlink the partial file. NULL-safe. */
@@ -147,6 +151,48 @@ TL_WUR int tl_segment_verify(const tl_segment *s, tl_error *err);
  * Every block touched has its checksum verified. */
 TL_WUR int tl_segment_print_csv(const tl_segment *s, uint64_t first,
                                 uint64_t limit, FILE *f, tl_error *err);
+
+/* ---- generating into files (what `ticklake gen` runs) -------------------- */
+
+/* Progress of a long job: done out of total rows. Called at most about ten
+ * times a second, and once more at the end with done == total. */
+typedef void (*tl_progress_fn)(void *ctx, uint64_t done, uint64_t total);
+
+typedef struct tl_gen_report {
+    uint64_t n_rows;   /* rows written */
+    uint64_t bytes;    /* bytes written, all files together */
+    double elapsed_s;  /* wall time of generating and writing */
+    uint32_t n_files;
+    char **paths;      /* n_files paths in creation order; owned by the report */
+} tl_gen_report;
+
+/* Free the report's paths and zero it. NULL-safe. */
+void tl_gen_report_free(tl_gen_report *r);
+
+/* The generator's hot columns (timestamp, expiry, opt_type, strike, price,
+ * bp0, sp0, volume): static array of *n names. */
+const char *const *tl_ticks_hot_columns(uint32_t *n);
+
+/* Generate o's ticks as CSV (header, then every row) into path, created or
+ * truncated; "-" writes to stdout. Same options -> byte-identical file.
+ * progress may be NULL. rep (may be NULL) is filled on success; free it
+ * with tl_gen_report_free. Errors: the generator's, TL_EIO naming path. */
+TL_WUR int tl_gen_write_csv(const tl_gen_opts *o, const char *path,
+                            tl_progress_fn progress, void *ctx,
+                            tl_gen_report *rep, tl_error *err);
+
+/* Generate o's ticks into one segment file per (symbol, day) in dir
+ * (created if missing, parent must exist), named SYMBOL_YYYY-MM-DD.tls;
+ * bytes of the symbol outside [A-Za-z0-9-] are written as %XX. Rows keep
+ * the generator's order within each file. wo may be NULL (defaults, and
+ * hot columns from tl_ticks_hot_columns when wo->hot_columns is NULL).
+ * Files are created with O_EXCL: an existing file is an error (TL_EIO
+ * naming it). On error, files already finished stay, the one being
+ * written is removed. Errors: the generator's and the writer's. */
+TL_WUR int tl_gen_write_segments(const tl_gen_opts *o, const char *dir,
+                                 const tl_segment_write_opts *wo,
+                                 tl_progress_fn progress, void *ctx,
+                                 tl_gen_report *rep, tl_error *err);
 
 #ifdef __cplusplus
 }
