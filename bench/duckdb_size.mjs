@@ -10,8 +10,8 @@
 //
 // Column types never come from CSV sniffing: they come from an explicit
 // column list given to read_csv (auto_detect = false). The list is built from
-// --schema FILE (JSON {"columns":[{"name":..,"type":<tl type name>}]}, as
-// bench_size writes it) so both sides store the same physical types, or, when
+// --schema FILE (JSON with a "schema" or "columns" array of
+// {"name":..,"type":<tl type name>}, as bench_size writes it) so both sides store the same physical types, or, when
 // no schema is given, from the CSV header and the tick schema's naming
 // conventions (see typeByName). The timestamp column holds integer
 // nanoseconds; it is read as BIGINT and stored as TIMESTAMP_NS
@@ -116,9 +116,10 @@ async function main() {
   let types = {};
   if (a.schema) {
     const js = JSON.parse(readFileSync(a.schema, 'utf8'));
-    const cols = js.columns ?? js.schema;
+    const cols = Array.isArray(js.schema) ? js.schema : js.columns;
     if (!Array.isArray(cols))
-      throw new Error(`${a.schema}: expected {"columns":[{"name","type"}...]}, found no "columns" array`);
+      throw new Error(`${a.schema}: expected a "schema" (or "columns") array of ` +
+                      `{"name","type"}, found none`);
     for (const c of cols) types[c.name] = c.type;
   }
   const colSpec = [];
