@@ -26,7 +26,7 @@ OUT=
 KEEP_CSV=0
 
 die() { echo "size.sh: error: $*" >&2; exit 1; }
-usage() { sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 CMDLINE="$0 $*"
 while [ $# -gt 0 ]; do
