@@ -163,7 +163,7 @@ typedef struct tl_gen_report {
     uint64_t bytes;    /* bytes written, all files together */
     double elapsed_s;  /* wall time of generating and writing */
     uint32_t n_files;
-    char **paths;      /* n_files paths in creation order; owned by the report */
+    char **paths;      /* n_files paths, sorted by name; owned by the report */
 } tl_gen_report;
 
 /* Free the report's paths and zero it. NULL-safe. */
