@@ -1,0 +1,158 @@
+/*
+ * enc_bitpack.c - LSB-first bit packing and the widen/narrow helpers the
+ * integer encodings share.
+ *
+ * Bitstream: value i of width w occupies bits [i*w, (i+1)*w) of the stream,
+ * bit b being bit (b % 8) of byte b / 8; the stream is ceil(n*w/8) bytes,
+ * unused high bits of the last byte are written as zero and ignored when
+ * read. Unpacking is specialised per width (1..64) and reads with
+ * unaligned 8-byte loads; the loads of the last values, which could reach
+ * past the stream, are served from a zero-padded stack copy instead, so no
+ * byte outside [src, src + nbytes) is ever read.
+ */
+#include <string.h>
+
+#include "enc_priv.h"
+
+unsigned tlf_bit_width(uint64_t v)
+{
+    return v ? 64u - (unsigned)__builtin_clzll(v) : 0u;
+}
+
+void tlf_bitpack64(const uint64_t *v, uint32_t n, unsigned w, uint8_t *dst)
+{
+    if (w == 0 || n == 0)
+        return;
+    size_t nb = tlf_bitpack_bytes(n, w), o = 0;
+    uint64_t acc = 0;
+    unsigned fill = 0; /* bits held in acc, always < 64 between values */
+    for (uint32_t i = 0; i < n; i++) {
+        acc |= v[i] << fill;
+        fill += w;
+        if (fill >= 64) {
+            tlf_st64(dst + o, acc);
+            o += 8;
+            fill -= 64;
+            acc = fill ? v[i] >> (w - fill) : 0;
+        }
+    }
+    for (; o < nb; o++, acc >>= 8)
+        dst[o] = (uint8_t)acc;
+}
+
+static TLF_ALWAYS_INLINE uint64_t get_bits(const uint8_t *p, uint64_t bit,
+                                           unsigned W)
+{
+    const uint8_t *q = p + (bit >> 3);
+    unsigned s = (unsigned)(bit & 7);
+    uint64_t v = tlf_ld64(q) >> s;
+    if (W > 56 && s + W > 64)
+        v |= (uint64_t)q[8] << (64 - s);
+    if (W < 64)
+        v &= ((uint64_t)1 << W) - 1;
+    return v;
+}
+
+/* cnt values of width W from p, where avail bytes are readable. */
+static TLF_ALWAYS_INLINE void unpack_w(const uint8_t *p, size_t avail,
+                                       uint32_t cnt, unsigned W, uint64_t *out)
+{
+    uint32_t ng = cnt / 8, g = 0;
+    /* group g (8 values, W bytes) reads at most bytes [gW, gW + W + 8) */
+    if (avail < (size_t)W + 8)
+        ng = 0;
+    else if ((avail - W - 8) / W + 1 < ng)
+        ng = (uint32_t)((avail - W - 8) / W + 1);
+    for (; g < ng; g++) {
+        const uint8_t *q = p + (size_t)g * W;
+        uint64_t *o = out + (size_t)g * 8;
+        for (unsigned j = 0; j < 8; j++)
+            o[j] = get_bits(q, (uint64_t)j * W, W);
+    }
+    uint32_t done = g * 8;
+    if (done < cnt) {
+        /* at most 72 bytes remain (see above); loads read 9 past them */
+        uint8_t tmp[128];
+        size_t off = (size_t)g * W;
+        size_t need = (size_t)(((uint64_t)(cnt - done) * W + 7) / 8);
+        if (need > avail - off)
+            need = avail - off;
+        memset(tmp, 0, sizeof tmp);
+        memcpy(tmp, p + off, need);
+        for (uint32_t i = 0; done + i < cnt; i++)
+            out[done + i] = get_bits(tmp, (uint64_t)i * W, W);
+    }
+}
+
+void tlf_unpack_at(const uint8_t *src, size_t nbytes, uint64_t bit0,
+                   uint32_t cnt, unsigned bw, uint64_t *out)
+{
+    if (cnt == 0)
+        return;
+    if (bw == 0) {
+        memset(out, 0, (size_t)cnt * 8);
+        return;
+    }
+    const uint8_t *p = src + (bit0 >> 3);
+    size_t avail = nbytes - (size_t)(bit0 >> 3);
+    switch (bw) {
+#define U(W) case W: unpack_w(p, avail, cnt, W, out); break;
+        U(1) U(2) U(3) U(4) U(5) U(6) U(7) U(8) U(9) U(10) U(11) U(12) U(13)
+        U(14) U(15) U(16) U(17) U(18) U(19) U(20) U(21) U(22) U(23) U(24)
+        U(25) U(26) U(27) U(28) U(29) U(30) U(31) U(32) U(33) U(34) U(35)
+        U(36) U(37) U(38) U(39) U(40) U(41) U(42) U(43) U(44) U(45) U(46)
+        U(47) U(48) U(49) U(50) U(51) U(52) U(53) U(54) U(55) U(56) U(57)
+        U(58) U(59) U(60) U(61) U(62) U(63)
+#undef U
+    default:
+        memcpy(out, p, (size_t)cnt * 8); /* 64: little-endian words */
+        break;
+    }
+}
+
+void tlf_bitunpack64(const uint8_t *src, uint32_t n, unsigned w, uint64_t *dst)
+{
+    tlf_unpack_at(src, tlf_bitpack_bytes(n, w), 0, n, w, dst);
+}
+
+void tlf_widen(const void *v, size_t start, size_t cnt, unsigned w,
+               int is_signed, uint64_t *out)
+{
+#define W(T) do { const T *s = (const T *)v + start; \
+        for (size_t i = 0; i < cnt; i++) out[i] = (uint64_t)s[i]; } while (0)
+    switch (w * 2 + (is_signed != 0)) {
+    case 2: W(uint8_t); break;
+    case 3: W(int8_t); break;
+    case 4: W(uint16_t); break;
+    case 5: W(int16_t); break;
+    case 8: W(uint32_t); break;
+    case 9: W(int32_t); break;
+    default: memcpy(out, (const uint64_t *)v + start, cnt * 8); break;
+    }
+#undef W
+}
+
+size_t tlf_narrow(const uint64_t *in, size_t cnt, unsigned w, int is_signed,
+                  void *dst, size_t start)
+{
+    uint64_t bad = 0;
+#define N(T, E) do { T *d = (T *)dst + start; \
+        for (size_t i = 0; i < cnt; i++) { \
+            d[i] = (T)in[i]; bad |= (uint64_t)(E)(T)in[i] ^ in[i]; } } while (0)
+    switch (w * 2 + (is_signed != 0)) {
+    case 2: N(uint8_t, uint64_t); break;
+    case 3: N(int8_t, int64_t); break;
+    case 4: N(uint16_t, uint64_t); break;
+    case 5: N(int16_t, int64_t); break;
+    case 8: N(uint32_t, uint64_t); break;
+    case 9: N(int32_t, int64_t); break;
+    default: memcpy((uint64_t *)dst + start, in, cnt * 8); break;
+    }
+#undef N
+    if (!bad)
+        return cnt;
+    for (size_t i = 0; i < cnt; i++)
+        if (!tlf_fits(in[i], w, is_signed))
+            return i;
+    return cnt;
+}

@@ -1,0 +1,117 @@
+/*
+ * enc_priv.h - internal to the enc_*.c files: helpers shared by the
+ * integer decoders (FOR, DELTA) and SCALED, which decodes its inner
+ * integer payload chunk by chunk without a scratch allocation.
+ */
+#ifndef TL_ENC_PRIV_H
+#define TL_ENC_PRIV_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "enc.h"
+
+#define TLF_ALWAYS_INLINE inline __attribute__((always_inline))
+
+/* Values per decode chunk: a multiple of 256 (DELTA miniblocks) and of 8
+ * (so every chunk of a bit-packed stream starts on a byte boundary). */
+#define TLF_CHUNK 1024u
+#define TLF_MINI 256u
+
+static inline uint64_t tlf_ld64(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+static inline uint32_t tlf_ld32(const uint8_t *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+static inline void tlf_st64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
+static inline void tlf_st32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
+
+static inline uint64_t tlf_pad8(uint64_t x) { return (x + 7) & ~(uint64_t)7; }
+
+/* The w-byte value extended to 64 bits, as stored in FOR and DELTA. */
+static inline uint64_t tlf_extend(uint64_t v, unsigned w, int is_signed)
+{
+    switch (w) {
+    case 1: return is_signed ? (uint64_t)(int64_t)(int8_t)v : (uint8_t)v;
+    case 2: return is_signed ? (uint64_t)(int64_t)(int16_t)v : (uint16_t)v;
+    case 4: return is_signed ? (uint64_t)(int64_t)(int32_t)v : (uint32_t)v;
+    default: return v;
+    }
+}
+static inline int tlf_fits(uint64_t v, unsigned w, int is_signed)
+{
+    return tlf_extend(v, w, is_signed) == v;
+}
+
+/* v[start .. start+cnt) of width w, extended to 64 bits. */
+void tlf_widen(const void *v, size_t start, size_t cnt, unsigned w,
+               int is_signed, uint64_t *out);
+/* Store cnt 64-bit values narrowed to w bytes at dst[start..]; returns
+ * the index (within the chunk) of the first value that is not a valid
+ * extension of a w-byte value, or cnt when all fit. */
+size_t tlf_narrow(const uint64_t *in, size_t cnt, unsigned w, int is_signed,
+                  void *dst, size_t start);
+
+/* Unpack cnt values of width bw starting at bit offset bit0 (a multiple
+ * of 8) of the stream src[0..nbytes); never reads past nbytes. */
+void tlf_unpack_at(const uint8_t *src, size_t nbytes, uint64_t bit0,
+                   uint32_t cnt, unsigned bw, uint64_t *out);
+
+/* ---- FOR ---- */
+typedef struct tlf_for_hdr {
+    uint64_t base;
+    unsigned bw;
+    const uint8_t *data; /* packed stream */
+    size_t nbytes;       /* unpadded packed bytes */
+} tlf_for_hdr;
+
+/* Validate a FOR payload for n values (bit width at most max_bw); `what`
+ * names the encoding in messages ("for", "scaled: inner for") and off0 is
+ * added to every reported offset. */
+int tlf_for_parse(const uint8_t *src, size_t len, uint32_t n, unsigned max_bw,
+                  const char *what, size_t off0, tlf_for_hdr *h, tl_error *err);
+/* base + packed[start + i] for i < cnt; start a multiple of 8. */
+void tlf_for_chunk(const tlf_for_hdr *h, uint32_t start, uint32_t cnt,
+                   uint64_t *out);
+
+/* ---- DELTA ---- */
+typedef struct tlf_delta_hdr {
+    uint64_t first;
+    uint32_t n, n_mini;
+    const uint8_t *mins;   /* i64[n_mini] */
+    const uint8_t *widths; /* u8[n_mini] */
+    const uint8_t *data;   /* packed miniblocks */
+    size_t data_len;       /* their bytes */
+    size_t data_off;       /* payload offset of data */
+} tlf_delta_hdr;
+
+int tlf_delta_parse(const uint8_t *src, size_t len, uint32_t n,
+                    unsigned max_bw, const char *what, size_t off0,
+                    tlf_delta_hdr *h, tl_error *err);
+/* Decode miniblock m (values 1+256m ...) given the previous value prev and
+ * the byte position *pos of its packed data (advanced). Returns the count
+ * written to out (<= 256). */
+uint32_t tlf_delta_mini(const tlf_delta_hdr *h, uint32_t m, uint64_t prev,
+                        size_t *pos, uint64_t *out);
+
+/* ---- RLE ---- */
+typedef struct tlf_rle_hdr {
+    uint32_t n_runs;
+    const uint8_t *values;
+    const uint8_t *ends;
+    size_t ends_off; /* payload offset of ends */
+} tlf_rle_hdr;
+
+/* Validates header, length and padding (not the ends themselves). */
+int tlf_rle_parse(const uint8_t *src, size_t len, uint32_t n, unsigned w,
+                  const char *what, size_t off0, tlf_rle_hdr *h, tl_error *err);
+
+#endif /* TL_ENC_PRIV_H */

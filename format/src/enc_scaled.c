@@ -1,0 +1,354 @@
+/*
+ * enc_scaled.c - SCALED: floats (w = 4, 8) stored as int64 k with
+ * value = (double)k / (double)divisor, narrowed to float for w = 4.
+ *
+ * Payload:
+ *   off 0   u64  divisor, 1 .. 2^53
+ *   off 8   u8   inner encoding of the k values: PLAIN (0), RLE (1),
+ *                FOR (3) or DELTA (4), as int64 (w = 8, signed)
+ *   off 9   7    reserved, zero
+ *   off 16       inner payload (n int64 k), |k| <= 2^53
+ * The decoder validates the header, the inner payload (offsets in its
+ * messages are relative to the SCALED payload) and every k, and decodes
+ * the inner integers chunk by chunk into a stack buffer, never allocating.
+ *
+ * tlf_scaled_find tries divisors 10^e, e = 0..9, in order, and accepts the
+ * first for which every value v round-trips bit for bit; then it divides k
+ * and the divisor by their gcd (same rational, so the same correctly
+ * rounded quotient).
+ */
+#include <math.h>
+#include <string.h>
+
+#include "enc_priv.h"
+#include "tl_format.h"
+
+#define K_MAX ((int64_t)1 << 53)
+
+/* ---- finding k ---------------------------------------------------------- */
+
+/* 1: x = k/p exactly (bit for bit after the division); 0: not for this p;
+ * -1: never (NaN, inf, -0.0, too large for any divisor). */
+static inline int try_k(double x, uint64_t xbits, double p, int is_f32,
+                        int64_t *k)
+{
+    double r = x * p;
+    if (!(fabs(r) <= 0x1p53))
+        return (x != x || fabs(x) > 0x1p53) ? -1 : 0;
+    double t = trunc(r);
+    if (fabs(r - t) >= 0.5) /* llround: halves away from zero */
+        t += copysign(1.0, r);
+    int64_t kk = (int64_t)t;
+    double q = (double)kk / p;
+    uint64_t qb;
+    if (is_f32) {
+        float f = (float)q;
+        uint32_t fb;
+        memcpy(&fb, &f, 4);
+        qb = fb;
+    } else {
+        memcpy(&qb, &q, 8);
+    }
+    *k = kk;
+    return qb == xbits;
+}
+
+static TLF_ALWAYS_INLINE int all_mul(const int64_t *k, uint32_t n, int64_t d)
+{
+    for (uint32_t i = 0; i < n; i++)
+        if (k[i] % d)
+            return 0;
+    return 1;
+}
+
+static int all_mul5(const int64_t *k, uint32_t n, unsigned b)
+{
+    switch (b) {
+    case 1: return all_mul(k, n, 5);
+    case 2: return all_mul(k, n, 25);
+    case 3: return all_mul(k, n, 125);
+    case 4: return all_mul(k, n, 625);
+    case 5: return all_mul(k, n, 3125);
+    case 6: return all_mul(k, n, 15625);
+    case 7: return all_mul(k, n, 78125);
+    case 8: return all_mul(k, n, 390625);
+    default: return all_mul(k, n, 1953125);
+    }
+}
+
+static TLF_ALWAYS_INLINE void div_all(int64_t *k, uint32_t n, unsigned a, int64_t d)
+{
+    for (uint32_t i = 0; i < n; i++)
+        k[i] = (k[i] >> a) / d; /* exact: k is a multiple of 2^a * d */
+}
+
+static const uint64_t P10[10] = {1, 10, 100, 1000, 10000, 100000, 1000000,
+                                 10000000, 100000000, 1000000000};
+static const int64_t P5[10] = {1, 5, 25, 125, 625, 3125, 15625, 78125,
+                               390625, 1953125};
+
+int tlf_scaled_find(const void *v, uint32_t n, unsigned w, int64_t *k,
+                    uint64_t *divisor)
+{
+    if (w != 4 && w != 8)
+        return 0;
+    int is_f32 = w == 4;
+    unsigned e = 0;
+    for (; e < 10; e++) {
+        double p = (double)P10[e];
+        uint32_t i = 0;
+        int r = 1;
+        if (is_f32) {
+            const float *f = v;
+            for (; i < n; i++) {
+                uint32_t fb;
+                memcpy(&fb, &f[i], 4);
+                if (fb == 0x80000000u)
+                    return 0;
+                r = try_k((double)f[i], fb, p, 1, &k[i]);
+                if (r != 1)
+                    break;
+            }
+        } else {
+            const double *d = v;
+            for (; i < n; i++) {
+                uint64_t db;
+                memcpy(&db, &d[i], 8);
+                if (db == 0x8000000000000000ull)
+                    return 0;
+                r = try_k(d[i], db, p, 0, &k[i]);
+                if (r != 1)
+                    break;
+            }
+        }
+        if (r < 0)
+            return 0;
+        if (i == n)
+            break;
+    }
+    if (e == 10)
+        return 0;
+    /* g = gcd(all k, 10^e) = 2^a * 5^b */
+    uint64_t or_ = 0;
+    for (uint32_t i = 0; i < n; i++)
+        or_ |= (uint64_t)k[i];
+    if (or_ == 0) {
+        *divisor = 1;
+        return 1;
+    }
+    unsigned a = (unsigned)__builtin_ctzll(or_);
+    if (a > e)
+        a = e;
+    unsigned b = 0;
+    while (b < e && all_mul5(k, n, b + 1))
+        b++;
+    switch (b) {
+    case 0: div_all(k, n, a, 1); break;
+    case 1: div_all(k, n, a, 5); break;
+    case 2: div_all(k, n, a, 25); break;
+    case 3: div_all(k, n, a, 125); break;
+    case 4: div_all(k, n, a, 625); break;
+    case 5: div_all(k, n, a, 3125); break;
+    case 6: div_all(k, n, a, 15625); break;
+    case 7: div_all(k, n, a, 78125); break;
+    case 8: div_all(k, n, a, 390625); break;
+    default: div_all(k, n, a, 1953125); break;
+    }
+    *divisor = P10[e] / (((uint64_t)1 << a) * (uint64_t)P5[b]);
+    return 1;
+}
+
+/* ---- encoding ----------------------------------------------------------- */
+
+int tlf_scaled_encode(const int64_t *k, uint32_t n, uint64_t divisor,
+                      int inner, tlf_buf *out, tl_error *err)
+{
+    if (divisor == 0 || divisor > (uint64_t)K_MAX)
+        return tl_error_set(err, TL_EINVAL,
+                            "scaled: divisor %llu, expected 1 .. 2^53",
+                            (unsigned long long)divisor);
+    if (inner != TLF_ENC_PLAIN && inner != TLF_ENC_RLE && inner != TLF_ENC_FOR &&
+        inner != TLF_ENC_DELTA)
+        return tl_error_set(err, TL_EINVAL,
+                            "scaled: inner encoding %d, expected plain, rle, for or delta",
+                            inner);
+    for (uint32_t i = 0; i < n; i++)
+        if (k[i] < -K_MAX || k[i] > K_MAX)
+            return tl_error_set(err, TL_EINVAL,
+                                "scaled: k[%u] = %lld, expected |k| <= 2^53", i,
+                                (long long)k[i]);
+    uint8_t hdr[16] = {0};
+    tlf_st64(hdr, divisor);
+    hdr[8] = (uint8_t)inner;
+    int rc = tlf_buf_append(out, hdr, 16, err);
+    if (rc)
+        return rc;
+    switch (inner) {
+    case TLF_ENC_PLAIN: return tlf_buf_append(out, k, (size_t)n * 8, err);
+    case TLF_ENC_RLE: return tlf_rle_encode(k, n, 8, out, err);
+    case TLF_ENC_FOR: return tlf_for_encode(k, n, 8, 1, out, err);
+    default: return tlf_delta_encode(k, n, 8, 1, out, err);
+    }
+}
+
+/* ---- decoding ----------------------------------------------------------- */
+
+/* index of the first |k| > 2^53 in k[0..cnt), or cnt */
+static size_t check_k(const uint64_t *k, size_t cnt)
+{
+    uint64_t bad = 0;
+    for (size_t i = 0; i < cnt; i++)
+        bad |= (k[i] + (uint64_t)K_MAX) > 2 * (uint64_t)K_MAX;
+    if (!bad)
+        return cnt;
+    for (size_t i = 0; i < cnt; i++)
+        if ((k[i] + (uint64_t)K_MAX) > 2 * (uint64_t)K_MAX)
+            return i;
+    return cnt;
+}
+
+static void convert(const uint64_t *k, size_t cnt, double dv, unsigned w,
+                    void *dst, size_t start)
+{
+    if (w == 8) {
+        double *d = (double *)dst + start;
+        for (size_t i = 0; i < cnt; i++)
+            d[i] = (double)(int64_t)k[i] / dv;
+    } else {
+        float *f = (float *)dst + start;
+        for (size_t i = 0; i < cnt; i++)
+            f[i] = (float)((double)(int64_t)k[i] / dv);
+    }
+}
+
+static int bad_k(uint64_t i, uint64_t k, tl_error *err)
+{
+    return tl_error_set(err, TL_ECORRUPT,
+                        "scaled: value %llu has k = %lld, expected |k| <= 2^53",
+                        (unsigned long long)i, (long long)k);
+}
+
+int tlf_scaled_decode(const uint8_t *src, size_t len, uint32_t n, unsigned w,
+                      void *dst, int *inner_out, tl_error *err)
+{
+    if (w != 4 && w != 8)
+        return tl_error_set(err, TL_EINVAL, "scaled: value width %u, expected 4 or 8", w);
+    if (len < 16)
+        return tl_error_set(err, TL_ECORRUPT,
+                            "scaled: payload is %zu bytes, expected at least the 16-byte header",
+                            len);
+    uint64_t div = tlf_ld64(src);
+    if (div == 0 || div > (uint64_t)K_MAX)
+        return tl_error_set(err, TL_ECORRUPT,
+                            "scaled: divisor at payload offset 0 is %llu, expected 1 .. 2^53",
+                            (unsigned long long)div);
+    int inner = src[8];
+    if (inner != TLF_ENC_PLAIN && inner != TLF_ENC_RLE && inner != TLF_ENC_FOR &&
+        inner != TLF_ENC_DELTA)
+        return tl_error_set(err, TL_ECORRUPT,
+                            "scaled: inner encoding at payload offset 8 is %d, expected plain (0), rle (1), for (3) or delta (4)",
+                            inner);
+    for (size_t i = 9; i < 16; i++)
+        if (src[i])
+            return tl_error_set(err, TL_ECORRUPT,
+                                "scaled: reserved byte at payload offset %zu is 0x%02x, expected 0",
+                                i, src[i]);
+    if (inner_out)
+        *inner_out = inner;
+    const uint8_t *ip = src + 16;
+    size_t il = len - 16;
+    double dv = (double)div;
+    uint64_t tmp[TLF_CHUNK];
+    int rc;
+    switch (inner) {
+    case TLF_ENC_PLAIN:
+        if (il != (uint64_t)n * 8)
+            return tl_error_set(err, TL_ECORRUPT,
+                                "scaled: inner plain: payload is %zu bytes, expected %llu for %u values",
+                                il, (unsigned long long)n * 8, n);
+        for (uint32_t s = 0; s < n; s += TLF_CHUNK) {
+            uint32_t cnt = n - s < TLF_CHUNK ? n - s : TLF_CHUNK;
+            memcpy(tmp, ip + (size_t)s * 8, (size_t)cnt * 8);
+            size_t bad = check_k(tmp, cnt);
+            if (bad < cnt)
+                return bad_k(s + bad, tmp[bad], err);
+            convert(tmp, cnt, dv, w, dst, s);
+        }
+        return TL_OK;
+    case TLF_ENC_FOR: {
+        tlf_for_hdr h;
+        rc = tlf_for_parse(ip, il, n, 64, "scaled: inner for", 16, &h, err);
+        if (rc)
+            return rc;
+        for (uint32_t s = 0; s < n; s += TLF_CHUNK) {
+            uint32_t cnt = n - s < TLF_CHUNK ? n - s : TLF_CHUNK;
+            tlf_for_chunk(&h, s, cnt, tmp);
+            size_t bad = check_k(tmp, cnt);
+            if (bad < cnt)
+                return bad_k(s + bad, tmp[bad], err);
+            convert(tmp, cnt, dv, w, dst, s);
+        }
+        return TL_OK;
+    }
+    case TLF_ENC_DELTA: {
+        tlf_delta_hdr h;
+        rc = tlf_delta_parse(ip, il, n, 64, "scaled: inner delta", 16, &h, err);
+        if (rc)
+            return rc;
+        if (n == 0)
+            return TL_OK;
+        if (check_k(&h.first, 1) == 0)
+            return bad_k(0, h.first, err);
+        convert(&h.first, 1, dv, w, dst, 0);
+        uint64_t prev = h.first;
+        size_t pos = 0;
+        for (uint32_t m = 0; m < h.n_mini; m++) {
+            uint32_t cnt = tlf_delta_mini(&h, m, prev, &pos, tmp);
+            size_t bad = check_k(tmp, cnt);
+            if (bad < cnt)
+                return bad_k(1 + (uint64_t)m * TLF_MINI + bad, tmp[bad], err);
+            convert(tmp, cnt, dv, w, dst, 1 + (size_t)m * TLF_MINI);
+            prev = tmp[cnt - 1];
+        }
+        return TL_OK;
+    }
+    default: {
+        tlf_rle_hdr h;
+        rc = tlf_rle_parse(ip, il, n, 8, "scaled: inner rle", 16, &h, err);
+        if (rc)
+            return rc;
+        uint32_t prev = 0;
+        for (uint32_t r = 0; r < h.n_runs; r++) {
+            uint32_t e = tlf_ld32(h.ends + 4 * (size_t)r);
+            size_t off = h.ends_off + 4 * (size_t)r;
+            if (e <= prev)
+                return tl_error_set(err, TL_ECORRUPT,
+                                    "scaled: inner rle: run end at payload offset %zu not increasing: %u after %u",
+                                    off, e, prev);
+            if (e > n)
+                return tl_error_set(err, TL_ECORRUPT,
+                                    "scaled: inner rle: run end at payload offset %zu is %u, beyond the %u values",
+                                    off, e, n);
+            uint64_t kv = tlf_ld64(h.values + 8 * (size_t)r);
+            if (check_k(&kv, 1) == 0)
+                return bad_k(prev, kv, err);
+            double x = (double)(int64_t)kv / dv;
+            if (w == 8) {
+                double *d = dst;
+                for (uint32_t i = prev; i < e; i++)
+                    d[i] = x;
+            } else {
+                float xf = (float)x, *d = dst;
+                for (uint32_t i = prev; i < e; i++)
+                    d[i] = xf;
+            }
+            prev = e;
+        }
+        if (prev != n)
+            return tl_error_set(err, TL_ECORRUPT,
+                                "scaled: inner rle: last run end at payload offset %zu is %u, expected %u",
+                                h.ends_off + 4 * (size_t)(h.n_runs - 1), prev, n);
+        return TL_OK;
+    }
+    }
+}

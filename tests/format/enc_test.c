@@ -1,0 +1,897 @@
+/*
+ * enc_test.c - the per-block value encodings of enc.h: round trips of every
+ * encoding x width x signedness x size x value pattern, exact size
+ * functions, tlf_scaled_find, and the decoders' rejection of malformed
+ * payloads (code and message). Payloads are decoded from exact-size heap
+ * copies and into exact-size heap outputs so ASan catches any access
+ * outside them.
+ */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "enc.h"
+#include "tl_format.h"
+
+static const uint32_t NS[] = {0, 1, 2, 255, 256, 257, 1000, 65536};
+#define N_NS (sizeof NS / sizeof NS[0])
+static const unsigned WS[] = {1, 2, 4, 8};
+
+static uint64_t rng_state;
+static uint64_t rnd(void)
+{
+    uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+/* extended min / max of a w-byte type */
+static uint64_t tmin(unsigned w, int s)
+{
+    return s ? (uint64_t)(-(int64_t)((w == 8 ? (uint64_t)INT64_MAX : (1ull << (8 * w - 1)) - 1)) - 1) : 0;
+}
+static uint64_t tmax(unsigned w, int s)
+{
+    if (w == 8)
+        return s ? (uint64_t)INT64_MAX : UINT64_MAX;
+    return s ? (1ull << (8 * w - 1)) - 1 : (1ull << (8 * w)) - 1;
+}
+
+static void store(void *dst, size_t i, unsigned w, uint64_t v)
+{
+    memcpy((uint8_t *)dst + i * w, &v, w); /* little-endian truncation */
+}
+
+#define N_PAT 10
+static const char *PAT_NAMES[N_PAT] = {
+    "constant", "ascending", "descending", "random_full", "random_small",
+    "extremes", "alternating_extremes", "sorted_small_gaps", "runs",
+    "constant_max"};
+
+/* n values of pattern pat as w-byte values (truncated) */
+static void gen(void *dst, uint32_t n, unsigned w, int s, int pat)
+{
+    uint64_t lo = tmin(w, s), hi = tmax(w, s), x = rnd();
+    uint64_t run_v = rnd();
+    uint32_t run_left = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t v;
+        switch (pat) {
+        case 0: v = 42; break;
+        case 1: v = lo + i; break;
+        case 2: v = hi - i; break;
+        case 3: v = rnd(); break;
+        case 4: v = x + rnd() % 16; break;
+        case 5: {
+            uint64_t c[6] = {lo, hi, lo + 1, hi - 1, 0, (uint64_t)-1};
+            v = c[rnd() % 6];
+            break;
+        }
+        case 6: v = (i & 1) ? hi : lo; break;
+        case 7: x += rnd() % 1000; v = x; break;
+        case 8:
+            if (run_left == 0) {
+                run_v = rnd() % 5;
+                run_left = 1 + (uint32_t)(rnd() % 300);
+            }
+            run_left--;
+            v = run_v;
+            break;
+        default: v = hi; break;
+        }
+        store(dst, i, w, v);
+    }
+}
+
+/* exact-size heap copy of bytes (malloc(0) avoided) */
+static uint8_t *dup_exact(const uint8_t *p, size_t len)
+{
+    uint8_t *q = malloc(len ? len : 1);
+    cr_assert(q);
+    if (len)
+        memcpy(q, p, len);
+    return q;
+}
+
+/* decode output with a canary tail: check exactly n*w bytes written */
+#define CANARY 64
+static void *out_alloc(size_t bytes)
+{
+    uint8_t *p = malloc(bytes + CANARY);
+    cr_assert(p);
+    memset(p, 0xA5, bytes + CANARY);
+    return p;
+}
+static void out_check_canary(const void *out, size_t bytes)
+{
+    const uint8_t *p = out;
+    for (size_t i = 0; i < CANARY; i++)
+        cr_assert_eq(p[bytes + i], 0xA5, "decoder wrote past n*w bytes (at +%zu)", i);
+}
+
+/* ---- tlf_buf ----------------------------------------------------------- */
+
+Test(enc_buf, append_pad_reserve_reuse)
+{
+    tlf_buf b = {0};
+    tl_error err;
+    cr_assert_eq(tlf_buf_append(&b, "abc", 3, &err), TL_OK);
+    cr_assert_eq(b.len, 3);
+    cr_assert_eq(tlf_buf_pad(&b, 8, &err), TL_OK);
+    cr_assert_eq(b.len, 8);
+    for (int i = 3; i < 8; i++)
+        cr_assert_eq(b.p[i], 0);
+    cr_assert_eq(tlf_buf_pad(&b, 8, &err), TL_OK);
+    cr_assert_eq(b.len, 8);
+    uint8_t big[10000];
+    memset(big, 7, sizeof big);
+    cr_assert_eq(tlf_buf_append(&b, big, sizeof big, &err), TL_OK);
+    cr_assert_eq(b.len, 10008);
+    cr_assert(b.cap >= b.len);
+    cr_assert_eq(memcmp(b.p, "abc", 3), 0);
+    size_t cap = b.cap;
+    b.len = 0;
+    cr_assert_eq(tlf_buf_append(&b, big, 100, &err), TL_OK);
+    cr_assert_eq(b.cap, cap, "reuse keeps capacity");
+    cr_assert_eq(tlf_buf_reserve(&b, SIZE_MAX, &err), TL_ENOMEM);
+    cr_assert_eq(err.code, TL_ENOMEM);
+    cr_assert_eq(tlf_buf_append(&b, NULL, 0, NULL), TL_OK);
+    tlf_buf_free(&b);
+    cr_assert_null(b.p);
+    cr_assert_eq(b.len, 0);
+    tlf_buf_free(&b);
+}
+
+/* ---- bit packing ------------------------------------------------------- */
+
+Test(bitpack, bit_width)
+{
+    cr_assert_eq(tlf_bit_width(0), 0);
+    cr_assert_eq(tlf_bit_width(1), 1);
+    cr_assert_eq(tlf_bit_width(2), 2);
+    cr_assert_eq(tlf_bit_width(255), 8);
+    cr_assert_eq(tlf_bit_width(256), 9);
+    cr_assert_eq(tlf_bit_width(UINT64_MAX), 64);
+    for (unsigned w = 1; w < 64; w++) {
+        cr_assert_eq(tlf_bit_width(1ull << w), w + 1);
+        cr_assert_eq(tlf_bit_width((1ull << w) - 1), w);
+    }
+}
+
+Test(bitpack, round_trip_every_width)
+{
+    rng_state = 1;
+    const uint32_t ns[] = {0, 1, 2, 3, 7, 8, 9, 15, 16, 17, 63, 64, 65, 255, 256, 257, 1000, 4099};
+    for (unsigned w = 0; w <= 64; w++) {
+        for (size_t t = 0; t < sizeof ns / sizeof ns[0]; t++) {
+            uint32_t n = ns[t];
+            uint64_t *v = malloc((n + 1) * 8), *back = malloc((n + 1) * 8);
+            uint64_t mask = w == 64 ? UINT64_MAX : (1ull << w) - 1;
+            for (uint32_t i = 0; i < n; i++)
+                v[i] = (i % 3 == 0 ? UINT64_MAX : rnd()) & mask;
+            size_t nb = tlf_bitpack_bytes(n, w);
+            cr_assert_eq(nb, ((uint64_t)n * w + 7) / 8);
+            uint8_t *packed = malloc(nb + 16);
+            memset(packed, 0xEE, nb + 16);
+            tlf_bitpack64(v, n, w, packed);
+            for (int i = 0; i < 16; i++)
+                cr_assert_eq(packed[nb + i], 0xEE, "w=%u n=%u: pack wrote past %zu bytes", w, n, nb);
+            /* unused high bits of the last byte are zero */
+            if (nb && (n * (uint64_t)w) % 8)
+                cr_assert_eq(packed[nb - 1] >> ((n * (uint64_t)w) % 8), 0);
+            uint8_t *exact = dup_exact(packed, nb);
+            tlf_bitunpack64(exact, n, w, back);
+            for (uint32_t i = 0; i < n; i++)
+                cr_assert_eq(back[i], v[i], "w=%u n=%u i=%u", w, n, i);
+            /* LSB-first: value i starts at bit i*w */
+            for (uint32_t i = 0; i < n && i < 40; i++)
+                for (unsigned b = 0; b < w; b++) {
+                    uint64_t bit = (uint64_t)i * w + b;
+                    cr_assert_eq((exact[bit / 8] >> (bit % 8)) & 1, (v[i] >> b) & 1);
+                }
+            free(v), free(back), free(packed), free(exact);
+        }
+    }
+}
+
+/* ---- FOR and DELTA round trips ---------------------------------------- */
+
+typedef size_t (*size_fn)(const void *, uint32_t, unsigned, int);
+typedef int (*enc_fn)(const void *, uint32_t, unsigned, int, tlf_buf *, tl_error *);
+typedef int (*dec_fn)(const uint8_t *, size_t, uint32_t, unsigned, int, void *, tl_error *);
+
+static void int_round_trips(const char *name, size_fn sz, enc_fn enc, dec_fn dec)
+{
+    tlf_buf b = {0};
+    tl_error err;
+    rng_state = 7;
+    for (size_t wi = 0; wi < 4; wi++)
+        for (int s = 0; s <= 1; s++)
+            for (size_t ni = 0; ni < N_NS; ni++)
+                for (int pat = 0; pat < N_PAT; pat++) {
+                    unsigned w = WS[wi];
+                    uint32_t n = NS[ni];
+                    void *v = malloc((size_t)n * w + 1);
+                    gen(v, n, w, s, pat);
+                    b.len = 0; /* encoders append after existing bytes */
+                    cr_assert_eq(tlf_buf_append(&b, "12345", 5, &err), TL_OK);
+                    int rc = enc(v, n, w, s, &b, &err);
+                    cr_assert_eq(rc, TL_OK, "%s w=%u s=%d n=%u %s: %s", name, w, s, n, PAT_NAMES[pat], err.msg);
+                    size_t len = b.len - 5;
+                    cr_assert_eq(sz(v, n, w, s), len, "%s size w=%u s=%d n=%u %s", name, w, s, n, PAT_NAMES[pat]);
+                    uint8_t *pl = dup_exact(b.p + 5, len);
+                    void *out = out_alloc((size_t)n * w);
+                    rc = dec(pl, len, n, w, s, out, &err);
+                    cr_assert_eq(rc, TL_OK, "%s w=%u s=%d n=%u %s: %s", name, w, s, n, PAT_NAMES[pat], err.msg);
+                    cr_assert_eq(memcmp(out, v, (size_t)n * w), 0, "%s w=%u s=%d n=%u %s", name, w, s, n, PAT_NAMES[pat]);
+                    out_check_canary(out, (size_t)n * w);
+                    free(v), free(pl), free(out);
+                }
+    tlf_buf_free(&b);
+}
+
+Test(for_enc, round_trip_all_widths_sizes_patterns)
+{
+    int_round_trips("for", tlf_for_size, tlf_for_encode, tlf_for_decode);
+}
+
+Test(delta_enc, round_trip_all_widths_sizes_patterns)
+{
+    int_round_trips("delta", tlf_delta_size, tlf_delta_encode, tlf_delta_decode);
+}
+
+Test(for_enc, layout_of_small_payload)
+{
+    int16_t v[4] = {-3, 0, 5, -3};
+    tlf_buf b = {0};
+    cr_assert_eq(tlf_for_encode(v, 4, 2, 1, &b, NULL), TL_OK);
+    cr_assert_eq(b.len, 24);
+    int64_t base;
+    memcpy(&base, b.p, 8);
+    cr_assert_eq(base, -3);
+    cr_assert_eq(b.p[8], 4); /* 8 - (-3) = 8 needs 4 bits */
+    for (int i = 9; i < 16; i++)
+        cr_assert_eq(b.p[i], 0);
+    /* deltas 0, 3, 8, 0 -> nibbles 0x30, 0x08 */
+    cr_assert_eq(b.p[16], 0x30);
+    cr_assert_eq(b.p[17], 0x08);
+    for (int i = 18; i < 24; i++)
+        cr_assert_eq(b.p[i], 0);
+    /* n = 0 keeps the 16-byte header */
+    b.len = 0;
+    cr_assert_eq(tlf_for_encode(v, 0, 2, 1, &b, NULL), TL_OK);
+    cr_assert_eq(b.len, 16);
+    cr_assert_eq(tlf_for_size(v, 0, 2, 1), 16);
+    cr_assert_eq(tlf_for_decode(b.p, 16, 0, 2, 1, v, NULL), TL_OK);
+    tlf_buf_free(&b);
+}
+
+Test(delta_enc, layout_of_small_payload)
+{
+    int64_t v[3] = {100, 90, 95};
+    tlf_buf b = {0};
+    cr_assert_eq(tlf_delta_encode(v, 3, 8, 1, &b, NULL), TL_OK);
+    /* 16 header + 8 min + 8 widths + 8 data */
+    cr_assert_eq(b.len, 40);
+    int64_t first, mn;
+    uint32_t nm;
+    memcpy(&first, b.p, 8);
+    memcpy(&nm, b.p + 8, 4);
+    memcpy(&mn, b.p + 16, 8);
+    cr_assert_eq(first, 100);
+    cr_assert_eq(nm, 1);
+    cr_assert_eq(mn, -10);
+    cr_assert_eq(b.p[24], 4); /* deltas -10, 5 minus -10: 0, 15 */
+    cr_assert_eq(b.p[32], 0xF0);
+    /* n = 0: empty; n = 1: 16 bytes */
+    b.len = 0;
+    cr_assert_eq(tlf_delta_encode(v, 0, 8, 1, &b, NULL), TL_OK);
+    cr_assert_eq(b.len, 0);
+    cr_assert_eq(tlf_delta_decode(b.p, 0, 0, 8, 1, v, NULL), TL_OK);
+    cr_assert_eq(tlf_delta_encode(v, 1, 8, 1, &b, NULL), TL_OK);
+    cr_assert_eq(b.len, 16);
+    cr_assert_eq(tlf_delta_size(v, 1, 8, 1), 16);
+    tlf_buf_free(&b);
+}
+
+Test(delta_enc, alternating_extremes_need_few_bits)
+{
+    int64_t v[600];
+    for (int i = 0; i < 600; i++)
+        v[i] = (i & 1) ? INT64_MAX : INT64_MIN;
+    /* deltas alternate -1 and +1 mod 2^64: width 2 */
+    size_t sz = tlf_delta_size(v, 600, 8, 1);
+    /* 599 deltas in 3 miniblocks (256, 256, 87) of width 2: header 16,
+     * mins 24, widths 8, data 64 + 64 + pad8(22) */
+    cr_assert_eq(sz, 16 + 24 + 8 + 64 + 64 + 24, "size %zu", sz);
+}
+
+/* ---- RLE --------------------------------------------------------------- */
+
+Test(rle, round_trip_all_widths_sizes_patterns)
+{
+    tlf_buf b = {0};
+    tl_error err;
+    rng_state = 11;
+    for (size_t wi = 0; wi < 4; wi++)
+        for (size_t ni = 0; ni < N_NS; ni++)
+            for (int pat = 0; pat < N_PAT; pat++) {
+                unsigned w = WS[wi];
+                uint32_t n = NS[ni];
+                void *v = malloc((size_t)n * w + 1);
+                gen(v, n, w, pat & 1, pat);
+                uint32_t runs = tlf_rle_count_runs(v, n, w);
+                b.len = 0;
+                cr_assert_eq(tlf_rle_encode(v, n, w, &b, &err), TL_OK, "%s", err.msg);
+                cr_assert_eq(tlf_rle_size(runs, w), b.len, "size w=%u n=%u %s", w, n, PAT_NAMES[pat]);
+                uint8_t *pl = dup_exact(b.p, b.len);
+                void *out = out_alloc((size_t)n * w);
+                cr_assert_eq(tlf_rle_decode(pl, b.len, n, w, out, &err), TL_OK, "w=%u n=%u %s: %s", w, n, PAT_NAMES[pat], err.msg);
+                cr_assert_eq(memcmp(out, v, (size_t)n * w), 0);
+                out_check_canary(out, (size_t)n * w);
+                uint32_t nr;
+                const void *vals;
+                const uint32_t *ends;
+                cr_assert_eq(tlf_rle_view(pl, b.len, n, w, &nr, &vals, &ends, &err), TL_OK, "%s", err.msg);
+                cr_assert_eq(nr, runs);
+                uint32_t start = 0;
+                for (uint32_t r = 0; r < nr; r++) {
+                    cr_assert_gt(ends[r], start);
+                    for (uint32_t i = start; i < ends[r]; i++)
+                        cr_assert_eq(memcmp((const uint8_t *)vals + (size_t)r * w, (uint8_t *)v + (size_t)i * w, w), 0);
+                    if (r > 0)
+                        cr_assert_neq(memcmp((const uint8_t *)vals + (size_t)r * w, (const uint8_t *)vals + (size_t)(r - 1) * w, w), 0, "adjacent runs merged");
+                    start = ends[r];
+                }
+                cr_assert_eq(start, n);
+                free(v), free(pl), free(out);
+            }
+    tlf_buf_free(&b);
+}
+
+Test(rle, bit_patterns_not_float_equality)
+{
+    double v[4] = {0.0, -0.0, NAN, NAN};
+    cr_assert_eq(tlf_rle_count_runs(v, 4, 8), 3);
+    cr_assert_eq(tlf_rle_count_runs(v, 0, 8), 0);
+    tlf_buf b = {0};
+    cr_assert_eq(tlf_rle_encode(v, 4, 8, &b, NULL), TL_OK);
+    double out[4];
+    cr_assert_eq(tlf_rle_decode(b.p, b.len, 4, 8, out, NULL), TL_OK);
+    cr_assert_eq(memcmp(out, v, sizeof v), 0);
+    b.len = 0;
+    cr_assert_eq(tlf_rle_encode(v, 0, 8, &b, NULL), TL_OK);
+    cr_assert_eq(b.len, 8);
+    cr_assert_eq(tlf_rle_decode(b.p, b.len, 0, 8, out, NULL), TL_OK);
+    tlf_buf_free(&b);
+}
+
+Test(rle, layout_of_small_payload)
+{
+    uint16_t v[5] = {7, 7, 9, 9, 9};
+    tlf_buf b = {0};
+    cr_assert_eq(tlf_rle_encode(v, 5, 2, &b, NULL), TL_OK);
+    const uint8_t want[] = {2, 0, 0, 0, 0, 0, 0, 0, 7, 0, 9, 0, 0, 0, 0, 0, 2, 0, 0, 0, 5, 0, 0, 0};
+    cr_assert_eq(b.len, sizeof want);
+    cr_assert_eq(memcmp(b.p, want, sizeof want), 0);
+    tlf_buf_free(&b);
+}
+
+Test(rle, view_rejects_misaligned_payload)
+{
+    _Alignas(8) uint8_t buf[40] = {0};
+    uint32_t v[1] = {5};
+    tlf_buf b = {0};
+    cr_assert_eq(tlf_rle_encode(v, 1, 4, &b, NULL), TL_OK);
+    memcpy(buf + 1, b.p, b.len);
+    uint32_t nr;
+    const void *vals;
+    const uint32_t *ends;
+    tl_error err;
+    cr_assert_eq(tlf_rle_view(buf + 1, b.len, 1, 4, &nr, &vals, &ends, &err), TL_EINVAL);
+    cr_assert(strstr(err.msg, "aligned"), "%s", err.msg);
+    tlf_buf_free(&b);
+}
+
+/* ---- DICT -------------------------------------------------------------- */
+
+Test(dict, round_trip_sizes_and_dictionaries)
+{
+    const uint32_t dicts[] = {1, 2, 3, 17, 256, 257, 65536, 1u << 31, UINT32_MAX};
+    tlf_buf b = {0};
+    tl_error err;
+    rng_state = 3;
+    for (size_t di = 0; di < sizeof dicts / sizeof dicts[0]; di++)
+        for (size_t ni = 0; ni < N_NS; ni++) {
+            uint32_t nd = dicts[di], n = NS[ni];
+            uint32_t *c = malloc((size_t)n * 4 + 4);
+            for (uint32_t i = 0; i < n; i++)
+                c[i] = i % 5 == 0 ? nd - 1 : (uint32_t)(rnd() % nd);
+            b.len = 0;
+            cr_assert_eq(tlf_dict_encode(c, n, nd, &b, &err), TL_OK, "%s", err.msg);
+            uint8_t *pl = dup_exact(b.p, b.len);
+            uint32_t *out = out_alloc((size_t)n * 4);
+            cr_assert_eq(tlf_dict_decode_codes(pl, b.len, n, nd, out, &err), TL_OK, "nd=%u n=%u: %s", nd, n, err.msg);
+            cr_assert_eq(memcmp(out, c, (size_t)n * 4), 0);
+            out_check_canary(out, (size_t)n * 4);
+            free(c), free(pl), free(out);
+        }
+    /* n = 0 with an empty dictionary */
+    b.len = 0;
+    cr_assert_eq(tlf_dict_encode(NULL, 0, 0, &b, &err), TL_OK);
+    cr_assert_eq(b.len, 8);
+    cr_assert_eq(tlf_dict_decode_codes(b.p, b.len, 0, 0, NULL, &err), TL_OK);
+    tlf_buf_free(&b);
+}
+
+Test(dict, encode_rejects_code_out_of_range)
+{
+    uint32_t c[3] = {0, 4, 1};
+    tlf_buf b = {0};
+    tl_error err;
+    cr_assert_eq(tlf_dict_encode(c, 3, 4, &b, &err), TL_EINVAL);
+    cr_assert(strstr(err.msg, "code 4 of value 1"), "%s", err.msg);
+    tlf_buf_free(&b);
+}
+
+/* ---- SCALED ------------------------------------------------------------ */
+
+static const int INNERS[] = {TLF_ENC_PLAIN, TLF_ENC_RLE, TLF_ENC_FOR, TLF_ENC_DELTA};
+
+/* find, encode with every inner encoding, decode, compare bit for bit */
+static void scaled_round_trip(const void *v, uint32_t n, unsigned w, uint64_t want_div)
+{
+    int64_t *k = malloc((size_t)n * 8 + 8);
+    uint64_t div = 0;
+    cr_assert_eq(tlf_scaled_find(v, n, w, k, &div), 1, "n=%u w=%u should qualify", n, w);
+    if (want_div)
+        cr_assert_eq(div, want_div, "divisor %llu, want %llu", (unsigned long long)div, (unsigned long long)want_div);
+    tlf_buf b = {0};
+    tl_error err;
+    for (int ii = 0; ii < 4; ii++) {
+        b.len = 0;
+        cr_assert_eq(tlf_scaled_encode(k, n, div, INNERS[ii], &b, &err), TL_OK, "%s", err.msg);
+        uint8_t *pl = dup_exact(b.p, b.len);
+        void *out = out_alloc((size_t)n * w);
+        int inner = -1;
+        cr_assert_eq(tlf_scaled_decode(pl, b.len, n, w, out, &inner, &err), TL_OK, "inner %d: %s", INNERS[ii], err.msg);
+        cr_assert_eq(inner, INNERS[ii]);
+        cr_assert_eq(memcmp(out, v, (size_t)n * w), 0, "inner %d n=%u w=%u", INNERS[ii], n, w);
+        out_check_canary(out, (size_t)n * w);
+        free(pl), free(out);
+    }
+    tlf_buf_free(&b);
+    free(k);
+}
+
+Test(scaled, prices_on_005_grid_round_trip)
+{
+    rng_state = 5;
+    for (size_t ni = 0; ni < N_NS; ni++) {
+        uint32_t n = NS[ni];
+        double *v = malloc((size_t)n * 8 + 8);
+        int64_t t = 200000; /* 10000.00 */
+        for (uint32_t i = 0; i < n; i++) {
+            t += (int64_t)(rnd() % 7) - 3;
+            v[i] = (double)(t | (i == 0)) / 20.0; /* an odd k: divisor stays 20 */
+        }
+        scaled_round_trip(v, n, 8, n ? 20 : 1);
+        free(v);
+    }
+}
+
+Test(scaled, cents_and_integers_and_float32)
+{
+    rng_state = 9;
+    uint32_t n = 1000;
+    double d[1000];
+    float f[1000];
+    for (uint32_t i = 0; i < n; i++)
+        d[i] = (double)((int64_t)(rnd() % 2000001) - 1000000) / 100.0;
+    d[0] = 0.01;
+    scaled_round_trip(d, n, 8, 100);
+    for (uint32_t i = 0; i < n; i++)
+        d[i] = (double)((int64_t)(rnd() % 2000001) - 1000000) * 2;
+    d[1] = 3;
+    scaled_round_trip(d, n, 8, 1);
+    for (uint32_t i = 0; i < n; i++)
+        d[i] = 0.0;
+    scaled_round_trip(d, n, 8, 1);
+    /* integers up to 2^53 */
+    d[0] = 9007199254740992.0;
+    d[1] = -9007199254740992.0;
+    scaled_round_trip(d, 2, 8, 1);
+    /* float32 strikes and prices */
+    for (uint32_t i = 0; i < n; i++)
+        f[i] = (float)(40000 + 100 * (int)(rnd() % 50));
+    f[3] = 40050;
+    scaled_round_trip(f, n, 4, 1);
+    for (uint32_t i = 0; i < n; i++)
+        f[i] = (float)((double)(rnd() % 200000) / 20.0);
+    f[0] = 0.05f;
+    scaled_round_trip(f, n, 4, 20);
+    /* 0.5 steps reduce to divisor 2, 0.25 to 4 */
+    for (uint32_t i = 0; i < n; i++)
+        d[i] = (double)(rnd() % 1000) / 4.0;
+    d[0] = 0.25;
+    scaled_round_trip(d, n, 8, 4);
+    /* nine decimals */
+    for (uint32_t i = 0; i < n; i++)
+        d[i] = (double)(rnd() % 1000000) / 1e9;
+    d[0] = 1e-9;
+    scaled_round_trip(d, n, 8, 1000000000);
+}
+
+Test(scaled, values_that_do_not_qualify)
+{
+    int64_t k[4];
+    uint64_t div;
+    const double bad[] = {0.1 + 0.2, -0.0, NAN, INFINITY, -INFINITY, 1e300, 1e-10, 9007199254740994.0, 1.0 / 3.0};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        double v[3] = {1.5, bad[i], 2.0};
+        cr_assert_eq(tlf_scaled_find(v, 3, 8, k, &div), 0, "value %zu (%g) should not qualify", i, bad[i]);
+        cr_assert_eq(tlf_scaled_find(&bad[i], 1, 8, k, &div), 0, "value %zu alone", i);
+    }
+    /* float32 has so few digits that most floats >= 1e-1 are k/10^9 after
+     * narrowing (1.0f/3 is 333333343/10^9); these are not */
+    const float fbad[] = {-0.0f, NAN, INFINITY, -INFINITY, 1e-10f, 1e30f};
+    for (size_t i = 0; i < sizeof fbad / sizeof fbad[0]; i++)
+        cr_assert_eq(tlf_scaled_find(&fbad[i], 1, 4, k, &div), 0, "float %zu (%g)", i, (double)fbad[i]);
+    /* 0.1f is k/10 after narrowing to float */
+    float f01 = 0.1f;
+    cr_assert_eq(tlf_scaled_find(&f01, 1, 4, k, &div), 1);
+    cr_assert_eq(k[0], 1);
+    cr_assert_eq(div, 10);
+    /* n = 0 qualifies with divisor 1 */
+    cr_assert_eq(tlf_scaled_find(bad, 0, 8, k, &div), 1);
+    cr_assert_eq(div, 1);
+    cr_assert_eq(tlf_scaled_find(bad, 1, 2, k, &div), 0, "width 2 is not a float");
+}
+
+Test(scaled, encode_rejects_bad_arguments)
+{
+    int64_t k[2] = {1, (1ll << 53) + 1};
+    tlf_buf b = {0};
+    tl_error err;
+    cr_assert_eq(tlf_scaled_encode(k, 1, 0, TLF_ENC_PLAIN, &b, &err), TL_EINVAL);
+    cr_assert(strstr(err.msg, "divisor"), "%s", err.msg);
+    cr_assert_eq(tlf_scaled_encode(k, 1, (1ull << 53) + 1, TLF_ENC_PLAIN, &b, &err), TL_EINVAL);
+    cr_assert_eq(tlf_scaled_encode(k, 1, 10, TLF_ENC_DICT, &b, &err), TL_EINVAL);
+    cr_assert(strstr(err.msg, "inner"), "%s", err.msg);
+    cr_assert_eq(tlf_scaled_encode(k, 2, 10, TLF_ENC_FOR, &b, &err), TL_EINVAL);
+    cr_assert(strstr(err.msg, "k[1]"), "%s", err.msg);
+    tlf_buf_free(&b);
+}
+
+/* ---- decoder rejections ------------------------------------------------ */
+
+#define ASSERT_CORRUPT(rc, err, sub) do { \
+        int rc_ = (rc); \
+        cr_assert_eq(rc_, TL_ECORRUPT, "rc %d, msg %s", rc_, (err).msg); \
+        cr_assert_eq((err).code, TL_ECORRUPT); \
+        cr_assert(strstr((err).msg, (sub)), "message \"%s\" lacks \"%s\"", (err).msg, (sub)); \
+    } while (0)
+
+/* every shorter length (exact heap copies) must fail cleanly */
+static void truncations(const uint8_t *p, size_t len, uint32_t n, unsigned w, int s,
+                        int which, const char *prefix)
+{
+    tl_error err;
+    void *out = out_alloc((size_t)n * w + 8);
+    for (size_t l = 0; l < len; l++) {
+        uint8_t *q = dup_exact(p, l);
+        int rc;
+        switch (which) {
+        case 0: rc = tlf_for_decode(q, l, n, w, s, out, &err); break;
+        case 1: rc = tlf_delta_decode(q, l, n, w, s, out, &err); break;
+        case 2: rc = tlf_rle_decode(q, l, n, w, out, &err); break;
+        case 3: rc = tlf_scaled_decode(q, l, n, w, out, NULL, &err); break;
+        default: rc = tlf_dict_decode_codes(q, l, n, 1000, out, &err); break;
+        }
+        ASSERT_CORRUPT(rc, err, prefix);
+        cr_assert(strstr(err.msg, "payload"), "%s", err.msg);
+        free(q);
+    }
+    free(out);
+}
+
+Test(enc_errors, truncated_payloads_at_every_length)
+{
+    rng_state = 13;
+    uint32_t n = 1000;
+    int64_t v[1000];
+    for (uint32_t i = 0; i < n; i++)
+        v[i] = (int64_t)(rnd() % 100000) + (i % 7 == 0 ? 5 : 0);
+    tlf_buf b = {0};
+    cr_assert_eq(tlf_for_encode(v, n, 8, 1, &b, NULL), TL_OK);
+    truncations(b.p, b.len, n, 8, 1, 0, "for: ");
+    b.len = 0;
+    cr_assert_eq(tlf_delta_encode(v, n, 8, 1, &b, NULL), TL_OK);
+    truncations(b.p, b.len, n, 8, 1, 1, "delta: ");
+    for (uint32_t i = 0; i < n; i++)
+        v[i] = i / 10;
+    b.len = 0;
+    cr_assert_eq(tlf_rle_encode(v, n, 8, &b, NULL), TL_OK);
+    truncations(b.p, b.len, n, 8, 1, 2, "rle: ");
+    for (int ii = 0; ii < 4; ii++) {
+        b.len = 0;
+        cr_assert_eq(tlf_scaled_encode(v, n, 20, INNERS[ii], &b, NULL), TL_OK);
+        truncations(b.p, b.len, n, 8, 1, 3, "scaled: ");
+    }
+    uint32_t c[1000];
+    for (uint32_t i = 0; i < n; i++)
+        c[i] = i;
+    b.len = 0;
+    cr_assert_eq(tlf_dict_encode(c, n, 1000, &b, NULL), TL_OK);
+    truncations(b.p, b.len, n, 4, 0, 4, "dict: ");
+    tlf_buf_free(&b);
+}
+
+Test(enc_errors, wrong_value_count)
+{
+    int32_t v[300];
+    for (int i = 0; i < 300; i++)
+        v[i] = i * 3 + i % 5;
+    int32_t out[400];
+    tl_error err;
+    tlf_buf b = {0};
+    cr_assert_eq(tlf_for_encode(v, 300, 4, 1, &b, NULL), TL_OK);
+    ASSERT_CORRUPT(tlf_for_decode(b.p, b.len, 301, 4, 1, out, &err), err, "for: payload is 392 bytes, expected 16 + 384 = 400 for 301 values of bit width 10");
+    ASSERT_CORRUPT(tlf_for_decode(b.p, b.len, 250, 4, 1, out, &err), err, "expected 16 + 320 = 336");
+    b.len = 0;
+    cr_assert_eq(tlf_delta_encode(v, 300, 4, 1, &b, NULL), TL_OK);
+    ASSERT_CORRUPT(tlf_delta_decode(b.p, b.len, 257, 4, 1, out, &err), err, "delta: miniblock count at payload offset 8 is 2, expected 1 for 257 values");
+    ASSERT_CORRUPT(tlf_delta_decode(b.p, b.len, 258, 4, 1, out, &err), err, "delta: payload is");
+    ASSERT_CORRUPT(tlf_delta_decode(b.p, b.len, 299, 4, 1, out, &err), err, "delta: payload is");
+    ASSERT_CORRUPT(tlf_delta_decode(b.p, b.len, 0, 4, 1, out, &err), err, "expected 0 for 0 values");
+    b.len = 0;
+    cr_assert_eq(tlf_rle_encode(v, 300, 4, &b, NULL), TL_OK);
+    ASSERT_CORRUPT(tlf_rle_decode(b.p, b.len, 299, 4, out, &err), err, "rle: run count at payload offset 0 is 300, expected 1 .. 299");
+    ASSERT_CORRUPT(tlf_rle_decode(b.p, b.len, 301, 4, out, &err), err, "rle: last run end at payload offset");
+    ASSERT_CORRUPT(tlf_rle_decode(b.p, b.len, 0, 4, out, &err), err, "expected 0 for 0 values");
+    b.len = 0;
+    uint32_t c[3] = {1, 2, 0};
+    cr_assert_eq(tlf_dict_encode(c, 3, 3, &b, NULL), TL_OK);
+    ASSERT_CORRUPT(tlf_dict_decode_codes(b.p, b.len, 40, 3, (uint32_t *)out, &err), err, "dict: payload is 16 bytes, expected 8 + 16 = 24 for 40 codes of bit width 2");
+    tlf_buf_free(&b);
+}
+
+Test(enc_errors, bad_bit_widths)
+{
+    uint16_t v[10] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+    uint64_t out[16];
+    tl_error err;
+    tlf_buf b = {0};
+    cr_assert_eq(tlf_for_encode(v, 10, 2, 0, &b, NULL), TL_OK);
+    uint8_t p[256] = {0};
+    memcpy(p, b.p, b.len);
+    p[8] = 17; /* > 16 for 2-byte values */
+    ASSERT_CORRUPT(tlf_for_decode(p, 16 + 24, 10, 2, 0, out, &err), err, "for: bit width at payload offset 8 is 17, expected at most 16");
+    p[8] = 65;
+    ASSERT_CORRUPT(tlf_for_decode(p, 16 + 88, 10, 8, 0, out, &err), err, "is 65, expected at most 64");
+    b.len = 0;
+    cr_assert_eq(tlf_delta_encode(v, 10, 2, 0, &b, NULL), TL_OK);
+    memcpy(p, b.p, b.len);
+    p[24] = 18; /* > 17 for 2-byte values */
+    ASSERT_CORRUPT(tlf_delta_decode(p, b.len, 10, 2, 0, out, &err), err, "delta: bit width of miniblock 0 at payload offset 24 is 18, expected at most 17");
+    p[24] = 200;
+    ASSERT_CORRUPT(tlf_delta_decode(p, b.len, 10, 8, 0, out, &err), err, "is 200, expected at most 64");
+    b.len = 0;
+    uint32_t c[4] = {0, 1, 2, 3};
+    cr_assert_eq(tlf_dict_encode(c, 4, 4, &b, NULL), TL_OK);
+    memcpy(p, b.p, b.len);
+    p[0] = 33;
+    ASSERT_CORRUPT(tlf_dict_decode_codes(p, b.len, 4, UINT32_MAX, (uint32_t *)out, &err), err, "dict: bit width at payload offset 0 is 33, expected at most 32");
+    p[0] = 3;
+    ASSERT_CORRUPT(tlf_dict_decode_codes(p, b.len, 4, 4, (uint32_t *)out, &err), err, "is 3, expected at most 2 for a 4-entry dictionary");
+    tlf_buf_free(&b);
+}
+
+Test(enc_errors, nonzero_reserved_bytes)
+{
+    int64_t v[5] = {1, 2, 3, 4, 5};
+    uint64_t out[8];
+    tl_error err;
+    tlf_buf b = {0};
+    uint8_t p[512];
+    cr_assert_eq(tlf_for_encode(v, 5, 8, 1, &b, NULL), TL_OK);
+    for (int i = 9; i < 16; i++) {
+        memcpy(p, b.p, b.len);
+        p[i] = 1;
+        ASSERT_CORRUPT(tlf_for_decode(p, b.len, 5, 8, 1, out, &err), err, "for: reserved byte at payload offset");
+    }
+    b.len = 0;
+    cr_assert_eq(tlf_delta_encode(v, 5, 8, 1, &b, NULL), TL_OK);
+    memcpy(p, b.p, b.len);
+    p[13] = 1;
+    ASSERT_CORRUPT(tlf_delta_decode(p, b.len, 5, 8, 1, out, &err), err, "delta: reserved field at payload offset 12 is 0x00000100");
+    memcpy(p, b.p, b.len);
+    p[25] = 1; /* width padding */
+    ASSERT_CORRUPT(tlf_delta_decode(p, b.len, 5, 8, 1, out, &err), err, "delta: padding byte at payload offset 25");
+    b.len = 0;
+    cr_assert_eq(tlf_rle_encode(v, 5, 4, &b, NULL), TL_OK); /* 20 value bytes, 4 padding */
+    memcpy(p, b.p, b.len);
+    p[5] = 1;
+    ASSERT_CORRUPT(tlf_rle_decode(p, b.len, 5, 4, out, &err), err, "rle: reserved field at payload offset 4");
+    memcpy(p, b.p, b.len);
+    p[29] = 1;
+    ASSERT_CORRUPT(tlf_rle_decode(p, b.len, 5, 4, out, &err), err, "rle: padding byte at payload offset 29");
+    b.len = 0;
+    cr_assert_eq(tlf_scaled_encode(v, 5, 100, TLF_ENC_FOR, &b, NULL), TL_OK);
+    for (int i = 9; i < 16; i++) {
+        memcpy(p, b.p, b.len);
+        p[i] = 0x80;
+        ASSERT_CORRUPT(tlf_scaled_decode(p, b.len, 5, 8, out, NULL, &err), err, "scaled: reserved byte at payload offset");
+    }
+    memcpy(p, b.p, b.len);
+    p[16 + 10] = 2; /* inner FOR reserved: offsets relative to the SCALED payload */
+    ASSERT_CORRUPT(tlf_scaled_decode(p, b.len, 5, 8, out, NULL, &err), err, "scaled: inner for: reserved byte at payload offset 26");
+    b.len = 0;
+    uint32_t c[2] = {0, 1};
+    cr_assert_eq(tlf_dict_encode(c, 2, 2, &b, NULL), TL_OK);
+    memcpy(p, b.p, b.len);
+    p[7] = 9;
+    ASSERT_CORRUPT(tlf_dict_decode_codes(p, b.len, 2, 2, (uint32_t *)out, &err), err, "dict: reserved byte at payload offset 7 is 0x09");
+    tlf_buf_free(&b);
+}
+
+Test(enc_errors, rle_ends_not_increasing_or_wrong_total)
+{
+    uint8_t v[6] = {1, 1, 2, 2, 3, 3};
+    uint8_t out[8];
+    tl_error err;
+    tlf_buf b = {0};
+    cr_assert_eq(tlf_rle_encode(v, 6, 1, &b, NULL), TL_OK);
+    /* header 8, values 3 -> 8, ends at 16: 2, 4, 6 */
+    uint8_t p[64];
+    uint32_t e;
+    memcpy(p, b.p, b.len);
+    e = 1;
+    memcpy(p + 20, &e, 4); /* 2, 1, 6 */
+    ASSERT_CORRUPT(tlf_rle_decode(p, b.len, 6, 1, out, &err), err, "rle: run end at payload offset 20 not increasing: 1 after 2");
+    e = 2;
+    memcpy(p + 20, &e, 4); /* 2, 2, 6 */
+    ASSERT_CORRUPT(tlf_rle_decode(p, b.len, 6, 1, out, &err), err, "not increasing: 2 after 2");
+    memcpy(p, b.p, b.len);
+    e = 0;
+    memcpy(p + 16, &e, 4);
+    ASSERT_CORRUPT(tlf_rle_decode(p, b.len, 6, 1, out, &err), err, "offset 16 not increasing: 0 after 0");
+    memcpy(p, b.p, b.len);
+    e = 7;
+    memcpy(p + 24, &e, 4);
+    ASSERT_CORRUPT(tlf_rle_decode(p, b.len, 6, 1, out, &err), err, "rle: run end at payload offset 24 is 7, beyond the 6 values");
+    e = 5;
+    memcpy(p + 24, &e, 4);
+    ASSERT_CORRUPT(tlf_rle_decode(p, b.len, 6, 1, out, &err), err, "rle: last run end at payload offset 24 is 5, expected 6");
+    _Alignas(8) uint8_t al[64];
+    memcpy(al, p, b.len);
+    uint32_t nr;
+    const void *vals;
+    const uint32_t *ends;
+    ASSERT_CORRUPT(tlf_rle_view(al, b.len, 6, 1, &nr, &vals, &ends, &err), err, "is 5, expected 6");
+    /* zero runs for nonzero n */
+    memset(p, 0, 8);
+    ASSERT_CORRUPT(tlf_rle_decode(p, 8, 6, 1, out, &err), err, "run count at payload offset 0 is 0, expected 1 .. 6");
+    /* inner RLE of SCALED */
+    int64_t k[6] = {1, 1, 2, 2, 3, 3};
+    b.len = 0;
+    cr_assert_eq(tlf_scaled_encode(k, 6, 1, TLF_ENC_RLE, &b, NULL), TL_OK);
+    uint8_t q[128];
+    memcpy(q, b.p, b.len);
+    e = 1;
+    memcpy(q + 16 + 8 + 24 + 4, &e, 4);
+    double d[6];
+    ASSERT_CORRUPT(tlf_scaled_decode(q, b.len, 6, 8, d, NULL, &err), err, "scaled: inner rle: run end at payload offset 52 not increasing: 1 after 2");
+    tlf_buf_free(&b);
+}
+
+Test(enc_errors, dict_code_out_of_range)
+{
+    uint32_t c[100], out[100];
+    for (int i = 0; i < 100; i++)
+        c[i] = i % 7;
+    tl_error err;
+    tlf_buf b = {0};
+    cr_assert_eq(tlf_dict_encode(c, 100, 7, &b, NULL), TL_OK);
+    /* decoding with a smaller dictionary: code 6 (value 6) out of range */
+    ASSERT_CORRUPT(tlf_dict_decode_codes(b.p, b.len, 100, 6, out, &err), err, "dict: code 6 of value 6");
+    ASSERT_CORRUPT(tlf_dict_decode_codes(b.p, b.len, 100, 6, out, &err), err, "not below the dictionary size 6");
+    ASSERT_CORRUPT(tlf_dict_decode_codes(b.p, b.len, 100, 0, out, &err), err, "expected at most 0 for a 0-entry dictionary");
+    tlf_buf_free(&b);
+}
+
+Test(enc_errors, values_that_do_not_fit_the_width)
+{
+    tl_error err;
+    uint8_t p[64] = {0};
+    int16_t out16[8];
+    uint8_t out8[8];
+    /* FOR, w=2 signed: base 32767, bit width 1, values 0, 1 -> 32768 */
+    int64_t base = 32767;
+    memcpy(p, &base, 8);
+    p[8] = 1;
+    p[16] = 0x2;
+    ASSERT_CORRUPT(tlf_for_decode(p, 24, 2, 2, 1, out16, &err), err, "for: value 1 (packed at payload offset 16) is base + 1 = 0x0000000000008000, not a valid signed 2-byte value");
+    /* base itself invalid */
+    base = 70000;
+    memcpy(p, &base, 8);
+    p[16] = 0;
+    ASSERT_CORRUPT(tlf_for_decode(p, 24, 2, 2, 1, out16, &err), err, "for: base at payload offset 0 is 0x0000000000011170, not a valid signed 2-byte value");
+    /* unsigned 1-byte: base 255 + 1 */
+    base = 255;
+    memcpy(p, &base, 8);
+    p[16] = 0x2;
+    ASSERT_CORRUPT(tlf_for_decode(p, 24, 2, 1, 0, out8, &err), err, "not a valid unsigned 1-byte value");
+    /* DELTA, w=1 unsigned: first 250, min delta 3, width 0: 253 then 256 */
+    memset(p, 0, sizeof p);
+    p[0] = 250;
+    p[8] = 1;
+    int64_t md = 3;
+    memcpy(p + 16, &md, 8);
+    ASSERT_CORRUPT(tlf_delta_decode(p, 32, 3, 1, 0, out8, &err), err, "delta: value 2 (miniblock 0, packed at payload offset 32) decodes to 0x0000000000000100, not a valid unsigned 1-byte value");
+    p[0] = 0;
+    p[1] = 1; /* first = 256 */
+    ASSERT_CORRUPT(tlf_delta_decode(p, 32, 3, 1, 0, out8, &err), err, "delta: first value at payload offset 0 is 0x0000000000000100");
+}
+
+Test(enc_errors, scaled_header_and_k_range)
+{
+    tl_error err;
+    double out[4];
+    uint8_t p[64] = {0};
+    /* divisor 0 */
+    ASSERT_CORRUPT(tlf_scaled_decode(p, 16, 0, 8, out, NULL, &err), err, "scaled: divisor at payload offset 0 is 0, expected 1 .. 2^53");
+    uint64_t d = (1ull << 53) + 1;
+    memcpy(p, &d, 8);
+    ASSERT_CORRUPT(tlf_scaled_decode(p, 16, 0, 8, out, NULL, &err), err, "expected 1 .. 2^53");
+    d = 20;
+    memcpy(p, &d, 8);
+    p[8] = TLF_ENC_DICT;
+    ASSERT_CORRUPT(tlf_scaled_decode(p, 16, 0, 8, out, NULL, &err), err, "scaled: inner encoding at payload offset 8 is 2");
+    p[8] = TLF_ENC_SCALED;
+    ASSERT_CORRUPT(tlf_scaled_decode(p, 16, 0, 8, out, NULL, &err), err, "is 5");
+    /* PLAIN inner with k = 2^53 + 1 */
+    p[8] = TLF_ENC_PLAIN;
+    int64_t k[2] = {5, (1ll << 53) + 1};
+    memcpy(p + 16, k, 16);
+    ASSERT_CORRUPT(tlf_scaled_decode(p, 32, 2, 8, out, NULL, &err), err, "scaled: value 1 has k = 9007199254740993, expected |k| <= 2^53");
+    ASSERT_CORRUPT(tlf_scaled_decode(p, 32, 3, 8, out, NULL, &err), err, "scaled: inner plain: payload is 16 bytes, expected 24 for 3 values");
+    /* FOR inner whose value overflows 2^53 */
+    tlf_buf b = {0};
+    int64_t kk[2] = {-(1ll << 53), 1ll << 53};
+    cr_assert_eq(tlf_scaled_encode(kk, 2, 1, TLF_ENC_FOR, &b, NULL), TL_OK);
+    uint8_t q[64];
+    memcpy(q, b.p, b.len);
+    memset(q + 16 + 16, 0xFF, 7); /* value 0: base + 2^55 - 1 */
+    ASSERT_CORRUPT(tlf_scaled_decode(q, b.len, 2, 8, out, NULL, &err), err, "scaled: value 0 has k =");
+    /* and the inner offsets count from the SCALED payload */
+    memcpy(q, b.p, b.len);
+    q[16 + 8] = 65;
+    ASSERT_CORRUPT(tlf_scaled_decode(q, b.len, 2, 8, out, NULL, &err), err, "scaled: inner for: bit width at payload offset 24 is 65");
+    b.len = 0;
+    cr_assert_eq(tlf_scaled_encode(kk, 2, 1, TLF_ENC_DELTA, &b, NULL), TL_OK);
+    memcpy(q, b.p, b.len);
+    q[16 + 8] = 2;
+    ASSERT_CORRUPT(tlf_scaled_decode(q, b.len, 2, 8, out, NULL, &err), err, "scaled: inner delta: miniblock count at payload offset 24 is 2, expected 1");
+    tlf_buf_free(&b);
+}
+
+Test(enc_errors, invalid_width_arguments)
+{
+    tl_error err;
+    tlf_buf b = {0};
+    uint8_t v[8] = {0};
+    cr_assert_eq(tlf_for_encode(v, 1, 3, 0, &b, &err), TL_EINVAL);
+    cr_assert_eq(tlf_delta_encode(v, 1, 16, 0, &b, &err), TL_EINVAL);
+    cr_assert_eq(tlf_rle_encode(v, 1, 0, &b, &err), TL_EINVAL);
+    cr_assert_eq(tlf_for_decode(v, 8, 1, 5, 0, v, &err), TL_EINVAL);
+    cr_assert_eq(tlf_delta_decode(v, 8, 1, 5, 0, v, &err), TL_EINVAL);
+    cr_assert_eq(tlf_rle_decode(v, 8, 1, 5, v, &err), TL_EINVAL);
+    cr_assert_eq(tlf_scaled_decode(v, 8, 1, 2, v, NULL, &err), TL_EINVAL);
+    cr_assert(strstr(err.msg, "expected 4 or 8"), "%s", err.msg);
+    cr_assert_eq(b.len, 0);
+    tlf_buf_free(&b);
+}
