@@ -1,0 +1,274 @@
+/*
+ * segment_int.h - internal: the byte layout of a segment file, shared by the
+ * writer (segment_writer.c), the reader (segment_reader.c) and the tests.
+ * spec/FORMAT.md is written from this table; keep them in step.
+ *
+ * Conventions: all integers little-endian; offsets are absolute file offsets
+ * unless said "footer-relative" or "section-relative"; lengths in bytes.
+ * Checksums are XXH3_64bits with seed 0 (libxxhash).
+ *
+ * File:  header | blocks (64-aligned, zero padding between) | zero pad to 8
+ *        | footer | trailer
+ *
+ * HEADER (64 bytes at offset 0)
+ *   off size type  field
+ *   0   8    bytes magic "\x89TLSEG\r\n" (high-bit first byte catches 7-bit
+ *                  channels; CR LF catches line-ending conversion)
+ *   8   2    u16   version_major = 1 (reader rejects other majors)
+ *   10  2    u16   version_minor = 0 (newer minors are readable)
+ *   12  4    u32   flags = 0 (reserved; reader rejects nonzero)
+ *   16  4    u32   n_cols (must equal the footer's)
+ *   20  4    u32   block_rows (must equal the footer's)
+ *   24  40   -     reserved, zero (reader rejects nonzero)
+ *
+ * ROW BLOCKS: for k = 0 .. n_blocks-1, for each column c in schema order,
+ * the block of column c holding rows [k*block_rows, min(n_rows,
+ * (k+1)*block_rows)). Every block starts at a file offset that is a
+ * multiple of 64; the bytes between blocks are zero. Blocks appear in that
+ * (k, c) order at strictly increasing offsets, the first at offset >= 64,
+ * the last ending at or before footer_offset.
+ *
+ * BLOCK (at offset O, 64-aligned; length L from the block index)
+ *   0        payload_len       payload: the encoded payload (enc.h) of
+ *                              encoded_len bytes, or, compression = zstd,
+ *                              exactly one zstd frame (with content size =
+ *                              encoded_len) of payload_len bytes
+ *   P        A - payload_len   zero padding, A = align8(payload_len)
+ *   A        (n_rows+7)/8      validity bitmap, present only when
+ *                              null_count > 0: LSB-first, 1 = present; bits
+ *                              >= n_rows zero; exactly null_count zero bits
+ *   L = A + (null_count ? (n_rows+7)/8 : 0)
+ *   checksum = XXH3_64bits(file[O, O+L))
+ *   Null slots hold 0 (strings: the empty string) before encoding.
+ *
+ * FOOTER (footer_len bytes at footer_offset; footer_offset is 8-aligned,
+ * >= 64, >= end of the last block; footer_offset + footer_len = file size
+ * - 40). All section offsets are footer-relative.
+ *
+ *   Footer header (TLF_FH_SIZE = 112 bytes at footer offset 0):
+ *   off size type field
+ *   0   4    u32  fh_len: size of this header (112; a reader requires >= 112
+ *                 and ignores the bytes from 112 to fh_len)
+ *   4   4    u32  n_cols (1 .. TLF_MAX_COLUMNS)
+ *   8   8    u64  n_rows
+ *   16  4    u32  n_blocks (= ceil(n_rows / block_rows))
+ *   20  4    u32  block_rows (1 .. TLF_MAX_BLOCK_ROWS)
+ *   24  4    u32  entry_size: stride of the block index (72; a reader
+ *                 requires 72 .. 4096 and reads the first 72 bytes)
+ *   28  4    u32  reserved, 0
+ *   32  16   u64,u64 schema section: offset, length
+ *   48  16   u64,u64 dictionary section: offset, length
+ *   64  16   u64,u64 block index section: offset, length
+ *   80  16   u64,u64 string bound pool: offset, length
+ *   96  16   u64,u64 metadata section: offset, length
+ *   Each section offset is a multiple of 8, >= fh_len; the sections lie in
+ *   the order above without overlapping, inside [0, footer_len). Zero bytes
+ *   pad between sections.
+ *
+ *   Schema section: n_cols column records, back to back, each a multiple of
+ *   8 bytes; its length is the sum of the record lengths.
+ *   0   1    u8   type (tl_type, 1 .. 14)
+ *   1   1    u8   flags: bit 0 TLF_COLF_DICT = column has a dictionary
+ *                 (only strings; dict_len > 0 exactly when set); other bits
+ *                 reserved, 0
+ *   2   2    u16  name_len (1 .. TLF_MAX_NAME_LEN; no NUL bytes)
+ *   4   4    u32  reserved, 0
+ *   8   8    u64  dict_off: dictionary-section-relative offset (8-aligned;
+ *                 0 when there is no dictionary)
+ *   16  8    u64  dict_len (0 when there is no dictionary)
+ *   24  n    name bytes, then zero padding to a multiple of 8
+ *
+ *   Dictionary (dict_len bytes at dict_off in the dictionary section):
+ *   0   4         u32 count (>= 1)
+ *   4   4*(c+1)   u32 offsets[count+1]: offsets[0] = 0, non-decreasing
+ *   8+4c  offsets[count]  entry bytes; entry i = bytes[offsets[i],
+ *                 offsets[i+1]). dict_len = 8 + 4*count + offsets[count].
+ *   Entries are in first-seen order; DICT codes index them.
+ *
+ *   Block index section: n_cols * n_blocks entries of entry_size bytes; the
+ *   entry of (column c, block k) is number c * n_blocks + k. Section length
+ *   = n_cols * n_blocks * entry_size.
+ *   0   8    u64  offset (absolute, multiple of 64)
+ *   8   8    u64  length (see BLOCK)
+ *   16  4    u32  n_rows (block_rows, the last block: the remainder)
+ *   20  4    u32  null_count (<= n_rows)
+ *   24  4    u32  payload_len
+ *   28  4    u32  encoded_len (= payload_len when not compressed)
+ *   32  8    u64  decoded_bytes: fixed width n_rows*width; strings the
+ *                 total bytes of the block's values (< 2^32)
+ *   40  8    u64  checksum (XXH3_64bits of the block bytes)
+ *   48  1    u8   encoding (TLF_ENC_*; unknown values fail at decode)
+ *   49  1    u8   compression (TLF_COMP_*; unknown values fail at decode)
+ *   50  1    u8   zone_flags (TLF_ZONE_*; bits >= 0x20 reserved, 0)
+ *   51  1    u8   inner: SCALED: the inner encoding of its payload; else 0
+ *   52  4    u32  reserved, 0
+ *   56  8         min: i64 (signed ints, timestamp, date), u64 (unsigned
+ *                 ints, bool), f64 bits (floats; float32 widened), or for
+ *                 strings u32 pool offset, u32 length (<= TLF_ZONE_STR_MAX)
+ *   64  8         max: likewise
+ *   min and max are zero unless HAS_MINMAX; a string max is zero when
+ *   MAX_UNBOUNDED. HAS_NAN only on floats; the three string flags only on
+ *   strings; MAX_INEXACT and MAX_UNBOUNDED never together. min <= max.
+ *
+ *   String bound pool: the bytes string zone bounds point into.
+ *
+ *   Metadata section: u32 count; then count times { u32 klen, key bytes,
+ *   u32 vlen, value bytes }, packed, filling the section exactly.
+ *
+ * TRAILER (40 bytes at file_size - 40)
+ *   0   8    u64  footer_offset
+ *   8   8    u64  footer_len (>= 112)
+ *   16  8    u64  footer_checksum: XXH3_64bits of the footer bytes
+ *   24  2    u16  version_major (= header's)
+ *   26  2    u16  version_minor (= header's)
+ *   28  4    u32  reserved, 0
+ *   32  8    bytes magic (as in the header)
+ */
+#ifndef TL_SEGMENT_INT_H
+#define TL_SEGMENT_INT_H
+
+#include <stdint.h>
+#include <string.h>
+
+#include "tl_format.h"
+#include "tl_types.h"
+
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "the segment code assumes a little-endian host"
+#endif
+
+/* header field offsets */
+#define TLF_HDR_MAGIC 0
+#define TLF_HDR_VMAJOR 8
+#define TLF_HDR_VMINOR 10
+#define TLF_HDR_FLAGS 12
+#define TLF_HDR_NCOLS 16
+#define TLF_HDR_BLOCK_ROWS 20
+#define TLF_HDR_RESERVED 24
+
+/* trailer field offsets (relative to the trailer start) */
+#define TLF_TRL_FOOTER_OFF 0
+#define TLF_TRL_FOOTER_LEN 8
+#define TLF_TRL_FOOTER_SUM 16
+#define TLF_TRL_VMAJOR 24
+#define TLF_TRL_VMINOR 26
+#define TLF_TRL_RESERVED 28
+#define TLF_TRL_MAGIC 32
+
+/* footer header */
+#define TLF_FH_SIZE 112
+#define TLF_FH_LEN 0
+#define TLF_FH_NCOLS 4
+#define TLF_FH_NROWS 8
+#define TLF_FH_NBLOCKS 16
+#define TLF_FH_BLOCK_ROWS 20
+#define TLF_FH_ENTRY_SIZE 24
+#define TLF_FH_RESERVED 28
+#define TLF_FH_SECTIONS 32 /* 5 x (u64 off, u64 len) */
+enum { TLF_SEC_SCHEMA, TLF_SEC_DICT, TLF_SEC_INDEX, TLF_SEC_POOL, TLF_SEC_META,
+       TLF_N_SECTIONS };
+#define TLF_MAX_ENTRY_SIZE 4096
+
+/* schema record */
+#define TLF_COL_REC_FIXED 24
+#define TLF_COLF_DICT 0x01
+
+/* block index entry */
+#define TLF_ENTRY_SIZE 72
+#define TLF_BI_OFFSET 0
+#define TLF_BI_LENGTH 8
+#define TLF_BI_NROWS 16
+#define TLF_BI_NULLS 20
+#define TLF_BI_PAYLOAD_LEN 24
+#define TLF_BI_ENCODED_LEN 28
+#define TLF_BI_DECODED 32
+#define TLF_BI_CHECKSUM 40
+#define TLF_BI_ENCODING 48
+#define TLF_BI_COMPRESSION 49
+#define TLF_BI_ZONE_FLAGS 50
+#define TLF_BI_INNER 51
+#define TLF_BI_RESERVED 52
+#define TLF_BI_MIN 56
+#define TLF_BI_MAX 64
+
+#define TLF_ZONE_KNOWN_FLAGS 0x1f
+
+/* ---- little-endian loads and stores (unaligned-safe) ------------------- */
+
+static inline uint16_t tlf_ld16(const uint8_t *p)
+{
+    uint16_t v;
+    memcpy(&v, p, 2);
+    return v;
+}
+static inline uint32_t tlf_ld32(const uint8_t *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+static inline uint64_t tlf_ld64(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+static inline void tlf_st16(uint8_t *p, uint16_t v) { memcpy(p, &v, 2); }
+static inline void tlf_st32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
+static inline void tlf_st64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
+
+static inline uint64_t tlf_align_up(uint64_t v, uint64_t a)
+{
+    return (v + a - 1) & ~(a - 1);
+}
+
+/* Does encoding enc apply to type? (known encodings only) */
+static inline int tlf_enc_applies(int type, int enc)
+{
+    switch (enc) {
+    case TLF_ENC_PLAIN: return 1;
+    case TLF_ENC_RLE: return type != TL_STRING;
+    case TLF_ENC_DICT: return type == TL_STRING;
+    case TLF_ENC_FOR:
+    case TLF_ENC_DELTA:
+        return tl_type_is_signed_int(type) || tl_type_is_unsigned_int(type);
+    case TLF_ENC_SCALED: return tl_type_is_float(type);
+    default: return 0;
+    }
+}
+
+static inline int tlf_enc_known(int enc)
+{
+    return enc >= TLF_ENC_PLAIN && enc <= TLF_ENC_SCALED;
+}
+
+/* Bytes a block occupies given its payload length, rows and nulls. */
+static inline uint64_t tlf_block_length(uint64_t payload_len, uint32_t n_rows,
+                                        uint32_t null_count)
+{
+    return tlf_align_up(payload_len, 8) +
+           (null_count ? ((uint64_t)n_rows + 7) / 8 : 0);
+}
+
+/* A generous upper bound on the encoded payload length of n values of type
+ * `type` in encoding enc (PLAIN: the exact length), used by the reader to
+ * reject absurd lengths before allocating. decoded is the block's
+ * decoded_bytes (strings). Returns 0 for an unknown encoding. */
+static inline uint64_t tlf_encoded_bound(int type, int enc, uint64_t n,
+                                         uint64_t decoded)
+{
+    uint64_t w = tl_type_width(type);
+    uint64_t n_mini = n ? (n - 1 + 255) / 256 : 0;
+    switch (enc) {
+    case TLF_ENC_PLAIN:
+        return type == TL_STRING ? 4 * (n + 1) + decoded : n * w;
+    case TLF_ENC_DICT: return 16 + 4 * n;
+    case TLF_ENC_RLE: return 16 + n * w + 4 * n;
+    case TLF_ENC_FOR: return 24 + 8 * n;
+    case TLF_ENC_DELTA: return 40 + 24 * n_mini + 8 * n;
+    case TLF_ENC_SCALED: return 80 + 24 * n_mini + 12 * n;
+    default: return 0;
+    }
+}
+
+#endif /* TL_SEGMENT_INT_H */

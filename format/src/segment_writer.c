@@ -1,0 +1,1201 @@
+/*
+ * segment_writer.c - writes one segment file in a single forward pass:
+ * header, row blocks, footer, trailer (byte layout: segment_int.h).
+ *
+ * Owns: buffering appended rows per column (one block's worth, allocated
+ * once and reused), zone maps, the per-block encoding choice, zstd, string
+ * dictionaries, the block index, metadata, and the footer bytes.
+ *
+ * Invariants:
+ *  - file_off is the number of bytes handed to the sink; every block starts
+ *    at a multiple of 64, preceded by zero bytes.
+ *  - Null slots are canonicalised (0 / empty string) when rows are copied
+ *    in, so encoders and zone maps never see caller garbage.
+ *  - A string column's dictionary only holds entries used by blocks that
+ *    were written DICT: entries added while trying a block that ends up
+ *    PLAIN are rolled back (linear-probing deletes in reverse insertion
+ *    order restore the exact earlier table).
+ *  - After any failure `failed` is set and only tlf_seg_writer_free works.
+ *
+ * Encoding choice (TLF_ENC_AUTO, per block): candidates by type - integers,
+ * bool, timestamp, date: PLAIN, RLE, FOR, DELTA; floats: PLAIN, RLE, SCALED
+ * (inner: the smallest of FOR, DELTA, RLE); strings: DICT (while the column
+ * dictionary is enabled), PLAIN. Sizes come from the exact tlf_*_size
+ * functions. PLAIN is kept unless the smallest candidate saves at least 1/8
+ * of the PLAIN size; then, among candidates within 1/32 (~3%) of the
+ * smallest, the first in the order RLE, FOR, DELTA, SCALED wins (faster
+ * decoders first). A string dictionary is disabled for the rest of the
+ * segment once it would exceed dict_max_entries / dict_max_bytes or once
+ * DICT (codes plus the block's new dictionary bytes) loses to PLAIN.
+ * Compression: ZSTD always; AUTO only for columns that are not hot and when
+ * the zstd frame saves at least 10% of the encoded payload; NONE never.
+ */
+#include "segment_int.h"
+#include "enc.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+#include <zstd.h>
+
+#define DEF_DICT_ENTRIES 65536u
+#define DEF_DICT_BYTES (1u << 20)
+#define DEF_ZSTD_LEVEL 3
+/* most string bytes one block may hold: its PLAIN payload must fit a u32 */
+#define MAX_BLOCK_STR_BYTES(block_rows) \
+    ((uint64_t)UINT32_MAX - 4 * ((uint64_t)(block_rows) + 1) - 64)
+
+typedef struct wcol {
+    char *name;
+    size_t name_len;
+    tl_type type;
+    unsigned w;        /* bytes per value; 0 for strings */
+    int is_signed;     /* signed ints, timestamp, date */
+    uint8_t enc_opt;   /* TLF_ENC_* or AUTO */
+    uint8_t comp_opt;  /* TLF_COMP_* or AUTO */
+    uint8_t hot;
+    /* the block being filled */
+    uint8_t *vals;     /* fixed: block_rows*w; strings: u32 offsets[block_rows+1] */
+    tlf_buf sdata;     /* strings: value bytes of the block */
+    uint8_t *valid;    /* (block_rows+7)/8 */
+    uint32_t nulls;
+    /* string dictionary */
+    int dict_on;       /* DICT still possible for this column */
+    tlf_buf dict_offs; /* u32 offsets[dict_n + 1] */
+    tlf_buf dict_bytes;
+    uint32_t dict_n;
+    uint32_t *ht;      /* slot: entry index + 1, 0 = empty */
+    uint32_t ht_cap;   /* power of two */
+    /* block index entries of this column, TLF_ENTRY_SIZE bytes each */
+    tlf_buf index;
+} wcol;
+
+typedef struct meta_kv {
+    char *key;
+    uint8_t *val;
+    uint32_t klen, vlen;
+} meta_kv;
+
+struct tlf_seg_writer {
+    wcol *cols;
+    uint32_t n_cols;
+    uint32_t block_rows;
+    int zstd_level;
+    uint32_t dict_max_entries, dict_max_bytes;
+    tlf_sink sink;
+    uint64_t file_off;
+    uint32_t cur;      /* rows in the current block */
+    uint64_t n_rows;   /* rows appended so far */
+    uint32_t n_blocks; /* row blocks written */
+    int failed;
+    int finished;
+    tlf_seg_write_stats stats;
+    /* scratch, reused across blocks */
+    tlf_buf enc;       /* encoded payload, then padding and validity */
+    tlf_buf zbuf;      /* zstd frame, then padding and validity */
+    int64_t *kbuf;     /* SCALED: block_rows integers */
+    uint32_t *codes;   /* DICT: block_rows codes */
+    ZSTD_CCtx *cctx;
+    tlf_buf pool;      /* string zone bounds */
+    tlf_buf foot;      /* footer */
+    meta_kv *meta;
+    uint32_t n_meta, meta_cap;
+};
+
+static const uint8_t zeros64[64];
+
+/* ---- helpers --------------------------------------------------------- */
+
+static int fail(tlf_seg_writer *w, int rc)
+{
+    if (rc != TL_OK)
+        w->failed = rc;
+    return rc;
+}
+
+static int check_usable(tlf_seg_writer *w, const char *what, tl_error *err)
+{
+    if (!w)
+        return tl_error_set(err, TL_EINVAL, "segment writer: %s on a NULL writer", what);
+    if (w->failed)
+        return tl_error_set(err, TL_EINVAL,
+                            "segment writer: %s after an earlier failure (%s); "
+                            "only tlf_seg_writer_free is allowed",
+                            what, tl_strerror(w->failed));
+    if (w->finished)
+        return tl_error_set(err, TL_EINVAL,
+                            "segment writer: %s after tlf_seg_writer_finish", what);
+    return TL_OK;
+}
+
+static int sink_write(tlf_seg_writer *w, const void *p, size_t len, tl_error *err)
+{
+    if (len == 0)
+        return TL_OK;
+    int rc = w->sink.write(w->sink.ctx, p, len, err);
+    if (rc != TL_OK) {
+        tl_error_prefix(err, "segment writer: writing %zu bytes at file offset %llu: ",
+                        len, (unsigned long long)w->file_off);
+        return fail(w, rc);
+    }
+    w->file_off += len;
+    return TL_OK;
+}
+
+static int pad_file(tlf_seg_writer *w, uint64_t align, tl_error *err)
+{
+    uint64_t pad = tlf_align_up(w->file_off, align) - w->file_off;
+    return sink_write(w, zeros64, (size_t)pad, err);
+}
+
+static int nomem(tlf_seg_writer *w, tl_error *err, const char *what)
+{
+    tl_error_set(err, TL_ENOMEM, "segment writer: out of memory (%s)", what);
+    if (w)
+        w->failed = TL_ENOMEM;
+    return TL_ENOMEM;
+}
+
+/* ---- open ------------------------------------------------------------ */
+
+static int opts_check(const tl_coldef *cols, uint32_t n_cols,
+                      const tlf_writer_opts *o, tl_error *err)
+{
+    if (!cols || n_cols == 0)
+        return tl_error_set(err, TL_EINVAL, "segment writer: no columns");
+    if (n_cols > TLF_MAX_COLUMNS)
+        return tl_error_set(err, TL_EINVAL,
+                            "segment writer: %u columns, at most %u allowed",
+                            n_cols, (unsigned)TLF_MAX_COLUMNS);
+    if (o) {
+        if (o->block_rows > TLF_MAX_BLOCK_ROWS)
+            return tl_error_set(err, TL_EINVAL,
+                                "segment writer: block_rows %u exceeds the maximum %u",
+                                o->block_rows, (unsigned)TLF_MAX_BLOCK_ROWS);
+        if (o->zstd_level != 0 &&
+            (o->zstd_level < ZSTD_minCLevel() || o->zstd_level > ZSTD_maxCLevel()))
+            return tl_error_set(err, TL_EINVAL,
+                                "segment writer: zstd_level %d outside %d..%d",
+                                o->zstd_level, ZSTD_minCLevel(), ZSTD_maxCLevel());
+    }
+    for (uint32_t i = 0; i < n_cols; i++) {
+        const char *nm = cols[i].name;
+        if (!nm || !nm[0])
+            return tl_error_set(err, TL_EINVAL, "segment writer: column %u has an empty name", i);
+        size_t len = strlen(nm);
+        if (len > TLF_MAX_NAME_LEN)
+            return tl_error_set(err, TL_EINVAL,
+                                "segment writer: column %u name is %zu bytes, at most %u allowed",
+                                i, len, (unsigned)TLF_MAX_NAME_LEN);
+        if (tl_type_name((int)cols[i].type) == NULL)
+            return tl_error_set(err, TL_EINVAL,
+                                "segment writer: column '%s' (%u): unknown type %d",
+                                nm, i, (int)cols[i].type);
+        for (uint32_t j = 0; j < i; j++)
+            if (strcmp(cols[j].name, nm) == 0)
+                return tl_error_set(err, TL_EINVAL,
+                                    "segment writer: duplicate column name '%s' (columns %u and %u)",
+                                    nm, j, i);
+        if (o && o->col_opts) {
+            const tlf_col_opts *co = &o->col_opts[i];
+            if (co->encoding != TLF_ENC_AUTO && !tlf_enc_applies((int)cols[i].type, co->encoding))
+                return tl_error_set(err, TL_EINVAL,
+                                    "segment writer: column '%s' (%u): encoding %u (%s) does not apply to type %s",
+                                    nm, i, co->encoding, tlf_encoding_name(co->encoding),
+                                    tl_type_name((int)cols[i].type));
+            if (co->compression != TLF_COMP_AUTO && co->compression != TLF_COMP_NONE &&
+                co->compression != TLF_COMP_ZSTD)
+                return tl_error_set(err, TL_EINVAL,
+                                    "segment writer: column '%s' (%u): unknown compression %u",
+                                    nm, i, co->compression);
+        }
+    }
+    return TL_OK;
+}
+
+int tlf_seg_writer_open(const tl_coldef *cols, uint32_t n_cols,
+                        const tlf_writer_opts *opts, tlf_sink sink,
+                        tlf_seg_writer **out, tl_error *err)
+{
+    if (out)
+        *out = NULL;
+    if (!out || !sink.write)
+        return tl_error_set(err, TL_EINVAL, "segment writer: NULL output or sink");
+    int rc = opts_check(cols, n_cols, opts, err);
+    if (rc != TL_OK)
+        return rc;
+    tlf_seg_writer *w = calloc(1, sizeof *w);
+    if (!w)
+        return nomem(NULL, err, "writer");
+    w->n_cols = n_cols;
+    w->block_rows = (opts && opts->block_rows) ? opts->block_rows : TLF_DEFAULT_BLOCK_ROWS;
+    w->zstd_level = (opts && opts->zstd_level) ? opts->zstd_level : DEF_ZSTD_LEVEL;
+    w->dict_max_entries = (opts && opts->dict_max_entries) ? opts->dict_max_entries : DEF_DICT_ENTRIES;
+    w->dict_max_bytes = (opts && opts->dict_max_bytes) ? opts->dict_max_bytes : DEF_DICT_BYTES;
+    w->sink = sink;
+    w->cols = calloc(n_cols, sizeof *w->cols);
+    if (!w->cols)
+        goto oom;
+    int any_str = 0, any_float = 0;
+    size_t br = w->block_rows;
+    for (uint32_t i = 0; i < n_cols; i++) {
+        wcol *c = &w->cols[i];
+        c->name_len = strlen(cols[i].name);
+        c->name = malloc(c->name_len + 1);
+        if (!c->name)
+            goto oom;
+        memcpy(c->name, cols[i].name, c->name_len + 1);
+        c->type = cols[i].type;
+        c->w = (unsigned)tl_type_width((int)c->type);
+        c->is_signed = tl_type_is_signed_int((int)c->type);
+        const tlf_col_opts *co = (opts && opts->col_opts) ? &opts->col_opts[i] : NULL;
+        c->enc_opt = co ? co->encoding : TLF_ENC_AUTO;
+        c->comp_opt = co ? co->compression : TLF_COMP_AUTO;
+        c->hot = co ? (co->hot != 0) : 0;
+        if (c->type == TL_STRING) {
+            any_str = 1;
+            c->vals = malloc((br + 1) * 4);
+            c->dict_on = (c->enc_opt == TLF_ENC_AUTO || c->enc_opt == TLF_ENC_DICT);
+            if (c->dict_on && tlf_buf_append(&c->dict_offs, zeros64, 4, NULL) != TL_OK)
+                goto oom;
+        } else {
+            if (tl_type_is_float((int)c->type))
+                any_float = 1;
+            c->vals = malloc(br * c->w);
+        }
+        c->valid = malloc((br + 7) / 8);
+        if (!c->vals || !c->valid)
+            goto oom;
+        if (c->type == TL_STRING)
+            memset(c->vals, 0, 4); /* offsets[0] */
+    }
+    if (any_float && !(w->kbuf = malloc(br * sizeof *w->kbuf)))
+        goto oom;
+    if (any_str && !(w->codes = malloc(br * sizeof *w->codes)))
+        goto oom;
+    w->cctx = ZSTD_createCCtx();
+    if (!w->cctx)
+        goto oom;
+
+    uint8_t hdr[TLF_HEADER_SIZE] = {0};
+    memcpy(hdr + TLF_HDR_MAGIC, TLF_MAGIC, TLF_MAGIC_LEN);
+    tlf_st16(hdr + TLF_HDR_VMAJOR, TLF_VERSION_MAJOR);
+    tlf_st16(hdr + TLF_HDR_VMINOR, TLF_VERSION_MINOR);
+    tlf_st32(hdr + TLF_HDR_FLAGS, 0);
+    tlf_st32(hdr + TLF_HDR_NCOLS, n_cols);
+    tlf_st32(hdr + TLF_HDR_BLOCK_ROWS, w->block_rows);
+    rc = sink_write(w, hdr, sizeof hdr, err);
+    if (rc != TL_OK) {
+        tlf_seg_writer_free(w);
+        return rc;
+    }
+    *out = w;
+    return TL_OK;
+oom:
+    tlf_seg_writer_free(w);
+    return nomem(NULL, err, "opening");
+}
+
+void tlf_seg_writer_free(tlf_seg_writer *w)
+{
+    if (!w)
+        return;
+    if (w->cols) {
+        for (uint32_t i = 0; i < w->n_cols; i++) {
+            wcol *c = &w->cols[i];
+            free(c->name);
+            free(c->vals);
+            free(c->valid);
+            free(c->ht);
+            tlf_buf_free(&c->sdata);
+            tlf_buf_free(&c->dict_offs);
+            tlf_buf_free(&c->dict_bytes);
+            tlf_buf_free(&c->index);
+        }
+        free(w->cols);
+    }
+    for (uint32_t i = 0; i < w->n_meta; i++) {
+        free(w->meta[i].key);
+        free(w->meta[i].val);
+    }
+    free(w->meta);
+    free(w->kbuf);
+    free(w->codes);
+    ZSTD_freeCCtx(w->cctx);
+    tlf_buf_free(&w->enc);
+    tlf_buf_free(&w->zbuf);
+    tlf_buf_free(&w->pool);
+    tlf_buf_free(&w->foot);
+    free(w);
+}
+
+/* ---- zone maps -------------------------------------------------------- */
+
+static int64_t ld_signed(const uint8_t *p, unsigned w)
+{
+    switch (w) {
+    case 1: return (int8_t)p[0];
+    case 2: { int16_t v; memcpy(&v, p, 2); return v; }
+    case 4: { int32_t v; memcpy(&v, p, 4); return v; }
+    default: { int64_t v; memcpy(&v, p, 8); return v; }
+    }
+}
+
+static uint64_t ld_unsigned(const uint8_t *p, unsigned w)
+{
+    switch (w) {
+    case 1: return p[0];
+    case 2: return tlf_ld16(p);
+    case 4: return tlf_ld32(p);
+    default: return tlf_ld64(p);
+    }
+}
+
+static double ld_float(const uint8_t *p, unsigned w)
+{
+    if (w == 4) {
+        float f;
+        memcpy(&f, p, 4);
+        return (double)f;
+    }
+    double d;
+    memcpy(&d, p, 8);
+    return d;
+}
+
+/* a < b with -0.0 ordered below +0.0 (neither is NaN) */
+static int flt_less(double a, double b)
+{
+    return a < b || (a == b && signbit(a) && !signbit(b));
+}
+
+static int str_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+    size_t m = alen < blen ? alen : blen;
+    int r = m ? memcmp(a, b, m) : 0;
+    if (r)
+        return r;
+    return alen < blen ? -1 : alen > blen;
+}
+
+/* Fill zone_flags, min and max (entry bytes) of the current block. */
+static int zone_fixed(const wcol *c, uint32_t n, uint8_t *e)
+{
+    const uint8_t *v = c->vals;
+    const uint8_t *vb = c->nulls ? c->valid : NULL;
+    unsigned w = c->w;
+    uint8_t flags = 0;
+    int have = 0;
+    if (tl_type_is_float((int)c->type)) {
+        double mn = 0, mx = 0;
+        for (uint32_t i = 0; i < n; i++) {
+            if (!tl_bit_get(vb, i))
+                continue;
+            double d = ld_float(v + (size_t)i * w, w);
+            if (isnan(d)) {
+                flags |= TLF_ZONE_HAS_NAN;
+                continue;
+            }
+            if (!have) {
+                mn = mx = d;
+                have = 1;
+            } else {
+                if (flt_less(d, mn))
+                    mn = d;
+                if (flt_less(mx, d))
+                    mx = d;
+            }
+        }
+        if (have) {
+            memcpy(e + TLF_BI_MIN, &mn, 8);
+            memcpy(e + TLF_BI_MAX, &mx, 8);
+        }
+    } else if (c->is_signed) {
+        int64_t mn = 0, mx = 0;
+        for (uint32_t i = 0; i < n; i++) {
+            if (!tl_bit_get(vb, i))
+                continue;
+            int64_t x = ld_signed(v + (size_t)i * w, w);
+            if (!have) {
+                mn = mx = x;
+                have = 1;
+            } else {
+                mn = x < mn ? x : mn;
+                mx = x > mx ? x : mx;
+            }
+        }
+        if (have) {
+            tlf_st64(e + TLF_BI_MIN, (uint64_t)mn);
+            tlf_st64(e + TLF_BI_MAX, (uint64_t)mx);
+        }
+    } else {
+        uint64_t mn = 0, mx = 0;
+        for (uint32_t i = 0; i < n; i++) {
+            if (!tl_bit_get(vb, i))
+                continue;
+            uint64_t x = ld_unsigned(v + (size_t)i * w, w);
+            if (!have) {
+                mn = mx = x;
+                have = 1;
+            } else {
+                mn = x < mn ? x : mn;
+                mx = x > mx ? x : mx;
+            }
+        }
+        if (have) {
+            tlf_st64(e + TLF_BI_MIN, mn);
+            tlf_st64(e + TLF_BI_MAX, mx);
+        }
+    }
+    if (have)
+        flags |= TLF_ZONE_HAS_MINMAX;
+    e[TLF_BI_ZONE_FLAGS] = flags;
+    return TL_OK;
+}
+
+static int pool_add(tlf_seg_writer *w, const uint8_t *p, uint32_t len,
+                    uint8_t *dst, tl_error *err)
+{
+    if (w->pool.len + len > UINT32_MAX)
+        return tl_error_set(err, TL_EINVAL,
+                            "segment writer: string zone bound pool exceeds 4 GiB");
+    tlf_st32(dst, (uint32_t)w->pool.len);
+    tlf_st32(dst + 4, len);
+    return len ? tlf_buf_append(&w->pool, p, len, err) : TL_OK;
+}
+
+static int zone_string(tlf_seg_writer *w, const wcol *c, uint32_t n, uint8_t *e,
+                       tl_error *err)
+{
+    const uint32_t *off = (const uint32_t *)c->vals;
+    const uint8_t *d = c->sdata.p ? c->sdata.p : zeros64;
+    const uint8_t *vb = c->nulls ? c->valid : NULL;
+    const uint8_t *mn = NULL, *mx = NULL;
+    uint32_t mnl = 0, mxl = 0;
+    int have = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        if (!tl_bit_get(vb, i))
+            continue;
+        const uint8_t *p = d + off[i];
+        uint32_t l = off[i + 1] - off[i];
+        if (!have) {
+            mn = mx = p;
+            mnl = mxl = l;
+            have = 1;
+        } else {
+            if (str_cmp(p, l, mn, mnl) < 0) {
+                mn = p;
+                mnl = l;
+            }
+            if (str_cmp(p, l, mx, mxl) > 0) {
+                mx = p;
+                mxl = l;
+            }
+        }
+    }
+    uint8_t flags = 0;
+    if (have) {
+        flags |= TLF_ZONE_HAS_MINMAX;
+        if (mnl > TLF_ZONE_STR_MAX) {
+            mnl = TLF_ZONE_STR_MAX;
+            flags |= TLF_ZONE_MIN_INEXACT;
+        }
+        int rc = pool_add(w, mn, mnl, e + TLF_BI_MIN, err);
+        if (rc != TL_OK)
+            return rc;
+        if (mxl > TLF_ZONE_STR_MAX) {
+            /* Upper bound: the prefix with its last non-0xFF byte
+             * incremented, cut after that byte. */
+            uint8_t b[TLF_ZONE_STR_MAX];
+            memcpy(b, mx, TLF_ZONE_STR_MAX);
+            int k = TLF_ZONE_STR_MAX - 1;
+            while (k >= 0 && b[k] == 0xFF)
+                k--;
+            if (k < 0) {
+                flags |= TLF_ZONE_MAX_UNBOUNDED;
+            } else {
+                b[k]++;
+                flags |= TLF_ZONE_MAX_INEXACT;
+                rc = pool_add(w, b, (uint32_t)k + 1, e + TLF_BI_MAX, err);
+            }
+        } else {
+            rc = pool_add(w, mx, mxl, e + TLF_BI_MAX, err);
+        }
+        if (rc != TL_OK)
+            return rc;
+    }
+    e[TLF_BI_ZONE_FLAGS] = flags;
+    return TL_OK;
+}
+
+/* ---- encoding choice -------------------------------------------------- */
+
+/* Pick among candidate sizes (SIZE_MAX = not a candidate), indexed by
+ * encoding; pref lists the non-PLAIN encodings in preference order. */
+static int pick(const size_t *size, size_t plain, const int *pref, int n_pref)
+{
+    size_t best = SIZE_MAX;
+    for (int i = 0; i < n_pref; i++)
+        if (size[pref[i]] < best)
+            best = size[pref[i]];
+    if (best == SIZE_MAX || best > plain - plain / 8)
+        return TLF_ENC_PLAIN;
+    size_t near = best + best / 32;
+    for (int i = 0; i < n_pref; i++)
+        if (size[pref[i]] <= near)
+            return pref[i];
+    return TLF_ENC_PLAIN; /* not reached */
+}
+
+/* SCALED size for the block, choosing its inner encoding; SIZE_MAX when the
+ * values are not on a decimal grid. Leaves k in w->kbuf. */
+static size_t scaled_size(tlf_seg_writer *w, const wcol *c, uint32_t n,
+                          uint64_t *divisor, int *inner)
+{
+    if (!tlf_scaled_find(c->vals, n, c->w, w->kbuf, divisor))
+        return SIZE_MAX;
+    size_t s[TLF_ENC_SCALED + 1];
+    for (int i = 0; i <= TLF_ENC_SCALED; i++)
+        s[i] = SIZE_MAX;
+    s[TLF_ENC_RLE] = tlf_rle_size(tlf_rle_count_runs(w->kbuf, n, 8), 8);
+    s[TLF_ENC_FOR] = tlf_for_size(w->kbuf, n, 8, 1);
+    s[TLF_ENC_DELTA] = tlf_delta_size(w->kbuf, n, 8, 1);
+    static const int pref[] = {TLF_ENC_RLE, TLF_ENC_FOR, TLF_ENC_DELTA};
+    /* never PLAIN inside: compare against an unreachable plain size */
+    size_t best = SIZE_MAX;
+    for (int i = 0; i < 3; i++)
+        best = s[pref[i]] < best ? s[pref[i]] : best;
+    size_t near = best + best / 32;
+    *inner = TLF_ENC_FOR;
+    for (int i = 0; i < 3; i++)
+        if (s[pref[i]] <= near) {
+            *inner = pref[i];
+            break;
+        }
+    return 16 + s[*inner];
+}
+
+static int encode_fixed(tlf_seg_writer *w, wcol *c, uint32_t n, uint8_t *e,
+                        tl_error *err)
+{
+    size_t plain = (size_t)n * c->w;
+    int enc = c->enc_opt;
+    int inner = 0;
+    uint64_t divisor = 0;
+    if (enc == TLF_ENC_AUTO) {
+        size_t s[TLF_ENC_SCALED + 1];
+        for (int i = 0; i <= TLF_ENC_SCALED; i++)
+            s[i] = SIZE_MAX;
+        s[TLF_ENC_RLE] = tlf_rle_size(tlf_rle_count_runs(c->vals, n, c->w), c->w);
+        if (tl_type_is_float((int)c->type)) {
+            s[TLF_ENC_SCALED] = scaled_size(w, c, n, &divisor, &inner);
+        } else {
+            s[TLF_ENC_FOR] = tlf_for_size(c->vals, n, c->w, c->is_signed);
+            s[TLF_ENC_DELTA] = tlf_delta_size(c->vals, n, c->w, c->is_signed);
+        }
+        static const int pref[] = {TLF_ENC_RLE, TLF_ENC_FOR, TLF_ENC_DELTA,
+                                   TLF_ENC_SCALED};
+        enc = pick(s, plain, pref, 4);
+    } else if (enc == TLF_ENC_SCALED) {
+        if (scaled_size(w, c, n, &divisor, &inner) == SIZE_MAX)
+            enc = TLF_ENC_PLAIN; /* not on a grid: cannot be SCALED */
+    }
+    w->enc.len = 0;
+    int rc;
+    switch (enc) {
+    case TLF_ENC_RLE: rc = tlf_rle_encode(c->vals, n, c->w, &w->enc, err); break;
+    case TLF_ENC_FOR:
+        rc = tlf_for_encode(c->vals, n, c->w, c->is_signed, &w->enc, err);
+        break;
+    case TLF_ENC_DELTA:
+        rc = tlf_delta_encode(c->vals, n, c->w, c->is_signed, &w->enc, err);
+        break;
+    case TLF_ENC_SCALED:
+        rc = tlf_scaled_encode(w->kbuf, n, divisor, inner, &w->enc, err);
+        break;
+    default:
+        enc = TLF_ENC_PLAIN;
+        rc = tlf_buf_append(&w->enc, c->vals, plain, err);
+        break;
+    }
+    if (rc != TL_OK)
+        return rc;
+    e[TLF_BI_ENCODING] = (uint8_t)enc;
+    e[TLF_BI_INNER] = (uint8_t)(enc == TLF_ENC_SCALED ? inner : 0);
+    tlf_st64(e + TLF_BI_DECODED, plain);
+    return TL_OK;
+}
+
+/* ---- string dictionary ------------------------------------------------ */
+
+static uint32_t dict_len_of(const wcol *c, uint32_t idx, const uint8_t **p)
+{
+    const uint32_t *o = (const uint32_t *)c->dict_offs.p;
+    *p = c->dict_bytes.p ? c->dict_bytes.p + o[idx] : zeros64;
+    return o[idx + 1] - o[idx];
+}
+
+static int ht_grow(wcol *c, tl_error *err)
+{
+    uint32_t cap = c->ht_cap ? c->ht_cap * 2 : 1024;
+    uint32_t *ht = calloc(cap, sizeof *ht);
+    if (!ht)
+        return tl_error_set(err, TL_ENOMEM, "segment writer: out of memory (dictionary of '%s')",
+                            c->name);
+    /* reinsert in index order: the table is then as if built by inserts */
+    for (uint32_t idx = 0; idx < c->dict_n; idx++) {
+        const uint8_t *p;
+        uint32_t l = dict_len_of(c, idx, &p);
+        uint32_t s = (uint32_t)XXH3_64bits(p, l) & (cap - 1);
+        while (ht[s])
+            s = (s + 1) & (cap - 1);
+        ht[s] = idx + 1;
+    }
+    free(c->ht);
+    c->ht = ht;
+    c->ht_cap = cap;
+    return TL_OK;
+}
+
+/* Remove entries >= keep (newest first), restoring the earlier table. */
+static void dict_rollback(wcol *c, uint32_t keep)
+{
+    for (uint32_t idx = c->dict_n; idx-- > keep;) {
+        const uint8_t *p;
+        uint32_t l = dict_len_of(c, idx, &p);
+        uint32_t s = (uint32_t)XXH3_64bits(p, l) & (c->ht_cap - 1);
+        while (c->ht[s] != idx + 1)
+            s = (s + 1) & (c->ht_cap - 1);
+        c->ht[s] = 0;
+    }
+    const uint32_t *o = (const uint32_t *)c->dict_offs.p;
+    c->dict_bytes.len = o[keep];
+    c->dict_offs.len = ((size_t)keep + 1) * 4;
+    c->dict_n = keep;
+}
+
+static void dict_disable(wcol *c)
+{
+    c->dict_on = 0;
+    free(c->ht);
+    c->ht = NULL;
+    c->ht_cap = 0;
+}
+
+/* Look up or insert every value of the block into the dictionary, filling
+ * w->codes and *max_code. Returns 1 if done, 0 if the limits were exceeded
+ * (entries added by this block are then rolled back), or a negative error
+ * code. */
+static int dict_codes(tlf_seg_writer *w, wcol *c, uint32_t n, uint32_t *max_code,
+                      tl_error *err)
+{
+    const uint32_t *off = (const uint32_t *)c->vals;
+    const uint8_t *d = c->sdata.p ? c->sdata.p : zeros64;
+    uint32_t keep = c->dict_n, mx = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        const uint8_t *p = d + off[i];
+        uint32_t l = off[i + 1] - off[i];
+        if ((uint64_t)(c->dict_n + 1) * 2 > c->ht_cap) {
+            int rc = ht_grow(c, err);
+            if (rc != TL_OK)
+                return rc;
+        }
+        uint32_t s = (uint32_t)XXH3_64bits(p, l) & (c->ht_cap - 1);
+        uint32_t code = UINT32_MAX;
+        while (c->ht[s]) {
+            const uint8_t *q;
+            uint32_t ql = dict_len_of(c, c->ht[s] - 1, &q);
+            if (ql == l && (l == 0 || memcmp(p, q, l) == 0)) {
+                code = c->ht[s] - 1;
+                break;
+            }
+            s = (s + 1) & (c->ht_cap - 1);
+        }
+        if (code == UINT32_MAX) {
+            if (c->dict_n + 1 > w->dict_max_entries ||
+                c->dict_bytes.len + l > w->dict_max_bytes) {
+                dict_rollback(c, keep);
+                return 0;
+            }
+            uint32_t end = (uint32_t)(c->dict_bytes.len + l);
+            int rc = l ? tlf_buf_append(&c->dict_bytes, p, l, err) : TL_OK;
+            if (rc == TL_OK)
+                rc = tlf_buf_append(&c->dict_offs, &end, 4, err);
+            if (rc != TL_OK)
+                return rc;
+            code = c->dict_n++;
+            c->ht[s] = code + 1;
+        }
+        w->codes[i] = code;
+        mx = code > mx ? code : mx;
+    }
+    *max_code = mx;
+    return 1;
+}
+
+static int encode_string(tlf_seg_writer *w, wcol *c, uint32_t n, uint8_t *e,
+                         tl_error *err)
+{
+    size_t plain = 4 * ((size_t)n + 1) + c->sdata.len;
+    int enc = TLF_ENC_PLAIN;
+    if (c->dict_on) {
+        uint32_t keep = c->dict_n;
+        size_t keep_bytes = c->dict_bytes.len;
+        uint32_t max_code = 0;
+        int r = dict_codes(w, c, n, &max_code, err);
+        if (r < 0)
+            return r;
+        if (r == 0) {
+            dict_disable(c); /* over the limits: PLAIN from now on */
+        } else {
+            unsigned bw = tlf_bit_width(max_code); /* as tlf_dict_encode does */
+            size_t codes = 8 + tlf_align_up(tlf_bitpack_bytes(n, bw), 8);
+            size_t added = (c->dict_bytes.len - keep_bytes) + 4 * (size_t)(c->dict_n - keep);
+            if (c->enc_opt == TLF_ENC_DICT || codes + added <= plain - plain / 8) {
+                enc = TLF_ENC_DICT;
+            } else {
+                dict_rollback(c, keep);
+                dict_disable(c);
+            }
+        }
+    }
+    w->enc.len = 0;
+    int rc;
+    if (enc == TLF_ENC_DICT) {
+        rc = tlf_dict_encode(w->codes, n, c->dict_n, &w->enc, err);
+    } else {
+        rc = tlf_buf_append(&w->enc, c->vals, 4 * ((size_t)n + 1), err);
+        if (rc == TL_OK && c->sdata.len)
+            rc = tlf_buf_append(&w->enc, c->sdata.p, c->sdata.len, err);
+    }
+    if (rc != TL_OK)
+        return rc;
+    e[TLF_BI_ENCODING] = (uint8_t)enc;
+    tlf_st64(e + TLF_BI_DECODED, c->sdata.len);
+    return TL_OK;
+}
+
+/* ---- block flush ------------------------------------------------------ */
+
+static int write_block(tlf_seg_writer *w, uint32_t ci, uint32_t n, tl_error *err)
+{
+    wcol *c = &w->cols[ci];
+    int rc = tlf_buf_reserve(&c->index, TLF_ENTRY_SIZE, err);
+    if (rc != TL_OK)
+        return rc;
+    uint8_t *e = c->index.p + c->index.len;
+    memset(e, 0, TLF_ENTRY_SIZE);
+
+    if (c->nulls && (n & 7)) /* bits >= n stay zero */
+        c->valid[n / 8] &= (uint8_t)((1u << (n & 7)) - 1);
+    if (c->type == TL_STRING) {
+        rc = zone_string(w, c, n, e, err);
+        if (rc == TL_OK)
+            rc = encode_string(w, c, n, e, err);
+    } else {
+        rc = zone_fixed(c, n, e);
+        if (rc == TL_OK)
+            rc = encode_fixed(w, c, n, e, err);
+    }
+    if (rc != TL_OK)
+        return rc;
+
+    size_t encoded_len = w->enc.len;
+    tlf_buf *blk = &w->enc;
+    int comp = TLF_COMP_NONE;
+    if (c->comp_opt == TLF_COMP_ZSTD || (c->comp_opt == TLF_COMP_AUTO && !c->hot)) {
+        size_t bound = ZSTD_compressBound(encoded_len);
+        w->zbuf.len = 0;
+        rc = tlf_buf_reserve(&w->zbuf, bound + 8 + (n + 7) / 8, err);
+        if (rc != TL_OK)
+            return rc;
+        size_t zs = ZSTD_compressCCtx(w->cctx, w->zbuf.p, bound, w->enc.p, encoded_len,
+                                      w->zstd_level);
+        if (ZSTD_isError(zs))
+            return tl_error_set(err, TL_ENOMEM,
+                                "segment writer: column '%s' (%u), block %u: zstd: %s",
+                                c->name, ci, w->n_blocks, ZSTD_getErrorName(zs));
+        if (c->comp_opt == TLF_COMP_ZSTD || zs <= encoded_len - encoded_len / 10) {
+            w->zbuf.len = zs;
+            blk = &w->zbuf;
+            comp = TLF_COMP_ZSTD;
+        }
+    }
+    size_t payload_len = blk->len;
+    if (encoded_len > UINT32_MAX || payload_len > UINT32_MAX)
+        return tl_error_set(err, TL_EINVAL,
+                            "segment writer: column '%s' (%u), block %u: payload of %zu bytes "
+                            "exceeds 4 GiB",
+                            c->name, ci, w->n_blocks, encoded_len);
+    rc = tlf_buf_pad(blk, 8, err);
+    if (rc == TL_OK && c->nulls)
+        rc = tlf_buf_append(blk, c->valid, (n + 7) / 8, err);
+    if (rc != TL_OK)
+        return rc;
+
+    rc = pad_file(w, TLF_BLOCK_ALIGN, err);
+    if (rc != TL_OK)
+        return rc;
+    tlf_st64(e + TLF_BI_OFFSET, w->file_off);
+    tlf_st64(e + TLF_BI_LENGTH, blk->len);
+    tlf_st32(e + TLF_BI_NROWS, n);
+    tlf_st32(e + TLF_BI_NULLS, c->nulls);
+    tlf_st32(e + TLF_BI_PAYLOAD_LEN, (uint32_t)payload_len);
+    tlf_st32(e + TLF_BI_ENCODED_LEN, (uint32_t)encoded_len);
+    tlf_st64(e + TLF_BI_CHECKSUM, XXH3_64bits(blk->p, blk->len));
+    e[TLF_BI_COMPRESSION] = (uint8_t)comp;
+    c->index.len += TLF_ENTRY_SIZE;
+    return sink_write(w, blk->p, blk->len, err);
+}
+
+static int flush_block(tlf_seg_writer *w, tl_error *err)
+{
+    if (w->n_blocks == UINT32_MAX)
+        return fail(w, tl_error_set(err, TL_EINVAL, "segment writer: too many row blocks"));
+    for (uint32_t ci = 0; ci < w->n_cols; ci++) {
+        int rc = write_block(w, ci, w->cur, err);
+        if (rc != TL_OK)
+            return fail(w, rc);
+        wcol *c = &w->cols[ci];
+        c->nulls = 0;
+        c->sdata.len = 0;
+    }
+    w->n_blocks++;
+    w->cur = 0;
+    return TL_OK;
+}
+
+/* ---- append ----------------------------------------------------------- */
+
+static void bits_set_range(uint8_t *bm, uint32_t from, uint32_t count)
+{
+    uint32_t i = from, end = from + count;
+    while (i < end && (i & 7)) {
+        bm[i >> 3] |= (uint8_t)(1u << (i & 7));
+        i++;
+    }
+    if (end - i >= 8) {
+        memset(bm + (i >> 3), 0xFF, (end - i) >> 3);
+        i += (end - i) & ~7u;
+    }
+    while (i < end) {
+        bm[i >> 3] |= (uint8_t)(1u << (i & 7));
+        i++;
+    }
+}
+
+static void copy_fixed(wcol *c, uint32_t cur, const tl_colvec *src, uint64_t start,
+                       uint32_t take)
+{
+    unsigned w = c->w;
+    uint8_t *dst = c->vals + (size_t)cur * w;
+    memcpy(dst, (const uint8_t *)src->values + start * w, (size_t)take * w);
+    if (!src->validity) {
+        bits_set_range(c->valid, cur, take);
+        return;
+    }
+    for (uint32_t i = 0; i < take; i++) {
+        int present = tl_bit_get(src->validity, start + i);
+        tl_bit_set(c->valid, cur + i, present);
+        if (!present) {
+            memset(dst + (size_t)i * w, 0, w);
+            c->nulls++;
+        }
+    }
+}
+
+static int copy_string(tlf_seg_writer *w, wcol *c, uint32_t cur, const tl_colvec *src,
+                       uint64_t start, uint32_t take, tl_error *err)
+{
+    uint32_t *off = (uint32_t *)c->vals;
+    const uint32_t *so = src->offsets + start;
+    uint64_t bytes = (uint64_t)so[take] - so[0];
+    if (c->sdata.len + bytes > MAX_BLOCK_STR_BYTES(w->block_rows))
+        return tl_error_set(err, TL_EINVAL,
+                            "segment writer: column '%s': more than 4 GiB of string bytes "
+                            "in row block %u",
+                            c->name, w->n_blocks);
+    if (!src->validity) {
+        uint32_t base = (uint32_t)c->sdata.len;
+        if (bytes) {
+            int rc = tlf_buf_append(&c->sdata, src->data + so[0], (size_t)bytes, err);
+            if (rc != TL_OK)
+                return rc;
+        }
+        for (uint32_t i = 0; i < take; i++)
+            off[cur + i + 1] = base + (so[i + 1] - so[0]);
+        bits_set_range(c->valid, cur, take);
+        return TL_OK;
+    }
+    int rc = tlf_buf_reserve(&c->sdata, (size_t)bytes, err);
+    if (rc != TL_OK)
+        return rc;
+    for (uint32_t i = 0; i < take; i++) {
+        int present = tl_bit_get(src->validity, start + i);
+        tl_bit_set(c->valid, cur + i, present);
+        if (present) {
+            uint32_t l = so[i + 1] - so[i];
+            if (l)
+                memcpy(c->sdata.p + c->sdata.len, src->data + so[i], l);
+            c->sdata.len += l;
+        } else {
+            c->nulls++;
+        }
+        off[cur + i + 1] = (uint32_t)c->sdata.len;
+    }
+    return TL_OK;
+}
+
+static int check_input(const tlf_seg_writer *w, const tl_colvec *cols, uint32_t n_rows,
+                       tl_error *err)
+{
+    if (!cols)
+        return tl_error_set(err, TL_EINVAL, "segment writer: append: NULL columns");
+    for (uint32_t ci = 0; ci < w->n_cols; ci++) {
+        const wcol *c = &w->cols[ci];
+        const tl_colvec *v = &cols[ci];
+        if (c->type != TL_STRING) {
+            if (!v->values)
+                return tl_error_set(err, TL_EINVAL,
+                                    "segment writer: append: column '%s' (%u): NULL values",
+                                    c->name, ci);
+            continue;
+        }
+        if (!v->offsets)
+            return tl_error_set(err, TL_EINVAL,
+                                "segment writer: append: column '%s' (%u): NULL offsets",
+                                c->name, ci);
+        for (uint32_t i = 0; i < n_rows; i++)
+            if (v->offsets[i + 1] < v->offsets[i])
+                return tl_error_set(err, TL_EINVAL,
+                                    "segment writer: append: column '%s' (%u): string offsets "
+                                    "not monotonic at row %u: %u after %u",
+                                    c->name, ci, i + 1, v->offsets[i + 1], v->offsets[i]);
+        if (!v->data && v->offsets[n_rows] != v->offsets[0])
+            return tl_error_set(err, TL_EINVAL,
+                                "segment writer: append: column '%s' (%u): NULL data with %u bytes",
+                                c->name, ci, v->offsets[n_rows] - v->offsets[0]);
+    }
+    return TL_OK;
+}
+
+int tlf_seg_writer_append(tlf_seg_writer *w, const tl_colvec *cols, uint32_t n_rows,
+                          tl_error *err)
+{
+    int rc = check_usable(w, "append", err);
+    if (rc != TL_OK)
+        return rc;
+    if (n_rows == 0)
+        return TL_OK;
+    rc = check_input(w, cols, n_rows, err);
+    if (rc != TL_OK)
+        return fail(w, rc);
+    uint64_t done = 0;
+    while (done < n_rows) {
+        uint32_t take = w->block_rows - w->cur;
+        if (take > n_rows - done)
+            take = (uint32_t)(n_rows - done);
+        for (uint32_t ci = 0; ci < w->n_cols; ci++) {
+            wcol *c = &w->cols[ci];
+            if (c->type == TL_STRING) {
+                rc = copy_string(w, c, w->cur, &cols[ci], done, take, err);
+                if (rc != TL_OK)
+                    return fail(w, rc);
+            } else {
+                copy_fixed(c, w->cur, &cols[ci], done, take);
+            }
+        }
+        w->cur += take;
+        w->n_rows += take;
+        done += take;
+        if (w->cur == w->block_rows) {
+            rc = flush_block(w, err);
+            if (rc != TL_OK)
+                return rc;
+        }
+    }
+    return TL_OK;
+}
+
+/* ---- metadata --------------------------------------------------------- */
+
+int tlf_seg_writer_set_meta(tlf_seg_writer *w, const char *key, const void *value,
+                            uint32_t value_len, tl_error *err)
+{
+    int rc = check_usable(w, "set_meta", err);
+    if (rc != TL_OK)
+        return rc;
+    if (!key || (!value && value_len))
+        return tl_error_set(err, TL_EINVAL, "segment writer: set_meta: NULL key or value");
+    size_t klen = strlen(key);
+    if (klen > UINT32_MAX / 2)
+        return tl_error_set(err, TL_EINVAL, "segment writer: set_meta: key of %zu bytes", klen);
+    uint8_t *val = malloc(value_len ? value_len : 1);
+    if (!val)
+        return nomem(w, err, "metadata");
+    if (value_len)
+        memcpy(val, value, value_len);
+    for (uint32_t i = 0; i < w->n_meta; i++) {
+        if (w->meta[i].klen == klen && memcmp(w->meta[i].key, key, klen) == 0) {
+            free(w->meta[i].val); /* a key set again takes the new value */
+            w->meta[i].val = val;
+            w->meta[i].vlen = value_len;
+            return TL_OK;
+        }
+    }
+    if (w->n_meta == w->meta_cap) {
+        uint32_t cap = w->meta_cap ? w->meta_cap * 2 : 8;
+        meta_kv *m = realloc(w->meta, cap * sizeof *m);
+        if (!m) {
+            free(val);
+            return nomem(w, err, "metadata");
+        }
+        w->meta = m;
+        w->meta_cap = cap;
+    }
+    char *k = malloc(klen + 1);
+    if (!k) {
+        free(val);
+        return nomem(w, err, "metadata");
+    }
+    memcpy(k, key, klen + 1);
+    w->meta[w->n_meta++] = (meta_kv){k, val, (uint32_t)klen, value_len};
+    return TL_OK;
+}
+
+/* ---- finish ----------------------------------------------------------- */
+
+static int put32(tlf_buf *b, uint32_t v, tl_error *err) { return tlf_buf_append(b, &v, 4, err); }
+
+static int build_footer(tlf_seg_writer *w, tl_error *err)
+{
+    tlf_buf *f = &w->foot;
+    f->len = 0;
+    uint64_t sec[TLF_N_SECTIONS][2];
+    int rc = tlf_buf_append(f, zeros64, 64, err);
+    if (rc == TL_OK)
+        rc = tlf_buf_append(f, zeros64, TLF_FH_SIZE - 64, err);
+
+    /* schema; dictionaries are laid out in column order */
+    uint64_t dict_off = 0;
+    sec[TLF_SEC_SCHEMA][0] = f->len;
+    for (uint32_t ci = 0; ci < w->n_cols && rc == TL_OK; ci++) {
+        wcol *c = &w->cols[ci];
+        uint8_t rec[TLF_COL_REC_FIXED] = {0};
+        rec[0] = (uint8_t)c->type;
+        tlf_st16(rec + 2, (uint16_t)c->name_len);
+        if (c->dict_n) {
+            uint64_t dl = 8 + 4 * (uint64_t)c->dict_n + c->dict_bytes.len;
+            rec[1] = TLF_COLF_DICT;
+            tlf_st64(rec + 8, dict_off);
+            tlf_st64(rec + 16, dl);
+            dict_off = tlf_align_up(dict_off + dl, 8);
+        }
+        rc = tlf_buf_append(f, rec, sizeof rec, err);
+        if (rc == TL_OK)
+            rc = tlf_buf_append(f, c->name, c->name_len, err);
+        if (rc == TL_OK)
+            rc = tlf_buf_pad(f, 8, err);
+    }
+    sec[TLF_SEC_SCHEMA][1] = f->len - sec[TLF_SEC_SCHEMA][0];
+
+    sec[TLF_SEC_DICT][0] = f->len;
+    for (uint32_t ci = 0; ci < w->n_cols && rc == TL_OK; ci++) {
+        wcol *c = &w->cols[ci];
+        if (!c->dict_n)
+            continue;
+        rc = tlf_buf_pad(f, 8, err);
+        if (rc == TL_OK)
+            rc = put32(f, c->dict_n, err);
+        if (rc == TL_OK)
+            rc = tlf_buf_append(f, c->dict_offs.p, 4 * ((size_t)c->dict_n + 1), err);
+        if (rc == TL_OK && c->dict_bytes.len)
+            rc = tlf_buf_append(f, c->dict_bytes.p, c->dict_bytes.len, err);
+    }
+    sec[TLF_SEC_DICT][1] = f->len - sec[TLF_SEC_DICT][0];
+    if (rc == TL_OK)
+        rc = tlf_buf_pad(f, 8, err);
+
+    sec[TLF_SEC_INDEX][0] = f->len;
+    for (uint32_t ci = 0; ci < w->n_cols && rc == TL_OK; ci++)
+        if (w->cols[ci].index.len)
+            rc = tlf_buf_append(f, w->cols[ci].index.p, w->cols[ci].index.len, err);
+    sec[TLF_SEC_INDEX][1] = f->len - sec[TLF_SEC_INDEX][0];
+
+    sec[TLF_SEC_POOL][0] = f->len;
+    if (rc == TL_OK && w->pool.len)
+        rc = tlf_buf_append(f, w->pool.p, w->pool.len, err);
+    sec[TLF_SEC_POOL][1] = w->pool.len;
+    if (rc == TL_OK)
+        rc = tlf_buf_pad(f, 8, err);
+
+    sec[TLF_SEC_META][0] = f->len;
+    if (rc == TL_OK)
+        rc = put32(f, w->n_meta, err);
+    for (uint32_t i = 0; i < w->n_meta && rc == TL_OK; i++) {
+        const meta_kv *m = &w->meta[i];
+        rc = put32(f, m->klen, err);
+        if (rc == TL_OK && m->klen)
+            rc = tlf_buf_append(f, m->key, m->klen, err);
+        if (rc == TL_OK)
+            rc = put32(f, m->vlen, err);
+        if (rc == TL_OK && m->vlen)
+            rc = tlf_buf_append(f, m->val, m->vlen, err);
+    }
+    sec[TLF_SEC_META][1] = f->len - sec[TLF_SEC_META][0];
+    if (rc != TL_OK)
+        return rc;
+
+    uint8_t *h = f->p;
+    tlf_st32(h + TLF_FH_LEN, TLF_FH_SIZE);
+    tlf_st32(h + TLF_FH_NCOLS, w->n_cols);
+    tlf_st64(h + TLF_FH_NROWS, w->n_rows);
+    tlf_st32(h + TLF_FH_NBLOCKS, w->n_blocks);
+    tlf_st32(h + TLF_FH_BLOCK_ROWS, w->block_rows);
+    tlf_st32(h + TLF_FH_ENTRY_SIZE, TLF_ENTRY_SIZE);
+    for (int s = 0; s < TLF_N_SECTIONS; s++) {
+        tlf_st64(h + TLF_FH_SECTIONS + 16 * s, sec[s][0]);
+        tlf_st64(h + TLF_FH_SECTIONS + 16 * s + 8, sec[s][1]);
+    }
+    return TL_OK;
+}
+
+int tlf_seg_writer_finish(tlf_seg_writer *w, tlf_seg_write_stats *stats, tl_error *err)
+{
+    int rc = check_usable(w, "finish", err);
+    if (rc != TL_OK)
+        return rc;
+    if (w->cur > 0) {
+        rc = flush_block(w, err);
+        if (rc != TL_OK)
+            return rc;
+    }
+    rc = pad_file(w, 8, err);
+    if (rc != TL_OK)
+        return rc;
+    uint64_t footer_off = w->file_off;
+    rc = build_footer(w, err);
+    if (rc != TL_OK)
+        return fail(w, rc);
+    uint8_t trl[TLF_TRAILER_SIZE] = {0};
+    tlf_st64(trl + TLF_TRL_FOOTER_OFF, footer_off);
+    tlf_st64(trl + TLF_TRL_FOOTER_LEN, w->foot.len);
+    tlf_st64(trl + TLF_TRL_FOOTER_SUM, XXH3_64bits(w->foot.p, w->foot.len));
+    tlf_st16(trl + TLF_TRL_VMAJOR, TLF_VERSION_MAJOR);
+    tlf_st16(trl + TLF_TRL_VMINOR, TLF_VERSION_MINOR);
+    memcpy(trl + TLF_TRL_MAGIC, TLF_MAGIC, TLF_MAGIC_LEN);
+    rc = sink_write(w, w->foot.p, w->foot.len, err);
+    if (rc == TL_OK)
+        rc = sink_write(w, trl, sizeof trl, err);
+    if (rc != TL_OK)
+        return rc;
+    w->finished = 1;
+    if (stats) {
+        stats->n_rows = w->n_rows;
+        stats->n_blocks = w->n_blocks;
+        stats->file_bytes = w->file_off;
+        stats->footer_bytes = w->foot.len;
+    }
+    return TL_OK;
+}

@@ -1,0 +1,835 @@
+/*
+ * segment_test.c - segment writer and reader: round trips of every type x
+ * encoding (forced and AUTO) x null pattern x block size x compression,
+ * the encoding choice, zero copy, both open paths, metadata, big and empty
+ * segments, writer and decode API errors.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "segment_testlib.h"
+
+static char tmpdir[256];
+
+static void setup(void)
+{
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/tl_segment_test_XXXXXX");
+    cr_assert(mkdtemp(tmpdir));
+}
+
+static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
+{
+    (void)st;
+    (void)flag;
+    (void)f;
+    return remove(p);
+}
+
+static void teardown(void) { nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS); }
+
+TestSuite(segment, .init = setup, .fini = teardown);
+
+/* ---- the round-trip matrix ----------------------------------------------- */
+
+static const tl_type all_types[] = {TL_BOOL,   TL_INT8,    TL_INT16,   TL_INT32,  TL_INT64,
+                                    TL_UINT8,  TL_UINT16,  TL_UINT32,  TL_UINT64, TL_FLOAT32,
+                                    TL_FLOAT64, TL_TIMESTAMP, TL_DATE, TL_STRING};
+
+/* Build one column per (type, encoding, data kind). */
+static uint32_t matrix_cols(tcol *cols, uint64_t n, tnulls nl, uint8_t comp)
+{
+    uint32_t k = 0;
+    char name[64];
+    for (size_t ti = 0; ti < sizeof all_types / sizeof all_types[0]; ti++) {
+        tl_type t = all_types[ti];
+        const char *tn = tl_type_name(t);
+        if (t == TL_STRING) {
+            static const struct { uint8_t enc; tdata d; const char *dn; } sc[] = {
+                {TLF_ENC_PLAIN, D_BIG, "big"},      {TLF_ENC_DICT, D_BIG, "big"},
+                {TLF_ENC_DICT, D_LOWCARD, "low"},   {TLF_ENC_AUTO, D_LOWCARD, "low"},
+                {TLF_ENC_AUTO, D_UNIQUE, "uniq"},   {TLF_ENC_AUTO, D_BIG, "big"},
+            };
+            for (size_t i = 0; i < sizeof sc / sizeof sc[0]; i++) {
+                snprintf(name, sizeof name, "%s_%s_%s", tn, tlf_encoding_name(sc[i].enc), sc[i].dn);
+                tcol_fill(&cols[k], name, t, sc[i].enc, comp, sc[i].d, nl, n, k);
+                k++;
+            }
+            continue;
+        }
+        static const uint8_t int_encs[] = {TLF_ENC_PLAIN, TLF_ENC_RLE, TLF_ENC_FOR,
+                                           TLF_ENC_DELTA, TLF_ENC_AUTO};
+        static const uint8_t flt_encs[] = {TLF_ENC_PLAIN, TLF_ENC_RLE, TLF_ENC_SCALED,
+                                           TLF_ENC_AUTO};
+        int is_f = tl_type_is_float(t);
+        const uint8_t *encs = is_f ? flt_encs : int_encs;
+        size_t ne = is_f ? sizeof flt_encs : sizeof int_encs;
+        for (size_t e = 0; e < ne; e++) {
+            snprintf(name, sizeof name, "%s_%s_edge", tn, tlf_encoding_name(encs[e]));
+            tcol_fill(&cols[k], name, t, encs[e], comp, D_EDGE, nl, n, k);
+            k++;
+        }
+        /* data the specialised encodings are made for */
+        tdata extra[3];
+        int nx = 0;
+        if (is_f) {
+            extra[nx++] = D_GRID;
+            extra[nx++] = D_RUNS;
+        } else {
+            extra[nx++] = D_SMALL;
+            extra[nx++] = D_RUNS;
+            if (tl_type_width(t) == 8)
+                extra[nx++] = D_SORTED;
+        }
+        for (int x = 0; x < nx; x++) {
+            uint8_t enc = is_f && extra[x] == D_GRID ? TLF_ENC_SCALED : TLF_ENC_AUTO;
+            snprintf(name, sizeof name, "%s_%s_x%d", tn, tlf_encoding_name(enc), x);
+            tcol_fill(&cols[k], name, t, enc, comp, extra[x], nl, n, k);
+            k++;
+            snprintf(name, sizeof name, "%s_auto_x%d_b", tn, x);
+            tcol_fill(&cols[k], name, t, TLF_ENC_AUTO, comp, extra[x], nl, n, k + 1000);
+            k++;
+        }
+    }
+    cr_assert(k <= 160);
+    return k;
+}
+
+static void run_matrix(uint32_t block_rows, uint64_t n, uint32_t chunk)
+{
+    static const tnulls nls[] = {N_NONE, N_ALL, N_ALT, N_RAND5};
+    static const uint8_t comps[] = {TLF_COMP_NONE, TLF_COMP_AUTO, TLF_COMP_ZSTD};
+    for (size_t ni = 0; ni < 4; ni++) {
+        for (size_t ci = 0; ci < 3; ci++) {
+            tcol *cols = calloc(160, sizeof *cols);
+            uint32_t k = matrix_cols(cols, n, nls[ni], comps[ci]);
+            membuf m = write_cols(cols, k, block_rows, chunk, NULL, NULL);
+            uint8_t *file = aligned_copy(m.p, m.len);
+            check_file(file, m.len, cols, k);
+            free(file);
+            free(m.p);
+            for (uint32_t i = 0; i < k; i++)
+                tcol_free(&cols[i]);
+            free(cols);
+        }
+    }
+}
+
+Test(segment, roundtrip_block_rows_1) { run_matrix(1, 40, 0); }
+Test(segment, roundtrip_block_rows_7) { run_matrix(7, 100, 16); }
+Test(segment, roundtrip_block_rows_16384) { run_matrix(16384, 2 * 16384 + 100, 5000); }
+Test(segment, roundtrip_default_block_rows) { run_matrix(0, 16384 + 1, 0); }
+
+/* ---- sizes and edge cases ------------------------------------------------- */
+
+static void small_schema(tcol *c, uint64_t n, tnulls nl)
+{
+    /* no nulls in ts: null slots hold 0, which would spoil its deltas */
+    tcol_fill(&c[0], "ts", TL_TIMESTAMP, TLF_ENC_AUTO, TLF_COMP_AUTO, D_SORTED, N_NONE, n, 1);
+    tcol_fill(&c[1], "price", TL_FLOAT64, TLF_ENC_AUTO, TLF_COMP_AUTO, D_GRID, nl, n, 2);
+    tcol_fill(&c[2], "sym", TL_STRING, TLF_ENC_AUTO, TLF_COMP_AUTO, D_LOWCARD, nl, n, 3);
+    tcol_fill(&c[3], "qty", TL_INT32, TLF_ENC_AUTO, TLF_COMP_AUTO, D_SMALL, nl, n, 4);
+}
+
+Test(segment, zero_rows)
+{
+    tcol c[4];
+    small_schema(c, 0, N_NONE);
+    tlf_seg_write_stats st;
+    membuf m = write_cols(c, 4, 0, 0, NULL, &st);
+    cr_assert_eq(st.n_blocks, 0);
+    cr_assert_eq(st.n_rows, 0);
+    cr_assert_eq(m.len, TLF_HEADER_SIZE + st.footer_bytes + TLF_TRAILER_SIZE);
+    tl_error err;
+    tlf_seg *s;
+    cr_assert_eq(tlf_seg_open_mem(m.p, m.len, "zero.seg", TLF_OPEN_VERIFY_BLOCKS, &s, &err),
+                 TL_OK, "%s", err.msg);
+    cr_assert_eq(tlf_seg_n_blocks(s), 0);
+    cr_assert_eq(tlf_seg_n_rows(s), 0);
+    cr_assert_eq(tlf_seg_n_cols(s), 4);
+    cr_assert_eq(tlf_seg_col(s, 2)->dict_entries, 0);
+    tlf_seg_close(s);
+    check_file(m.p, m.len, c, 4);
+    free(m.p);
+    for (int i = 0; i < 4; i++)
+        tcol_free(&c[i]);
+}
+
+Test(segment, one_row)
+{
+    for (int nl = N_NONE; nl <= N_ALL; nl++) {
+        tcol c[4];
+        small_schema(c, 1, (tnulls)nl);
+        membuf m = write_cols(c, 4, 0, 0, NULL, NULL);
+        uint8_t *f = aligned_copy(m.p, m.len);
+        check_file(f, m.len, c, 4);
+        free(f);
+        free(m.p);
+        for (int i = 0; i < 4; i++)
+            tcol_free(&c[i]);
+    }
+}
+
+/* one million rows through a file: fd sink, tlf_map_file, open_mem */
+Test(segment, million_rows_file)
+{
+    uint64_t n = 1000000;
+    tcol c[4];
+    small_schema(c, n, N_RAND5);
+    membuf m = write_cols(c, 4, 0, 65536, NULL, NULL);
+    /* write again through the fd sink to a real file */
+    char path[512];
+    snprintf(path, sizeof path, "%s/million.seg", tmpdir);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    cr_assert(fd >= 0);
+    tl_error err;
+    cr_assert_eq(tlf_sink_fd_write(&fd, m.p, m.len, &err), TL_OK, "%s", err.msg);
+    close(fd);
+    const uint8_t *base;
+    uint64_t size;
+    cr_assert_eq(tlf_map_file(path, &base, &size, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(size, m.len);
+    cr_assert(memcmp(base, m.p, m.len) == 0);
+    check_file(base, size, c, 4);
+    tlf_seg *s;
+    cr_assert_eq(tlf_seg_open_mem(base, size, path, 0, &s, &err), TL_OK);
+    cr_assert_eq(tlf_seg_n_blocks(s), (n + 16383) / 16384);
+    /* the kernel columns end up compact: DELTA ts, SCALED price, DICT sym */
+    cr_assert_eq(tlf_seg_block(s, 0, 0)->encoding, TLF_ENC_DELTA);
+    cr_assert_eq(tlf_seg_block(s, 1, 0)->encoding, TLF_ENC_SCALED);
+    cr_assert_eq(tlf_seg_block(s, 2, 0)->encoding, TLF_ENC_DICT);
+    cr_assert_eq(tlf_seg_col(s, 2)->dict_entries, 11); /* 10 symbols and "" (nulls) */
+    tlf_seg_close(s);
+    tlf_unmap_file(base, size);
+    free(m.p);
+    for (int i = 0; i < 4; i++)
+        tcol_free(&c[i]);
+}
+
+Test(segment, write_to_file_with_fd_sink)
+{
+    tcol c[4];
+    small_schema(c, 5000, N_ALT);
+    tl_coldef defs[4];
+    for (int i = 0; i < 4; i++)
+        defs[i] = (tl_coldef){c[i].name, c[i].type};
+    char path[512];
+    snprintf(path, sizeof path, "%s/fd.seg", tmpdir);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    cr_assert(fd >= 0);
+    tlf_seg_writer *w;
+    tl_error err;
+    tlf_writer_opts o = {.block_rows = 1000};
+    cr_assert_eq(tlf_seg_writer_open(defs, 4, &o, (tlf_sink){tlf_sink_fd_write, &fd}, &w, &err),
+                 TL_OK, "%s", err.msg);
+    tl_colvec v[4] = {{.values = c[0].vals, .validity = c[0].valid},
+                      {.values = c[1].vals, .validity = c[1].valid},
+                      {.offsets = c[2].offs, .data = c[2].data, .validity = c[2].valid},
+                      {.values = c[3].vals, .validity = c[3].valid}};
+    cr_assert_eq(tlf_seg_writer_append(w, v, 5000, &err), TL_OK, "%s", err.msg);
+    tlf_seg_write_stats st;
+    cr_assert_eq(tlf_seg_writer_finish(w, &st, &err), TL_OK, "%s", err.msg);
+    tlf_seg_writer_free(w);
+    close(fd);
+    cr_assert_eq(st.n_blocks, 5);
+    const uint8_t *base;
+    uint64_t size;
+    cr_assert_eq(tlf_map_file(path, &base, &size, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(size, st.file_bytes);
+    check_file(base, size, c, 4);
+    tlf_unmap_file(base, size);
+    for (int i = 0; i < 4; i++)
+        tcol_free(&c[i]);
+}
+
+Test(segment, map_file_errors)
+{
+    tl_error err;
+    const uint8_t *base;
+    uint64_t size;
+    char path[512];
+    snprintf(path, sizeof path, "%s/missing.seg", tmpdir);
+    cr_assert_eq(tlf_map_file(path, &base, &size, &err), TL_ENOTFOUND);
+    cr_assert(strstr(err.msg, "missing.seg"), "%s", err.msg);
+    snprintf(path, sizeof path, "%s/empty.seg", tmpdir);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    close(fd);
+    cr_assert_eq(tlf_map_file(path, &base, &size, &err), TL_OK);
+    cr_assert_null(base);
+    cr_assert_eq(size, 0);
+    tlf_seg *s;
+    cr_assert_eq(tlf_seg_open_mem(base, size, path, 0, &s, &err), TL_ECORRUPT);
+    cr_assert(strstr(err.msg, "empty.seg") && strstr(err.msg, "not a ticklake segment"), "%s",
+              err.msg);
+    cr_assert_eq(tlf_map_file(tmpdir, &base, &size, &err), TL_EIO);
+}
+
+Test(segment, fd_sink_error)
+{
+    int fd = -1;
+    tl_error err;
+    cr_assert_eq(tlf_sink_fd_write(&fd, "x", 1, &err), TL_EIO);
+    cr_assert_eq(err.sys_errno, EBADF);
+}
+
+/* ---- encoding choice ------------------------------------------------------ */
+
+static const tlf_block_info *first_block(membuf *m, tlf_seg **s)
+{
+    tl_error err;
+    cr_assert_eq(tlf_seg_open_mem(m->p, m->len, "c.seg", 0, s, &err), TL_OK, "%s", err.msg);
+    return tlf_seg_block(*s, 0, 0);
+}
+
+static void expect_auto(tl_type t, tdata d, uint8_t want_enc, int want_comp, uint8_t hot)
+{
+    tcol c;
+    tcol_fill(&c, "x", t, TLF_ENC_AUTO, TLF_COMP_AUTO, d, N_NONE, 16384, 42);
+    c.opts.hot = hot;
+    membuf m = write_cols(&c, 1, 0, 0, NULL, NULL);
+    tlf_seg *s;
+    const tlf_block_info *bi = first_block(&m, &s);
+    cr_assert_eq(bi->encoding, want_enc, "%s data %d: encoding %s, expected %s",
+                 tl_type_name(t), d, tlf_encoding_name(bi->encoding),
+                 tlf_encoding_name(want_enc));
+    if (want_comp >= 0)
+        cr_assert_eq(bi->compression, want_comp, "%s data %d: compression %s",
+                     tl_type_name(t), d, tlf_compression_name(bi->compression));
+    if (bi->encoding == TLF_ENC_SCALED)
+        cr_assert(bi->inner == TLF_ENC_FOR || bi->inner == TLF_ENC_DELTA ||
+                  bi->inner == TLF_ENC_RLE);
+    check_file(m.p, m.len, &c, 1);
+    tlf_seg_close(s);
+    free(m.p);
+    tcol_free(&c);
+}
+
+Test(segment, auto_picks_by_size)
+{
+    expect_auto(TL_TIMESTAMP, D_SORTED, TLF_ENC_DELTA, -1, 1);
+    expect_auto(TL_INT32, D_SMALL, TLF_ENC_FOR, -1, 1);
+    expect_auto(TL_INT64, D_RUNS, TLF_ENC_RLE, -1, 1);
+    expect_auto(TL_DATE, D_RUNS, TLF_ENC_RLE, -1, 1);
+    expect_auto(TL_INT64, D_RANDOM, TLF_ENC_PLAIN, TLF_COMP_NONE, 0);
+    expect_auto(TL_FLOAT64, D_GRID, TLF_ENC_SCALED, -1, 1);
+    expect_auto(TL_FLOAT32, D_GRID, TLF_ENC_SCALED, -1, 1);
+    expect_auto(TL_FLOAT64, D_RANDOM, TLF_ENC_PLAIN, -1, 1);
+    expect_auto(TL_FLOAT64, D_RUNS, TLF_ENC_RLE, -1, 1);
+    expect_auto(TL_STRING, D_LOWCARD, TLF_ENC_DICT, -1, 1);
+    expect_auto(TL_STRING, D_UNIQUE, TLF_ENC_PLAIN, -1, 1);
+}
+
+Test(segment, hot_columns_never_zstd_under_auto)
+{
+    /* unique strings compress well with zstd (shared prefixes) */
+    expect_auto(TL_STRING, D_UNIQUE, TLF_ENC_PLAIN, TLF_COMP_ZSTD, 0);
+    expect_auto(TL_STRING, D_UNIQUE, TLF_ENC_PLAIN, TLF_COMP_NONE, 1);
+}
+
+Test(segment, zstd_forced_and_none)
+{
+    tcol c[2];
+    tcol_fill(&c[0], "z", TL_INT64, TLF_ENC_PLAIN, TLF_COMP_ZSTD, D_RANDOM, N_NONE, 3000, 1);
+    tcol_fill(&c[1], "n", TL_STRING, TLF_ENC_PLAIN, TLF_COMP_NONE, D_UNIQUE, N_NONE, 3000, 2);
+    c[0].opts.hot = 1; /* explicit ZSTD wins over hot */
+    membuf m = write_cols(c, 2, 1000, 0, NULL, NULL);
+    tl_error err;
+    tlf_seg *s;
+    cr_assert_eq(tlf_seg_open_mem(m.p, m.len, "z.seg", 0, &s, &err), TL_OK);
+    for (uint32_t b = 0; b < 3; b++) {
+        const tlf_block_info *bi = tlf_seg_block(s, 0, b);
+        cr_assert_eq(bi->compression, TLF_COMP_ZSTD);
+        cr_assert_eq(bi->encoded_len, 8000);
+        cr_assert_eq(tlf_seg_block(s, 1, b)->compression, TLF_COMP_NONE);
+        /* runs need an uncompressed rle block */
+        cr_assert_eq(tlf_seg_rle_runs(s, 0, b, m.p + bi->offset, bi->length,
+                                      &(uint32_t){0}, &(const void *){NULL},
+                                      &(const uint32_t *){NULL}, &err),
+                     TL_EUNSUPPORTED);
+        cr_assert(strstr(err.msg, "z.seg") && strstr(err.msg, "column 'z'"), "%s", err.msg);
+    }
+    tlf_seg_close(s);
+    check_file(m.p, m.len, c, 2);
+    free(m.p);
+    tcol_free(&c[0]);
+    tcol_free(&c[1]);
+}
+
+/* A dictionary that outgrows its limits: DICT blocks first, PLAIN after. */
+Test(segment, dict_limit_switches_to_plain)
+{
+    tcol c;
+    tcol_fill(&c, "s", TL_STRING, TLF_ENC_DICT, TLF_COMP_NONE, D_UNIQUE, N_NONE, 1000, 5);
+    tl_coldef def = {"s", TL_STRING};
+    tlf_col_opts co = c.opts;
+    membuf m = {0};
+    tlf_writer_opts o = {.block_rows = 100, .col_opts = &co, .dict_max_entries = 250};
+    tlf_seg_writer *w;
+    tl_error err;
+    cr_assert_eq(tlf_seg_writer_open(&def, 1, &o, (tlf_sink){membuf_write, &m}, &w, &err), TL_OK);
+    tl_colvec v = {.offsets = c.offs, .data = c.data};
+    cr_assert_eq(tlf_seg_writer_append(w, &v, 1000, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(tlf_seg_writer_finish(w, NULL, &err), TL_OK, "%s", err.msg);
+    tlf_seg_writer_free(w);
+    tlf_seg *s;
+    cr_assert_eq(tlf_seg_open_mem(m.p, m.len, "d.seg", 0, &s, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(tlf_seg_block(s, 0, 0)->encoding, TLF_ENC_DICT);
+    cr_assert_eq(tlf_seg_block(s, 0, 1)->encoding, TLF_ENC_DICT);
+    for (uint32_t b = 2; b < 10; b++)
+        cr_assert_eq(tlf_seg_block(s, 0, b)->encoding, TLF_ENC_PLAIN, "block %u", b);
+    cr_assert_eq(tlf_seg_col(s, 0)->dict_entries, 200); /* block 2's entries rolled back */
+    const uint8_t *e;
+    uint32_t el;
+    tlf_seg_dict_entry(s, 0, 199, &e, &el);
+    cr_assert_eq(el, c.offs[200] - c.offs[199]);
+    cr_assert(memcmp(e, c.data + c.offs[199], el) == 0);
+    tlf_seg_close(s);
+    check_file(m.p, m.len, &c, 1);
+    free(m.p);
+    tcol_free(&c);
+}
+
+/* AUTO dictionary: values seen in earlier blocks are reused; the
+ * dictionary is in first-seen order. */
+Test(segment, dict_first_seen_order_across_blocks)
+{
+    const char *vals[] = {"b", "a", "b", "c", "a", "", "c", "d"};
+    uint32_t offs[9] = {0};
+    char data[16];
+    size_t len = 0;
+    for (int i = 0; i < 8; i++) {
+        size_t l = strlen(vals[i]);
+        memcpy(data + len, vals[i], l);
+        len += l;
+        offs[i + 1] = (uint32_t)len;
+    }
+    tl_coldef def = {"s", TL_STRING};
+    tlf_col_opts co = {.encoding = TLF_ENC_DICT, .compression = TLF_COMP_NONE};
+    membuf m = {0};
+    tlf_writer_opts o = {.block_rows = 3, .col_opts = &co};
+    tlf_seg_writer *w;
+    tl_error err;
+    cr_assert_eq(tlf_seg_writer_open(&def, 1, &o, (tlf_sink){membuf_write, &m}, &w, &err), TL_OK);
+    tl_colvec v = {.offsets = offs, .data = (const uint8_t *)data};
+    cr_assert_eq(tlf_seg_writer_append(w, &v, 8, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(tlf_seg_writer_finish(w, NULL, &err), TL_OK);
+    tlf_seg_writer_free(w);
+    tlf_seg *s;
+    cr_assert_eq(tlf_seg_open_mem(m.p, m.len, "d.seg", 0, &s, &err), TL_OK, "%s", err.msg);
+    const char *want[] = {"b", "a", "c", "", "d"};
+    cr_assert_eq(tlf_seg_col(s, 0)->dict_entries, 5);
+    for (uint32_t i = 0; i < 5; i++) {
+        const uint8_t *e;
+        uint32_t el;
+        tlf_seg_dict_entry(s, 0, i, &e, &el);
+        cr_assert_eq(el, strlen(want[i]));
+        cr_assert(el == 0 || memcmp(e, want[i], el) == 0);
+    }
+    tlf_seg_close(s);
+    free(m.p);
+}
+
+/* ---- zero copy ------------------------------------------------------------- */
+
+Test(segment, zero_copy_points_into_the_file)
+{
+    tcol c[3];
+    tcol_fill(&c[0], "p", TL_FLOAT64, TLF_ENC_PLAIN, TLF_COMP_NONE, D_RANDOM, N_RAND5, 5000, 1);
+    tcol_fill(&c[1], "s", TL_STRING, TLF_ENC_PLAIN, TLF_COMP_NONE, D_UNIQUE, N_NONE, 5000, 2);
+    tcol_fill(&c[2], "i", TL_INT16, TLF_ENC_PLAIN, TLF_COMP_NONE, D_RANDOM, N_NONE, 5000, 3);
+    membuf m = write_cols(c, 3, 2048, 0, NULL, NULL);
+    uint8_t *f = aligned_copy(m.p, m.len);
+    tl_error err;
+    tlf_seg *s;
+    cr_assert_eq(tlf_seg_open_mem(f, m.len, "zc.seg", 0, &s, &err), TL_OK, "%s", err.msg);
+    for (uint32_t b = 0; b < tlf_seg_n_blocks(s); b++) {
+        for (uint32_t ci = 0; ci < 3; ci++) {
+            const tlf_block_info *bi = tlf_seg_block(s, ci, b);
+            const uint8_t *bytes = f + bi->offset;
+            tlf_vec v = {0}; /* no scratch at all: zero copy needs none */
+            cr_assert_eq(tlf_seg_decode(s, ci, b, bytes, bi->length,
+                                        TLF_DECODE_ZERO_COPY | TLF_DECODE_VERIFY, &v, &err),
+                         TL_OK, "%s", err.msg);
+            if (ci == 1) {
+                cr_assert_eq((const uint8_t *)v.offsets, bytes);
+                cr_assert_eq(v.data, bytes + 4 * ((size_t)bi->n_rows + 1));
+            } else {
+                cr_assert_eq(v.values, bytes);
+                cr_assert_eq((uintptr_t)v.values % 64, 0);
+            }
+            if (bi->null_count)
+                cr_assert_eq(v.validity, bytes + (bi->payload_len + 7) / 8 * 8);
+            else
+                cr_assert_null(v.validity);
+            check_vec(&c[ci], bi->first_row, &v, ci, b);
+            /* without the flag: copies, and scratch is required */
+            cr_assert_eq(tlf_seg_decode(s, ci, b, bytes, bi->length, 0, &v, &err), TL_EINVAL);
+            cr_assert(strstr(err.msg, "zc.seg") && strstr(err.msg, "scratch"), "%s", err.msg);
+            /* misaligned bytes (as from a caller buffer): falls back to a copy */
+            uint8_t *mis = malloc(bi->length + 1);
+            memcpy(mis + 1, bytes, bi->length);
+            size_t nb, nd, nv;
+            tlf_seg_decode_needs(s, ci, b, &nb, &nd, &nv);
+            tscratch t = {0};
+            tscratch_fit(&t, nb, nd, nv + 1);
+            tlf_vec v2 = {.buf = t.buf, .buf_cap = nb, .data_buf = t.data, .data_cap = nd,
+                          .valid_buf = t.valid, .valid_cap = nv};
+            cr_assert_eq(tlf_seg_decode(s, ci, b, mis + 1, bi->length, TLF_DECODE_ZERO_COPY,
+                                        &v2, &err),
+                         TL_OK, "%s", err.msg);
+            if (ci == 1)
+                cr_assert_eq(v2.offsets, t.buf);
+            else if (ci == 0)
+                cr_assert_eq(v2.values, t.buf);
+            check_vec(&c[ci], bi->first_row, &v2, ci, b);
+            tscratch_free(&t);
+            free(mis);
+        }
+    }
+    tlf_seg_close(s);
+    free(f);
+    free(m.p);
+    for (int i = 0; i < 3; i++)
+        tcol_free(&c[i]);
+}
+
+/* ---- metadata --------------------------------------------------------------- */
+
+Test(segment, metadata_round_trip)
+{
+    tcol c;
+    tcol_fill(&c, "a", TL_INT32, TLF_ENC_AUTO, TLF_COMP_AUTO, D_SMALL, N_NONE, 10, 1);
+    const char *kv[] = {"table", "ticks", "partition", "2025-11-17/NIFTY", "empty", "",
+                        "table", "ticks2", NULL};
+    membuf m = write_cols(&c, 1, 0, 0, kv, NULL);
+    tl_error err;
+    tlf_seg *s;
+    cr_assert_eq(tlf_seg_open_mem(m.p, m.len, "m.seg", 0, &s, &err), TL_OK, "%s", err.msg);
+    const uint8_t *v;
+    uint32_t vl;
+    cr_assert_eq(tlf_seg_meta(s, "table", &v, &vl), TL_OK);
+    cr_assert_eq(vl, 6);
+    cr_assert(memcmp(v, "ticks2", 6) == 0); /* set again: last value wins */
+    cr_assert_eq(tlf_seg_meta(s, "partition", &v, &vl), TL_OK);
+    cr_assert_eq(vl, strlen("2025-11-17/NIFTY"));
+    cr_assert_eq(tlf_seg_meta(s, "empty", &v, &vl), TL_OK);
+    cr_assert_eq(vl, 0);
+    cr_assert_eq(tlf_seg_meta(s, "tabl", &v, &vl), TL_ENOTFOUND);
+    cr_assert_eq(tlf_seg_meta(s, "nope", &v, &vl), TL_ENOTFOUND);
+    tlf_seg_close(s);
+    free(m.p);
+    tcol_free(&c);
+}
+
+Test(segment, metadata_binary_values)
+{
+    tl_coldef def = {"a", TL_INT8};
+    membuf m = {0};
+    tlf_seg_writer *w;
+    tl_error err;
+    cr_assert_eq(tlf_seg_writer_open(&def, 1, NULL, (tlf_sink){membuf_write, &m}, &w, &err),
+                 TL_OK);
+    uint8_t bin[300];
+    for (int i = 0; i < 300; i++)
+        bin[i] = (uint8_t)i;
+    cr_assert_eq(tlf_seg_writer_set_meta(w, "bin", bin, 300, &err), TL_OK);
+    cr_assert_eq(tlf_seg_writer_set_meta(w, "", "x", 1, &err), TL_OK);
+    cr_assert_eq(tlf_seg_writer_set_meta(w, NULL, "x", 1, &err), TL_EINVAL);
+    cr_assert_eq(tlf_seg_writer_finish(w, NULL, &err), TL_OK, "%s", err.msg);
+    tlf_seg_writer_free(w);
+    tlf_seg *s;
+    cr_assert_eq(tlf_seg_open_mem(m.p, m.len, "m.seg", 0, &s, &err), TL_OK, "%s", err.msg);
+    const uint8_t *v;
+    uint32_t vl;
+    cr_assert_eq(tlf_seg_meta(s, "bin", &v, &vl), TL_OK);
+    cr_assert_eq(vl, 300);
+    cr_assert(memcmp(v, bin, 300) == 0);
+    cr_assert_eq(tlf_seg_meta(s, "", &v, &vl), TL_OK);
+    cr_assert_eq(vl, 1);
+    tlf_seg_close(s);
+    free(m.p);
+}
+
+/* ---- writer errors ----------------------------------------------------------- */
+
+static int open_err(const tl_coldef *d, uint32_t n, const tlf_writer_opts *o, tl_error *err)
+{
+    membuf m = {0};
+    tlf_seg_writer *w = (tlf_seg_writer *)&m; /* must be reset to NULL on failure */
+    int rc = tlf_seg_writer_open(d, n, o, (tlf_sink){membuf_write, &m}, &w, err);
+    if (rc == TL_OK)
+        tlf_seg_writer_free(w);
+    else
+        cr_assert_null(w);
+    free(m.p);
+    return rc;
+}
+
+Test(segment, writer_open_rejects_bad_arguments)
+{
+    tl_error err;
+    tl_coldef ok[2] = {{"a", TL_INT32}, {"b", TL_STRING}};
+    cr_assert_eq(open_err(ok, 0, NULL, &err), TL_EINVAL);
+    cr_assert_eq(open_err(NULL, 1, NULL, &err), TL_EINVAL);
+    tl_coldef dup[2] = {{"a", TL_INT32}, {"a", TL_STRING}};
+    cr_assert_eq(open_err(dup, 2, NULL, &err), TL_EINVAL);
+    cr_assert(strstr(err.msg, "duplicate") && strstr(err.msg, "'a'"), "%s", err.msg);
+    tl_coldef empty[1] = {{"", TL_INT32}};
+    cr_assert_eq(open_err(empty, 1, NULL, &err), TL_EINVAL);
+    tl_coldef noname[1] = {{NULL, TL_INT32}};
+    cr_assert_eq(open_err(noname, 1, NULL, &err), TL_EINVAL);
+    char longname[TLF_MAX_NAME_LEN + 2];
+    memset(longname, 'x', sizeof longname - 1);
+    longname[sizeof longname - 1] = 0;
+    tl_coldef lng[1] = {{longname, TL_INT32}};
+    cr_assert_eq(open_err(lng, 1, NULL, &err), TL_EINVAL);
+    longname[TLF_MAX_NAME_LEN] = 0; /* exactly the maximum is fine */
+    cr_assert_eq(open_err(lng, 1, NULL, &err), TL_OK, "%s", err.msg);
+    tl_coldef badt[1] = {{"a", (tl_type)0}};
+    cr_assert_eq(open_err(badt, 1, NULL, &err), TL_EINVAL);
+    badt[0].type = (tl_type)15;
+    cr_assert_eq(open_err(badt, 1, NULL, &err), TL_EINVAL);
+    cr_assert(strstr(err.msg, "type 15"), "%s", err.msg);
+    tl_coldef *many = calloc(TLF_MAX_COLUMNS + 1, sizeof *many);
+    cr_assert_eq(open_err(many, TLF_MAX_COLUMNS + 1, NULL, &err), TL_EINVAL);
+    free(many);
+    tlf_writer_opts o = {.block_rows = TLF_MAX_BLOCK_ROWS + 1};
+    cr_assert_eq(open_err(ok, 2, &o, &err), TL_EINVAL);
+    o = (tlf_writer_opts){.zstd_level = 1000};
+    cr_assert_eq(open_err(ok, 2, &o, &err), TL_EINVAL);
+    /* forced encodings that do not apply to the type */
+    struct { tl_type t; uint8_t enc; } bad[] = {
+        {TL_INT32, TLF_ENC_DICT},    {TL_FLOAT64, TLF_ENC_FOR}, {TL_FLOAT32, TLF_ENC_DELTA},
+        {TL_INT64, TLF_ENC_SCALED},  {TL_STRING, TLF_ENC_RLE},  {TL_STRING, TLF_ENC_FOR},
+        {TL_STRING, TLF_ENC_SCALED}, {TL_BOOL, TLF_ENC_DICT},   {TL_INT8, 6},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        tl_coldef d = {"col", bad[i].t};
+        tlf_col_opts co = {.encoding = bad[i].enc, .compression = TLF_COMP_AUTO};
+        o = (tlf_writer_opts){.col_opts = &co};
+        cr_assert_eq(open_err(&d, 1, &o, &err), TL_EINVAL, "case %zu", i);
+        cr_assert(strstr(err.msg, "'col'"), "%s", err.msg);
+    }
+    tlf_col_opts co2[2] = {{.encoding = TLF_ENC_AUTO, .compression = 7},
+                           {.encoding = TLF_ENC_AUTO, .compression = TLF_COMP_AUTO}};
+    o = (tlf_writer_opts){.col_opts = co2};
+    cr_assert_eq(open_err(ok, 2, &o, &err), TL_EINVAL);
+    cr_assert_eq(tlf_seg_writer_open(ok, 2, NULL, (tlf_sink){NULL, NULL}, &(tlf_seg_writer *){0},
+                                     &err),
+                 TL_EINVAL);
+}
+
+Test(segment, writer_refuses_calls_after_an_error)
+{
+    tl_coldef d[2] = {{"a", TL_INT32}, {"s", TL_STRING}};
+    membuf m = {0};
+    tlf_seg_writer *w;
+    tl_error err;
+    cr_assert_eq(tlf_seg_writer_open(d, 2, NULL, (tlf_sink){membuf_write, &m}, &w, &err), TL_OK);
+    int32_t vals[3] = {1, 2, 3};
+    uint32_t offs[4] = {0, 5, 3, 6}; /* not monotonic */
+    tl_colvec v[2] = {{.values = vals}, {.offsets = offs, .data = (const uint8_t *)"abcdef"}};
+    cr_assert_eq(tlf_seg_writer_append(w, v, 3, &err), TL_EINVAL);
+    cr_assert(strstr(err.msg, "'s'") && strstr(err.msg, "monotonic"), "%s", err.msg);
+    offs[2] = 5;
+    cr_assert_eq(tlf_seg_writer_append(w, v, 3, &err), TL_EINVAL);
+    cr_assert(strstr(err.msg, "earlier failure"), "%s", err.msg);
+    cr_assert_eq(tlf_seg_writer_set_meta(w, "k", "v", 1, &err), TL_EINVAL);
+    cr_assert_eq(tlf_seg_writer_finish(w, NULL, &err), TL_EINVAL);
+    tlf_seg_writer_free(w);
+    free(m.p);
+
+    /* NULL values and NULL offsets */
+    m = (membuf){0};
+    cr_assert_eq(tlf_seg_writer_open(d, 2, NULL, (tlf_sink){membuf_write, &m}, &w, &err), TL_OK);
+    tl_colvec nv[2] = {{.values = NULL}, {.offsets = offs, .data = (const uint8_t *)"abcdef"}};
+    cr_assert_eq(tlf_seg_writer_append(w, nv, 3, &err), TL_EINVAL);
+    tlf_seg_writer_free(w);
+    free(m.p);
+
+    /* after finish */
+    m = (membuf){0};
+    cr_assert_eq(tlf_seg_writer_open(d, 2, NULL, (tlf_sink){membuf_write, &m}, &w, &err), TL_OK);
+    cr_assert_eq(tlf_seg_writer_append(w, v, 3, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(tlf_seg_writer_append(w, v, 0, &err), TL_OK);
+    cr_assert_eq(tlf_seg_writer_finish(w, NULL, &err), TL_OK);
+    cr_assert_eq(tlf_seg_writer_append(w, v, 3, &err), TL_EINVAL);
+    cr_assert_eq(tlf_seg_writer_finish(w, NULL, &err), TL_EINVAL);
+    tlf_seg_writer_free(w);
+    free(m.p);
+    tlf_seg_writer_free(NULL);
+}
+
+/* A failing sink at every point of the file: the error comes back, with
+ * the sink's message, and the writer refuses further calls. */
+Test(segment, sink_errors_propagate)
+{
+    tcol c[4];
+    small_schema(c, 300, N_ALT);
+    membuf full = write_cols(c, 4, 100, 0, NULL, NULL);
+    tl_coldef defs[4];
+    for (int i = 0; i < 4; i++)
+        defs[i] = (tl_coldef){c[i].name, c[i].type};
+    tl_colvec v[4] = {{.values = c[0].vals, .validity = c[0].valid},
+                      {.values = c[1].vals, .validity = c[1].valid},
+                      {.offsets = c[2].offs, .data = c[2].data, .validity = c[2].valid},
+                      {.values = c[3].vals, .validity = c[3].valid}};
+    for (size_t cut = 1; cut < full.len; cut += 7) {
+        membuf m = {.fail_after = cut};
+        tlf_seg_writer *w = NULL;
+        tl_error err = {0};
+        tlf_writer_opts o = {.block_rows = 100};
+        int rc = tlf_seg_writer_open(defs, 4, &o, (tlf_sink){membuf_write, &m}, &w, &err);
+        if (rc == TL_OK) {
+            rc = tlf_seg_writer_append(w, v, 300, &err);
+            if (rc == TL_OK)
+                rc = tlf_seg_writer_finish(w, NULL, &err);
+            else
+                cr_assert_eq(tlf_seg_writer_finish(w, NULL, &(tl_error){0}), TL_EINVAL);
+        }
+        cr_assert_eq(rc, TL_EIO, "cut %zu: rc %d", cut, rc);
+        cr_assert(strstr(err.msg, "injected failure") && strstr(err.msg, "file offset"), "%s",
+                  err.msg);
+        tlf_seg_writer_free(w);
+        free(m.p);
+    }
+    free(full.p);
+    for (int i = 0; i < 4; i++)
+        tcol_free(&c[i]);
+}
+
+/* ---- decode API errors ------------------------------------------------------ */
+
+Test(segment, decode_argument_errors)
+{
+    tcol c[2];
+    tcol_fill(&c[0], "r", TL_INT64, TLF_ENC_RLE, TLF_COMP_NONE, D_RUNS, N_ALT, 1000, 1);
+    tcol_fill(&c[1], "s", TL_STRING, TLF_ENC_DICT, TLF_COMP_NONE, D_LOWCARD, N_NONE, 1000, 2);
+    membuf m = write_cols(c, 2, 0, 0, NULL, NULL);
+    uint8_t *f = aligned_copy(m.p, m.len);
+    tl_error err;
+    tlf_seg *s;
+    cr_assert_eq(tlf_seg_open_mem(f, m.len, "a.seg", 0, &s, &err), TL_OK);
+    const tlf_block_info *bi = tlf_seg_block(s, 0, 0);
+    size_t nb, nd, nv;
+    tlf_seg_decode_needs(s, 0, 0, &nb, &nd, &nv);
+    cr_assert_eq(nb, 8000);
+    cr_assert_eq(nd, 0);
+    cr_assert_eq(nv, 125);
+    tlf_seg_decode_needs(s, 1, 0, &nb, &nd, &nv);
+    cr_assert_eq(nb, 4004);
+    cr_assert_eq(nd, tlf_seg_block(s, 1, 0)->decoded_bytes);
+    cr_assert_eq(nv, 0);
+    uint64_t *buf = malloc(8000);
+    uint8_t valid[125];
+    tlf_vec v = {.buf = buf, .buf_cap = 8000, .valid_buf = valid, .valid_cap = 125};
+    /* wrong length */
+    cr_assert_eq(tlf_seg_decode(s, 0, 0, f + bi->offset, bi->length - 1, 0, &v, &err),
+                 TL_EINVAL);
+    cr_assert(strstr(err.msg, "a.seg") && strstr(err.msg, "byte offset"), "%s", err.msg);
+    /* out of range */
+    cr_assert_eq(tlf_seg_decode(s, 2, 0, f, 1, 0, &v, &err), TL_EINVAL);
+    cr_assert_eq(tlf_seg_decode(s, 0, 1, f, 1, 0, &v, &err), TL_EINVAL);
+    /* scratch too small */
+    v.buf_cap = 7999;
+    cr_assert_eq(tlf_seg_decode(s, 0, 0, f + bi->offset, bi->length, 0, &v, &err), TL_EINVAL);
+    cr_assert(strstr(err.msg, "values scratch of 7999 bytes, 8000 needed"), "%s", err.msg);
+    v.buf_cap = 8000;
+    v.valid_cap = 124;
+    cr_assert_eq(tlf_seg_decode(s, 0, 0, f + bi->offset, bi->length, 0, &v, &err), TL_EINVAL);
+    v.valid_cap = 125;
+    /* misaligned scratch */
+    v.buf = (uint8_t *)buf + 1;
+    v.buf_cap = 7999;
+    tlf_vec v2 = v;
+    v2.buf_cap = 8000;
+    v2.buf = malloc(8001);
+    v2.buf = (uint8_t *)v2.buf + 1;
+    cr_assert_eq(tlf_seg_decode(s, 0, 0, f + bi->offset, bi->length, 0, &v2, &err), TL_EINVAL);
+    cr_assert(strstr(err.msg, "aligned"), "%s", err.msg);
+    free((uint8_t *)v2.buf - 1);
+    v.buf = buf;
+    v.buf_cap = 8000;
+    cr_assert_eq(tlf_seg_decode(s, 0, 0, f + bi->offset, bi->length, TLF_DECODE_VERIFY, &v,
+                                &err),
+                 TL_OK, "%s", err.msg);
+    /* string scratch too small */
+    const tlf_block_info *sb = tlf_seg_block(s, 1, 0);
+    uint8_t *data = malloc(sb->decoded_bytes);
+    tlf_vec vs = {.buf = buf, .buf_cap = 8000, .data_buf = data, .data_cap = sb->decoded_bytes - 1};
+    cr_assert_eq(tlf_seg_decode(s, 1, 0, f + sb->offset, sb->length, 0, &vs, &err), TL_EINVAL);
+    cr_assert(strstr(err.msg, "column 's'"), "%s", err.msg);
+    vs.data_cap = sb->decoded_bytes;
+    cr_assert_eq(tlf_seg_decode(s, 1, 0, f + sb->offset, sb->length, 0, &vs, &err), TL_OK,
+                 "%s", err.msg);
+    /* rle_runs */
+    uint32_t nr;
+    const void *rv;
+    const uint32_t *re;
+    cr_assert_eq(tlf_seg_rle_runs(s, 0, 0, f + bi->offset, bi->length, &nr, &rv, &re, &err),
+                 TL_OK, "%s", err.msg);
+    cr_assert_eq(re[nr - 1], 1000);
+    cr_assert_eq(tlf_seg_rle_runs(s, 1, 0, f + sb->offset, sb->length, &nr, &rv, &re, &err),
+                 TL_EUNSUPPORTED);
+    cr_assert_eq(tlf_seg_rle_runs(s, 0, 0, f + bi->offset, bi->length + 1, &nr, &rv, &re, &err),
+                 TL_EINVAL);
+    tlf_seg_close(s);
+
+    /* verify_all needs the whole file */
+    uint64_t fo, fl;
+    cr_assert_eq(tlf_seg_parse_trailer(f + m.len - 40, m.len, "a.seg", &fo, &fl, &err), TL_OK);
+    cr_assert_eq(tlf_seg_open_footer(f + fo, fl, f + m.len - 40, m.len, "a.seg", &s, &err),
+                 TL_OK);
+    cr_assert_eq(tlf_seg_verify_all(s, &err), TL_EINVAL);
+    tlf_seg_close(s);
+    cr_assert_eq(tlf_seg_open_footer(f + fo, fl - 1, f + m.len - 40, m.len, "a.seg", &s, &err),
+                 TL_EINVAL);
+    free(data);
+    free(buf);
+    free(f);
+    free(m.p);
+    tcol_free(&c[0]);
+    tcol_free(&c[1]);
+}
+
+Test(segment, names)
+{
+    cr_assert_str_eq(tlf_encoding_name(TLF_ENC_PLAIN), "plain");
+    cr_assert_str_eq(tlf_encoding_name(TLF_ENC_RLE), "rle");
+    cr_assert_str_eq(tlf_encoding_name(TLF_ENC_DICT), "dict");
+    cr_assert_str_eq(tlf_encoding_name(TLF_ENC_FOR), "for");
+    cr_assert_str_eq(tlf_encoding_name(TLF_ENC_DELTA), "delta");
+    cr_assert_str_eq(tlf_encoding_name(TLF_ENC_SCALED), "scaled");
+    cr_assert_str_eq(tlf_encoding_name(77), "?");
+    cr_assert_str_eq(tlf_compression_name(TLF_COMP_NONE), "none");
+    cr_assert_str_eq(tlf_compression_name(TLF_COMP_ZSTD), "zstd");
+    cr_assert_str_eq(tlf_compression_name(9), "?");
+}
+
+/* The layout constants the spec is written from. */
+Test(segment, header_and_trailer_bytes)
+{
+    tcol c;
+    tcol_fill(&c, "a", TL_INT32, TLF_ENC_PLAIN, TLF_COMP_NONE, D_SMALL, N_NONE, 100, 1);
+    membuf m = write_cols(&c, 1, 64, 0, NULL, NULL);
+    cr_assert(memcmp(m.p, "\x89TLSEG\r\n", 8) == 0);
+    cr_assert_eq(tlf_ld16(m.p + 8), 1);
+    cr_assert_eq(tlf_ld16(m.p + 10), 0);
+    cr_assert_eq(tlf_ld32(m.p + 12), 0);
+    cr_assert_eq(tlf_ld32(m.p + 16), 1);
+    cr_assert_eq(tlf_ld32(m.p + 20), 64);
+    const uint8_t *t = m.p + m.len - 40;
+    cr_assert(memcmp(t + 32, "\x89TLSEG\r\n", 8) == 0);
+    uint64_t fo = tlf_ld64(t), fl = tlf_ld64(t + 8);
+    cr_assert_eq(fo + fl, m.len - 40);
+    cr_assert_eq(fo % 8, 0);
+    /* one block of 64 rows x 4 bytes at 64, then one of 36 rows at 320 */
+    cr_assert_eq(fo, tlf_align_up(64 + 256 + 144, 8));
+    cr_assert_eq(tlf_ld32(m.p + fo + TLF_FH_LEN), TLF_FH_SIZE);
+    cr_assert_eq(tlf_ld32(m.p + fo + TLF_FH_ENTRY_SIZE), TLF_ENTRY_SIZE);
+    free(m.p);
+    tcol_free(&c);
+}
