@@ -70,6 +70,9 @@ int tlf_dict_decode_codes(const uint8_t *src, size_t len, uint32_t n,
                             "dict: payload is %zu bytes, expected 8 + %llu = %llu for %u codes of bit width %u",
                             len, (unsigned long long)(exp - 8),
                             (unsigned long long)exp, n, bw);
+    tlf_fast_prm prm = {.n_dict = n_dict};
+    if (tlf_fast_for(src + 8, nb, bw, 0, n, TLF_K_CODE, &prm, codes))
+        return TL_OK;
     uint64_t tmp[TLF_CHUNK];
     for (uint32_t s = 0; s < n; s += TLF_CHUNK) {
         uint32_t cnt = n - s < TLF_CHUNK ? n - s : TLF_CHUNK;

@@ -157,6 +157,9 @@ int tlf_for_decode(const uint8_t *src, size_t len, uint32_t n, unsigned w,
         return tl_error_set(err, TL_ECORRUPT,
                             "for: base at payload offset 0 is 0x%016llx, not a valid %s %u-byte value",
                             (unsigned long long)h.base, sname(is_signed), w);
+    if (tlf_fast_for(h.data, h.nbytes, h.bw, h.base, n, tlf_kind_int(w, is_signed),
+                     NULL, dst))
+        return TL_OK;
     uint64_t tmp[TLF_CHUNK];
     for (uint32_t s = 0; s < n; s += TLF_CHUNK) {
         uint32_t cnt = n - s < TLF_CHUNK ? n - s : TLF_CHUNK;
@@ -359,6 +362,8 @@ int tlf_delta_decode(const uint8_t *src, size_t len, uint32_t n, unsigned w,
                             "delta: first value at payload offset 0 is 0x%016llx, not a valid %s %u-byte value",
                             (unsigned long long)h.first, sname(is_signed), w);
     tlf_narrow(&h.first, 1, w, is_signed, dst, 0);
+    if (tlf_fast_delta(&h, tlf_kind_int(w, is_signed), NULL, dst))
+        return TL_OK;
     uint64_t tmp[TLF_MINI], prev = h.first;
     size_t pos = 0;
     for (uint32_t m = 0; m < h.n_mini; m++) {

@@ -114,4 +114,39 @@ typedef struct tlf_rle_hdr {
 int tlf_rle_parse(const uint8_t *src, size_t len, uint32_t n, unsigned w,
                   const char *what, size_t off0, tlf_rle_hdr *h, tl_error *err);
 
+/* ---- fast (AVX-512) decode kernels, enc_avx512.c ---- *
+ * Each returns 1 when it decoded every value and all were valid; 0 when it
+ * does not apply (no AVX-512 VBMI, bit width > 56) or met an invalid value.
+ * On 0 the caller runs its scalar path, which decodes or reports the exact
+ * error. Output kinds: */
+enum {
+    TLF_K_U8, TLF_K_I8, TLF_K_U16, TLF_K_I16, TLF_K_U32, TLF_K_I32,
+    TLF_K_64,   /* 8-byte integers, any value valid */
+    TLF_K_F32,  /* SCALED: k in +-2^53, (float)((double)k / div) */
+    TLF_K_F64,  /* SCALED: (double)k / div */
+    TLF_K_CODE, /* DICT: uint32 codes < n_dict */
+};
+static inline int tlf_kind_int(unsigned w, int is_signed)
+{
+    return w == 8 ? TLF_K_64 : w == 4 ? TLF_K_U32 + (is_signed != 0)
+           : w == 2 ? TLF_K_U16 + (is_signed != 0) : TLF_K_U8 + (is_signed != 0);
+}
+typedef struct tlf_fast_prm {
+    uint64_t divisor; /* F32/F64 */
+    uint64_t n_dict;  /* CODE */
+} tlf_fast_prm;
+
+/* Tests set this to 1 to force the scalar paths. */
+extern int tlf_enc_no_simd;
+
+/* n values base + packed (FOR, DICT with base 0) */
+int tlf_fast_for(const uint8_t *data, size_t nbytes, unsigned bw, uint64_t base,
+                 uint32_t n, int kind, const tlf_fast_prm *prm, void *dst);
+/* DELTA values 1 .. n-1 (the caller validates and stores value 0) */
+int tlf_fast_delta(const tlf_delta_hdr *h, int kind, const tlf_fast_prm *prm,
+                   void *dst);
+/* n little-endian int64 from src (SCALED over PLAIN) */
+int tlf_fast_plain64(const uint8_t *src, uint32_t n, int kind,
+                     const tlf_fast_prm *prm, void *dst);
+
 #endif /* TL_ENC_PRIV_H */

@@ -260,12 +260,16 @@ int tlf_scaled_decode(const uint8_t *src, size_t len, uint32_t n, unsigned w,
     double dv = (double)div;
     uint64_t tmp[TLF_CHUNK];
     int rc;
+    int kind = w == 8 ? TLF_K_F64 : TLF_K_F32;
+    tlf_fast_prm prm = {.divisor = div};
     switch (inner) {
     case TLF_ENC_PLAIN:
         if (il != (uint64_t)n * 8)
             return tl_error_set(err, TL_ECORRUPT,
                                 "scaled: inner plain: payload is %zu bytes, expected %llu for %u values",
                                 il, (unsigned long long)n * 8, n);
+        if (tlf_fast_plain64(ip, n, kind, &prm, dst))
+            return TL_OK;
         for (uint32_t s = 0; s < n; s += TLF_CHUNK) {
             uint32_t cnt = n - s < TLF_CHUNK ? n - s : TLF_CHUNK;
             memcpy(tmp, ip + (size_t)s * 8, (size_t)cnt * 8);
@@ -280,6 +284,8 @@ int tlf_scaled_decode(const uint8_t *src, size_t len, uint32_t n, unsigned w,
         rc = tlf_for_parse(ip, il, n, 64, "scaled: inner for", 16, &h, err);
         if (rc)
             return rc;
+        if (tlf_fast_for(h.data, h.nbytes, h.bw, h.base, n, kind, &prm, dst))
+            return TL_OK;
         for (uint32_t s = 0; s < n; s += TLF_CHUNK) {
             uint32_t cnt = n - s < TLF_CHUNK ? n - s : TLF_CHUNK;
             tlf_for_chunk(&h, s, cnt, tmp);
@@ -300,6 +306,8 @@ int tlf_scaled_decode(const uint8_t *src, size_t len, uint32_t n, unsigned w,
         if (check_k(&h.first, 1) == 0)
             return bad_k(0, h.first, err);
         convert(&h.first, 1, dv, w, dst, 0);
+        if (tlf_fast_delta(&h, kind, &prm, dst))
+            return TL_OK;
         uint64_t prev = h.first;
         size_t pos = 0;
         for (uint32_t m = 0; m < h.n_mini; m++) {

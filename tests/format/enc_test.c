@@ -11,8 +11,11 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "enc.h"
+#include "enc_priv.h"
 #include "tl_format.h"
 
 static const uint32_t NS[] = {0, 1, 2, 255, 256, 257, 1000, 65536};
@@ -208,6 +211,7 @@ static void int_round_trips(const char *name, size_fn sz, enc_fn enc, dec_fn dec
     tlf_buf b = {0};
     tl_error err;
     rng_state = 7;
+    for (int simd = 0; simd < 2; simd++)
     for (size_t wi = 0; wi < 4; wi++)
         for (int s = 0; s <= 1; s++)
             for (size_t ni = 0; ni < N_NS; ni++)
@@ -215,6 +219,7 @@ static void int_round_trips(const char *name, size_fn sz, enc_fn enc, dec_fn dec
                     unsigned w = WS[wi];
                     uint32_t n = NS[ni];
                     void *v = malloc((size_t)n * w + 1);
+                    tlf_enc_no_simd = !simd;
                     gen(v, n, w, s, pat);
                     b.len = 0; /* encoders append after existing bytes */
                     cr_assert_eq(tlf_buf_append(&b, "12345", 5, &err), TL_OK);
@@ -404,9 +409,11 @@ Test(dict, round_trip_sizes_and_dictionaries)
     tlf_buf b = {0};
     tl_error err;
     rng_state = 3;
+    for (int simd = 0; simd < 2; simd++)
     for (size_t di = 0; di < sizeof dicts / sizeof dicts[0]; di++)
         for (size_t ni = 0; ni < N_NS; ni++) {
             uint32_t nd = dicts[di], n = NS[ni];
+            tlf_enc_no_simd = !simd;
             uint32_t *c = malloc((size_t)n * 4 + 4);
             for (uint32_t i = 0; i < n; i++)
                 c[i] = i % 5 == 0 ? nd - 1 : (uint32_t)(rnd() % nd);
@@ -451,15 +458,16 @@ static void scaled_round_trip(const void *v, uint32_t n, unsigned w, uint64_t wa
         cr_assert_eq(div, want_div, "divisor %llu, want %llu", (unsigned long long)div, (unsigned long long)want_div);
     tlf_buf b = {0};
     tl_error err;
-    for (int ii = 0; ii < 4; ii++) {
+    for (int ii = 0; ii < 8; ii++) {
+        tlf_enc_no_simd = ii >= 4;
         b.len = 0;
-        cr_assert_eq(tlf_scaled_encode(k, n, div, INNERS[ii], &b, &err), TL_OK, "%s", err.msg);
+        cr_assert_eq(tlf_scaled_encode(k, n, div, INNERS[ii % 4], &b, &err), TL_OK, "%s", err.msg);
         uint8_t *pl = dup_exact(b.p, b.len);
         void *out = out_alloc((size_t)n * w);
         int inner = -1;
-        cr_assert_eq(tlf_scaled_decode(pl, b.len, n, w, out, &inner, &err), TL_OK, "inner %d: %s", INNERS[ii], err.msg);
-        cr_assert_eq(inner, INNERS[ii]);
-        cr_assert_eq(memcmp(out, v, (size_t)n * w), 0, "inner %d n=%u w=%u", INNERS[ii], n, w);
+        cr_assert_eq(tlf_scaled_decode(pl, b.len, n, w, out, &inner, &err), TL_OK, "inner %d: %s", INNERS[ii % 4], err.msg);
+        cr_assert_eq(inner, INNERS[ii % 4]);
+        cr_assert_eq(memcmp(out, v, (size_t)n * w), 0, "inner %d n=%u w=%u simd=%d", INNERS[ii % 4], n, w, ii < 4);
         out_check_canary(out, (size_t)n * w);
         free(pl), free(out);
     }
@@ -893,5 +901,187 @@ Test(enc_errors, invalid_width_arguments)
     cr_assert_eq(tlf_scaled_decode(v, 8, 1, 2, v, NULL, &err), TL_EINVAL);
     cr_assert(strstr(err.msg, "expected 4 or 8"), "%s", err.msg);
     cr_assert_eq(b.len, 0);
+    tlf_buf_free(&b);
+}
+
+/* ---- no access outside payload and output ------------------------------ */
+
+/* len bytes ending exactly at a PROT_NONE page */
+typedef struct guard {
+    uint8_t *map;
+    size_t maplen;
+} guard;
+
+static uint8_t *guard_at_end(guard *g, size_t len)
+{
+    size_t pg = (size_t)sysconf(_SC_PAGESIZE), pages = (len + pg - 1) / pg;
+    g->maplen = (pages + 1) * pg;
+    g->map = mmap(NULL, g->maplen, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    cr_assert(g->map != MAP_FAILED);
+    cr_assert_eq(mprotect(g->map + pages * pg, pg, PROT_NONE), 0);
+    return g->map + pages * pg - len;
+}
+static void guard_free(guard *g) { munmap(g->map, g->maplen); }
+
+enum { G_FOR, G_DELTA, G_DICT, G_SCALED };
+
+/* payload and output each end at a guard page; decode must succeed */
+static void guarded_decode(int which, const tlf_buf *b, uint32_t n, unsigned w, int s,
+                           uint32_t nd, const void *want)
+{
+    guard gp, go;
+    uint8_t *pl = guard_at_end(&gp, b->len);
+    if (b->len)
+        memcpy(pl, b->p, b->len);
+    size_t ob = (size_t)n * w;
+    uint8_t *out = guard_at_end(&go, ob);
+    tl_error err;
+    int rc;
+    switch (which) {
+    case G_FOR: rc = tlf_for_decode(pl, b->len, n, w, s, out, &err); break;
+    case G_DELTA: rc = tlf_delta_decode(pl, b->len, n, w, s, out, &err); break;
+    case G_DICT: rc = tlf_dict_decode_codes(pl, b->len, n, nd, (uint32_t *)(void *)out, &err); break;
+    default: rc = tlf_scaled_decode(pl, b->len, n, w, out, NULL, &err); break;
+    }
+    cr_assert_eq(rc, TL_OK, "which %d n=%u w=%u: %s", which, n, w, err.msg);
+    cr_assert_eq(memcmp(out, want, ob), 0, "which %d n=%u w=%u simd=%d", which, n, w, !tlf_enc_no_simd);
+    guard_free(&gp);
+    guard_free(&go);
+}
+
+static const uint32_t GNS[] = {0, 1, 2, 3, 7, 8, 9, 15, 16, 17, 63, 64, 65, 100, 255, 256, 257, 511, 513, 1000, 4097};
+#define N_GNS (sizeof GNS / sizeof GNS[0])
+
+Test(enc_guard, for_every_bit_width)
+{
+    tlf_buf b = {0};
+    uint64_t *v = malloc(4097 * 8);
+    rng_state = 21;
+    for (int simd = 0; simd < 2; simd++)
+        for (unsigned bw = 0; bw <= 64; bw++)
+            for (size_t ni = 0; ni < N_GNS; ni++) {
+                tlf_enc_no_simd = !simd;
+                uint32_t n = GNS[ni];
+                uint64_t mask = bw == 64 ? UINT64_MAX : (1ull << bw) - 1;
+                for (uint32_t i = 0; i < n; i++)
+                    v[i] = 1000 + (rnd() & mask);
+                b.len = 0;
+                cr_assert_eq(tlf_for_encode(v, n, 8, 0, &b, NULL), TL_OK);
+                guarded_decode(G_FOR, &b, n, 8, 0, 0, v);
+                /* the same values narrowed, where they fit */
+                if (bw <= 16) {
+                    uint32_t *v32 = malloc(4097 * 4);
+                    for (uint32_t i = 0; i < n; i++)
+                        v32[i] = (uint32_t)v[i];
+                    b.len = 0;
+                    cr_assert_eq(tlf_for_encode(v32, n, 4, 1, &b, NULL), TL_OK);
+                    guarded_decode(G_FOR, &b, n, 4, 1, 0, v32);
+                    free(v32);
+                }
+            }
+    free(v);
+    tlf_buf_free(&b);
+}
+
+Test(enc_guard, delta_every_bit_width)
+{
+    tlf_buf b = {0};
+    int64_t *v = malloc(4097 * 8);
+    int16_t *v16 = malloc(4097 * 2);
+    rng_state = 22;
+    for (int simd = 0; simd < 2; simd++)
+        for (unsigned bw = 0; bw <= 64; bw++)
+            for (size_t ni = 0; ni < N_GNS; ni++) {
+                tlf_enc_no_simd = !simd;
+                uint32_t n = GNS[ni];
+                uint64_t mask = bw == 64 ? UINT64_MAX : (1ull << bw) - 1;
+                uint64_t x = rnd();
+                for (uint32_t i = 0; i < n; i++) {
+                    x += rnd() & mask;
+                    v[i] = (int64_t)x;
+                    v16[i] = (int16_t)x;
+                }
+                b.len = 0;
+                cr_assert_eq(tlf_delta_encode(v, n, 8, 1, &b, NULL), TL_OK);
+                guarded_decode(G_DELTA, &b, n, 8, 1, 0, v);
+                b.len = 0;
+                cr_assert_eq(tlf_delta_encode(v16, n, 2, 1, &b, NULL), TL_OK);
+                guarded_decode(G_DELTA, &b, n, 2, 1, 0, v16);
+            }
+    free(v);
+    free(v16);
+    tlf_buf_free(&b);
+}
+
+Test(enc_guard, dict_every_bit_width)
+{
+    tlf_buf b = {0};
+    uint32_t *c = malloc(4097 * 4);
+    rng_state = 23;
+    for (int simd = 0; simd < 2; simd++)
+        for (unsigned bw = 0; bw <= 32; bw++)
+            for (size_t ni = 0; ni < N_GNS; ni++) {
+                tlf_enc_no_simd = !simd;
+                uint32_t n = GNS[ni];
+                uint32_t nd = bw == 32 ? UINT32_MAX : 1u << bw;
+                for (uint32_t i = 0; i < n; i++)
+                    c[i] = (uint32_t)(rnd() % nd);
+                b.len = 0;
+                cr_assert_eq(tlf_dict_encode(c, n, nd, &b, NULL), TL_OK);
+                guarded_decode(G_DICT, &b, n, 4, 0, nd, c);
+            }
+    free(c);
+    tlf_buf_free(&b);
+}
+
+Test(enc_guard, scaled_every_inner)
+{
+    tlf_buf b = {0};
+    int64_t *k = malloc(4097 * 8);
+    double *d = malloc(4097 * 8);
+    float *f = malloc(4097 * 4);
+    rng_state = 24;
+    const uint64_t divs[] = {1, 20, 64, 1000000000};
+    for (int simd = 0; simd < 2; simd++)
+        for (int ii = 0; ii < 4; ii++)
+            for (size_t di = 0; di < 4; di++)
+                for (size_t ni = 0; ni < N_GNS; ni++) {
+                    tlf_enc_no_simd = !simd;
+                    uint32_t n = GNS[ni];
+                    for (uint32_t i = 0; i < n; i++) {
+                        k[i] = (int64_t)(rnd() % (1ull << (i % 54))) - (int64_t)(i % 3 ? 0 : 1ll << (i % 53));
+                        d[i] = (double)k[i] / (double)divs[di];
+                        f[i] = (float)d[i];
+                    }
+                    b.len = 0;
+                    cr_assert_eq(tlf_scaled_encode(k, n, divs[di], INNERS[ii], &b, NULL), TL_OK);
+                    guarded_decode(G_SCALED, &b, n, 8, 1, 0, d);
+                    guarded_decode(G_SCALED, &b, n, 4, 1, 0, f);
+                }
+    free(k), free(d), free(f);
+    tlf_buf_free(&b);
+}
+
+Test(enc_guard, fast_and_scalar_report_the_same_error)
+{
+    /* an invalid value deep in a long block: the fast kernel bails out
+     * and the scalar path names it */
+    uint16_t v[5000];
+    for (int i = 0; i < 5000; i++)
+        v[i] = (uint16_t)(i % 1000);
+    tlf_buf b = {0};
+    cr_assert_eq(tlf_for_encode(v, 5000, 2, 0, &b, NULL), TL_OK);
+    int64_t base = 65535 - 998; /* value 999 -> 65536 */
+    memcpy(b.p, &base, 8);
+    uint16_t out[5000];
+    tl_error e1, e2;
+    tlf_enc_no_simd = 0;
+    int r1 = tlf_for_decode(b.p, b.len, 5000, 2, 0, out, &e1);
+    tlf_enc_no_simd = 1;
+    int r2 = tlf_for_decode(b.p, b.len, 5000, 2, 0, out, &e2);
+    cr_assert_eq(r1, TL_ECORRUPT);
+    cr_assert_eq(r2, TL_ECORRUPT);
+    cr_assert_str_eq(e1.msg, e2.msg);
+    cr_assert(strstr(e1.msg, "for: value 999 "), "%s", e1.msg);
     tlf_buf_free(&b);
 }

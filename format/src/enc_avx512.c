@@ -1,0 +1,312 @@
+/*
+ * enc_avx512.c - AVX-512 (F, BW, DQ, VL, VBMI) decode kernels for the
+ * bit-packed encodings (FOR, DELTA, DICT) and SCALED, fused with the
+ * validity checks and the narrowing/conversion to the output type, so each
+ * value is touched once. Without AVX-512 VBMI every kernel returns 0 and
+ * the scalar paths in enc_int.c, enc_dict.c and enc_scaled.c do the work.
+ *
+ * Unpacking 8 values of width W <= 56 (one group = W bytes): lane j needs
+ * the 8 bytes starting at byte (j*W)/8 of the group, shifted right by
+ * (j*W)%8 and masked; one vpermb gathers them, one vpsrlvq shifts. Loads
+ * are plain 64-byte loads while they stay inside the packed stream and
+ * masked loads (which never touch masked-out bytes) after that, so nothing
+ * outside [data, data + nbytes) is read. Stores of the last partial group
+ * are masked, so exactly n*w bytes are written.
+ *
+ * A kernel returns 0 as soon as it cannot vouch for its output (a value out
+ * of range); the caller then re-decodes with the scalar code, which names
+ * the offending value. Results are bit-identical to the scalar paths: the
+ * same integer arithmetic mod 2^64 and the same IEEE conversions/division.
+ */
+#include "enc_priv.h"
+
+int tlf_enc_no_simd = 0;
+
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__) && \
+    defined(__AVX512VL__) && defined(__AVX512VBMI__)
+#include <immintrin.h>
+
+typedef struct upk {
+    __m512i idx, shift, mask;
+    unsigned W;
+} upk;
+
+static inline void upk_init(upk *u, unsigned W)
+{
+    __m512i j = _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0);
+    __m512i jw = _mm512_mullo_epi64(j, _mm512_set1_epi64(W));
+    __m512i o = _mm512_srli_epi64(jw, 3);
+    u->idx = _mm512_add_epi64(_mm512_mullo_epi64(o, _mm512_set1_epi64(0x0101010101010101ll)),
+                              _mm512_set1_epi64(0x0706050403020100ll));
+    u->shift = _mm512_and_si512(jw, _mm512_set1_epi64(7));
+    u->mask = _mm512_set1_epi64((long long)(W >= 64 ? ~0ull : (1ull << W) - 1));
+    u->W = W;
+}
+
+static TLF_ALWAYS_INLINE __m512i upk_bytes(const upk *u, __m512i raw)
+{
+    __m512i x = _mm512_permutexvar_epi8(u->idx, raw);
+    return _mm512_and_si512(_mm512_srlv_epi64(x, u->shift), u->mask);
+}
+/* group at p with at least 64 readable bytes */
+static TLF_ALWAYS_INLINE __m512i upk_full(const upk *u, const uint8_t *p)
+{
+    return upk_bytes(u, _mm512_loadu_si512(p));
+}
+/* group at p with avail readable bytes (any number) */
+static TLF_ALWAYS_INLINE __m512i upk_part(const upk *u, const uint8_t *p, size_t avail)
+{
+    __mmask64 m = avail >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << avail) - 1);
+    return upk_bytes(u, _mm512_maskz_loadu_epi8(m, p));
+}
+
+typedef struct sinkp {
+    __m512d dv, rcp;
+    int pow2;
+    __m512i ndict;
+} sinkp;
+
+static void sinkp_init(sinkp *s, const tlf_fast_prm *prm)
+{
+    uint64_t d = prm && prm->divisor ? prm->divisor : 1;
+    s->dv = _mm512_set1_pd((double)d);
+    s->pow2 = (d & (d - 1)) == 0; /* exact reciprocal: same result */
+    s->rcp = _mm512_set1_pd(1.0 / (double)d);
+    s->ndict = _mm512_set1_epi64((long long)(prm ? prm->n_dict : 0));
+}
+
+/* low (64 - sh) bits sign-extended back */
+#define SEXT(v, sh) _mm512_srai_epi64(_mm512_slli_epi64((v), (sh)), (sh))
+
+static TLF_ALWAYS_INLINE __mmask8 narrow_bad(int kind, __m512i v, __mmask8 km)
+{
+    switch (kind) {
+    case TLF_K_U8: return _mm512_mask_test_epi64_mask(km, v, _mm512_set1_epi64(~0xFFll));
+    case TLF_K_I8: return _mm512_mask_cmpneq_epi64_mask(km, SEXT(v, 56), v);
+    case TLF_K_U16: return _mm512_mask_test_epi64_mask(km, v, _mm512_set1_epi64(~0xFFFFll));
+    case TLF_K_I16: return _mm512_mask_cmpneq_epi64_mask(km, SEXT(v, 48), v);
+    case TLF_K_U32: return _mm512_mask_test_epi64_mask(km, v, _mm512_set1_epi64(~0xFFFFFFFFll));
+    case TLF_K_I32: return _mm512_mask_cmpneq_epi64_mask(km, SEXT(v, 32), v);
+    default: return 0;
+    }
+}
+
+/* store lanes km of v as output values i .. i+7; returns lanes that are
+ * not valid values */
+static TLF_ALWAYS_INLINE __mmask8 sink(int kind, __m512i v, __mmask8 km,
+                                       uint8_t *dst, size_t i, const sinkp *s)
+{
+    __mmask8 bad = 0;
+    switch (kind) {
+    case TLF_K_64:
+        _mm512_mask_storeu_epi64(dst + 8 * i, km, v);
+        return 0;
+    case TLF_K_U32:
+    case TLF_K_I32:
+        bad = narrow_bad(kind, v, km);
+        _mm256_mask_storeu_epi32(dst + 4 * i, km, _mm512_cvtepi64_epi32(v));
+        return bad;
+    case TLF_K_CODE:
+        bad = _mm512_mask_cmpge_epu64_mask(km, v, s->ndict);
+        _mm256_mask_storeu_epi32(dst + 4 * i, km, _mm512_cvtepi64_epi32(v));
+        return bad;
+    case TLF_K_U16:
+    case TLF_K_I16:
+        bad = narrow_bad(kind, v, km);
+        _mm_mask_storeu_epi16(dst + 2 * i, km, _mm512_cvtepi64_epi16(v));
+        return bad;
+    case TLF_K_U8:
+    case TLF_K_I8:
+        bad = narrow_bad(kind, v, km);
+        _mm_mask_storeu_epi8(dst + i, km, _mm512_cvtepi64_epi8(v));
+        return bad;
+    default: {
+        const __m512i lim = _mm512_set1_epi64(1ll << 53);
+        bad = _mm512_mask_cmpgt_epu64_mask(km, _mm512_add_epi64(v, lim),
+                                           _mm512_add_epi64(lim, lim));
+        __m512d d = _mm512_cvtepi64_pd(v);
+        d = s->pow2 ? _mm512_mul_pd(d, s->rcp) : _mm512_div_pd(d, s->dv);
+        if (kind == TLF_K_F64)
+            _mm512_mask_storeu_pd(dst + 8 * i, km, d);
+        else
+            _mm256_mask_storeu_ps(dst + 4 * i, km, _mm512_cvtpd_ps(d));
+        return bad;
+    }
+    }
+}
+
+static inline __mmask8 lanes_mask(uint32_t lanes)
+{
+    return (__mmask8)(lanes >= 8 ? 0xFF : (1u << lanes) - 1);
+}
+
+static TLF_ALWAYS_INLINE int for_k(int kind, const uint8_t *data, size_t nbytes,
+                                   unsigned W, uint64_t base, uint32_t n,
+                                   uint8_t *dst, const sinkp *s)
+{
+    __m512i vb = _mm512_set1_epi64((long long)base);
+    __mmask8 bad = 0;
+    uint32_t ng = n / 8, g = 0;
+    if (W == 0) {
+        for (; g < ng; g++)
+            bad |= sink(kind, vb, 0xFF, dst, (size_t)g * 8, s);
+        if (g * 8 < n)
+            bad |= sink(kind, vb, lanes_mask(n - g * 8), dst, (size_t)g * 8, s);
+        return bad == 0;
+    }
+    upk u;
+    upk_init(&u, W);
+    uint32_t safe = nbytes >= 64 ? (uint32_t)((nbytes - 64) / W + 1) : 0;
+    if (safe > ng)
+        safe = ng;
+    for (; g < safe; g++)
+        bad |= sink(kind, _mm512_add_epi64(upk_full(&u, data + (size_t)g * W), vb),
+                    0xFF, dst, (size_t)g * 8, s);
+    for (; g * 8 < n; g++) {
+        size_t off = (size_t)g * W;
+        __m512i v = _mm512_add_epi64(upk_part(&u, data + off, nbytes - off), vb);
+        bad |= sink(kind, v, lanes_mask(n - g * 8), dst, (size_t)g * 8, s);
+    }
+    return bad == 0;
+}
+
+/* inclusive prefix sum of the 8 lanes */
+static TLF_ALWAYS_INLINE __m512i scan8(__m512i d)
+{
+    const __m512i z = _mm512_setzero_si512();
+    d = _mm512_add_epi64(d, _mm512_alignr_epi64(d, z, 7));
+    d = _mm512_add_epi64(d, _mm512_alignr_epi64(d, z, 6));
+    d = _mm512_add_epi64(d, _mm512_alignr_epi64(d, z, 4));
+    return d;
+}
+
+static TLF_ALWAYS_INLINE int delta_k(int kind, const tlf_delta_hdr *h,
+                                     uint8_t *dst, const sinkp *s)
+{
+    for (uint32_t m = 0; m < h->n_mini; m++)
+        if (h->widths[m] > 56)
+            return 0;
+    const __m512i last = _mm512_set1_epi64(7);
+    __m512i carry = _mm512_set1_epi64((long long)h->first);
+    __mmask8 bad = 0;
+    size_t pos = 0;
+    for (uint32_t m = 0; m < h->n_mini; m++) {
+        uint32_t cnt = m + 1 < h->n_mini ? TLF_MINI : h->n - 1 - m * TLF_MINI;
+        unsigned W = h->widths[m];
+        int64_t mn;
+        memcpy(&mn, h->mins + 8 * (size_t)m, 8);
+        __m512i vm = _mm512_set1_epi64(mn);
+        const uint8_t *data = h->data + pos;
+        size_t avail = h->data_len - pos;
+        size_t at = 1 + (size_t)m * TLF_MINI;
+        upk u;
+        upk_init(&u, W);
+        uint32_t ng = cnt / 8, g = 0;
+        uint32_t safe = W == 0 ? ng : avail >= 64 ? (uint32_t)((avail - 64) / W + 1) : 0;
+        if (safe > ng)
+            safe = ng;
+        for (; g < safe; g++) {
+            __m512i d = W ? upk_full(&u, data + (size_t)g * W) : _mm512_setzero_si512();
+            __m512i v = _mm512_add_epi64(scan8(_mm512_add_epi64(d, vm)), carry);
+            carry = _mm512_permutexvar_epi64(last, v);
+            bad |= sink(kind, v, 0xFF, dst, at + (size_t)g * 8, s);
+        }
+        for (; g * 8 < cnt; g++) {
+            size_t off = (size_t)g * W;
+            uint32_t lanes = cnt - g * 8 < 8 ? cnt - g * 8 : 8;
+            __m512i d = W ? upk_part(&u, data + off, avail - off) : _mm512_setzero_si512();
+            __m512i v = _mm512_add_epi64(scan8(_mm512_add_epi64(d, vm)), carry);
+            carry = _mm512_permutexvar_epi64(_mm512_set1_epi64(lanes - 1), v);
+            bad |= sink(kind, v, lanes_mask(lanes), dst, at + (size_t)g * 8, s);
+        }
+        pos += (size_t)tlf_pad8(tlf_bitpack_bytes(cnt, W));
+    }
+    return bad == 0;
+}
+
+static TLF_ALWAYS_INLINE int plain64_k(int kind, const uint8_t *src, uint32_t n,
+                                       uint8_t *dst, const sinkp *s)
+{
+    __mmask8 bad = 0;
+    uint32_t g = 0;
+    for (; g + 8 <= n; g += 8)
+        bad |= sink(kind, _mm512_loadu_si512(src + 8 * (size_t)g), 0xFF, dst, g, s);
+    if (g < n) {
+        __mmask8 km = lanes_mask(n - g);
+        bad |= sink(kind, _mm512_maskz_loadu_epi64(km, src + 8 * (size_t)g), km, dst, g, s);
+    }
+    return bad == 0;
+}
+
+#define DISPATCH(call_k) \
+    switch (kind) { \
+    case TLF_K_U8: return call_k(TLF_K_U8); \
+    case TLF_K_I8: return call_k(TLF_K_I8); \
+    case TLF_K_U16: return call_k(TLF_K_U16); \
+    case TLF_K_I16: return call_k(TLF_K_I16); \
+    case TLF_K_U32: return call_k(TLF_K_U32); \
+    case TLF_K_I32: return call_k(TLF_K_I32); \
+    case TLF_K_64: return call_k(TLF_K_64); \
+    case TLF_K_F32: return call_k(TLF_K_F32); \
+    case TLF_K_F64: return call_k(TLF_K_F64); \
+    case TLF_K_CODE: return call_k(TLF_K_CODE); \
+    default: return 0; \
+    }
+
+int tlf_fast_for(const uint8_t *data, size_t nbytes, unsigned bw, uint64_t base,
+                 uint32_t n, int kind, const tlf_fast_prm *prm, void *dst)
+{
+    if (bw > 56 || tlf_enc_no_simd)
+        return 0;
+    sinkp s;
+    sinkp_init(&s, prm);
+#define CALL(k) for_k(k, data, nbytes, bw, base, n, dst, &s)
+    DISPATCH(CALL)
+#undef CALL
+}
+
+int tlf_fast_delta(const tlf_delta_hdr *h, int kind, const tlf_fast_prm *prm,
+                   void *dst)
+{
+    if (tlf_enc_no_simd)
+        return 0;
+    sinkp s;
+    sinkp_init(&s, prm);
+#define CALL(k) delta_k(k, h, dst, &s)
+    DISPATCH(CALL)
+#undef CALL
+}
+
+int tlf_fast_plain64(const uint8_t *src, uint32_t n, int kind,
+                     const tlf_fast_prm *prm, void *dst)
+{
+    if (tlf_enc_no_simd)
+        return 0;
+    sinkp s;
+    sinkp_init(&s, prm);
+#define CALL(k) plain64_k(k, src, n, dst, &s)
+    DISPATCH(CALL)
+#undef CALL
+}
+
+#else /* no AVX-512 VBMI: the scalar paths do everything */
+
+int tlf_fast_for(const uint8_t *data, size_t nbytes, unsigned bw, uint64_t base,
+                 uint32_t n, int kind, const tlf_fast_prm *prm, void *dst)
+{
+    (void)data, (void)nbytes, (void)bw, (void)base, (void)n, (void)kind, (void)prm, (void)dst;
+    return 0;
+}
+int tlf_fast_delta(const tlf_delta_hdr *h, int kind, const tlf_fast_prm *prm,
+                   void *dst)
+{
+    (void)h, (void)kind, (void)prm, (void)dst;
+    return 0;
+}
+int tlf_fast_plain64(const uint8_t *src, uint32_t n, int kind,
+                     const tlf_fast_prm *prm, void *dst)
+{
+    (void)src, (void)n, (void)kind, (void)prm, (void)dst;
+    return 0;
+}
+#endif
