@@ -12,6 +12,7 @@
 #include <math.h>
 #include <float.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,7 +27,7 @@ typedef struct membuf {
     size_t fail_after; /* fail a write that would pass this many bytes (0: never) */
 } membuf;
 
-static int membuf_write(void *ctx, const void *buf, size_t len, tl_error *err)
+static inline int membuf_write(void *ctx, const void *buf, size_t len, tl_error *err)
 {
     membuf *m = ctx;
     if (m->fail_after && m->len + len > m->fail_after)
@@ -45,7 +46,7 @@ static int membuf_write(void *ctx, const void *buf, size_t len, tl_error *err)
 }
 
 /* 64-byte aligned copy (as a mapping would be) */
-static uint8_t *aligned_copy(const uint8_t *p, size_t len)
+static inline uint8_t *aligned_copy(const uint8_t *p, size_t len)
 {
     uint8_t *q = aligned_alloc(64, (len + 63) / 64 * 64 + 64);
     cr_assert(q);
@@ -55,7 +56,7 @@ static uint8_t *aligned_copy(const uint8_t *p, size_t len)
 
 /* ---- random ---------------------------------------------------------------- */
 
-static uint64_t rnd(uint64_t *s)
+static inline uint64_t rnd(uint64_t *s)
 {
     uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
@@ -80,7 +81,7 @@ typedef struct tcol {
     uint8_t *valid;    /* NULL: no nulls */
 } tcol;
 
-static void tcol_free(tcol *c)
+static inline void tcol_free(tcol *c)
 {
     free(c->vals);
     free(c->offs);
@@ -89,10 +90,10 @@ static void tcol_free(tcol *c)
     memset(c, 0, sizeof *c);
 }
 
-static int t_present(const tcol *c, uint64_t i) { return tl_bit_get(c->valid, i); }
+static inline int t_present(const tcol *c, uint64_t i) { return tl_bit_get(c->valid, i); }
 
 /* per-type edge values (as raw 8 bytes, the low `w` used) */
-static uint64_t edge_value(tl_type t, uint64_t k)
+static inline uint64_t edge_value(tl_type t, uint64_t k)
 {
     switch (t) {
     case TL_BOOL: return k & 1;
@@ -122,9 +123,9 @@ static uint64_t edge_value(tl_type t, uint64_t k)
     }
 }
 
-static void put_val(uint8_t *p, unsigned w, uint64_t v) { memcpy(p, &v, w); }
+static inline void put_val(uint8_t *p, unsigned w, uint64_t v) { memcpy(p, &v, w); }
 
-static void put_float(uint8_t *p, tl_type t, double d)
+static inline void put_float(uint8_t *p, tl_type t, double d)
 {
     if (t == TL_FLOAT32) {
         float f = (float)d;
@@ -136,7 +137,7 @@ static void put_float(uint8_t *p, tl_type t, double d)
 
 /* Fill a column of n rows with data of kind `kind`, nulls of pattern nl.
  * Null slots get random garbage (the writer must canonicalise them). */
-static void tcol_fill(tcol *c, const char *name, tl_type t, uint8_t enc, uint8_t comp,
+static inline void tcol_fill(tcol *c, const char *name, tl_type t, uint8_t enc, uint8_t comp,
                       tdata kind, tnulls nl, uint64_t n, uint64_t seed)
 {
     memset(c, 0, sizeof *c);
@@ -276,7 +277,7 @@ static void tcol_fill(tcol *c, const char *name, tl_type t, uint8_t enc, uint8_t
 
 /* Write the columns (all c->n rows) appending in chunks of `chunk` rows
  * (slicing validity into fresh bitmaps). Returns the file bytes. */
-static membuf write_cols(tcol *cols, uint32_t n_cols, uint32_t block_rows, uint32_t chunk,
+static inline membuf write_cols(tcol *cols, uint32_t n_cols, uint32_t block_rows, uint32_t chunk,
                          const char *const *meta_kv, tlf_seg_write_stats *st)
 {
     tl_coldef defs[256];
@@ -341,14 +342,14 @@ static membuf write_cols(tcol *cols, uint32_t n_cols, uint32_t block_rows, uint3
 /* ---- brute-force zone maps ------------------------------------------------ */
 
 /* total-order key of a double: -0.0 sorts below +0.0 */
-static int64_t fkey(double d)
+static inline int64_t fkey(double d)
 {
     int64_t b;
     memcpy(&b, &d, 8);
     return b < 0 ? (int64_t)(INT64_MIN - b) - 1 : b;
 }
 
-static double t_float(const tcol *c, uint64_t i)
+static inline double t_float(const tcol *c, uint64_t i)
 {
     if (c->type == TL_FLOAT32) {
         float f;
@@ -360,7 +361,7 @@ static double t_float(const tcol *c, uint64_t i)
     return d;
 }
 
-static int64_t t_signed(const tcol *c, uint64_t i)
+static inline int64_t t_signed(const tcol *c, uint64_t i)
 {
     const uint8_t *p = c->vals + i * tl_type_width(c->type);
     switch (tl_type_width(c->type)) {
@@ -371,14 +372,14 @@ static int64_t t_signed(const tcol *c, uint64_t i)
     }
 }
 
-static uint64_t t_unsigned(const tcol *c, uint64_t i)
+static inline uint64_t t_unsigned(const tcol *c, uint64_t i)
 {
     uint64_t v = 0;
     memcpy(&v, c->vals + i * tl_type_width(c->type), tl_type_width(c->type));
     return v;
 }
 
-static int bytes_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
+static inline int bytes_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
 {
     for (size_t i = 0; i < al && i < bl; i++)
         if (a[i] != b[i])
@@ -386,7 +387,7 @@ static int bytes_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
     return al < bl ? -1 : al > bl ? 1 : 0;
 }
 
-static void check_zone(const tcol *c, uint64_t start, uint32_t n, const tlf_block_info *bi,
+static inline void check_zone(const tcol *c, uint64_t start, uint32_t n, const tlf_block_info *bi,
                        uint32_t col, uint32_t blk)
 {
     uint8_t flags = 0;
@@ -518,7 +519,7 @@ typedef struct tscratch {
     size_t buf_cap, data_cap, valid_cap;
 } tscratch;
 
-static void tscratch_fit(tscratch *t, size_t b, size_t d, size_t v)
+static inline void tscratch_fit(tscratch *t, size_t b, size_t d, size_t v)
 {
     if (b > t->buf_cap) {
         free(t->buf);
@@ -537,7 +538,7 @@ static void tscratch_fit(tscratch *t, size_t b, size_t d, size_t v)
     }
 }
 
-static void tscratch_free(tscratch *t)
+static inline void tscratch_free(tscratch *t)
 {
     free(t->buf);
     free(t->data);
@@ -545,7 +546,7 @@ static void tscratch_free(tscratch *t)
 }
 
 /* Compare a decoded block with the expected rows. */
-static void check_vec(const tcol *c, uint64_t start, const tlf_vec *v, uint32_t col,
+static inline void check_vec(const tcol *c, uint64_t start, const tlf_vec *v, uint32_t col,
                       uint32_t blk)
 {
     unsigned w = (unsigned)tl_type_width(c->type);
@@ -573,7 +574,7 @@ static void check_vec(const tcol *c, uint64_t start, const tlf_vec *v, uint32_t 
 }
 
 /* Decode every block (bytes from `file`) with `flags` and compare. */
-static void check_seg(const tlf_seg *s, const uint8_t *file, const tcol *cols, uint32_t n_cols,
+static inline void check_seg(const tlf_seg *s, const uint8_t *file, const tcol *cols, uint32_t n_cols,
                       uint32_t flags)
 {
     uint64_t n = n_cols ? cols[0].n : 0;
@@ -644,7 +645,7 @@ static void check_seg(const tlf_seg *s, const uint8_t *file, const tcol *cols, u
 }
 
 /* Open by both paths and check everything. */
-static void check_file(const uint8_t *file, size_t len, const tcol *cols, uint32_t n_cols)
+static inline void check_file(const uint8_t *file, size_t len, const tcol *cols, uint32_t n_cols)
 {
     tl_error err = {0};
     tlf_seg *s = NULL;

@@ -1,0 +1,725 @@
+/*
+ * segment_corrupt_test.c - bad segment files: every single-byte change of
+ * a small segment (and a few bit patterns) gives an error or the original
+ * data when verification is on, never different data; every truncation is
+ * an error; with verification off corrupt blocks never crash (run under
+ * ASan). Then each rejection rule on its own, with the footer checksum
+ * re-fixed so the rule under test is what fires, and the messages name the
+ * file, the place (column, block, byte offset) and expected vs found.
+ */
+#include <criterion/criterion.h>
+#include <xxhash.h>
+
+#include "segment_testlib.h"
+
+/* The small segment: 5 columns, 120 rows in blocks of 50 (3 row blocks),
+ * with a DICT string, a PLAIN string with nulls, a zstd block, RLE. */
+static tcol cols[5];
+static membuf seg;
+static uint8_t *ref;   /* canonical decode of the original */
+static size_t ref_len;
+
+static void serialize_all(const tlf_seg *s, const uint8_t *file, uint32_t flags, membuf *out,
+                          int *rc_out)
+{
+    tscratch t = {0};
+    tl_error err;
+    *rc_out = TL_OK;
+    for (uint32_t c = 0; c < tlf_seg_n_cols(s); c++) {
+        for (uint32_t b = 0; b < tlf_seg_n_blocks(s); b++) {
+            const tlf_block_info *bi = tlf_seg_block(s, c, b);
+            size_t nb, nd, nv;
+            tlf_seg_decode_needs(s, c, b, &nb, &nd, &nv);
+            if (nb > (1 << 24) || nd > (1 << 24)) {
+                *rc_out = TL_ENOMEM;
+                goto out;
+            }
+            tscratch_fit(&t, nb + 8, nd + 8, nv + 8);
+            tlf_vec v = {.buf = t.buf, .buf_cap = nb, .data_buf = t.data, .data_cap = nd,
+                         .valid_buf = t.valid, .valid_cap = nv};
+            int rc = tlf_seg_decode(s, c, b, file + bi->offset, bi->length, flags, &v, &err);
+            if (rc != TL_OK) {
+                *rc_out = rc;
+                cr_assert(strstr(err.msg, "t.seg"), "message without the file: %s", err.msg);
+                goto out;
+            }
+            if (bi->encoding == TLF_ENC_RLE && bi->compression == TLF_COMP_NONE) {
+                uint32_t nr;
+                const void *rv;
+                const uint32_t *re;
+                int rr = tlf_seg_rle_runs(s, c, b, file + bi->offset, bi->length, &nr, &rv,
+                                          &re, &err);
+                if (rr == TL_OK && nr) /* touch the runs: they must be in bounds */
+                    cr_assert(re[nr - 1] == bi->n_rows && rv);
+            }
+            if (!out)
+                continue;
+            membuf_write(out, &v.n, 4, NULL);
+            for (uint32_t i = 0; i < v.n; i++) {
+                uint8_t p = (uint8_t)tl_bit_get(v.validity, i);
+                membuf_write(out, &p, 1, NULL);
+                if (v.type == TL_STRING) {
+                    uint32_t l = v.offsets[i + 1] - v.offsets[i];
+                    membuf_write(out, &l, 4, NULL);
+                    membuf_write(out, v.data + v.offsets[i], l, NULL);
+                } else {
+                    size_t w = tl_type_width(v.type);
+                    membuf_write(out, (const uint8_t *)v.values + i * w, w, NULL);
+                }
+            }
+        }
+    }
+out:
+    tscratch_free(&t);
+}
+
+static void setup(void)
+{
+    uint64_t n = 120;
+    tcol_fill(&cols[0], "ts", TL_TIMESTAMP, TLF_ENC_DELTA, TLF_COMP_NONE, D_SORTED, N_NONE, n, 1);
+    tcol_fill(&cols[1], "price", TL_FLOAT64, TLF_ENC_SCALED, TLF_COMP_ZSTD, D_GRID, N_NONE, n, 2);
+    tcol_fill(&cols[2], "sym", TL_STRING, TLF_ENC_DICT, TLF_COMP_NONE, D_LOWCARD, N_NONE, n, 3);
+    tcol_fill(&cols[3], "note", TL_STRING, TLF_ENC_PLAIN, TLF_COMP_NONE, D_EDGE, N_RAND5, n, 4);
+    tcol_fill(&cols[4], "qty", TL_INT32, TLF_ENC_RLE, TLF_COMP_NONE, D_RUNS, N_ALT, n, 5);
+    const char *kv[] = {"k", "v", NULL};
+    seg = write_cols(cols, 5, 50, 0, kv, NULL);
+    uint8_t *f = aligned_copy(seg.p, seg.len);
+    free(seg.p);
+    seg.p = f;
+    tlf_seg *s;
+    tl_error err;
+    cr_assert_eq(tlf_seg_open_mem(seg.p, seg.len, "t.seg", TLF_OPEN_VERIFY_BLOCKS, &s, &err),
+                 TL_OK, "%s", err.msg);
+    cr_assert_eq(tlf_seg_block(s, 1, 0)->compression, TLF_COMP_ZSTD);
+    cr_assert_eq(tlf_seg_block(s, 2, 0)->encoding, TLF_ENC_DICT);
+    cr_assert_eq(tlf_seg_n_blocks(s), 3);
+    membuf out = {0};
+    int rc;
+    serialize_all(s, seg.p, TLF_DECODE_VERIFY, &out, &rc);
+    cr_assert_eq(rc, TL_OK);
+    ref = out.p;
+    ref_len = out.len;
+    tlf_seg_close(s);
+}
+
+static void teardown(void)
+{
+    for (int i = 0; i < 5; i++)
+        tcol_free(&cols[i]);
+    free(seg.p);
+    free(ref);
+}
+
+TestSuite(corrupt, .init = setup, .fini = teardown);
+
+/* Open and decode a candidate file every way; with verification the data
+ * must be the original whenever everything succeeds. */
+static int try_file(const uint8_t *f, size_t len)
+{
+    tl_error err;
+    tlf_seg *s = NULL;
+    int rc = tlf_seg_open_mem(f, len, "t.seg", TLF_OPEN_VERIFY_BLOCKS, &s, &err);
+    int verdict = rc;
+    if (rc == TL_OK) {
+        membuf out = {0};
+        serialize_all(s, f, TLF_DECODE_VERIFY, &out, &rc);
+        if (rc == TL_OK)
+            cr_assert(out.len == ref_len && memcmp(out.p, ref, ref_len) == 0,
+                      "verified decode returned different data");
+        free(out.p);
+        verdict = rc;
+        tlf_seg_close(s);
+    } else {
+        cr_assert(strstr(err.msg, "t.seg"), "message without the file: %s", err.msg);
+    }
+    /* two-step open, blocks verified at decode */
+    uint64_t fo, fl;
+    if (len >= TLF_TRAILER_SIZE &&
+        tlf_seg_parse_trailer(f + len - TLF_TRAILER_SIZE, len, "t.seg", &fo, &fl, &err) ==
+            TL_OK &&
+        tlf_seg_open_footer(f + fo, fl, f + len - TLF_TRAILER_SIZE, len, "t.seg", &s, &err) ==
+            TL_OK) {
+        membuf out = {0};
+        serialize_all(s, f, TLF_DECODE_VERIFY | TLF_DECODE_ZERO_COPY, &out, &rc);
+        if (rc == TL_OK)
+            cr_assert(out.len == ref_len && memcmp(out.p, ref, ref_len) == 0,
+                      "verified decode (footer path) returned different data");
+        free(out.p);
+        tlf_seg_close(s);
+    }
+    /* no verification: anything but a crash */
+    if (tlf_seg_open_mem(f, len, "t.seg", 0, &s, &err) == TL_OK) {
+        serialize_all(s, f, 0, NULL, &rc);
+        serialize_all(s, f, TLF_DECODE_ZERO_COPY, NULL, &rc);
+        tlf_seg_close(s);
+    }
+    return verdict;
+}
+
+Test(corrupt, every_byte_flipped)
+{
+    uint8_t *f = aligned_copy(seg.p, seg.len);
+    /* bytes covered by the header, a block, the footer or the trailer */
+    uint8_t *covered = calloc(seg.len, 1);
+    tlf_seg *s;
+    tl_error err;
+    cr_assert_eq(tlf_seg_open_mem(f, seg.len, "t.seg", 0, &s, &err), TL_OK);
+    memset(covered, 1, TLF_HEADER_SIZE);
+    uint64_t fo = tlf_ld64(f + seg.len - 40);
+    memset(covered + fo, 1, seg.len - fo);
+    for (uint32_t c = 0; c < 5; c++)
+        for (uint32_t b = 0; b < 3; b++)
+            memset(covered + tlf_seg_block(s, c, b)->offset, 1, tlf_seg_block(s, c, b)->length);
+    tlf_seg_close(s);
+    static const uint8_t pats[] = {0xFF, 0x01, 0x80};
+    size_t errors = 0, same = 0;
+    for (size_t i = 0; i < seg.len; i++) {
+        for (size_t k = 0; k < sizeof pats; k++) {
+            f[i] ^= pats[k];
+            if (try_file(f, seg.len) == TL_OK) {
+                same++;
+                /* only padding between blocks is not covered by a check */
+                cr_assert(!covered[i], "change at byte %zu went unnoticed", i);
+            } else {
+                errors++;
+            }
+            f[i] ^= pats[k];
+        }
+    }
+    free(covered);
+    cr_assert(errors > 0);
+    cr_log_info("%zu byte changes: %zu errors, %zu decoded the original data", 3 * seg.len,
+                errors, same);
+    free(f);
+}
+
+Test(corrupt, block_bytes_unverified_never_crash)
+{
+    /* random garbage over whole blocks, decoded without verification */
+    uint8_t *f = aligned_copy(seg.p, seg.len);
+    tlf_seg *s;
+    tl_error err;
+    cr_assert_eq(tlf_seg_open_mem(seg.p, seg.len, "t.seg", 0, &s, &err), TL_OK);
+    uint64_t rs = 99;
+    for (int round = 0; round < 300; round++) {
+        memcpy(f, seg.p, seg.len);
+        for (uint32_t c = 0; c < 5; c++)
+            for (uint32_t b = 0; b < 3; b++) {
+                const tlf_block_info *bi = tlf_seg_block(s, c, b);
+                uint64_t nflip = 1 + rnd(&rs) % 8;
+                for (uint64_t k = 0; k < nflip; k++)
+                    f[bi->offset + rnd(&rs) % bi->length] = (uint8_t)rnd(&rs);
+            }
+        int rc;
+        serialize_all(s, f, 0, NULL, &rc);
+        serialize_all(s, f, TLF_DECODE_ZERO_COPY, NULL, &rc);
+    }
+    tlf_seg_close(s);
+    free(f);
+}
+
+Test(corrupt, every_truncation_is_an_error)
+{
+    for (size_t len = 0; len < seg.len; len++) {
+        uint8_t *f = malloc(len ? len : 1);
+        memcpy(f, seg.p, len);
+        tlf_seg *s = NULL;
+        tl_error err;
+        int rc = tlf_seg_open_mem(len ? f : NULL, len, "t.seg", 0, &s, &err);
+        cr_assert_neq(rc, TL_OK, "truncated to %zu bytes opened", len);
+        cr_assert(strstr(err.msg, "t.seg") && strstr(err.msg, "offset"), "%s", err.msg);
+        if (len >= TLF_TRAILER_SIZE) {
+            uint64_t fo, fl;
+            rc = tlf_seg_parse_trailer(f + len - TLF_TRAILER_SIZE, len, "t.seg", &fo, &fl, &err);
+            cr_assert_neq(rc, TL_OK, "truncated to %zu bytes: trailer parsed", len);
+        }
+        free(f);
+    }
+}
+
+/* ---- single rules, with the footer checksum re-fixed ---------------------- */
+
+static uint64_t F_OFF, F_LEN; /* of the original */
+
+static uint8_t *copy_seg(void)
+{
+    uint8_t *f = aligned_copy(seg.p, seg.len);
+    F_OFF = tlf_ld64(f + seg.len - 40);
+    F_LEN = tlf_ld64(f + seg.len - 32);
+    return f;
+}
+
+static void refix(uint8_t *f, size_t len)
+{
+    uint64_t fo = tlf_ld64(f + len - 40), fl = tlf_ld64(f + len - 32);
+    tlf_st64(f + len - 24, XXH3_64bits(f + fo, fl));
+}
+
+static uint8_t *entry(uint8_t *f, uint32_t c, uint32_t b)
+{
+    uint64_t io = tlf_ld64(f + F_OFF + TLF_FH_SECTIONS + 16 * TLF_SEC_INDEX);
+    return f + F_OFF + io + ((uint64_t)c * 3 + b) * TLF_ENTRY_SIZE;
+}
+
+/* after changing block bytes: store the new block checksum, refix footer */
+static void refix_block(uint8_t *f, uint32_t c, uint32_t b)
+{
+    uint8_t *e = entry(f, c, b);
+    tlf_st64(e + TLF_BI_CHECKSUM,
+             XXH3_64bits(f + tlf_ld64(e + TLF_BI_OFFSET), tlf_ld64(e + TLF_BI_LENGTH)));
+    refix(f, seg.len);
+}
+
+static int open_msg(const uint8_t *f, size_t len, tl_error *err)
+{
+    tlf_seg *s = NULL;
+    int rc = tlf_seg_open_mem(f, len, "t.seg", 0, &s, err);
+    tlf_seg_close(s);
+    if (rc != TL_OK) {
+        cr_assert(strstr(err->msg, "t.seg: "), "%s", err->msg);
+        cr_assert(strstr(err->msg, "offset"), "no offset: %s", err->msg);
+    }
+    return rc;
+}
+
+static int decode_one(const uint8_t *f, uint32_t c, uint32_t b, uint32_t flags, tl_error *err)
+{
+    tlf_seg *s;
+    int rc = tlf_seg_open_mem(f, seg.len, "t.seg", 0, &s, err);
+    cr_assert_eq(rc, TL_OK, "%s", err->msg);
+    const tlf_block_info *bi = tlf_seg_block(s, c, b);
+    tscratch t = {0};
+    size_t nb, nd, nv;
+    tlf_seg_decode_needs(s, c, b, &nb, &nd, &nv);
+    tscratch_fit(&t, nb, nd, nv);
+    tlf_vec v = {.buf = t.buf, .buf_cap = nb, .data_buf = t.data, .data_cap = nd,
+                 .valid_buf = t.valid, .valid_cap = nv};
+    rc = tlf_seg_decode(s, c, b, f + bi->offset, bi->length, flags, &v, err);
+    tscratch_free(&t);
+    tlf_seg_close(s);
+    return rc;
+}
+
+#define EXPECT_MSG(err, ...)                                                        \
+    do {                                                                            \
+        const char *subs_[] = {__VA_ARGS__};                                        \
+        for (size_t i_ = 0; i_ < sizeof subs_ / sizeof subs_[0]; i_++)              \
+            cr_assert(strstr((err).msg, subs_[i_]), "'%s' not in: %s", subs_[i_],   \
+                      (err).msg);                                                   \
+    } while (0)
+
+Test(corrupt, magic_at_either_end)
+{
+    uint8_t *f = copy_seg();
+    tl_error err;
+    f[0] = 0x89 & 0x7F; /* a 7-bit channel */
+    cr_assert_eq(open_msg(f, seg.len, &err), TL_ECORRUPT);
+    EXPECT_MSG(err, "not a ticklake segment", "byte offset 0", "expected 89544c5345470d0a",
+               "found 09544c");
+    f[0] = 0x89;
+    f[seg.len - 2] = '\n'; /* CR LF -> LF LF */
+    cr_assert_eq(open_msg(f, seg.len, &err), TL_ECORRUPT);
+    EXPECT_MSG(err, "not a ticklake segment");
+    char off[64];
+    snprintf(off, sizeof off, "byte offset %zu", seg.len - 8);
+    EXPECT_MSG(err, off);
+    /* bad magic wins over a bad version */
+    tlf_st16(f + 8, 9);
+    cr_assert_eq(open_msg(f, seg.len, &err), TL_ECORRUPT);
+    free(f);
+}
+
+Test(corrupt, version_rules)
+{
+    uint8_t *f = copy_seg();
+    tl_error err;
+    tlf_st16(f + TLF_HDR_VMAJOR, 2);
+    cr_assert_eq(open_msg(f, seg.len, &err), TL_EVERSION);
+    EXPECT_MSG(err, "format version 2.0", "byte offset 8", "major version 1");
+    tlf_st16(f + TLF_HDR_VMAJOR, 1);
+    tlf_st16(f + seg.len - 40 + TLF_TRL_VMAJOR, 0);
+    cr_assert_eq(open_msg(f, seg.len, &err), TL_EVERSION);
+    uint64_t fo, fl;
+    cr_assert_eq(tlf_seg_parse_trailer(f + seg.len - 40, seg.len, "t.seg", &fo, &fl, &err),
+                 TL_EVERSION);
+    tlf_st16(f + seg.len - 40 + TLF_TRL_VMAJOR, 1);
+    /* version checked before the footer checksum */
+    tlf_st16(f + TLF_HDR_VMAJOR, 3);
+    f[F_OFF + 5] ^= 1;
+    cr_assert_eq(open_msg(f, seg.len, &err), TL_EVERSION);
+    f[F_OFF + 5] ^= 1;
+    tlf_st16(f + TLF_HDR_VMAJOR, 1);
+    /* a newer minor version is readable */
+    tlf_st16(f + TLF_HDR_VMINOR, 7);
+    tlf_st16(f + seg.len - 40 + TLF_TRL_VMINOR, 7);
+    tlf_seg *s;
+    cr_assert_eq(tlf_seg_open_mem(f, seg.len, "t.seg", TLF_OPEN_VERIFY_BLOCKS, &s, &err), TL_OK,
+                 "%s", err.msg);
+    cr_assert_eq(tlf_seg_version_minor(s), 7);
+    tlf_seg_close(s);
+    /* but header and trailer must agree */
+    tlf_st16(f + seg.len - 40 + TLF_TRL_VMINOR, 6);
+    cr_assert_eq(open_msg(f, seg.len, &err), TL_ECORRUPT);
+    EXPECT_MSG(err, "minor version", "header", "trailer");
+    free(f);
+}
+
+Test(corrupt, header_fields)
+{
+    uint8_t *f = copy_seg();
+    tl_error err;
+    f[TLF_HDR_FLAGS] = 1;
+    cr_assert_eq(open_msg(f, seg.len, &err), TL_ECORRUPT);
+    EXPECT_MSG(err, "header flags", "byte offset 12", "expected 0");
+    f[TLF_HDR_FLAGS] = 0;
+    f[63] = 1;
+    cr_assert_eq(open_msg(f, seg.len, &err), TL_ECORRUPT);
+    EXPECT_MSG(err, "reserved", "byte offset 63");
+    f[63] = 0;
+    tlf_st32(f + TLF_HDR_NCOLS, 4);
+    cr_assert_eq(open_msg(f, seg.len, &err), TL_ECORRUPT);
+    EXPECT_MSG(err, "n_cols 4", "expected the footer's 5");
+    tlf_st32(f + TLF_HDR_NCOLS, 5);
+    tlf_st32(f + TLF_HDR_BLOCK_ROWS, 51);
+    cr_assert_eq(open_msg(f, seg.len, &err), TL_ECORRUPT);
+    free(f);
+}
+
+Test(corrupt, trailer_fields)
+{
+    uint8_t *f = copy_seg();
+    tl_error err;
+    uint8_t *t = f + seg.len - 40;
+    t[TLF_TRL_RESERVED] = 1;
+    cr_assert_eq(open_msg(f, seg.len, &err), TL_ECORRUPT);
+    EXPECT_MSG(err, "trailer reserved", "expected 0, found 1");
+    t[TLF_TRL_RESERVED] = 0;
+    tlf_st64(t, F_OFF + 8); /* footer offset moved: length no longer reaches */
+    cr_assert_eq(open_msg(f, seg.len, &err), TL_ECORRUPT);
+    EXPECT_MSG(err, "footer offset");
+    tlf_st64(t, F_OFF + 1); /* unaligned */
+    cr_assert_eq(open_msg(f, seg.len, &err), TL_ECORRUPT);
+    tlf_st64(t, UINT64_MAX - 3);
+    cr_assert_eq(open_msg(f, seg.len, &err), TL_ECORRUPT);
+    tlf_st64(t, F_OFF);
+    tlf_st64(t + 8, F_LEN + 1);
+    cr_assert_eq(open_msg(f, seg.len, &err), TL_ECORRUPT);
+    tlf_st64(t + 8, F_LEN);
+    t[TLF_TRL_FOOTER_SUM] ^= 1;
+    cr_assert_eq(open_msg(f, seg.len, &err), TL_ECHECKSUM);
+    EXPECT_MSG(err, "footer", "checksum mismatch", "expected 0x", "found 0x");
+    free(f);
+}
+
+Test(corrupt, footer_checksum_mismatch)
+{
+    uint8_t *f = copy_seg();
+    tl_error err;
+    f[F_OFF + 40] ^= 0x10;
+    cr_assert_eq(open_msg(f, seg.len, &err), TL_ECHECKSUM);
+    char off[64];
+    snprintf(off, sizeof off, "footer at byte offset %llu", (unsigned long long)F_OFF);
+    EXPECT_MSG(err, off);
+    /* the two-step open checks it too */
+    uint8_t *foot = malloc(F_LEN);
+    memcpy(foot, f + F_OFF, F_LEN);
+    tlf_seg *s;
+    cr_assert_eq(tlf_seg_open_footer(foot, F_LEN, f + seg.len - 40, seg.len, "t.seg", &s, &err),
+                 TL_ECHECKSUM);
+    free(foot);
+    free(f);
+}
+
+/* change a footer u32/u64 field, refix, expect code and message parts */
+static void footer_field(size_t rel, int width, uint64_t val, int code, const char *sub)
+{
+    uint8_t *f = copy_seg();
+    tl_error err;
+    if (width == 4)
+        tlf_st32(f + F_OFF + rel, (uint32_t)val);
+    else if (width == 8)
+        tlf_st64(f + F_OFF + rel, val);
+    else
+        f[F_OFF + rel] = (uint8_t)val;
+    refix(f, seg.len);
+    cr_assert_eq(open_msg(f, seg.len, &err), code, "footer +%zu = %llu: %s", rel,
+                 (unsigned long long)val, err.msg);
+    if (sub)
+        EXPECT_MSG(err, sub);
+    /* the two-step open agrees */
+    tlf_seg *s = NULL;
+    int rc = tlf_seg_open_footer(f + F_OFF, F_LEN, f + seg.len - 40, seg.len, "t.seg", &s, &err);
+    cr_assert_eq(rc, code);
+    tlf_seg_close(s);
+    free(f);
+}
+
+Test(corrupt, absurd_footer_counts)
+{
+    footer_field(TLF_FH_NCOLS, 4, TLF_MAX_COLUMNS + 1, TL_ECORRUPT, "n_cols: expected 1..4096");
+    footer_field(TLF_FH_NCOLS, 4, 0, TL_ECORRUPT, "n_cols");
+    footer_field(TLF_FH_NCOLS, 4, 6, TL_ECORRUPT, NULL);
+    footer_field(TLF_FH_BLOCK_ROWS, 4, 0, TL_ECORRUPT, "block_rows: expected 1..");
+    footer_field(TLF_FH_BLOCK_ROWS, 4, TLF_MAX_BLOCK_ROWS + 1, TL_ECORRUPT, "block_rows");
+    footer_field(TLF_FH_BLOCK_ROWS, 4, 60, TL_ECORRUPT, "n_blocks: expected 2");
+    footer_field(TLF_FH_NBLOCKS, 4, 4, TL_ECORRUPT, "n_blocks: expected 3");
+    footer_field(TLF_FH_NBLOCKS, 4, UINT32_MAX, TL_ECORRUPT, "n_blocks");
+    footer_field(TLF_FH_NROWS, 8, 1ull << 40, TL_ECORRUPT, "n_blocks");
+    footer_field(TLF_FH_NROWS, 8, 119, TL_ECORRUPT, "n_rows: expected 19");
+    footer_field(TLF_FH_NROWS, 8, 101, TL_ECORRUPT, "n_rows: expected 1 ");
+    footer_field(TLF_FH_ENTRY_SIZE, 4, 71, TL_ECORRUPT, "entry_size");
+    footer_field(TLF_FH_ENTRY_SIZE, 4, 80, TL_ECORRUPT, "block index section");
+    footer_field(TLF_FH_LEN, 4, 104, TL_ECORRUPT, "footer header");
+    footer_field(TLF_FH_LEN, 4, 0xFFFFFFF8u, TL_ECORRUPT, "footer header");
+    footer_field(TLF_FH_RESERVED, 4, 1, TL_ECORRUPT, "reserved");
+}
+
+Test(corrupt, section_ranges)
+{
+    for (int sec = 0; sec < TLF_N_SECTIONS; sec++) {
+        size_t at = TLF_FH_SECTIONS + 16 * sec;
+        footer_field(at, 8, F_LEN + 8, TL_ECORRUPT, "section");
+        footer_field(at, 8, 4, TL_ECORRUPT, "section");        /* unaligned, in the header */
+        footer_field(at + 8, 8, UINT64_MAX, TL_ECORRUPT, NULL); /* length overflow */
+    }
+}
+
+/* schema, dictionary, metadata fields */
+Test(corrupt, schema_and_dictionary)
+{
+    uint8_t *f = copy_seg();
+    uint64_t so = tlf_ld64(f + F_OFF + TLF_FH_SECTIONS);
+    free(f);
+    /* column 0 record: type, flags, name_len */
+    footer_field(so + 0, 1, 0, TL_ECORRUPT, "unknown type 0");
+    footer_field(so + 0, 1, 15, TL_ECORRUPT, "unknown type 15");
+    footer_field(so + 0, 1, TL_INT32, TL_ECORRUPT, "decoded_bytes"); /* width mismatch */
+    footer_field(so + 1, 1, 0x02, TL_ECORRUPT, "reserved bits");
+    footer_field(so + 1, 1, 0x01, TL_ECORRUPT, "dictionary flag"); /* dict on int */
+    footer_field(so + 2, 1, 0, TL_ECORRUPT, "name length");
+    footer_field(so + 2, 1, 200, TL_ECORRUPT, NULL);
+    footer_field(so + 4, 4, 1, TL_ECORRUPT, "reserved");
+    footer_field(so + TLF_COL_REC_FIXED, 1, 0, TL_ECORRUPT, "NUL");
+    /* sym (column 2) dictionary: find its record */
+    f = copy_seg();
+    uint64_t pos = so;
+    for (int c = 0; c < 2; c++)
+        pos += tlf_align_up(TLF_COL_REC_FIXED + tlf_ld16(f + F_OFF + pos + 2), 8);
+    cr_assert_eq(f[F_OFF + pos + 1], TLF_COLF_DICT);
+    uint64_t dso = tlf_ld64(f + F_OFF + TLF_FH_SECTIONS + 16 * TLF_SEC_DICT);
+    uint64_t doff = tlf_ld64(f + F_OFF + pos + 8);
+    free(f);
+    footer_field(pos + 1, 1, 0, TL_ECORRUPT, "dictionary flag");
+    footer_field(pos + 8, 8, 4, TL_ECORRUPT, "dictionary at section offset 4");
+    footer_field(pos + 16, 8, 1ull << 40, TL_ECORRUPT, "dictionary");
+    footer_field(dso + doff, 4, 0, TL_ECORRUPT, "entries");       /* count 0 */
+    footer_field(dso + doff, 4, 1u << 30, TL_ECORRUPT, "entries"); /* count too big */
+    footer_field(dso + doff, 4, 9, TL_ECORRUPT, "length");         /* count 9 of 10 */
+    footer_field(dso + doff + 4, 4, 1, TL_ECORRUPT, "offsets[0]");
+    footer_field(dso + doff + 12, 4, 0, TL_ECORRUPT, "less than the previous");
+}
+
+Test(corrupt, metadata_section)
+{
+    uint8_t *f = copy_seg();
+    uint64_t mo = tlf_ld64(f + F_OFF + TLF_FH_SECTIONS + 16 * TLF_SEC_META);
+    free(f);
+    footer_field(mo, 4, UINT32_MAX, TL_ECORRUPT, "metadata pair 1"); /* count: no allocation */
+    footer_field(mo, 4, 0, TL_ECORRUPT, "metadata section");
+    footer_field(mo + 4, 4, 1000, TL_ECORRUPT, "key length 1000");
+    footer_field(mo + 9, 4, 2, TL_ECORRUPT, "value length 2 exceeds");
+    footer_field(mo + 9, 4, 0, TL_ECORRUPT, "section length"); /* a byte left over */
+}
+
+/* block index entries */
+static void entry_field(uint32_t c, uint32_t b, size_t rel, int width, uint64_t val, int code,
+                        const char *sub)
+{
+    uint8_t *f = copy_seg();
+    uint8_t *e = entry(f, c, b);
+    if (width == 8)
+        tlf_st64(e + rel, val);
+    else if (width == 4)
+        tlf_st32(e + rel, (uint32_t)val);
+    else
+        e[rel] = (uint8_t)val;
+    refix(f, seg.len);
+    tl_error err;
+    cr_assert_eq(open_msg(f, seg.len, &err), code, "entry %u/%u +%zu = %llu: %s", c, b, rel,
+                 (unsigned long long)val, err.msg);
+    if (code != TL_OK) {
+        char where[160];
+        snprintf(where, sizeof where, "column '%s' (%u), block %u", cols[c].name, c, b);
+        EXPECT_MSG(err, where);
+        if (sub)
+            EXPECT_MSG(err, sub);
+    }
+    free(f);
+}
+
+Test(corrupt, block_index_entries)
+{
+    uint8_t *f = copy_seg();
+    uint64_t off0 = tlf_ld64(entry(f, 0, 1) + TLF_BI_OFFSET);
+    uint64_t len0 = tlf_ld64(entry(f, 0, 1) + TLF_BI_LENGTH);
+    free(f);
+    entry_field(0, 1, TLF_BI_OFFSET, 8, off0 + 8, TL_ECORRUPT, "64-aligned");
+    entry_field(0, 1, TLF_BI_OFFSET, 8, 0, TL_ECORRUPT, "between header");
+    entry_field(0, 1, TLF_BI_OFFSET, 8, seg.len + 64 * 10, TL_ECORRUPT, "64-aligned range");
+    entry_field(0, 1, TLF_BI_OFFSET, 8, F_OFF / 64 * 64, TL_ECORRUPT, NULL); /* into the footer */
+    entry_field(0, 1, TLF_BI_OFFSET, 8, UINT64_MAX - 63, TL_ECORRUPT, NULL);
+    entry_field(0, 1, TLF_BI_OFFSET, 8, 64, TL_ECORRUPT, "overlaps");
+    entry_field(0, 1, TLF_BI_LENGTH, 8, len0 + 1, TL_ECORRUPT, "length: expected");
+    entry_field(0, 1, TLF_BI_NROWS, 4, 49, TL_ECORRUPT, "n_rows: expected 50");
+    entry_field(0, 2, TLF_BI_NROWS, 4, 50, TL_ECORRUPT, "n_rows: expected 20");
+    entry_field(0, 1, TLF_BI_NULLS, 4, 51, TL_ECORRUPT, "null_count 51 exceeds");
+    entry_field(0, 1, TLF_BI_DECODED, 8, 401, TL_ECORRUPT, "decoded_bytes: expected 400");
+    entry_field(3, 1, TLF_BI_DECODED, 8, 1ull << 33, TL_ECORRUPT, "decoded_bytes");
+    entry_field(3, 1, TLF_BI_DECODED, 8, 3, TL_ECORRUPT, "encoded_len"); /* plain strings */
+    entry_field(2, 1, TLF_BI_DECODED, 8, 50 * 5 + 1, TL_ECORRUPT, "longest dictionary entry");
+    entry_field(0, 1, TLF_BI_ENCODED_LEN, 4, UINT32_MAX, TL_ECORRUPT, "encoded_len");
+    entry_field(1, 1, TLF_BI_ENCODED_LEN, 4, 1u << 30, TL_ECORRUPT, "at most");
+    entry_field(0, 1, TLF_BI_ENCODING, 1, TLF_ENC_DICT, TL_ECORRUPT, "does not apply");
+    entry_field(2, 1, TLF_BI_ENCODING, 1, TLF_ENC_FOR, TL_ECORRUPT, "does not apply");
+    entry_field(0, 1, TLF_BI_INNER, 1, 1, TL_ECORRUPT, "inner encoding");
+    entry_field(0, 1, TLF_BI_RESERVED, 4, 1, TL_ECORRUPT, "reserved");
+    entry_field(0, 1, TLF_BI_ZONE_FLAGS, 1, 0x21, TL_ECORRUPT, "reserved zone flag bits");
+    entry_field(0, 1, TLF_BI_ZONE_FLAGS, 1, 0x03, TL_ECORRUPT, "HAS_NAN");
+    entry_field(0, 1, TLF_BI_ZONE_FLAGS, 1, 0x05, TL_ECORRUPT, "string zone flags");
+    entry_field(0, 1, TLF_BI_ZONE_FLAGS, 1, 0x00, TL_ECORRUPT, "without HAS_MINMAX");
+    entry_field(0, 1, TLF_BI_MIN, 8, (uint64_t)INT64_MAX, TL_ECORRUPT, "zone min");
+    entry_field(1, 1, TLF_BI_MIN, 8, 0x7ff8000000000000ull, TL_ECORRUPT, "zone min");
+    entry_field(4, 1, TLF_BI_MAX, 8, 1ull << 40, TL_ECORRUPT, "zone min"); /* not an int32 */
+    entry_field(2, 1, TLF_BI_ZONE_FLAGS, 1, 0x19, TL_ECORRUPT, "MAX_INEXACT together");
+    entry_field(2, 1, TLF_BI_ZONE_FLAGS, 1, 0x03, TL_ECORRUPT, "HAS_NAN");
+    entry_field(2, 1, TLF_BI_MIN + 4, 4, 65, TL_ECORRUPT, "bound pool");
+    entry_field(2, 1, TLF_BI_MAX, 4, 1u << 20, TL_ECORRUPT, "bound pool");
+    entry_field(1, 1, TLF_BI_COMPRESSION, 1, TLF_COMP_NONE, TL_ECORRUPT, "uncompressed block");
+    /* unknown values are accepted at open ... */
+    entry_field(0, 1, TLF_BI_ENCODING, 1, 9, TL_OK, NULL);
+    entry_field(0, 1, TLF_BI_COMPRESSION, 1, 2, TL_OK, NULL);
+    entry_field(1, 1, TLF_BI_INNER, 1, 9, TL_OK, NULL);
+}
+
+Test(corrupt, unknown_encoding_fails_at_decode)
+{
+    for (int which = 0; which < 3; which++) {
+        uint8_t *f = copy_seg();
+        uint8_t *e = entry(f, which == 2 ? 1 : 0, 1);
+        if (which == 0)
+            e[TLF_BI_ENCODING] = 9;
+        else if (which == 1)
+            e[TLF_BI_COMPRESSION] = 2;
+        else
+            e[TLF_BI_INNER] = 9;
+        refix(f, seg.len);
+        tl_error err;
+        int rc = decode_one(f, which == 2 ? 1 : 0, 1, TLF_DECODE_VERIFY, &err);
+        if (which < 2) {
+            cr_assert_eq(rc, TL_EUNSUPPORTED, "%s", err.msg);
+            EXPECT_MSG(err, "t.seg: column 'ts' (0), block 1, byte offset",
+                       which ? "unknown compression 2" : "unknown encoding 9");
+        } else {
+            cr_assert_eq(rc, TL_ECORRUPT, "%s", err.msg); /* payload says otherwise */
+            EXPECT_MSG(err, "column 'price'", "inner encoding");
+        }
+        free(f);
+    }
+}
+
+/* Block contents that pass the checksum (re-fixed) but break a rule. */
+Test(corrupt, dictionary_code_out_of_range)
+{
+    uint8_t *f = copy_seg();
+    uint8_t *e = entry(f, 2, 0);
+    uint64_t off = tlf_ld64(e + TLF_BI_OFFSET);
+    cr_assert_eq(f[off], 4); /* 10 entries: 4-bit codes */
+    f[off + 8] |= 0x0F;      /* first code 15 */
+    refix_block(f, 2, 0);
+    tl_error err;
+    cr_assert_eq(decode_one(f, 2, 0, TLF_DECODE_VERIFY, &err), TL_ECORRUPT);
+    EXPECT_MSG(err, "t.seg: column 'sym' (2), block 0, byte offset");
+    free(f);
+}
+
+Test(corrupt, validity_bitmap_disagrees_with_null_count)
+{
+    uint8_t *f = copy_seg();
+    uint8_t *e = entry(f, 4, 0);
+    uint64_t off = tlf_ld64(e + TLF_BI_OFFSET);
+    uint32_t pl = tlf_ld32(e + TLF_BI_PAYLOAD_LEN);
+    f[off + tlf_align_up(pl, 8)] ^= 0x02; /* row 1 becomes null */
+    refix_block(f, 4, 0);
+    tl_error err;
+    cr_assert_eq(decode_one(f, 4, 0, TLF_DECODE_VERIFY, &err), TL_ECORRUPT);
+    EXPECT_MSG(err, "column 'qty' (4), block 0", "validity bitmap", "expected 25 nulls",
+               "found 26");
+    /* bits beyond the last row */
+    memcpy(f, seg.p, seg.len);
+    e = entry(f, 4, 2);
+    off = tlf_ld64(e + TLF_BI_OFFSET);
+    pl = tlf_ld32(e + TLF_BI_PAYLOAD_LEN);
+    f[off + tlf_align_up(pl, 8) + 2] |= 0x80; /* row 23 of 20 */
+    refix_block(f, 4, 2);
+    cr_assert_eq(decode_one(f, 4, 2, TLF_DECODE_VERIFY, &err), TL_ECORRUPT);
+    EXPECT_MSG(err, "beyond row 20");
+    free(f);
+}
+
+Test(corrupt, zstd_frame_checks)
+{
+    /* encoded_len off by 8 (within its bound): frame content size differs */
+    uint8_t *f = copy_seg();
+    uint8_t *e = entry(f, 1, 0);
+    tlf_st32(e + TLF_BI_ENCODED_LEN, tlf_ld32(e + TLF_BI_ENCODED_LEN) + 8);
+    refix(f, seg.len);
+    tl_error err;
+    cr_assert_eq(decode_one(f, 1, 0, TLF_DECODE_VERIFY, &err), TL_ECORRUPT);
+    EXPECT_MSG(err, "column 'price' (1), block 0", "frame content size");
+    /* garbage frame */
+    memcpy(f, seg.p, seg.len);
+    e = entry(f, 1, 0);
+    memset(f + tlf_ld64(e + TLF_BI_OFFSET) + 4, 0xAB, 8);
+    refix_block(f, 1, 0);
+    cr_assert_eq(decode_one(f, 1, 0, TLF_DECODE_VERIFY, &err), TL_ECORRUPT);
+    EXPECT_MSG(err, "column 'price' (1), block 0");
+    free(f);
+}
+
+Test(corrupt, plain_string_offsets)
+{
+    uint8_t *f = copy_seg();
+    uint8_t *e = entry(f, 3, 1);
+    uint64_t off = tlf_ld64(e + TLF_BI_OFFSET);
+    tlf_st32(f + off + 4 * 10, tlf_ld32(f + off + 4 * 9) - 1 + 0 * 0); /* decreasing */
+    if (tlf_ld32(f + off + 4 * 9) == 0)
+        tlf_st32(f + off + 4 * 10, UINT32_MAX);
+    refix_block(f, 3, 1);
+    tl_error err;
+    cr_assert_eq(decode_one(f, 3, 1, TLF_DECODE_VERIFY, &err), TL_ECORRUPT);
+    EXPECT_MSG(err, "column 'note' (3), block 1", "plain strings");
+    free(f);
+}
+
+Test(corrupt, block_checksum_message)
+{
+    uint8_t *f = copy_seg();
+    uint8_t *e = entry(f, 0, 2);
+    uint64_t off = tlf_ld64(e + TLF_BI_OFFSET);
+    f[off + 3] ^= 1;
+    tl_error err;
+    cr_assert_eq(decode_one(f, 0, 2, TLF_DECODE_VERIFY, &err), TL_ECHECKSUM);
+    char want[128];
+    snprintf(want, sizeof want, "t.seg: column 'ts' (0), block 2, byte offset %llu",
+             (unsigned long long)off);
+    EXPECT_MSG(err, want, "checksum mismatch", "expected 0x", "found 0x");
+    tlf_seg *s;
+    cr_assert_eq(tlf_seg_open_mem(f, seg.len, "t.seg", TLF_OPEN_VERIFY_BLOCKS, &s, &err),
+                 TL_ECHECKSUM);
+    EXPECT_MSG(err, want);
+    cr_assert_eq(tlf_seg_open_mem(f, seg.len, "t.seg", 0, &s, &err), TL_OK);
+    cr_assert_eq(tlf_seg_verify_all(s, &err), TL_ECHECKSUM);
+    EXPECT_MSG(err, want);
+    tlf_seg_close(s);
+    free(f);
+}
