@@ -289,7 +289,53 @@ int tlf_fast_plain64(const uint8_t *src, uint32_t n, int kind,
 #undef CALL
 }
 
+int tlf_fast_find(const void *v, uint32_t cnt, int is_f32, double p, int64_t *k)
+{
+    if (tlf_enc_no_simd)
+        return -1;
+    const __m512d vp = _mm512_set1_pd(p), lim = _mm512_set1_pd(0x1p53),
+                  half = _mm512_set1_pd(0.5), one = _mm512_set1_pd(1.0);
+    const __m512i sign = _mm512_set1_epi64((long long)0x8000000000000000ull);
+    __mmask8 bad = 0;
+    for (uint32_t i = 0; i < cnt; i += 8) {
+        __mmask8 km = lanes_mask(cnt - i);
+        __m512d x;
+        __m256 xf = _mm256_setzero_ps();
+        if (is_f32) {
+            xf = _mm256_maskz_loadu_ps(km, (const float *)v + i);
+            x = _mm512_cvtps_pd(xf);
+        } else {
+            x = _mm512_maskz_loadu_pd(km, (const double *)v + i);
+        }
+        __m512d r = _mm512_mul_pd(x, vp);
+        __mmask8 in = _mm512_cmp_pd_mask(_mm512_abs_pd(r), lim, _CMP_LE_OQ);
+        r = _mm512_maskz_mov_pd(in, r);
+        __m512d t = _mm512_roundscale_pd(r, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+        __mmask8 up = _mm512_cmp_pd_mask(_mm512_abs_pd(_mm512_sub_pd(r, t)), half, _CMP_GE_OQ);
+        __m512d sgn1 = _mm512_castsi512_pd(_mm512_or_si512(
+            _mm512_and_si512(_mm512_castpd_si512(r), sign), _mm512_castpd_si512(one)));
+        t = _mm512_mask_add_pd(t, up, t, sgn1); /* llround: halves away from 0 */
+        __m512i kk = _mm512_cvttpd_epi64(t);
+        __m512d q = _mm512_div_pd(_mm512_cvtepi64_pd(kk), vp);
+        __mmask8 eq;
+        if (is_f32)
+            eq = _mm256_cmpeq_epi32_mask(_mm256_castps_si256(_mm512_cvtpd_ps(q)),
+                                         _mm256_castps_si256(xf));
+        else
+            eq = _mm512_cmpeq_epi64_mask(_mm512_castpd_si512(q), _mm512_castpd_si512(x));
+        bad |= (__mmask8)(km & ~(eq & in));
+        _mm512_mask_storeu_epi64(k + i, km, kk);
+    }
+    return bad == 0;
+}
+
 #else /* no AVX-512 VBMI: the scalar paths do everything */
+
+int tlf_fast_find(const void *v, uint32_t cnt, int is_f32, double p, int64_t *k)
+{
+    (void)v, (void)cnt, (void)is_f32, (void)p, (void)k;
+    return -1;
+}
 
 int tlf_fast_for(const uint8_t *data, size_t nbytes, unsigned bw, uint64_t base,
                  uint32_t n, int kind, const tlf_fast_prm *prm, void *dst)

@@ -19,10 +19,60 @@ unsigned tlf_bit_width(uint64_t v)
     return v ? 64u - (unsigned)__builtin_clzll(v) : 0u;
 }
 
+/* 8 values of constant width W into exactly W bytes at o */
+static TLF_ALWAYS_INLINE void pack_group(const uint64_t *s, unsigned W, uint8_t *o)
+{
+    uint64_t acc = 0;
+    unsigned fill = 0;
+    size_t off = 0;
+#pragma GCC unroll 8
+    for (unsigned j = 0; j < 8; j++) {
+        acc |= s[j] << fill;
+        fill += W;
+        if (fill >= 64) {
+            tlf_st64(o + off, acc);
+            off += 8;
+            fill -= 64;
+            acc = fill ? s[j] >> (W - fill) : 0;
+        }
+    }
+    memcpy(o + off, &acc, fill / 8); /* 8*W bits end on a byte boundary */
+}
+
+static void pack_generic(const uint64_t *v, uint32_t n, unsigned w, uint8_t *dst);
+
+static TLF_ALWAYS_INLINE void pack_w(const uint64_t *v, uint32_t n, unsigned W,
+                                     uint8_t *dst)
+{
+    uint32_t ng = n / 8;
+    for (uint32_t g = 0; g < ng; g++)
+        pack_group(v + (size_t)g * 8, W, dst + (size_t)g * W);
+    if (ng * 8 < n)
+        pack_generic(v + (size_t)ng * 8, n - ng * 8, W, dst + (size_t)ng * W);
+}
+
 void tlf_bitpack64(const uint64_t *v, uint32_t n, unsigned w, uint8_t *dst)
 {
     if (w == 0 || n == 0)
         return;
+    switch (w) {
+#define P(W) case W: pack_w(v, n, W, dst); break;
+        P(1) P(2) P(3) P(4) P(5) P(6) P(7) P(8) P(9) P(10) P(11) P(12) P(13)
+        P(14) P(15) P(16) P(17) P(18) P(19) P(20) P(21) P(22) P(23) P(24)
+        P(25) P(26) P(27) P(28) P(29) P(30) P(31) P(32) P(33) P(34) P(35)
+        P(36) P(37) P(38) P(39) P(40) P(41) P(42) P(43) P(44) P(45) P(46)
+        P(47) P(48) P(49) P(50) P(51) P(52) P(53) P(54) P(55) P(56) P(57)
+        P(58) P(59) P(60) P(61) P(62) P(63)
+#undef P
+    default:
+        memcpy(dst, v, (size_t)n * 8); /* 64: little-endian words */
+        break;
+    }
+}
+
+/* any width, any count: the reference packer */
+static void pack_generic(const uint64_t *v, uint32_t n, unsigned w, uint8_t *dst)
+{
     size_t nb = tlf_bitpack_bytes(n, w), o = 0;
     uint64_t acc = 0;
     unsigned fill = 0; /* bits held in acc, always < 64 between values */

@@ -139,6 +139,11 @@ typedef struct tlf_fast_prm {
 /* Tests set this to 1 to force the scalar paths. */
 extern int tlf_enc_no_simd;
 
+/* tlf_scaled_find for one divisor p = 10^e over cnt values: k = llround(v*p)
+ * into k[]; 1 if every (double)k/p (narrowed for f32) equals v bit for
+ * bit, 0 if some value fails, -1 without SIMD (k[] then undefined). */
+int tlf_fast_find(const void *v, uint32_t cnt, int is_f32, double p, int64_t *k);
+
 /* n values base + packed (FOR, DICT with base 0) */
 int tlf_fast_for(const uint8_t *data, size_t nbytes, unsigned bw, uint64_t base,
                  uint32_t n, int kind, const tlf_fast_prm *prm, void *dst);

@@ -53,77 +53,86 @@ static inline int try_k(double x, uint64_t xbits, double p, int is_f32,
     return qb == xbits;
 }
 
-static TLF_ALWAYS_INLINE int all_mul(const int64_t *k, uint32_t n, int64_t d)
+#define FIND_BLOCK 128u
+
+/* 1: every value is k/10^e; 0: not for this e; -1: not for any e */
+static int try_e(const void *v, uint32_t n, int is_f32, double p, int64_t *k)
 {
-    for (uint32_t i = 0; i < n; i++)
-        if (k[i] % d)
-            return 0;
+    for (uint32_t s = 0; s < n; s += FIND_BLOCK) {
+        uint32_t cnt = n - s < FIND_BLOCK ? n - s : FIND_BLOCK;
+        if (tlf_fast_find(is_f32 ? (const void *)((const float *)v + s)
+                                 : (const void *)((const double *)v + s),
+                          cnt, is_f32, p, k + s) == 1)
+            continue;
+        /* no SIMD, or a failure in this block: the first failure decides */
+        for (uint32_t j = s; j < s + cnt; j++) {
+            double x;
+            uint64_t xb;
+            if (is_f32) {
+                float f = ((const float *)v)[j];
+                uint32_t fb;
+                memcpy(&fb, &f, 4);
+                x = f;
+                xb = fb;
+                if (fb == 0x80000000u)
+                    return -1;
+            } else {
+                x = ((const double *)v)[j];
+                memcpy(&xb, &x, 8);
+                if (xb == 0x8000000000000000ull)
+                    return -1;
+            }
+            int r = try_k(x, xb, p, is_f32, &k[j]);
+            if (r != 1)
+                return r;
+        }
+    }
     return 1;
 }
 
-static int all_mul5(const int64_t *k, uint32_t n, unsigned b)
+/* inverse of odd d mod 2^64 (Newton: each step doubles the good bits) */
+static uint64_t inv_odd(uint64_t d)
 {
-    switch (b) {
-    case 1: return all_mul(k, n, 5);
-    case 2: return all_mul(k, n, 25);
-    case 3: return all_mul(k, n, 125);
-    case 4: return all_mul(k, n, 625);
-    case 5: return all_mul(k, n, 3125);
-    case 6: return all_mul(k, n, 15625);
-    case 7: return all_mul(k, n, 78125);
-    case 8: return all_mul(k, n, 390625);
-    default: return all_mul(k, n, 1953125);
-    }
+    uint64_t x = d; /* d*d = 1 mod 8: 3 bits */
+    for (int i = 0; i < 5; i++)
+        x *= 2 - d * x;
+    return x;
 }
 
-static TLF_ALWAYS_INLINE void div_all(int64_t *k, uint32_t n, unsigned a, int64_t d)
+/* every k a multiple of odd d: |k| * d^-1 mod 2^64 <= (2^64-1)/d exactly
+ * for the multiples */
+static int all_mul_odd(const int64_t *k, uint32_t n, uint64_t d)
 {
-    for (uint32_t i = 0; i < n; i++)
-        k[i] = (k[i] >> a) / d; /* exact: k is a multiple of 2^a * d */
+    uint64_t inv = inv_odd(d), lim = UINT64_MAX / d;
+    for (uint32_t s = 0; s < n; s += FIND_BLOCK) {
+        uint32_t cnt = n - s < FIND_BLOCK ? n - s : FIND_BLOCK;
+        uint64_t bad = 0;
+        for (uint32_t j = s; j < s + cnt; j++) {
+            uint64_t u = k[j] < 0 ? -(uint64_t)k[j] : (uint64_t)k[j];
+            bad |= (uint64_t)(u * inv > lim);
+        }
+        if (bad)
+            return 0;
+    }
+    return 1;
 }
 
 static const uint64_t P10[10] = {1, 10, 100, 1000, 10000, 100000, 1000000,
                                  10000000, 100000000, 1000000000};
-static const int64_t P5[10] = {1, 5, 25, 125, 625, 3125, 15625, 78125,
-                               390625, 1953125};
+static const uint64_t P5[10] = {1, 5, 25, 125, 625, 3125, 15625, 78125,
+                                390625, 1953125};
 
 int tlf_scaled_find(const void *v, uint32_t n, unsigned w, int64_t *k,
                     uint64_t *divisor)
 {
     if (w != 4 && w != 8)
         return 0;
-    int is_f32 = w == 4;
     unsigned e = 0;
     for (; e < 10; e++) {
-        double p = (double)P10[e];
-        uint32_t i = 0;
-        int r = 1;
-        if (is_f32) {
-            const float *f = v;
-            for (; i < n; i++) {
-                uint32_t fb;
-                memcpy(&fb, &f[i], 4);
-                if (fb == 0x80000000u)
-                    return 0;
-                r = try_k((double)f[i], fb, p, 1, &k[i]);
-                if (r != 1)
-                    break;
-            }
-        } else {
-            const double *d = v;
-            for (; i < n; i++) {
-                uint64_t db;
-                memcpy(&db, &d[i], 8);
-                if (db == 0x8000000000000000ull)
-                    return 0;
-                r = try_k(d[i], db, p, 0, &k[i]);
-                if (r != 1)
-                    break;
-            }
-        }
+        int r = try_e(v, n, w == 4, (double)P10[e], k);
         if (r < 0)
             return 0;
-        if (i == n)
+        if (r == 1)
             break;
     }
     if (e == 10)
@@ -140,21 +149,16 @@ int tlf_scaled_find(const void *v, uint32_t n, unsigned w, int64_t *k,
     if (a > e)
         a = e;
     unsigned b = 0;
-    while (b < e && all_mul5(k, n, b + 1))
+    while (b < e && all_mul_odd(k, n, P5[b + 1]))
         b++;
-    switch (b) {
-    case 0: div_all(k, n, a, 1); break;
-    case 1: div_all(k, n, a, 5); break;
-    case 2: div_all(k, n, a, 25); break;
-    case 3: div_all(k, n, a, 125); break;
-    case 4: div_all(k, n, a, 625); break;
-    case 5: div_all(k, n, a, 3125); break;
-    case 6: div_all(k, n, a, 15625); break;
-    case 7: div_all(k, n, a, 78125); break;
-    case 8: div_all(k, n, a, 390625); break;
-    default: div_all(k, n, a, 1953125); break;
+    if (a || b) {
+        /* exact division: multiples of 2^a * 5^b */
+        uint64_t inv = inv_odd(P5[b]);
+        for (uint32_t i = 0; i < n; i++)
+            k[i] = (int64_t)((uint64_t)(k[i] >> a) * inv);
     }
-    *divisor = P10[e] / (((uint64_t)1 << a) * (uint64_t)P5[b]);
+    *divisor = P10[e] >> a;
+    *divisor /= P5[b];
     return 1;
 }
 

@@ -2,20 +2,24 @@
  * fuzz_enc.c - libFuzzer target for the value decoders of enc.h.
  *
  * Input: 8 header bytes, then the payload.
- *   0  mode: % 6 -> FOR, DELTA, RLE, SCALED, DICT, raw bit unpack
- *   1  bits 0-1: width index (1, 2, 4, 8; SCALED: 4 or 8), bit 2: signed;
- *      mode 5: bit width = byte % 65
+ *   0  mode: % 7 -> FOR, DELTA, RLE, SCALED, DICT, raw bit unpack,
+ *      tlf_scaled_find on raw floats
+ *   1  bits 0-1: width index (1, 2, 4, 8; SCALED/find: bit 0 picks 8 or 4),
+ *      bit 2: signed; mode 5: bit width = byte % 65
  *   2  u16 n (taken % 4097)
  *   4  u32 n_dict (DICT)
- * The decoder runs on an exact-size heap copy of the payload into an
- * exact-size output; on success the values are re-encoded and decoded
- * again and must come back identical (size functions must match too).
+ * Each decoder runs on an exact-size heap copy of the payload into an
+ * exact-size output, once with the SIMD kernels and once with the scalar
+ * paths: both must agree on the result code, message and values. On
+ * success the values are re-encoded and decoded again and must come back
+ * identical (size functions must match the bytes appended).
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "enc.h"
+#include "enc_priv.h"
 #include "tl_format.h"
 
 static void *xmalloc(size_t n)
@@ -28,82 +32,134 @@ static void *xmalloc(size_t n)
 
 #define CHECK(c) do { if (!(c)) abort(); } while (0)
 
-static void int_case(int mode, const uint8_t *pl, size_t len, uint32_t n,
-                     unsigned w, int s)
+enum { M_FOR, M_DELTA, M_RLE, M_SCALED, M_DICT, M_BITS, M_FIND, M_COUNT };
+
+static int dec(int mode, const uint8_t *pl, size_t len, uint32_t n, unsigned w,
+               int s, uint32_t nd, void *out, tl_error *err)
 {
-    tl_error err;
+    switch (mode) {
+    case M_FOR: return tlf_for_decode(pl, len, n, w, s, out, err);
+    case M_DELTA: return tlf_delta_decode(pl, len, n, w, s, out, err);
+    case M_RLE: return tlf_rle_decode(pl, len, n, w, out, err);
+    case M_SCALED: return tlf_scaled_decode(pl, len, n, w, out, NULL, err);
+    default: return tlf_dict_decode_codes(pl, len, n, nd, out, err);
+    }
+}
+
+static int enc(int mode, const void *v, uint32_t n, unsigned w, int s,
+               uint32_t nd, tlf_buf *b, size_t *size_fn)
+{
+    switch (mode) {
+    case M_FOR: *size_fn = tlf_for_size(v, n, w, s); return tlf_for_encode(v, n, w, s, b, NULL);
+    case M_DELTA: *size_fn = tlf_delta_size(v, n, w, s); return tlf_delta_encode(v, n, w, s, b, NULL);
+    case M_RLE:
+        *size_fn = tlf_rle_size(tlf_rle_count_runs(v, n, w), w);
+        return tlf_rle_encode(v, n, w, b, NULL);
+    default: *size_fn = 0; return tlf_dict_encode(v, n, nd, b, NULL);
+    }
+}
+
+/* decode with and without SIMD; 1 and the values in out if valid */
+static int decode_both(int mode, const uint8_t *pl, size_t len, uint32_t n,
+                       unsigned w, int s, uint32_t nd, void *out)
+{
+    tl_error e1, e2;
+    void *o2 = xmalloc((size_t)n * w);
+    tlf_enc_no_simd = 0;
+    int r1 = dec(mode, pl, len, n, w, s, nd, out, &e1);
+    tlf_enc_no_simd = 1;
+    int r2 = dec(mode, pl, len, n, w, s, nd, o2, &e2);
+    tlf_enc_no_simd = 0;
+    CHECK(r1 == r2);
+    if (r1 == TL_OK)
+        CHECK(memcmp(out, o2, (size_t)n * w) == 0);
+    else
+        CHECK(r1 == TL_ECORRUPT && e1.code == r1 && e1.msg[0] && strcmp(e1.msg, e2.msg) == 0);
+    free(o2);
+    return r1 == TL_OK;
+}
+
+static void value_case(int mode, const uint8_t *pl, size_t len, uint32_t n,
+                       unsigned w, int s, uint32_t nd)
+{
     void *out = xmalloc((size_t)n * w);
-    int rc = mode == 0 ? tlf_for_decode(pl, len, n, w, s, out, &err)
-                       : tlf_delta_decode(pl, len, n, w, s, out, &err);
-    if (rc != TL_OK) {
-        CHECK(rc == TL_ECORRUPT && err.code == rc && err.msg[0]);
+    if (!decode_both(mode, pl, len, n, w, s, nd, out)) {
         free(out);
         return;
     }
+    if (mode == M_RLE) {
+        uint32_t nr;
+        const void *vals;
+        const uint32_t *ends;
+        CHECK(tlf_rle_view(pl, len, n, w, &nr, &vals, &ends, NULL) == TL_OK);
+        CHECK(tlf_rle_count_runs(out, n, w) <= nr);
+    }
+    if (mode == M_DICT)
+        for (uint32_t i = 0; i < n; i++)
+            CHECK(((const uint32_t *)out)[i] < nd);
     tlf_buf b = {0};
-    rc = mode == 0 ? tlf_for_encode(out, n, w, s, &b, &err)
-                   : tlf_delta_encode(out, n, w, s, &b, &err);
-    CHECK(rc == TL_OK);
-    CHECK(b.len == (mode == 0 ? tlf_for_size(out, n, w, s) : tlf_delta_size(out, n, w, s)));
-    /* (not necessarily <= len: mod 2^64 a crafted base can need fewer bits) */
+    size_t want;
+    CHECK(enc(mode, out, n, w, s, nd, &b, &want) == TL_OK);
+    if (mode != M_DICT)
+        CHECK(b.len == want);
+    else
+        CHECK(b.len <= len); /* the width of the largest code is minimal */
     void *again = xmalloc((size_t)n * w);
-    rc = mode == 0 ? tlf_for_decode(b.p, b.len, n, w, s, again, &err)
-                   : tlf_delta_decode(b.p, b.len, n, w, s, again, &err);
-    CHECK(rc == TL_OK);
+    tl_error err;
+    CHECK(dec(mode, b.p, b.len, n, w, s, nd, again, &err) == TL_OK);
     CHECK(memcmp(out, again, (size_t)n * w) == 0);
     tlf_buf_free(&b);
     free(out);
     free(again);
 }
 
-static void rle_case(const uint8_t *pl, size_t len, uint32_t n, unsigned w)
+/* both paths of tlf_scaled_find must agree; a result must reproduce v */
+static int find_both(const void *v, uint32_t n, unsigned w, int64_t *k, uint64_t *div)
 {
-    tl_error err;
-    void *out = xmalloc((size_t)n * w);
-    int rc = tlf_rle_decode(pl, len, n, w, out, &err);
-    uint32_t nr;
-    const void *vals;
-    const uint32_t *ends;
-    int rv = tlf_rle_view(pl, len, n, w, &nr, &vals, &ends, &err); /* pl is malloc-aligned */
-    CHECK(rv == rc);
-    if (rc != TL_OK) {
-        CHECK(rc == TL_ECORRUPT && err.msg[0]);
-        free(out);
-        return;
+    int64_t *k2 = xmalloc((size_t)n * 8);
+    uint64_t d2 = 0;
+    tlf_enc_no_simd = 1;
+    int r2 = tlf_scaled_find(v, n, w, k2, &d2);
+    tlf_enc_no_simd = 0;
+    int r1 = tlf_scaled_find(v, n, w, k, div);
+    CHECK(r1 == r2);
+    if (r1) {
+        CHECK(*div == d2 && memcmp(k, k2, (size_t)n * 8) == 0);
+        CHECK(*div >= 1 && *div <= 1000000000);
+        for (uint32_t i = 0; i < n; i++) {
+            CHECK(k[i] >= -(1ll << 53) && k[i] <= (1ll << 53));
+            double q = (double)k[i] / (double)*div;
+            if (w == 8) {
+                CHECK(memcmp(&q, (const double *)v + i, 8) == 0);
+            } else {
+                float f = (float)q;
+                CHECK(memcmp(&f, (const float *)v + i, 4) == 0);
+            }
+        }
     }
-    tlf_buf b = {0};
-    CHECK(tlf_rle_encode(out, n, w, &b, &err) == TL_OK);
-    CHECK(b.len == tlf_rle_size(tlf_rle_count_runs(out, n, w), w));
-    CHECK(tlf_rle_count_runs(out, n, w) <= nr);
-    void *again = xmalloc((size_t)n * w);
-    CHECK(tlf_rle_decode(b.p, b.len, n, w, again, &err) == TL_OK);
-    CHECK(memcmp(out, again, (size_t)n * w) == 0);
-    tlf_buf_free(&b);
-    free(out);
-    free(again);
+    free(k2);
+    return r1;
 }
 
 static void scaled_case(const uint8_t *pl, size_t len, uint32_t n, unsigned w)
 {
-    tl_error err;
     void *out = xmalloc((size_t)n * w);
     int inner = -1;
-    int rc = tlf_scaled_decode(pl, len, n, w, out, &inner, &err);
-    if (rc != TL_OK) {
-        CHECK(rc == TL_ECORRUPT && err.msg[0]);
+    if (!decode_both(M_SCALED, pl, len, n, w, 1, 0, out)) {
         free(out);
         return;
     }
+    CHECK(tlf_scaled_decode(pl, len, n, w, out, &inner, NULL) == TL_OK);
     CHECK(inner == TLF_ENC_PLAIN || inner == TLF_ENC_RLE || inner == TLF_ENC_FOR ||
           inner == TLF_ENC_DELTA);
     /* decimal grids re-encode; other divisors need not be found */
     int64_t *k = xmalloc((size_t)n * 8);
     uint64_t div;
-    if (tlf_scaled_find(out, n, w, k, &div)) {
+    if (find_both(out, n, w, k, &div)) {
         tlf_buf b = {0};
-        CHECK(tlf_scaled_encode(k, n, div, inner, &b, &err) == TL_OK);
+        CHECK(tlf_scaled_encode(k, n, div, inner, &b, NULL) == TL_OK);
         void *again = xmalloc((size_t)n * w);
-        CHECK(tlf_scaled_decode(b.p, b.len, n, w, again, NULL, &err) == TL_OK);
+        CHECK(tlf_scaled_decode(b.p, b.len, n, w, again, NULL, NULL) == TL_OK);
         CHECK(memcmp(out, again, (size_t)n * w) == 0);
         free(again);
         tlf_buf_free(&b);
@@ -112,27 +168,16 @@ static void scaled_case(const uint8_t *pl, size_t len, uint32_t n, unsigned w)
     free(out);
 }
 
-static void dict_case(const uint8_t *pl, size_t len, uint32_t n, uint32_t nd)
+static void find_case(const uint8_t *pl, size_t len, unsigned w)
 {
-    tl_error err;
-    uint32_t *out = xmalloc((size_t)n * 4);
-    int rc = tlf_dict_decode_codes(pl, len, n, nd, out, &err);
-    if (rc != TL_OK) {
-        CHECK(rc == TL_ECORRUPT && err.msg[0]);
-        free(out);
-        return;
-    }
-    for (uint32_t i = 0; i < n; i++)
-        CHECK(out[i] < nd);
-    tlf_buf b = {0};
-    CHECK(tlf_dict_encode(out, n, nd, &b, &err) == TL_OK);
-    CHECK(b.len <= len);
-    uint32_t *again = xmalloc((size_t)n * 4);
-    CHECK(tlf_dict_decode_codes(b.p, b.len, n, nd, again, &err) == TL_OK);
-    CHECK(memcmp(out, again, (size_t)n * 4) == 0);
-    tlf_buf_free(&b);
-    free(out);
-    free(again);
+    uint32_t n = (uint32_t)(len / w);
+    void *v = xmalloc((size_t)n * w);
+    memcpy(v, pl, (size_t)n * w);
+    int64_t *k = xmalloc((size_t)n * 8);
+    uint64_t div;
+    find_both(v, n, w, k, &div);
+    free(k);
+    free(v);
 }
 
 static void bitpack_case(const uint8_t *pl, size_t len, uint32_t n, unsigned bw)
@@ -158,7 +203,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 8)
         return 0;
-    int mode = data[0] % 6;
+    int mode = data[0] % M_COUNT;
     static const unsigned WS[4] = {1, 2, 4, 8};
     unsigned w = WS[data[1] & 3];
     int s = (data[1] >> 2) & 1;
@@ -169,12 +214,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint8_t *pl = xmalloc(len);
     memcpy(pl, data + 8, len);
     switch (mode) {
-    case 0:
-    case 1: int_case(mode, pl, len, n, w, s); break;
-    case 2: rle_case(pl, len, n, w); break;
-    case 3: scaled_case(pl, len, n, (data[1] & 1) ? 8 : 4); break;
-    case 4: dict_case(pl, len, n, nd); break;
-    default: bitpack_case(pl, len, n, data[1] % 65); break;
+    case M_FOR:
+    case M_DELTA:
+    case M_RLE: value_case(mode, pl, len, n, w, s, 0); break;
+    case M_DICT: value_case(mode, pl, len, n, 4, 0, nd); break;
+    case M_SCALED: scaled_case(pl, len, n, (data[1] & 1) ? 8 : 4); break;
+    case M_BITS: bitpack_case(pl, len, n, data[1] % 65); break;
+    default: find_case(pl, len, (data[1] & 1) ? 8 : 4); break;
     }
     free(pl);
     return 0;
