@@ -90,20 +90,27 @@ static int try_e(const void *v, uint32_t n, int is_f32, double p, int64_t *k)
     return 1;
 }
 
-/* inverse of odd d mod 2^64 (Newton: each step doubles the good bits) */
-static uint64_t inv_odd(uint64_t d)
-{
-    uint64_t x = d; /* d*d = 1 mod 8: 3 bits */
-    for (int i = 0; i < 5; i++)
-        x *= 2 - d * x;
-    return x;
-}
+/* For d = 5^b: the inverse of d mod 2^64 and floor((2^64-1)/d). A u is a
+ * multiple of d iff u * inv mod 2^64 <= lim, and then u * inv = u / d.
+ * (Kept as data so the compiler vectorises the test instead of turning it
+ * back into an overflow check.) */
+static const uint64_t INV5[10][2] = {
+    {1, UINT64_MAX},
+    {0xcccccccccccccccdull, 0x3333333333333333ull}, /* 5^1 */
+    {0x8f5c28f5c28f5c29ull, 0x0a3d70a3d70a3d70ull}, /* 5^2 */
+    {0x1cac083126e978d5ull, 0x020c49ba5e353f7cull}, /* 5^3 */
+    {0xd288ce703afb7e91ull, 0x0068db8bac710cb2ull}, /* 5^4 */
+    {0x5d4e8fb00bcbe61dull, 0x0014f8b588e368f0ull}, /* 5^5 */
+    {0x790fb65668c26139ull, 0x000431bde82d7b63ull}, /* 5^6 */
+    {0xe5032477ae8d46a5ull, 0x0000d6bf94d5e57aull}, /* 5^7 */
+    {0xc767074b22e90e21ull, 0x00002af31dc46118ull}, /* 5^8 */
+    {0x8e47ce423a2e9c6dull, 0x0000089705f4136bull}, /* 5^9 */
+};
 
-/* every k a multiple of odd d: |k| * d^-1 mod 2^64 <= (2^64-1)/d exactly
- * for the multiples */
-static int all_mul_odd(const int64_t *k, uint32_t n, uint64_t d)
+/* every k a multiple of 5^b */
+static int all_mul5(const int64_t *k, uint32_t n, unsigned b)
 {
-    uint64_t inv = inv_odd(d), lim = UINT64_MAX / d;
+    uint64_t inv = INV5[b][0], lim = INV5[b][1];
     for (uint32_t s = 0; s < n; s += FIND_BLOCK) {
         uint32_t cnt = n - s < FIND_BLOCK ? n - s : FIND_BLOCK;
         uint64_t bad = 0;
@@ -149,17 +156,31 @@ int tlf_scaled_find(const void *v, uint32_t n, unsigned w, int64_t *k,
     if (a > e)
         a = e;
     unsigned b = 0;
-    while (b < e && all_mul_odd(k, n, P5[b + 1]))
+    while (b < e && all_mul5(k, n, b + 1))
         b++;
     if (a || b) {
         /* exact division: multiples of 2^a * 5^b */
-        uint64_t inv = inv_odd(P5[b]);
+        uint64_t inv = INV5[b][0];
         for (uint32_t i = 0; i < n; i++)
             k[i] = (int64_t)((uint64_t)(k[i] >> a) * inv);
     }
     *divisor = P10[e] >> a;
     *divisor /= P5[b];
     return 1;
+}
+
+/* index of the first |k| > 2^53 in k[0..cnt), or cnt */
+static size_t check_k(const uint64_t *k, size_t cnt)
+{
+    uint64_t bad = 0;
+    for (size_t i = 0; i < cnt; i++)
+        bad |= (k[i] + (uint64_t)K_MAX) > 2 * (uint64_t)K_MAX;
+    if (!bad)
+        return cnt;
+    for (size_t i = 0; i < cnt; i++)
+        if ((k[i] + (uint64_t)K_MAX) > 2 * (uint64_t)K_MAX)
+            return i;
+    return cnt;
 }
 
 /* ---- encoding ----------------------------------------------------------- */
@@ -176,11 +197,11 @@ int tlf_scaled_encode(const int64_t *k, uint32_t n, uint64_t divisor,
         return tl_error_set(err, TL_EINVAL,
                             "scaled: inner encoding %d, expected plain, rle, for or delta",
                             inner);
-    for (uint32_t i = 0; i < n; i++)
-        if (k[i] < -K_MAX || k[i] > K_MAX)
-            return tl_error_set(err, TL_EINVAL,
-                                "scaled: k[%u] = %lld, expected |k| <= 2^53", i,
-                                (long long)k[i]);
+    size_t bad = check_k((const uint64_t *)(const void *)k, n);
+    if (bad < n)
+        return tl_error_set(err, TL_EINVAL,
+                            "scaled: k[%zu] = %lld, expected |k| <= 2^53", bad,
+                            (long long)k[bad]);
     uint8_t hdr[16] = {0};
     tlf_st64(hdr, divisor);
     hdr[8] = (uint8_t)inner;
@@ -196,20 +217,6 @@ int tlf_scaled_encode(const int64_t *k, uint32_t n, uint64_t divisor,
 }
 
 /* ---- decoding ----------------------------------------------------------- */
-
-/* index of the first |k| > 2^53 in k[0..cnt), or cnt */
-static size_t check_k(const uint64_t *k, size_t cnt)
-{
-    uint64_t bad = 0;
-    for (size_t i = 0; i < cnt; i++)
-        bad |= (k[i] + (uint64_t)K_MAX) > 2 * (uint64_t)K_MAX;
-    if (!bad)
-        return cnt;
-    for (size_t i = 0; i < cnt; i++)
-        if ((k[i] + (uint64_t)K_MAX) > 2 * (uint64_t)K_MAX)
-            return i;
-    return cnt;
-}
 
 static void convert(const uint64_t *k, size_t cnt, double dv, unsigned w,
                     void *dst, size_t start)

@@ -533,6 +533,35 @@ Test(scaled, cents_and_integers_and_float32)
     scaled_round_trip(d, n, 8, 1000000000);
 }
 
+Test(scaled, gcd_reduction_every_divisor)
+{
+    /* values k/D with D = 2^a * 5^b and gcd(k..., D) = 1 come back with
+     * divisor D and the same k */
+    rng_state = 31;
+    double v[300];
+    int64_t k[300], got[300];
+    for (int simd = 0; simd < 2; simd++)
+        for (unsigned a = 0; a <= 9; a++)
+            for (unsigned b = 0; b <= 9; b++) {
+                tlf_enc_no_simd = !simd;
+                uint64_t D = 1;
+                for (unsigned i = 0; i < a; i++)
+                    D *= 2;
+                for (unsigned i = 0; i < b; i++)
+                    D *= 5;
+                for (int i = 0; i < 300; i++) {
+                    k[i] = (int64_t)(rnd() % 2000001) - 1000000;
+                    if (i == 17)
+                        k[i] = -1;
+                    v[i] = (double)k[i] / (double)D;
+                }
+                uint64_t div = 0;
+                cr_assert_eq(tlf_scaled_find(v, 300, 8, got, &div), 1, "D=%llu", (unsigned long long)D);
+                cr_assert_eq(div, D, "divisor %llu for D=%llu", (unsigned long long)div, (unsigned long long)D);
+                cr_assert_eq(memcmp(got, k, sizeof k), 0, "D=%llu", (unsigned long long)D);
+            }
+}
+
 Test(scaled, values_that_do_not_qualify)
 {
     int64_t k[4];
