@@ -372,11 +372,17 @@ static void fmt_float(char *out, size_t cap, double v, int is_f32)
         snprintf(out, cap, v < 0 ? "-inf" : "inf");
         return;
     }
+    /* Plain notation (100, not 1e+02) unless the value is very large or
+     * very small. */
+    int plain_ok = fabs(v) < 1e17 && (v == 0 || fabs(v) >= 1e-4);
     for (int prec = 1; prec <= 17; prec++) {
         snprintf(out, cap, "%.*g", prec, v);
+        if (plain_ok && strchr(out, 'e'))
+            continue;
         if (is_f32 ? (strtof(out, NULL) == (float)v) : (strtod(out, NULL) == v))
             return;
     }
+    snprintf(out, cap, "%.17g", v);
 }
 
 /* Length of a valid UTF-8 sequence at p (at most n bytes), 0 if invalid. */
