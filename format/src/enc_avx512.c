@@ -207,16 +207,20 @@ static TLF_ALWAYS_INLINE int delta_k(int kind, const tlf_delta_hdr *h,
             safe = ng;
         for (; g < safe; g++) {
             __m512i d = W ? upk_full(&u, data + (size_t)g * W) : _mm512_setzero_si512();
-            __m512i v = _mm512_add_epi64(scan8(_mm512_add_epi64(d, vm)), carry);
-            carry = _mm512_permutexvar_epi64(last, v);
+            /* the carry chain is one add per group: the broadcast of the
+             * group's total does not depend on it */
+            __m512i sc = scan8(_mm512_add_epi64(d, vm));
+            __m512i v = _mm512_add_epi64(sc, carry);
+            carry = _mm512_add_epi64(carry, _mm512_permutexvar_epi64(last, sc));
             bad |= sink(kind, v, 0xFF, dst, at + (size_t)g * 8, s);
         }
         for (; g * 8 < cnt; g++) {
             size_t off = (size_t)g * W;
             uint32_t lanes = cnt - g * 8 < 8 ? cnt - g * 8 : 8;
             __m512i d = W ? upk_part(&u, data + off, avail - off) : _mm512_setzero_si512();
-            __m512i v = _mm512_add_epi64(scan8(_mm512_add_epi64(d, vm)), carry);
-            carry = _mm512_permutexvar_epi64(_mm512_set1_epi64(lanes - 1), v);
+            __m512i sc = scan8(_mm512_add_epi64(d, vm));
+            __m512i v = _mm512_add_epi64(sc, carry);
+            carry = _mm512_add_epi64(carry, _mm512_permutexvar_epi64(_mm512_set1_epi64(lanes - 1), sc));
             bad |= sink(kind, v, lanes_mask(lanes), dst, at + (size_t)g * 8, s);
         }
         pos += (size_t)tlf_pad8(tlf_bitpack_bytes(cnt, W));
