@@ -44,44 +44,138 @@ typedef struct tl_batch {
 
 /* ---- sample data generator (synthetic NSE-style options ticks) ----------- */
 
+/* Synthetic, deterministic NSE-style index-option ticks (engine/src/gen.c).
+ *
+ * Per trading day (weekdays from start_day; Saturdays and Sundays skipped)
+ * and underlying: a spot random walk through the session 03:45:00-10:00:00
+ * UTC, and 538 contracts: 90 + 90 + 89 strikes around the day's opening
+ * spot (BANKNIFTY: ~48000-52000, 100-point steps, lot 15; NIFTY:
+ * ~23000-26000, 50-point steps, lot 25; any other name gets a spot, step
+ * and lot derived from a hash of the name) x CE/PE x 3 expiries (the next
+ * two Thursdays strictly after the day, and the month's last Thursday, or
+ * next month's when that is not later than the second weekly). rows_per_day
+ * ticks per symbol-day; near-the-money contracts tick far more often.
+ *
+ * Schema (tl_ticks_schema, 35 columns, in this order):
+ *   timestamp timestamp   ns UTC, in [day 03:45:00, day 10:00:00)
+ *   symbol    string      the underlying
+ *   expiry    date
+ *   opt_type  string      "CE" or "PE"
+ *   strike    float32     whole numbers
+ *   price     float64     last trade price, > 0
+ *   avg_price float64     running VWAP-like average, > 0
+ *   volume    int64       cumulative per contract; resets to 0 now and then
+ *   qty       int32       last trade size, a multiple of the lot
+ *   oi        int64       open interest, >= 0
+ *   open, high, low float64   the contract's day so far (first trade's price
+ *                         for open)
+ *   close     float64     previous day's close
+ *   changeper float64     100 * (price - close) / close, 2 decimals
+ *   bp0..bp4  float64     bid prices, descending, below price
+ *   sp0..sp4  float64     ask prices, ascending, above price
+ *   bq0..bq4, sq0..sq4 int32  bid/ask quantities (multiples of the lot)
+ * Every price value (price, avg_price, open, high, low, close, bp*, sp*) is
+ * exactly (double)cents / 100.0 with cents a multiple of 5 (the 0.05 tick),
+ * i.e. what a decimal parser returns for a 2-decimal text, and changeper is
+ * (double)c / 100.0 for an integer c. A book level may be empty: price 0
+ * and quantity 0 (deeper levels empty too; ~0.2% of rows at level 0, ~2% at
+ * level 4). A side of the book may be missing: all five prices and
+ * quantities of that side null (~0.4% of rows per side); null slots hold 0.
+ * Only bp*, sp*, bq*, sq* are ever null.
+ *
+ * Determinism: the rows are a pure function of the options (not of the
+ * batch sizes asked for, nor of the machine: only IEEE-754 basic operations,
+ * no libm). Each (symbol, day) draws from its own streams seeded from
+ * (seed, symbol name, day), one per contract plus one for arrivals.
+ *
+ * Memory: ~0.3 MB per symbol, plus the batch buffers (~240 bytes per row
+ * of the largest max_rows asked, at most TL_GEN_BATCH_MAX rows), plus in
+ * sorted mode the partition's timestamps: 8 bytes per row of rows_per_day
+ * (+ 4.4 MB), e.g. 80 MB for 10 M rows per day. */
+
+/* Largest batch tl_gen_next returns, whatever max_rows asks. */
+#define TL_GEN_BATCH_MAX 131072u
+/* start_day value meaning "not set" (rejected by tl_gen_open). */
+#define TL_GEN_DAY_UNSET INT32_MIN
+/* Accepted range of trading days (start_day and the last generated day):
+ * 1696-03-17 .. 2243-10-17, so that timestamps fit int64 nanoseconds. */
+#define TL_GEN_DAY_MIN (-100000)
+#define TL_GEN_DAY_MAX 100000
+/* Limits checked by tl_gen_open. */
+#define TL_GEN_MAX_SYMBOLS 64u
+#define TL_GEN_MAX_SYMBOL_LEN 32u
+#define TL_GEN_MAX_ROWS_PER_DAY 4000000000u
+
 typedef struct tl_gen_opts {
     uint64_t seed;
     uint32_t days;               /* trading days (weekdays) to generate */
-    int32_t start_day;           /* days since 1970-01-01; must be set */
-    const char *const *symbols;  /* underlyings, e.g. {"BANKNIFTY","NIFTY"} */
-    uint32_t n_symbols;
-    uint64_t rows_per_day;       /* ticks per symbol per day */
+    int32_t start_day;           /* days since 1970-01-01; must be set (see
+                                    TL_GEN_DAY_UNSET); a weekend start
+                                    begins on the following Monday */
+    const char *const *symbols;  /* underlyings, e.g. {"BANKNIFTY","NIFTY"}:
+                                    1..TL_GEN_MAX_SYMBOL_LEN bytes, no NUL,
+                                    distinct; the strings must outlive the
+                                    generator */
+    uint32_t n_symbols;          /* 1..TL_GEN_MAX_SYMBOLS */
+    uint64_t rows_per_day;       /* ticks per symbol per day,
+                                    1..TL_GEN_MAX_ROWS_PER_DAY */
+    int sorted;                  /* 0 (default): arrival order, see
+                                    tl_gen_next. 1: table order: for each
+                                    day, for each symbol in the order given,
+                                    that (symbol, day) partition's rows
+                                    sorted by (expiry, opt_type, strike,
+                                    timestamp), stable; the same rows as in
+                                    arrival order, permuted. */
 } tl_gen_opts;
 
 /* Defaults: seed 1, 1 day from 2025-11-17, BANKNIFTY and NIFTY,
- * 1,000,000 rows per symbol-day. */
+ * 1,000,000 rows per symbol-day, arrival order (sorted = 0). */
 void tl_gen_opts_default(tl_gen_opts *o);
 
 typedef struct tl_gen tl_gen;
 
-/* The generator's schema (the built-in "ticks" schema): n columns. The
- * array is static. */
+/* The generator's schema (the built-in "ticks" schema, listed above):
+ * *n_cols (may be NULL) = 35 columns. The array is static. */
 const tl_coldef *tl_ticks_schema(uint32_t *n_cols);
 
-/* Start generating. Errors: TL_EINVAL (no symbols, days == 0, rows == 0,
- * start_day unset), TL_ENOMEM. */
+/* Start generating; copies the options (not the symbol strings). Errors:
+ * TL_EINVAL (o or out NULL, no symbols or too many, a symbol NULL, empty,
+ * too long or repeated, days == 0, rows_per_day == 0 or too large,
+ * start_day unset or out of range, sorted not 0/1, total rows beyond
+ * 2^63), TL_ENOMEM. */
 TL_WUR int tl_gen_open(const tl_gen_opts *o, tl_gen **out, tl_error *err);
 
-/* Next batch of at most max_rows rows, in arrival order (timestamp-major,
- * contracts and symbols interleaved). A batch never spans two days.
- * *done = 1 and batch->n_rows = 0 at the end. The batch's memory belongs to
- * the generator and is valid until the next call or close. */
+/* Next batch of at most min(max_rows, TL_GEN_BATCH_MAX) rows.
+ * Arrival order (sorted = 0): timestamp-major; within a day the rows of all
+ * symbols merged by timestamp (ties: lower symbol index first, then
+ * generation order), contracts interleaved. A batch never spans two days.
+ * Sorted (sorted = 1): see tl_gen_opts.sorted; a batch never spans two
+ * (symbol, day) partitions.
+ * *done = 1 and batch->n_rows = 0 at the end (and on every later call).
+ * The batch's memory belongs to the generator and is valid until the next
+ * call or close. Errors: TL_EINVAL (NULL argument, max_rows == 0),
+ * TL_ENOMEM (batch buffers, sorted-mode partition buffer). */
 TL_WUR int tl_gen_next(tl_gen *g, uint32_t max_rows, tl_batch *batch,
                        int *done, tl_error *err);
 
-/* Total rows the generator will emit. */
+/* Total rows the generator will emit (days * n_symbols * rows_per_day). */
 uint64_t tl_gen_total_rows(const tl_gen *g);
 
+/* NULL-safe. */
 void tl_gen_close(tl_gen *g);
 
-/* Write a batch as CSV rows (header once when header != 0). Floats are
- * printed shortest round-trip; timestamps as integer nanoseconds; dates as
- * YYYY-MM-DD; nulls as empty fields. */
+/* Write a batch as CSV rows (header once when header != 0: the column
+ * names). Any tl_batch (not only the generator's) with n_rows >= 0.
+ * Integers as decimal; bool true/false; timestamps as integer nanoseconds;
+ * dates as YYYY-MM-DD (proleptic Gregorian, any int32 day: years before 0
+ * as -YYYY, beyond 9999 with more digits); floats as the shortest text that
+ * strtod/strtof reads back to the same value (%g style with 15..17 (float:
+ * 6..9) significant digits, so 50000 not 5e+04; nan, inf, -inf; -0 kept);
+ * strings raw, quoted with "" doubled when they contain a comma, quote, CR
+ * or LF, and an empty string as "" so that it differs from a null; nulls as
+ * empty fields. Lines end with \n. Errors: TL_EINVAL (NULL b or f, an
+ * unknown column type, a missing values/offsets/data pointer), TL_EIO (a
+ * write failed; sys_errno set). Assumes the "C" numeric locale. */
 TL_WUR int tl_batch_write_csv(const tl_batch *b, FILE *f, int header,
                               tl_error *err);
 
