@@ -43,6 +43,7 @@ typedef struct rcol {
     const uint8_t *dict; /* dictionary (its count field), or NULL */
     uint32_t dict_n;
     uint32_t dict_maxlen;
+    uint32_t dict_bytes; /* total entry bytes (offsets[count]) */
 } rcol;
 
 struct tlf_seg {
@@ -333,6 +334,7 @@ static int parse_schema(tlf_seg *s, uint64_t so, uint64_t sl, uint64_t dso, uint
             rc->dict = d;
             rc->dict_n = cnt;
             rc->dict_maxlen = maxlen;
+            rc->dict_bytes = prev;
             rc->info.dict_entries = cnt;
         }
         pos += rec;
@@ -987,9 +989,11 @@ static int decompress(const tlf_seg *s, uint32_t col, uint32_t blk, const tlf_bl
 static int check_validity(const tlf_seg *s, uint32_t col, uint32_t blk,
                           const tlf_block_info *bi, const uint8_t *vb, tl_error *err)
 {
-    uint32_t n = bi->n_rows, full = n / 8;
+    uint32_t n = bi->n_rows, full = n / 8, i = 0;
     uint64_t present = 0;
-    for (uint32_t i = 0; i < full; i++)
+    for (; i + 8 <= full; i += 8)
+        present += (unsigned)__builtin_popcountll(tlf_ld64(vb + i));
+    for (; i < full; i++)
         present += (unsigned)__builtin_popcount(vb[i]);
     if (n & 7) {
         uint8_t last = vb[full];
@@ -1082,6 +1086,8 @@ static int decode_strings(const tlf_seg *s, uint32_t col, uint32_t blk,
         return rc;
     }
     const uint8_t *doffs = c->dict + 4, *dbytes = c->dict + 8 + 4 * (size_t)c->dict_n;
+    uint8_t *dst = out->data_buf;
+    size_t cap = out->data_cap;
     uint64_t pos = 0;
     for (uint32_t i = 0; i < n; i++) {
         uint32_t code = o[i + 1];
@@ -1094,8 +1100,12 @@ static int decode_strings(const tlf_seg *s, uint32_t col, uint32_t blk,
         if (l > db - pos)
             return blk_fail(s, col, blk, poff, err, TL_ECORRUPT,
                             "dict: values exceed decoded_bytes %zu at row %u", db, i);
-        if (l)
-            memcpy(out->data_buf + pos, dbytes + a, l);
+        /* short values: one fixed 16-byte copy when source and destination
+         * have the room (the bytes past l are overwritten by the next) */
+        if (l <= 16 && (uint64_t)a + 16 <= c->dict_bytes && pos + 16 <= cap)
+            memcpy(dst + pos, dbytes + a, 16);
+        else if (l)
+            memcpy(dst + pos, dbytes + a, l);
         pos += l;
     }
     o[n] = (uint32_t)pos;
