@@ -17,6 +17,11 @@
 // nanoseconds; it is read as BIGINT and stored as TIMESTAMP_NS
 // (make_timestamp_ns). Dates are YYYY-MM-DD.
 //
+// total_compressed_size covers a column chunk's pages (dictionary and data
+// pages with their headers); the Bloom filters DuckDB writes by default for
+// dictionary-encoded chunks live outside the chunks and are reported apart,
+// per column, as "bloom_filter_bytes" (an optional index, like a zone map).
+//
 // Row order: DuckDB's preserve_insertion_order is true by default; it is set
 // explicitly here anyway, so the Parquet file keeps the CSV's row order (the
 // order matters: it decides how well runs and deltas compress).
@@ -154,6 +159,7 @@ async function main() {
   const meta = await con.runAndReadAll(
     `SELECT path_in_schema AS col, count(*) AS row_groups,
             sum(total_compressed_size) AS stored, sum(total_uncompressed_size) AS raw,
+            coalesce(sum(bloom_filter_length), 0) AS bloom,
             string_agg(DISTINCT encodings, ' | ') AS encodings,
             min(column_id) AS column_id
        FROM parquet_metadata(${sqlString(a.out)})
@@ -168,6 +174,7 @@ async function main() {
     file_bytes: statSync(a.out).size,
     columns: {},
     columns_uncompressed: {},
+    bloom_filter_bytes: {},
     encodings: {},
     row_groups: 0,
     duckdb_version: String(ver.getRowObjects()[0].v),
@@ -181,6 +188,7 @@ async function main() {
   for (const r of meta.getRowObjects()) {
     out.columns[r.col] = Number(r.stored);
     out.columns_uncompressed[r.col] = Number(r.raw);
+    out.bloom_filter_bytes[r.col] = Number(r.bloom);
     out.encodings[r.col] = String(r.encodings);
     out.row_groups = Math.max(out.row_groups, Number(r.row_groups));
   }

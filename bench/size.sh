@@ -122,8 +122,10 @@ for (const c of tl.schema) {
 lines.push('-'.repeat(60));
 line('kernel*', '', tlK, pqK, KERNEL.join(','));
 line('all columns', '', tlSum, pqSum);
-line('overhead', '', tl.file_bytes - tlSum, pq.file_bytes - pqSum,
-     'file bytes outside column data (headers, footers, metadata)');
+const pqBloom = Object.values(pq.bloom_filter_bytes ?? {}).reduce((x, y) => x + y, 0);
+line('bloom', '', 0, pqBloom, 'Parquet Bloom filters (DuckDB writes them for dictionary-encoded chunks)');
+line('other', '', tl.file_bytes - tlSum, pq.file_bytes - pqSum - pqBloom,
+     'rest of the file outside column data (headers, footers/metadata, zone maps)');
 line('files', '', tl.file_bytes, pq.file_bytes,
      `${tl.n_files} segment file(s) | 1 Parquet file, ${pq.row_groups} row groups`);
 console.log(`\n-- side by side: ${rows} rows; * = kernel column; ratio < 1 means ticklake is smaller`);
@@ -134,7 +136,8 @@ console.log(`   ticklake: ${tl.ticklake_version}, format ${tl.format_version}, b
 console.log(lines.join('\n'));
 writeFileSync(outPath, JSON.stringify({
   rows, ticklake: { file_bytes: tl.file_bytes, n_files: tl.n_files },
-  parquet: { file_bytes: pq.file_bytes, row_groups: pq.row_groups, duckdb: pq.duckdb_version,
+  parquet: { file_bytes: pq.file_bytes, bloom_filter_bytes: pqBloom, row_groups: pq.row_groups,
+             duckdb: pq.duckdb_version,
              parquet_version: pq.parquet_version },
   kernel: { ticklake_bytes: tlK, parquet_bytes: pqK },
   all: { ticklake_bytes: tlSum, parquet_bytes: pqSum }, columns: rowsOut }) + '\n');
