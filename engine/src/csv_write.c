@@ -15,9 +15,11 @@
  * relative) and "%.15g" prints it (rounding v to 15 digits cannot miss a
  * grid point that close); otherwise "%.16g", else "%.17g", checked with
  * strtod. Same for float32 with "%.6g".."%.9g" and strtof. Subnormals
- * (and zero) have less precision, so there the search starts at 1 digit. Fast paths skip
- * stdio for values that are exactly (double)c / 100.0 (prices) and for
- * whole float32 values: they print exactly what the %g path would.
+ * (and zero) have less precision, so there the search starts at 1 digit.
+ * Fast paths skip stdio for values that are exactly (double)c / 100.0 with
+ * |c| < 2^31 (prices; c / 100 is then that unique shortest decimal) and
+ * for whole float32 values below 1e6: they print exactly what the %g path
+ * would.
  *
  * Invariants: text is assembled in a per-thread 64 KiB buffer and handed to
  * fwrite in large pieces; every call ends with fflush so that a write error
@@ -87,16 +89,35 @@ static int put_bytes(csvw *w, const void *src, size_t n, tl_error *err)
 
 /* ---- field formatting: each writes at most FIELD_MAX bytes to out ---------- */
 
+static const char digits2[201] = "00010203040506070809101112131415161718192021222324"
+                                 "25262728293031323334353637383940414243444546474849"
+                                 "50515253545556575859606162636465666768697071727374"
+                                 "75767778798081828384858687888990919293949596979899";
+
 static size_t fmt_u64(char *out, uint64_t v)
 {
-    char tmp[24];
-    size_t n = 0;
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    for (size_t i = 0; i < n; i++)
-        out[i] = tmp[n - 1 - i];
+    static const uint64_t pow10[20] = {
+        UINT64_C(1), UINT64_C(10), UINT64_C(100), UINT64_C(1000), UINT64_C(10000),
+        UINT64_C(100000), UINT64_C(1000000), UINT64_C(10000000), UINT64_C(100000000),
+        UINT64_C(1000000000), UINT64_C(10000000000), UINT64_C(100000000000),
+        UINT64_C(1000000000000), UINT64_C(10000000000000), UINT64_C(100000000000000),
+        UINT64_C(1000000000000000), UINT64_C(10000000000000000),
+        UINT64_C(100000000000000000), UINT64_C(1000000000000000000),
+        UINT64_C(10000000000000000000)};
+    size_t n = 1;
+    while (n < 20 && v >= pow10[n])
+        n++;
+    char *p = out + n;
+    while (v >= 100) { /* two digits at a time, from the end */
+        unsigned r = (unsigned)(v % 100);
+        v /= 100;
+        p -= 2;
+        memcpy(p, digits2 + 2 * r, 2);
+    }
+    if (v >= 10)
+        memcpy(p - 2, digits2 + 2 * v, 2);
+    else
+        p[-1] = (char)('0' + v);
     return n;
 }
 
@@ -127,6 +148,20 @@ static size_t fmt_cents(char *out, int64_t c)
     return n;
 }
 
+/* (double)c / 100.0 for |c| < 2^31. With FMA, a reciprocal product
+ * corrected by one exact remainder step: equal to the division for every
+ * int32 (checked exhaustively), and much cheaper. */
+static inline double cents_value(int64_t c)
+{
+    double x = (double)c;
+#ifdef __FMA__
+    double q0 = x * 0.01;
+    return fma(fma(-q0, 100.0, x), 0.01, q0);
+#else
+    return x / 100.0;
+#endif
+}
+
 static size_t fmt_special(char *out, double v)
 {
     const char *s = v != v ? "nan" : v > 0 ? "inf" : "-inf";
@@ -139,10 +174,10 @@ static size_t fmt_f64(char *out, double v)
 {
     if (v != v || v == INFINITY || v == -INFINITY)
         return fmt_special(out, v);
-    if (v > -1e13 && v < 1e13) {
+    if (v > -2e7 && v < 2e7) { /* |cents| < 2^31 */
         double s = v * 100.0;
-        int64_t c = (int64_t)(s < 0 ? s - 0.5 : s + 0.5);
-        if ((double)c / 100.0 == v && (c != 0 || !signbit(v)))
+        int64_t c = (int64_t)(s + copysign(0.5, s));
+        if (cents_value(c) == v && (c != 0 || !signbit(v)))
             return fmt_cents(out, c);
     }
     int n = 0;
