@@ -47,14 +47,15 @@
  *
  *   Footer header (TLF_FH_SIZE = 112 bytes at footer offset 0):
  *   off size type field
- *   0   4    u32  fh_len: size of this header (112; a reader requires >= 112
- *                 and ignores the bytes from 112 to fh_len)
+ *   0   4    u32  fh_len: size of this header (112; a reader requires a
+ *                 multiple of 8 >= 112 and ignores bytes 112 .. fh_len)
  *   4   4    u32  n_cols (1 .. TLF_MAX_COLUMNS)
  *   8   8    u64  n_rows
  *   16  4    u32  n_blocks (= ceil(n_rows / block_rows))
  *   20  4    u32  block_rows (1 .. TLF_MAX_BLOCK_ROWS)
  *   24  4    u32  entry_size: stride of the block index (72; a reader
- *                 requires 72 .. 4096 and reads the first 72 bytes)
+ *                 requires a multiple of 8 in 72 .. 4096 and reads the
+ *                 first 72 bytes of each entry)
  *   28  4    u32  reserved, 0
  *   32  16   u64,u64 schema section: offset, length
  *   48  16   u64,u64 dictionary section: offset, length
@@ -84,6 +85,8 @@
  *   8+4c  offsets[count]  entry bytes; entry i = bytes[offsets[i],
  *                 offsets[i+1]). dict_len = 8 + 4*count + offsets[count].
  *   Entries are in first-seen order; DICT codes index them.
+ *
+ *   Every dictionary of the section starts 8-aligned (zero padding between).
  *
  *   Block index section: n_cols * n_blocks entries of entry_size bytes; the
  *   entry of (column c, block k) is number c * n_blocks + k. Section length
