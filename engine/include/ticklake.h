@@ -88,10 +88,12 @@ typedef struct tl_batch {
  * no libm). Each (symbol, day) draws from its own streams seeded from
  * (seed, symbol name, day), one per contract plus one for arrivals.
  *
- * Memory: ~0.3 MB per symbol, plus the batch buffers (~240 bytes per row
+ * Memory: ~170 KB per symbol, plus the batch buffers (~270 bytes per row
  * of the largest max_rows asked, at most TL_GEN_BATCH_MAX rows), plus in
  * sorted mode the partition's timestamps: 8 bytes per row of rows_per_day
- * (+ 4.4 MB), e.g. 80 MB for 10 M rows per day. */
+ * (+ 4.4 MB), e.g. 84 MB for 10 M rows per day. Batches of 16384 rows or
+ * more are written with non-temporal stores (they exceed the caches
+ * anyway); smaller ones stay in cache for the consumer. */
 
 /* Largest batch tl_gen_next returns, whatever max_rows asks. */
 #define TL_GEN_BATCH_MAX 131072u
@@ -142,7 +144,8 @@ const tl_coldef *tl_ticks_schema(uint32_t *n_cols);
  * TL_EINVAL (o or out NULL, no symbols or too many, a symbol NULL, empty,
  * too long or repeated, days == 0, rows_per_day == 0 or too large,
  * start_day unset or out of range, sorted not 0/1, total rows beyond
- * 2^63), TL_ENOMEM. */
+ * 2^63), TL_ENOMEM (out of memory, or sorted mode would need more than half
+ * of the machine's memory for a partition). */
 TL_WUR int tl_gen_open(const tl_gen_opts *o, tl_gen **out, tl_error *err);
 
 /* Next batch of at most min(max_rows, TL_GEN_BATCH_MAX) rows.

@@ -17,20 +17,35 @@
  *   only on (contract, its k-th tick, that tick's timestamp), which makes
  *   the sorted order an exact permutation of the arrival order, and the
  *   rows independent of batch sizes.
- * - Prices are kept as integer ticks of 0.05 (5 cents). Rows are made CHUNK
- *   at a time into an L1-sized scratch (floats as int32 cents), the book is
- *   filled by a vectorised pass, and each column is then written out whole:
+ * - Arrival order merges the symbols' arrival records by timestamp (ties:
+ *   lower symbol index). Sorted order first buckets the partition's
+ *   timestamps by contract (chains of BLK-timestamp blocks; contracts are
+ *   numbered in (expiry, opt_type, strike) order), then walks the buckets.
+ *
+ * Speed (the hot path is gen_row, fill_book, flush_chunk):
+ * - Prices are integer ticks of 0.05 (5 cents). Rows are made CHUNK at a
+ *   time into an L1-sized scratch (floats as int32 cents), the book is
+ *   filled by a vectorised pass, then each column is written out whole;
  *   cents become (double)cents / 100.0 by an exact FMA-corrected reciprocal
  *   product (a division per value would cost more than the rest of a row).
- * Floating point used to set a partition up (Black-Scholes theo prices,
- * the intensity curve, the spot walk) uses only + - * / and sqrt with no
- * contraction, and exp/log/normal-CDF written here, so the output does not
- * depend on the libm.
+ *   Writing ~35 far-apart columns row by row instead thrashes caches and
+ *   prefetchers; batches of STREAM_MIN_ROWS or more are written with
+ *   non-temporal stores.
+ * - A contract's state is one cache line; random branches are avoided
+ *   (merge, rounding); no allocation after the first batch.
  *
- * Memory: per symbol one part (~0.2 MB); the batch columns, sized once for
- * the largest batch asked (mmap + MAP_POPULATE: first touch of fresh pages
- * is slow here); sorted mode adds a pool of timestamp blocks holding one
- * partition (8 bytes per row + one spare block per contract).
+ * Determinism: floating point used to set a partition up (Black-Scholes
+ * theo prices, the intensity curve, the spot walk) uses only + - * / and
+ * sqrt with no contraction, and exp/log/normal-CDF written here, so the
+ * output does not depend on the libm; per-row arithmetic is integer, and
+ * the cents conversion is exact either way (FMA or division).
+ *
+ * Memory: per symbol one part (~170 KB; one shared in sorted mode); batch
+ * columns, sized once for the largest batch asked (~270 bytes per row of
+ * capacity, at most TL_GEN_BATCH_MAX rows; mmap + MAP_POPULATE, since first
+ * touch of fresh pages is slow here); sorted mode adds the timestamp pool
+ * for one partition: 8 bytes per row + one spare 8 KB block per contract
+ * (4.4 MB), allocated at the first partition and reused.
  */
 #include "ticklake.h"
 #include "gen_int.h"
@@ -40,6 +55,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #endif
@@ -61,9 +77,9 @@
 #define CELLS 1024             /* cells of the intensity curve */
 #define ARR_CHUNK 512          /* arrival records made at a time */
 #define CHUNK 128              /* rows made in L1 before copying out */
-#define STAGGER 576            /* bytes between column buffers beyond their size,
-                                  so that a row's values fall in different
-                                  cache sets (9 lines; 4 KiB is not a multiple) */
+#define STAGGER 576            /* bytes added between column buffers, so that
+                                  equal rows of different columns do not all
+                                  map to the same cache set */
 #define STREAM_MIN_ROWS 16384  /* batches this large (~4 MB) bypass the caches */
 #define PREFETCH_AHEAD 6       /* arrival records whose contract to prefetch */
 #define BLK 1024               /* timestamps per sorted-mode pool block */
@@ -79,7 +95,7 @@ enum {
     C_BQ0 = C_SP0 + 5, C_SQ0 = C_BQ0 + 5, N_COLS = C_SQ0 + 5
 };
 
-/* The float64 columns, in the order of tl_gen.f64[]. */
+/* The float64 columns, in the order of chunk.f[] and outp.f64. */
 enum { F_PRICE, F_AVG, F_OPEN, F_HIGH, F_LOW, F_CLOSE, F_CHG, F_BP0,
        F_SP0 = F_BP0 + 5, N_F64 = F_SP0 + 5 };
 static const int f64_col[N_F64] = {
@@ -963,10 +979,18 @@ static void start_day_arrival(tl_gen *g)
     g->left = g->n_rows * g->n_sym;
 }
 
+/* Bytes of the sorted-mode timestamp pool for partitions of n rows. */
+static uint64_t pool_bytes_for(uint64_t n, uint64_t *blocks)
+{
+    *blocks = n / BLK + N_CONTRACTS + 1;
+    return *blocks * BLK * 8 + align64((size_t)*blocks * 4);
+}
+
 static int start_partition_sorted(tl_gen *g, tl_error *err)
 {
     if (!g->pool) {
-        uint64_t blocks = g->n_rows / BLK + N_CONTRACTS + 1;
+        uint64_t blocks;
+        pool_bytes_for(g->n_rows, &blocks);
         size_t bytes = (size_t)blocks * BLK * 8, nb = align64((size_t)blocks * 4);
         uint8_t *mem = map_populated(bytes + nb);
         if (!mem)
@@ -1074,6 +1098,20 @@ int tl_gen_open(const tl_gen_opts *o, tl_gen **out, tl_error *err)
     if (o->sorted != 0 && o->sorted != 1)
         return tl_error_set(err, TL_EINVAL, "tl_gen_open: opts.sorted: expected 0 or 1, found %d",
                             o->sorted);
+    if (o->sorted) {
+        /* MAP_POPULATE of more than the machine holds would invite the OOM
+         * killer rather than fail: refuse up front */
+        uint64_t blocks, need = pool_bytes_for(o->rows_per_day, &blocks);
+        long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
+        uint64_t half = pages > 0 && psz > 0 ? (uint64_t)pages * (uint64_t)psz / 2 : UINT64_MAX;
+        if (need > half)
+            return tl_error_set(err, TL_ENOMEM,
+                                "tl_gen_open: sorted mode holds a partition's timestamps: "
+                                "%llu bytes for opts.rows_per_day %llu, expected at most half "
+                                "of the machine's memory (%llu bytes)",
+                                (unsigned long long)need, (unsigned long long)o->rows_per_day,
+                                (unsigned long long)half);
+    }
     uint64_t per_day = o->rows_per_day * o->n_symbols; /* < 2^32 * 2^6 */
     if (per_day > (UINT64_C(1) << 63) / o->days)
         return tl_error_set(err, TL_EINVAL,

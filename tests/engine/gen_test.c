@@ -911,6 +911,30 @@ Test(gen, bad_options_are_einval_naming_the_field)
     open_fails(&o, "opts.days");
 }
 
+Test(gen, sorted_mode_refuses_partitions_beyond_half_the_memory)
+{
+    tl_gen_opts o;
+    tl_gen_opts_default(&o);
+    o.sorted = 1;
+    o.rows_per_day = TL_GEN_MAX_ROWS_PER_DAY; /* 32 GB of timestamps */
+    uint64_t half = (uint64_t)sysconf(_SC_PHYS_PAGES) * (uint64_t)sysconf(_SC_PAGESIZE) / 2;
+    tl_gen *g = NULL;
+    tl_error err = {0};
+    int rc = tl_gen_open(&o, &g, &err);
+    if (half < UINT64_C(32) << 30) {
+        cr_assert_eq(rc, TL_ENOMEM);
+        cr_assert_null(g);
+        cr_assert_not_null(strstr(err.msg, "opts.rows_per_day 4000000000"), "%s", err.msg);
+        cr_assert_not_null(strstr(err.msg, "half of the machine's memory"), "%s", err.msg);
+    } else {
+        cr_assert_eq(rc, TL_OK, "%s", err.msg);
+    }
+    tl_gen_close(g);
+    o.sorted = 0; /* arrival order needs no such buffer */
+    cr_assert_eq(tl_gen_open(&o, &g, &err), TL_OK, "%s", err.msg);
+    tl_gen_close(g);
+}
+
 Test(gen, next_rejects_bad_arguments)
 {
     tl_gen_opts o;
