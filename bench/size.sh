@@ -65,7 +65,11 @@ echo "== storage size: ticklake segments vs DuckDB zstd Parquet"
 echo "command: $CMDLINE"
 echo "date:    $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
 echo "machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | sed 's/.*: //')), $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo) memory, $(uname -sr)"
-echo "commit:  $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$ROOT" diff --quiet HEAD 2>/dev/null || echo ' (+ uncommitted changes)')"
+if git -C "$ROOT" rev-parse --short HEAD >/dev/null 2>&1; then
+  echo "commit:  $(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet HEAD -- . ':!bench/RESULTS.md' || echo ' (+ uncommitted changes in the tree)')"
+else
+  echo "commit:  unknown (not a git checkout)"
+fi
 echo "data:    symbols $SYMBOLS x $DAYS day(s) x $ROWS rows, seed $SEED, partition-sorted"
 echo
 
