@@ -78,8 +78,12 @@ typedef struct tl_batch {
  * exactly (double)cents / 100.0 with cents a multiple of 5 (the 0.05 tick),
  * i.e. what a decimal parser returns for a 2-decimal text, and changeper is
  * (double)c / 100.0 for an integer c. A book level may be empty: price 0
- * and quantity 0 (deeper levels empty too; ~0.2% of rows at level 0, ~2% at
- * level 4). A side of the book may be missing: all five prices and
+ * and quantity 0, and then so are the deeper ones (asks: ~0.2% of rows at
+ * level 0, ~2% at level 4; bids also wherever the level would fall to 0 or
+ * below, i.e. options priced near 0.05: ~2.5% at level 0, ~5% at level 4
+ * with the default symbols). Prices follow a Black-Scholes curve of the
+ * spot minus the strike plus a mean-reverting walk per contract. A side of
+ * the book may be missing: all five prices and
  * quantities of that side null (~0.4% of rows per side); null slots hold 0.
  * Only bp*, sp*, bq*, sq* are ever null.
  *

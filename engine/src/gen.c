@@ -74,6 +74,9 @@
 #define CHOICE_BITS 12
 #define CHOICE_N (1u << CHOICE_BITS)
 #define KNOTS 256              /* segments of the intraday time warp */
+#define CURVE_RES 8            /* price curve points per strike step */
+#define CURVE_HALF (2 * MAX_OFF * CURVE_RES) /* spot - strike up to 90 steps */
+#define CURVE_N (2 * CURVE_HALF + 2)
 #define CELLS 1024             /* cells of the intensity curve */
 #define ARR_CHUNK 512          /* arrival records made at a time */
 #define CHUNK 128              /* rows made in L1 before copying out */
@@ -240,8 +243,6 @@ typedef struct contract {
     int64_t volume;
     double cp_mul;           /* 10000 / close_t: changeper in 1/100 % */
     int32_t oi_lots;         /* open interest / lot */
-    int32_t theo_t;          /* opening theoretical price, ticks */
-    int32_t delta_q16;       /* d(ticks)/d(spot cents) * 65536 */
     int32_t walk;            /* own price component, ticks */
     int32_t open_t;          /* 0 until the first tick */
     int32_t high_t, low_t, avg_t, close_t;
@@ -251,16 +252,20 @@ typedef struct contract {
 typedef struct cinfo {
     int32_t expiry;
     float strike;
+    int32_t xoff_c;          /* CURVE_HALF steps - strike, cents */
     char type2[2];           /* "CE" / "PE" */
     uint8_t scale;           /* ticks per walk step and per book gap */
-    uint8_t pad;
+    uint8_t curve;           /* expiry * 2 + put */
 } cinfo;
 
 typedef struct part {
     const symcfg *sym;
     int64_t open_ns;         /* session open of this day */
-    int32_t spot0_c;         /* opening spot, cents */
     int32_t spot_c[SESSION_SPAN_S];   /* spot at each second, cents */
+    /* theoretical price (ticks) by spot - strike, per expiry and type, at
+     * CURVE_RES points per strike step from -CURVE_HALF steps */
+    int32_t curve[N_EXP * 2][CURVE_N];
+    int64_t curve_mult;      /* 2^32 * CURVE_RES / step in cents */
     int8_t atm_shift[SESSION_SPAN_S]; /* ATM strike index - opening ATM */
     contract ct[N_CONTRACTS];
     cinfo ci[N_CONTRACTS];
@@ -479,7 +484,6 @@ static void part_init(const tl_gen *g, part *p, const symcfg *sc, int64_t day)
     double atm0 = (double)(int64_t)(s0 / sc->step + 0.5) * sc->step;
     double sig = s0 * sc->vol / sqrt(252.0 * SESSION_SPAN_S);
     double s = s0;
-    p->spot0_c = round_i32(s0 * 100.0);
     for (int t = 0; t < SESSION_SPAN_S; t++) {
         if (t > 0) {
             uint64_t r = sm_next(&st);
@@ -526,9 +530,30 @@ static void part_init(const tl_gen *g, part *p, const symcfg *sc, int64_t day)
     p->b_cur = 0;
     p->rpos = p->rlen = 0;
 
-    /* contracts, ordered by (expiry, type, strike) */
+    /* price curves: Black-Scholes (zero rates, a mild smile) by moneyness,
+     * so that prices follow the spot through the day, gamma included */
     int64_t ex[N_EXP];
     expiries(day, ex);
+    int64_t step_c = (int64_t)sc->step * 100;
+    p->curve_mult = (int64_t)((double)CURVE_RES * 4294967296.0 / (double)step_c + 0.5);
+    for (int e = 0; e < N_EXP; e++) {
+        double t_years = (double)(ex[e] - day) / 365.0;
+        for (int put = 0; put < 2; put++) {
+            for (int j = 0; j < CURVE_N; j++) {
+                double x = (double)(j - CURVE_HALF) * sc->step / CURVE_RES; /* spot - strike */
+                double strike = s0 - x;
+                if (strike < 0.05 * sc->step)
+                    strike = 0.05 * sc->step;
+                double m = det_log(strike / s0), delta;
+                double theo = bs_price(s0, strike, t_years, sc->vol * (1.0 + 3.0 * m * m), put,
+                                       &delta);
+                int32_t t = round_i32(theo * 20.0);
+                p->curve[e * 2 + put][j] = t < 1 ? 1 : t;
+            }
+        }
+    }
+
+    /* contracts, ordered by (expiry, type, strike) */
     for (int e = 0; e < N_EXP; e++) {
         double t_years = (double)(ex[e] - day) / 365.0;
         int mid = exp_strikes[e] / 2;
@@ -542,17 +567,13 @@ static void part_init(const tl_gen *g, part *p, const symcfg *sc, int64_t day)
                 double strike = atm0 + (double)(k - mid) * sc->step;
                 double m = det_log(strike / s0);
                 double vol = sc->vol * (1.0 + 3.0 * m * m);
-                double delta, dprev;
-                double theo = bs_price(s0, strike, t_years, vol, put, &delta);
+                double dprev;
                 double prev = bs_price(s_prev, strike, t_years + 1.0 / 365.0, vol, put, &dprev);
-                c->theo_t = round_i32(theo * 20.0);
-                if (c->theo_t < 1)
-                    c->theo_t = 1;
                 c->close_t = round_i32(prev * 20.0);
                 if (c->close_t < 1)
                     c->close_t = 1;
                 c->cp_mul = 10000.0 / c->close_t;
-                c->delta_q16 = round_i32(delta * 65536.0 / 5.0);
+                double theo = p->curve[e * 2 + put][CURVE_HALF + (mid - k) * CURVE_RES] * 0.05;
                 int32_t sc_t = 1 + (int32_t)(theo / 150.0);
                 ci->scale = (uint8_t)(sc_t > 4 ? 4 : sc_t);
                 int dist = k - mid < 0 ? mid - k : k - mid;
@@ -560,6 +581,8 @@ static void part_init(const tl_gen *g, part *p, const symcfg *sc, int64_t day)
                 c->rng = tl_mix64(pk + (uint64_t)(idx + 1) * UINT64_C(0xD1B54A32D192ED03));
                 ci->expiry = (int32_t)ex[e];
                 ci->strike = (float)strike;
+                ci->xoff_c = (int32_t)(CURVE_HALF / CURVE_RES * step_c - round_i32(strike * 100.0));
+                ci->curve = (uint8_t)(e * 2 + put);
                 ci->type2[0] = put ? 'P' : 'C';
                 ci->type2[1] = 'E';
             }
@@ -626,8 +649,13 @@ gen_row(outp *restrict o, chunk *restrict ck, const part *p, uint32_t idx, int64
     int32_t walk = c->walk + walk_step[r1 & 15] * scale;
     walk -= (walk + 128) >> 8; /* pull back toward 0 */
     c->walk = walk;
-    int64_t ds = (int64_t)p->spot_c[sec] - p->spot0_c;
-    int32_t px = c->theo_t + (int32_t)(((int64_t)c->delta_q16 * ds) >> 16) + walk;
+    /* theoretical price at this second's spot, linear between curve points */
+    int64_t pos = (int64_t)(p->spot_c[sec] + ci->xoff_c) * p->curve_mult;
+    const int64_t pos_max = ((int64_t)(CURVE_N - 1) << 32) - 1;
+    pos = pos < 0 ? 0 : pos > pos_max ? pos_max : pos;
+    const int32_t *cv = p->curve[ci->curve] + (pos >> 32);
+    int32_t theo = cv[0] + (int32_t)(((int64_t)(cv[1] - cv[0]) * ((pos >> 16) & 0xFFFF)) >> 16);
+    int32_t px = theo + walk;
     px = px < 1 ? 1 : px;
     int32_t qty = lot * qmul_trade[(r1 >> 4) & 63];
     int64_t vol = c->volume + qty;
