@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tools/demo.sh - install what is missing, build ticklake (Release) into
 # build/, then run the demo: generate sample ticks (2 symbols x 2 days x
-# 1,000,000 rows) into segment files, inspect one, verify all, dump a few rows.
+# 1,000,000 rows, each symbol-day sorted by contract) into segment files,
+# inspect one, verify all, dump a few rows.
 # Works from any directory. Output data: build/demo-segments/ (recreated).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -23,7 +24,7 @@ step() {
 }
 
 step "$TL" --version
-step "$TL" gen --seed 42 --days 2 --rows-per-day 1000000 --symbols BANKNIFTY,NIFTY --segments "$DATA"
+step "$TL" gen --seed 42 --days 2 --rows-per-day 1000000 --symbols BANKNIFTY,NIFTY --sorted --segments "$DATA"
 step "$TL" inspect "$DATA/BANKNIFTY_2025-11-17.tls"
 step "$TL" verify "$DATA"/*.tls
 step "$TL" dump "$DATA/NIFTY_2025-11-18.tls" --offset 500000 --limit 5
