@@ -4,16 +4,19 @@
  * Usage: bench_gen [rows_per_symbol_day [batch_rows [csv_rows_per_symbol]]]
  *   defaults 10000000, 65536, 100000.
  * Measures tl_gen_next into columnar batches (all 35 columns), 2 symbols x
- * 1 day, in arrival order and in sorted (table) order: one untimed warm-up
- * run, then the median of 3 runs (each run opens and closes its own
- * generator, so it includes set-up and buffer mapping). Then
- * tl_batch_write_csv of a smaller count to /dev/null. Prints one line per
- * measurement.
+ * 1 day, in arrival order and in sorted (table) order, with batches of
+ * batch_rows (large batches are written with non-temporal stores) and of
+ * 8192 rows (~2 MB, cache-sized): one untimed warm-up run, then the median
+ * of 3 runs (each run opens and closes its own generator, so it includes
+ * set-up, buffer mapping and, sorted, bucketing the partition). Then
+ * generator + tl_batch_write_csv of a smaller count to /dev/null. Prints
+ * one line per measurement.
  */
 #include "ticklake.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <time.h>
 
 static double now_s(void)
@@ -23,18 +26,28 @@ static double now_s(void)
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
+static double cpu_s(void)
+{
+    struct rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    return (double)u.ru_utime.tv_sec + (double)u.ru_utime.tv_usec * 1e-6 +
+           (double)u.ru_stime.tv_sec + (double)u.ru_stime.tv_usec * 1e-6;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;
 }
 
-/* One full run; returns seconds, or -1 on error. csv: write to f. */
-static double run(const tl_gen_opts *o, uint32_t batch_rows, FILE *csv, uint64_t *rows)
+/* One full run; returns wall seconds (and CPU seconds in *cpu), or -1 on
+ * error. csv: write to f. */
+static double run(const tl_gen_opts *o, uint32_t batch_rows, FILE *csv, uint64_t *rows,
+                  double *cpu)
 {
     tl_error err = {0};
     tl_gen *g = NULL;
-    double t0 = now_s();
+    double t0 = now_s(), c0 = cpu_s();
     if (tl_gen_open(o, &g, &err) != TL_OK) {
         fprintf(stderr, "bench_gen: %s\n", err.msg);
         return -1;
@@ -60,22 +73,25 @@ static double run(const tl_gen_opts *o, uint32_t batch_rows, FILE *csv, uint64_t
     }
     tl_gen_close(g);
     *rows = n;
+    *cpu = cpu_s() - c0;
     return now_s() - t0;
 }
 
 static int measure(const char *what, const tl_gen_opts *o, uint32_t batch_rows, FILE *csv)
 {
     uint64_t rows = 0;
-    if (run(o, batch_rows, csv, &rows) < 0) /* warm-up */
+    double t[3], c[3];
+    if (run(o, batch_rows, csv, &rows, &c[0]) < 0) /* warm-up */
         return 1;
-    double t[3];
     for (int i = 0; i < 3; i++)
-        if ((t[i] = run(o, batch_rows, csv, &rows)) < 0)
+        if ((t[i] = run(o, batch_rows, csv, &rows, &c[i])) < 0)
             return 1;
     qsort(t, 3, sizeof t[0], cmp_double);
-    printf("%-28s rows=%-10llu batch=%-7u median %.3f s  %7.2f M rows/s  (runs %.3f %.3f %.3f)\n",
+    qsort(c, 3, sizeof c[0], cmp_double);
+    printf("%-24s rows=%-9llu batch=%-6u median %.3f s %6.2f M rows/s (runs %.3f %.3f %.3f;"
+           " CPU median %.3f s = %.2f M rows/s)\n",
            what, (unsigned long long)rows, batch_rows, t[1], (double)rows / t[1] / 1e6, t[0],
-           t[1], t[2]);
+           t[1], t[2], c[1], (double)rows / c[1] / 1e6);
     fflush(stdout);
     return 0;
 }
@@ -90,12 +106,17 @@ int main(int argc, char **argv)
     tl_gen_opts_default(&o);
     o.rows_per_day = rows;
     printf("bench_gen: %s, 2 symbols (BANKNIFTY, NIFTY) x 1 day, seed 1\n", tl_version());
-    o.sorted = 0;
-    if (measure("gen arrival order", &o, batch, NULL))
-        return 1;
-    o.sorted = 1;
-    if (measure("gen sorted order", &o, batch, NULL))
-        return 1;
+    const uint32_t batches[2] = {batch, 8192};
+    for (int i = 0; i < 2; i++) {
+        if (i == 1 && batch == 8192)
+            break;
+        o.sorted = 0;
+        if (measure("gen arrival order", &o, batches[i], NULL))
+            return 1;
+        o.sorted = 1;
+        if (measure("gen sorted order", &o, batches[i], NULL))
+            return 1;
+    }
 
     FILE *devnull = fopen("/dev/null", "w");
     if (!devnull) {

@@ -280,7 +280,7 @@ typedef struct part {
     uint32_t rpos, rlen;
     int64_t rts[ARR_CHUNK];
     uint16_t rct[ARR_CHUNK];
-    uint16_t rsec[ARR_CHUNK];
+    int32_t rth[ARR_CHUNK];  /* theoretical price then */
 } part;
 
 /* Where rows go. The emit loops work on a local copy, so that stores into
@@ -590,7 +590,18 @@ static void part_init(const tl_gen *g, part *p, const symcfg *sc, int64_t day)
     }
 }
 
-/* Next up to ARR_CHUNK arrival records of p into rts/rct/rsec. */
+/* Theoretical price (ticks) of contract ci at second sec of the session:
+ * its curve at spot - strike, linear between curve points. */
+static inline int32_t theo_at(const part *p, const cinfo *ci, uint32_t sec)
+{
+    int64_t pos = (int64_t)(p->spot_c[sec] + ci->xoff_c) * p->curve_mult;
+    const int64_t pos_max = ((int64_t)(CURVE_N - 1) << 32) - 1;
+    pos = pos < 0 ? 0 : pos > pos_max ? pos_max : pos;
+    const int32_t *cv = p->curve[ci->curve] + (pos >> 32);
+    return cv[0] + (int32_t)(((int64_t)(cv[1] - cv[0]) * ((pos >> 16) & 0xFFFF)) >> 16);
+}
+
+/* Next up to ARR_CHUNK arrival records of p into rts/rct/rth. */
 static void arr_refill(const tl_gen *g, part *p)
 {
     uint64_t left = p->n - p->i;
@@ -616,9 +627,10 @@ static void arr_refill(const tl_gen *g, part *p)
         int e = (int)(ch & 3), put = (int)((ch >> 2) & 1);
         int k = exp_strikes[e] / 2 + p->atm_shift[sec] + (int)(ch >> 3) - 64;
         k = k < 0 ? 0 : k >= exp_strikes[e] ? exp_strikes[e] - 1 : k;
+        uint32_t idx = (uint32_t)(exp_base[e] + put * exp_strikes[e] + k);
         p->rts[j] = p->open_ns + t;
-        p->rct[j] = (uint16_t)(exp_base[e] + put * exp_strikes[e] + k);
-        p->rsec[j] = (uint16_t)sec;
+        p->rct[j] = (uint16_t)idx;
+        p->rth[j] = theo_at(p, &p->ci[idx], sec);
     }
     p->x = x;
     p->i = i;
@@ -630,15 +642,15 @@ static void arr_refill(const tl_gen *g, part *p)
 
 /* ---- rows ------------------------------------------------------------------ */
 
-/* Row r of the batch (q of the chunk): contract idx of p ticks at ts
- * (second sec of the session). Draws three numbers from the contract's
+/* Row r of the batch (q of the chunk): contract idx of p ticks at ts, when
+ * its theoretical price is theo (theo_at). Draws three numbers from the contract's
  * stream: r1 for the trade, r2 for book quantities, r3 for the book shape.
  * Bits of r3: 0-1 first bid gap, 2-9 further bid gaps, 10-11 first ask gap,
  * 12-19 further ask gaps, 20-28 bid depth, 32-40 ask depth, 41-48 bid side
  * missing when all 0, 49-56 ask side missing when all 0. */
 __attribute__((always_inline)) static inline void
 gen_row(outp *restrict o, chunk *restrict ck, const part *p, uint32_t idx, int64_t ts,
-        uint32_t sec, uint32_t r, uint32_t q)
+        int32_t theo, uint32_t r, uint32_t q)
 {
     const symcfg *sc = p->sym;
     contract *c = (contract *)&p->ct[idx];
@@ -649,12 +661,6 @@ gen_row(outp *restrict o, chunk *restrict ck, const part *p, uint32_t idx, int64
     int32_t walk = c->walk + walk_step[r1 & 15] * scale;
     walk -= (walk + 128) >> 8; /* pull back toward 0 */
     c->walk = walk;
-    /* theoretical price at this second's spot, linear between curve points */
-    int64_t pos = (int64_t)(p->spot_c[sec] + ci->xoff_c) * p->curve_mult;
-    const int64_t pos_max = ((int64_t)(CURVE_N - 1) << 32) - 1;
-    pos = pos < 0 ? 0 : pos > pos_max ? pos_max : pos;
-    const int32_t *cv = p->curve[ci->curve] + (pos >> 32);
-    int32_t theo = cv[0] + (int32_t)(((int64_t)(cv[1] - cv[0]) * ((pos >> 16) & 0xFFFF)) >> 16);
     int32_t px = theo + walk;
     px = px < 1 ? 1 : px;
     int32_t qty = lot * qmul_trade[(r1 >> 4) & 63];
@@ -849,7 +855,7 @@ static void emit_arrival(tl_gen *g, uint32_t n)
             uint32_t pos = p->rpos;
             if (pos + PREFETCH_AHEAD < p->rlen)
                 __builtin_prefetch(&p->ct[p->rct[pos + PREFETCH_AHEAD]], 1);
-            gen_row(&o, ck, p, p->rct[pos], p->rts[pos], p->rsec[pos], r0 + q, q);
+            gen_row(&o, ck, p, p->rct[pos], p->rts[pos], p->rth[pos], r0 + q, q);
             if (++p->rpos == p->rlen && p->i < p->n)
                 arr_refill(g, p);
             g->head_ts[s] = p->rpos < p->rlen ? p->rts[p->rpos] : INT64_MAX;
@@ -880,7 +886,7 @@ static void emit_sorted(tl_gen *g, uint32_t n)
             }
             int64_t ts = g->pool[(size_t)g->cur_blk * BLK + g->cur_pos++];
             uint32_t sec = (uint32_t)((ts - p->open_ns) / NS_PER_S);
-            gen_row(&o, ck, p, g->cur_c, ts, sec, r0 + q, q);
+            gen_row(&o, ck, p, g->cur_c, ts, theo_at(p, &p->ci[g->cur_c], sec), r0 + q, q);
         }
         flush_chunk(&o, ck, r0, m);
     }
