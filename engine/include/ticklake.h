@@ -83,16 +83,17 @@ typedef struct tl_batch {
  * below, i.e. options priced near 0.05: ~2.5% at level 0, ~5% at level 4
  * with the default symbols). Prices follow a Black-Scholes curve of the
  * spot minus the strike plus a mean-reverting walk per contract. A side of
- * the book may be missing: all five prices and
- * quantities of that side null (~0.4% of rows per side); null slots hold 0.
- * Only bp*, sp*, bq*, sq* are ever null.
+ * the book may be missing: all five prices and quantities of that side
+ * null (~0.4% of rows per side); null slots hold 0. Only bp*, sp*, bq*, sq*
+ * are ever null.
  *
  * Determinism: the rows are a pure function of the options (not of the
- * batch sizes asked for, nor of the machine: only IEEE-754 basic operations,
- * no libm). Each (symbol, day) draws from its own streams seeded from
- * (seed, symbol name, day), one per contract plus one for arrivals.
+ * batch sizes asked for, nor of the machine or build: only IEEE-754 basic
+ * operations, no libm; native, portable and sanitizer builds give the same
+ * bytes). Each (symbol, day) draws from its own streams seeded from (seed,
+ * symbol name, day), one per contract plus one for arrivals.
  *
- * Memory: ~170 KB per symbol, plus the batch buffers (~270 bytes per row
+ * Memory: ~200 KB per symbol, plus the batch buffers (~270 bytes per row
  * of the largest max_rows asked, at most TL_GEN_BATCH_MAX rows), plus in
  * sorted mode the partition's timestamps: 8 bytes per row of rows_per_day
  * (+ 4.4 MB), e.g. 84 MB for 10 M rows per day. Batches of 16384 rows or
@@ -181,8 +182,9 @@ void tl_gen_close(tl_gen *g);
  * strings raw, quoted with "" doubled when they contain a comma, quote, CR
  * or LF, and an empty string as "" so that it differs from a null; nulls as
  * empty fields. Lines end with \n. Errors: TL_EINVAL (NULL b or f, an
- * unknown column type, a missing values/offsets/data pointer), TL_EIO (a
- * write failed; sys_errno set). Assumes the "C" numeric locale. */
+ * unknown column type, a missing values/offsets/data pointer, decreasing
+ * string offsets; rows before it may have been written), TL_EIO (a write
+ * failed; sys_errno set). Assumes the "C" numeric locale. */
 TL_WUR int tl_batch_write_csv(const tl_batch *b, FILE *f, int header,
                               tl_error *err);
 

@@ -40,7 +40,7 @@
  * output does not depend on the libm; per-row arithmetic is integer, and
  * the cents conversion is exact either way (FMA or division).
  *
- * Memory: per symbol one part (~170 KB; one shared in sorted mode); batch
+ * Memory: per symbol one part (~200 KB; one shared in sorted mode); batch
  * columns, sized once for the largest batch asked (~270 bytes per row of
  * capacity, at most TL_GEN_BATCH_MAX rows; mmap + MAP_POPULATE, since first
  * touch of fresh pages is slow here); sorted mode adds the timestamp pool
