@@ -48,7 +48,7 @@ typedef struct csvw {
     uint64_t row;      /* row being written, for messages */
 } csvw;
 
-static int flush(csvw *w, tl_error *err)
+TL_WUR static int flush(csvw *w, tl_error *err)
 {
     if (w->len == 0)
         return TL_OK;
@@ -64,12 +64,12 @@ static int flush(csvw *w, tl_error *err)
     return TL_OK;
 }
 
-static inline int reserve(csvw *w, size_t n, tl_error *err)
+TL_WUR static inline int reserve(csvw *w, size_t n, tl_error *err)
 {
     return w->len + n <= BUF_BYTES ? TL_OK : flush(w, err);
 }
 
-static int put_bytes(csvw *w, const void *src, size_t n, tl_error *err)
+TL_WUR static int put_bytes(csvw *w, const void *src, size_t n, tl_error *err)
 {
     const uint8_t *p = src;
     while (n > 0) {
@@ -229,7 +229,7 @@ static size_t fmt_date(char *out, int32_t day)
     return n;
 }
 
-static int put_string(csvw *w, const uint8_t *s, size_t n, tl_error *err)
+TL_WUR static int put_string(csvw *w, const uint8_t *s, size_t n, tl_error *err)
 {
     int quote = n == 0;
     for (size_t i = 0; i < n && !quote; i++)
@@ -279,7 +279,7 @@ static size_t fmt_value(char *out, tl_type t, const void *values, uint32_t i)
     }
 }
 
-static int check_batch(const tl_batch *b, tl_error *err)
+TL_WUR static int check_batch(const tl_batch *b, tl_error *err)
 {
     if (b->n_cols > 0 && !b->defs)
         return tl_error_set(err, TL_EINVAL, "csv: batch has %u columns but no defs", b->n_cols);

@@ -915,7 +915,7 @@ static uint8_t *carve(uint8_t *mem, size_t *off, size_t bytes)
 }
 
 /* Batch columns for cap rows, carved from one populated mapping. */
-static int buffers_alloc(tl_gen *g, uint32_t cap, tl_error *err)
+TL_WUR static int buffers_alloc(tl_gen *g, uint32_t cap, tl_error *err)
 {
     /* a multiple of CHUNK, so that every column and every chunk of it
      * starts 64-byte aligned */
@@ -1020,7 +1020,7 @@ static uint64_t pool_bytes_for(uint64_t n, uint64_t *blocks)
     return *blocks * BLK * 8 + align64((size_t)*blocks * 4);
 }
 
-static int start_partition_sorted(tl_gen *g, tl_error *err)
+TL_WUR static int start_partition_sorted(tl_gen *g, tl_error *err)
 {
     if (!g->pool) {
         uint64_t blocks;
