@@ -42,9 +42,12 @@
  *                        round to nearest even), narrowed to float for
  *                        w = 4. |k| <= 2^53. The writer uses it only when
  *                        it reproduces every value bit for bit.
- * DICT (strings):        u8 bit_width (0..32); 7 zero bytes; n codes
- *                        bit-packed LSB-first, padded to 8 bytes; every
- *                        code < the column dictionary's entry count.
+ * DICT (strings):        the codes section: u8 codes_encoding (RLE = 1
+ *                        or FOR = 3); 7 zero bytes; then the n codes as
+ *                        a payload of that encoding with w = 4, unsigned
+ *                        (layouts above); every decoded code < the
+ *                        column dictionary's entry count. The writer
+ *                        keeps the smaller of the two (FOR on a tie).
  */
 #ifndef TL_ENC_H
 #define TL_ENC_H
@@ -78,12 +81,23 @@ void tlf_bitunpack64(const uint8_t *src, uint32_t n, unsigned w, uint64_t *dst);
 /* smallest w with v < 2^w (0 for v == 0) */
 unsigned tlf_bit_width(uint64_t v);
 
+/* ---- encoder options (flags of the *_opt functions) -------------------- */
+#define TLF_OPT_BYTE_ALIGN 0x1u /* FOR (also FOR codes, SCALED inner FOR): bit
+                                   width rounded up to 8, 16, 32 or 64 (zstd
+                                   finds byte-aligned values) */
+#define TLF_OPT_CODES_FOR 0x2u  /* DICT: codes as FOR (tests; default: smaller) */
+#define TLF_OPT_CODES_RLE 0x4u  /* DICT: codes as RLE */
+
 /* ---- integer encodings ------------------------------------------------ *
  * Values are integers of width w in {1,2,4,8}; is_signed selects sign vs
  * zero extension to 64 bits. Encoded sizes are exact (for choosing). */
 size_t tlf_for_size(const void *v, uint32_t n, unsigned w, int is_signed);
 int tlf_for_encode(const void *v, uint32_t n, unsigned w, int is_signed,
                    tlf_buf *out, tl_error *err);
+size_t tlf_for_size_opt(const void *v, uint32_t n, unsigned w, int is_signed,
+                        unsigned flags);
+int tlf_for_encode_opt(const void *v, uint32_t n, unsigned w, int is_signed,
+                       unsigned flags, tlf_buf *out, tl_error *err);
 int tlf_for_decode(const uint8_t *src, size_t len, uint32_t n, unsigned w,
                    int is_signed, void *dst, tl_error *err);
 
@@ -119,10 +133,15 @@ int tlf_scaled_encode(const int64_t *k, uint32_t n, uint64_t divisor,
 int tlf_scaled_decode(const uint8_t *src, size_t len, uint32_t n, unsigned w,
                       void *dst, int *inner_out, tl_error *err);
 
-/* ---- strings ----------------------------------------------------------- */
-/* DICT codes: n codes each < n_dict. */
+/* ---- DICT codes ---------------------------------------------------------- */
+/* The codes section of n codes each < n_dict (TL_EINVAL otherwise), as RLE
+ * or FOR, whichever is smaller; flags TLF_OPT_*. Size: exact bytes. */
+size_t tlf_dict_codes_size(const uint32_t *codes, uint32_t n, unsigned flags);
 int tlf_dict_encode(const uint32_t *codes, uint32_t n, uint32_t n_dict,
                     tlf_buf *out, tl_error *err);
+int tlf_dict_encode_opt(const uint32_t *codes, uint32_t n, uint32_t n_dict,
+                        unsigned flags, tlf_buf *out, tl_error *err);
+/* Decode the codes section into codes[n], each checked < n_dict. */
 int tlf_dict_decode_codes(const uint8_t *src, size_t len, uint32_t n,
                           uint32_t n_dict, uint32_t *codes, tl_error *err);
 

@@ -1,19 +1,24 @@
 /*
- * enc_dict.c - DICT: string values as codes into the column dictionary.
+ * enc_dict.c - DICT: values as codes into a dictionary (strings: the
+ * column dictionary in the footer).
  *
- * Payload:
- *   off 0   u8   bit_width (0..32; the writer uses the width of the
- *                largest code, so never more than needed for n_dict - 1)
+ * Payload (the "codes section"):
+ *   off 0   u8   codes_encoding: RLE (1) or FOR (3)
  *   off 1   7    reserved, zero
- *   off 8        n codes bit-packed LSB-first, zero padding to 8 bytes
- * Exactly 8 + pad8(ceil(n*bit_width/8)) bytes. Every code < n_dict.
+ *   off 8        the n codes as a payload of that encoding with w = 4,
+ *                unsigned (enc_rle.c, enc_int.c); offsets in messages are
+ *                relative to the DICT payload
+ * Exactly 8 + the inner payload's length. Every decoded code < n_dict.
+ * The writer encodes both ways and keeps the smaller (FOR on a tie: its
+ * decoder is the fused AVX-512 unpack).
  */
 #include <string.h>
 
 #include "enc_priv.h"
+#include "tl_format.h"
 
-int tlf_dict_encode(const uint32_t *codes, uint32_t n, uint32_t n_dict,
-                    tlf_buf *out, tl_error *err)
+static int codes_in_range(const uint32_t *codes, uint32_t n, uint32_t n_dict,
+                          tl_error *err)
 {
     uint32_t mx = 0;
     for (uint32_t i = 0; i < n; i++)
@@ -25,72 +30,165 @@ int tlf_dict_encode(const uint32_t *codes, uint32_t n, uint32_t n_dict,
                                     "dict: code %u of value %u is not below the dictionary size %u",
                                     codes[i], i, n_dict);
     }
-    unsigned bw = tlf_bit_width(mx);
-    size_t nb = tlf_bitpack_bytes(n, bw), total = 8 + (size_t)tlf_pad8(nb);
-    int rc = tlf_buf_reserve(out, total, err);
+    return TL_OK;
+}
+
+/* codes encoding the writer picks, with its inner payload size */
+static int codes_pick(const uint32_t *codes, uint32_t n, unsigned flags,
+                      size_t *inner)
+{
+    size_t sf = SIZE_MAX, sr = SIZE_MAX;
+    if (!(flags & TLF_OPT_CODES_RLE))
+        sf = tlf_for_size_opt(codes, n, 4, 0, flags);
+    if (!(flags & TLF_OPT_CODES_FOR))
+        sr = tlf_rle_size(tlf_rle_count_runs(codes, n, 4), 4);
+    if (sr < sf) {
+        *inner = sr;
+        return TLF_ENC_RLE;
+    }
+    *inner = sf;
+    return TLF_ENC_FOR;
+}
+
+size_t tlf_dict_codes_size(const uint32_t *codes, uint32_t n, unsigned flags)
+{
+    size_t inner;
+    codes_pick(codes, n, flags, &inner);
+    return 8 + inner;
+}
+
+int tlf_dict_encode_opt(const uint32_t *codes, uint32_t n, uint32_t n_dict,
+                        unsigned flags, tlf_buf *out, tl_error *err)
+{
+    if ((flags & TLF_OPT_CODES_FOR) && (flags & TLF_OPT_CODES_RLE))
+        return tl_error_set(err, TL_EINVAL, "dict: codes forced to both for and rle");
+    int rc = codes_in_range(codes, n, n_dict, err);
     if (rc)
         return rc;
-    uint8_t *p = out->p + out->len;
-    memset(p, 0, 8);
-    p[0] = (uint8_t)bw;
+    size_t inner;
+    int enc = codes_pick(codes, n, flags, &inner);
+    uint8_t hdr[8] = {(uint8_t)enc};
+    rc = tlf_buf_append(out, hdr, 8, err);
+    if (rc)
+        return rc;
+    if (enc == TLF_ENC_RLE)
+        return tlf_rle_encode(codes, n, 4, out, err);
+    return tlf_for_encode_opt(codes, n, 4, 0, flags, out, err);
+}
+
+int tlf_dict_encode(const uint32_t *codes, uint32_t n, uint32_t n_dict,
+                    tlf_buf *out, tl_error *err)
+{
+    return tlf_dict_encode_opt(codes, n, n_dict, 0, out, err);
+}
+
+static int bad_code(uint64_t code, uint64_t i, uint64_t off, uint32_t n_dict,
+                    tl_error *err)
+{
+    return tl_error_set(err, TL_ECORRUPT,
+                        "dict: code %llu of value %llu (at payload offset %llu) is not below the dictionary size %u",
+                        (unsigned long long)code, (unsigned long long)i,
+                        (unsigned long long)off, n_dict);
+}
+
+int tlf_dict_parse(const uint8_t *src, size_t len, uint32_t n, size_t off0,
+                   tlf_codes_hdr *h, tl_error *err)
+{
+    if (len < 8)
+        return tl_error_set(err, TL_ECORRUPT,
+                            "dict: payload is %zu bytes, expected at least the 8-byte codes header at payload offset %zu",
+                            len + off0, off0);
+    h->enc = src[0];
+    for (size_t i = 1; i < 8; i++)
+        if (src[i])
+            return tl_error_set(err, TL_ECORRUPT,
+                                "dict: reserved byte at payload offset %zu is 0x%02x, expected 0",
+                                off0 + i, src[i]);
+    if (h->enc == TLF_ENC_FOR)
+        return tlf_for_parse(src + 8, len - 8, n, 32, "dict: codes for", off0 + 8,
+                             &h->f, err);
+    if (h->enc == TLF_ENC_RLE)
+        return tlf_rle_parse(src + 8, len - 8, n, 4, "dict: codes rle", off0 + 8,
+                             &h->r, err);
+    return tl_error_set(err, TL_ECORRUPT,
+                        "dict: codes encoding at payload offset %zu is %u, expected rle (1) or for (3)",
+                        off0, h->enc);
+}
+
+int tlf_dict_codes_chunk(const tlf_codes_hdr *h, uint32_t n_dict, uint32_t start,
+                         uint32_t cnt, uint32_t *codes, tl_error *err)
+{
     uint64_t tmp[TLF_CHUNK];
-    for (uint32_t s = 0; s < n && bw > 0; s += TLF_CHUNK) {
-        uint32_t cnt = n - s < TLF_CHUNK ? n - s : TLF_CHUNK;
-        for (uint32_t i = 0; i < cnt; i++)
-            tmp[i] = codes[s + i];
-        tlf_bitpack64(tmp, cnt, bw, p + 8 + (size_t)s / 8 * bw);
+    tlf_for_chunk(&h->f, start, cnt, tmp);
+    uint64_t mx = 0;
+    for (uint32_t i = 0; i < cnt; i++) {
+        codes[i] = (uint32_t)tmp[i];
+        mx = tmp[i] > mx ? tmp[i] : mx;
     }
-    memset(p + 8 + nb, 0, total - 8 - nb);
-    out->len += total;
+    if (mx >= n_dict) {
+        for (uint32_t i = 0; i < cnt; i++)
+            if (tmp[i] >= n_dict)
+                return bad_code(tmp[i], start + i,
+                                h->f.data_off + ((uint64_t)start + i) * h->f.bw / 8,
+                                n_dict, err);
+    }
+    return TL_OK;
+}
+
+/* Run r of an RLE codes section: its code (validated) and end (validated
+ * against the previous end *prev, which it advances). */
+int tlf_dict_run(const tlf_codes_hdr *h, uint32_t n, uint32_t n_dict, uint32_t r,
+                 uint32_t *prev, uint32_t *code, tl_error *err)
+{
+    uint32_t e = tlf_ld32(h->r.ends + 4 * (size_t)r);
+    size_t off = h->r.ends_off + 4 * (size_t)r;
+    if (e <= *prev)
+        return tl_error_set(err, TL_ECORRUPT,
+                            "dict: codes rle: run end at payload offset %zu not increasing: %u after %u",
+                            off, e, *prev);
+    if (e > n)
+        return tl_error_set(err, TL_ECORRUPT,
+                            "dict: codes rle: run end at payload offset %zu is %u, beyond the %u values",
+                            off, e, n);
+    if (r + 1 == h->r.n_runs && e != n)
+        return tl_error_set(err, TL_ECORRUPT,
+                            "dict: codes rle: last run end at payload offset %zu is %u, expected %u",
+                            off, e, n);
+    uint32_t c = tlf_ld32(h->r.values + 4 * (size_t)r);
+    if (c >= n_dict)
+        return bad_code(c, *prev, h->r.values_off + 4 * (uint64_t)r, n_dict, err);
+    *code = c;
+    *prev = e;
     return TL_OK;
 }
 
 int tlf_dict_decode_codes(const uint8_t *src, size_t len, uint32_t n,
                           uint32_t n_dict, uint32_t *codes, tl_error *err)
 {
-    if (len < 8)
-        return tl_error_set(err, TL_ECORRUPT,
-                            "dict: payload is %zu bytes, expected at least the 8-byte header",
-                            len);
-    unsigned bw = src[0];
-    unsigned max_bw = n_dict ? tlf_bit_width(n_dict - 1) : 0;
-    if (bw > max_bw)
-        return tl_error_set(err, TL_ECORRUPT,
-                            "dict: bit width at payload offset 0 is %u, expected at most %u for a %u-entry dictionary",
-                            bw, max_bw, n_dict);
-    for (size_t i = 1; i < 8; i++)
-        if (src[i])
-            return tl_error_set(err, TL_ECORRUPT,
-                                "dict: reserved byte at payload offset %zu is 0x%02x, expected 0",
-                                i, src[i]);
-    size_t nb = tlf_bitpack_bytes(n, bw);
-    uint64_t exp = 8 + tlf_pad8(nb);
-    if (len != exp)
-        return tl_error_set(err, TL_ECORRUPT,
-                            "dict: payload is %zu bytes, expected 8 + %llu = %llu for %u codes of bit width %u",
-                            len, (unsigned long long)(exp - 8),
-                            (unsigned long long)exp, n, bw);
-    tlf_fast_prm prm = {.n_dict = n_dict};
-    if (tlf_fast_for(src + 8, nb, bw, 0, n, TLF_K_CODE, &prm, codes))
+    tlf_codes_hdr h;
+    int rc = tlf_dict_parse(src, len, n, 0, &h, err);
+    if (rc)
+        return rc;
+    if (h.enc == TLF_ENC_RLE) {
+        uint32_t prev = 0;
+        for (uint32_t r = 0; r < h.r.n_runs; r++) {
+            uint32_t start = prev, code;
+            rc = tlf_dict_run(&h, n, n_dict, r, &prev, &code, err);
+            if (rc)
+                return rc;
+            for (uint32_t i = start; i < prev; i++)
+                codes[i] = code;
+        }
         return TL_OK;
-    uint64_t tmp[TLF_CHUNK];
+    }
+    tlf_fast_prm prm = {.n_dict = n_dict};
+    if (tlf_fast_for(h.f.data, h.f.nbytes, h.f.bw, h.f.base, n, TLF_K_CODE, &prm, codes))
+        return TL_OK;
     for (uint32_t s = 0; s < n; s += TLF_CHUNK) {
         uint32_t cnt = n - s < TLF_CHUNK ? n - s : TLF_CHUNK;
-        tlf_unpack_at(src + 8, nb, (uint64_t)s * bw, cnt, bw, tmp);
-        uint64_t mx = 0;
-        for (uint32_t i = 0; i < cnt; i++) {
-            codes[s + i] = (uint32_t)tmp[i];
-            mx = tmp[i] > mx ? tmp[i] : mx;
-        }
-        if (mx >= n_dict) {
-            for (uint32_t i = 0; i < cnt; i++)
-                if (tmp[i] >= n_dict)
-                    return tl_error_set(err, TL_ECORRUPT,
-                                        "dict: code %llu of value %u (packed at payload offset %llu) is not below the dictionary size %u",
-                                        (unsigned long long)tmp[i], s + i,
-                                        (unsigned long long)(8 + (uint64_t)(s + i) * bw / 8),
-                                        n_dict);
-        }
+        rc = tlf_dict_codes_chunk(&h, n_dict, s, cnt, codes + s, err);
+        if (rc)
+            return rc;
     }
     return TL_OK;
 }

@@ -56,8 +56,15 @@ static void minmax(const void *v, uint32_t n, unsigned w, int is_signed,
 #undef MM
 }
 
+/* 0 stays 0; else the next of 8, 16, 32, 64 (never above 8w for w-byte
+ * values, whose width is at most 8w) */
+static unsigned round_bw(unsigned bw)
+{
+    return bw == 0 ? 0 : bw <= 8 ? 8 : bw <= 16 ? 16 : bw <= 32 ? 32 : 64;
+}
+
 static unsigned for_width(const void *v, uint32_t n, unsigned w, int is_signed,
-                          uint64_t *base)
+                          unsigned flags, uint64_t *base)
 {
     if (n == 0) {
         *base = 0;
@@ -66,23 +73,30 @@ static unsigned for_width(const void *v, uint32_t n, unsigned w, int is_signed,
     uint64_t mn, mx;
     minmax(v, n, w, is_signed, &mn, &mx);
     *base = mn;
-    return tlf_bit_width(mx - mn);
+    unsigned bw = tlf_bit_width(mx - mn);
+    return (flags & TLF_OPT_BYTE_ALIGN) ? round_bw(bw) : bw;
+}
+
+size_t tlf_for_size_opt(const void *v, uint32_t n, unsigned w, int is_signed,
+                        unsigned flags)
+{
+    uint64_t base;
+    unsigned bw = for_width(v, n, w, is_signed, flags, &base);
+    return (size_t)(16 + tlf_pad8(tlf_bitpack_bytes(n, bw)));
 }
 
 size_t tlf_for_size(const void *v, uint32_t n, unsigned w, int is_signed)
 {
-    uint64_t base;
-    unsigned bw = for_width(v, n, w, is_signed, &base);
-    return (size_t)(16 + tlf_pad8(tlf_bitpack_bytes(n, bw)));
+    return tlf_for_size_opt(v, n, w, is_signed, 0);
 }
 
-int tlf_for_encode(const void *v, uint32_t n, unsigned w, int is_signed,
-                   tlf_buf *out, tl_error *err)
+int tlf_for_encode_opt(const void *v, uint32_t n, unsigned w, int is_signed,
+                       unsigned flags, tlf_buf *out, tl_error *err)
 {
     if (!valid_w(w))
         return tl_error_set(err, TL_EINVAL, "for: value width %u, expected 1, 2, 4 or 8", w);
     uint64_t base;
-    unsigned bw = for_width(v, n, w, is_signed, &base);
+    unsigned bw = for_width(v, n, w, is_signed, flags, &base);
     size_t nb = tlf_bitpack_bytes(n, bw), total = 16 + (size_t)tlf_pad8(nb);
     int rc = tlf_buf_reserve(out, total, err);
     if (rc)
@@ -102,6 +116,12 @@ int tlf_for_encode(const void *v, uint32_t n, unsigned w, int is_signed,
     memset(p + 16 + nb, 0, total - 16 - nb);
     out->len += total;
     return TL_OK;
+}
+
+int tlf_for_encode(const void *v, uint32_t n, unsigned w, int is_signed,
+                   tlf_buf *out, tl_error *err)
+{
+    return tlf_for_encode_opt(v, n, w, is_signed, 0, out, err);
 }
 
 int tlf_for_parse(const uint8_t *src, size_t len, uint32_t n, unsigned max_bw,
@@ -132,6 +152,7 @@ int tlf_for_parse(const uint8_t *src, size_t len, uint32_t n, unsigned max_bw,
     h->bw = bw;
     h->data = src + 16;
     h->nbytes = nb;
+    h->data_off = off0 + 16;
     return TL_OK;
 }
 

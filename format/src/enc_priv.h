@@ -71,6 +71,7 @@ typedef struct tlf_for_hdr {
     unsigned bw;
     const uint8_t *data; /* packed stream */
     size_t nbytes;       /* unpadded packed bytes */
+    size_t data_off;     /* payload offset of data (for messages) */
 } tlf_for_hdr;
 
 /* Validate a FOR payload for n values (bit width at most max_bw); `what`
@@ -107,12 +108,33 @@ typedef struct tlf_rle_hdr {
     uint32_t n_runs;
     const uint8_t *values;
     const uint8_t *ends;
-    size_t ends_off; /* payload offset of ends */
+    size_t values_off; /* payload offset of values */
+    size_t ends_off;   /* payload offset of ends */
 } tlf_rle_hdr;
 
 /* Validates header, length and padding (not the ends themselves). */
 int tlf_rle_parse(const uint8_t *src, size_t len, uint32_t n, unsigned w,
                   const char *what, size_t off0, tlf_rle_hdr *h, tl_error *err);
+
+/* ---- DICT codes section ---- */
+typedef struct tlf_codes_hdr {
+    int enc;       /* TLF_ENC_FOR or TLF_ENC_RLE */
+    tlf_for_hdr f; /* FOR */
+    tlf_rle_hdr r; /* RLE (ends not yet validated) */
+} tlf_codes_hdr;
+
+/* Validate a codes section (u8 encoding, 7 zero bytes, FOR or RLE payload
+ * of n u32 codes) at payload offset off0 of the DICT payload. */
+int tlf_dict_parse(const uint8_t *src, size_t len, uint32_t n, size_t off0,
+                   tlf_codes_hdr *h, tl_error *err);
+/* FOR codes start .. start+cnt (start a multiple of 8, cnt <= TLF_CHUNK),
+ * each checked < n_dict. */
+int tlf_dict_codes_chunk(const tlf_codes_hdr *h, uint32_t n_dict, uint32_t start,
+                         uint32_t cnt, uint32_t *codes, tl_error *err);
+/* RLE codes: run r's code (checked < n_dict) and end (checked against
+ * *prev, the previous end, which it advances to this run's end). */
+int tlf_dict_run(const tlf_codes_hdr *h, uint32_t n, uint32_t n_dict, uint32_t r,
+                 uint32_t *prev, uint32_t *code, tl_error *err);
 
 /* ---- fast (AVX-512) decode kernels, enc_avx512.c ---- *
  * Each returns 1 when it decoded every value and all were valid; 0 when it

@@ -110,6 +110,7 @@ int tlf_rle_parse(const uint8_t *src, size_t len, uint32_t n, unsigned w,
     h->n_runs = nr;
     h->values = src + 8;
     h->ends = src + 8 + vpad;
+    h->values_off = off0 + 8;
     h->ends_off = off0 + 8 + (size_t)vpad;
     return TL_OK;
 }

@@ -265,7 +265,7 @@ static inline uint64_t tlf_encoded_bound(int type, int enc, uint64_t n,
     switch (enc) {
     case TLF_ENC_PLAIN:
         return type == TL_STRING ? 4 * (n + 1) + decoded : n * w;
-    case TLF_ENC_DICT: return 16 + 4 * n;
+    case TLF_ENC_DICT: return 32 + 8 * n; /* codes section: RLE or FOR */
     case TLF_ENC_RLE: return 16 + n * w + 4 * n;
     case TLF_ENC_FOR: return 24 + 8 * n;
     case TLF_ENC_DELTA: return 40 + 24 * n_mini + 8 * n;

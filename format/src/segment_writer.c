@@ -684,15 +684,14 @@ static void dict_disable(wcol *c)
 }
 
 /* Look up or insert every value of the block into the dictionary, filling
- * w->codes and *max_code. Returns 1 if done, 0 if the limits were exceeded
+ * w->codes. Returns 1 if done, 0 if the limits were exceeded
  * (entries added by this block are then rolled back), or a negative error
  * code. */
-static int dict_codes(tlf_seg_writer *w, wcol *c, uint32_t n, uint32_t *max_code,
-                      tl_error *err)
+static int dict_codes(tlf_seg_writer *w, wcol *c, uint32_t n, tl_error *err)
 {
     const uint32_t *off = (const uint32_t *)c->vals;
     const uint8_t *d = c->sdata.p ? c->sdata.p : zeros64;
-    uint32_t keep = c->dict_n, mx = 0;
+    uint32_t keep = c->dict_n;
     for (uint32_t i = 0; i < n; i++) {
         const uint8_t *p = d + off[i];
         uint32_t l = off[i + 1] - off[i];
@@ -728,9 +727,7 @@ static int dict_codes(tlf_seg_writer *w, wcol *c, uint32_t n, uint32_t *max_code
             c->ht[s] = code + 1;
         }
         w->codes[i] = code;
-        mx = code > mx ? code : mx;
     }
-    *max_code = mx;
     return 1;
 }
 
@@ -742,15 +739,13 @@ static int encode_string(tlf_seg_writer *w, wcol *c, uint32_t n, uint8_t *e,
     if (c->dict_on) {
         uint32_t keep = c->dict_n;
         size_t keep_bytes = c->dict_bytes.len;
-        uint32_t max_code = 0;
-        int r = dict_codes(w, c, n, &max_code, err);
+        int r = dict_codes(w, c, n, err);
         if (r < 0)
             return r;
         if (r == 0) {
             dict_disable(c); /* over the limits: PLAIN from now on */
         } else {
-            unsigned bw = tlf_bit_width(max_code); /* as tlf_dict_encode does */
-            size_t codes = 8 + tlf_align_up(tlf_bitpack_bytes(n, bw), 8);
+            size_t codes = tlf_dict_codes_size(w->codes, n, 0);
             size_t added = (c->dict_bytes.len - keep_bytes) + 4 * (size_t)(c->dict_n - keep);
             if (c->enc_opt == TLF_ENC_DICT || codes + added <= plain - plain / 8) {
                 enc = TLF_ENC_DICT;

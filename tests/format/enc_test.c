@@ -9,6 +9,7 @@
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -403,34 +404,113 @@ Test(rle, view_rejects_misaligned_payload)
 
 /* ---- DICT -------------------------------------------------------------- */
 
+static const unsigned CODE_FLAGS[] = {0, TLF_OPT_CODES_FOR, TLF_OPT_CODES_RLE,
+                                       TLF_OPT_BYTE_ALIGN, TLF_OPT_BYTE_ALIGN | TLF_OPT_CODES_FOR};
+
+/* FMT-R15: codes section round trips, every codes encoding and option */
 Test(dict, round_trip_sizes_and_dictionaries)
 {
-    const uint32_t dicts[] = {1, 2, 3, 17, 256, 257, 65536, 1u << 31, UINT32_MAX};
+    const uint32_t dicts[] = {1, 2, 3, 17, 256, 257, 4096, 65536, 1u << 31, UINT32_MAX};
     tlf_buf b = {0};
     tl_error err;
     rng_state = 3;
     for (int simd = 0; simd < 2; simd++)
+    for (size_t fi = 0; fi < sizeof CODE_FLAGS / sizeof CODE_FLAGS[0]; fi++)
     for (size_t di = 0; di < sizeof dicts / sizeof dicts[0]; di++)
-        for (size_t ni = 0; ni < N_NS; ni++) {
-            uint32_t nd = dicts[di], n = NS[ni];
-            tlf_enc_no_simd = !simd;
-            uint32_t *c = malloc((size_t)n * 4 + 4);
-            for (uint32_t i = 0; i < n; i++)
-                c[i] = i % 5 == 0 ? nd - 1 : (uint32_t)(rnd() % nd);
-            b.len = 0;
-            cr_assert_eq(tlf_dict_encode(c, n, nd, &b, &err), TL_OK, "%s", err.msg);
-            uint8_t *pl = dup_exact(b.p, b.len);
-            uint32_t *out = out_alloc((size_t)n * 4);
-            cr_assert_eq(tlf_dict_decode_codes(pl, b.len, n, nd, out, &err), TL_OK, "nd=%u n=%u: %s", nd, n, err.msg);
-            cr_assert_eq(memcmp(out, c, (size_t)n * 4), 0);
-            out_check_canary(out, (size_t)n * 4);
-            free(c), free(pl), free(out);
-        }
-    /* n = 0 with an empty dictionary */
+        for (size_t ni = 0; ni < N_NS; ni++)
+            for (int runs = 0; runs < 2; runs++) {
+                uint32_t nd = dicts[di], n = NS[ni];
+                unsigned fl = CODE_FLAGS[fi];
+                tlf_enc_no_simd = !simd;
+                uint32_t *c = malloc((size_t)n * 4 + 4);
+                for (uint32_t i = 0; i < n; i++)
+                    c[i] = runs ? (uint32_t)((i / 300 * 7) % nd)
+                                : i % 5 == 0 ? nd - 1 : (uint32_t)(rnd() % nd);
+                b.len = 0;
+                cr_assert_eq(tlf_buf_append(&b, "xyz", 3, &err), TL_OK);
+                cr_assert_eq(tlf_dict_encode_opt(c, n, nd, fl, &b, &err), TL_OK, "%s", err.msg);
+                size_t len = b.len - 3;
+                cr_assert_eq(tlf_dict_codes_size(c, n, fl), len, "size nd=%u n=%u flags %u", nd, n, fl);
+                uint8_t *pl = dup_exact(b.p + 3, len);
+                if (fl & TLF_OPT_CODES_FOR)
+                    cr_assert_eq(pl[0], TLF_ENC_FOR);
+                if (fl & TLF_OPT_CODES_RLE)
+                    cr_assert_eq(pl[0], TLF_ENC_RLE);
+                if ((fl & TLF_OPT_BYTE_ALIGN) && pl[0] == TLF_ENC_FOR)
+                    cr_assert(pl[16] % 8 == 0 && pl[16] <= 32, "rounded width %u", pl[16]);
+                uint32_t *out = out_alloc((size_t)n * 4);
+                cr_assert_eq(tlf_dict_decode_codes(pl, len, n, nd, out, &err), TL_OK, "nd=%u n=%u: %s", nd, n, err.msg);
+                cr_assert_eq(memcmp(out, c, (size_t)n * 4), 0);
+                out_check_canary(out, (size_t)n * 4);
+                free(c), free(pl), free(out);
+            }
+    /* n = 0 with an empty dictionary: RLE with no runs (16 bytes) */
     b.len = 0;
     cr_assert_eq(tlf_dict_encode(NULL, 0, 0, &b, &err), TL_OK);
-    cr_assert_eq(b.len, 8);
+    cr_assert_eq(b.len, 16);
+    cr_assert_eq(b.p[0], TLF_ENC_RLE);
     cr_assert_eq(tlf_dict_decode_codes(b.p, b.len, 0, 0, NULL, &err), TL_OK);
+    tlf_enc_no_simd = 0;
+    tlf_buf_free(&b);
+}
+
+/* the writer keeps the smaller codes encoding; FOR on a tie */
+Test(dict, picks_the_smaller_codes_encoding)
+{
+    uint32_t c[1000];
+    for (int i = 0; i < 1000; i++)
+        c[i] = i < 600 ? 1 : 0; /* two runs */
+    cr_assert_lt(tlf_dict_codes_size(c, 1000, TLF_OPT_CODES_RLE),
+                 tlf_dict_codes_size(c, 1000, TLF_OPT_CODES_FOR));
+    cr_assert_eq(tlf_dict_codes_size(c, 1000, 0), tlf_dict_codes_size(c, 1000, TLF_OPT_CODES_RLE));
+    for (int i = 0; i < 1000; i++)
+        c[i] = (uint32_t)(i * 7 % 13);
+    cr_assert_eq(tlf_dict_codes_size(c, 1000, 0), tlf_dict_codes_size(c, 1000, TLF_OPT_CODES_FOR));
+    /* one value: FOR of width 0 (8 + 16) beats RLE of one run (8 + 20) */
+    tlf_buf b = {0};
+    cr_assert_eq(tlf_dict_codes_size(c, 1, TLF_OPT_CODES_FOR), 24);
+    cr_assert_eq(tlf_dict_codes_size(c, 1, TLF_OPT_CODES_RLE), 28);
+    cr_assert_eq(tlf_dict_encode(c, 1, 13, &b, NULL), TL_OK);
+    cr_assert_eq(b.p[0], TLF_ENC_FOR);
+    /* a tie (32 bytes each) goes to FOR */
+    const uint32_t t[6] = {2, 2, 2, 2, 0, 0};
+    cr_assert_eq(tlf_dict_codes_size(t, 6, TLF_OPT_CODES_FOR), 32);
+    cr_assert_eq(tlf_dict_codes_size(t, 6, TLF_OPT_CODES_RLE), 32);
+    b.len = 0;
+    cr_assert_eq(tlf_dict_encode(t, 6, 3, &b, NULL), TL_OK);
+    cr_assert_eq(b.p[0], TLF_ENC_FOR);
+    cr_assert_eq(tlf_dict_encode_opt(c, 1, 13, TLF_OPT_CODES_FOR | TLF_OPT_CODES_RLE, &b, NULL),
+                 TL_EINVAL);
+    tlf_buf_free(&b);
+}
+
+/* FMT-R15: byte layout of both codes encodings */
+Test(dict, layout_of_small_payloads)
+{
+    uint32_t c[6] = {2, 2, 2, 2, 0, 0};
+    tlf_buf b = {0};
+    cr_assert_eq(tlf_dict_encode(c, 6, 3, &b, NULL), TL_OK);
+    /* RLE: 8 + (8 + 8 values + 8 ends) = 32 < FOR: 8 + 16 + 8 = 32: tie -> FOR */
+    const uint8_t want_for[] = {3, 0, 0, 0, 0, 0, 0, 0,        /* codes encoding FOR */
+                                0, 0, 0, 0, 0, 0, 0, 0,        /* base 0 */
+                                2, 0, 0, 0, 0, 0, 0, 0,        /* bit width 2 */
+                                0xAA, 0x00, 0, 0, 0, 0, 0, 0}; /* 2,2,2,2,0,0 */
+    cr_assert_eq(b.len, sizeof want_for);
+    cr_assert_eq(memcmp(b.p, want_for, sizeof want_for), 0);
+    b.len = 0;
+    cr_assert_eq(tlf_dict_encode_opt(c, 6, 3, TLF_OPT_CODES_RLE, &b, NULL), TL_OK);
+    const uint8_t want_rle[] = {1, 0, 0, 0, 0, 0, 0, 0,   /* codes encoding RLE */
+                                2, 0, 0, 0, 0, 0, 0, 0,   /* 2 runs, reserved */
+                                2, 0, 0, 0, 0, 0, 0, 0,   /* run values 2, 0 */
+                                4, 0, 0, 0, 6, 0, 0, 0};  /* ends 4, 6 */
+    cr_assert_eq(b.len, sizeof want_rle);
+    cr_assert_eq(memcmp(b.p, want_rle, sizeof want_rle), 0);
+    b.len = 0;
+    cr_assert_eq(tlf_dict_encode_opt(c, 6, 3, TLF_OPT_CODES_FOR | TLF_OPT_BYTE_ALIGN, &b, NULL),
+                 TL_OK);
+    cr_assert_eq(b.len, 32);
+    cr_assert_eq(b.p[16], 8);
+    cr_assert_eq(memcmp(b.p + 24, (const uint8_t[]){2, 2, 2, 2, 0, 0, 0, 0}, 8), 0);
     tlf_buf_free(&b);
 }
 
@@ -692,7 +772,11 @@ Test(enc_errors, wrong_value_count)
     b.len = 0;
     uint32_t c[3] = {1, 2, 0};
     cr_assert_eq(tlf_dict_encode(c, 3, 3, &b, NULL), TL_OK);
-    ASSERT_CORRUPT(tlf_dict_decode_codes(b.p, b.len, 40, 3, (uint32_t *)out, &err), err, "dict: payload is 16 bytes, expected 8 + 16 = 24 for 40 codes of bit width 2");
+    ASSERT_CORRUPT(tlf_dict_decode_codes(b.p, b.len, 40, 3, (uint32_t *)out, &err), err, "dict: codes for: payload is 24 bytes, expected 16 + 16 = 32 for 40 values of bit width 2");
+    b.len = 0;
+    cr_assert_eq(tlf_dict_encode_opt(c, 3, 3, TLF_OPT_CODES_RLE, &b, NULL), TL_OK);
+    ASSERT_CORRUPT(tlf_dict_decode_codes(b.p, b.len, 2, 3, (uint32_t *)out, &err), err, "dict: codes rle: run count at payload offset 8 is 3, expected 1 .. 2");
+    ASSERT_CORRUPT(tlf_dict_decode_codes(b.p, b.len, 4, 3, (uint32_t *)out, &err), err, "dict: codes rle: last run end at payload offset 40 is 3, expected 4");
     tlf_buf_free(&b);
 }
 
@@ -718,12 +802,14 @@ Test(enc_errors, bad_bit_widths)
     ASSERT_CORRUPT(tlf_delta_decode(p, b.len, 10, 8, 0, out, &err), err, "is 200, expected at most 64");
     b.len = 0;
     uint32_t c[4] = {0, 1, 2, 3};
-    cr_assert_eq(tlf_dict_encode(c, 4, 4, &b, NULL), TL_OK);
+    cr_assert_eq(tlf_dict_encode_opt(c, 4, 4, TLF_OPT_CODES_FOR, &b, NULL), TL_OK);
     memcpy(p, b.p, b.len);
-    p[0] = 33;
-    ASSERT_CORRUPT(tlf_dict_decode_codes(p, b.len, 4, UINT32_MAX, (uint32_t *)out, &err), err, "dict: bit width at payload offset 0 is 33, expected at most 32");
-    p[0] = 3;
-    ASSERT_CORRUPT(tlf_dict_decode_codes(p, b.len, 4, 4, (uint32_t *)out, &err), err, "is 3, expected at most 2 for a 4-entry dictionary");
+    p[16] = 33;
+    ASSERT_CORRUPT(tlf_dict_decode_codes(p, b.len, 4, UINT32_MAX, (uint32_t *)out, &err), err, "dict: codes for: bit width at payload offset 16 is 33, expected at most 32");
+    /* a wider width than needed is fine as long as the length matches
+     * and every code is in range */
+    p[16] = 3;
+    ASSERT_CORRUPT(tlf_dict_decode_codes(p, b.len, 4, 4, (uint32_t *)out, &err), err, "dict: code 4 of value 0 (at payload offset 24)");
     tlf_buf_free(&b);
 }
 
@@ -836,7 +922,57 @@ Test(enc_errors, dict_code_out_of_range)
     /* decoding with a smaller dictionary: code 6 (value 6) out of range */
     ASSERT_CORRUPT(tlf_dict_decode_codes(b.p, b.len, 100, 6, out, &err), err, "dict: code 6 of value 6");
     ASSERT_CORRUPT(tlf_dict_decode_codes(b.p, b.len, 100, 6, out, &err), err, "not below the dictionary size 6");
-    ASSERT_CORRUPT(tlf_dict_decode_codes(b.p, b.len, 100, 0, out, &err), err, "expected at most 0 for a 0-entry dictionary");
+    ASSERT_CORRUPT(tlf_dict_decode_codes(b.p, b.len, 100, 0, out, &err), err, "dict: code 0 of value 0 (at payload offset 24) is not below the dictionary size 0");
+    /* the FOR base decides: base 7 makes the first code 7 */
+    uint8_t p[512];
+    memcpy(p, b.p, b.len);
+    cr_assert_eq(p[0], TLF_ENC_FOR);
+    tlf_st64(p + 8, 7);
+    ASSERT_CORRUPT(tlf_dict_decode_codes(p, b.len, 100, 7, out, &err), err, "dict: code 7 of value 0 (at payload offset 24)");
+    tlf_st64(p + 8, 1ull << 40); /* codes must also fit 32 bits */
+    ASSERT_CORRUPT(tlf_dict_decode_codes(p, b.len, 100, UINT32_MAX, out, &err), err, "dict: code 1099511627776 of value 0");
+    /* RLE codes: a run value out of range, at its payload offset */
+    b.len = 0;
+    for (int i = 0; i < 100; i++)
+        c[i] = (uint32_t)(i / 40);
+    cr_assert_eq(tlf_dict_encode(c, 100, 3, &b, NULL), TL_OK);
+    cr_assert_eq(b.p[0], TLF_ENC_RLE);
+    ASSERT_CORRUPT(tlf_dict_decode_codes(b.p, b.len, 100, 2, out, &err), err, "dict: code 2 of value 80 (at payload offset 24) is not below the dictionary size 2");
+    /* and the ends */
+    memcpy(p, b.p, b.len);
+    tlf_st32(p + 8 + 8 + 16 + 4, 30);
+    ASSERT_CORRUPT(tlf_dict_decode_codes(p, b.len, 100, 3, out, &err), err, "dict: codes rle: run end at payload offset 36 not increasing: 30 after 40");
+    memcpy(p, b.p, b.len);
+    tlf_st32(p + 8 + 8 + 16 + 8, 101);
+    ASSERT_CORRUPT(tlf_dict_decode_codes(p, b.len, 100, 3, out, &err), err, "dict: codes rle: run end at payload offset 40 is 101, beyond the 100 values");
+    tlf_buf_free(&b);
+}
+
+/* FMT-R15: codes encoding must be RLE or FOR; header bytes zero */
+Test(enc_errors, dict_codes_header)
+{
+    uint32_t c[10] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, out[10];
+    tlf_buf b = {0};
+    tl_error err;
+    cr_assert_eq(tlf_dict_encode(c, 10, 10, &b, NULL), TL_OK);
+    uint8_t p[256];
+    const uint8_t bad[] = {0, 2, 4, 5, 255};
+    for (size_t i = 0; i < sizeof bad; i++) {
+        memcpy(p, b.p, b.len);
+        p[0] = bad[i];
+        char want[128];
+        snprintf(want, sizeof want, "dict: codes encoding at payload offset 0 is %u, expected rle (1) or for (3)", bad[i]);
+        ASSERT_CORRUPT(tlf_dict_decode_codes(p, b.len, 10, 10, out, &err), err, want);
+    }
+    for (int i = 1; i < 8; i++) {
+        memcpy(p, b.p, b.len);
+        p[i] = 0x40;
+        ASSERT_CORRUPT(tlf_dict_decode_codes(p, b.len, 10, 10, out, &err), err, "dict: reserved byte at payload offset");
+    }
+    /* inner FOR reserved bytes, offsets counted from the DICT payload */
+    memcpy(p, b.p, b.len);
+    p[8 + 12] = 1;
+    ASSERT_CORRUPT(tlf_dict_decode_codes(p, b.len, 10, 10, out, &err), err, "dict: codes for: reserved byte at payload offset 20");
     tlf_buf_free(&b);
 }
 
@@ -1055,9 +1191,12 @@ Test(enc_guard, dict_every_bit_width)
                 uint32_t nd = bw == 32 ? UINT32_MAX : 1u << bw;
                 for (uint32_t i = 0; i < n; i++)
                     c[i] = (uint32_t)(rnd() % nd);
-                b.len = 0;
-                cr_assert_eq(tlf_dict_encode(c, n, nd, &b, NULL), TL_OK);
-                guarded_decode(G_DICT, &b, n, 4, 0, nd, c);
+                for (int fi = 0; fi < 2; fi++) {
+                    b.len = 0;
+                    cr_assert_eq(tlf_dict_encode_opt(c, n, nd, fi ? TLF_OPT_CODES_RLE : TLF_OPT_CODES_FOR,
+                                                     &b, NULL), TL_OK);
+                    guarded_decode(G_DICT, &b, n, 4, 0, nd, c);
+                }
             }
     free(c);
     tlf_buf_free(&b);

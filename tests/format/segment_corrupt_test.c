@@ -633,13 +633,77 @@ Test(corrupt, dictionary_code_out_of_range)
     uint8_t *f = copy_seg();
     uint8_t *e = entry(f, 2, 0);
     uint64_t off = tlf_ld64(e + TLF_BI_OFFSET);
-    cr_assert_eq(f[off], 4); /* 10 entries: 4-bit codes */
-    f[off + 8] |= 0x0F;      /* first code 15 */
+    cr_assert_eq(f[off], TLF_ENC_FOR); /* random symbols: FOR codes */
+    cr_assert_eq(tlf_ld64(f + off + 8), 0);
+    tlf_st64(f + off + 8, 10); /* FOR base 10: every code >= the 10 entries */
     refix_block(f, 2, 0);
     tl_error err;
     cr_assert_eq(decode_one(f, 2, 0, TLF_DECODE_VERIFY, &err), TL_ECORRUPT);
-    EXPECT_MSG(err, "t.seg: column 'sym' (2), block 0, byte offset");
+    EXPECT_MSG(err, "t.seg: column 'sym' (2), block 0, byte offset", "dict: code 1",
+               "not below the dictionary size 10");
+    memcpy(f, seg.p, seg.len);
+    f[off] = 2; /* codes encoding: neither RLE nor FOR */
+    refix_block(f, 2, 0);
+    cr_assert_eq(decode_one(f, 2, 0, TLF_DECODE_VERIFY, &err), TL_ECORRUPT);
+    EXPECT_MSG(err, "column 'sym' (2), block 0",
+               "codes encoding at payload offset 0 is 2, expected rle (1) or for (3)");
     free(f);
+}
+
+/* FMT-R15: a sorted string column gets RLE codes; a corrupt run value is
+ * reported with its place */
+Test(corrupt, dictionary_rle_codes)
+{
+    const char *vals[2] = {"CE", "PE"};
+    uint32_t offs[1001];
+    char data[2000];
+    offs[0] = 0;
+    for (int i = 0; i < 1000; i++) {
+        memcpy(data + 2 * i, vals[i >= 600], 2);
+        offs[i + 1] = (uint32_t)(2 * i + 2);
+    }
+    tl_coldef def = {"opt", TL_STRING};
+    tlf_col_opts co = {.encoding = TLF_ENC_AUTO, .compression = TLF_COMP_NONE};
+    membuf m = {0};
+    tlf_writer_opts o = {.col_opts = &co};
+    tlf_seg_writer *w;
+    tl_error err;
+    cr_assert_eq(tlf_seg_writer_open(&def, 1, &o, (tlf_sink){membuf_write, &m}, &w, &err), TL_OK);
+    tl_colvec v = {.offsets = offs, .data = (const uint8_t *)data};
+    cr_assert_eq(tlf_seg_writer_append(w, &v, 1000, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(tlf_seg_writer_finish(w, NULL, &err), TL_OK, "%s", err.msg);
+    tlf_seg_writer_free(w);
+    uint8_t *f = aligned_copy(m.p, m.len);
+    tlf_seg *s;
+    cr_assert_eq(tlf_seg_open_mem(f, m.len, "r.seg", 0, &s, &err), TL_OK, "%s", err.msg);
+    const tlf_block_info *bi = tlf_seg_block(s, 0, 0);
+    cr_assert_eq(bi->encoding, TLF_ENC_DICT);
+    cr_assert_eq(f[bi->offset], TLF_ENC_RLE);
+    cr_assert_eq(bi->payload_len, 8 + 8 + 8 + 8); /* 2 runs: 2 codes, 2 ends */
+    uint64_t off = bi->offset;
+    tlf_st32(f + off + 16 + 4, 2); /* second run's code */
+    tlf_vec out = {.buf = malloc(4004), .buf_cap = 4004, .data_buf = malloc(2000),
+                   .data_cap = 2000};
+    cr_assert_eq(tlf_seg_decode(s, 0, 0, f + off, bi->length, 0, &out, &err), TL_ECORRUPT);
+    char want[128];
+    snprintf(want, sizeof want, "r.seg: column 'opt' (0), block 0, byte offset %llu",
+             (unsigned long long)off);
+    EXPECT_MSG(err, want, "dict: code 2 of value 600 (at payload offset 20) is not below the "
+                          "dictionary size 2");
+    tlf_st32(f + off + 16 + 4, 1);
+    tlf_st32(f + off + 24, 1000); /* first run end = the second's */
+    cr_assert_eq(tlf_seg_decode(s, 0, 0, f + off, bi->length, 0, &out, &err), TL_ECORRUPT);
+    EXPECT_MSG(err, "column 'opt' (0)", "dict: codes rle: run end at payload offset 28 not "
+                                        "increasing: 1000 after 1000");
+    tlf_st32(f + off + 24, 600);
+    cr_assert_eq(tlf_seg_decode(s, 0, 0, f + off, bi->length, 0, &out, &err), TL_OK, "%s",
+                 err.msg);
+    cr_assert(memcmp(out.data + out.offsets[599], "CEPE", 4) == 0);
+    free(out.buf);
+    free(out.data_buf);
+    tlf_seg_close(s);
+    free(f);
+    free(m.p);
 }
 
 Test(corrupt, validity_bitmap_disagrees_with_null_count)

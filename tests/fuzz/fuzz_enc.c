@@ -5,7 +5,9 @@
  *   0  mode: % 7 -> FOR, DELTA, RLE, SCALED, DICT, raw bit unpack,
  *      tlf_scaled_find on raw floats
  *   1  bits 0-1: width index (1, 2, 4, 8; SCALED/find: bit 0 picks 8 or 4),
- *      bit 2: signed; mode 5: bit width = byte % 65
+ *      bit 2: signed; bit 3: re-encode with TLF_OPT_BYTE_ALIGN; bits 4-5
+ *      (DICT): re-encode with codes forced to FOR (01) or RLE (10);
+ *      mode 5: bit width = byte % 65
  *   2  u16 n (taken % 4097)
  *   4  u32 n_dict (DICT)
  * Each decoder runs on an exact-size heap copy of the payload into an
@@ -47,15 +49,19 @@ static int dec(int mode, const uint8_t *pl, size_t len, uint32_t n, unsigned w,
 }
 
 static int enc(int mode, const void *v, uint32_t n, unsigned w, int s,
-               uint32_t nd, tlf_buf *b, size_t *size_fn)
+               uint32_t nd, unsigned fl, tlf_buf *b, size_t *size_fn)
 {
     switch (mode) {
-    case M_FOR: *size_fn = tlf_for_size(v, n, w, s); return tlf_for_encode(v, n, w, s, b, NULL);
+    case M_FOR:
+        *size_fn = tlf_for_size_opt(v, n, w, s, fl);
+        return tlf_for_encode_opt(v, n, w, s, fl, b, NULL);
     case M_DELTA: *size_fn = tlf_delta_size(v, n, w, s); return tlf_delta_encode(v, n, w, s, b, NULL);
     case M_RLE:
         *size_fn = tlf_rle_size(tlf_rle_count_runs(v, n, w), w);
         return tlf_rle_encode(v, n, w, b, NULL);
-    default: *size_fn = 0; return tlf_dict_encode(v, n, nd, b, NULL);
+    default:
+        *size_fn = tlf_dict_codes_size(v, n, fl);
+        return tlf_dict_encode_opt(v, n, nd, fl, b, NULL);
     }
 }
 
@@ -80,7 +86,7 @@ static int decode_both(int mode, const uint8_t *pl, size_t len, uint32_t n,
 }
 
 static void value_case(int mode, const uint8_t *pl, size_t len, uint32_t n,
-                       unsigned w, int s, uint32_t nd)
+                       unsigned w, int s, uint32_t nd, unsigned fl)
 {
     void *out = xmalloc((size_t)n * w);
     if (!decode_both(mode, pl, len, n, w, s, nd, out)) {
@@ -99,11 +105,10 @@ static void value_case(int mode, const uint8_t *pl, size_t len, uint32_t n,
             CHECK(((const uint32_t *)out)[i] < nd);
     tlf_buf b = {0};
     size_t want;
-    CHECK(enc(mode, out, n, w, s, nd, &b, &want) == TL_OK);
-    if (mode != M_DICT)
-        CHECK(b.len == want);
-    else
-        CHECK(b.len <= len); /* the width of the largest code is minimal */
+    CHECK(enc(mode, out, n, w, s, nd, fl, &b, &want) == TL_OK);
+    CHECK(b.len == want);
+    if (mode == M_DICT && !(fl & (TLF_OPT_BYTE_ALIGN | TLF_OPT_CODES_FOR | TLF_OPT_CODES_RLE)))
+        CHECK(b.len <= len); /* the smaller of minimal FOR and minimal RLE */
     void *again = xmalloc((size_t)n * w);
     tl_error err;
     CHECK(dec(mode, b.p, b.len, n, w, s, nd, again, &err) == TL_OK);
@@ -213,11 +218,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t len = size - 8;
     uint8_t *pl = xmalloc(len);
     memcpy(pl, data + 8, len);
+    unsigned fl = (data[1] & 8) ? TLF_OPT_BYTE_ALIGN : 0;
+    if (((data[1] >> 4) & 3) == 1)
+        fl |= TLF_OPT_CODES_FOR;
+    else if (((data[1] >> 4) & 3) == 2)
+        fl |= TLF_OPT_CODES_RLE;
     switch (mode) {
     case M_FOR:
     case M_DELTA:
-    case M_RLE: value_case(mode, pl, len, n, w, s, 0); break;
-    case M_DICT: value_case(mode, pl, len, n, 4, 0, nd); break;
+    case M_RLE: value_case(mode, pl, len, n, w, s, 0, fl & TLF_OPT_BYTE_ALIGN); break;
+    case M_DICT: value_case(mode, pl, len, n, 4, 0, nd, fl); break;
     case M_SCALED: scaled_case(pl, len, n, (data[1] & 1) ? 8 : 4); break;
     case M_BITS: bitpack_case(pl, len, n, data[1] % 65); break;
     default: find_case(pl, len, (data[1] & 1) ? 8 : 4); break;
