@@ -26,7 +26,7 @@
  * (ENOSPC...) is reported by the call that caused it, as TL_EIO with errno.
  */
 #include "ticklake.h"
-#include "gen_int.h"
+#include "civil_int.h"
 
 #include <errno.h>
 #include <float.h>

@@ -14,6 +14,7 @@
  * - Progress is reported at most every 100 ms, and once at the end.
  */
 #include "ticklake.h"
+#include "civil_int.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -197,12 +198,6 @@ static int grow(void **p, size_t *cap, size_t need)
     *p = q;
     *cap = n;
     return 0;
-}
-
-static int64_t floor_div(int64_t a, int64_t b)
-{
-    int64_t q = a / b;
-    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
 }
 
 /* dir/SYMBOL_YYYY-MM-DD.tls with bytes outside [A-Za-z0-9-] as %XX. */
@@ -405,7 +400,7 @@ static int route_batch(seg_job *j, const tl_batch *b, tl_error *err)
     for (uint32_t r = 0; r < n; r++) {
         const char *sym = (const char *)sc->data + sc->offsets[r];
         uint32_t len = sc->offsets[r + 1] - sc->offsets[r];
-        int32_t day = (int32_t)floor_div(ts[r], INT64_C(86400000000000));
+        int32_t day = (int32_t)tl_floor_div(ts[r], TL_NS_PER_DAY);
         if (cur == UINT32_MAX || j->parts[cur].day != day || j->parts[cur].sym_len != len ||
             memcmp(j->parts[cur].sym, sym, len) != 0) {
             int rc = find_or_open_part(j, sym, len, day, &cur, err);

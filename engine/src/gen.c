@@ -48,6 +48,7 @@
  * (4.4 MB), allocated at the first partition and reused.
  */
 #include "ticklake.h"
+#include "civil_int.h"
 #include "gen_int.h"
 
 #include <errno.h>
@@ -62,11 +63,9 @@
 
 /* ---- fixed model parameters ------------------------------------------------ */
 
-#define NS_PER_S INT64_C(1000000000)
-#define NS_PER_DAY (INT64_C(86400) * NS_PER_S)
 #define SESSION_OPEN_S 13500   /* 03:45:00 UTC */
 #define SESSION_SPAN_S 22500   /* to 10:00:00 UTC */
-#define SESSION_SPAN_NS ((int64_t)SESSION_SPAN_S * NS_PER_S)
+#define SESSION_SPAN_NS ((int64_t)SESSION_SPAN_S * TL_NS_PER_S)
 
 #define N_EXP 3
 #define N_CONTRACTS 538        /* 2 * (90 + 90 + 89) */
@@ -474,7 +473,7 @@ static void expiries(int64_t day, int64_t out[N_EXP])
 static void part_init(const tl_gen *g, part *p, const symcfg *sc, int64_t day)
 {
     p->sym = sc;
-    p->open_ns = day * NS_PER_DAY + (int64_t)SESSION_OPEN_S * NS_PER_S;
+    p->open_ns = day * TL_NS_PER_DAY + (int64_t)SESSION_OPEN_S * TL_NS_PER_S;
     uint64_t pk = tl_mix64(sc->key ^ tl_mix64((uint64_t)day ^ UINT64_C(0x5EED5EED5EED5EED)));
     uint64_t st = pk ^ 1; /* set-up stream */
 
@@ -622,7 +621,7 @@ static void arr_refill(const tl_gen *g, part *p)
         uint64_t gap = (uint64_t)(b_next - b_cur);
         int64_t t = b_cur + (int64_t)(((unsigned __int128)h * gap) >> 64);
         b_cur = b_next;
-        uint32_t sec = (uint32_t)(t / NS_PER_S);
+        uint32_t sec = (uint32_t)(t / TL_NS_PER_S);
         uint32_t ch = g->choice[h & (CHOICE_N - 1)];
         int e = (int)(ch & 3), put = (int)((ch >> 2) & 1);
         int k = exp_strikes[e] / 2 + p->atm_shift[sec] + (int)(ch >> 3) - 64;
@@ -885,7 +884,7 @@ static void emit_sorted(tl_gen *g, uint32_t n)
                 g->cur_len = g->blk_next[nb] == NONE ? g->tail_len[g->cur_c] : BLK;
             }
             int64_t ts = g->pool[(size_t)g->cur_blk * BLK + g->cur_pos++];
-            uint32_t sec = (uint32_t)((ts - p->open_ns) / NS_PER_S);
+            uint32_t sec = (uint32_t)((ts - p->open_ns) / TL_NS_PER_S);
             gen_row(&o, ck, p, g->cur_c, ts, theo_at(p, &p->ci[g->cur_c], sec), r0 + q, q);
         }
         flush_chunk(&o, ck, r0, m);

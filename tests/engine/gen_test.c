@@ -5,6 +5,7 @@
  */
 #include <criterion/criterion.h>
 
+#include "civil_int.h"
 #include "gen_int.h"
 #include "ticklake.h"
 
