@@ -46,7 +46,8 @@ extern "C" {
 typedef enum tlf_encoding {
     TLF_ENC_PLAIN = 0,  /* fixed width in place; strings: offsets + bytes */
     TLF_ENC_RLE = 1,    /* runs of equal values, with cumulative run ends */
-    TLF_ENC_DICT = 2,   /* strings: bit-packed codes into the column dictionary */
+    TLF_ENC_DICT = 2,   /* codes (RLE or FOR) into a dictionary: strings the
+                           column's, other types but bool the block's */
     TLF_ENC_FOR = 3,    /* integers: frame of reference + bit packing */
     TLF_ENC_DELTA = 4,  /* integers: deltas, FOR bit-packed per miniblock */
     TLF_ENC_SCALED = 5, /* floats: exact integers k with v = k / divisor */

@@ -48,6 +48,12 @@
  *                        (layouts above); every decoded code < the
  *                        column dictionary's entry count. The writer
  *                        keeps the smaller of the two (FOR on a tie).
+ * DICT (fixed width w,   u32 n_dict (1 .. n; 0 iff n = 0); u32 reserved(0);
+ *  not bool):            the n_dict entries, n_dict*w bytes (the writer
+ *                        stores distinct bit patterns in first-seen order),
+ *                        zero padding to 8; then the codes section as for
+ *                        strings, every code < n_dict. Value i is entry
+ *                        code_i, bit for bit (NaN payloads and -0.0 kept).
  */
 #ifndef TL_ENC_H
 #define TL_ENC_H
@@ -130,6 +136,8 @@ int tlf_scaled_find(const void *v, uint32_t n, unsigned w, int64_t *k,
 /* Encode with the given inner integer encoding of the k values. */
 int tlf_scaled_encode(const int64_t *k, uint32_t n, uint64_t divisor,
                       int inner, tlf_buf *out, tl_error *err);
+int tlf_scaled_encode_opt(const int64_t *k, uint32_t n, uint64_t divisor,
+                          int inner, unsigned flags, tlf_buf *out, tl_error *err);
 int tlf_scaled_decode(const uint8_t *src, size_t len, uint32_t n, unsigned w,
                       void *dst, int *inner_out, tl_error *err);
 
@@ -144,5 +152,33 @@ int tlf_dict_encode_opt(const uint32_t *codes, uint32_t n, uint32_t n_dict,
 /* Decode the codes section into codes[n], each checked < n_dict. */
 int tlf_dict_decode_codes(const uint8_t *src, size_t len, uint32_t n,
                           uint32_t n_dict, uint32_t *codes, tl_error *err);
+
+/* ---- DICT of fixed-width values ------------------------------------------- */
+/* A dictionary builder, reused across blocks (zero-initialise; the hash
+ * table is left all empty after each build, so reuse costs no clearing). */
+typedef struct tlf_fdict {
+    uint32_t *ht;     /* slot: entry + 1, 0 = empty */
+    uint32_t ht_cap;  /* power of two */
+    uint8_t *vals;    /* entries, first-seen order, n_dict * w bytes */
+    size_t vals_cap;
+    uint32_t n_dict;
+    unsigned w;
+} tlf_fdict;
+/* Find the distinct bit patterns of n w-byte values (first-seen order) and
+ * each value's code. *fits = 0 (d then unusable) when there are more than
+ * max_entries. Errors: TL_EINVAL (w), TL_ENOMEM. */
+int tlf_fdict_build(tlf_fdict *d, const void *v, uint32_t n, unsigned w,
+                    uint32_t max_entries, uint32_t *codes, int *fits,
+                    tl_error *err);
+void tlf_fdict_free(tlf_fdict *d);
+/* Exact payload bytes for n_dict entries and a codes section of codes_size. */
+size_t tlf_fdict_size(uint32_t n_dict, unsigned w, size_t codes_size);
+/* The payload for entries dict[n_dict] (n_dict*w bytes) and codes[n]
+ * (flags TLF_OPT_*). TL_EINVAL for n_dict outside 1 .. n or a code >= n_dict. */
+int tlf_fdict_encode(const void *dict, uint32_t n_dict, unsigned w,
+                     const uint32_t *codes, uint32_t n, unsigned flags,
+                     tlf_buf *out, tl_error *err);
+int tlf_fdict_decode(const uint8_t *src, size_t len, uint32_t n, unsigned w,
+                     void *dst, tl_error *err);
 
 #endif /* TL_ENC_H */

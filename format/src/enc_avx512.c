@@ -13,6 +13,10 @@
  * outside [data, data + nbytes) is read. Stores of the last partial group
  * are masked, so exactly n*w bytes are written.
  *
+ * DICT of fixed-width values (kinds G1..G8) looks each checked code up in
+ * the block dictionary: with permutes of up to 8 registers for <= 64
+ * entries, with masked gathers (only lanes holding a valid code) above.
+ *
  * A kernel returns 0 as soon as it cannot vouch for its output (a value out
  * of range); the caller then re-decodes with the scalar code, which names
  * the offending value. Results are bit-identical to the scalar paths: the
@@ -64,15 +68,54 @@ typedef struct sinkp {
     __m512d dv, rcp;
     int pow2;
     __m512i ndict;
+    const void *dict;
+    int small;      /* DICT of <= 64 entries: lookups are permutes of tab */
+    __m512i tab[8]; /* the entries zero-extended to 64 bits */
 } sinkp;
 
-static void sinkp_init(sinkp *s, const tlf_fast_prm *prm)
+static void sinkp_init(sinkp *s, const tlf_fast_prm *prm, int kind)
 {
     uint64_t d = prm && prm->divisor ? prm->divisor : 1;
     s->dv = _mm512_set1_pd((double)d);
     s->pow2 = (d & (d - 1)) == 0; /* exact reciprocal: same result */
     s->rcp = _mm512_set1_pd(1.0 / (double)d);
     s->ndict = _mm512_set1_epi64((long long)(prm ? prm->n_dict : 0));
+    s->dict = prm ? prm->dict : NULL;
+    s->small = 0;
+    if (kind >= TLF_K_G1 && prm->n_dict <= 64) {
+        unsigned w = kind == TLF_K_G1 ? 1 : kind == TLF_K_G2 ? 2 : kind == TLF_K_G4 ? 4 : 8;
+        uint64_t t[64] = {0};
+        for (uint64_t i = 0; i < prm->n_dict; i++)
+            memcpy(&t[i], prm->dict + i * w, w);
+        for (int k = 0; k < 8; k++)
+            s->tab[k] = _mm512_loadu_si512(t + 8 * k);
+        s->small = prm->n_dict <= 16 ? 1 : prm->n_dict <= 32 ? 2 : 3;
+    }
+}
+
+/* dict[v] as 64-bit lanes for the lanes of ok (codes below n_dict); the
+ * others are zero or garbage, never read from memory */
+static TLF_ALWAYS_INLINE __m512i lookup(const sinkp *s, __m512i v, __mmask8 ok, int scale)
+{
+    if (s->small) {
+        /* permutex2var picks among 16 entries by bits 0-3; bits 4, 5 blend */
+        __m512i r = _mm512_permutex2var_epi64(s->tab[0], v, s->tab[1]);
+        if (s->small == 1)
+            return r;
+        __mmask8 b4 = _mm512_test_epi64_mask(v, _mm512_set1_epi64(16));
+        r = _mm512_mask_blend_epi64(b4, r, _mm512_permutex2var_epi64(s->tab[2], v, s->tab[3]));
+        if (s->small == 2)
+            return r;
+        __m512i h = _mm512_permutex2var_epi64(s->tab[4], v, s->tab[5]);
+        h = _mm512_mask_blend_epi64(b4, h, _mm512_permutex2var_epi64(s->tab[6], v, s->tab[7]));
+        return _mm512_mask_blend_epi64(_mm512_test_epi64_mask(v, _mm512_set1_epi64(32)), r, h);
+    }
+    if (scale == 8)
+        return _mm512_mask_i64gather_epi64(_mm512_setzero_si512(), ok, v, s->dict, 8);
+    /* 1, 2, 4 bytes: 32-bit gathers at dict + v * scale */
+    __m512i off = scale == 2 ? _mm512_slli_epi64(v, 1) : scale == 4 ? _mm512_slli_epi64(v, 2) : v;
+    return _mm512_cvtepu32_epi64(
+        _mm512_mask_i64gather_epi32(_mm256_setzero_si256(), ok, off, s->dict, 1));
 }
 
 /* low (64 - sh) bits sign-extended back */
@@ -110,6 +153,23 @@ static TLF_ALWAYS_INLINE __mmask8 sink(int kind, __m512i v, __mmask8 km,
         bad = _mm512_mask_cmpge_epu64_mask(km, v, s->ndict);
         _mm256_mask_storeu_epi32(dst + 4 * i, km, _mm512_cvtepi64_epi32(v));
         return bad;
+    case TLF_K_G8:
+    case TLF_K_G4:
+    case TLF_K_G2:
+    case TLF_K_G1: {
+        bad = _mm512_mask_cmpge_epu64_mask(km, v, s->ndict);
+        int sc = kind == TLF_K_G8 ? 8 : kind == TLF_K_G4 ? 4 : kind == TLF_K_G2 ? 2 : 1;
+        __m512i g = lookup(s, v, km & ~bad, sc);
+        if (sc == 8)
+            _mm512_mask_storeu_epi64(dst + 8 * i, km, g);
+        else if (sc == 4)
+            _mm256_mask_storeu_epi32(dst + 4 * i, km, _mm512_cvtepi64_epi32(g));
+        else if (sc == 2)
+            _mm_mask_storeu_epi16(dst + 2 * i, km, _mm512_cvtepi64_epi16(g));
+        else
+            _mm_mask_storeu_epi8(dst + i, km, _mm512_cvtepi64_epi8(g));
+        return bad;
+    }
     case TLF_K_U16:
     case TLF_K_I16:
         bad = narrow_bad(kind, v, km);
@@ -254,6 +314,10 @@ static TLF_ALWAYS_INLINE int plain64_k(int kind, const uint8_t *src, uint32_t n,
     case TLF_K_F32: return call_k(TLF_K_F32); \
     case TLF_K_F64: return call_k(TLF_K_F64); \
     case TLF_K_CODE: return call_k(TLF_K_CODE); \
+    case TLF_K_G1: return call_k(TLF_K_G1); \
+    case TLF_K_G2: return call_k(TLF_K_G2); \
+    case TLF_K_G4: return call_k(TLF_K_G4); \
+    case TLF_K_G8: return call_k(TLF_K_G8); \
     default: return 0; \
     }
 
@@ -263,7 +327,7 @@ int tlf_fast_for(const uint8_t *data, size_t nbytes, unsigned bw, uint64_t base,
     if (bw > 56 || tlf_enc_no_simd)
         return 0;
     sinkp s;
-    sinkp_init(&s, prm);
+    sinkp_init(&s, prm, kind);
 #define CALL(k) for_k(k, data, nbytes, bw, base, n, dst, &s)
     DISPATCH(CALL)
 #undef CALL
@@ -275,7 +339,7 @@ int tlf_fast_delta(const tlf_delta_hdr *h, int kind, const tlf_fast_prm *prm,
     if (tlf_enc_no_simd)
         return 0;
     sinkp s;
-    sinkp_init(&s, prm);
+    sinkp_init(&s, prm, kind);
 #define CALL(k) delta_k(k, h, dst, &s)
     DISPATCH(CALL)
 #undef CALL
@@ -287,7 +351,7 @@ int tlf_fast_plain64(const uint8_t *src, uint32_t n, int kind,
     if (tlf_enc_no_simd)
         return 0;
     sinkp s;
-    sinkp_init(&s, prm);
+    sinkp_init(&s, prm, kind);
 #define CALL(k) plain64_k(k, src, n, dst, &s)
     DISPATCH(CALL)
 #undef CALL

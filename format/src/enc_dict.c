@@ -1,8 +1,9 @@
 /*
  * enc_dict.c - DICT: values as codes into a dictionary (strings: the
- * column dictionary in the footer).
+ * column dictionary in the footer; other fixed-width types but bool: a
+ * block dictionary in front of the codes).
  *
- * Payload (the "codes section"):
+ * Codes section (the whole payload for strings):
  *   off 0   u8   codes_encoding: RLE (1) or FOR (3)
  *   off 1   7    reserved, zero
  *   off 8        the n codes as a payload of that encoding with w = 4,
@@ -11,7 +12,20 @@
  * Exactly 8 + the inner payload's length. Every decoded code < n_dict.
  * The writer encodes both ways and keeps the smaller (FOR on a tie: its
  * decoder is the fused AVX-512 unpack).
+ *
+ * Fixed width w (block dictionary):
+ *   off 0   u32  n_dict: 1 .. n (0 iff n = 0)
+ *   off 4   u32  reserved, zero
+ *   off 8        n_dict entries of w bytes (distinct bit patterns in
+ *                first-seen order when written here; not relied upon),
+ *                zero padding to a multiple of 8 (E = 8 + pad8(n_dict*w))
+ *   off E        codes section as above, codes < n_dict
+ * Value i is entry codes[i], copied bit for bit. The decoder fuses unpack,
+ * check and lookup (AVX-512: permutes for <= 64 entries, gathers above);
+ * the codes header after the entries keeps its 4-byte gathers of 1- and
+ * 2-byte entries inside the payload.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "enc_priv.h"
@@ -189,6 +203,238 @@ int tlf_dict_decode_codes(const uint8_t *src, size_t len, uint32_t n,
         rc = tlf_dict_codes_chunk(&h, n_dict, s, cnt, codes + s, err);
         if (rc)
             return rc;
+    }
+    return TL_OK;
+}
+
+/* ---- DICT of fixed-width values ----------------------------------------- */
+
+static uint64_t ld_bits(const uint8_t *p, unsigned w)
+{
+    switch (w) {
+    case 1: return p[0];
+    case 2: { uint16_t x; memcpy(&x, p, 2); return x; }
+    case 4: return tlf_ld32(p);
+    default: return tlf_ld64(p);
+    }
+}
+
+static uint32_t slot_of(uint64_t x, unsigned shift)
+{
+    return (uint32_t)((x * 0x9E3779B97F4A7C15ull) >> shift);
+}
+
+/* Zero the slots of entries [0, n_dict): the table is all zero again. */
+static void fdict_clear(tlf_fdict *d)
+{
+    uint32_t mask = d->ht_cap - 1;
+    unsigned shift = 64 - (unsigned)__builtin_ctz(d->ht_cap);
+    for (uint32_t e = 0; e < d->n_dict; e++) {
+        uint32_t s = slot_of(ld_bits(d->vals + (size_t)e * d->w, d->w), shift) & mask;
+        while (d->ht[s] != e + 1)
+            s = (s + 1) & mask;
+        d->ht[s] = 0;
+    }
+}
+
+int tlf_fdict_build(tlf_fdict *d, const void *v, uint32_t n, unsigned w,
+                    uint32_t max_entries, uint32_t *codes, int *fits,
+                    tl_error *err)
+{
+    if (w != 1 && w != 2 && w != 4 && w != 8)
+        return tl_error_set(err, TL_EINVAL, "dict: value width %u, expected 1, 2, 4 or 8", w);
+    if (d->ht && d->n_dict)
+        fdict_clear(d);
+    d->n_dict = 0;
+    d->w = w;
+    *fits = 0;
+    if (max_entries > n)
+        max_entries = n;
+    if (n == 0) {
+        *fits = 1;
+        return TL_OK;
+    }
+    if (max_entries == 0)
+        return TL_OK;
+    /* load factor <= 1/2 */
+    uint32_t cap = 64;
+    while (cap < 2 * (uint64_t)max_entries)
+        cap *= 2;
+    if (cap > d->ht_cap) {
+        uint32_t *ht = calloc(cap, sizeof *ht);
+        if (!ht)
+            return tl_error_set(err, TL_ENOMEM, "dict: out of memory (%u hash slots)", cap);
+        free(d->ht);
+        d->ht = ht;
+        d->ht_cap = cap;
+    }
+    if ((size_t)max_entries * w > d->vals_cap) {
+        size_t vc = (size_t)max_entries * w;
+        uint8_t *p = realloc(d->vals, vc);
+        if (!p)
+            return tl_error_set(err, TL_ENOMEM, "dict: out of memory (%zu value bytes)", vc);
+        d->vals = p;
+        d->vals_cap = vc;
+    }
+    uint32_t mask = d->ht_cap - 1;
+    unsigned shift = 64 - (unsigned)__builtin_ctz(d->ht_cap);
+    const uint8_t *src = v;
+    uint64_t prev = ld_bits(src, w) + 1; /* differs from value 0 */
+    uint32_t prev_code = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t x = ld_bits(src + (size_t)i * w, w);
+        if (x == prev) { /* runs: no hashing */
+            codes[i] = prev_code;
+            continue;
+        }
+        uint32_t s = slot_of(x, shift) & mask, code;
+        for (;;) {
+            uint32_t e = d->ht[s];
+            if (e == 0) {
+                if (d->n_dict == max_entries)
+                    return TL_OK; /* too many distinct values */
+                memcpy(d->vals + (size_t)d->n_dict * w, src + (size_t)i * w, w);
+                code = d->n_dict++;
+                d->ht[s] = code + 1;
+                break;
+            }
+            if (ld_bits(d->vals + (size_t)(e - 1) * w, w) == x) {
+                code = e - 1;
+                break;
+            }
+            s = (s + 1) & mask;
+        }
+        codes[i] = prev_code = code;
+        prev = x;
+    }
+    *fits = 1;
+    return TL_OK;
+}
+
+void tlf_fdict_free(tlf_fdict *d)
+{
+    free(d->ht);
+    free(d->vals);
+    memset(d, 0, sizeof *d);
+}
+
+size_t tlf_fdict_size(uint32_t n_dict, unsigned w, size_t codes_size)
+{
+    return 8 + (size_t)tlf_pad8((uint64_t)n_dict * w) + codes_size;
+}
+
+int tlf_fdict_encode(const void *dict, uint32_t n_dict, unsigned w,
+                     const uint32_t *codes, uint32_t n, unsigned flags,
+                     tlf_buf *out, tl_error *err)
+{
+    if (w != 1 && w != 2 && w != 4 && w != 8)
+        return tl_error_set(err, TL_EINVAL, "dict: value width %u, expected 1, 2, 4 or 8", w);
+    if (n > 0 ? (n_dict == 0 || n_dict > n) : n_dict != 0)
+        return tl_error_set(err, TL_EINVAL,
+                            "dict: %u dictionary entries for %u values, expected 1 .. %u",
+                            n_dict, n, n);
+    size_t vb = (size_t)n_dict * w, vpad = (size_t)tlf_pad8(vb);
+    int rc = tlf_buf_reserve(out, 8 + vpad, err);
+    if (rc)
+        return rc;
+    uint8_t *p = out->p + out->len;
+    memset(p, 0, 8 + vpad);
+    tlf_st32(p, n_dict);
+    if (vb)
+        memcpy(p + 8, dict, vb);
+    out->len += 8 + vpad;
+    return tlf_dict_encode_opt(codes, n, n_dict, flags, out, err);
+}
+
+/* out[i] = dict[codes[i]] for i < cnt (byte loads of any alignment; the
+ * compiler turns them into plain or gathered loads) */
+static void gather(const uint8_t *dict, unsigned w, const uint32_t *codes,
+                   uint32_t cnt, uint8_t *out)
+{
+#define G(T) do { T *o = (T *)(void *)out; \
+        for (uint32_t i = 0; i < cnt; i++) { \
+            T x; memcpy(&x, dict + (size_t)codes[i] * sizeof(T), sizeof(T)); o[i] = x; } \
+    } while (0)
+    switch (w) {
+    case 1: G(uint8_t); break;
+    case 2: G(uint16_t); break;
+    case 4: G(uint32_t); break;
+    default: G(uint64_t); break;
+    }
+#undef G
+}
+
+static void fill(const uint8_t *val, unsigned w, uint32_t from, uint32_t to, uint8_t *dst)
+{
+#define F(T) do { T x; memcpy(&x, val, sizeof x); T *o = (T *)(void *)dst; \
+        for (uint32_t i = from; i < to; i++) o[i] = x; } while (0)
+    switch (w) {
+    case 1: memset(dst + from, val[0], to - from); break;
+    case 2: F(uint16_t); break;
+    case 4: F(uint32_t); break;
+    default: F(uint64_t); break;
+    }
+#undef F
+}
+
+int tlf_fdict_decode(const uint8_t *src, size_t len, uint32_t n, unsigned w,
+                     void *dst, tl_error *err)
+{
+    if (w != 1 && w != 2 && w != 4 && w != 8)
+        return tl_error_set(err, TL_EINVAL, "dict: value width %u, expected 1, 2, 4 or 8", w);
+    if (len < 8)
+        return tl_error_set(err, TL_ECORRUPT,
+                            "dict: payload is %zu bytes, expected at least the 8-byte header",
+                            len);
+    uint32_t nd = tlf_ld32(src), res = tlf_ld32(src + 4);
+    if (n > 0 ? (nd == 0 || nd > n) : nd != 0)
+        return tl_error_set(err, TL_ECORRUPT,
+                            "dict: entry count at payload offset 0 is %u, expected %s%u for %u values",
+                            nd, n ? "1 .. " : "", n, n);
+    if (res)
+        return tl_error_set(err, TL_ECORRUPT,
+                            "dict: reserved field at payload offset 4 is 0x%08x, expected 0",
+                            res);
+    uint64_t vb = (uint64_t)nd * w, vend = 8 + tlf_pad8(vb);
+    if (len < vend)
+        return tl_error_set(err, TL_ECORRUPT,
+                            "dict: payload is %zu bytes, expected at least 8 + %llu for %u entries of %u bytes",
+                            len, (unsigned long long)(vend - 8), nd, w);
+    for (uint64_t i = 8 + vb; i < vend; i++)
+        if (src[i])
+            return tl_error_set(err, TL_ECORRUPT,
+                                "dict: padding byte at payload offset %llu is 0x%02x, expected 0",
+                                (unsigned long long)i, src[i]);
+    const uint8_t *dv = src + 8;
+    tlf_codes_hdr h;
+    int rc = tlf_dict_parse(src + vend, len - (size_t)vend, n, (size_t)vend, &h, err);
+    if (rc)
+        return rc;
+    uint8_t *out = dst;
+    if (h.enc == TLF_ENC_RLE) {
+        uint32_t prev = 0;
+        for (uint32_t r = 0; r < h.r.n_runs; r++) {
+            uint32_t start = prev, code;
+            rc = tlf_dict_run(&h, n, nd, r, &prev, &code, err);
+            if (rc)
+                return rc;
+            fill(dv + (size_t)code * w, w, start, prev, out);
+        }
+        return TL_OK;
+    }
+    /* fused unpack, check and gather; the codes section header (8 bytes)
+     * follows the entries, as the 1- and 2-byte gathers need */
+    static const int gk[9] = {0, TLF_K_G1, TLF_K_G2, 0, TLF_K_G4, 0, 0, 0, TLF_K_G8};
+    tlf_fast_prm prm = {.n_dict = nd, .dict = dv};
+    if (tlf_fast_for(h.f.data, h.f.nbytes, h.f.bw, h.f.base, n, gk[w], &prm, out))
+        return TL_OK;
+    uint32_t codes[TLF_CHUNK];
+    for (uint32_t s = 0; s < n; s += TLF_CHUNK) {
+        uint32_t cnt = n - s < TLF_CHUNK ? n - s : TLF_CHUNK;
+        rc = tlf_dict_codes_chunk(&h, nd, s, cnt, codes, err);
+        if (rc)
+            return rc;
+        gather(dv, w, codes, cnt, out + (size_t)s * w);
     }
     return TL_OK;
 }

@@ -147,6 +147,11 @@ enum {
     TLF_K_F32,  /* SCALED: k in +-2^53, (float)((double)k / div) */
     TLF_K_F64,  /* SCALED: (double)k / div */
     TLF_K_CODE, /* DICT: uint32 codes < n_dict */
+    TLF_K_G1, TLF_K_G2, TLF_K_G4, TLF_K_G8, /* DICT: entries dict[code], code
+                                              < n_dict, of 1, 2, 4, 8 bytes; the
+                                              1- and 2-byte gathers read 4 bytes,
+                                              so 3 readable bytes must follow
+                                              the entries */
 };
 static inline int tlf_kind_int(unsigned w, int is_signed)
 {
@@ -154,8 +159,9 @@ static inline int tlf_kind_int(unsigned w, int is_signed)
            : w == 2 ? TLF_K_U16 + (is_signed != 0) : TLF_K_U8 + (is_signed != 0);
 }
 typedef struct tlf_fast_prm {
-    uint64_t divisor; /* F32/F64 */
-    uint64_t n_dict;  /* CODE */
+    uint64_t divisor;    /* F32/F64 */
+    uint64_t n_dict;     /* CODE, G* */
+    const uint8_t *dict; /* G*: the entries */
 } tlf_fast_prm;
 
 /* Tests set this to 1 to force the scalar paths. */

@@ -188,6 +188,12 @@ static size_t check_k(const uint64_t *k, size_t cnt)
 int tlf_scaled_encode(const int64_t *k, uint32_t n, uint64_t divisor,
                       int inner, tlf_buf *out, tl_error *err)
 {
+    return tlf_scaled_encode_opt(k, n, divisor, inner, 0, out, err);
+}
+
+int tlf_scaled_encode_opt(const int64_t *k, uint32_t n, uint64_t divisor,
+                          int inner, unsigned flags, tlf_buf *out, tl_error *err)
+{
     if (divisor == 0 || divisor > (uint64_t)K_MAX)
         return tl_error_set(err, TL_EINVAL,
                             "scaled: divisor %llu, expected 1 .. 2^53",
@@ -211,7 +217,7 @@ int tlf_scaled_encode(const int64_t *k, uint32_t n, uint64_t divisor,
     switch (inner) {
     case TLF_ENC_PLAIN: return tlf_buf_append(out, k, (size_t)n * 8, err);
     case TLF_ENC_RLE: return tlf_rle_encode(k, n, 8, out, err);
-    case TLF_ENC_FOR: return tlf_for_encode(k, n, 8, 1, out, err);
+    case TLF_ENC_FOR: return tlf_for_encode_opt(k, n, 8, 1, flags, out, err);
     default: return tlf_delta_encode(k, n, 8, 1, out, err);
     }
 }

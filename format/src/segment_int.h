@@ -231,7 +231,7 @@ static inline int tlf_enc_applies(int type, int enc)
     switch (enc) {
     case TLF_ENC_PLAIN: return 1;
     case TLF_ENC_RLE: return type != TL_STRING;
-    case TLF_ENC_DICT: return type == TL_STRING;
+    case TLF_ENC_DICT: return type != TL_BOOL; /* strings: column dictionary */
     case TLF_ENC_FOR:
     case TLF_ENC_DELTA:
         return tl_type_is_signed_int(type) || tl_type_is_unsigned_int(type);
@@ -265,7 +265,8 @@ static inline uint64_t tlf_encoded_bound(int type, int enc, uint64_t n,
     switch (enc) {
     case TLF_ENC_PLAIN:
         return type == TL_STRING ? 4 * (n + 1) + decoded : n * w;
-    case TLF_ENC_DICT: return 32 + 8 * n; /* codes section: RLE or FOR */
+    case TLF_ENC_DICT: /* [entries +] codes section (RLE or FOR) */
+        return type == TL_STRING ? 32 + 8 * n : 48 + n * (w + 8);
     case TLF_ENC_RLE: return 16 + n * w + 4 * n;
     case TLF_ENC_FOR: return 24 + 8 * n;
     case TLF_ENC_DELTA: return 40 + 24 * n_mini + 8 * n;

@@ -529,7 +529,7 @@ static int parse_entry(tlf_seg *s, uint32_t c, uint32_t b, const uint8_t *e, uin
                             bi->encoded_len, is_plain ? "exactly" : "at most",
                             (unsigned long long)bound, bi->n_rows, tl_type_name(type),
                             tlf_encoding_name(bi->encoding));
-        if (bi->encoding == TLF_ENC_DICT) {
+        if (bi->encoding == TLF_ENC_DICT && type == TL_STRING) {
             if (!col->dict)
                 return blk_fail(s, c, b, eabs + TLF_BI_ENCODING, err, TL_ECORRUPT,
                                 "block index entry: DICT block but the column has no "
@@ -1204,6 +1204,7 @@ int tlf_seg_decode(const tlf_seg *s, uint32_t col, uint32_t blk, const uint8_t *
     case TLF_ENC_DELTA:
         rc = tlf_delta_decode(p, el, n, (unsigned)w, is_signed, out->buf, err);
         break;
+    case TLF_ENC_DICT: rc = tlf_fdict_decode(p, el, n, (unsigned)w, out->buf, err); break;
     case TLF_ENC_SCALED:
         rc = tlf_scaled_decode(p, el, n, (unsigned)w, out->buf, &inner, err);
         if (rc == TL_OK && inner != bi->inner)

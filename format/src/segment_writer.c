@@ -17,18 +17,23 @@
  *    order restore the exact earlier table).
  *  - After any failure `failed` is set and only tlf_seg_writer_free works.
  *
- * Encoding choice (TLF_ENC_AUTO, per block): candidates by type - integers,
- * bool, timestamp, date: PLAIN, RLE, FOR, DELTA; floats: PLAIN, RLE, SCALED
- * (inner: the smallest of FOR, DELTA, RLE); strings: DICT (while the column
- * dictionary is enabled), PLAIN. Sizes come from the exact tlf_*_size
- * functions. PLAIN is kept unless the smallest candidate saves at least 1/8
- * of the PLAIN size; then, among candidates within 1/32 (~3%) of the
- * smallest, the first in the order RLE, FOR, DELTA, SCALED wins (faster
- * decoders first). A string dictionary is disabled for the rest of the
- * segment once it would exceed dict_max_entries / dict_max_bytes or once
- * DICT (codes plus the block's new dictionary bytes) loses to PLAIN.
+ * Encoding choice (TLF_ENC_AUTO, per block; spec/FORMAT.md 6.7): candidates
+ * by type - integers, bool, timestamp, date: PLAIN, RLE, FOR, DELTA;
+ * floats: PLAIN, RLE, SCALED (inner: the smallest of FOR, DELTA, RLE);
+ * every fixed-width type but bool also DICT with a block dictionary, built
+ * only up to DICT_MAX_ENTRIES entries and while it can still beat the best
+ * so far; strings: DICT (while the column dictionary is enabled), PLAIN.
+ * Sizes come from the exact tlf_*_size functions. PLAIN is kept unless the
+ * smallest candidate saves at least 1/8 of the PLAIN size; then, among
+ * candidates within 1/32 (~3%) of the smallest, the first in the order RLE,
+ * FOR, DELTA, SCALED, DICT wins (faster decoders first). A string
+ * dictionary is disabled for the rest of the segment once it would exceed
+ * dict_max_entries / dict_max_bytes or once DICT (codes plus the block's
+ * new dictionary bytes) loses to PLAIN.
  * Compression: ZSTD always; AUTO only for columns that are not hot and when
  * the zstd frame saves at least 10% of the encoded payload; NONE never.
+ * Whenever zstd is tried, a payload with a FOR part is also encoded with
+ * byte-aligned FOR widths and the smaller frame is kept.
  */
 #include "segment_int.h"
 #include "enc.h"
@@ -42,6 +47,8 @@
 #define DEF_DICT_ENTRIES 65536u
 #define DEF_DICT_BYTES (1u << 20)
 #define DEF_ZSTD_LEVEL 3
+/* AUTO tries a block dictionary of fixed-width values up to this size */
+#define DICT_MAX_ENTRIES 4096u
 /* most string bytes one block may hold: its PLAIN payload must fit a u32 */
 #define MAX_BLOCK_STR_BYTES(block_rows) \
     ((uint64_t)UINT32_MAX - 4 * ((uint64_t)(block_rows) + 1) - 64)
@@ -94,8 +101,10 @@ struct tlf_seg_writer {
     /* scratch, reused across blocks */
     tlf_buf enc;       /* encoded payload, then padding and validity */
     tlf_buf zbuf;      /* zstd frame, then padding and validity */
+    tlf_buf enc2, zbuf2; /* the same with byte-aligned FOR widths */
     int64_t *kbuf;     /* SCALED: block_rows integers */
     uint32_t *codes;   /* DICT: block_rows codes */
+    tlf_fdict fd;      /* DICT of fixed-width values: the block's dictionary */
     ZSTD_CCtx *cctx;
     tlf_buf pool;      /* string zone bounds */
     tlf_buf foot;      /* footer */
@@ -237,7 +246,7 @@ int tlf_seg_writer_open(const tl_coldef *cols, uint32_t n_cols,
     w->cols = calloc(n_cols, sizeof *w->cols);
     if (!w->cols)
         goto oom;
-    int any_str = 0, any_float = 0;
+    int any_dict = 0, any_float = 0;
     size_t br = w->block_rows;
     for (uint32_t i = 0; i < n_cols; i++) {
         wcol *c = &w->cols[i];
@@ -253,8 +262,9 @@ int tlf_seg_writer_open(const tl_coldef *cols, uint32_t n_cols,
         c->enc_opt = co ? co->encoding : TLF_ENC_AUTO;
         c->comp_opt = co ? co->compression : TLF_COMP_AUTO;
         c->hot = co ? (co->hot != 0) : 0;
+        if (c->type != TL_BOOL)
+            any_dict = 1; /* strings and fixed-width DICT need codes */
         if (c->type == TL_STRING) {
-            any_str = 1;
             c->vals = malloc((br + 1) * 4);
             c->dict_on = (c->enc_opt == TLF_ENC_AUTO || c->enc_opt == TLF_ENC_DICT);
             if (c->dict_on && tlf_buf_append(&c->dict_offs, zeros64, 4, NULL) != TL_OK)
@@ -272,7 +282,7 @@ int tlf_seg_writer_open(const tl_coldef *cols, uint32_t n_cols,
     }
     if (any_float && !(w->kbuf = malloc(br * sizeof *w->kbuf)))
         goto oom;
-    if (any_str && !(w->codes = malloc(br * sizeof *w->codes)))
+    if (any_dict && !(w->codes = malloc(br * sizeof *w->codes)))
         goto oom;
     w->cctx = ZSTD_createCCtx();
     if (!w->cctx)
@@ -325,6 +335,9 @@ void tlf_seg_writer_free(tlf_seg_writer *w)
     ZSTD_freeCCtx(w->cctx);
     tlf_buf_free(&w->enc);
     tlf_buf_free(&w->zbuf);
+    tlf_buf_free(&w->enc2);
+    tlf_buf_free(&w->zbuf2);
+    tlf_fdict_free(&w->fd);
     tlf_buf_free(&w->pool);
     tlf_buf_free(&w->foot);
     free(w);
@@ -531,6 +544,14 @@ static int zone_string(tlf_seg_writer *w, const wcol *c, uint32_t n, uint8_t *e,
 
 /* ---- encoding choice -------------------------------------------------- */
 
+/* The encoding chosen for a block, with what emitting it needs (the SCALED
+ * integers stay in w->kbuf, DICT entries in w->fd and codes in w->codes). */
+typedef struct choice {
+    int enc;
+    int inner;        /* SCALED */
+    uint64_t divisor; /* SCALED */
+} choice;
+
 /* Pick among candidate sizes (SIZE_MAX = not a candidate), indexed by
  * encoding; pref lists the non-PLAIN encodings in preference order. */
 static int pick(const size_t *size, size_t plain, const int *pref, int n_pref)
@@ -576,55 +597,83 @@ static size_t scaled_size(tlf_seg_writer *w, const wcol *c, uint32_t n,
     return 16 + s[*inner];
 }
 
-static int encode_fixed(tlf_seg_writer *w, wcol *c, uint32_t n, uint8_t *e,
-                        tl_error *err)
+/* DICT size for the block with at most max_entries distinct values,
+ * SIZE_MAX when there are more. Leaves the dictionary in w->fd and the
+ * codes in w->codes. */
+static int fdict_size(tlf_seg_writer *w, const wcol *c, uint32_t n, uint32_t max_entries,
+                      size_t *size, tl_error *err)
+{
+    int fits;
+    int rc = tlf_fdict_build(&w->fd, c->vals, n, c->w, max_entries, w->codes, &fits, err);
+    if (rc != TL_OK)
+        return rc;
+    *size = fits ? tlf_fdict_size(w->fd.n_dict, c->w, tlf_dict_codes_size(w->codes, n, 0))
+                 : SIZE_MAX;
+    return TL_OK;
+}
+
+static int choose_fixed(tlf_seg_writer *w, wcol *c, uint32_t n, choice *ch, tl_error *err)
 {
     size_t plain = (size_t)n * c->w;
     int enc = c->enc_opt;
-    int inner = 0;
-    uint64_t divisor = 0;
+    int is_f = tl_type_is_float((int)c->type);
+    *ch = (choice){0};
     if (enc == TLF_ENC_AUTO) {
         size_t s[TLF_ENC_SCALED + 1];
         for (int i = 0; i <= TLF_ENC_SCALED; i++)
             s[i] = SIZE_MAX;
         s[TLF_ENC_RLE] = tlf_rle_size(tlf_rle_count_runs(c->vals, n, c->w), c->w);
-        if (tl_type_is_float((int)c->type)) {
-            s[TLF_ENC_SCALED] = scaled_size(w, c, n, &divisor, &inner);
+        if (is_f) {
+            s[TLF_ENC_SCALED] = scaled_size(w, c, n, &ch->divisor, &ch->inner);
         } else {
             s[TLF_ENC_FOR] = tlf_for_size(c->vals, n, c->w, c->is_signed);
             s[TLF_ENC_DELTA] = tlf_delta_size(c->vals, n, c->w, c->is_signed);
         }
+        if (c->type != TL_BOOL) {
+            /* a dictionary only when it can beat the best so far: its
+             * entries plus the smallest codes section must fit */
+            size_t best = plain;
+            for (int i = 0; i <= TLF_ENC_SCALED; i++)
+                best = s[i] < best ? s[i] : best;
+            size_t room = best > 32 ? (best - 32) / c->w : 0;
+            uint32_t max_e = room < DICT_MAX_ENTRIES ? (uint32_t)room : DICT_MAX_ENTRIES;
+            int rc = fdict_size(w, c, n, max_e, &s[TLF_ENC_DICT], err);
+            if (rc != TL_OK)
+                return rc;
+        }
         static const int pref[] = {TLF_ENC_RLE, TLF_ENC_FOR, TLF_ENC_DELTA,
-                                   TLF_ENC_SCALED};
-        enc = pick(s, plain, pref, 4);
+                                   TLF_ENC_SCALED, TLF_ENC_DICT};
+        enc = pick(s, plain, pref, 5);
     } else if (enc == TLF_ENC_SCALED) {
-        if (scaled_size(w, c, n, &divisor, &inner) == SIZE_MAX)
+        if (scaled_size(w, c, n, &ch->divisor, &ch->inner) == SIZE_MAX)
             enc = TLF_ENC_PLAIN; /* not on a grid: cannot be SCALED */
+    } else if (enc == TLF_ENC_DICT) {
+        size_t sz;
+        int rc = fdict_size(w, c, n, n, &sz, err); /* any number of entries */
+        if (rc != TL_OK)
+            return rc;
     }
-    w->enc.len = 0;
-    int rc;
-    switch (enc) {
-    case TLF_ENC_RLE: rc = tlf_rle_encode(c->vals, n, c->w, &w->enc, err); break;
-    case TLF_ENC_FOR:
-        rc = tlf_for_encode(c->vals, n, c->w, c->is_signed, &w->enc, err);
-        break;
-    case TLF_ENC_DELTA:
-        rc = tlf_delta_encode(c->vals, n, c->w, c->is_signed, &w->enc, err);
-        break;
-    case TLF_ENC_SCALED:
-        rc = tlf_scaled_encode(w->kbuf, n, divisor, inner, &w->enc, err);
-        break;
-    default:
-        enc = TLF_ENC_PLAIN;
-        rc = tlf_buf_append(&w->enc, c->vals, plain, err);
-        break;
-    }
-    if (rc != TL_OK)
-        return rc;
-    e[TLF_BI_ENCODING] = (uint8_t)enc;
-    e[TLF_BI_INNER] = (uint8_t)(enc == TLF_ENC_SCALED ? inner : 0);
-    tlf_st64(e + TLF_BI_DECODED, plain);
+    ch->enc = enc;
+    if (enc != TLF_ENC_SCALED)
+        ch->inner = 0;
     return TL_OK;
+}
+
+/* Encode the block as chosen into out (flags: TLF_OPT_*). */
+static int emit_fixed(tlf_seg_writer *w, const wcol *c, uint32_t n, const choice *ch,
+                      unsigned flags, tlf_buf *out, tl_error *err)
+{
+    out->len = 0;
+    switch (ch->enc) {
+    case TLF_ENC_RLE: return tlf_rle_encode(c->vals, n, c->w, out, err);
+    case TLF_ENC_FOR: return tlf_for_encode_opt(c->vals, n, c->w, c->is_signed, flags, out, err);
+    case TLF_ENC_DELTA: return tlf_delta_encode(c->vals, n, c->w, c->is_signed, out, err);
+    case TLF_ENC_SCALED:
+        return tlf_scaled_encode_opt(w->kbuf, n, ch->divisor, ch->inner, flags, out, err);
+    case TLF_ENC_DICT:
+        return tlf_fdict_encode(w->fd.vals, w->fd.n_dict, c->w, w->codes, n, flags, out, err);
+    default: return tlf_buf_append(out, c->vals, (size_t)n * c->w, err);
+    }
 }
 
 /* ---- string dictionary ------------------------------------------------ */
@@ -731,47 +780,70 @@ static int dict_codes(tlf_seg_writer *w, wcol *c, uint32_t n, tl_error *err)
     return 1;
 }
 
-static int encode_string(tlf_seg_writer *w, wcol *c, uint32_t n, uint8_t *e,
-                         tl_error *err)
+static int choose_string(tlf_seg_writer *w, wcol *c, uint32_t n, choice *ch, tl_error *err)
 {
     size_t plain = 4 * ((size_t)n + 1) + c->sdata.len;
-    int enc = TLF_ENC_PLAIN;
-    if (c->dict_on) {
-        uint32_t keep = c->dict_n;
-        size_t keep_bytes = c->dict_bytes.len;
-        int r = dict_codes(w, c, n, err);
-        if (r < 0)
-            return r;
-        if (r == 0) {
-            dict_disable(c); /* over the limits: PLAIN from now on */
-        } else {
-            size_t codes = tlf_dict_codes_size(w->codes, n, 0);
-            size_t added = (c->dict_bytes.len - keep_bytes) + 4 * (size_t)(c->dict_n - keep);
-            if (c->enc_opt == TLF_ENC_DICT || codes + added <= plain - plain / 8) {
-                enc = TLF_ENC_DICT;
-            } else {
-                dict_rollback(c, keep);
-                dict_disable(c);
-            }
-        }
+    *ch = (choice){.enc = TLF_ENC_PLAIN};
+    if (!c->dict_on)
+        return TL_OK;
+    uint32_t keep = c->dict_n;
+    size_t keep_bytes = c->dict_bytes.len;
+    int r = dict_codes(w, c, n, err);
+    if (r < 0)
+        return r;
+    if (r == 0) {
+        dict_disable(c); /* over the limits: PLAIN from now on */
+        return TL_OK;
     }
-    w->enc.len = 0;
-    int rc;
-    if (enc == TLF_ENC_DICT) {
-        rc = tlf_dict_encode(w->codes, n, c->dict_n, &w->enc, err);
+    size_t codes = tlf_dict_codes_size(w->codes, n, 0);
+    size_t added = (c->dict_bytes.len - keep_bytes) + 4 * (size_t)(c->dict_n - keep);
+    if (c->enc_opt == TLF_ENC_DICT || codes + added <= plain - plain / 8) {
+        ch->enc = TLF_ENC_DICT;
     } else {
-        rc = tlf_buf_append(&w->enc, c->vals, 4 * ((size_t)n + 1), err);
-        if (rc == TL_OK && c->sdata.len)
-            rc = tlf_buf_append(&w->enc, c->sdata.p, c->sdata.len, err);
+        dict_rollback(c, keep);
+        dict_disable(c);
     }
-    if (rc != TL_OK)
-        return rc;
-    e[TLF_BI_ENCODING] = (uint8_t)enc;
-    tlf_st64(e + TLF_BI_DECODED, c->sdata.len);
     return TL_OK;
 }
 
+static int emit_string(tlf_seg_writer *w, const wcol *c, uint32_t n, const choice *ch,
+                       unsigned flags, tlf_buf *out, tl_error *err)
+{
+    out->len = 0;
+    if (ch->enc == TLF_ENC_DICT)
+        return tlf_dict_encode_opt(w->codes, n, c->dict_n, flags, out, err);
+    int rc = tlf_buf_append(out, c->vals, 4 * ((size_t)n + 1), err);
+    if (rc == TL_OK && c->sdata.len)
+        rc = tlf_buf_append(out, c->sdata.p, c->sdata.len, err);
+    return rc;
+}
+
+static int emit(tlf_seg_writer *w, const wcol *c, uint32_t n, const choice *ch,
+                unsigned flags, tlf_buf *out, tl_error *err)
+{
+    return c->type == TL_STRING ? emit_string(w, c, n, ch, flags, out, err)
+                                : emit_fixed(w, c, n, ch, flags, out, err);
+}
+
 /* ---- block flush ------------------------------------------------------ */
+
+/* zstd frame of src into z (reserving room for padding and validity) */
+static int zcompress(tlf_seg_writer *w, const wcol *c, uint32_t ci, const tlf_buf *src,
+                     uint32_t n, tlf_buf *z, tl_error *err)
+{
+    size_t bound = ZSTD_compressBound(src->len);
+    z->len = 0;
+    int rc = tlf_buf_reserve(z, bound + 8 + (n + 7) / 8, err);
+    if (rc != TL_OK)
+        return rc;
+    size_t zs = ZSTD_compressCCtx(w->cctx, z->p, bound, src->p, src->len, w->zstd_level);
+    if (ZSTD_isError(zs))
+        return tl_error_set(err, TL_ENOMEM,
+                            "segment writer: column '%s' (%u), block %u: zstd: %s",
+                            c->name, ci, w->n_blocks, ZSTD_getErrorName(zs));
+    z->len = zs;
+    return TL_OK;
+}
 
 static int write_block(tlf_seg_writer *w, uint32_t ci, uint32_t n, tl_error *err)
 {
@@ -784,40 +856,55 @@ static int write_block(tlf_seg_writer *w, uint32_t ci, uint32_t n, tl_error *err
 
     if (c->nulls && (n & 7)) /* bits >= n stay zero */
         c->valid[n / 8] &= (uint8_t)((1u << (n & 7)) - 1);
+    choice ch;
     if (c->type == TL_STRING) {
         rc = zone_string(w, c, n, e, err);
         if (rc == TL_OK)
-            rc = encode_string(w, c, n, e, err);
+            rc = choose_string(w, c, n, &ch, err);
     } else {
         rc = zone_fixed(c, n, e);
         if (rc == TL_OK)
-            rc = encode_fixed(w, c, n, e, err);
+            rc = choose_fixed(w, c, n, &ch, err);
     }
+    if (rc == TL_OK)
+        rc = emit(w, c, n, &ch, 0, &w->enc, err);
     if (rc != TL_OK)
         return rc;
 
-    size_t encoded_len = w->enc.len;
-    tlf_buf *blk = &w->enc;
+    /* zstd: ZSTD always; AUTO for columns that are not hot when the frame
+     * saves 10%. Bit-packed FOR widths that are not byte-aligned hide the
+     * values from zstd, so the payload is also tried with the widths
+     * rounded to 8/16/32/64 bits, compressed; the smaller frame wins. */
+    tlf_buf *enc = &w->enc, *blk = &w->enc;
     int comp = TLF_COMP_NONE;
     if (c->comp_opt == TLF_COMP_ZSTD || (c->comp_opt == TLF_COMP_AUTO && !c->hot)) {
-        size_t bound = ZSTD_compressBound(encoded_len);
-        w->zbuf.len = 0;
-        rc = tlf_buf_reserve(&w->zbuf, bound + 8 + (n + 7) / 8, err);
+        rc = zcompress(w, c, ci, &w->enc, n, &w->zbuf, err);
         if (rc != TL_OK)
             return rc;
-        size_t zs = ZSTD_compressCCtx(w->cctx, w->zbuf.p, bound, w->enc.p, encoded_len,
-                                      w->zstd_level);
-        if (ZSTD_isError(zs))
-            return tl_error_set(err, TL_ENOMEM,
-                                "segment writer: column '%s' (%u), block %u: zstd: %s",
-                                c->name, ci, w->n_blocks, ZSTD_getErrorName(zs));
-        if (c->comp_opt == TLF_COMP_ZSTD || zs <= encoded_len - encoded_len / 10) {
-            w->zbuf.len = zs;
-            blk = &w->zbuf;
+        tlf_buf *zb = &w->zbuf;
+        if (ch.enc == TLF_ENC_FOR || ch.enc == TLF_ENC_DICT ||
+            (ch.enc == TLF_ENC_SCALED && ch.inner == TLF_ENC_FOR)) {
+            rc = emit(w, c, n, &ch, TLF_OPT_BYTE_ALIGN, &w->enc2, err);
+            if (rc != TL_OK)
+                return rc;
+            if (w->enc2.len != w->enc.len || memcmp(w->enc2.p, w->enc.p, w->enc.len) != 0) {
+                rc = zcompress(w, c, ci, &w->enc2, n, &w->zbuf2, err);
+                if (rc != TL_OK)
+                    return rc;
+                if (w->zbuf2.len < zb->len) {
+                    zb = &w->zbuf2;
+                    enc = &w->enc2;
+                }
+            }
+        }
+        if (c->comp_opt == TLF_COMP_ZSTD || zb->len <= w->enc.len - w->enc.len / 10) {
+            blk = zb;
             comp = TLF_COMP_ZSTD;
+        } else {
+            enc = &w->enc;
         }
     }
-    size_t payload_len = blk->len;
+    size_t encoded_len = enc->len, payload_len = blk->len;
     if (encoded_len > UINT32_MAX || payload_len > UINT32_MAX)
         return tl_error_set(err, TL_EINVAL,
                             "segment writer: column '%s' (%u), block %u: payload of %zu bytes "
@@ -838,7 +925,10 @@ static int write_block(tlf_seg_writer *w, uint32_t ci, uint32_t n, tl_error *err
     tlf_st32(e + TLF_BI_NULLS, c->nulls);
     tlf_st32(e + TLF_BI_PAYLOAD_LEN, (uint32_t)payload_len);
     tlf_st32(e + TLF_BI_ENCODED_LEN, (uint32_t)encoded_len);
+    tlf_st64(e + TLF_BI_DECODED, c->type == TL_STRING ? c->sdata.len : (uint64_t)n * c->w);
     tlf_st64(e + TLF_BI_CHECKSUM, XXH3_64bits(blk->p, blk->len));
+    e[TLF_BI_ENCODING] = (uint8_t)ch.enc;
+    e[TLF_BI_INNER] = (uint8_t)ch.inner;
     e[TLF_BI_COMPRESSION] = (uint8_t)comp;
     c->index.len += TLF_ENTRY_SIZE;
     return sink_write(w, blk->p, blk->len, err);

@@ -116,6 +116,13 @@ static void out_check_canary(const void *out, size_t bytes)
         cr_assert_eq(p[bytes + i], 0xA5, "decoder wrote past n*w bytes (at +%zu)", i);
 }
 
+#define ASSERT_CORRUPT(rc, err, sub) do { \
+        int rc_ = (rc); \
+        cr_assert_eq(rc_, TL_ECORRUPT, "rc %d, msg %s", rc_, (err).msg); \
+        cr_assert_eq((err).code, TL_ECORRUPT); \
+        cr_assert(strstr((err).msg, (sub)), "message \"%s\" lacks \"%s\"", (err).msg, (sub)); \
+    } while (0)
+
 /* ---- tlf_buf ----------------------------------------------------------- */
 
 Test(enc_buf, append_pad_reserve_reuse)
@@ -524,6 +531,247 @@ Test(dict, encode_rejects_code_out_of_range)
     tlf_buf_free(&b);
 }
 
+/* ---- DICT of fixed-width values ------------------------------------------ */
+
+/* n values of width w drawn from nd distinct bit patterns (nd <= n) */
+static void gen_lowcard(void *dst, uint32_t n, unsigned w, uint32_t nd, int runs)
+{
+    uint64_t pool[4096];
+    for (uint32_t k = 0; k < nd && k < 4096; k++) {
+        uint64_t x;
+        int again;
+        do { /* distinct patterns of w bytes */
+            x = w == 8 ? rnd() : rnd() & ((1ull << (8 * w)) - 1);
+            if (w == 1)
+                x = k; /* at most 256 */
+            again = 0;
+            for (uint32_t j = 0; j < k && !again; j++)
+                again = pool[j] == x;
+        } while (again);
+        pool[k] = x;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t k = i < nd ? i : runs ? (i / 97) % nd : (uint32_t)(rnd() % nd);
+        store(dst, i, w, pool[k]);
+    }
+}
+
+/* FMT-R20: round trips of every width, size, option, with 1 and 4096
+ * entries */
+Test(fdict, round_trip_widths_sizes_entries)
+{
+    tlf_fdict d = {0};
+    tlf_buf b = {0};
+    tl_error err;
+    uint32_t *codes = malloc(65536 * 4);
+    rng_state = 41;
+    const uint32_t nds[] = {1, 2, 39, 255, 256, 4096};
+    for (int simd = 0; simd < 2; simd++)
+        for (size_t wi = 0; wi < 4; wi++)
+            for (size_t ni = 0; ni < N_NS; ni++)
+                for (size_t di = 0; di < sizeof nds / sizeof nds[0]; di++)
+                    for (size_t fi = 0; fi < sizeof CODE_FLAGS / sizeof CODE_FLAGS[0]; fi++) {
+                        unsigned w = WS[wi];
+                        uint32_t n = NS[ni], nd = nds[di];
+                        if (nd > n || (w == 1 && nd > 256) || (fi && n > 1000))
+                            continue;
+                        tlf_enc_no_simd = !simd;
+                        void *v = malloc((size_t)n * w + 1);
+                        gen_lowcard(v, n, w, nd, (int)(fi & 1));
+                        int fits = -1;
+                        cr_assert_eq(tlf_fdict_build(&d, v, n, w, 4096, codes, &fits, &err), TL_OK);
+                        cr_assert_eq(fits, 1);
+                        cr_assert_eq(d.n_dict, n ? nd : 0, "w=%u n=%u: %u entries, want %u", w, n, d.n_dict, nd);
+                        /* first-seen order: codes 0..nd-1 appear first at rows 0..nd-1 */
+                        for (uint32_t i = 0; i < nd && i < n; i++)
+                            cr_assert_eq(codes[i], i);
+                        b.len = 0;
+                        cr_assert_eq(tlf_fdict_encode(d.vals, d.n_dict, w, codes, n, CODE_FLAGS[fi], &b, &err), TL_OK, "%s", err.msg);
+                        cr_assert_eq(b.len, tlf_fdict_size(d.n_dict, w, tlf_dict_codes_size(codes, n, CODE_FLAGS[fi])));
+                        uint8_t *pl = dup_exact(b.p, b.len);
+                        void *out = out_alloc((size_t)n * w);
+                        cr_assert_eq(tlf_fdict_decode(pl, b.len, n, w, out, &err), TL_OK, "w=%u n=%u nd=%u: %s", w, n, nd, err.msg);
+                        cr_assert_eq(memcmp(out, v, (size_t)n * w), 0, "w=%u n=%u nd=%u flags %u", w, n, nd, CODE_FLAGS[fi]);
+                        out_check_canary(out, (size_t)n * w);
+                        free(v), free(pl), free(out);
+                    }
+    tlf_enc_no_simd = 0;
+    tlf_fdict_free(&d);
+    tlf_buf_free(&b);
+    free(codes);
+}
+
+/* the entry limit: exactly max_entries fits, one more does not; the
+ * builder is reusable after either outcome */
+Test(fdict, entry_limit_and_reuse)
+{
+    tlf_fdict d = {0};
+    tl_error err;
+    static int32_t v[10000];
+    static uint32_t codes[10000];
+    for (int i = 0; i < 10000; i++)
+        v[i] = (i * 37) % 4096 * 25; /* 4096 distinct */
+    int fits;
+    cr_assert_eq(tlf_fdict_build(&d, v, 10000, 4, 4096, codes, &fits, &err), TL_OK);
+    cr_assert_eq(fits, 1);
+    cr_assert_eq(d.n_dict, 4096);
+    cr_assert_eq(tlf_fdict_build(&d, v, 10000, 4, 4095, codes, &fits, &err), TL_OK);
+    cr_assert_eq(fits, 0);
+    v[9999] = -1; /* the 4097th value comes last */
+    cr_assert_eq(tlf_fdict_build(&d, v, 10000, 4, 4096, codes, &fits, &err), TL_OK);
+    cr_assert_eq(fits, 0);
+    /* a smaller table afterwards, same builder: the table was left empty */
+    int32_t small[5] = {7, 7, 3, 7, 3};
+    cr_assert_eq(tlf_fdict_build(&d, small, 5, 4, 4096, codes, &fits, &err), TL_OK);
+    cr_assert_eq(fits, 1);
+    cr_assert_eq(d.n_dict, 2);
+    cr_assert_eq(memcmp(codes, (uint32_t[]){0, 0, 1, 0, 1}, 20), 0);
+    cr_assert_eq(tlf_fdict_build(&d, small, 5, 4, 0, codes, &fits, &err), TL_OK);
+    cr_assert_eq(fits, 0);
+    cr_assert_eq(tlf_fdict_build(&d, small, 0, 4, 0, codes, &fits, &err), TL_OK);
+    cr_assert_eq(fits, 1);
+    cr_assert_eq(d.n_dict, 0);
+    cr_assert_eq(tlf_fdict_build(&d, small, 5, 3, 10, codes, &fits, &err), TL_EINVAL);
+    tlf_fdict_free(&d);
+}
+
+/* FMT-R20: floats by bit pattern: -0.0 != +0.0, NaN payloads differ */
+Test(fdict, floats_compare_by_bit_pattern)
+{
+    double v[8] = {0.0, -0.0, NAN, -NAN, 1.5, 0.0, -0.0, 1.5};
+    uint64_t nan2 = 0x7ff8000000000123ull;
+    memcpy(&v[7], &nan2, 8);
+    tlf_fdict d = {0};
+    uint32_t codes[8];
+    int fits;
+    cr_assert_eq(tlf_fdict_build(&d, v, 8, 8, 100, codes, &fits, NULL), TL_OK);
+    cr_assert_eq(d.n_dict, 6);
+    cr_assert_eq(memcmp(codes, (uint32_t[]){0, 1, 2, 3, 4, 0, 1, 5}, 32), 0);
+    tlf_buf b = {0};
+    cr_assert_eq(tlf_fdict_encode(d.vals, d.n_dict, 8, codes, 8, 0, &b, NULL), TL_OK);
+    double out[8];
+    cr_assert_eq(tlf_fdict_decode(b.p, b.len, 8, 8, out, NULL), TL_OK);
+    cr_assert_eq(memcmp(out, v, sizeof v), 0);
+    tlf_fdict_free(&d);
+    tlf_buf_free(&b);
+}
+
+/* FMT-R20: byte layout */
+Test(fdict, layout_of_small_payload)
+{
+    int16_t v[6] = {-5, 300, -5, -5, 300, 7};
+    tlf_fdict d = {0};
+    uint32_t codes[6];
+    int fits;
+    cr_assert_eq(tlf_fdict_build(&d, v, 6, 2, 100, codes, &fits, NULL), TL_OK);
+    tlf_buf b = {0};
+    cr_assert_eq(tlf_fdict_encode(d.vals, d.n_dict, 2, codes, 6, 0, &b, NULL), TL_OK);
+    const uint8_t want[] = {3, 0, 0, 0, 0, 0, 0, 0,               /* n_dict 3, reserved */
+                            0xFB, 0xFF, 0x2C, 0x01, 7, 0, 0, 0,   /* -5, 300, 7, pad */
+                            3, 0, 0, 0, 0, 0, 0, 0,               /* codes: FOR */
+                            0, 0, 0, 0, 0, 0, 0, 0,               /* base 0 */
+                            2, 0, 0, 0, 0, 0, 0, 0,               /* bit width 2 */
+                            0x04, 0x09, 0, 0, 0, 0, 0, 0};        /* 0,1,0,0,1,2 */
+    cr_assert_eq(b.len, sizeof want);
+    cr_assert_eq(memcmp(b.p, want, sizeof want), 0);
+    /* n = 0: no entries, an empty codes section */
+    b.len = 0;
+    cr_assert_eq(tlf_fdict_encode(d.vals, 0, 2, codes, 0, 0, &b, NULL), TL_OK);
+    cr_assert_eq(b.len, 8 + 16);
+    cr_assert_eq(tlf_fdict_decode(b.p, b.len, 0, 2, v, NULL), TL_OK);
+    tlf_fdict_free(&d);
+    tlf_buf_free(&b);
+}
+
+Test(fdict, encode_rejects_bad_arguments)
+{
+    uint32_t codes[3] = {0, 1, 2};
+    int32_t dict[3] = {1, 2, 3};
+    tlf_buf b = {0};
+    tl_error err;
+    cr_assert_eq(tlf_fdict_encode(dict, 0, 4, codes, 3, 0, &b, &err), TL_EINVAL);
+    cr_assert(strstr(err.msg, "0 dictionary entries for 3 values"), "%s", err.msg);
+    cr_assert_eq(tlf_fdict_encode(dict, 4, 4, codes, 3, 0, &b, &err), TL_EINVAL);
+    cr_assert_eq(tlf_fdict_encode(dict, 1, 4, codes, 0, 0, &b, &err), TL_EINVAL);
+    b.len = 0;
+    cr_assert_eq(tlf_fdict_encode(dict, 2, 4, codes, 3, 0, &b, &err), TL_EINVAL);
+    cr_assert(strstr(err.msg, "code 2 of value 2"), "%s", err.msg);
+    cr_assert_eq(tlf_fdict_encode(dict, 2, 3, codes, 3, 0, &b, &err), TL_EINVAL);
+    tlf_buf_free(&b);
+}
+
+/* FMT-R20: every field checked, with the place */
+Test(enc_errors, fdict_corruption)
+{
+    uint32_t v[100], out[100];
+    for (int i = 0; i < 100; i++)
+        v[i] = (uint32_t)(i % 3) * 1000;
+    tlf_fdict d = {0};
+    uint32_t codes[100];
+    int fits;
+    tl_error err;
+    cr_assert_eq(tlf_fdict_build(&d, v, 100, 4, 100, codes, &fits, NULL), TL_OK);
+    tlf_buf b = {0};
+    cr_assert_eq(tlf_fdict_encode(d.vals, d.n_dict, 4, codes, 100, TLF_OPT_CODES_FOR, &b, NULL), TL_OK);
+    /* 8 header, 12 entries + 4 pad, codes at 24: 8 + FOR 16 + 25 packed -> 32 */
+    cr_assert_eq(b.len, 8 + 16 + 8 + 16 + 32);
+    uint8_t p[1024];
+    memcpy(p, b.p, b.len);
+    tlf_st32(p, 0);
+    ASSERT_CORRUPT(tlf_fdict_decode(p, b.len, 100, 4, out, &err), err, "dict: entry count at payload offset 0 is 0, expected 1 .. 100 for 100 values");
+    tlf_st32(p, 101);
+    ASSERT_CORRUPT(tlf_fdict_decode(p, b.len, 100, 4, out, &err), err, "is 101, expected 1 .. 100");
+    ASSERT_CORRUPT(tlf_fdict_decode(p, b.len, 0, 4, out, &err), err, "is 101, expected 0 for 0 values");
+    tlf_st32(p, UINT32_MAX);
+    ASSERT_CORRUPT(tlf_fdict_decode(p, b.len, 100, 4, out, &err), err, "dict: entry count");
+    memcpy(p, b.p, b.len);
+    tlf_st32(p, 50); /* fits the count rule, not the bytes present */
+    ASSERT_CORRUPT(tlf_fdict_decode(p, b.len, 100, 4, out, &err), err, "dict: payload is 80 bytes, expected at least 8 + 200 for 50 entries of 4 bytes");
+    memcpy(p, b.p, b.len);
+    p[5] = 1;
+    ASSERT_CORRUPT(tlf_fdict_decode(p, b.len, 100, 4, out, &err), err, "dict: reserved field at payload offset 4 is 0x00000100, expected 0");
+    memcpy(p, b.p, b.len);
+    p[21] = 9;
+    ASSERT_CORRUPT(tlf_fdict_decode(p, b.len, 100, 4, out, &err), err, "dict: padding byte at payload offset 21 is 0x09, expected 0");
+    memcpy(p, b.p, b.len);
+    p[24] = 2;
+    ASSERT_CORRUPT(tlf_fdict_decode(p, b.len, 100, 4, out, &err), err, "dict: codes encoding at payload offset 24 is 2, expected rle (1) or for (3)");
+    memcpy(p, b.p, b.len);
+    p[27] = 2;
+    ASSERT_CORRUPT(tlf_fdict_decode(p, b.len, 100, 4, out, &err), err, "dict: reserved byte at payload offset 27 is 0x02");
+    /* a code >= n_dict: base 1 makes code 2 into 3 */
+    memcpy(p, b.p, b.len);
+    tlf_st64(p + 32, 1);
+    ASSERT_CORRUPT(tlf_fdict_decode(p, b.len, 100, 4, out, &err), err, "dict: code 3 of value 2 (at payload offset 48) is not below the dictionary size 3");
+    memcpy(p, b.p, b.len);
+    p[40] = 33;
+    ASSERT_CORRUPT(tlf_fdict_decode(p, b.len, 100, 4, out, &err), err, "dict: codes for: bit width at payload offset 40 is 33, expected at most 32");
+    /* the same with the SIMD path off: same message */
+    memcpy(p, b.p, b.len);
+    tlf_st64(p + 32, 1);
+    tlf_enc_no_simd = 1;
+    ASSERT_CORRUPT(tlf_fdict_decode(p, b.len, 100, 4, out, &err), err, "dict: code 3 of value 2 (at payload offset 48)");
+    tlf_enc_no_simd = 0;
+    /* RLE codes: the run value and ends, at their offsets */
+    b.len = 0;
+    cr_assert_eq(tlf_fdict_encode(d.vals, d.n_dict, 4, codes, 100, TLF_OPT_CODES_RLE, &b, NULL), TL_OK);
+    cr_assert_leq(b.len, sizeof p);
+    memcpy(p, b.p, b.len);
+    tlf_st32(p + 24 + 16 + 4, 3); /* second run's code */
+    ASSERT_CORRUPT(tlf_fdict_decode(p, b.len, 100, 4, out, &err), err, "dict: code 3 of value 1 (at payload offset 44) is not below the dictionary size 3");
+    ASSERT_CORRUPT(tlf_fdict_decode(b.p, b.len, 99, 4, out, &err), err, "dict: codes rle: run count at payload offset 32 is 100, expected 1 .. 99");
+    /* truncated at every length */
+    for (size_t l = 0; l < b.len; l++) {
+        uint8_t *q = dup_exact(b.p, l);
+        ASSERT_CORRUPT(tlf_fdict_decode(q, l, 100, 4, out, &err), err, "dict: ");
+        cr_assert(strstr(err.msg, "payload"), "%s", err.msg);
+        free(q);
+    }
+    cr_assert_eq(tlf_fdict_decode(b.p, b.len, 100, 3, out, &err), TL_EINVAL);
+    tlf_fdict_free(&d);
+    tlf_buf_free(&b);
+}
+
 /* ---- SCALED ------------------------------------------------------------ */
 
 static const int INNERS[] = {TLF_ENC_PLAIN, TLF_ENC_RLE, TLF_ENC_FOR, TLF_ENC_DELTA};
@@ -684,13 +932,6 @@ Test(scaled, encode_rejects_bad_arguments)
 }
 
 /* ---- decoder rejections ------------------------------------------------ */
-
-#define ASSERT_CORRUPT(rc, err, sub) do { \
-        int rc_ = (rc); \
-        cr_assert_eq(rc_, TL_ECORRUPT, "rc %d, msg %s", rc_, (err).msg); \
-        cr_assert_eq((err).code, TL_ECORRUPT); \
-        cr_assert(strstr((err).msg, (sub)), "message \"%s\" lacks \"%s\"", (err).msg, (sub)); \
-    } while (0)
 
 /* every shorter length (exact heap copies) must fail cleanly */
 static void truncations(const uint8_t *p, size_t len, uint32_t n, unsigned w, int s,
@@ -1088,7 +1329,7 @@ static uint8_t *guard_at_end(guard *g, size_t len)
 }
 static void guard_free(guard *g) { munmap(g->map, g->maplen); }
 
-enum { G_FOR, G_DELTA, G_DICT, G_SCALED };
+enum { G_FOR, G_DELTA, G_DICT, G_SCALED, G_FDICT };
 
 /* payload and output each end at a guard page; decode must succeed */
 static void guarded_decode(int which, const tlf_buf *b, uint32_t n, unsigned w, int s,
@@ -1106,6 +1347,7 @@ static void guarded_decode(int which, const tlf_buf *b, uint32_t n, unsigned w, 
     case G_FOR: rc = tlf_for_decode(pl, b->len, n, w, s, out, &err); break;
     case G_DELTA: rc = tlf_delta_decode(pl, b->len, n, w, s, out, &err); break;
     case G_DICT: rc = tlf_dict_decode_codes(pl, b->len, n, nd, (uint32_t *)(void *)out, &err); break;
+    case G_FDICT: rc = tlf_fdict_decode(pl, b->len, n, w, out, &err); break;
     default: rc = tlf_scaled_decode(pl, b->len, n, w, out, NULL, &err); break;
     }
     cr_assert_eq(rc, TL_OK, "which %d n=%u w=%u: %s", which, n, w, err.msg);
@@ -1199,6 +1441,41 @@ Test(enc_guard, dict_every_bit_width)
                 }
             }
     free(c);
+    tlf_buf_free(&b);
+}
+
+Test(enc_guard, fdict_every_width_and_codes_width)
+{
+    tlf_buf b = {0};
+    tlf_fdict d = {0};
+    uint8_t *v = malloc(4097 * 8);
+    uint32_t *codes = malloc(4097 * 4);
+    rng_state = 25;
+    const uint32_t nds[] = {1, 2, 3, 16, 17, 32, 33, 40, 64, 65, 200, 256, 4096};
+    for (int simd = 0; simd < 2; simd++)
+        for (size_t wi = 0; wi < 4; wi++)
+            for (size_t di = 0; di < sizeof nds / sizeof nds[0]; di++)
+                for (size_t ni = 0; ni < N_GNS; ni++) {
+                    tlf_enc_no_simd = !simd;
+                    unsigned w = WS[wi];
+                    uint32_t n = GNS[ni], nd = nds[di];
+                    if (nd > n || (w == 1 && nd > 256))
+                        continue;
+                    gen_lowcard(v, n, w, nd, 0);
+                    int fits;
+                    cr_assert_eq(tlf_fdict_build(&d, v, n, w, 4096, codes, &fits, NULL), TL_OK);
+                    for (int fi = 0; fi < 3; fi++) {
+                        static const unsigned fl[] = {TLF_OPT_CODES_FOR, TLF_OPT_CODES_RLE,
+                                                      TLF_OPT_CODES_FOR | TLF_OPT_BYTE_ALIGN};
+                        b.len = 0;
+                        cr_assert_eq(tlf_fdict_encode(d.vals, d.n_dict, w, codes, n, fl[fi], &b, NULL), TL_OK);
+                        guarded_decode(G_FDICT, &b, n, w, 0, 0, v);
+                    }
+                }
+    tlf_enc_no_simd = 0;
+    tlf_fdict_free(&d);
+    free(v);
+    free(codes);
     tlf_buf_free(&b);
 }
 

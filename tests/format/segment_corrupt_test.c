@@ -14,7 +14,7 @@
 
 /* The small segment: 5 columns, 120 rows in blocks of 50 (3 row blocks),
  * with a DICT string, a PLAIN string with nulls, a zstd block, RLE. */
-static tcol cols[5];
+static tcol cols[6];
 static membuf seg;
 static uint8_t *ref;   /* canonical decode of the original */
 static size_t ref_len;
@@ -81,8 +81,9 @@ static void setup(void)
     tcol_fill(&cols[2], "sym", TL_STRING, TLF_ENC_DICT, TLF_COMP_NONE, D_LOWCARD, N_NONE, n, 3);
     tcol_fill(&cols[3], "note", TL_STRING, TLF_ENC_PLAIN, TLF_COMP_NONE, D_EDGE, N_RAND5, n, 4);
     tcol_fill(&cols[4], "qty", TL_INT32, TLF_ENC_RLE, TLF_COMP_NONE, D_RUNS, N_ALT, n, 5);
+    tcol_fill(&cols[5], "lvl", TL_INT32, TLF_ENC_DICT, TLF_COMP_NONE, D_LOTS, N_NONE, n, 6);
     const char *kv[] = {"k", "v", NULL};
-    seg = write_cols(cols, 5, 50, 0, kv, NULL);
+    seg = write_cols(cols, 6, 50, 0, kv, NULL);
     uint8_t *f = aligned_copy(seg.p, seg.len);
     free(seg.p);
     seg.p = f;
@@ -104,7 +105,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-    for (int i = 0; i < 5; i++)
+    for (int i = 0; i < 6; i++)
         tcol_free(&cols[i]);
     free(seg.p);
     free(ref);
@@ -167,7 +168,7 @@ Test(corrupt, every_byte_flipped)
     memset(covered, 1, TLF_HEADER_SIZE);
     uint64_t fo = tlf_ld64(f + seg.len - 40);
     memset(covered + fo, 1, seg.len - fo);
-    for (uint32_t c = 0; c < 5; c++)
+    for (uint32_t c = 0; c < 6; c++)
         for (uint32_t b = 0; b < 3; b++)
             memset(covered + tlf_seg_block(s, c, b)->offset, 1, tlf_seg_block(s, c, b)->length);
     tlf_seg_close(s);
@@ -203,7 +204,7 @@ Test(corrupt, block_bytes_unverified_never_crash)
     uint64_t rs = 99;
     for (int round = 0; round < 300; round++) {
         memcpy(f, seg.p, seg.len);
-        for (uint32_t c = 0; c < 5; c++)
+        for (uint32_t c = 0; c < 6; c++)
             for (uint32_t b = 0; b < 3; b++) {
                 const tlf_block_info *bi = tlf_seg_block(s, c, b);
                 uint64_t nflip = 1 + rnd(&rs) % 8;
@@ -378,8 +379,8 @@ Test(corrupt, header_fields)
     f[63] = 0;
     tlf_st32(f + TLF_HDR_NCOLS, 4);
     cr_assert_eq(open_msg(f, seg.len, &err), TL_ECORRUPT);
-    EXPECT_MSG(err, "n_cols 4", "expected the footer's 5");
-    tlf_st32(f + TLF_HDR_NCOLS, 5);
+    EXPECT_MSG(err, "n_cols 4", "expected the footer's 6");
+    tlf_st32(f + TLF_HDR_NCOLS, 6);
     tlf_st32(f + TLF_HDR_BLOCK_ROWS, 51);
     cr_assert_eq(open_msg(f, seg.len, &err), TL_ECORRUPT);
     free(f);
@@ -458,7 +459,7 @@ Test(corrupt, absurd_footer_counts)
 {
     footer_field(TLF_FH_NCOLS, 4, TLF_MAX_COLUMNS + 1, TL_ECORRUPT, "n_cols: expected 1..4096");
     footer_field(TLF_FH_NCOLS, 4, 0, TL_ECORRUPT, "n_cols");
-    footer_field(TLF_FH_NCOLS, 4, 6, TL_ECORRUPT, NULL);
+    footer_field(TLF_FH_NCOLS, 4, 7, TL_ECORRUPT, NULL);
     footer_field(TLF_FH_BLOCK_ROWS, 4, 0, TL_ECORRUPT, "block_rows: expected 1..");
     footer_field(TLF_FH_BLOCK_ROWS, 4, TLF_MAX_BLOCK_ROWS + 1, TL_ECORRUPT, "block_rows");
     footer_field(TLF_FH_BLOCK_ROWS, 4, 60, TL_ECORRUPT, "n_blocks: expected 2");
@@ -579,7 +580,7 @@ Test(corrupt, block_index_entries)
     entry_field(2, 1, TLF_BI_DECODED, 8, 50 * 5 + 1, TL_ECORRUPT, "longest dictionary entry");
     entry_field(0, 1, TLF_BI_ENCODED_LEN, 4, UINT32_MAX, TL_ECORRUPT, "encoded_len");
     entry_field(1, 1, TLF_BI_ENCODED_LEN, 4, 1u << 30, TL_ECORRUPT, "at most");
-    entry_field(0, 1, TLF_BI_ENCODING, 1, TLF_ENC_DICT, TL_ECORRUPT, "does not apply");
+    entry_field(0, 1, TLF_BI_ENCODING, 1, TLF_ENC_SCALED, TL_ECORRUPT, "does not apply");
     entry_field(2, 1, TLF_BI_ENCODING, 1, TLF_ENC_FOR, TL_ECORRUPT, "does not apply");
     entry_field(0, 1, TLF_BI_INNER, 1, 1, TL_ECORRUPT, "inner encoding");
     entry_field(0, 1, TLF_BI_RESERVED, 4, 1, TL_ECORRUPT, "reserved");
@@ -647,6 +648,51 @@ Test(corrupt, dictionary_code_out_of_range)
     cr_assert_eq(decode_one(f, 2, 0, TLF_DECODE_VERIFY, &err), TL_ECORRUPT);
     EXPECT_MSG(err, "column 'sym' (2), block 0",
                "codes encoding at payload offset 0 is 2, expected rle (1) or for (3)");
+    free(f);
+}
+
+/* FMT-R20: a block dictionary of fixed-width values; its fields broken
+ * one at a time are reported with the place */
+Test(corrupt, fixed_width_dictionary)
+{
+    uint8_t *f = copy_seg();
+    uint8_t *e = entry(f, 5, 1);
+    cr_assert_eq(e[TLF_BI_ENCODING], TLF_ENC_DICT);
+    uint64_t off = tlf_ld64(e + TLF_BI_OFFSET);
+    uint32_t nd = tlf_ld32(f + off);
+    cr_assert(nd >= 1 && nd <= 39, "%u entries", nd);
+    tl_error err;
+    struct { size_t at; uint32_t val; const char *msg; } cases[] = {
+        {0, 0, "dict: entry count at payload offset 0 is 0, expected 1 .. 50 for 50 values"},
+        {0, 51, "is 51, expected 1 .. 50"},
+        {4, 1, "dict: reserved field at payload offset 4"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        memcpy(f, seg.p, seg.len);
+        tlf_st32(f + off + cases[i].at, cases[i].val);
+        refix_block(f, 5, 1);
+        cr_assert_eq(decode_one(f, 5, 1, TLF_DECODE_VERIFY, &err), TL_ECORRUPT, "case %zu", i);
+        char where[128];
+        snprintf(where, sizeof where, "t.seg: column 'lvl' (5), block 1, byte offset %llu",
+                 (unsigned long long)off);
+        EXPECT_MSG(err, where, cases[i].msg);
+    }
+    /* the codes: encoding byte, then a FOR base past the entries */
+    size_t co = 8 + tlf_align_up(4 * (uint64_t)nd, 8);
+    memcpy(f, seg.p, seg.len);
+    f[off + co] = 0;
+    refix_block(f, 5, 1);
+    cr_assert_eq(decode_one(f, 5, 1, TLF_DECODE_VERIFY, &err), TL_ECORRUPT);
+    char want[128];
+    snprintf(want, sizeof want, "codes encoding at payload offset %zu is 0", co);
+    EXPECT_MSG(err, "column 'lvl' (5), block 1", want);
+    memcpy(f, seg.p, seg.len);
+    cr_assert_eq(f[off + co], TLF_ENC_FOR);
+    tlf_st64(f + off + co + 8, nd);
+    refix_block(f, 5, 1);
+    cr_assert_eq(decode_one(f, 5, 1, TLF_DECODE_VERIFY, &err), TL_ECORRUPT);
+    snprintf(want, sizeof want, "not below the dictionary size %u", nd);
+    EXPECT_MSG(err, "column 'lvl' (5), block 1", "dict: code", want);
     free(f);
 }
 

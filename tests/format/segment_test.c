@@ -61,19 +61,20 @@ static uint32_t matrix_cols(tcol *cols, uint64_t n, tnulls nl, uint8_t comp)
             continue;
         }
         static const uint8_t int_encs[] = {TLF_ENC_PLAIN, TLF_ENC_RLE, TLF_ENC_FOR,
-                                           TLF_ENC_DELTA, TLF_ENC_AUTO};
+                                           TLF_ENC_DELTA, TLF_ENC_AUTO, TLF_ENC_DICT};
         static const uint8_t flt_encs[] = {TLF_ENC_PLAIN, TLF_ENC_RLE, TLF_ENC_SCALED,
-                                           TLF_ENC_AUTO};
+                                           TLF_ENC_AUTO, TLF_ENC_DICT};
         int is_f = tl_type_is_float(t);
         const uint8_t *encs = is_f ? flt_encs : int_encs;
-        size_t ne = is_f ? sizeof flt_encs : sizeof int_encs;
+        /* DICT applies to every fixed width type but bool */
+        size_t ne = (is_f ? sizeof flt_encs : sizeof int_encs) - (t == TL_BOOL);
         for (size_t e = 0; e < ne; e++) {
             snprintf(name, sizeof name, "%s_%s_edge", tn, tlf_encoding_name(encs[e]));
             tcol_fill(&cols[k], name, t, encs[e], comp, D_EDGE, nl, n, k);
             k++;
         }
         /* data the specialised encodings are made for */
-        tdata extra[3];
+        tdata extra[4];
         int nx = 0;
         if (is_f) {
             extra[nx++] = D_GRID;
@@ -84,6 +85,7 @@ static uint32_t matrix_cols(tcol *cols, uint64_t n, tnulls nl, uint8_t comp)
             if (tl_type_width(t) == 8)
                 extra[nx++] = D_SORTED;
         }
+        extra[nx++] = D_LOTS;
         for (int x = 0; x < nx; x++) {
             uint8_t enc = is_f && extra[x] == D_GRID ? TLF_ENC_SCALED : TLF_ENC_AUTO;
             snprintf(name, sizeof name, "%s_%s_x%d", tn, tlf_encoding_name(enc), x);
@@ -94,7 +96,7 @@ static uint32_t matrix_cols(tcol *cols, uint64_t n, tnulls nl, uint8_t comp)
             k++;
         }
     }
-    cr_assert(k <= 160);
+    cr_assert(k <= 192);
     return k;
 }
 
@@ -104,7 +106,7 @@ static void run_matrix(uint32_t block_rows, uint64_t n, uint32_t chunk)
     static const uint8_t comps[] = {TLF_COMP_NONE, TLF_COMP_AUTO, TLF_COMP_ZSTD};
     for (size_t ni = 0; ni < 4; ni++) {
         for (size_t ci = 0; ci < 3; ci++) {
-            tcol *cols = calloc(160, sizeof *cols);
+            tcol *cols = calloc(192, sizeof *cols);
             uint32_t k = matrix_cols(cols, n, nls[ni], comps[ci]);
             membuf m = write_cols(cols, k, block_rows, chunk, NULL, NULL);
             uint8_t *file = aligned_copy(m.p, m.len);
@@ -320,6 +322,83 @@ Test(segment, auto_picks_by_size)
     expect_auto(TL_FLOAT64, D_RUNS, TLF_ENC_RLE, -1, 1);
     expect_auto(TL_STRING, D_LOWCARD, TLF_ENC_DICT, -1, 1);
     expect_auto(TL_STRING, D_UNIQUE, TLF_ENC_PLAIN, -1, 1);
+    /* few distinct values: a block dictionary */
+    expect_auto(TL_INT32, D_LOTS, TLF_ENC_DICT, TLF_COMP_NONE, 1);
+    expect_auto(TL_INT64, D_LOTS, TLF_ENC_DICT, TLF_COMP_NONE, 1);
+    expect_auto(TL_UINT16, D_LOTS, TLF_ENC_DICT, TLF_COMP_NONE, 1);
+    expect_auto(TL_FLOAT64, D_LOTS, TLF_ENC_DICT, TLF_COMP_NONE, 1);
+    expect_auto(TL_INT8, D_LOTS, TLF_ENC_DICT, -1, 1);
+    expect_auto(TL_INT32, D_LOTS, TLF_ENC_DICT, TLF_COMP_ZSTD, 0);
+}
+
+/* FMT-R20: distinct bit patterns - NaN payloads, -0.0 and +0.0 are
+ * separate entries and come back bit for bit */
+Test(segment, dict_of_floats_by_bit_pattern)
+{
+    const uint64_t pats[] = {0x7ff8000000000000ull, 0x7ff8000000000001ull, 0xfff8000000000000ull,
+                             0x8000000000000000ull, 0, 0x7ff0000000000000ull,
+                             0x3ff8000000000000ull};
+    tcol c[2];
+    memset(c, 0, sizeof c);
+    snprintf(c[0].name, sizeof c[0].name, "d");
+    snprintf(c[1].name, sizeof c[1].name, "f");
+    c[0].type = TL_FLOAT64;
+    c[1].type = TL_FLOAT32;
+    c[0].n = c[1].n = 3000;
+    c[0].vals = malloc(3000 * 8);
+    c[1].vals = malloc(3000 * 4);
+    for (int i = 0; i < 3000; i++) {
+        uint64_t b = pats[(i * 7 + i / 5) % 7];
+        memcpy(c[0].vals + 8 * i, &b, 8);
+        uint32_t fb = (uint32_t)(b >> 32) | (uint32_t)(b & 1); /* float bits, payload kept */
+        memcpy(c[1].vals + 4 * i, &fb, 4);
+    }
+    for (int k = 0; k < 2; k++)
+        c[k].opts = (tlf_col_opts){.encoding = TLF_ENC_AUTO, .compression = TLF_COMP_NONE};
+    membuf m = write_cols(c, 2, 0, 0, NULL, NULL);
+    tlf_seg *s;
+    tl_error err;
+    cr_assert_eq(tlf_seg_open_mem(m.p, m.len, "f.seg", 0, &s, &err), TL_OK, "%s", err.msg);
+    for (uint32_t k = 0; k < 2; k++) {
+        const tlf_block_info *bi = tlf_seg_block(s, k, 0);
+        cr_assert_eq(bi->encoding, TLF_ENC_DICT, "col %u: %s", k, tlf_encoding_name(bi->encoding));
+        cr_assert_eq(tlf_ld32(m.p + bi->offset), 7, "seven distinct bit patterns");
+    }
+    tlf_seg_close(s);
+    check_file(m.p, m.len, c, 2); /* memcmp of every value */
+    free(m.p);
+    tcol_free(&c[0]);
+    tcol_free(&c[1]);
+}
+
+/* Byte-aligned codes for zstd: a non-hot column's codes are rounded to 8
+ * bits before compression (smaller frames); a hot column keeps 6 bits. */
+Test(segment, zstd_gets_byte_aligned_codes)
+{
+    for (int hot = 0; hot < 2; hot++) {
+        tcol c;
+        tcol_fill(&c, "q", TL_INT32, TLF_ENC_AUTO, TLF_COMP_AUTO, D_LOTS, N_NONE, 16384, 9);
+        c.opts.hot = (uint8_t)hot;
+        membuf m = write_cols(&c, 1, 0, 0, NULL, NULL);
+        tlf_seg *s;
+        const tlf_block_info *bi = first_block(&m, &s);
+        cr_assert_eq(bi->encoding, TLF_ENC_DICT);
+        uint32_t nd = 39;
+        size_t head = 8 + tlf_align_up(4 * nd, 8) + 8 + 16; /* entries, codes + FOR headers */
+        if (hot) {
+            cr_assert_eq(bi->compression, TLF_COMP_NONE);
+            cr_assert_eq(bi->encoded_len, head + 16384 * 6 / 8, "6-bit codes: %u", bi->encoded_len);
+            cr_assert_eq(m.p[bi->offset + head - 8], 6);
+        } else {
+            cr_assert_eq(bi->compression, TLF_COMP_ZSTD);
+            cr_assert_eq(bi->encoded_len, head + 16384, "8-bit codes: %u", bi->encoded_len);
+            cr_assert_lt(bi->payload_len, 16384 * 6 / 8, "smaller than the packed codes");
+        }
+        check_file(m.p, m.len, &c, 1);
+        tlf_seg_close(s);
+        free(m.p);
+        tcol_free(&c);
+    }
 }
 
 Test(segment, hot_columns_never_zstd_under_auto)
@@ -602,7 +681,7 @@ Test(segment, writer_open_rejects_bad_arguments)
     cr_assert_eq(open_err(ok, 2, &o, &err), TL_EINVAL);
     /* forced encodings that do not apply to the type */
     struct { tl_type t; uint8_t enc; } bad[] = {
-        {TL_INT32, TLF_ENC_DICT},    {TL_FLOAT64, TLF_ENC_FOR}, {TL_FLOAT32, TLF_ENC_DELTA},
+        {TL_INT32, TLF_ENC_SCALED},  {TL_FLOAT64, TLF_ENC_FOR}, {TL_FLOAT32, TLF_ENC_DELTA},
         {TL_INT64, TLF_ENC_SCALED},  {TL_STRING, TLF_ENC_RLE},  {TL_STRING, TLF_ENC_FOR},
         {TL_STRING, TLF_ENC_SCALED}, {TL_BOOL, TLF_ENC_DICT},   {TL_INT8, 6},
     };
@@ -612,6 +691,15 @@ Test(segment, writer_open_rejects_bad_arguments)
         o = (tlf_writer_opts){.col_opts = &co};
         cr_assert_eq(open_err(&d, 1, &o, &err), TL_EINVAL, "case %zu", i);
         cr_assert(strstr(err.msg, "'col'"), "%s", err.msg);
+    }
+    /* DICT applies to every type but bool (strings: column dictionary) */
+    const tl_type dict_ok[] = {TL_INT8, TL_UINT16, TL_INT32, TL_UINT64, TL_FLOAT32, TL_FLOAT64,
+                               TL_TIMESTAMP, TL_DATE, TL_STRING};
+    for (size_t i = 0; i < sizeof dict_ok / sizeof dict_ok[0]; i++) {
+        tl_coldef d = {"col", dict_ok[i]};
+        tlf_col_opts co = {.encoding = TLF_ENC_DICT, .compression = TLF_COMP_AUTO};
+        o = (tlf_writer_opts){.col_opts = &co};
+        cr_assert_eq(open_err(&d, 1, &o, &err), TL_OK, "%s: %s", tl_type_name(dict_ok[i]), err.msg);
     }
     tlf_col_opts co2[2] = {{.encoding = TLF_ENC_AUTO, .compression = 7},
                            {.encoding = TLF_ENC_AUTO, .compression = TLF_COMP_AUTO}};

@@ -67,7 +67,7 @@ static inline uint64_t rnd(uint64_t *s)
 /* ---- test columns ------------------------------------------------------------ */
 
 typedef enum { D_EDGE, D_GRID, D_SORTED, D_RUNS, D_RANDOM, D_SMALL, D_LOWCARD, D_UNIQUE,
-               D_BIG } tdata;
+               D_BIG, D_LOTS } tdata;
 typedef enum { N_NONE, N_ALL, N_ALT, N_RAND5 } tnulls;
 
 typedef struct tcol {
@@ -264,6 +264,15 @@ static inline void tcol_fill(tcol *c, const char *name, tl_type t, uint8_t enc, 
         case D_SMALL:
             put_val(p, w, t == TL_BOOL ? r & 1 : r % 1000);
             break;
+        case D_LOTS: { /* order-book sizes: a lot size times 1..62, 39 distinct */
+            uint64_t x = r % 64;
+            uint64_t lots = 1 + ((x * x * x) >> 12);
+            if (is_f)
+                put_float(p, t, (double)lots / 3.0); /* off any decimal grid */
+            else
+                put_val(p, w, t == TL_BOOL ? lots & 1 : lots * (w == 1 ? 2 : 25));
+            break;
+        }
         default: /* D_RANDOM */
             if (is_f)
                 put_float(p, t, (double)(int64_t)r / 3.0);

@@ -11,7 +11,7 @@
  * layout change `--write tests/fuzz/corpus` regenerates them; ctest runs
  * `--check` so stale seeds (which would only exercise the rejection paths)
  * fail CI. fuzz_enc input: byte 0 mode (FOR, DELTA, RLE, SCALED, DICT, BITS,
- * FIND), byte 1 bits 0-1 width index (1, 2, 4, 8) and bit 2 signed,
+ * FIND, FDICT), byte 1 bits 0-1 width index (1, 2, 4, 8) and bit 2 signed,
  * bytes 2-3 u16 n, bytes 4-7 u32 n_dict; then the payload (fuzz_enc.c).
  */
 #include <dirent.h>
@@ -24,7 +24,7 @@
 #include "enc.h"
 #include "tl_format.h"
 
-enum { M_FOR, M_DELTA, M_RLE, M_SCALED, M_DICT, M_BITS, M_FIND, M_COUNT };
+enum { M_FOR, M_DELTA, M_RLE, M_SCALED, M_DICT, M_BITS, M_FIND, M_FDICT, M_COUNT };
 
 static uint64_t rs = 20261121;
 static uint64_t rnd(void)
@@ -175,6 +175,43 @@ static void gen_enc(void)
     if (tlf_dict_encode(codes, 200, 2, &b, &err))
         die("dict", &err);
     enc_seed(M_DICT, 0, 200, 2, &b);
+    /* DICT of fixed-width values: int32 lots (FOR codes), int8 runs (RLE
+     * codes), float64 with NaN and -0.0, uint16 with byte-aligned codes */
+    tlf_fdict fd = {0};
+    int fits;
+    static int32_t i32[4096];
+    for (uint32_t i = 0; i < 300; i++) {
+        uint64_t q = rnd() % 64;
+        i32[i] = 25 * (int32_t)(1 + ((q * q * q) >> 12));
+    }
+    if (tlf_fdict_build(&fd, i32, 300, 4, 300, codes, &fits, &err) ||
+        tlf_fdict_encode(fd.vals, fd.n_dict, 4, codes, 300, 0, (b.len = 0, &b), &err))
+        die("fdict", &err);
+    enc_seed(M_FDICT, 2 | 4, 300, 0, &b);
+    int8_t i8[128];
+    for (uint32_t i = 0; i < 100; i++)
+        i8[i] = (int8_t)(i < 50 ? -3 : i < 90 ? 100 : -128);
+    if (tlf_fdict_build(&fd, i8, 100, 1, 100, codes, &fits, &err) ||
+        tlf_fdict_encode(fd.vals, fd.n_dict, 1, codes, 100, 0, (b.len = 0, &b), &err))
+        die("fdict", &err);
+    enc_seed(M_FDICT, 0 | 4, 100, 0, &b);
+    double fv[64];
+    const uint64_t pats[4] = {0x7ff8000000000000ull, 0x8000000000000000ull, 0,
+                              0x4059000000000000ull};
+    for (uint32_t i = 0; i < 64; i++)
+        memcpy(&fv[i], &pats[(i * 5) % 4], 8);
+    if (tlf_fdict_build(&fd, fv, 64, 8, 64, codes, &fits, &err) ||
+        tlf_fdict_encode(fd.vals, fd.n_dict, 8, codes, 64, 0, (b.len = 0, &b), &err))
+        die("fdict", &err);
+    enc_seed(M_FDICT, 3, 64, 0, &b);
+    for (uint32_t i = 0; i < 40; i++)
+        u16[i] = (uint16_t)(1000 * (rnd() % 9));
+    if (tlf_fdict_build(&fd, u16, 40, 2, 40, codes, &fits, &err) ||
+        tlf_fdict_encode(fd.vals, fd.n_dict, 2, codes, 40, TLF_OPT_BYTE_ALIGN, (b.len = 0, &b),
+                         &err))
+        die("fdict", &err);
+    enc_seed(M_FDICT, 1, 40, 0, &b);
+    tlf_fdict_free(&fd);
     /* raw bit unpacking (width in byte 1), scaled_find on raw floats */
     uint8_t raw[64];
     for (int i = 0; i < 64; i++)
@@ -315,8 +352,11 @@ static void gen_segments(const char *dir)
     scol ints[] = {{"rle", TL_INT32, TLF_ENC_RLE, CN, 2, 0},
                    {"for", TL_INT64, TLF_ENC_FOR, CN, 0, 5},
                    {"delta", TL_TIMESTAMP, TLF_ENC_DELTA, CN, 1, 0},
-                   {"z", TL_INT16, TLF_ENC_FOR, CZ, 0, 0}};
-    seg_seed(dir, "seed_int", ints, 4, 30, 12);
+                   {"z", TL_INT16, TLF_ENC_FOR, CZ, 0, 0},
+                   {"dict", TL_INT32, TLF_ENC_DICT, CN, 0, 4},
+                   {"dictz", TL_UINT64, TLF_ENC_DICT, CZ, 2, 0},
+                   {"dictf", TL_FLOAT32, TLF_ENC_DICT, CN, 3, 0}};
+    seg_seed(dir, "seed_int", ints, 7, 30, 12);
     scol mixed[] = {{"ts", TL_TIMESTAMP, A, CN, 1, 0},
                     {"price", TL_FLOAT64, TLF_ENC_SCALED, CN, 3, 0},
                     {"opt", TL_STRING, A, CN, 4, 0},
@@ -360,6 +400,7 @@ static int check_enc(const uint8_t *data, size_t size, tl_error *err)
         rc = tlf_scaled_decode(pl, len, n, (data[1] & 1) ? 8 : 4, out, NULL, err);
         break;
     case M_DICT: rc = tlf_dict_decode_codes(pl, len, n, nd, out, err); break;
+    case M_FDICT: rc = tlf_fdict_decode(pl, len, n, w, out, err); break;
     default: break; /* raw modes: any bytes */
     }
     free(out);

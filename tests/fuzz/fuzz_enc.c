@@ -2,8 +2,8 @@
  * fuzz_enc.c - libFuzzer target for the value decoders of enc.h.
  *
  * Input: 8 header bytes, then the payload.
- *   0  mode: % 7 -> FOR, DELTA, RLE, SCALED, DICT, raw bit unpack,
- *      tlf_scaled_find on raw floats
+ *   0  mode: % 8 -> FOR, DELTA, RLE, SCALED, DICT codes, raw bit unpack,
+ *      tlf_scaled_find on raw floats, DICT of fixed-width values
  *   1  bits 0-1: width index (1, 2, 4, 8; SCALED/find: bit 0 picks 8 or 4),
  *      bit 2: signed; bit 3: re-encode with TLF_OPT_BYTE_ALIGN; bits 4-5
  *      (DICT): re-encode with codes forced to FOR (01) or RLE (10);
@@ -34,7 +34,7 @@ static void *xmalloc(size_t n)
 
 #define CHECK(c) do { if (!(c)) abort(); } while (0)
 
-enum { M_FOR, M_DELTA, M_RLE, M_SCALED, M_DICT, M_BITS, M_FIND, M_COUNT };
+enum { M_FOR, M_DELTA, M_RLE, M_SCALED, M_DICT, M_BITS, M_FIND, M_FDICT, M_COUNT };
 
 static int dec(int mode, const uint8_t *pl, size_t len, uint32_t n, unsigned w,
                int s, uint32_t nd, void *out, tl_error *err)
@@ -44,6 +44,7 @@ static int dec(int mode, const uint8_t *pl, size_t len, uint32_t n, unsigned w,
     case M_DELTA: return tlf_delta_decode(pl, len, n, w, s, out, err);
     case M_RLE: return tlf_rle_decode(pl, len, n, w, out, err);
     case M_SCALED: return tlf_scaled_decode(pl, len, n, w, out, NULL, err);
+    case M_FDICT: return tlf_fdict_decode(pl, len, n, w, out, err);
     default: return tlf_dict_decode_codes(pl, len, n, nd, out, err);
     }
 }
@@ -59,6 +60,19 @@ static int enc(int mode, const void *v, uint32_t n, unsigned w, int s,
     case M_RLE:
         *size_fn = tlf_rle_size(tlf_rle_count_runs(v, n, w), w);
         return tlf_rle_encode(v, n, w, b, NULL);
+    case M_FDICT: {
+        tlf_fdict d = {0};
+        uint32_t *codes = xmalloc((size_t)n * 4);
+        int fits, rc = tlf_fdict_build(&d, v, n, w, n, codes, &fits, NULL);
+        CHECK(rc == TL_OK && fits);
+        *size_fn = tlf_fdict_size(d.n_dict, w, tlf_dict_codes_size(codes, n, fl));
+        rc = tlf_fdict_encode(d.vals, d.n_dict, w, codes, n, fl, b, NULL);
+        /* distinct entries in first-seen order: never more than the input's */
+        CHECK(n == 0 || d.n_dict <= n);
+        free(codes);
+        tlf_fdict_free(&d);
+        return rc;
+    }
     default:
         *size_fn = tlf_dict_codes_size(v, n, fl);
         return tlf_dict_encode_opt(v, n, nd, fl, b, NULL);
@@ -228,6 +242,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     case M_DELTA:
     case M_RLE: value_case(mode, pl, len, n, w, s, 0, fl & TLF_OPT_BYTE_ALIGN); break;
     case M_DICT: value_case(mode, pl, len, n, 4, 0, nd, fl); break;
+    case M_FDICT: value_case(mode, pl, len, n, w, 0, 0, fl); break;
     case M_SCALED: scaled_case(pl, len, n, (data[1] & 1) ? 8 : 4); break;
     case M_BITS: bitpack_case(pl, len, n, data[1] % 65); break;
     default: find_case(pl, len, (data[1] & 1) ? 8 : 4); break;
