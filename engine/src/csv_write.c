@@ -27,6 +27,7 @@
  */
 #include "ticklake.h"
 #include "civil_int.h"
+#include "util_int.h"
 
 #include <errno.h>
 #include <float.h>
@@ -148,20 +149,6 @@ static size_t fmt_cents(char *out, int64_t c)
     return n;
 }
 
-/* (double)c / 100.0 for |c| < 2^31. With FMA, a reciprocal product
- * corrected by one exact remainder step: equal to the division for every
- * int32 (checked exhaustively), and much cheaper. */
-static inline double cents_value(int64_t c)
-{
-    double x = (double)c;
-#ifdef __FMA__
-    double q0 = x * 0.01;
-    return fma(fma(-q0, 100.0, x), 0.01, q0);
-#else
-    return x / 100.0;
-#endif
-}
-
 static size_t fmt_special(char *out, double v)
 {
     const char *s = v != v ? "nan" : v > 0 ? "inf" : "-inf";
@@ -177,7 +164,7 @@ static size_t fmt_f64(char *out, double v)
     if (v > -2e7 && v < 2e7) { /* |cents| < 2^31 */
         double s = v * 100.0;
         int64_t c = (int64_t)(s + copysign(0.5, s));
-        if (cents_value(c) == v && (c != 0 || !signbit(v)))
+        if (tl_cents_to_f64((double)c) == v && (c != 0 || !signbit(v)))
             return fmt_cents(out, c);
     }
     int n = 0;

@@ -15,6 +15,7 @@
  */
 #include "ticklake.h"
 #include "civil_int.h"
+#include "util_int.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -185,21 +186,6 @@ typedef struct seg_job {
     uint64_t bytes;
 } seg_job;
 
-static int grow(void **p, size_t *cap, size_t need)
-{
-    if (need <= *cap)
-        return 0;
-    size_t n = *cap ? *cap : 1024;
-    while (n < need)
-        n *= 2;
-    void *q = realloc(*p, n);
-    if (!q)
-        return -1;
-    *p = q;
-    *cap = n;
-    return 0;
-}
-
 /* dir/SYMBOL_YYYY-MM-DD.tls with bytes outside [A-Za-z0-9-] as %XX. */
 static char *part_path(const char *dir, const char *sym, uint32_t len, int32_t day)
 {
@@ -322,8 +308,8 @@ static int gather(seg_job *j, const tl_batch *b, uint32_t c, const uint32_t *idx
         size_t total = 0;
         for (uint32_t i = 0; i < k; i++)
             total += src->offsets[idx[i] + 1] - src->offsets[idx[i]];
-        if (grow((void **)&x->offsets, &x->offsets_cap, ((size_t)k + 1) * 4) ||
-            grow((void **)&x->data, &x->data_cap, total + 1))
+        if (tl_grow((void **)&x->offsets, &x->offsets_cap, ((size_t)k + 1) * 4) ||
+            tl_grow((void **)&x->data, &x->data_cap, total + 1))
             return tl_error_set(err, TL_ENOMEM, "%s: out of memory", j->dir);
         uint32_t o = 0;
         x->offsets[0] = 0;
@@ -337,7 +323,7 @@ static int gather(seg_job *j, const tl_batch *b, uint32_t c, const uint32_t *idx
         dst->data = x->data;
     } else {
         size_t w = tl_type_width((int)b->defs[c].type);
-        if (grow(&x->values, &x->values_cap, (size_t)k * w + 1))
+        if (tl_grow(&x->values, &x->values_cap, (size_t)k * w + 1))
             return tl_error_set(err, TL_ENOMEM, "%s: out of memory", j->dir);
         switch (w) {
         case 1: {
@@ -373,7 +359,7 @@ static int gather(seg_job *j, const tl_batch *b, uint32_t c, const uint32_t *idx
     }
     if (src->validity) {
         size_t nb = ((size_t)k + 7) / 8;
-        if (grow((void **)&x->valid, &x->valid_cap, nb + 1))
+        if (tl_grow((void **)&x->valid, &x->valid_cap, nb + 1))
             return tl_error_set(err, TL_ENOMEM, "%s: out of memory", j->dir);
         memset(x->valid, 0, nb);
         for (uint32_t i = 0; i < k; i++)
@@ -389,8 +375,8 @@ static int route_batch(seg_job *j, const tl_batch *b, tl_error *err)
     uint32_t n = b->n_rows;
     if (n == 0)
         return TL_OK;
-    if (grow((void **)&j->row_part, &j->row_part_cap, (size_t)n * 4) ||
-        grow((void **)&j->order, &j->order_cap, (size_t)n * 4))
+    if (tl_grow((void **)&j->row_part, &j->row_part_cap, (size_t)n * 4) ||
+        tl_grow((void **)&j->order, &j->order_cap, (size_t)n * 4))
         return tl_error_set(err, TL_ENOMEM, "%s: out of memory", j->dir);
     const tl_colvec *sc = &b->cols[j->sym_col], *tc = &b->cols[j->ts_col];
     const int64_t *ts = tc->values;

@@ -50,6 +50,7 @@
 #include "ticklake.h"
 #include "civil_int.h"
 #include "gen_int.h"
+#include "util_int.h"
 
 #include <errno.h>
 #include <math.h>
@@ -762,21 +763,12 @@ static void fill_book(chunk *restrict ck, uint32_t m)
     }
 }
 
-/* dst[i] = (double)src[i] / 100.0 exactly: with FMA, a reciprocal product
- * corrected by one exact remainder step, which equals the correctly rounded
- * quotient for every int32 (checked exhaustively; gen_test re-checks a
- * sample); without FMA, the division. */
+/* dst[i] = (double)src[i] / 100.0 exactly (tl_cents_to_f64; gen_test
+ * re-checks a sample). */
 static void cents_to_double(double *restrict dst, const int32_t *restrict src, uint32_t m)
 {
-    for (uint32_t i = 0; i < m; i++) {
-        double x = (double)src[i];
-#ifdef __FMA__
-        double q0 = x * 0.01;
-        dst[i] = fma(fma(-q0, 100.0, x), 0.01, q0);
-#else
-        dst[i] = x / 100.0;
-#endif
-    }
+    for (uint32_t i = 0; i < m; i++)
+        dst[i] = tl_cents_to_f64((double)src[i]);
 }
 
 /* Copy a whole chunk column (a multiple of 64 bytes, both ends 64-byte

@@ -15,6 +15,7 @@
  */
 #include "ticklake.h"
 #include "tl_format.h"
+#include "util_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -559,21 +560,6 @@ typedef struct col_scratch {
     size_t slice_off_cap;
 } col_scratch;
 
-static int grow(void **p, size_t *cap, size_t need)
-{
-    if (need <= *cap)
-        return 0;
-    size_t n = *cap ? *cap : 4096;
-    while (n < need)
-        n *= 2;
-    void *q = realloc(*p, n);
-    if (!q)
-        return -1;
-    *p = q;
-    *cap = n;
-    return 0;
-}
-
 int tl_segment_print_csv(const tl_segment *s, uint64_t first, uint64_t limit,
                          FILE *f, tl_error *err)
 {
@@ -609,9 +595,9 @@ int tl_segment_print_csv(const tl_segment *s, uint64_t first, uint64_t limit,
             col_scratch *x = &cs[c];
             size_t nb = 0, nd = 0, nv = 0;
             tlf_seg_decode_needs(s->seg, c, b, &nb, &nd, &nv);
-            if (grow(&x->buf, &x->buf_cap, nb ? nb : 1) ||
-                grow((void **)&x->data, &x->data_cap, nd ? nd : 1) ||
-                grow((void **)&x->valid, &x->valid_cap, nv ? nv : 1)) {
+            if (tl_grow(&x->buf, &x->buf_cap, nb ? nb : 1) ||
+                tl_grow((void **)&x->data, &x->data_cap, nd ? nd : 1) ||
+                tl_grow((void **)&x->valid, &x->valid_cap, nv ? nv : 1)) {
                 rc = tl_error_set(err, TL_ENOMEM, "%s: out of memory decoding column '%s' "
                                   "block %" PRIu32, s->path, defs[c].name, b);
                 goto out;
@@ -636,7 +622,7 @@ int tl_segment_print_csv(const tl_segment *s, uint64_t first, uint64_t limit,
             tl_colvec *cv = &cols[c];
             memset(cv, 0, sizeof *cv);
             if (defs[c].type == TL_STRING) {
-                if (grow((void **)&x->slice_off, &x->slice_off_cap, ((size_t)k + 1) * 4)) {
+                if (tl_grow((void **)&x->slice_off, &x->slice_off_cap, ((size_t)k + 1) * 4)) {
                     rc = tl_error_set(err, TL_ENOMEM, "%s: out of memory", s->path);
                     goto out;
                 }
@@ -649,7 +635,7 @@ int tl_segment_print_csv(const tl_segment *s, uint64_t first, uint64_t limit,
                 cv->values = (const uint8_t *)v.values + (size_t)lo * tl_type_width((int)defs[c].type);
             }
             if (v.validity) {
-                if (grow((void **)&x->slice_valid, &x->slice_valid_cap, ((size_t)k + 7) / 8 + 1)) {
+                if (tl_grow((void **)&x->slice_valid, &x->slice_valid_cap, ((size_t)k + 7) / 8 + 1)) {
                     rc = tl_error_set(err, TL_ENOMEM, "%s: out of memory", s->path);
                     goto out;
                 }
