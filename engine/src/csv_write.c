@@ -3,41 +3,24 @@
  *
  * Output rules (also in ticklake.h): one line per row ending in \n, fields
  * separated by commas, a null as an empty field. Integers in decimal; bool
- * true/false; timestamps as integer nanoseconds; dates YYYY-MM-DD
- * (proleptic Gregorian, year 0 = 1 BC, negative years with a leading '-',
- * at least 4 year digits); floats as the shortest decimal that parses back
- * to the same value, in %g style; strings raw unless they hold a comma,
- * quote, CR or LF (then quoted, quotes doubled) or are empty (then "").
- *
- * Shortest floats: if some decimal with <= 15 significant digits parses to
- * the double v, it is unique (two such decimals are >= 1e-15 relative apart,
- * while every decimal that parses to v is within half an ulp, <= 1.2e-16
- * relative) and "%.15g" prints it (rounding v to 15 digits cannot miss a
- * grid point that close); otherwise "%.16g", else "%.17g", checked with
- * strtod. Same for float32 with "%.6g".."%.9g" and strtof. Subnormals
- * (and zero) have less precision, so there the search starts at 1 digit.
- * Fast paths skip stdio for values that are exactly (double)c / 100.0 with
- * |c| < 2^31 (prices; c / 100 is then that unique shortest decimal) and
- * for whole float32 values below 1e6: they print exactly what the %g path
- * would.
+ * true/false; timestamps as integer nanoseconds; dates YYYY-MM-DD and floats
+ * as the shortest decimal that parses back to the same value, both as
+ * text_int.h writes them (its comment gives the rules and why the float
+ * search is correct); strings raw unless they hold a comma, quote, CR or LF
+ * (then quoted, quotes doubled) or are empty (then "").
  *
  * Invariants: text is assembled in a per-thread 64 KiB buffer and handed to
  * fwrite in large pieces; every call ends with fflush so that a write error
  * (ENOSPC...) is reported by the call that caused it, as TL_EIO with errno.
  */
 #include "ticklake.h"
-#include "civil_int.h"
-#include "util_int.h"
+#include "text_int.h"
 
 #include <errno.h>
-#include <float.h>
 #include <inttypes.h>
-#include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
 #define BUF_BYTES (1u << 16)
-#define FIELD_MAX 64 /* longest non-string field */
 
 static _Thread_local char csv_buf[BUF_BYTES];
 
@@ -88,134 +71,6 @@ TL_WUR static int put_bytes(csvw *w, const void *src, size_t n, tl_error *err)
     return TL_OK;
 }
 
-/* ---- field formatting: each writes at most FIELD_MAX bytes to out ---------- */
-
-static const char digits2[201] = "00010203040506070809101112131415161718192021222324"
-                                 "25262728293031323334353637383940414243444546474849"
-                                 "50515253545556575859606162636465666768697071727374"
-                                 "75767778798081828384858687888990919293949596979899";
-
-static size_t fmt_u64(char *out, uint64_t v)
-{
-    static const uint64_t pow10[20] = {
-        UINT64_C(1), UINT64_C(10), UINT64_C(100), UINT64_C(1000), UINT64_C(10000),
-        UINT64_C(100000), UINT64_C(1000000), UINT64_C(10000000), UINT64_C(100000000),
-        UINT64_C(1000000000), UINT64_C(10000000000), UINT64_C(100000000000),
-        UINT64_C(1000000000000), UINT64_C(10000000000000), UINT64_C(100000000000000),
-        UINT64_C(1000000000000000), UINT64_C(10000000000000000),
-        UINT64_C(100000000000000000), UINT64_C(1000000000000000000),
-        UINT64_C(10000000000000000000)};
-    size_t n = 1;
-    while (n < 20 && v >= pow10[n])
-        n++;
-    char *p = out + n;
-    while (v >= 100) { /* two digits at a time, from the end */
-        unsigned r = (unsigned)(v % 100);
-        v /= 100;
-        p -= 2;
-        memcpy(p, digits2 + 2 * r, 2);
-    }
-    if (v >= 10)
-        memcpy(p - 2, digits2 + 2 * v, 2);
-    else
-        p[-1] = (char)('0' + v);
-    return n;
-}
-
-static size_t fmt_i64(char *out, int64_t v)
-{
-    if (v < 0) {
-        out[0] = '-';
-        return 1 + fmt_u64(out + 1, (uint64_t)0 - (uint64_t)v);
-    }
-    return fmt_u64(out, (uint64_t)v);
-}
-
-/* c / 100 in %g style with trailing zeros dropped */
-static size_t fmt_cents(char *out, int64_t c)
-{
-    size_t n = 0;
-    uint64_t u = c < 0 ? (uint64_t)0 - (uint64_t)c : (uint64_t)c;
-    if (c < 0)
-        out[n++] = '-';
-    n += fmt_u64(out + n, u / 100);
-    unsigned fp = (unsigned)(u % 100);
-    if (fp) {
-        out[n++] = '.';
-        out[n++] = (char)('0' + fp / 10);
-        if (fp % 10)
-            out[n++] = (char)('0' + fp % 10);
-    }
-    return n;
-}
-
-static size_t fmt_special(char *out, double v)
-{
-    const char *s = v != v ? "nan" : v > 0 ? "inf" : "-inf";
-    size_t n = strlen(s);
-    memcpy(out, s, n);
-    return n;
-}
-
-static size_t fmt_f64(char *out, double v)
-{
-    if (v != v || v == INFINITY || v == -INFINITY)
-        return fmt_special(out, v);
-    if (v > -2e7 && v < 2e7) { /* |cents| < 2^31 */
-        double s = v * 100.0;
-        int64_t c = (int64_t)(s + copysign(0.5, s));
-        if (tl_cents_to_f64((double)c) == v && (c != 0 || !signbit(v)))
-            return fmt_cents(out, c);
-    }
-    int n = 0;
-    /* subnormals have fewer digits of precision: search from 1 */
-    for (int p = (v > -DBL_MIN && v < DBL_MIN) ? 1 : 15; p <= 17; p++) {
-        n = snprintf(out, FIELD_MAX, "%.*g", p, v);
-        if (p == 17 || strtod(out, NULL) == v)
-            break;
-    }
-    return (size_t)n;
-}
-
-static size_t fmt_f32(char *out, float v)
-{
-    if (v != v || v == INFINITY || v == -INFINITY)
-        return fmt_special(out, v);
-    if (v > -1e6f && v < 1e6f && v == (float)(int32_t)v && (v != 0 || !signbit(v)))
-        return fmt_i64(out, (int32_t)v);
-    int n = 0;
-    for (int p = (v > -FLT_MIN && v < FLT_MIN) ? 1 : 6; p <= 9; p++) {
-        n = snprintf(out, FIELD_MAX, "%.*g", p, (double)v);
-        if (p == 9 || strtof(out, NULL) == v)
-            break;
-    }
-    return (size_t)n;
-}
-
-static size_t fmt_date(char *out, int32_t day)
-{
-    int64_t y;
-    int m, d;
-    tl_civil_from_days(day, &y, &m, &d);
-    size_t n = 0;
-    if (y < 0)
-        out[n++] = '-';
-    uint64_t uy = y < 0 ? (uint64_t)(-y) : (uint64_t)y;
-    char tmp[24];
-    size_t k = fmt_u64(tmp, uy);
-    for (; k < 4; k++) /* pad to 4 digits */
-        out[n++] = '0';
-    k = fmt_u64(out + n, uy);
-    n += k;
-    out[n++] = '-';
-    out[n++] = (char)('0' + m / 10);
-    out[n++] = (char)('0' + m % 10);
-    out[n++] = '-';
-    out[n++] = (char)('0' + d / 10);
-    out[n++] = (char)('0' + d % 10);
-    return n;
-}
-
 TL_WUR static int put_string(csvw *w, const uint8_t *s, size_t n, tl_error *err)
 {
     int quote = n == 0;
@@ -239,7 +94,7 @@ TL_WUR static int put_string(csvw *w, const uint8_t *s, size_t n, tl_error *err)
     return rc;
 }
 
-/* One non-null fixed-width value into the buffer (room for FIELD_MAX). */
+/* One non-null fixed-width value into the buffer (room for TL_FMT_MAX). */
 static size_t fmt_value(char *out, tl_type t, const void *values, uint32_t i)
 {
     switch (t) {
@@ -250,18 +105,18 @@ static size_t fmt_value(char *out, tl_type t, const void *values, uint32_t i)
         }
         memcpy(out, "false", 5);
         return 5;
-    case TL_INT8: return fmt_i64(out, ((const int8_t *)values)[i]);
-    case TL_INT16: return fmt_i64(out, ((const int16_t *)values)[i]);
-    case TL_INT32: return fmt_i64(out, ((const int32_t *)values)[i]);
+    case TL_INT8: return tl_fmt_i64(out, ((const int8_t *)values)[i]);
+    case TL_INT16: return tl_fmt_i64(out, ((const int16_t *)values)[i]);
+    case TL_INT32: return tl_fmt_i64(out, ((const int32_t *)values)[i]);
     case TL_INT64:
-    case TL_TIMESTAMP: return fmt_i64(out, ((const int64_t *)values)[i]);
-    case TL_UINT8: return fmt_u64(out, ((const uint8_t *)values)[i]);
-    case TL_UINT16: return fmt_u64(out, ((const uint16_t *)values)[i]);
-    case TL_UINT32: return fmt_u64(out, ((const uint32_t *)values)[i]);
-    case TL_UINT64: return fmt_u64(out, ((const uint64_t *)values)[i]);
-    case TL_FLOAT32: return fmt_f32(out, ((const float *)values)[i]);
-    case TL_FLOAT64: return fmt_f64(out, ((const double *)values)[i]);
-    case TL_DATE: return fmt_date(out, ((const int32_t *)values)[i]);
+    case TL_TIMESTAMP: return tl_fmt_i64(out, ((const int64_t *)values)[i]);
+    case TL_UINT8: return tl_fmt_u64(out, ((const uint8_t *)values)[i]);
+    case TL_UINT16: return tl_fmt_u64(out, ((const uint16_t *)values)[i]);
+    case TL_UINT32: return tl_fmt_u64(out, ((const uint32_t *)values)[i]);
+    case TL_UINT64: return tl_fmt_u64(out, ((const uint64_t *)values)[i]);
+    case TL_FLOAT32: return tl_fmt_f32(out, ((const float *)values)[i]);
+    case TL_FLOAT64: return tl_fmt_f64(out, ((const double *)values)[i]);
+    case TL_DATE: return tl_fmt_date(out, ((const int32_t *)values)[i]);
     default: return 0;
     }
 }
@@ -315,7 +170,7 @@ int tl_batch_write_csv(const tl_batch *b, FILE *f, int header, tl_error *err)
         for (uint32_t c = 0; c < b->n_cols; c++) {
             const tl_colvec *v = &b->cols[c];
             tl_type t = b->defs[c].type;
-            if ((rc = reserve(&w, FIELD_MAX + 2, err)) != TL_OK)
+            if ((rc = reserve(&w, TL_FMT_MAX + 2, err)) != TL_OK)
                 break;
             if (c > 0)
                 w.buf[w.len++] = ',';

@@ -15,6 +15,7 @@
  */
 #include "ticklake.h"
 #include "civil_int.h"
+#include "text_int.h"
 #include "util_int.h"
 
 #include <errno.h>
@@ -190,7 +191,7 @@ typedef struct seg_job {
 static char *part_path(const char *dir, const char *sym, uint32_t len, int32_t day)
 {
     size_t dl = strlen(dir);
-    char *p = malloc(dl + 1 + 3 * (size_t)len + 32);
+    char *p = malloc(dl + 1 + 3 * (size_t)len + TL_FMT_MAX + 8);
     if (!p)
         return NULL;
     size_t o = 0;
@@ -210,13 +211,9 @@ static char *part_path(const char *dir, const char *sym, uint32_t len, int32_t d
             p[o++] = hex[c & 15];
         }
     }
-    time_t t = (time_t)day * 86400;
-    struct tm tm;
-    if (!gmtime_r(&t, &tm)) {
-        free(p);
-        return NULL;
-    }
-    snprintf(p + o, 32, "_%04d-%02d-%02d.tls", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+    p[o++] = '_';
+    o += tl_fmt_date(p + o, day);
+    memcpy(p + o, ".tls", sizeof ".tls");
     return p;
 }
 

@@ -14,16 +14,15 @@
  *   into it (zero copy), and print_csv always verifies block checksums.
  */
 #include "ticklake.h"
+#include "text_int.h"
 #include "tl_format.h"
 #include "util_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 /* Make sure err's message names path: prefix "path: " unless present. */
@@ -333,59 +332,6 @@ const char *tl_encoding_name(int enc)
 
 /* ---- zone-map values as text ---------------------------------------------- */
 
-/* "YYYY-MM-DD" (+ "THH:MM:SS" when with_time) of seconds since the epoch. */
-static void fmt_civil(char *out, size_t cap, int64_t secs, int with_time)
-{
-    time_t t = (time_t)secs;
-    struct tm tm;
-    if (!gmtime_r(&t, &tm)) {
-        snprintf(out, cap, "(out of range: %" PRId64 " s)", secs);
-        return;
-    }
-    if (with_time)
-        snprintf(out, cap, "%04lld-%02d-%02dT%02d:%02d:%02d", (long long)tm.tm_year + 1900,
-                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-    else
-        snprintf(out, cap, "%04lld-%02d-%02d", (long long)tm.tm_year + 1900, tm.tm_mon + 1,
-                 tm.tm_mday);
-}
-
-static void fmt_timestamp(char *out, size_t cap, int64_t ns)
-{
-    int64_t secs = ns / 1000000000, frac = ns % 1000000000;
-    if (frac < 0) {
-        frac += 1000000000;
-        secs -= 1;
-    }
-    char day[64];
-    fmt_civil(day, sizeof day, secs, 1);
-    snprintf(out, cap, "%s.%09" PRId64 "Z", day, frac);
-}
-
-/* Shortest decimal that reads back as the same value. */
-static void fmt_float(char *out, size_t cap, double v, int is_f32)
-{
-    if (isnan(v)) {
-        snprintf(out, cap, "nan");
-        return;
-    }
-    if (isinf(v)) {
-        snprintf(out, cap, v < 0 ? "-inf" : "inf");
-        return;
-    }
-    /* Plain notation (100, not 1e+02) unless the value is very large or
-     * very small. */
-    int plain_ok = fabs(v) < 1e17 && (v == 0 || fabs(v) >= 1e-4);
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(out, cap, "%.*g", prec, v);
-        if (plain_ok && strchr(out, 'e'))
-            continue;
-        if (is_f32 ? (strtof(out, NULL) == (float)v) : (strtod(out, NULL) == v))
-            return;
-    }
-    snprintf(out, cap, "%.17g", v);
-}
-
 /* Length of a valid UTF-8 sequence at p (at most n bytes), 0 if invalid. */
 static size_t utf8_seq(const uint8_t *p, size_t n)
 {
@@ -440,22 +386,29 @@ static void fmt_string(char *out, size_t cap, const uint8_t *p, uint32_t n, int 
         memcpy(out + o, "…", sizeof "…");
 }
 
-static void fmt_zval(char *out, size_t cap, tl_type type, tlf_zval v)
+/* A fixed-width zone value as text, as the CSV writer prints it (dates and
+ * timestamps in ISO form), NUL-terminated; out has TL_FMT_MAX + 1 bytes. */
+static void fmt_zval(char *out, tl_type type, tlf_zval v)
 {
+    size_t n = 0;
     switch (type) {
-    case TL_BOOL: snprintf(out, cap, "%s", v.u ? "true" : "false"); break;
+    case TL_BOOL:
+        n = v.u ? 4 : 5;
+        memcpy(out, v.u ? "true" : "false", n);
+        break;
     case TL_UINT8: case TL_UINT16: case TL_UINT32: case TL_UINT64:
-        snprintf(out, cap, "%" PRIu64, v.u);
+        n = tl_fmt_u64(out, v.u);
         break;
     case TL_INT8: case TL_INT16: case TL_INT32: case TL_INT64:
-        snprintf(out, cap, "%" PRId64, v.i);
+        n = tl_fmt_i64(out, v.i);
         break;
-    case TL_DATE: fmt_civil(out, cap, v.i * 86400, 0); break;
-    case TL_TIMESTAMP: fmt_timestamp(out, cap, v.i); break;
-    case TL_FLOAT32: fmt_float(out, cap, v.f, 1); break;
-    case TL_FLOAT64: fmt_float(out, cap, v.f, 0); break;
-    default: out[0] = '\0'; break;
+    case TL_DATE: n = tl_fmt_date(out, (int32_t)v.i); break; /* the reader checked the range */
+    case TL_TIMESTAMP: n = tl_fmt_timestamp_iso(out, v.i); break;
+    case TL_FLOAT32: n = tl_fmt_f32(out, (float)v.f); break; /* widened exactly */
+    case TL_FLOAT64: n = tl_fmt_f64(out, v.f); break;
+    default: break;
     }
+    out[n] = '\0';
 }
 
 /* -1, 0, 1 comparing zone values of one type. */
@@ -531,8 +484,10 @@ int tl_segment_col_stats_get(const tl_segment *s, uint32_t col,
         fmt_string(out->min_text, sizeof out->min_text, smn, smn_len, min_inexact);
         fmt_string(out->max_text, sizeof out->max_text, smx, smx_len, max_inexact != 0);
     } else {
-        fmt_zval(out->min_text, sizeof out->min_text, ci->type, mn);
-        fmt_zval(out->max_text, sizeof out->max_text, ci->type, mx);
+        _Static_assert(sizeof out->min_text > TL_FMT_MAX && sizeof out->max_text > TL_FMT_MAX,
+                       "zone-map text fields hold any formatted value");
+        fmt_zval(out->min_text, ci->type, mn);
+        fmt_zval(out->max_text, ci->type, mx);
     }
     return TL_OK;
 }

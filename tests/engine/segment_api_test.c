@@ -273,6 +273,75 @@ Test(segment_api, column_stats_as_text)
     tl_segment_close(s);
 }
 
+Test(segment_api, column_stats_text_at_extremes_reads_like_the_csv)
+{
+    /* Zone-map text uses the CSV writer's formatters: dates and floats read
+     * the same in `inspect` as in `dump`, at any value. */
+    enum { NX = 8 };
+    static const tl_coldef xd[NX] = {
+        {"d", TL_DATE},     {"d_bc", TL_DATE}, {"ts", TL_TIMESTAMP}, {"f64", TL_FLOAT64},
+        {"f32", TL_FLOAT32}, {"i64", TL_INT64}, {"u64", TL_UINT64},   {"b", TL_BOOL},
+    };
+    int32_t d[2] = {INT32_MAX, INT32_MIN}, d_bc[2] = {-719529, -1084366};
+    int64_t ts[2] = {INT64_MAX, INT64_MIN}, i64[2] = {INT64_MIN, INT64_MAX};
+    double f64[2] = {1e15, -1.5e16};
+    float f32[2] = {1e7f, -2.5e6f};
+    uint64_t u64[2] = {UINT64_MAX, 0};
+    uint8_t b[2] = {1, 0};
+    const void *vals[NX] = {d, d_bc, ts, f64, f32, i64, u64, b};
+    tl_colvec cols[NX];
+    memset(cols, 0, sizeof cols);
+    for (int c = 0; c < NX; c++)
+        cols[c].values = vals[c];
+    tl_batch batch = {.n_rows = 2, .n_cols = NX, .defs = xd, .cols = cols};
+
+    const char *p = pathf("x.tls");
+    tl_error err = {0};
+    tl_segment_writer *w = NULL;
+    cr_assert_eq(tl_segment_writer_open(p, xd, NX, NULL, &w, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(tl_segment_writer_append(w, &batch, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(tl_segment_writer_finish(w, NULL, NULL, &err), TL_OK, "%s", err.msg);
+    tl_segment *s = NULL;
+    cr_assert_eq(tl_segment_open(p, &s, &err), TL_OK, "%s", err.msg);
+
+    static const char *const want[NX][2] = { /* min, max */
+        {"-5877641-06-23", "5881580-07-11"},
+        {"-0999-02-09", "-0001-12-31"},
+        {"1677-09-21T00:12:43.145224192Z", "2262-04-11T23:47:16.854775807Z"},
+        {"-1.5e+16", "1e+15"},
+        {"-2.5e+06", "1e+07"},
+        {"-9223372036854775808", "9223372036854775807"},
+        {"0", "18446744073709551615"},
+        {"false", "true"},
+    };
+    /* CSV rows: row 0 holds the max of columns 0..4 and 6..7, row 1 the min */
+    char *csv = batch_csv(&batch, 0);
+    char *row1 = strchr(csv, '\n') + 1;
+    for (uint32_t c = 0; c < NX; c++) {
+        tl_segment_col_stats cs;
+        cr_assert_eq(tl_segment_col_stats_get(s, c, &cs, &err), TL_OK, "%s", err.msg);
+        cr_assert_str_eq(cs.min_text, want[c][0], "column %s min", xd[c].name);
+        cr_assert_str_eq(cs.max_text, want[c][1], "column %s max", xd[c].name);
+        if (c == 2) /* CSV prints timestamps as integer nanoseconds */
+            continue;
+        char field[2][96];
+        const char *rows[2] = {csv, row1};
+        for (int r = 0; r < 2; r++) {
+            const char *f = rows[r];
+            for (uint32_t k = 0; k < c; k++)
+                f = strchr(f, ',') + 1;
+            size_t n = strcspn(f, ",\n");
+            memcpy(field[r], f, n);
+            field[r][n] = '\0';
+        }
+        int max_row = c == 5 ? 1 : 0;
+        cr_assert_str_eq(cs.max_text, field[max_row], "column %s max vs CSV", xd[c].name);
+        cr_assert_str_eq(cs.min_text, field[1 - max_row], "column %s min vs CSV", xd[c].name);
+    }
+    free(csv);
+    tl_segment_close(s);
+}
+
 Test(segment_api, empty_segment)
 {
     const char *p = pathf("empty.tls");
