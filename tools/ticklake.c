@@ -126,14 +126,16 @@ typedef struct opt {
     const char *value; /* set when seen (has_arg), or "" for flags */
 } opt;
 
-/* Parse argv[0..argc) into opts and positionals. Returns 0 or EXIT_USAGE
- * (message printed). *help set on --help/-h. */
+#define GO_ON (-1) /* parse_args: arguments fine, the command runs */
+
+/* Parse argv[0..argc) into opts and positionals. Returns GO_ON, or the
+ * command's exit status when it is over: EXIT_OK after printing help (on
+ * --help/-h) to stdout, EXIT_USAGE after printing a usage error. */
 static int parse_args(int argc, char **argv, opt *opts, size_t n_opts, char **pos,
-                      int *n_pos, int max_pos, int *help)
+                      int *n_pos, int max_pos, const char *help)
 {
     int only_pos = 0;
     *n_pos = 0;
-    *help = 0;
     for (int i = 0; i < argc; i++) {
         char *a = argv[i];
         if (!only_pos && strcmp(a, "--") == 0) {
@@ -141,8 +143,8 @@ static int parse_args(int argc, char **argv, opt *opts, size_t n_opts, char **po
             continue;
         }
         if (!only_pos && (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)) {
-            *help = 1;
-            return 0;
+            fputs(help, stdout);
+            return EXIT_OK;
         }
         if (!only_pos && a[0] == '-' && a[1] != '\0') {
             const char *eq = strchr(a, '=');
@@ -173,7 +175,7 @@ static int parse_args(int argc, char **argv, opt *opts, size_t n_opts, char **po
             return usage_error("unexpected argument '%s'", a);
         pos[(*n_pos)++] = a;
     }
-    return 0;
+    return GO_ON;
 }
 
 static const char *opt_val(const opt *opts, size_t n, const char *name)
@@ -367,13 +369,10 @@ static int cmd_gen(int argc, char **argv)
                   {"--json", 0, NULL}};
     size_t no = sizeof opts / sizeof opts[0];
     char *pos[1];
-    int n_pos, help;
-    if (parse_args(argc, argv, opts, no, pos, &n_pos, 0, &help))
-        return EXIT_USAGE;
-    if (help) {
-        fputs(gen_help, stdout);
-        return EXIT_OK;
-    }
+    int n_pos;
+    int st = parse_args(argc, argv, opts, no, pos, &n_pos, 0, gen_help);
+    if (st != GO_ON)
+        return st;
     const char *seed_s = opt_val(opts, no, "--seed"), *days_s = opt_val(opts, no, "--days");
     const char *start_s = opt_val(opts, no, "--start"), *syms_s = opt_val(opts, no, "--symbols");
     const char *rows_s = opt_val(opts, no, "--rows-per-day");
@@ -523,13 +522,10 @@ static int cmd_inspect(int argc, char **argv)
     opt opts[] = {{"--json", 0, NULL}, {"--verify", 0, NULL}};
     size_t no = sizeof opts / sizeof opts[0];
     char *pos[1];
-    int n_pos, help;
-    if (parse_args(argc, argv, opts, no, pos, &n_pos, 1, &help))
-        return EXIT_USAGE;
-    if (help) {
-        fputs(inspect_help, stdout);
-        return EXIT_OK;
-    }
+    int n_pos;
+    int st = parse_args(argc, argv, opts, no, pos, &n_pos, 1, inspect_help);
+    if (st != GO_ON)
+        return st;
     if (n_pos != 1)
         return usage_error("missing SEGFILE");
     int json = opt_val(opts, no, "--json") != NULL;
@@ -671,19 +667,15 @@ static int cmd_verify(int argc, char **argv)
     opt opts[] = {{"--json", 0, NULL}};
     size_t no = sizeof opts / sizeof opts[0];
     char **pos = calloc((size_t)argc + 1, sizeof *pos);
-    int n_pos, help;
+    int n_pos;
     if (!pos) {
         fputs("ticklake: error: out of memory\n", stderr);
         return EXIT_ERR;
     }
-    if (parse_args(argc, argv, opts, no, pos, &n_pos, argc, &help)) {
+    int st = parse_args(argc, argv, opts, no, pos, &n_pos, argc, verify_help);
+    if (st != GO_ON) {
         free(pos);
-        return EXIT_USAGE;
-    }
-    if (help) {
-        free(pos);
-        fputs(verify_help, stdout);
-        return EXIT_OK;
+        return st;
     }
     if (n_pos == 0) {
         free(pos);
@@ -739,13 +731,10 @@ static int cmd_dump(int argc, char **argv)
     opt opts[] = {{"--offset", 1, NULL}, {"--limit", 1, NULL}};
     size_t no = sizeof opts / sizeof opts[0];
     char *pos[1];
-    int n_pos, help;
-    if (parse_args(argc, argv, opts, no, pos, &n_pos, 1, &help))
-        return EXIT_USAGE;
-    if (help) {
-        fputs(dump_help, stdout);
-        return EXIT_OK;
-    }
+    int n_pos;
+    int st = parse_args(argc, argv, opts, no, pos, &n_pos, 1, dump_help);
+    if (st != GO_ON)
+        return st;
     if (n_pos != 1)
         return usage_error("missing SEGFILE");
     uint64_t offset = 0, limit = UINT64_MAX;
