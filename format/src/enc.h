@@ -21,20 +21,25 @@
  *                        u32 ends[n_runs]: cumulative exclusive end row of
  *                        each run, strictly increasing, ends[n_runs-1] = n.
  * FOR (integer width w): u64 base (the minimum, as the w-byte value sign- or
- *                        zero-extended to 64 bits); u8 bit_width (0..64);
- *                        7 zero bytes; then n values (v - base) mod 2^64
- *                        bit-packed LSB-first, ceil(n*bit_width/8) bytes,
- *                        plus zero padding to a multiple of 8 bytes.
+ *                        zero-extended to 64 bits); u8 bit_width (0..8w);
+ *                        7 zero bytes; u64 factor (>= 1); then n packed
+ *                        values bit-packed LSB-first, ceil(n*bit_width/8)
+ *                        bytes, plus zero padding to a multiple of 8 bytes.
+ *                        Value i = base + factor * packed_i (mod 2^64).
  * DELTA (integer w):     u64 first value (extended as for FOR); u32
- *                        n_mini = ceil((n-1)/256); u32 reserved(0);
- *                        i64 min_delta[n_mini]; u8 width[n_mini] padded
- *                        with zeros to a multiple of 8; then per miniblock
- *                        the deltas d_j = v[j]-v[j-1] (mod 2^64) minus
- *                        min_delta, bit-packed LSB-first with its width:
- *                        32*width bytes for a full miniblock of 256 deltas,
- *                        the last one ceil(cnt*width/8) bytes padded to 8.
- *                        n = 0: the u64 first value is absent (payload
- *                        is empty); n = 1: only the 16-byte header.
+ *                        n_mini = ceil((n-1)/256); u32 flags (bit 0
+ *                        FACTORS, others 0); i64 min_delta[n_mini]; u8
+ *                        width[n_mini] padded with zeros to a multiple of
+ *                        8; only with FACTORS: u32 factor[n_mini] (each
+ *                        >= 1, else all are 1) padded with zeros to a
+ *                        multiple of 8; then per miniblock its packed
+ *                        deltas, bit-packed
+ *                        LSB-first with its width: 32*width bytes for a
+ *                        full miniblock of 256 deltas, the last one
+ *                        ceil(cnt*width/8) bytes padded to 8. Delta
+ *                        d_j = v[j]-v[j-1] = min_delta + factor * packed_j
+ *                        (mod 2^64). n = 0: the payload is empty; n = 1:
+ *                        only the 16-byte header.
  * SCALED (float w=4,8):  u64 divisor (1 .. 2^53); u8 inner encoding
  *                        (PLAIN, RLE, FOR or DELTA); 7 zero bytes; then
  *                        the inner payload of int64 values k. Value i is
@@ -93,6 +98,7 @@ unsigned tlf_bit_width(uint64_t v);
                                    finds byte-aligned values) */
 #define TLF_OPT_CODES_FOR 0x2u  /* DICT: codes as FOR (tests; default: smaller) */
 #define TLF_OPT_CODES_RLE 0x4u  /* DICT: codes as RLE */
+#define TLF_OPT_NO_FACTOR 0x8u  /* FOR, DELTA: factor 1 (tests, measurements) */
 
 /* ---- integer encodings ------------------------------------------------ *
  * Values are integers of width w in {1,2,4,8}; is_signed selects sign vs
@@ -110,6 +116,10 @@ int tlf_for_decode(const uint8_t *src, size_t len, uint32_t n, unsigned w,
 size_t tlf_delta_size(const void *v, uint32_t n, unsigned w, int is_signed);
 int tlf_delta_encode(const void *v, uint32_t n, unsigned w, int is_signed,
                      tlf_buf *out, tl_error *err);
+size_t tlf_delta_size_opt(const void *v, uint32_t n, unsigned w, int is_signed,
+                          unsigned flags);
+int tlf_delta_encode_opt(const void *v, uint32_t n, unsigned w, int is_signed,
+                         unsigned flags, tlf_buf *out, tl_error *err);
 int tlf_delta_decode(const uint8_t *src, size_t len, uint32_t n, unsigned w,
                      int is_signed, void *dst, tl_error *err);
 

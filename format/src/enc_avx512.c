@@ -5,6 +5,10 @@
  * value is touched once. Without AVX-512 VBMI every kernel returns 0 and
  * the scalar paths in enc_int.c, enc_dict.c and enc_scaled.c do the work.
  *
+ * FOR values are base + factor * packed: a vpmullq per 8 values, left out
+ * (a separate instantiation) when the factor is 1; DELTA multiplies a
+ * miniblock's deltas by its factor the same way.
+ *
  * Unpacking 8 values of width W <= 56 (one group = W bytes): lane j needs
  * the 8 bytes starting at byte (j*W)/8 of the group, shifted right by
  * (j*W)%8 and masked; one vpermb gathers them, one vpsrlvq shifts. Loads
@@ -200,11 +204,14 @@ static inline __mmask8 lanes_mask(uint32_t lanes)
     return (__mmask8)(lanes >= 8 ? 0xFF : (1u << lanes) - 1);
 }
 
+/* mul: 0 for factor 1 (no multiply), 1 for base + factor * packed */
 static TLF_ALWAYS_INLINE int for_k(int kind, const uint8_t *data, size_t nbytes,
-                                   unsigned W, uint64_t base, uint32_t n,
-                                   uint8_t *dst, const sinkp *s)
+                                   unsigned W, uint64_t base, uint64_t factor,
+                                   int mul, uint32_t n, uint8_t *dst, const sinkp *s)
 {
     __m512i vb = _mm512_set1_epi64((long long)base);
+    __m512i vf = _mm512_set1_epi64((long long)factor);
+#define FV(x) _mm512_add_epi64(mul ? _mm512_mullo_epi64((x), vf) : (x), vb)
     __mmask8 bad = 0;
     uint32_t ng = n / 8, g = 0;
     if (W == 0) {
@@ -220,13 +227,13 @@ static TLF_ALWAYS_INLINE int for_k(int kind, const uint8_t *data, size_t nbytes,
     if (safe > ng)
         safe = ng;
     for (; g < safe; g++)
-        bad |= sink(kind, _mm512_add_epi64(upk_full(&u, data + (size_t)g * W), vb),
-                    0xFF, dst, (size_t)g * 8, s);
+        bad |= sink(kind, FV(upk_full(&u, data + (size_t)g * W)), 0xFF, dst, (size_t)g * 8, s);
     for (; g * 8 < n; g++) {
         size_t off = (size_t)g * W;
-        __m512i v = _mm512_add_epi64(upk_part(&u, data + off, nbytes - off), vb);
+        __m512i v = FV(upk_part(&u, data + off, nbytes - off));
         bad |= sink(kind, v, lanes_mask(n - g * 8), dst, (size_t)g * 8, s);
     }
+#undef FV
     return bad == 0;
 }
 
@@ -256,6 +263,10 @@ static TLF_ALWAYS_INLINE int delta_k(int kind, const tlf_delta_hdr *h,
         int64_t mn;
         memcpy(&mn, h->mins + 8 * (size_t)m, 8);
         __m512i vm = _mm512_set1_epi64(mn);
+        uint32_t f = 1;
+        if (h->factors)
+            memcpy(&f, h->factors + 4 * (size_t)m, 4);
+        __m512i vf = _mm512_set1_epi64(f);
         const uint8_t *data = h->data + pos;
         size_t avail = h->data_len - pos;
         size_t at = 1 + (size_t)m * TLF_MINI;
@@ -267,6 +278,8 @@ static TLF_ALWAYS_INLINE int delta_k(int kind, const tlf_delta_hdr *h,
             safe = ng;
         for (; g < safe; g++) {
             __m512i d = W ? upk_full(&u, data + (size_t)g * W) : _mm512_setzero_si512();
+            if (f != 1)
+                d = _mm512_mullo_epi64(d, vf);
             /* the carry chain is one add per group: the broadcast of the
              * group's total does not depend on it */
             __m512i sc = scan8(_mm512_add_epi64(d, vm));
@@ -278,6 +291,8 @@ static TLF_ALWAYS_INLINE int delta_k(int kind, const tlf_delta_hdr *h,
             size_t off = (size_t)g * W;
             uint32_t lanes = cnt - g * 8 < 8 ? cnt - g * 8 : 8;
             __m512i d = W ? upk_part(&u, data + off, avail - off) : _mm512_setzero_si512();
+            if (f != 1)
+                d = _mm512_mullo_epi64(d, vf);
             __m512i sc = scan8(_mm512_add_epi64(d, vm));
             __m512i v = _mm512_add_epi64(sc, carry);
             carry = _mm512_add_epi64(carry, _mm512_permutexvar_epi64(_mm512_set1_epi64(lanes - 1), sc));
@@ -322,13 +337,19 @@ static TLF_ALWAYS_INLINE int plain64_k(int kind, const uint8_t *src, uint32_t n,
     }
 
 int tlf_fast_for(const uint8_t *data, size_t nbytes, unsigned bw, uint64_t base,
-                 uint32_t n, int kind, const tlf_fast_prm *prm, void *dst)
+                 uint64_t factor, uint32_t n, int kind, const tlf_fast_prm *prm,
+                 void *dst)
 {
     if (bw > 56 || tlf_enc_no_simd)
         return 0;
     sinkp s;
     sinkp_init(&s, prm, kind);
-#define CALL(k) for_k(k, data, nbytes, bw, base, n, dst, &s)
+    if (factor == 1) {
+#define CALL(k) for_k(k, data, nbytes, bw, base, 1, 0, n, dst, &s)
+        DISPATCH(CALL)
+#undef CALL
+    }
+#define CALL(k) for_k(k, data, nbytes, bw, base, factor, 1, n, dst, &s)
     DISPATCH(CALL)
 #undef CALL
 }
@@ -406,9 +427,11 @@ int tlf_fast_find(const void *v, uint32_t cnt, int is_f32, double p, int64_t *k)
 }
 
 int tlf_fast_for(const uint8_t *data, size_t nbytes, unsigned bw, uint64_t base,
-                 uint32_t n, int kind, const tlf_fast_prm *prm, void *dst)
+                 uint64_t factor, uint32_t n, int kind, const tlf_fast_prm *prm,
+                 void *dst)
 {
-    (void)data, (void)nbytes, (void)bw, (void)base, (void)n, (void)kind, (void)prm, (void)dst;
+    (void)data, (void)nbytes, (void)bw, (void)base, (void)factor, (void)n, (void)kind,
+        (void)prm, (void)dst;
     return 0;
 }
 int tlf_fast_delta(const tlf_delta_hdr *h, int kind, const tlf_fast_prm *prm,

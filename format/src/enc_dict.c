@@ -196,7 +196,7 @@ int tlf_dict_decode_codes(const uint8_t *src, size_t len, uint32_t n,
         return TL_OK;
     }
     tlf_fast_prm prm = {.n_dict = n_dict};
-    if (tlf_fast_for(h.f.data, h.f.nbytes, h.f.bw, h.f.base, n, TLF_K_CODE, &prm, codes))
+    if (tlf_fast_for(h.f.data, h.f.nbytes, h.f.bw, h.f.base, h.f.factor, n, TLF_K_CODE, &prm, codes))
         return TL_OK;
     for (uint32_t s = 0; s < n; s += TLF_CHUNK) {
         uint32_t cnt = n - s < TLF_CHUNK ? n - s : TLF_CHUNK;
@@ -426,7 +426,7 @@ int tlf_fdict_decode(const uint8_t *src, size_t len, uint32_t n, unsigned w,
      * follows the entries, as the 1- and 2-byte gathers need */
     static const int gk[9] = {0, TLF_K_G1, TLF_K_G2, 0, TLF_K_G4, 0, 0, 0, TLF_K_G8};
     tlf_fast_prm prm = {.n_dict = nd, .dict = dv};
-    if (tlf_fast_for(h.f.data, h.f.nbytes, h.f.bw, h.f.base, n, gk[w], &prm, out))
+    if (tlf_fast_for(h.f.data, h.f.nbytes, h.f.bw, h.f.base, h.f.factor, n, gk[w], &prm, out))
         return TL_OK;
     uint32_t codes[TLF_CHUNK];
     for (uint32_t s = 0; s < n; s += TLF_CHUNK) {

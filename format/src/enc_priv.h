@@ -67,7 +67,7 @@ void tlf_unpack_at(const uint8_t *src, size_t nbytes, uint64_t bit0,
 
 /* ---- FOR ---- */
 typedef struct tlf_for_hdr {
-    uint64_t base;
+    uint64_t base, factor;
     unsigned bw;
     const uint8_t *data; /* packed stream */
     size_t nbytes;       /* unpadded packed bytes */
@@ -79,7 +79,7 @@ typedef struct tlf_for_hdr {
  * added to every reported offset. */
 int tlf_for_parse(const uint8_t *src, size_t len, uint32_t n, unsigned max_bw,
                   const char *what, size_t off0, tlf_for_hdr *h, tl_error *err);
-/* base + packed[start + i] for i < cnt; start a multiple of 8. */
+/* base + factor * packed[start + i] for i < cnt; start a multiple of 8. */
 void tlf_for_chunk(const tlf_for_hdr *h, uint32_t start, uint32_t cnt,
                    uint64_t *out);
 
@@ -87,8 +87,9 @@ void tlf_for_chunk(const tlf_for_hdr *h, uint32_t start, uint32_t cnt,
 typedef struct tlf_delta_hdr {
     uint64_t first;
     uint32_t n, n_mini;
-    const uint8_t *mins;   /* i64[n_mini] */
-    const uint8_t *widths; /* u8[n_mini] */
+    const uint8_t *mins;    /* i64[n_mini] */
+    const uint8_t *widths;  /* u8[n_mini] */
+    const uint8_t *factors; /* u32[n_mini], or NULL: every factor is 1 */
     const uint8_t *data;   /* packed miniblocks */
     size_t data_len;       /* their bytes */
     size_t data_off;       /* payload offset of data */
@@ -172,9 +173,10 @@ extern int tlf_enc_no_simd;
  * bit, 0 if some value fails, -1 without SIMD (k[] then undefined). */
 int tlf_fast_find(const void *v, uint32_t cnt, int is_f32, double p, int64_t *k);
 
-/* n values base + packed (FOR, DICT with base 0) */
+/* n values base + factor * packed (FOR, DICT codes) */
 int tlf_fast_for(const uint8_t *data, size_t nbytes, unsigned bw, uint64_t base,
-                 uint32_t n, int kind, const tlf_fast_prm *prm, void *dst);
+                 uint64_t factor, uint32_t n, int kind, const tlf_fast_prm *prm,
+                 void *dst);
 /* DELTA values 1 .. n-1 (the caller validates and stores value 0) */
 int tlf_fast_delta(const tlf_delta_hdr *h, int kind, const tlf_fast_prm *prm,
                    void *dst);

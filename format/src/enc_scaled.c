@@ -301,7 +301,7 @@ int tlf_scaled_decode(const uint8_t *src, size_t len, uint32_t n, unsigned w,
         rc = tlf_for_parse(ip, il, n, 64, "scaled: inner for", 16, &h, err);
         if (rc)
             return rc;
-        if (tlf_fast_for(h.data, h.nbytes, h.bw, h.base, n, kind, &prm, dst))
+        if (tlf_fast_for(h.data, h.nbytes, h.bw, h.base, h.factor, n, kind, &prm, dst))
             return TL_OK;
         for (uint32_t s = 0; s < n; s += TLF_CHUNK) {
             uint32_t cnt = n - s < TLF_CHUNK ? n - s : TLF_CHUNK;

@@ -266,9 +266,9 @@ static inline uint64_t tlf_encoded_bound(int type, int enc, uint64_t n,
     case TLF_ENC_PLAIN:
         return type == TL_STRING ? 4 * (n + 1) + decoded : n * w;
     case TLF_ENC_DICT: /* [entries +] codes section (RLE or FOR) */
-        return type == TL_STRING ? 32 + 8 * n : 48 + n * (w + 8);
+        return type == TL_STRING ? 40 + 8 * n : 56 + n * (w + 8);
     case TLF_ENC_RLE: return 16 + n * w + 4 * n;
-    case TLF_ENC_FOR: return 24 + 8 * n;
+    case TLF_ENC_FOR: return 24 + 8 * n; /* exact for bit width 64 */
     case TLF_ENC_DELTA: return 40 + 24 * n_mini + 8 * n;
     case TLF_ENC_SCALED: return 80 + 24 * n_mini + 12 * n;
     default: return 0;

@@ -256,38 +256,107 @@ Test(delta_enc, round_trip_all_widths_sizes_patterns)
     int_round_trips("delta", tlf_delta_size, tlf_delta_encode, tlf_delta_decode);
 }
 
+/* FMT-R12: byte layout (factor 1 and a common factor) */
 Test(for_enc, layout_of_small_payload)
 {
     int16_t v[4] = {-3, 0, 5, -3};
     tlf_buf b = {0};
     cr_assert_eq(tlf_for_encode(v, 4, 2, 1, &b, NULL), TL_OK);
-    cr_assert_eq(b.len, 24);
+    cr_assert_eq(b.len, 32);
     int64_t base;
     memcpy(&base, b.p, 8);
     cr_assert_eq(base, -3);
     cr_assert_eq(b.p[8], 4); /* 8 - (-3) = 8 needs 4 bits */
     for (int i = 9; i < 16; i++)
         cr_assert_eq(b.p[i], 0);
+    cr_assert_eq(tlf_ld64(b.p + 16), 1); /* gcd(3, 8) = 1 */
     /* deltas 0, 3, 8, 0 -> nibbles 0x30, 0x08 */
-    cr_assert_eq(b.p[16], 0x30);
-    cr_assert_eq(b.p[17], 0x08);
-    for (int i = 18; i < 24; i++)
+    cr_assert_eq(b.p[24], 0x30);
+    cr_assert_eq(b.p[25], 0x08);
+    for (int i = 26; i < 32; i++)
         cr_assert_eq(b.p[i], 0);
-    /* n = 0 keeps the 16-byte header */
+    /* multiples of 6 above the base: factor 6, values 0, 1, 2, 0 in 2 bits */
+    int16_t f6[4] = {-3, 3, 9, -3};
+    b.len = 0;
+    cr_assert_eq(tlf_for_encode(f6, 4, 2, 1, &b, NULL), TL_OK);
+    cr_assert_eq(b.len, 32);
+    cr_assert_eq(b.p[8], 2);
+    cr_assert_eq(tlf_ld64(b.p + 16), 6);
+    cr_assert_eq(b.p[24], 0x24);
+    int16_t back[4];
+    cr_assert_eq(tlf_for_decode(b.p, b.len, 4, 2, 1, back, NULL), TL_OK);
+    cr_assert_eq(memcmp(back, f6, 8), 0);
+    /* TLF_OPT_NO_FACTOR keeps factor 1 and 4 bits */
+    b.len = 0;
+    cr_assert_eq(tlf_for_encode_opt(f6, 4, 2, 1, TLF_OPT_NO_FACTOR, &b, NULL), TL_OK);
+    cr_assert_eq(b.p[8], 4);
+    cr_assert_eq(tlf_ld64(b.p + 16), 1);
+    /* n = 0 keeps the 24-byte header */
     b.len = 0;
     cr_assert_eq(tlf_for_encode(v, 0, 2, 1, &b, NULL), TL_OK);
-    cr_assert_eq(b.len, 16);
-    cr_assert_eq(tlf_for_size(v, 0, 2, 1), 16);
-    cr_assert_eq(tlf_for_decode(b.p, 16, 0, 2, 1, v, NULL), TL_OK);
+    cr_assert_eq(b.len, 24);
+    cr_assert_eq(tlf_for_size(v, 0, 2, 1), 24);
+    cr_assert_eq(tlf_ld64(b.p + 16), 1);
+    cr_assert_eq(tlf_for_decode(b.p, 24, 0, 2, 1, v, NULL), TL_OK);
     tlf_buf_free(&b);
 }
 
+/* FMT-R21: factor edge cases - a gcd of 2^63, of 2^64 - 1, equal values */
+Test(for_enc, factor_edge_cases)
+{
+    tlf_buf b = {0};
+    int64_t out[8];
+    struct { int64_t v[4]; uint32_t n; uint64_t factor; unsigned bw; } cases[] = {
+        {{INT64_MIN, 0, INT64_MIN, 0}, 4, 1ull << 63, 1},
+        {{INT64_MIN, INT64_MAX, INT64_MAX, INT64_MIN}, 4, UINT64_MAX, 1},
+        {{INT64_MIN, INT64_MIN + 3, INT64_MAX - 2, 0}, 4, 1, 64},
+        {{7, 7, 7, 7}, 4, 1, 0},
+        {{5}, 1, 1, 0},
+        {{-10, 20, 50, 80}, 4, 30, 2},
+    };
+    for (int simd = 0; simd < 2; simd++)
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+            tlf_enc_no_simd = !simd;
+            b.len = 0;
+            cr_assert_eq(tlf_for_encode(cases[i].v, cases[i].n, 8, 1, &b, NULL), TL_OK);
+            cr_assert_eq(b.len, tlf_for_size(cases[i].v, cases[i].n, 8, 1));
+            cr_assert_eq(tlf_ld64(b.p + 16), cases[i].factor, "case %zu: factor %llu", i,
+                         (unsigned long long)tlf_ld64(b.p + 16));
+            cr_assert_eq(b.p[8], cases[i].bw, "case %zu: width %u", i, b.p[8]);
+            uint8_t *pl = dup_exact(b.p, b.len);
+            cr_assert_eq(tlf_for_decode(pl, b.len, cases[i].n, 8, 1, out, NULL), TL_OK);
+            cr_assert_eq(memcmp(out, cases[i].v, 8 * cases[i].n), 0, "case %zu", i);
+            free(pl);
+        }
+    /* unsigned: 0 and UINT64_MAX: factor 2^64 - 1, one bit */
+    uint64_t u[3] = {UINT64_MAX, 0, UINT64_MAX};
+    b.len = 0;
+    cr_assert_eq(tlf_for_encode(u, 3, 8, 0, &b, NULL), TL_OK);
+    cr_assert_eq(tlf_ld64(b.p + 16), UINT64_MAX);
+    uint64_t uo[3];
+    cr_assert_eq(tlf_for_decode(b.p, b.len, 3, 8, 0, uo, NULL), TL_OK);
+    cr_assert_eq(memcmp(uo, u, sizeof u), 0);
+    /* the writer's factor is the gcd: lot sizes */
+    int32_t lots[1000];
+    for (int i = 0; i < 1000; i++)
+        lots[i] = 25 * (1 + (int32_t)(rnd() % 62));
+    lots[3] = 25;
+    lots[4] = 25 * 62;
+    b.len = 0;
+    cr_assert_eq(tlf_for_encode(lots, 1000, 4, 1, &b, NULL), TL_OK);
+    cr_assert_eq(tlf_ld64(b.p + 16), 25);
+    cr_assert_eq(b.p[8], 6); /* 0 .. 61 */
+    tlf_enc_no_simd = 0;
+    tlf_buf_free(&b);
+}
+
+/* FMT-R13, FMT-R22: byte layout */
 Test(delta_enc, layout_of_small_payload)
 {
-    int64_t v[3] = {100, 90, 95};
+    int64_t v[4] = {100, 90, 95, 96};
     tlf_buf b = {0};
-    cr_assert_eq(tlf_delta_encode(v, 3, 8, 1, &b, NULL), TL_OK);
-    /* 16 header + 8 min + 8 widths + 8 data */
+    cr_assert_eq(tlf_delta_encode(v, 4, 8, 1, &b, NULL), TL_OK);
+    /* 16 header + 8 min + 8 widths + 8 data; every factor 1: no array */
     cr_assert_eq(b.len, 40);
     int64_t first, mn;
     uint32_t nm;
@@ -296,9 +365,26 @@ Test(delta_enc, layout_of_small_payload)
     memcpy(&mn, b.p + 16, 8);
     cr_assert_eq(first, 100);
     cr_assert_eq(nm, 1);
+    cr_assert_eq(tlf_ld32(b.p + 12), 0); /* flags: no factors */
     cr_assert_eq(mn, -10);
-    cr_assert_eq(b.p[24], 4); /* deltas -10, 5 minus -10: 0, 15 */
+    cr_assert_eq(b.p[24], 4); /* deltas -10, 5, 1 minus -10: 0, 15, 11 */
+    for (int i = 25; i < 32; i++)
+        cr_assert_eq(b.p[i], 0);
     cr_assert_eq(b.p[32], 0xF0);
+    cr_assert_eq(b.p[33], 0x0B);
+    /* deltas -10, 5: minus -10 0, 15: factor 15, one bit; the factor
+     * array (8 bytes) follows the widths */
+    b.len = 0;
+    cr_assert_eq(tlf_delta_encode(v, 3, 8, 1, &b, NULL), TL_OK);
+    cr_assert_eq(b.len, 48);
+    cr_assert_eq(tlf_ld32(b.p + 12), 1); /* flags: FACTORS */
+    cr_assert_eq(b.p[24], 1);
+    cr_assert_eq(tlf_ld32(b.p + 32), 15);
+    cr_assert_eq(tlf_ld32(b.p + 36), 0);
+    cr_assert_eq(b.p[40], 0x02);
+    int64_t back[4];
+    cr_assert_eq(tlf_delta_decode(b.p, b.len, 3, 8, 1, back, NULL), TL_OK);
+    cr_assert_eq(memcmp(back, v, 24), 0);
     /* n = 0: empty; n = 1: 16 bytes */
     b.len = 0;
     cr_assert_eq(tlf_delta_encode(v, 0, 8, 1, &b, NULL), TL_OK);
@@ -315,11 +401,90 @@ Test(delta_enc, alternating_extremes_need_few_bits)
     int64_t v[600];
     for (int i = 0; i < 600; i++)
         v[i] = (i & 1) ? INT64_MAX : INT64_MIN;
-    /* deltas alternate -1 and +1 mod 2^64: width 2 */
+    /* deltas alternate -1 and +1 mod 2^64: minus -1 they are 0 and 2,
+     * factor 2, one bit */
     size_t sz = tlf_delta_size(v, 600, 8, 1);
-    /* 599 deltas in 3 miniblocks (256, 256, 87) of width 2: header 16,
-     * mins 24, widths 8, data 64 + 64 + pad8(22) */
-    cr_assert_eq(sz, 16 + 24 + 8 + 64 + 64 + 24, "size %zu", sz);
+    /* 599 deltas in 3 miniblocks (256, 256, 87) of width 1: header 16,
+     * mins 24, widths 8, factors 16, data 32 + 32 + pad8(11) */
+    cr_assert_eq(sz, 16 + 24 + 8 + 16 + 32 + 32 + 16, "size %zu", sz);
+    /* without the factor: width 2 */
+    sz = tlf_delta_size_opt(v, 600, 8, 1, TLF_OPT_NO_FACTOR);
+    cr_assert_eq(sz, 16 + 24 + 8 + 64 + 64 + 24, "size %zu (no factor array)", sz);
+}
+
+/* FMT-R22: delta factor edge cases: a gcd of 2^63 (INT64_MIN deltas) does
+ * not fit a u32 factor: 2^31 is used; a gcd of 2^32 - 1 fits */
+Test(delta_enc, factor_edge_cases)
+{
+    tlf_buf b = {0};
+    int64_t v[600], out[600];
+    for (int simd = 0; simd < 2; simd++) {
+        tlf_enc_no_simd = !simd;
+        /* every delta INT64_MIN: all equal to the min, width 0 */
+        for (int i = 0; i < 300; i++)
+            v[i] = (i & 1) ? INT64_MIN : 0;
+        b.len = 0;
+        cr_assert_eq(tlf_delta_encode(v, 300, 8, 1, &b, NULL), TL_OK);
+        cr_assert_eq(tlf_ld64(b.p + 16), (uint64_t)INT64_MIN);
+        cr_assert_eq(b.p[16 + 16], 0);
+        cr_assert_eq(tlf_ld32(b.p + 12), 0); /* every factor 1: no array */
+        cr_assert_eq(b.len, 16 + 16 + 8);
+        cr_assert_eq(tlf_delta_decode(b.p, b.len, 300, 8, 1, out, NULL), TL_OK);
+        cr_assert_eq(memcmp(out, v, 300 * 8), 0);
+        /* deltas 0 and INT64_MIN: d - min is 0 or 2^63, gcd 2^63: factor 2^31 */
+        for (int i = 0; i < 300; i++)
+            v[i] = (i / 2) & 1 ? INT64_MIN : 0;
+        b.len = 0;
+        cr_assert_eq(tlf_delta_encode(v, 300, 8, 1, &b, NULL), TL_OK);
+        cr_assert_eq(b.len, tlf_delta_size(v, 300, 8, 1));
+        size_t fo = 16 + 16 + 8; /* 2 miniblocks */
+        cr_assert_eq(tlf_ld32(b.p + fo), 1u << 31);
+        cr_assert_eq(b.p[16 + 16], 33); /* 2^63 / 2^31 = 2^32 */
+        cr_assert_eq(tlf_delta_decode(b.p, b.len, 300, 8, 1, out, NULL), TL_OK);
+        cr_assert_eq(memcmp(out, v, 300 * 8), 0);
+        /* a gcd of 3 * 2^40: 2^31 again */
+        for (int i = 0; i < 300; i++)
+            v[i] = (int64_t)((uint64_t)(i % 7) * (3ull << 40));
+        b.len = 0;
+        cr_assert_eq(tlf_delta_encode(v, 300, 8, 1, &b, NULL), TL_OK);
+        cr_assert_eq(tlf_ld32(b.p + fo), 1u << 31);
+        cr_assert_eq(tlf_delta_decode(b.p, b.len, 300, 8, 1, out, NULL), TL_OK);
+        cr_assert_eq(memcmp(out, v, 300 * 8), 0);
+        /* a gcd of 2^32 - 1 fits the u32 */
+        for (int i = 0; i < 300; i++)
+            v[i] = (int64_t)(i * (i % 3) * 4294967295ll);
+        b.len = 0;
+        cr_assert_eq(tlf_delta_encode(v, 300, 8, 1, &b, NULL), TL_OK);
+        cr_assert_eq(tlf_ld32(b.p + fo), UINT32_MAX);
+        cr_assert_eq(tlf_delta_decode(b.p, b.len, 300, 8, 1, out, NULL), TL_OK);
+        cr_assert_eq(memcmp(out, v, 300 * 8), 0);
+        /* cumulative volume in lots of 25 with a reset: factor 25 where it
+         * holds, 1 in the miniblock with the reset */
+        int64_t vol = 0;
+        for (int i = 0; i < 600; i++) {
+            vol = i == 400 ? 0 : vol + 25 * (1 + (int64_t)(rnd() % 5));
+            v[i] = vol + (i >= 400 ? 7 : 0);
+        }
+        b.len = 0;
+        cr_assert_eq(tlf_delta_encode(v, 600, 8, 1, &b, NULL), TL_OK);
+        size_t fo3 = 16 + 24 + 8;
+        cr_assert_eq(tlf_ld32(b.p + fo3), 25);
+        cr_assert_eq(tlf_ld32(b.p + fo3 + 4), 1);
+        cr_assert_eq(tlf_ld32(b.p + fo3 + 8), 25);
+        cr_assert_eq(tlf_delta_decode(b.p, b.len, 600, 8, 1, out, NULL), TL_OK);
+        cr_assert_eq(memcmp(out, v, 600 * 8), 0);
+        /* narrow types too */
+        int16_t s16[300], o16[300];
+        for (int i = 0; i < 300; i++)
+            s16[i] = (int16_t)((i % 11) * 3000 - 16000);
+        b.len = 0;
+        cr_assert_eq(tlf_delta_encode(s16, 300, 2, 1, &b, NULL), TL_OK);
+        cr_assert_eq(tlf_ld32(b.p + fo), 33000); /* deltas 3000 and -30000 */
+        cr_assert_eq(tlf_delta_decode(b.p, b.len, 300, 2, 1, o16, NULL), TL_OK);
+        cr_assert_eq(memcmp(o16, s16, sizeof s16), 0);
+    }
+    tlf_enc_no_simd = 0;
+    tlf_buf_free(&b);
 }
 
 /* ---- RLE --------------------------------------------------------------- */
@@ -473,39 +638,43 @@ Test(dict, picks_the_smaller_codes_encoding)
     for (int i = 0; i < 1000; i++)
         c[i] = (uint32_t)(i * 7 % 13);
     cr_assert_eq(tlf_dict_codes_size(c, 1000, 0), tlf_dict_codes_size(c, 1000, TLF_OPT_CODES_FOR));
-    /* one value: FOR of width 0 (8 + 16) beats RLE of one run (8 + 20) */
+    /* one value: RLE of one run (8 + 20) beats FOR of width 0 (8 + 24) */
     tlf_buf b = {0};
-    cr_assert_eq(tlf_dict_codes_size(c, 1, TLF_OPT_CODES_FOR), 24);
+    cr_assert_eq(tlf_dict_codes_size(c, 1, TLF_OPT_CODES_FOR), 32);
     cr_assert_eq(tlf_dict_codes_size(c, 1, TLF_OPT_CODES_RLE), 28);
     cr_assert_eq(tlf_dict_encode(c, 1, 13, &b, NULL), TL_OK);
-    cr_assert_eq(b.p[0], TLF_ENC_FOR);
-    /* a tie (32 bytes each) goes to FOR */
-    const uint32_t t[6] = {2, 2, 2, 2, 0, 0};
-    cr_assert_eq(tlf_dict_codes_size(t, 6, TLF_OPT_CODES_FOR), 32);
-    cr_assert_eq(tlf_dict_codes_size(t, 6, TLF_OPT_CODES_RLE), 32);
+    cr_assert_eq(b.p[0], TLF_ENC_RLE);
+    /* a tie (48 bytes each: 4 runs; 32 codes of 4 bits) goes to FOR */
+    uint32_t t[32];
+    const uint32_t rv[4] = {0, 5, 9, 3};
+    for (int i = 0; i < 32; i++)
+        t[i] = rv[i / 8];
+    cr_assert_eq(tlf_dict_codes_size(t, 32, TLF_OPT_CODES_FOR), 48);
+    cr_assert_eq(tlf_dict_codes_size(t, 32, TLF_OPT_CODES_RLE), 48);
     b.len = 0;
-    cr_assert_eq(tlf_dict_encode(t, 6, 3, &b, NULL), TL_OK);
+    cr_assert_eq(tlf_dict_encode(t, 32, 10, &b, NULL), TL_OK);
     cr_assert_eq(b.p[0], TLF_ENC_FOR);
     cr_assert_eq(tlf_dict_encode_opt(c, 1, 13, TLF_OPT_CODES_FOR | TLF_OPT_CODES_RLE, &b, NULL),
                  TL_EINVAL);
     tlf_buf_free(&b);
 }
 
-/* FMT-R15: byte layout of both codes encodings */
+/* FMT-R15, FMT-R19: byte layout of both codes encodings */
 Test(dict, layout_of_small_payloads)
 {
     uint32_t c[6] = {2, 2, 2, 2, 0, 0};
     tlf_buf b = {0};
-    cr_assert_eq(tlf_dict_encode(c, 6, 3, &b, NULL), TL_OK);
-    /* RLE: 8 + (8 + 8 values + 8 ends) = 32 < FOR: 8 + 16 + 8 = 32: tie -> FOR */
+    cr_assert_eq(tlf_dict_encode_opt(c, 6, 3, TLF_OPT_CODES_FOR, &b, NULL), TL_OK);
     const uint8_t want_for[] = {3, 0, 0, 0, 0, 0, 0, 0,        /* codes encoding FOR */
                                 0, 0, 0, 0, 0, 0, 0, 0,        /* base 0 */
-                                2, 0, 0, 0, 0, 0, 0, 0,        /* bit width 2 */
-                                0xAA, 0x00, 0, 0, 0, 0, 0, 0}; /* 2,2,2,2,0,0 */
+                                1, 0, 0, 0, 0, 0, 0, 0,        /* bit width 1 */
+                                2, 0, 0, 0, 0, 0, 0, 0,        /* factor 2 */
+                                0x0F, 0, 0, 0, 0, 0, 0, 0};    /* 1,1,1,1,0,0 */
     cr_assert_eq(b.len, sizeof want_for);
     cr_assert_eq(memcmp(b.p, want_for, sizeof want_for), 0);
+    /* the smaller: RLE (32 bytes) */
     b.len = 0;
-    cr_assert_eq(tlf_dict_encode_opt(c, 6, 3, TLF_OPT_CODES_RLE, &b, NULL), TL_OK);
+    cr_assert_eq(tlf_dict_encode(c, 6, 3, &b, NULL), TL_OK);
     const uint8_t want_rle[] = {1, 0, 0, 0, 0, 0, 0, 0,   /* codes encoding RLE */
                                 2, 0, 0, 0, 0, 0, 0, 0,   /* 2 runs, reserved */
                                 2, 0, 0, 0, 0, 0, 0, 0,   /* run values 2, 0 */
@@ -515,9 +684,9 @@ Test(dict, layout_of_small_payloads)
     b.len = 0;
     cr_assert_eq(tlf_dict_encode_opt(c, 6, 3, TLF_OPT_CODES_FOR | TLF_OPT_BYTE_ALIGN, &b, NULL),
                  TL_OK);
-    cr_assert_eq(b.len, 32);
+    cr_assert_eq(b.len, 40);
     cr_assert_eq(b.p[16], 8);
-    cr_assert_eq(memcmp(b.p + 24, (const uint8_t[]){2, 2, 2, 2, 0, 0, 0, 0}, 8), 0);
+    cr_assert_eq(memcmp(b.p + 32, (const uint8_t[]){1, 1, 1, 1, 0, 0, 0, 0}, 8), 0);
     tlf_buf_free(&b);
 }
 
@@ -665,19 +834,20 @@ Test(fdict, layout_of_small_payload)
     int fits;
     cr_assert_eq(tlf_fdict_build(&d, v, 6, 2, 100, codes, &fits, NULL), TL_OK);
     tlf_buf b = {0};
-    cr_assert_eq(tlf_fdict_encode(d.vals, d.n_dict, 2, codes, 6, 0, &b, NULL), TL_OK);
+    cr_assert_eq(tlf_fdict_encode(d.vals, d.n_dict, 2, codes, 6, TLF_OPT_CODES_FOR, &b, NULL), TL_OK);
     const uint8_t want[] = {3, 0, 0, 0, 0, 0, 0, 0,               /* n_dict 3, reserved */
                             0xFB, 0xFF, 0x2C, 0x01, 7, 0, 0, 0,   /* -5, 300, 7, pad */
                             3, 0, 0, 0, 0, 0, 0, 0,               /* codes: FOR */
                             0, 0, 0, 0, 0, 0, 0, 0,               /* base 0 */
                             2, 0, 0, 0, 0, 0, 0, 0,               /* bit width 2 */
+                            1, 0, 0, 0, 0, 0, 0, 0,               /* factor 1 */
                             0x04, 0x09, 0, 0, 0, 0, 0, 0};        /* 0,1,0,0,1,2 */
     cr_assert_eq(b.len, sizeof want);
     cr_assert_eq(memcmp(b.p, want, sizeof want), 0);
     /* n = 0: no entries, an empty codes section */
     b.len = 0;
     cr_assert_eq(tlf_fdict_encode(d.vals, 0, 2, codes, 0, 0, &b, NULL), TL_OK);
-    cr_assert_eq(b.len, 8 + 16);
+    cr_assert_eq(b.len, 8 + 16); /* RLE codes, no runs */
     cr_assert_eq(tlf_fdict_decode(b.p, b.len, 0, 2, v, NULL), TL_OK);
     tlf_fdict_free(&d);
     tlf_buf_free(&b);
@@ -713,8 +883,8 @@ Test(enc_errors, fdict_corruption)
     cr_assert_eq(tlf_fdict_build(&d, v, 100, 4, 100, codes, &fits, NULL), TL_OK);
     tlf_buf b = {0};
     cr_assert_eq(tlf_fdict_encode(d.vals, d.n_dict, 4, codes, 100, TLF_OPT_CODES_FOR, &b, NULL), TL_OK);
-    /* 8 header, 12 entries + 4 pad, codes at 24: 8 + FOR 16 + 25 packed -> 32 */
-    cr_assert_eq(b.len, 8 + 16 + 8 + 16 + 32);
+    /* 8 header, 12 entries + 4 pad, codes at 24: 8 + FOR 24 + 25 packed -> 32 */
+    cr_assert_eq(b.len, 8 + 16 + 8 + 24 + 32);
     uint8_t p[1024];
     memcpy(p, b.p, b.len);
     tlf_st32(p, 0);
@@ -726,7 +896,7 @@ Test(enc_errors, fdict_corruption)
     ASSERT_CORRUPT(tlf_fdict_decode(p, b.len, 100, 4, out, &err), err, "dict: entry count");
     memcpy(p, b.p, b.len);
     tlf_st32(p, 50); /* fits the count rule, not the bytes present */
-    ASSERT_CORRUPT(tlf_fdict_decode(p, b.len, 100, 4, out, &err), err, "dict: payload is 80 bytes, expected at least 8 + 200 for 50 entries of 4 bytes");
+    ASSERT_CORRUPT(tlf_fdict_decode(p, b.len, 100, 4, out, &err), err, "dict: payload is 88 bytes, expected at least 8 + 200 for 50 entries of 4 bytes");
     memcpy(p, b.p, b.len);
     p[5] = 1;
     ASSERT_CORRUPT(tlf_fdict_decode(p, b.len, 100, 4, out, &err), err, "dict: reserved field at payload offset 4 is 0x00000100, expected 0");
@@ -742,7 +912,13 @@ Test(enc_errors, fdict_corruption)
     /* a code >= n_dict: base 1 makes code 2 into 3 */
     memcpy(p, b.p, b.len);
     tlf_st64(p + 32, 1);
-    ASSERT_CORRUPT(tlf_fdict_decode(p, b.len, 100, 4, out, &err), err, "dict: code 3 of value 2 (at payload offset 48) is not below the dictionary size 3");
+    ASSERT_CORRUPT(tlf_fdict_decode(p, b.len, 100, 4, out, &err), err, "dict: code 3 of value 2 (at payload offset 56) is not below the dictionary size 3");
+    /* the codes' factor: 0 is corrupt, 2 makes code 2 into 4 */
+    memcpy(p, b.p, b.len);
+    tlf_st64(p + 48, 0);
+    ASSERT_CORRUPT(tlf_fdict_decode(p, b.len, 100, 4, out, &err), err, "dict: codes for: factor at payload offset 48 is 0, expected >= 1");
+    tlf_st64(p + 48, 2);
+    ASSERT_CORRUPT(tlf_fdict_decode(p, b.len, 100, 4, out, &err), err, "dict: code 4 of value 2 (at payload offset 56) is not below the dictionary size 3");
     memcpy(p, b.p, b.len);
     p[40] = 33;
     ASSERT_CORRUPT(tlf_fdict_decode(p, b.len, 100, 4, out, &err), err, "dict: codes for: bit width at payload offset 40 is 33, expected at most 32");
@@ -750,7 +926,7 @@ Test(enc_errors, fdict_corruption)
     memcpy(p, b.p, b.len);
     tlf_st64(p + 32, 1);
     tlf_enc_no_simd = 1;
-    ASSERT_CORRUPT(tlf_fdict_decode(p, b.len, 100, 4, out, &err), err, "dict: code 3 of value 2 (at payload offset 48)");
+    ASSERT_CORRUPT(tlf_fdict_decode(p, b.len, 100, 4, out, &err), err, "dict: code 3 of value 2 (at payload offset 56)");
     tlf_enc_no_simd = 0;
     /* RLE codes: the run value and ends, at their offsets */
     b.len = 0;
@@ -992,13 +1168,13 @@ Test(enc_errors, wrong_value_count)
 {
     int32_t v[300];
     for (int i = 0; i < 300; i++)
-        v[i] = i * 3 + i % 5;
+        v[i] = i * 3 + (int32_t)(((uint32_t)i * 2654435761u) >> 27); /* no common factor */
     int32_t out[400];
     tl_error err;
     tlf_buf b = {0};
     cr_assert_eq(tlf_for_encode(v, 300, 4, 1, &b, NULL), TL_OK);
-    ASSERT_CORRUPT(tlf_for_decode(b.p, b.len, 301, 4, 1, out, &err), err, "for: payload is 392 bytes, expected 16 + 384 = 400 for 301 values of bit width 10");
-    ASSERT_CORRUPT(tlf_for_decode(b.p, b.len, 250, 4, 1, out, &err), err, "expected 16 + 320 = 336");
+    ASSERT_CORRUPT(tlf_for_decode(b.p, b.len, 301, 4, 1, out, &err), err, "for: payload is 400 bytes, expected 24 + 384 = 408 for 301 values of bit width 10");
+    ASSERT_CORRUPT(tlf_for_decode(b.p, b.len, 250, 4, 1, out, &err), err, "expected 24 + 320 = 344");
     b.len = 0;
     cr_assert_eq(tlf_delta_encode(v, 300, 4, 1, &b, NULL), TL_OK);
     ASSERT_CORRUPT(tlf_delta_decode(b.p, b.len, 257, 4, 1, out, &err), err, "delta: miniblock count at payload offset 8 is 2, expected 1 for 257 values");
@@ -1013,7 +1189,7 @@ Test(enc_errors, wrong_value_count)
     b.len = 0;
     uint32_t c[3] = {1, 2, 0};
     cr_assert_eq(tlf_dict_encode(c, 3, 3, &b, NULL), TL_OK);
-    ASSERT_CORRUPT(tlf_dict_decode_codes(b.p, b.len, 40, 3, (uint32_t *)out, &err), err, "dict: codes for: payload is 24 bytes, expected 16 + 16 = 32 for 40 values of bit width 2");
+    ASSERT_CORRUPT(tlf_dict_decode_codes(b.p, b.len, 40, 3, (uint32_t *)out, &err), err, "dict: codes for: payload is 32 bytes, expected 24 + 16 = 40 for 40 values of bit width 2");
     b.len = 0;
     cr_assert_eq(tlf_dict_encode_opt(c, 3, 3, TLF_OPT_CODES_RLE, &b, NULL), TL_OK);
     ASSERT_CORRUPT(tlf_dict_decode_codes(b.p, b.len, 2, 3, (uint32_t *)out, &err), err, "dict: codes rle: run count at payload offset 8 is 3, expected 1 .. 2");
@@ -1050,7 +1226,13 @@ Test(enc_errors, bad_bit_widths)
     /* a wider width than needed is fine as long as the length matches
      * and every code is in range */
     p[16] = 3;
-    ASSERT_CORRUPT(tlf_dict_decode_codes(p, b.len, 4, 4, (uint32_t *)out, &err), err, "dict: code 4 of value 0 (at payload offset 24)");
+    ASSERT_CORRUPT(tlf_dict_decode_codes(p, b.len, 4, 4, (uint32_t *)out, &err), err, "dict: code 4 of value 0 (at payload offset 32)");
+    /* the codes' factor must be >= 1; with 3 the codes leave the dictionary */
+    memcpy(p, b.p, b.len);
+    tlf_st64(p + 24, 0);
+    ASSERT_CORRUPT(tlf_dict_decode_codes(p, b.len, 4, 4, (uint32_t *)out, &err), err, "dict: codes for: factor at payload offset 24 is 0, expected >= 1");
+    tlf_st64(p + 24, 3);
+    ASSERT_CORRUPT(tlf_dict_decode_codes(p, b.len, 4, 4, (uint32_t *)out, &err), err, "dict: code 6 of value 2 (at payload offset 32)");
     tlf_buf_free(&b);
 }
 
@@ -1071,7 +1253,12 @@ Test(enc_errors, nonzero_reserved_bytes)
     cr_assert_eq(tlf_delta_encode(v, 5, 8, 1, &b, NULL), TL_OK);
     memcpy(p, b.p, b.len);
     p[13] = 1;
-    ASSERT_CORRUPT(tlf_delta_decode(p, b.len, 5, 8, 1, out, &err), err, "delta: reserved field at payload offset 12 is 0x00000100");
+    ASSERT_CORRUPT(tlf_delta_decode(p, b.len, 5, 8, 1, out, &err), err, "delta: flags at payload offset 12 are 0x00000100, expected 0 or 1 (bit 0: factors present)");
+    /* FACTORS set without the array: the lengths no longer add up */
+    memcpy(p, b.p, b.len);
+    cr_assert_eq(tlf_ld32(p + 12), 0);
+    p[12] = 1;
+    ASSERT_CORRUPT(tlf_delta_decode(p, b.len, 5, 8, 1, out, &err), err, "delta: ");
     memcpy(p, b.p, b.len);
     p[25] = 1; /* width padding */
     ASSERT_CORRUPT(tlf_delta_decode(p, b.len, 5, 8, 1, out, &err), err, "delta: padding byte at payload offset 25");
@@ -1163,13 +1350,13 @@ Test(enc_errors, dict_code_out_of_range)
     /* decoding with a smaller dictionary: code 6 (value 6) out of range */
     ASSERT_CORRUPT(tlf_dict_decode_codes(b.p, b.len, 100, 6, out, &err), err, "dict: code 6 of value 6");
     ASSERT_CORRUPT(tlf_dict_decode_codes(b.p, b.len, 100, 6, out, &err), err, "not below the dictionary size 6");
-    ASSERT_CORRUPT(tlf_dict_decode_codes(b.p, b.len, 100, 0, out, &err), err, "dict: code 0 of value 0 (at payload offset 24) is not below the dictionary size 0");
+    ASSERT_CORRUPT(tlf_dict_decode_codes(b.p, b.len, 100, 0, out, &err), err, "dict: code 0 of value 0 (at payload offset 32) is not below the dictionary size 0");
     /* the FOR base decides: base 7 makes the first code 7 */
     uint8_t p[512];
     memcpy(p, b.p, b.len);
     cr_assert_eq(p[0], TLF_ENC_FOR);
     tlf_st64(p + 8, 7);
-    ASSERT_CORRUPT(tlf_dict_decode_codes(p, b.len, 100, 7, out, &err), err, "dict: code 7 of value 0 (at payload offset 24)");
+    ASSERT_CORRUPT(tlf_dict_decode_codes(p, b.len, 100, 7, out, &err), err, "dict: code 7 of value 0 (at payload offset 32)");
     tlf_st64(p + 8, 1ull << 40); /* codes must also fit 32 bits */
     ASSERT_CORRUPT(tlf_dict_decode_codes(p, b.len, 100, UINT32_MAX, out, &err), err, "dict: code 1099511627776 of value 0");
     /* RLE codes: a run value out of range, at its payload offset */
@@ -1217,38 +1404,81 @@ Test(enc_errors, dict_codes_header)
     tlf_buf_free(&b);
 }
 
+/* FMT-R12, FMT-R13, FMT-R21, FMT-R22: decoded values must fit the width,
+ * factors included */
 Test(enc_errors, values_that_do_not_fit_the_width)
 {
     tl_error err;
     uint8_t p[64] = {0};
     int16_t out16[8];
     uint8_t out8[8];
-    /* FOR, w=2 signed: base 32767, bit width 1, values 0, 1 -> 32768 */
+    /* FOR, w=2 signed: base 32767, bit width 1, factor 1, values 0, 1 -> 32768 */
     int64_t base = 32767;
     memcpy(p, &base, 8);
     p[8] = 1;
-    p[16] = 0x2;
-    ASSERT_CORRUPT(tlf_for_decode(p, 24, 2, 2, 1, out16, &err), err, "for: value 1 (packed at payload offset 16) is base + 1 = 0x0000000000008000, not a valid signed 2-byte value");
+    tlf_st64(p + 16, 1);
+    p[24] = 0x2;
+    for (int simd = 0; simd < 2; simd++) {
+        tlf_enc_no_simd = !simd;
+        ASSERT_CORRUPT(tlf_for_decode(p, 32, 2, 2, 1, out16, &err), err, "for: value 1 (packed at payload offset 24) is base + 1 * factor 1 = 0x0000000000008000, not a valid signed 2-byte value");
+    }
+    /* a factor that leaves the range: base -5, factor 40000, packed 1 */
+    base = -5;
+    memcpy(p, &base, 8);
+    tlf_st64(p + 16, 40000);
+    for (int simd = 0; simd < 2; simd++) {
+        tlf_enc_no_simd = !simd;
+        ASSERT_CORRUPT(tlf_for_decode(p, 32, 2, 2, 1, out16, &err), err, "for: value 1 (packed at payload offset 24) is base + 1 * factor 40000 = 0x0000000000009c3b, not a valid signed 2-byte value");
+    }
+    tlf_enc_no_simd = 0;
+    /* factor 0 */
+    tlf_st64(p + 16, 0);
+    ASSERT_CORRUPT(tlf_for_decode(p, 32, 2, 2, 1, out16, &err), err, "for: factor at payload offset 16 is 0, expected >= 1");
+    tlf_st64(p + 16, 1);
     /* base itself invalid */
     base = 70000;
     memcpy(p, &base, 8);
-    p[16] = 0;
-    ASSERT_CORRUPT(tlf_for_decode(p, 24, 2, 2, 1, out16, &err), err, "for: base at payload offset 0 is 0x0000000000011170, not a valid signed 2-byte value");
+    p[24] = 0;
+    ASSERT_CORRUPT(tlf_for_decode(p, 32, 2, 2, 1, out16, &err), err, "for: base at payload offset 0 is 0x0000000000011170, not a valid signed 2-byte value");
     /* unsigned 1-byte: base 255 + 1 */
     base = 255;
     memcpy(p, &base, 8);
-    p[16] = 0x2;
-    ASSERT_CORRUPT(tlf_for_decode(p, 24, 2, 1, 0, out8, &err), err, "not a valid unsigned 1-byte value");
-    /* DELTA, w=1 unsigned: first 250, min delta 3, width 0: 253 then 256 */
+    p[24] = 0x2;
+    ASSERT_CORRUPT(tlf_for_decode(p, 32, 2, 1, 0, out8, &err), err, "not a valid unsigned 1-byte value");
+    /* DELTA, w=1 unsigned: first 250, min delta 3, width 0, factor 1:
+     * 253 then 256 */
     memset(p, 0, sizeof p);
     p[0] = 250;
     p[8] = 1;
     int64_t md = 3;
     memcpy(p + 16, &md, 8);
-    ASSERT_CORRUPT(tlf_delta_decode(p, 32, 3, 1, 0, out8, &err), err, "delta: value 2 (miniblock 0, packed at payload offset 32) decodes to 0x0000000000000100, not a valid unsigned 1-byte value");
+    tlf_st32(p + 12, 1); /* FACTORS */
+    tlf_st32(p + 32, 1);
+    for (int simd = 0; simd < 2; simd++) {
+        tlf_enc_no_simd = !simd;
+        ASSERT_CORRUPT(tlf_delta_decode(p, 40, 3, 1, 0, out8, &err), err, "delta: value 2 (miniblock 0, packed at payload offset 40) decodes to 0x0000000000000100, not a valid unsigned 1-byte value");
+    }
+    /* min delta 1, width 1, packed 1, 1, factor 200: 250 + 201 > 255 */
+    md = 1;
+    memcpy(p + 16, &md, 8);
+    p[24] = 1;
+    tlf_st32(p + 32, 200);
+    p[40] = 0x3;
+    for (int simd = 0; simd < 2; simd++) {
+        tlf_enc_no_simd = !simd;
+        ASSERT_CORRUPT(tlf_delta_decode(p, 48, 3, 1, 0, out8, &err), err, "delta: value 1 (miniblock 0, packed at payload offset 40) decodes to 0x00000000000001c3");
+    }
+    tlf_enc_no_simd = 0;
+    /* factor 0 in the miniblock, then padding after the factors */
+    tlf_st32(p + 32, 0);
+    ASSERT_CORRUPT(tlf_delta_decode(p, 48, 3, 1, 0, out8, &err), err, "delta: factor of miniblock 0 at payload offset 32 is 0, expected >= 1");
+    tlf_st32(p + 32, 1);
+    p[37] = 4;
+    ASSERT_CORRUPT(tlf_delta_decode(p, 48, 3, 1, 0, out8, &err), err, "delta: padding byte at payload offset 37 is 0x04, expected 0");
+    p[37] = 0;
     p[0] = 0;
     p[1] = 1; /* first = 256 */
-    ASSERT_CORRUPT(tlf_delta_decode(p, 32, 3, 1, 0, out8, &err), err, "delta: first value at payload offset 0 is 0x0000000000000100");
+    ASSERT_CORRUPT(tlf_delta_decode(p, 48, 3, 1, 0, out8, &err), err, "delta: first value at payload offset 0 is 0x0000000000000100");
 }
 
 Test(enc_errors, scaled_header_and_k_range)
@@ -1273,18 +1503,26 @@ Test(enc_errors, scaled_header_and_k_range)
     memcpy(p + 16, k, 16);
     ASSERT_CORRUPT(tlf_scaled_decode(p, 32, 2, 8, out, NULL, &err), err, "scaled: value 1 has k = 9007199254740993, expected |k| <= 2^53");
     ASSERT_CORRUPT(tlf_scaled_decode(p, 32, 3, 8, out, NULL, &err), err, "scaled: inner plain: payload is 16 bytes, expected 24 for 3 values");
-    /* FOR inner whose value overflows 2^53 */
+    /* FOR inner whose value overflows 2^53: -2^53, 0, 2^53 are base -2^53,
+     * factor 2^53, packed 0, 1, 2; a factor of 2^53 + 1 takes value 2 out */
     tlf_buf b = {0};
-    int64_t kk[2] = {-(1ll << 53), 1ll << 53};
-    cr_assert_eq(tlf_scaled_encode(kk, 2, 1, TLF_ENC_FOR, &b, NULL), TL_OK);
+    int64_t kk[3] = {-(1ll << 53), 0, 1ll << 53};
+    cr_assert_eq(tlf_scaled_encode(kk, 3, 1, TLF_ENC_FOR, &b, NULL), TL_OK);
     uint8_t q[64];
     memcpy(q, b.p, b.len);
-    memset(q + 16 + 16, 0xFF, 7); /* value 0: base + 2^55 - 1 */
-    ASSERT_CORRUPT(tlf_scaled_decode(q, b.len, 2, 8, out, NULL, &err), err, "scaled: value 0 has k =");
+    cr_assert_eq(tlf_ld64(q + 16 + 16), 1ull << 53);
+    tlf_st64(q + 16 + 16, (1ull << 53) + 1);
+    for (int simd = 0; simd < 2; simd++) {
+        tlf_enc_no_simd = !simd;
+        ASSERT_CORRUPT(tlf_scaled_decode(q, b.len, 3, 8, out, NULL, &err), err, "scaled: value 2 has k = 9007199254740994, expected |k| <= 2^53");
+    }
+    tlf_enc_no_simd = 0;
+    tlf_st64(q + 16 + 16, 0);
+    ASSERT_CORRUPT(tlf_scaled_decode(q, b.len, 3, 8, out, NULL, &err), err, "scaled: inner for: factor at payload offset 32 is 0, expected >= 1");
     /* and the inner offsets count from the SCALED payload */
     memcpy(q, b.p, b.len);
     q[16 + 8] = 65;
-    ASSERT_CORRUPT(tlf_scaled_decode(q, b.len, 2, 8, out, NULL, &err), err, "scaled: inner for: bit width at payload offset 24 is 65");
+    ASSERT_CORRUPT(tlf_scaled_decode(q, b.len, 3, 8, out, NULL, &err), err, "scaled: inner for: bit width at payload offset 24 is 65");
     b.len = 0;
     cr_assert_eq(tlf_scaled_encode(kk, 2, 1, TLF_ENC_DELTA, &b, NULL), TL_OK);
     memcpy(q, b.p, b.len);
@@ -1387,6 +1625,45 @@ Test(enc_guard, for_every_bit_width)
                 }
             }
     free(v);
+    tlf_buf_free(&b);
+}
+
+/* FMT-R21, FMT-R22: values with a common factor (so a factor > 1 and the
+ * multiplying kernels), every packed width, under guard pages */
+Test(enc_guard, factors_every_bit_width)
+{
+    tlf_buf b = {0};
+    uint64_t *v = malloc(4097 * 8);
+    int32_t *v32 = malloc(4097 * 4);
+    rng_state = 26;
+    const uint64_t muls[] = {3, 25, 1ull << 20, 0x100000001ull};
+    for (int simd = 0; simd < 2; simd++)
+        for (unsigned bw = 1; bw <= 30; bw += 3)
+            for (size_t mi = 0; mi < 4; mi++)
+                for (size_t ni = 0; ni < N_GNS; ni += 2) {
+                    tlf_enc_no_simd = !simd;
+                    uint32_t n = GNS[ni];
+                    uint64_t mask = (1ull << bw) - 1, x = rnd();
+                    for (uint32_t i = 0; i < n; i++) {
+                        v[i] = 77 + (rnd() & mask) * muls[mi];
+                        x += (rnd() & mask) * muls[mi];
+                        v32[i] = (int32_t)(x & 0x7FFFF) * 3 - 100000;
+                    }
+                    b.len = 0;
+                    cr_assert_eq(tlf_for_encode(v, n, 8, 0, &b, NULL), TL_OK);
+                    guarded_decode(G_FOR, &b, n, 8, 0, 0, v);
+                    b.len = 0;
+                    cr_assert_eq(tlf_for_encode(v32, n, 4, 1, &b, NULL), TL_OK);
+                    guarded_decode(G_FOR, &b, n, 4, 1, 0, v32);
+                    for (uint32_t i = 0; i < n; i++)
+                        v[i] = i ? v[i - 1] + (v[i] - 77) : 5; /* cumulative */
+                    b.len = 0;
+                    cr_assert_eq(tlf_delta_encode(v, n, 8, 1, &b, NULL), TL_OK);
+                    guarded_decode(G_DELTA, &b, n, 8, 1, 0, v);
+                }
+    tlf_enc_no_simd = 0;
+    free(v);
+    free(v32);
     tlf_buf_free(&b);
 }
 

@@ -696,6 +696,66 @@ Test(corrupt, fixed_width_dictionary)
     free(f);
 }
 
+/* FMT-R22: DELTA flags and a miniblock factor of 0 are reported with the
+ * place */
+Test(corrupt, delta_flags_and_factor)
+{
+    uint8_t *f = copy_seg();
+    uint8_t *e = entry(f, 0, 0);
+    cr_assert_eq(e[TLF_BI_ENCODING], TLF_ENC_DELTA);
+    uint64_t off = tlf_ld64(e + TLF_BI_OFFSET);
+    cr_assert_eq(tlf_ld32(f + off + 8), 1);  /* 50 values: one miniblock */
+    cr_assert_eq(tlf_ld32(f + off + 12), 0); /* random steps: no factors */
+    tlf_st32(f + off + 12, 2);
+    refix_block(f, 0, 0);
+    tl_error err;
+    cr_assert_eq(decode_one(f, 0, 0, TLF_DECODE_VERIFY, &err), TL_ECORRUPT);
+    char want[128];
+    snprintf(want, sizeof want, "t.seg: column 'ts' (0), block 0, byte offset %llu",
+             (unsigned long long)off);
+    EXPECT_MSG(err, want, "delta: flags at payload offset 12 are 0x00000002");
+    tlf_st32(f + off + 12, 1); /* factors announced, not there */
+    refix_block(f, 0, 0);
+    cr_assert_eq(decode_one(f, 0, 0, TLF_DECODE_VERIFY, &err), TL_ECORRUPT);
+    EXPECT_MSG(err, want, "delta: ");
+    free(f);
+
+    /* a cumulative volume in lots: factor 25 in its one miniblock */
+    int64_t vol[100];
+    int64_t x = 0;
+    for (int i = 0; i < 100; i++)
+        vol[i] = x += 25 * (1 + i % 4);
+    tl_coldef def = {"vol", TL_INT64};
+    tlf_col_opts co = {.encoding = TLF_ENC_DELTA, .compression = TLF_COMP_NONE};
+    membuf m = {0};
+    tlf_writer_opts o = {.col_opts = &co};
+    tlf_seg_writer *w;
+    cr_assert_eq(tlf_seg_writer_open(&def, 1, &o, (tlf_sink){membuf_write, &m}, &w, &err), TL_OK);
+    tl_colvec v = {.values = vol};
+    cr_assert_eq(tlf_seg_writer_append(w, &v, 100, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(tlf_seg_writer_finish(w, NULL, &err), TL_OK, "%s", err.msg);
+    tlf_seg_writer_free(w);
+    uint8_t *g = aligned_copy(m.p, m.len);
+    tlf_seg *s;
+    cr_assert_eq(tlf_seg_open_mem(g, m.len, "v.seg", 0, &s, &err), TL_OK, "%s", err.msg);
+    const tlf_block_info *bi = tlf_seg_block(s, 0, 0);
+    cr_assert_eq(tlf_ld32(g + bi->offset + 12), 1);
+    cr_assert_eq(tlf_ld32(g + bi->offset + 32), 25);
+    tlf_st32(g + bi->offset + 32, 0);
+    int64_t out[100];
+    tlf_vec vec = {.buf = out, .buf_cap = sizeof out};
+    cr_assert_eq(tlf_seg_decode(s, 0, 0, g + bi->offset, bi->length, 0, &vec, &err), TL_ECORRUPT);
+    EXPECT_MSG(err, "v.seg: column 'vol' (0), block 0, byte offset",
+               "delta: factor of miniblock 0 at payload offset 32 is 0, expected >= 1");
+    tlf_st32(g + bi->offset + 32, 25);
+    cr_assert_eq(tlf_seg_decode(s, 0, 0, g + bi->offset, bi->length, 0, &vec, &err), TL_OK,
+                 "%s", err.msg);
+    cr_assert_eq(memcmp(vec.values, vol, sizeof vol), 0);
+    tlf_seg_close(s);
+    free(g);
+    free(m.p);
+}
+
 /* FMT-R15: a sorted string column gets RLE codes; a corrupt run value is
  * reported with its place */
 Test(corrupt, dictionary_rle_codes)

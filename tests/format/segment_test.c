@@ -323,12 +323,17 @@ Test(segment, auto_picks_by_size)
     expect_auto(TL_STRING, D_LOWCARD, TLF_ENC_DICT, -1, 1);
     expect_auto(TL_STRING, D_UNIQUE, TLF_ENC_PLAIN, -1, 1);
     /* few distinct values: a block dictionary */
-    expect_auto(TL_INT32, D_LOTS, TLF_ENC_DICT, TLF_COMP_NONE, 1);
-    expect_auto(TL_INT64, D_LOTS, TLF_ENC_DICT, TLF_COMP_NONE, 1);
-    expect_auto(TL_UINT16, D_LOTS, TLF_ENC_DICT, TLF_COMP_NONE, 1);
+    expect_auto(TL_INT32, D_TRADES, TLF_ENC_DICT, TLF_COMP_NONE, 1);
+    expect_auto(TL_INT64, D_TRADES, TLF_ENC_DICT, TLF_COMP_NONE, 1);
+    expect_auto(TL_UINT16, D_TRADES, TLF_ENC_DICT, TLF_COMP_NONE, 1);
+    expect_auto(TL_FLOAT64, D_TRADES, TLF_ENC_DICT, TLF_COMP_NONE, 1);
     expect_auto(TL_FLOAT64, D_LOTS, TLF_ENC_DICT, TLF_COMP_NONE, 1);
-    expect_auto(TL_INT8, D_LOTS, TLF_ENC_DICT, -1, 1);
-    expect_auto(TL_INT32, D_LOTS, TLF_ENC_DICT, TLF_COMP_ZSTD, 0);
+    expect_auto(TL_INT8, D_TRADES, TLF_ENC_DICT, -1, 1);
+    expect_auto(TL_INT32, D_TRADES, TLF_ENC_DICT, TLF_COMP_ZSTD, 0);
+    /* multiples of a lot size with 39 counts: FOR with the lot as factor
+     * (6 bits) beats a 39-entry dictionary (6-bit codes plus entries) */
+    expect_auto(TL_INT32, D_LOTS, TLF_ENC_FOR, TLF_COMP_NONE, 1);
+    expect_auto(TL_INT64, D_LOTS, TLF_ENC_FOR, TLF_COMP_NONE, 1);
 }
 
 /* FMT-R20: distinct bit patterns - NaN payloads, -0.0 and +0.0 are
@@ -371,34 +376,41 @@ Test(segment, dict_of_floats_by_bit_pattern)
     tcol_free(&c[1]);
 }
 
-/* Byte-aligned codes for zstd: a non-hot column's codes are rounded to 8
- * bits before compression (smaller frames); a hot column keeps 6 bits. */
-Test(segment, zstd_gets_byte_aligned_codes)
+/* Byte-aligned widths for zstd: a non-hot column's FOR values and DICT
+ * codes are rounded to 8 bits before compression (smaller frames); a hot
+ * column keeps the minimal width. */
+Test(segment, zstd_gets_byte_aligned_widths)
 {
-    for (int hot = 0; hot < 2; hot++) {
-        tcol c;
-        tcol_fill(&c, "q", TL_INT32, TLF_ENC_AUTO, TLF_COMP_AUTO, D_LOTS, N_NONE, 16384, 9);
-        c.opts.hot = (uint8_t)hot;
-        membuf m = write_cols(&c, 1, 0, 0, NULL, NULL);
-        tlf_seg *s;
-        const tlf_block_info *bi = first_block(&m, &s);
-        cr_assert_eq(bi->encoding, TLF_ENC_DICT);
-        uint32_t nd = 39;
-        size_t head = 8 + tlf_align_up(4 * nd, 8) + 8 + 16; /* entries, codes + FOR headers */
-        if (hot) {
-            cr_assert_eq(bi->compression, TLF_COMP_NONE);
-            cr_assert_eq(bi->encoded_len, head + 16384 * 6 / 8, "6-bit codes: %u", bi->encoded_len);
-            cr_assert_eq(m.p[bi->offset + head - 8], 6);
-        } else {
-            cr_assert_eq(bi->compression, TLF_COMP_ZSTD);
-            cr_assert_eq(bi->encoded_len, head + 16384, "8-bit codes: %u", bi->encoded_len);
-            cr_assert_lt(bi->payload_len, 16384 * 6 / 8, "smaller than the packed codes");
+    for (int kind = 0; kind < 2; kind++)
+        for (int hot = 0; hot < 2; hot++) {
+            tcol c;
+            tcol_fill(&c, "q", kind ? TL_FLOAT64 : TL_INT32, TLF_ENC_AUTO, TLF_COMP_AUTO,
+                      D_LOTS, N_NONE, 16384, 9);
+            c.opts.hot = (uint8_t)hot;
+            membuf m = write_cols(&c, 1, 0, 0, NULL, NULL);
+            tlf_seg *s;
+            const tlf_block_info *bi = first_block(&m, &s);
+            /* int32: FOR, factor 25, 6 bits; float64 (off any decimal grid):
+             * DICT of 39 entries, 6-bit codes */
+            size_t head = kind ? 8 + 8 * 39 + 8 + 24 : 24;
+            unsigned bw = 6;
+            cr_assert_eq(bi->encoding, kind ? TLF_ENC_DICT : TLF_ENC_FOR);
+            if (hot) {
+                cr_assert_eq(bi->compression, TLF_COMP_NONE);
+                cr_assert_eq(bi->encoded_len, head + 16384 * bw / 8, "%u-bit: %u", bw,
+                             bi->encoded_len);
+                cr_assert_eq(m.p[bi->offset + head - 16], bw);
+                cr_assert_eq(tlf_ld64(m.p + bi->offset + head - 8), kind ? 1 : 25);
+            } else {
+                cr_assert_eq(bi->compression, TLF_COMP_ZSTD);
+                cr_assert_eq(bi->encoded_len, head + 16384, "8 bits: %u", bi->encoded_len);
+                cr_assert_lt(bi->payload_len, 16384 * bw / 8, "smaller than the packed values");
+            }
+            check_file(m.p, m.len, &c, 1);
+            tlf_seg_close(s);
+            free(m.p);
+            tcol_free(&c);
         }
-        check_file(m.p, m.len, &c, 1);
-        tlf_seg_close(s);
-        free(m.p);
-        tcol_free(&c);
-    }
 }
 
 Test(segment, hot_columns_never_zstd_under_auto)

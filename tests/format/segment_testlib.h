@@ -67,7 +67,7 @@ static inline uint64_t rnd(uint64_t *s)
 /* ---- test columns ------------------------------------------------------------ */
 
 typedef enum { D_EDGE, D_GRID, D_SORTED, D_RUNS, D_RANDOM, D_SMALL, D_LOWCARD, D_UNIQUE,
-               D_BIG, D_LOTS } tdata;
+               D_BIG, D_LOTS, D_TRADES } tdata;
 typedef enum { N_NONE, N_ALL, N_ALT, N_RAND5 } tnulls;
 
 typedef struct tcol {
@@ -264,6 +264,16 @@ static inline void tcol_fill(tcol *c, const char *name, tl_type t, uint8_t enc, 
         case D_SMALL:
             put_val(p, w, t == TL_BOOL ? r & 1 : r % 1000);
             break;
+        case D_TRADES: { /* trade sizes: a lot size times one of 16 counts, mostly 1-3 */
+            static const uint8_t q[32] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2,
+                                          2, 2, 3, 3, 3, 4, 5, 6, 7, 8, 10, 12, 15, 20, 30, 50};
+            uint64_t lots = q[r % 32];
+            if (is_f)
+                put_float(p, t, (double)lots / 3.0);
+            else
+                put_val(p, w, t == TL_BOOL ? lots & 1 : lots * (w == 1 ? 2 : 25));
+            break;
+        }
         case D_LOTS: { /* order-book sizes: a lot size times 1..62, 39 distinct */
             uint64_t x = r % 64;
             uint64_t lots = 1 + ((x * x * x) >> 12);

@@ -103,6 +103,23 @@ static void gen_enc(void)
     if (tlf_for_encode(v, 0, 4, 0, &b, &err))
         die("for", &err);
     enc_seed(M_FOR, 2, 0, 0, &b);
+    /* FOR with a common factor: multiples of a lot size */
+    for (uint32_t i = 0; i < 200; i++)
+        v[i] = 25 * (int64_t)(1 + rnd() % 62);
+    b.len = 0;
+    if (tlf_for_encode(v, 200, 8, 1, &b, &err))
+        die("for", &err);
+    enc_seed(M_FOR, 3 | 4, 200, 0, &b);
+    /* DELTA with per-miniblock factors: cumulative volume, a reset */
+    int64_t vol = 0;
+    for (uint32_t i = 0; i < 700; i++) {
+        vol = i == 500 ? 0 : vol + 25 * (int64_t)(1 + rnd() % 5);
+        v[i] = vol;
+    }
+    b.len = 0;
+    if (tlf_delta_encode(v, 700, 8, 1, &b, &err))
+        die("delta", &err);
+    enc_seed(M_DELTA, 3 | 4, 700, 0, &b);
     /* DELTA: sorted int64 with a jump; int16; one value */
     int64_t x = 1700000000000000000ll;
     for (uint32_t i = 0; i < 600; i++) {

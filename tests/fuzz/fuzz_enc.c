@@ -7,6 +7,7 @@
  *   1  bits 0-1: width index (1, 2, 4, 8; SCALED/find: bit 0 picks 8 or 4),
  *      bit 2: signed; bit 3: re-encode with TLF_OPT_BYTE_ALIGN; bits 4-5
  *      (DICT): re-encode with codes forced to FOR (01) or RLE (10);
+ *      bit 6 (FOR, DELTA): re-encode with TLF_OPT_NO_FACTOR;
  *      mode 5: bit width = byte % 65
  *   2  u16 n (taken % 4097)
  *   4  u32 n_dict (DICT)
@@ -56,7 +57,9 @@ static int enc(int mode, const void *v, uint32_t n, unsigned w, int s,
     case M_FOR:
         *size_fn = tlf_for_size_opt(v, n, w, s, fl);
         return tlf_for_encode_opt(v, n, w, s, fl, b, NULL);
-    case M_DELTA: *size_fn = tlf_delta_size(v, n, w, s); return tlf_delta_encode(v, n, w, s, b, NULL);
+    case M_DELTA:
+        *size_fn = tlf_delta_size_opt(v, n, w, s, fl);
+        return tlf_delta_encode_opt(v, n, w, s, fl, b, NULL);
     case M_RLE:
         *size_fn = tlf_rle_size(tlf_rle_count_runs(v, n, w), w);
         return tlf_rle_encode(v, n, w, b, NULL);
@@ -240,7 +243,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     switch (mode) {
     case M_FOR:
     case M_DELTA:
-    case M_RLE: value_case(mode, pl, len, n, w, s, 0, fl & TLF_OPT_BYTE_ALIGN); break;
+    case M_RLE:
+        if (data[1] & 0x40)
+            fl |= TLF_OPT_NO_FACTOR;
+        value_case(mode, pl, len, n, w, s, 0, fl & (TLF_OPT_BYTE_ALIGN | TLF_OPT_NO_FACTOR));
+        break;
     case M_DICT: value_case(mode, pl, len, n, 4, 0, nd, fl); break;
     case M_FDICT: value_case(mode, pl, len, n, w, 0, 0, fl); break;
     case M_SCALED: scaled_case(pl, len, n, (data[1] & 1) ? 8 : 4); break;
