@@ -106,7 +106,7 @@ TL_WUR int tlf_seg_writer_open(const tl_coldef *cols, uint32_t n_cols,
 
 /* Append n_rows rows given column by column (cols[i] for column i, as in
  * tl_types.h). Values are copied; full row blocks are encoded and written.
- * Values in null slots are ignored (stored as 0 / empty string).
+ * Values in null slots are ignored (decoded as 0 / empty string).
  * Errors: TL_EINVAL (string offsets not monotonic, > 4 GiB per block),
  * TL_ENOMEM, sink errors. After any error the writer only accepts free(). */
 TL_WUR int tlf_seg_writer_append(tlf_seg_writer *w, const tl_colvec *cols,
@@ -262,7 +262,9 @@ TL_WUR int tlf_seg_decode(const tlf_seg *s, uint32_t col, uint32_t blk,
 
 /* For RLE-encoded blocks: the runs without decoding (for kernels that want
  * contract boundaries). values: n_runs values of the column's width; ends:
- * cumulative exclusive end row of each run. Pointers into `bytes`
+ * cumulative exclusive end row of each run. These are the stored values:
+ * the slot of a null row holds a neighbour's value (spec FMT-R23), so mask
+ * null rows with the validity bitmap. Pointers into `bytes`
  * (uncompressed blocks) or TL_EUNSUPPORTED if the block is not RLE or is
  * compressed. */
 TL_WUR int tlf_seg_rle_runs(const tlf_seg *s, uint32_t col, uint32_t blk,

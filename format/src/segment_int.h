@@ -39,7 +39,10 @@
  *                              >= n_rows zero; exactly null_count zero bits
  *   L = A + (null_count ? (n_rows+7)/8 : 0)
  *   checksum = XXH3_64bits(file[O, O+L))
- *   Null slots hold 0 (strings: the empty string) before encoding.
+ *   Null slots (FMT-R23): PLAIN stores 0 (strings: the empty string); other
+ *   encodings store any valid value (the writer repeats the previous
+ *   non-null value; DICT strings repeat its code). Decoding sets null
+ *   slots to 0 / the empty string (FMT-R5).
  *
  * FOOTER (footer_len bytes at footer_offset; footer_offset is 8-aligned,
  * >= 64, >= end of the last block; footer_offset + footer_len = file size

@@ -19,6 +19,10 @@
  * Unknown encodings and compressions pass open and fail at decode with
  * TL_EUNSUPPORTED (a newer minor version may add them).
  *
+ * Null slots: blocks other than PLAIN may store anything valid in a null
+ * row's slot (FMT-R23); decode sets those slots to 0 / the empty string
+ * (FMT-R5), walking the validity bitmap a word at a time.
+ *
  * Decoding zstd blocks uses a per-thread scratch buffer and ZSTD_DCtx,
  * kept between calls (no malloc on the hot path once warm) and freed at
  * thread exit by a pthread key destructor. The scratch grows to the
@@ -1011,6 +1015,34 @@ static int check_validity(const tlf_seg *s, uint32_t col, uint32_t blk,
     return TL_OK;
 }
 
+/* FMT-R23: set the decoded null slots of a fixed-width block to 0. The
+ * bitmap is walked a word at a time; only null bits cost anything. */
+static void zero_null_slots(uint8_t *v, size_t w, const uint8_t *vb, uint32_t n)
+{
+    for (uint32_t k = 0; k < (n + 63) / 64; k++) {
+        uint32_t left = n - 64 * k;
+        uint64_t x = ~(uint64_t)0;
+        if (left >= 64) {
+            x = tlf_ld64(vb + 8 * (size_t)k);
+        } else {
+            x = 0;
+            memcpy(&x, vb + 8 * (size_t)k, (left + 7) / 8);
+            x |= ~(uint64_t)0 << left;
+        }
+        uint64_t nulls = ~x;
+        while (nulls) {
+            size_t i = 64 * (size_t)k + (size_t)__builtin_ctzll(nulls);
+            switch (w) {
+            case 1: v[i] = 0; break;
+            case 2: memset(v + 2 * i, 0, 2); break;
+            case 4: memset(v + 4 * i, 0, 4); break;
+            default: memset(v + 8 * i, 0, 8); break;
+            }
+            nulls &= nulls - 1;
+        }
+    }
+}
+
 static int need_cap(const tlf_seg *s, uint32_t col, uint32_t blk, const char *what,
                     const void *p, size_t cap, size_t need, size_t align, tl_error *err)
 {
@@ -1089,6 +1121,7 @@ static int decode_strings(const tlf_seg *s, uint32_t col, uint32_t blk,
     uint8_t *dst = out->data_buf;
     size_t cap = out->data_cap;
     uint64_t pos = 0;
+    const uint8_t *vb = bi->null_count ? out->validity : NULL;
     for (uint32_t i = 0; i < n; i++) {
         uint32_t code = o[i + 1];
         if (code >= c->dict_n)
@@ -1097,6 +1130,8 @@ static int decode_strings(const tlf_seg *s, uint32_t col, uint32_t blk,
         uint32_t a = tlf_ld32(doffs + 4 * (size_t)code);
         uint32_t l = tlf_ld32(doffs + 4 * (size_t)code + 4) - a;
         o[i] = (uint32_t)pos;
+        if (vb && !tl_bit_get(vb, i))
+            continue; /* FMT-R23: a null row decodes as the empty string */
         if (l > db - pos)
             return blk_fail(s, col, blk, poff, err, TL_ECORRUPT,
                             "dict: values exceed decoded_bytes %zu at row %u", db, i);
@@ -1221,6 +1256,8 @@ int tlf_seg_decode(const tlf_seg *s, uint32_t col, uint32_t blk, const uint8_t *
                         s->cols[col].info.name, col, blk, (unsigned long long)bi->offset);
         return rc;
     }
+    if (bi->null_count)
+        zero_null_slots(out->buf, w, out->validity, n);
     out->values = out->buf;
     return TL_OK;
 }

@@ -10,7 +10,10 @@
  *  - file_off is the number of bytes handed to the sink; every block starts
  *    at a multiple of 64, preceded by zero bytes.
  *  - Null slots are canonicalised (0 / empty string) when rows are copied
- *    in, so encoders and zone maps never see caller garbage.
+ *    in, so encoders and zone maps never see caller garbage. Before a
+ *    fixed-width block is encoded they take the previous non-null value
+ *    (leading ones the first), back to 0 if the block ends up PLAIN; DICT
+ *    codes of null strings repeat the previous code (FMT-R23).
  *  - A string column's dictionary only holds entries used by blocks that
  *    were written DICT: entries added while trying a block that ends up
  *    PLAIN are rolled back (linear-probing deletes in reverse insertion
@@ -544,6 +547,67 @@ static int zone_string(tlf_seg_writer *w, const wcol *c, uint32_t n, uint8_t *e,
 
 /* ---- encoding choice -------------------------------------------------- */
 
+/* ---- null slots (FMT-R23) --------------------------------------------- */
+
+/* word k of the block's validity bitmap (rows 64k..64k+63), 1 = present;
+ * bits past n read as 1 */
+static uint64_t valid_word(const uint8_t *vb, uint32_t n, uint32_t k)
+{
+    uint32_t first = 64 * k, left = n - first;
+    if (left >= 64) {
+        uint64_t x;
+        memcpy(&x, vb + 8 * (size_t)k, 8);
+        return x;
+    }
+    uint64_t x = 0;
+    memcpy(&x, vb + 8 * (size_t)k, (left + 7) / 8);
+    return x | (~(uint64_t)0 << left);
+}
+
+/* Give every null slot the previous non-null value (leading nulls: the
+ * first non-null value), so runs, deltas and grids are not broken by the
+ * zeros the rows were copied in with. An all-null block stays zero. */
+static void fill_nulls(wcol *c, uint32_t n)
+{
+    unsigned w = c->w;
+    uint8_t *v = c->vals;
+    uint32_t nw = (n + 63) / 64, first = n;
+    for (uint32_t k = 0; k < nw && first == n; k++) {
+        uint64_t x = valid_word(c->valid, n, k) & (k + 1 < nw || n % 64 == 0
+                                                       ? ~(uint64_t)0
+                                                       : ((uint64_t)1 << (n % 64)) - 1);
+        if (x)
+            first = 64 * k + (uint32_t)__builtin_ctzll(x);
+    }
+    if (first == n)
+        return;
+    for (uint32_t i = 0; i < first; i++)
+        memcpy(v + (size_t)i * w, v + (size_t)first * w, w);
+    for (uint32_t k = first / 64; k < nw; k++) {
+        uint64_t nulls = ~valid_word(c->valid, n, k);
+        if (k == first / 64)
+            nulls &= ~(uint64_t)0 << (first % 64); /* rows before first are done */
+        while (nulls) {
+            size_t i = 64 * (size_t)k + (size_t)__builtin_ctzll(nulls);
+            memcpy(v + i * w, v + (i - 1) * w, w); /* row i-1 is final */
+            nulls &= nulls - 1;
+        }
+    }
+}
+
+/* PLAIN stores 0 in null slots (zero-copy readers see FMT-R5 directly) */
+static void zero_nulls(wcol *c, uint32_t n)
+{
+    unsigned w = c->w;
+    for (uint32_t k = 0; k < (n + 63) / 64; k++) {
+        uint64_t nulls = ~valid_word(c->valid, n, k);
+        while (nulls) {
+            memset(c->vals + (64 * (size_t)k + (size_t)__builtin_ctzll(nulls)) * w, 0, w);
+            nulls &= nulls - 1;
+        }
+    }
+}
+
 /* The encoding chosen for a block, with what emitting it needs (the SCALED
  * integers stay in w->kbuf, DICT entries in w->fd and codes in w->codes). */
 typedef struct choice {
@@ -732,50 +796,83 @@ static void dict_disable(wcol *c)
     c->ht_cap = 0;
 }
 
-/* Look up or insert every value of the block into the dictionary, filling
- * w->codes. Returns 1 if done, 0 if the limits were exceeded
- * (entries added by this block are then rolled back), or a negative error
- * code. */
+/* Code of the string p[0..l) in the column dictionary, inserted if new.
+ * Returns 1, 0 when the limits would be exceeded (entries added since
+ * `keep` are then rolled back), or a negative error code. */
+static int dict_code_of(tlf_seg_writer *w, wcol *c, const uint8_t *p, uint32_t l,
+                        uint32_t keep, uint32_t *code_out, tl_error *err)
+{
+    if ((uint64_t)(c->dict_n + 1) * 2 > c->ht_cap) {
+        int rc = ht_grow(c, err);
+        if (rc != TL_OK)
+            return rc;
+    }
+    uint32_t s = (uint32_t)XXH3_64bits(p, l) & (c->ht_cap - 1);
+    while (c->ht[s]) {
+        const uint8_t *q;
+        uint32_t ql = dict_len_of(c, c->ht[s] - 1, &q);
+        if (ql == l && (l == 0 || memcmp(p, q, l) == 0)) {
+            *code_out = c->ht[s] - 1;
+            return 1;
+        }
+        s = (s + 1) & (c->ht_cap - 1);
+    }
+    if (c->dict_n + 1 > w->dict_max_entries || c->dict_bytes.len + l > w->dict_max_bytes) {
+        dict_rollback(c, keep);
+        return 0;
+    }
+    uint32_t end = (uint32_t)(c->dict_bytes.len + l);
+    int rc = l ? tlf_buf_append(&c->dict_bytes, p, l, err) : TL_OK;
+    if (rc == TL_OK)
+        rc = tlf_buf_append(&c->dict_offs, &end, 4, err);
+    if (rc != TL_OK)
+        return rc;
+    *code_out = c->dict_n++;
+    c->ht[s] = *code_out + 1;
+    return 1;
+}
+
+/* Look up or insert every non-null value of the block into the dictionary,
+ * filling w->codes; a null row repeats the code of the previous non-null
+ * row (leading nulls: of the first one), so runs stay unbroken (FMT-R23);
+ * only an all-null block stores the empty string. Returns 1 if done, 0 if
+ * the limits were exceeded (entries added by this block are then rolled
+ * back), or a negative error code. */
 static int dict_codes(tlf_seg_writer *w, wcol *c, uint32_t n, tl_error *err)
 {
     const uint32_t *off = (const uint32_t *)c->vals;
     const uint8_t *d = c->sdata.p ? c->sdata.p : zeros64;
-    uint32_t keep = c->dict_n;
+    const uint8_t *vb = c->nulls ? c->valid : NULL;
+    uint32_t keep = c->dict_n, lead = 0, code = 0, pl = 0;
+    const uint8_t *pp = NULL; /* previous non-null value */
     for (uint32_t i = 0; i < n; i++) {
+        if (vb && !tl_bit_get(vb, i)) {
+            if (pp)
+                w->codes[i] = code;
+            else
+                lead++;
+            continue;
+        }
         const uint8_t *p = d + off[i];
         uint32_t l = off[i + 1] - off[i];
-        if ((uint64_t)(c->dict_n + 1) * 2 > c->ht_cap) {
-            int rc = ht_grow(c, err);
-            if (rc != TL_OK)
-                return rc;
+        if (!pp || l != pl || (l && memcmp(p, pp, l) != 0)) { /* runs: no hashing */
+            int r = dict_code_of(w, c, p, l, keep, &code, err);
+            if (r <= 0)
+                return r;
         }
-        uint32_t s = (uint32_t)XXH3_64bits(p, l) & (c->ht_cap - 1);
-        uint32_t code = UINT32_MAX;
-        while (c->ht[s]) {
-            const uint8_t *q;
-            uint32_t ql = dict_len_of(c, c->ht[s] - 1, &q);
-            if (ql == l && (l == 0 || memcmp(p, q, l) == 0)) {
-                code = c->ht[s] - 1;
-                break;
-            }
-            s = (s + 1) & (c->ht_cap - 1);
-        }
-        if (code == UINT32_MAX) {
-            if (c->dict_n + 1 > w->dict_max_entries ||
-                c->dict_bytes.len + l > w->dict_max_bytes) {
-                dict_rollback(c, keep);
-                return 0;
-            }
-            uint32_t end = (uint32_t)(c->dict_bytes.len + l);
-            int rc = l ? tlf_buf_append(&c->dict_bytes, p, l, err) : TL_OK;
-            if (rc == TL_OK)
-                rc = tlf_buf_append(&c->dict_offs, &end, 4, err);
-            if (rc != TL_OK)
-                return rc;
-            code = c->dict_n++;
-            c->ht[s] = code + 1;
-        }
+        if (!pp)
+            for (uint32_t j = 0; j < lead; j++)
+                w->codes[j] = code;
+        pp = p;
+        pl = l;
         w->codes[i] = code;
+    }
+    if (!pp && n > 0) { /* every row null */
+        int r = dict_code_of(w, c, zeros64, 0, keep, &code, err);
+        if (r <= 0)
+            return r;
+        for (uint32_t j = 0; j < n; j++)
+            w->codes[j] = code;
     }
     return 1;
 }
@@ -863,8 +960,12 @@ static int write_block(tlf_seg_writer *w, uint32_t ci, uint32_t n, tl_error *err
             rc = choose_string(w, c, n, &ch, err);
     } else {
         rc = zone_fixed(c, n, e);
+        if (c->nulls)
+            fill_nulls(c, n);
         if (rc == TL_OK)
             rc = choose_fixed(w, c, n, &ch, err);
+        if (rc == TL_OK && c->nulls && ch.enc == TLF_ENC_PLAIN)
+            zero_nulls(c, n);
     }
     if (rc == TL_OK)
         rc = emit(w, c, n, &ch, 0, &w->enc, err);

@@ -756,6 +756,57 @@ Test(corrupt, delta_flags_and_factor)
     free(m.p);
 }
 
+/* FMT-R23: the code of a null row is still checked against the
+ * dictionary, though it decodes as the empty string */
+Test(corrupt, dictionary_code_of_a_null_row)
+{
+    const char *abc[3] = {"A", "B", "C"};
+    uint32_t offs[65];
+    char data[64];
+    uint8_t valid[8];
+    memset(valid, 0xFF, sizeof valid);
+    tl_bit_set(valid, 5, 0);
+    offs[0] = 0;
+    for (int i = 0; i < 64; i++) {
+        data[i] = abc[(i * 7) % 3][0];
+        offs[i + 1] = (uint32_t)i + 1;
+    }
+    tl_coldef def = {"s", TL_STRING};
+    tlf_col_opts co = {.encoding = TLF_ENC_DICT, .compression = TLF_COMP_NONE};
+    membuf m = {0};
+    tlf_writer_opts o = {.col_opts = &co};
+    tlf_seg_writer *w;
+    tl_error err;
+    cr_assert_eq(tlf_seg_writer_open(&def, 1, &o, (tlf_sink){membuf_write, &m}, &w, &err), TL_OK);
+    tl_colvec v = {.offsets = offs, .data = (const uint8_t *)data, .validity = valid};
+    cr_assert_eq(tlf_seg_writer_append(w, &v, 64, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(tlf_seg_writer_finish(w, NULL, &err), TL_OK, "%s", err.msg);
+    tlf_seg_writer_free(w);
+    uint8_t *f = aligned_copy(m.p, m.len);
+    tlf_seg *s;
+    cr_assert_eq(tlf_seg_open_mem(f, m.len, "z.seg", 0, &s, &err), TL_OK, "%s", err.msg);
+    const tlf_block_info *bi = tlf_seg_block(s, 0, 0);
+    uint64_t off = bi->offset;
+    cr_assert_eq(f[off], TLF_ENC_FOR);
+    cr_assert_eq(f[off + 16], 2); /* 3 entries: 2-bit codes, base 0 */
+    cr_assert_eq(tlf_ld64(f + off + 8), 0);
+    f[off + 32 + 1] |= 0x0C; /* row 5: bits 10-11 -> code 3 */
+    uint32_t ob[65];
+    uint8_t db[64], vb[8];
+    tlf_vec out = {.buf = ob, .buf_cap = sizeof ob, .data_buf = db, .data_cap = sizeof db,
+                   .valid_buf = vb, .valid_cap = sizeof vb};
+    cr_assert_eq(tlf_seg_decode(s, 0, 0, f + off, bi->length, 0, &out, &err), TL_ECORRUPT);
+    EXPECT_MSG(err, "z.seg: column 's' (0), block 0, byte offset",
+               "dict: code 3 of value 5", "not below the dictionary size 3");
+    f[off + 32 + 1] &= (uint8_t)~0x0C; /* code 0 at the null row: fine, decodes as "" */
+    cr_assert_eq(tlf_seg_decode(s, 0, 0, f + off, bi->length, 0, &out, &err), TL_OK, "%s",
+                 err.msg);
+    cr_assert_eq(out.offsets[6] - out.offsets[5], 0);
+    tlf_seg_close(s);
+    free(f);
+    free(m.p);
+}
+
 /* FMT-R15: a sorted string column gets RLE codes; a corrupt run value is
  * reported with its place */
 Test(corrupt, dictionary_rle_codes)

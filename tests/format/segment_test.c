@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "enc.h"
 #include "segment_testlib.h"
 
 static char tmpdir[256];
@@ -129,8 +130,8 @@ Test(segment, roundtrip_default_block_rows) { run_matrix(0, 16384 + 1, 0); }
 
 static void small_schema(tcol *c, uint64_t n, tnulls nl)
 {
-    /* no nulls in ts: null slots hold 0, which would spoil its deltas */
-    tcol_fill(&c[0], "ts", TL_TIMESTAMP, TLF_ENC_AUTO, TLF_COMP_AUTO, D_SORTED, N_NONE, n, 1);
+    tcol_fill(&c[0], "ts", TL_TIMESTAMP, TLF_ENC_AUTO, TLF_COMP_AUTO, D_SORTED,
+              nl == N_ALL ? N_NONE : nl, n, 1);
     tcol_fill(&c[1], "price", TL_FLOAT64, TLF_ENC_AUTO, TLF_COMP_AUTO, D_GRID, nl, n, 2);
     tcol_fill(&c[2], "sym", TL_STRING, TLF_ENC_AUTO, TLF_COMP_AUTO, D_LOWCARD, nl, n, 3);
     tcol_fill(&c[3], "qty", TL_INT32, TLF_ENC_AUTO, TLF_COMP_AUTO, D_SMALL, nl, n, 4);
@@ -203,7 +204,8 @@ Test(segment, million_rows_file)
     cr_assert_eq(tlf_seg_block(s, 0, 0)->encoding, TLF_ENC_DELTA);
     cr_assert_eq(tlf_seg_block(s, 1, 0)->encoding, TLF_ENC_SCALED);
     cr_assert_eq(tlf_seg_block(s, 2, 0)->encoding, TLF_ENC_DICT);
-    cr_assert_eq(tlf_seg_col(s, 2)->dict_entries, 11); /* 10 symbols and "" (nulls) */
+    /* FMT-R23: null rows repeat a code, "" is no entry */
+    cr_assert_eq(tlf_seg_col(s, 2)->dict_entries, 10);
     tlf_seg_close(s);
     tlf_unmap_file(base, size);
     free(m.p);
@@ -520,6 +522,174 @@ Test(segment, dict_first_seen_order_across_blocks)
         cr_assert(el == 0 || memcmp(e, want[i], el) == 0);
     }
     tlf_seg_close(s);
+    free(m.p);
+}
+
+/* ---- null slots (FMT-R5, FMT-R23) ------------------------------------------ */
+
+/* decode the raw payload of block 0 of column col with the value decoders
+ * (no segment-level null zeroing) into out */
+static void raw_values(const uint8_t *file, const tlf_block_info *bi, tl_type t, void *out)
+{
+    tl_error err;
+    unsigned w = (unsigned)tl_type_width(t);
+    const uint8_t *p = file + bi->offset;
+    int s = tl_type_is_signed_int(t), rc;
+    cr_assert_eq(bi->compression, TLF_COMP_NONE);
+    switch (bi->encoding) {
+    case TLF_ENC_FOR: rc = tlf_for_decode(p, bi->payload_len, bi->n_rows, w, s, out, &err); break;
+    case TLF_ENC_DELTA: rc = tlf_delta_decode(p, bi->payload_len, bi->n_rows, w, s, out, &err); break;
+    case TLF_ENC_RLE: rc = tlf_rle_decode(p, bi->payload_len, bi->n_rows, w, out, &err); break;
+    case TLF_ENC_DICT: rc = tlf_fdict_decode(p, bi->payload_len, bi->n_rows, w, out, &err); break;
+    case TLF_ENC_SCALED:
+        rc = tlf_scaled_decode(p, bi->payload_len, bi->n_rows, w, out, NULL, &err);
+        break;
+    default: memcpy(out, p, (size_t)bi->n_rows * w); rc = TL_OK; break;
+    }
+    cr_assert_eq(rc, TL_OK, "%s", err.msg);
+}
+
+/* Non-PLAIN blocks store the previous non-null value in a null slot
+ * (leading nulls: the first non-null value); PLAIN blocks store 0; every
+ * decode returns 0 there. */
+Test(segment, null_slots_hold_the_previous_value)
+{
+    static const uint8_t encs[] = {TLF_ENC_FOR, TLF_ENC_DELTA, TLF_ENC_RLE, TLF_ENC_DICT,
+                                   TLF_ENC_PLAIN};
+    for (size_t ei = 0; ei < sizeof encs; ei++) {
+        tcol c;
+        tcol_fill(&c, "x", TL_INT32, encs[ei], TLF_COMP_NONE, D_SMALL, N_NONE, 1000, 3);
+        c.valid = calloc(126, 1);
+        for (int i = 0; i < 1000; i++)
+            tl_bit_set(c.valid, i, i >= 5 && i % 7 != 3 && (i < 600 || i > 640));
+        for (int i = 0; i < 1000; i++) /* garbage in null slots: ignored */
+            if (!tl_bit_get(c.valid, i))
+                ((int32_t *)(void *)c.vals)[i] = 0x5A5A5A5A;
+        membuf m = write_cols(&c, 1, 0, 0, NULL, NULL);
+        uint8_t *f = aligned_copy(m.p, m.len);
+        tlf_seg *s;
+        const tlf_block_info *bi;
+        tl_error err;
+        cr_assert_eq(tlf_seg_open_mem(f, m.len, "n.seg", 0, &s, &err), TL_OK, "%s", err.msg);
+        bi = tlf_seg_block(s, 0, 0);
+        cr_assert_eq(bi->encoding, encs[ei]);
+        int32_t raw[1000];
+        raw_values(f, bi, TL_INT32, raw);
+        const int32_t *in = (const int32_t *)(const void *)c.vals;
+        int32_t prev = in[5];
+        for (int i = 0; i < 1000; i++) {
+            int present = tl_bit_get(c.valid, i);
+            if (present)
+                prev = in[i];
+            int32_t want = present ? in[i] : encs[ei] == TLF_ENC_PLAIN ? 0 : prev;
+            cr_assert_eq(raw[i], want, "%s row %d: stored %d, expected %d",
+                         tlf_encoding_name(encs[ei]), i, raw[i], want);
+        }
+        check_file(f, m.len, &c, 1); /* decoded null slots are 0, zero copy too */
+        tlf_seg_close(s);
+        free(f);
+        free(m.p);
+        tcol_free(&c);
+    }
+}
+
+/* A null here and there does not spoil a grid, a delta or a run: prices
+ * with 0.5% nulls cost what prices without nulls cost (plus the bitmap). */
+Test(segment, nulls_keep_encodings_compact)
+{
+    for (int t = 0; t < 3; t++) {
+        tcol c[2];
+        tl_type ty = t == 0 ? TL_FLOAT64 : t == 1 ? TL_TIMESTAMP : TL_INT64;
+        tdata d = t == 0 ? D_GRID : t == 1 ? D_SORTED : D_RUNS;
+        tcol_fill(&c[0], "a", ty, TLF_ENC_AUTO, TLF_COMP_NONE, d, N_NONE, 16384, 7);
+        tcol_fill(&c[1], "b", ty, TLF_ENC_AUTO, TLF_COMP_NONE, d, N_NONE, 16384, 7);
+        c[1].valid = malloc(16384 / 8);
+        for (int i = 0; i < 16384; i++)
+            tl_bit_set(c[1].valid, i, i % 200 != 17);
+        membuf m = write_cols(c, 2, 0, 0, NULL, NULL);
+        tlf_seg *s;
+        tl_error err;
+        cr_assert_eq(tlf_seg_open_mem(m.p, m.len, "k.seg", 0, &s, &err), TL_OK, "%s", err.msg);
+        const tlf_block_info *a = tlf_seg_block(s, 0, 0), *b = tlf_seg_block(s, 1, 0);
+        cr_assert_eq(b->encoding, a->encoding);
+        cr_assert_eq(b->null_count, 82);
+        /* a repeated value is a zero delta and then a double one: a few
+         * miniblocks get a bit wider (zeros would need the full width) */
+        cr_assert_leq(b->payload_len, a->payload_len + a->payload_len / 16 + 64,
+                      "%s: %u bytes with nulls, %u without", tl_type_name(ty), b->payload_len,
+                      a->payload_len);
+        tlf_seg_close(s);
+        check_file(m.p, m.len, c, 2);
+        free(m.p);
+        tcol_free(&c[0]);
+        tcol_free(&c[1]);
+    }
+}
+
+/* Strings: a null row repeats the previous code (leading nulls the first
+ * one); only an all-null block puts the empty string in the dictionary */
+Test(segment, null_strings_repeat_codes)
+{
+    const char *vals[8] = {"", "", "CE", "", "CE", "PE", "", ""};
+    const int present[8] = {0, 0, 1, 0, 1, 1, 0, 0};
+    uint32_t offs[17];
+    char data[64];
+    size_t len = 0;
+    uint8_t valid[2] = {0, 0};
+    offs[0] = 0;
+    for (int i = 0; i < 16; i++) { /* block 0: rows 0-7; block 1: all null */
+        const char *v = i < 8 ? vals[i] : "x";
+        size_t l = strlen(v);
+        memcpy(data + len, v, l);
+        len += l;
+        offs[i + 1] = (uint32_t)len;
+        if (i < 8 && present[i])
+            tl_bit_set(valid, i, 1);
+    }
+    tl_coldef def = {"s", TL_STRING};
+    tlf_col_opts co = {.encoding = TLF_ENC_DICT, .compression = TLF_COMP_NONE};
+    membuf m = {0};
+    tlf_writer_opts o = {.block_rows = 8, .col_opts = &co};
+    tlf_seg_writer *w;
+    tl_error err;
+    cr_assert_eq(tlf_seg_writer_open(&def, 1, &o, (tlf_sink){membuf_write, &m}, &w, &err), TL_OK);
+    tl_colvec v = {.offsets = offs, .data = (const uint8_t *)data, .validity = valid};
+    cr_assert_eq(tlf_seg_writer_append(w, &v, 16, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(tlf_seg_writer_finish(w, NULL, &err), TL_OK, "%s", err.msg);
+    tlf_seg_writer_free(w);
+    uint8_t *f = aligned_copy(m.p, m.len);
+    tlf_seg *s;
+    cr_assert_eq(tlf_seg_open_mem(f, m.len, "s.seg", 0, &s, &err), TL_OK, "%s", err.msg);
+    /* block 0 adds CE, PE; block 1 (all null) adds "" */
+    cr_assert_eq(tlf_seg_col(s, 0)->dict_entries, 3);
+    const tlf_block_info *bi = tlf_seg_block(s, 0, 0);
+    uint32_t codes[8];
+    cr_assert_eq(tlf_dict_decode_codes(f + bi->offset, bi->payload_len, 8, 3, codes, &err), TL_OK,
+                 "%s", err.msg);
+    const uint32_t want[8] = {0, 0, 0, 0, 0, 1, 1, 1};
+    cr_assert_eq(memcmp(codes, want, sizeof want), 0);
+    cr_assert_eq(f[bi->offset], TLF_ENC_RLE); /* two runs */
+    bi = tlf_seg_block(s, 0, 1);
+    cr_assert_eq(bi->null_count, 8);
+    cr_assert_eq(bi->decoded_bytes, 0);
+    uint32_t ob[9];
+    tlf_vec out = {.buf = ob, .buf_cap = sizeof ob, .valid_buf = (uint8_t[1]){0}, .valid_cap = 1};
+    cr_assert_eq(tlf_seg_decode(s, 0, 1, f + bi->offset, bi->length, 0, &out, &err), TL_OK, "%s",
+                 err.msg);
+    for (int i = 0; i <= 8; i++)
+        cr_assert_eq(out.offsets[i], 0);
+    bi = tlf_seg_block(s, 0, 0);
+    uint8_t db[8];
+    out = (tlf_vec){.buf = ob, .buf_cap = sizeof ob, .data_buf = db, .data_cap = sizeof db,
+                    .valid_buf = (uint8_t[1]){0}, .valid_cap = 1};
+    cr_assert_eq(bi->decoded_bytes, 6);
+    cr_assert_eq(tlf_seg_decode(s, 0, 0, f + bi->offset, bi->length, 0, &out, &err), TL_OK, "%s",
+                 err.msg);
+    const uint32_t wo[9] = {0, 0, 0, 2, 2, 4, 6, 6, 6};
+    cr_assert_eq(memcmp(out.offsets, wo, sizeof wo), 0);
+    cr_assert_eq(memcmp(out.data, "CECEPE", 6), 0);
+    tlf_seg_close(s);
+    free(f);
     free(m.p);
 }
 
