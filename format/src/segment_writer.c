@@ -676,6 +676,28 @@ static int fdict_size(tlf_seg_writer *w, const wcol *c, uint32_t n, uint32_t max
     return TL_OK;
 }
 
+/* The most entries a block dictionary may have and still be smaller than
+ * `best` bytes: 8 + m*w for its header and entries, 8 for the codes
+ * header, and a lower bound of the codes payload - FOR of the width m
+ * codes need (first-seen codes are 0 .. m-1, so no base or factor helps),
+ * or RLE of the block's value runs (at least 8 + 8 bytes a run). 0: no
+ * dictionary can win, so none is built (this keeps the hashing off most
+ * float and wide columns). */
+static uint32_t dict_max_entries(size_t best, uint32_t n, unsigned w, uint32_t runs)
+{
+    uint64_t rle_lb = 8 + 8 * (uint64_t)runs, max_e = 0;
+    for (unsigned bw = 0; bw <= 12; bw++) {
+        uint64_t lo = bw == 0 ? 1 : ((uint64_t)1 << (bw - 1)) + 1, hi = (uint64_t)1 << bw;
+        uint64_t for_lb = 24 + ((uint64_t)n * bw + 7) / 8;
+        uint64_t fixed = 16 + (for_lb < rle_lb ? for_lb : rle_lb); /* headers + codes */
+        if (fixed + lo * w >= best)
+            break;
+        uint64_t m = (best - fixed - 1) / w;
+        max_e = m < hi ? m : hi;
+    }
+    return max_e < DICT_MAX_ENTRIES ? (uint32_t)max_e : DICT_MAX_ENTRIES;
+}
+
 static int choose_fixed(tlf_seg_writer *w, wcol *c, uint32_t n, choice *ch, tl_error *err)
 {
     size_t plain = (size_t)n * c->w;
@@ -686,7 +708,8 @@ static int choose_fixed(tlf_seg_writer *w, wcol *c, uint32_t n, choice *ch, tl_e
         size_t s[TLF_ENC_SCALED + 1];
         for (int i = 0; i <= TLF_ENC_SCALED; i++)
             s[i] = SIZE_MAX;
-        s[TLF_ENC_RLE] = tlf_rle_size(tlf_rle_count_runs(c->vals, n, c->w), c->w);
+        uint32_t runs = tlf_rle_count_runs(c->vals, n, c->w);
+        s[TLF_ENC_RLE] = tlf_rle_size(runs, c->w);
         if (is_f) {
             s[TLF_ENC_SCALED] = scaled_size(w, c, n, &ch->divisor, &ch->inner);
         } else {
@@ -694,16 +717,15 @@ static int choose_fixed(tlf_seg_writer *w, wcol *c, uint32_t n, choice *ch, tl_e
             s[TLF_ENC_DELTA] = tlf_delta_size(c->vals, n, c->w, c->is_signed);
         }
         if (c->type != TL_BOOL) {
-            /* a dictionary only when it can beat the best so far: its
-             * entries plus the smallest codes section must fit */
             size_t best = plain;
             for (int i = 0; i <= TLF_ENC_SCALED; i++)
                 best = s[i] < best ? s[i] : best;
-            size_t room = best > 32 ? (best - 32) / c->w : 0;
-            uint32_t max_e = room < DICT_MAX_ENTRIES ? (uint32_t)room : DICT_MAX_ENTRIES;
-            int rc = fdict_size(w, c, n, max_e, &s[TLF_ENC_DICT], err);
-            if (rc != TL_OK)
-                return rc;
+            uint32_t max_e = dict_max_entries(best, n, c->w, runs);
+            if (max_e) {
+                int rc = fdict_size(w, c, n, max_e, &s[TLF_ENC_DICT], err);
+                if (rc != TL_OK)
+                    return rc;
+            }
         }
         static const int pref[] = {TLF_ENC_RLE, TLF_ENC_FOR, TLF_ENC_DELTA,
                                    TLF_ENC_SCALED, TLF_ENC_DICT};

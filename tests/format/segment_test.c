@@ -338,6 +338,34 @@ Test(segment, auto_picks_by_size)
     expect_auto(TL_INT64, D_LOTS, TLF_ENC_FOR, TLF_COMP_NONE, 1);
 }
 
+/* AUTO builds block dictionaries of up to 4096 entries: exactly 4096
+ * distinct random int64 values become DICT (12-bit codes), 4097 do not */
+Test(segment, auto_dict_entry_limit)
+{
+    for (int extra = 0; extra < 2; extra++) {
+        tcol c;
+        tcol_fill(&c, "x", TL_INT64, TLF_ENC_AUTO, TLF_COMP_NONE, D_RANDOM, N_NONE, 16384, 11);
+        int64_t *v = (int64_t *)(void *)c.vals;
+        for (int i = 4096; i < 16384; i++)
+            v[i] = v[(i * 7) % 4096];
+        if (extra)
+            v[16383] = v[0] ^ 1; /* the 4097th distinct value, last */
+        membuf m = write_cols(&c, 1, 0, 0, NULL, NULL);
+        tlf_seg *s;
+        const tlf_block_info *bi = first_block(&m, &s);
+        if (extra) {
+            cr_assert_neq(bi->encoding, TLF_ENC_DICT);
+        } else {
+            cr_assert_eq(bi->encoding, TLF_ENC_DICT);
+            cr_assert_eq(tlf_ld32(m.p + bi->offset), 4096);
+        }
+        check_file(m.p, m.len, &c, 1);
+        tlf_seg_close(s);
+        free(m.p);
+        tcol_free(&c);
+    }
+}
+
 /* FMT-R20: distinct bit patterns - NaN payloads, -0.0 and +0.0 are
  * separate entries and come back bit for bit */
 Test(segment, dict_of_floats_by_bit_pattern)
