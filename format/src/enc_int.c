@@ -53,12 +53,19 @@ static uint64_t inv_odd(uint64_t g)
     return x;
 }
 
-static uint64_t gcd_u64(uint64_t a, uint64_t b)
+/* gcd of an odd a and b > 0 (binary: shifts and subtractions, no
+ * divisions, a few dozen steps for 64-bit values) */
+static uint64_t gcd_odd(uint64_t a, uint64_t b)
 {
-    while (b) {
-        uint64_t t = a % b;
-        a = b;
-        b = t;
+    b >>= __builtin_ctzll(b);
+    while (a != b) {
+        if (a > b) {
+            uint64_t t = a;
+            a = b;
+            b = t;
+        }
+        b -= a; /* even, > 0 */
+        b >>= __builtin_ctzll(b);
     }
     return a;
 }
@@ -102,7 +109,7 @@ static void gcd_add(gcd_acc *a, const uint64_t *x, size_t n)
         while (x[i] * inv <= lim)
             i++;
         /* x[i] is not 0 (0 always divides): shrink the odd part */
-        acc_odd(a, gcd_u64(a->odd, x[i] >> __builtin_ctzll(x[i])));
+        acc_odd(a, gcd_odd(a->odd, x[i]));
         if (a->odd == 1)
             return;
     }
