@@ -1122,16 +1122,42 @@ static int decode_strings(const tlf_seg *s, uint32_t col, uint32_t blk,
     size_t cap = out->data_cap;
     uint64_t pos = 0;
     const uint8_t *vb = bi->null_count ? out->validity : NULL;
-    for (uint32_t i = 0; i < n; i++) {
+    for (uint32_t i = 0; i < n;) {
         uint32_t code = o[i + 1];
         if (code >= c->dict_n)
             return blk_fail(s, col, blk, poff, err, TL_ECORRUPT,
                             "dict: code %u of row %u: expected < %u", code, i, c->dict_n);
         uint32_t a = tlf_ld32(doffs + 4 * (size_t)code);
         uint32_t l = tlf_ld32(doffs + 4 * (size_t)code + 4) - a;
+        if (!vb && i + 1 < n && o[i + 2] == code) {
+            /* a run of one value (sorted columns, RLE codes): offsets step
+             * by l, the bytes are copied once and then doubled */
+            uint32_t j = i + 2;
+            while (j < n && o[j + 1] == code)
+                j++;
+            uint64_t total = (uint64_t)(j - i) * l;
+            if (total > db - pos)
+                return blk_fail(s, col, blk, poff, err, TL_ECORRUPT,
+                                "dict: values exceed decoded_bytes %zu at row %u", db, i);
+            for (uint32_t r = i; r < j; r++) /* o[r] held row r-1's code, consumed */
+                o[r] = (uint32_t)(pos + (uint64_t)(r - i) * l);
+            if (l) {
+                memcpy(dst + pos, dbytes + a, l);
+                for (uint64_t done = l; done < total;) {
+                    uint64_t k = done < total - done ? done : total - done;
+                    memcpy(dst + pos + done, dst + pos, (size_t)k);
+                    done += k;
+                }
+            }
+            pos += total;
+            i = j;
+            continue;
+        }
         o[i] = (uint32_t)pos;
-        if (vb && !tl_bit_get(vb, i))
+        if (vb && !tl_bit_get(vb, i)) {
+            i++;
             continue; /* FMT-R23: a null row decodes as the empty string */
+        }
         if (l > db - pos)
             return blk_fail(s, col, blk, poff, err, TL_ECORRUPT,
                             "dict: values exceed decoded_bytes %zu at row %u", db, i);
@@ -1142,6 +1168,7 @@ static int decode_strings(const tlf_seg *s, uint32_t col, uint32_t blk,
         else if (l)
             memcpy(dst + pos, dbytes + a, l);
         pos += l;
+        i++;
     }
     o[n] = (uint32_t)pos;
     if (pos != db)
