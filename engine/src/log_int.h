@@ -1,0 +1,302 @@
+/*
+ * log_int.h - the transaction log's action model (spec/LOG.md sections 4-8):
+ * the six actions of a commit as C structs, their newline-delimited JSON
+ * form (serialise / parse), commit file names and the reader's protocol
+ * check. Implemented by log_action.c. The commit protocol, snapshots and
+ * conflict checks build on this and live elsewhere.
+ *
+ * Ownership: a commit returned by tl_log_commit_parse owns every string and
+ * array it points to (one arena, freed by tl_log_commit_free). Actions a
+ * caller builds for tl_log_commit_serialize point to the caller's memory,
+ * which is only read.
+ *
+ * Text: every `const char *` below is NUL-terminated UTF-8 (checked).
+ * Optional text fields are NULL when absent. Integers that the log stores
+ * are int64 and, unless stated, non-negative (0 .. 2^63-1).
+ */
+#ifndef TL_LOG_INT_H
+#define TL_LOG_INT_H
+
+#include "tl_error.h"
+#include "tl_types.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Protocol versions this build reads and writes (LOG-R30). */
+#define TL_LOG_READER_VERSION 1
+#define TL_LOG_WRITER_VERSION 1
+
+/* Commit file names: 20 decimal digits, zero-padded, then ".json" (LOG-R2). */
+#define TL_LOG_VERSION_DIGITS 20
+#define TL_LOG_NAME_LEN 25 /* without the terminating NUL */
+
+/* Default parser limits (tl_log_parse_opts; 0 there means these). */
+#define TL_LOG_MAX_FILE_BYTES ((size_t)256 << 20)
+#define TL_LOG_MAX_LINE_BYTES ((size_t)16 << 20)
+#define TL_LOG_MAX_ACTIONS 1000000u
+#define TL_LOG_MAX_DEPTH 10u
+
+/* Field limits (LOG-R9, LOG-R11). */
+#define TL_LOG_MAX_PATH 4095      /* bytes of a data file path (PATH_MAX - 1) */
+#define TL_LOG_MAX_COMPONENT 255  /* bytes of one path component */
+#define TL_LOG_MAX_NAME 1024      /* column, table, config key, appId */
+#define TL_LOG_MAX_SYMBOL 1024    /* a symbol partition value */
+#define TL_LOG_MAX_SHORT 256      /* operation, engineInfo */
+#define TL_LOG_MAX_FEATURE 128    /* a protocol feature name */
+#define TL_LOG_MAX_TEXT 65536     /* a configuration / parameter value */
+#define TL_LOG_MAX_COLUMNS 4096   /* schema fields (= TLF_MAX_COLUMNS) */
+#define TL_LOG_MAX_FEATURES 64    /* entries of readerFeatures, writerFeatures */
+#define TL_LOG_STATS_STR_MAX 64   /* bytes of a string min/max (= TLF_ZONE_STR_MAX) */
+
+/* Range of a `date` partition value: the days of int64-ns timestamps,
+ * 1677-09-21 (-106752) .. 2262-04-11 (106751). */
+#define TL_LOG_DAY_MIN (-106752)
+#define TL_LOG_DAY_MAX 106751
+
+/* Partition field names used in partitionValues and directory names. */
+#define TL_LOG_PART_SYMBOL "symbol"
+#define TL_LOG_PART_DATE "date"
+
+/* Table configuration keys (metaData.configuration) and their defaults. */
+#define TL_LOG_CONF_CHECKPOINT_INTERVAL "ticklake.checkpointInterval"
+#define TL_LOG_CONF_LOG_RETENTION_HOURS "ticklake.logRetentionHours"
+#define TL_LOG_CONF_DELETED_FILE_RETENTION_HOURS "ticklake.deletedFileRetentionHours"
+#define TL_LOG_DEFAULT_CHECKPOINT_INTERVAL 100
+#define TL_LOG_DEFAULT_LOG_RETENTION_HOURS 720         /* 30 days */
+#define TL_LOG_DEFAULT_DELETED_FILE_RETENTION_HOURS 168 /* 7 days */
+
+/* Action kinds. The value is the action's rank in the canonical line order
+ * of a commit (LOG-R6). */
+typedef enum tl_log_kind {
+    TL_LOG_COMMIT_INFO = 1,
+    TL_LOG_PROTOCOL = 2,
+    TL_LOG_METADATA = 3,
+    TL_LOG_TXN = 4,
+    TL_LOG_REMOVE = 5,
+    TL_LOG_ADD = 6,
+} tl_log_kind;
+
+/* "commitInfo", "protocol", "metaData", "txn", "remove", "add"; "?" else. */
+const char *tl_log_kind_name(int kind);
+
+/* A string -> string map; keys distinct, order kept as given / as read. */
+typedef struct tl_log_kv {
+    const char *key;
+    const char *val;
+} tl_log_kv;
+
+typedef struct tl_log_map {
+    const tl_log_kv *kv;
+    uint32_t n;
+} tl_log_map;
+
+/* A list of strings. */
+typedef struct tl_log_strs {
+    const char *const *s;
+    uint32_t n;
+} tl_log_strs;
+
+typedef struct tl_log_commit_info {
+    int64_t ict_ms;                /* inCommitTimestamp, ms since the epoch */
+    const char *operation;         /* "CREATE TABLE", "APPEND", ... */
+    tl_log_map op_params;          /* operationParameters */
+    int has_read_version;          /* readVersion present */
+    int64_t read_version;
+    const char *txn_id;            /* UUID text or NULL */
+    const char *engine_info;       /* "ticklake/0.1.0" */
+    int64_t n_added_files, n_added_rows, n_removed_files, n_removed_rows;
+} tl_log_commit_info;
+
+typedef struct tl_log_protocol {
+    int64_t min_reader_version, min_writer_version; /* 1 .. 2^31-1 */
+    tl_log_strs reader_features, writer_features;
+} tl_log_protocol;
+
+typedef struct tl_log_field {
+    const char *name;
+    tl_type type;
+    int nullable;
+} tl_log_field;
+
+typedef struct tl_log_metadata {
+    const char *id;            /* table id: UUID text (tl_log_uuid4) */
+    const char *name;          /* NULL = absent */
+    int64_t created_ms;
+    const tl_log_field *fields;
+    uint32_t n_fields;
+    const char *part_symbol_col; /* identity partition on this string
+                                    column; NULL = none */
+    const char *part_day_col;    /* day(col) partition on this timestamp
+                                    column; NULL = none */
+    tl_log_strs sort_key;        /* column names */
+    tl_log_map config;
+} tl_log_metadata;
+
+/* The true partition values of a data file (never parsed from its path). */
+typedef struct tl_log_pvals {
+    int has_symbol;     /* the table partitions by symbol */
+    int symbol_null;    /* ... and the file's symbol is null */
+    const char *symbol; /* else the value (may be ""); no NUL by construction */
+    int has_date;       /* the table partitions by day */
+    int date_null;      /* ... and the file's timestamps are null */
+    int32_t date;       /* else days since 1970-01-01 */
+} tl_log_pvals;
+
+/* One min or max value; which member is set follows the column type:
+ * i: int8..int64, timestamp, date; u: uint8..uint64, bool (0/1);
+ * f: float32 (exactly a binary32 value), float64, never NaN;
+ * s: string bytes (any bytes, at most TL_LOG_STATS_STR_MAX). */
+typedef union tl_log_value {
+    int64_t i;
+    uint64_t u;
+    double f;
+    struct {
+        const uint8_t *p;
+        uint32_t len;
+    } s;
+} tl_log_value;
+
+typedef struct tl_log_colstats {
+    const char *name;
+    tl_type type;
+    int64_t null_count;
+    int has_min, has_max;
+    int has_nan;                      /* float columns only */
+    int min_truncated, max_truncated; /* string columns only */
+    tl_log_value min, max;
+} tl_log_colstats;
+
+typedef struct tl_log_stats {
+    int has_time_range;             /* firstTimestamp / lastTimestamp */
+    int64_t first_ts_ns, last_ts_ns;
+    const tl_log_colstats *cols;
+    uint32_t n_cols;
+} tl_log_stats;
+
+typedef struct tl_log_add {
+    const char *path;      /* relative to the table root (LOG-R11) */
+    tl_log_pvals part;
+    int64_t size_bytes;
+    int64_t n_rows;
+    int64_t mtime_ms;
+    int data_change;
+    int has_stats;
+    tl_log_stats stats;
+} tl_log_add;
+
+typedef struct tl_log_remove {
+    const char *path;
+    int64_t deletion_ms;
+    int data_change;
+    int has_part, has_size, has_n_rows;
+    tl_log_pvals part;
+    int64_t size_bytes;
+    int64_t n_rows;
+} tl_log_remove;
+
+typedef struct tl_log_txn {
+    const char *app_id;
+    int64_t version;
+    int has_last_updated;
+    int64_t last_updated_ms;
+} tl_log_txn;
+
+typedef struct tl_log_action {
+    tl_log_kind kind;
+    uint32_t line;       /* 1-based line of a parsed action; 0 = built in memory */
+    uint64_t offset;     /* byte offset of that line in the commit file */
+    union {
+        tl_log_commit_info ci;
+        tl_log_protocol proto;
+        tl_log_metadata meta;
+        tl_log_txn txn;
+        tl_log_remove rm;
+        tl_log_add add;
+    } u;
+} tl_log_action;
+
+typedef struct tl_log_arena tl_log_arena;
+
+/* A parsed commit: actions in file order (which is canonical, LOG-R6). */
+typedef struct tl_log_commit {
+    tl_log_action *actions;
+    uint32_t n_actions;
+    uint32_t n_skipped;  /* unknown action lines skipped (LOG-R8) */
+    tl_log_arena *arena; /* owns everything the actions point to */
+} tl_log_commit;
+
+typedef struct tl_log_parse_opts {
+    const char *name;      /* commit named in errors ("000...07.json"), or NULL */
+    int64_t version;       /* the commit's version, or -1 if unknown; also
+                              names it when name is NULL, and enables the
+                              version rules (LOG-R27) */
+    size_t max_file_bytes; /* 0 = TL_LOG_MAX_FILE_BYTES */
+    size_t max_line_bytes; /* 0 = TL_LOG_MAX_LINE_BYTES (without the LF) */
+    uint32_t max_actions;  /* 0 = TL_LOG_MAX_ACTIONS (lines, skipped ones too) */
+    uint32_t max_depth;    /* 0 = TL_LOG_MAX_DEPTH (nesting of [ and {) */
+    int strict;            /* 1: reject unknown action types and unknown
+                              fields instead of skipping them (LOG-R8) */
+    int no_protocol_check; /* 1: accept protocol actions this build cannot
+                              read (tools listing history); default checks
+                              LOG-R31 as soon as the protocol line is read */
+} tl_log_parse_opts;
+
+/* Options with every member 0 / NULL and version -1. */
+void tl_log_parse_opts_default(tl_log_parse_opts *o);
+
+/* Parse the bytes of one commit file. On success *out holds the actions
+ * (free with tl_log_commit_free); on failure *out is empty. opts may be
+ * NULL (defaults). Errors, each naming the commit, the 1-based line, the
+ * byte offset of the line (and of the JSON error), the field, expected and
+ * found:
+ *   TL_ECORRUPT      not a valid commit (LOG-R4 .. LOG-R28)
+ *   TL_EUNSUPPORTED  a limit of opts exceeded; a feature this build does not
+ *                    know (LOG-R31)
+ *   TL_EVERSION      minReaderVersion above TL_LOG_READER_VERSION (LOG-R31)
+ *   TL_ENOMEM */
+TL_WUR int tl_log_commit_parse(const char *buf, size_t len, const tl_log_parse_opts *opts,
+                               tl_log_commit *out, tl_error *err);
+
+/* Free a parsed commit and zero it; NULL-safe, idempotent. */
+void tl_log_commit_free(tl_log_commit *c);
+
+/* Serialise n actions as one commit: one compact JSON object per line, each
+ * line ending in LF, in canonical order (a stable sort by kind, LOG-R6).
+ * The bytes are written to *buf (capacity *cap, grown with realloc; the
+ * caller frees it; *buf may be NULL with *cap 0), their count to *len.
+ * version is the commit's version (-1 unknown), used in messages and for
+ * the version rules. Nothing is written unless the actions form a valid
+ * commit: TL_EINVAL with the action index, field, expected and found; or
+ * TL_ENOMEM. */
+TL_WUR int tl_log_commit_serialize(const tl_log_action *acts, uint32_t n, int64_t version,
+                                   char **buf, size_t *cap, size_t *len, tl_error *err);
+
+/* 1 if the two actions hold the same values (line/offset ignored). */
+int tl_log_action_equal(const tl_log_action *a, const tl_log_action *b);
+
+/* Reader / writer protocol checks (LOG-R31, LOG-R32): TL_OK, TL_EVERSION
+ * (version above this build's) or TL_EUNSUPPORTED (a feature it does not
+ * implement, named). */
+TL_WUR int tl_log_protocol_check_read(const tl_log_protocol *p, tl_error *err);
+TL_WUR int tl_log_protocol_check_write(const tl_log_protocol *p, tl_error *err);
+
+/* The table configuration value of key as an integer: the map's value if
+ * present, else the documented default. Only the three TL_LOG_CONF_* keys
+ * are known: TL_EINVAL for others. TL_ECORRUPT if the value is malformed
+ * (a validated metaData never has one). */
+TL_WUR int tl_log_config_int(const tl_log_metadata *m, const char *key, int64_t *out,
+                             tl_error *err);
+
+/* A random (version 4) UUID as 36 lowercase characters + NUL, from
+ * getrandom(2). TL_EIO if the kernel's generator fails. */
+TL_WUR int tl_log_uuid4(char out[37], tl_error *err);
+
+/* The commit file name of version (0 .. INT64_MAX) into out. */
+void tl_log_commit_name(int64_t version, char out[TL_LOG_NAME_LEN + 1]);
+
+/* The version of a commit file name: TL_OK, or TL_EINVAL when name is not
+ * exactly 20 digits + ".json" or names a version above INT64_MAX. */
+TL_WUR int tl_log_commit_version(const char *name, int64_t *version);
+
+#endif /* TL_LOG_INT_H */
