@@ -2438,13 +2438,30 @@ int tl_log_commit_serialize(const tl_log_action *acts, uint32_t n, int64_t versi
             if ((int)acts[i].kind == k)
                 ord[m++] = &acts[i];
     int rc = validate_commit(&v, ord, n, version);
+    if (rc == TL_OK && n > TL_LOG_MAX_ACTIONS)
+        rc = fail(&v, NULL, "expected at most %u actions (the readers' default limit, LOG-R7), "
+                            "found %" PRIu32 ": split the commit", TL_LOG_MAX_ACTIONS, n);
     if (rc == TL_OK) {
+        /* LOG-R7: never write what a default reader refuses */
         emit e = {.buf = buf, .cap = cap};
-        for (uint32_t i = 0; i < n && !e.bad; i++)
+        for (uint32_t i = 0; i < n && !e.bad && rc == TL_OK; i++) {
+            size_t start = e.len;
             e_action(&e, ord[i]);
-        if (e.bad)
+            v.act = ord[i];
+            if (!e.bad && e.len - start - 1 > TL_LOG_MAX_LINE_BYTES)
+                rc = fail(&v, NULL, "expected at most %zu bytes per line (the readers' default "
+                                    "limit, LOG-R7), found %zu", TL_LOG_MAX_LINE_BYTES,
+                          e.len - start - 1);
+        }
+        if (rc == TL_OK && e.bad)
             rc = oom(&v);
-        else
+        if (rc == TL_OK && e.len > TL_LOG_MAX_FILE_BYTES) {
+            v.act = NULL;
+            rc = fail(&v, NULL, "expected at most %zu bytes (the readers' default limit for a "
+                                "commit file, LOG-R7), found %zu: split the commit",
+                      TL_LOG_MAX_FILE_BYTES, e.len);
+        }
+        if (rc == TL_OK)
             *len = e.len;
     }
     free(ord);

@@ -267,8 +267,10 @@ void tl_log_commit_free(tl_log_commit *c);
  * caller frees it; *buf may be NULL with *cap 0), their count to *len.
  * version is the commit's version (-1 unknown), used in messages and for
  * the version rules. Nothing is written unless the actions form a valid
- * commit: TL_EINVAL with the action index, field, expected and found; or
- * TL_ENOMEM. */
+ * commit within the readers' default limits (TL_LOG_MAX_ACTIONS, _LINE_BYTES,
+ * _FILE_BYTES; LOG-R7): TL_EINVAL with the action index, field, expected
+ * and found (a commit over a limit must be split); or TL_ENOMEM. *len is 0
+ * on failure. */
 TL_WUR int tl_log_commit_serialize(const tl_log_action *acts, uint32_t n, int64_t version,
                                    char **buf, size_t *cap, size_t *len, tl_error *err);
 

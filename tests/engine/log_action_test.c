@@ -574,6 +574,37 @@ Test(log_action, rejects_file_over_cap_and_too_many_actions)
     tl_log_commit_free(&c);
 }
 
+Test(log_action, serialise_stays_within_the_reader_limits)
+{
+    /* LOG-R7: a line over 16 MiB is refused by the writer, not written */
+    enum { N = 300, VLEN = 60000 };
+    tl_log_kv *kv = malloc(N * sizeof *kv);
+    char *val = malloc(VLEN + 1), *keys = malloc(N * 8);
+    memset(val, 'v', VLEN);
+    val[VLEN] = '\0';
+    for (int i = 0; i < N; i++) {
+        snprintf(keys + 8 * i, 8, "k%d", i);
+        kv[i] = (tl_log_kv){keys + 8 * i, val};
+    }
+    tl_log_action a[6];
+    build_full(a);
+    a[0].u.ci.op_params = (tl_log_map){kv, N}; /* 18 MB */
+    tl_error err;
+    cr_assert_eq(ser_err(a, 6, 5, &err), TL_EINVAL);
+    assert_msg_has(&err, "action 0 (commitInfo): expected at most 16777216 bytes per line");
+    a[0].u.ci.op_params.n = N / 2; /* 9 MB: fine, and parses */
+    size_t len;
+    char *t = ser(a, 6, 5, &len);
+    tl_log_commit c;
+    parse_ok(t, 5, &c);
+    cr_assert_eq(c.actions[0].u.ci.op_params.n, N / 2);
+    tl_log_commit_free(&c);
+    free(t);
+    free(kv);
+    free(val);
+    free(keys);
+}
+
 /* ---- unknown actions and fields (LOG-R8) --------------------------------- */
 
 Test(log_action, unknown_action_types_are_skipped_or_rejected_when_strict)
