@@ -67,6 +67,12 @@ typedef enum tlf_compression {
 #define TLF_ZONE_MAX_INEXACT 0x08 /* string max truncated+incremented (upper bound) */
 #define TLF_ZONE_MAX_UNBOUNDED 0x10 /* string max could not be bounded in 64 bytes */
 
+/* How a block with nulls stores its validity (tlf_block_info.validity;
+ * spec FMT-R24). Decoding always yields a bitmap. */
+#define TLF_VALID_BITMAP 0    /* (n_rows+7)/8 bytes, LSB-first, 1 = present */
+#define TLF_VALID_POSITIONS 1 /* the null rows' indices (u16, or u32 when
+                                 n_rows > 65536), strictly increasing */
+
 const char *tlf_encoding_name(int enc);    /* "plain", "rle", ...; "?" if unknown */
 const char *tlf_compression_name(int comp); /* "none", "zstd"; "?" */
 
@@ -147,7 +153,7 @@ typedef union tlf_zval {
 
 typedef struct tlf_block_info {
     uint64_t offset;       /* byte offset of the block in the file */
-    uint64_t length;       /* bytes: payload, padding, validity bitmap */
+    uint64_t length;       /* bytes: payload, padding, validity */
     uint64_t first_row;    /* row number of the block's first row */
     uint32_t n_rows;
     uint32_t null_count;
@@ -159,6 +165,8 @@ typedef struct tlf_block_info {
     uint8_t compression;   /* TLF_COMP_* */
     uint8_t zone_flags;    /* TLF_ZONE_* */
     uint8_t inner;         /* SCALED: inner integer encoding; else 0 */
+    uint8_t validity;      /* TLF_VALID_*: how the nulls are stored (0 when
+                              null_count = 0) */
     tlf_zval min, max;     /* fixed-width types, when HAS_MINMAX */
     const uint8_t *smin, *smax; /* strings: zone bounds (point into footer) */
     uint32_t smin_len, smax_len;
@@ -233,7 +241,9 @@ typedef struct tlf_vec {
     tl_type type;
     uint32_t n;
     const void *values;       /* fixed-width values */
-    const uint8_t *validity;  /* NULL when the block has no nulls */
+    const uint8_t *validity;  /* NULL when the block has no nulls; with
+                                 ZERO_COPY a stored bitmap is used in place,
+                                 null positions are expanded into valid_buf */
     const uint32_t *offsets;  /* strings: n + 1 */
     const uint8_t *data;      /* strings */
 } tlf_vec;
@@ -242,7 +252,8 @@ typedef struct tlf_vec {
 #define TLF_DECODE_ZERO_COPY 0x2 /* allow results pointing into `bytes` */
 
 /* Scratch needed to decode a block: values (fixed: n*width; string:
- * (n+1)*4), string data bytes, validity bytes ((n+7)/8, 0 if no nulls),
+ * (n+1)*4), string data bytes, validity bytes ((n+7)/8, 0 if no nulls;
+ * the decoded validity is always a bitmap, whatever the stored form),
  * and internal scratch is allocated per call only when compressed. */
 void tlf_seg_decode_needs(const tlf_seg *s, uint32_t col, uint32_t blk,
                           size_t *buf_bytes, size_t *data_bytes,
@@ -271,6 +282,18 @@ TL_WUR int tlf_seg_rle_runs(const tlf_seg *s, uint32_t col, uint32_t blk,
                             const uint8_t *bytes, uint64_t len,
                             uint32_t *n_runs, const void **values,
                             const uint32_t **ends, tl_error *err);
+
+/* The validity bitmap of block blk of column col without decoding its
+ * values (for kernels working on runs): *validity = NULL when the block
+ * has no nulls; a stored bitmap is returned in place (pointing into
+ * `bytes`); null positions (TLF_VALID_POSITIONS) are checked and expanded
+ * into valid_buf, which needs (n_rows+7)/8 bytes (tlf_seg_decode_needs).
+ * Errors: TL_EINVAL (arguments, len != info.length, scratch too small),
+ * TL_ECORRUPT (a bitmap whose zero bits differ from null_count, positions
+ * not increasing or out of range). */
+TL_WUR int tlf_seg_validity(const tlf_seg *s, uint32_t col, uint32_t blk,
+                            const uint8_t *bytes, uint64_t len, uint8_t *valid_buf,
+                            size_t valid_cap, const uint8_t **validity, tl_error *err);
 
 /* Convenience: verify every block checksum of a segment opened with
  * tlf_seg_open_mem. */

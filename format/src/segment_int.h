@@ -34,11 +34,19 @@
  *                              exactly one zstd frame (with content size =
  *                              encoded_len) of payload_len bytes
  *   P        A - payload_len   zero padding, A = align8(payload_len)
- *   A        (n_rows+7)/8      validity bitmap, present only when
- *                              null_count > 0: LSB-first, 1 = present; bits
- *                              >= n_rows zero; exactly null_count zero bits
- *   L = A + (null_count ? (n_rows+7)/8 : 0)
+ *   A        V                 validity, present only when null_count > 0,
+ *                              in the form the index entry's `validity`
+ *                              names (FMT-R24):
+ *                              0 bitmap: (n_rows+7)/8 bytes, LSB-first, 1 =
+ *                                present; bits >= n_rows zero; exactly
+ *                                null_count zero bits
+ *                              1 null positions: null_count row indices,
+ *                                each pw bytes (pw = 2 when n_rows <= 65536,
+ *                                else 4), strictly increasing, < n_rows
+ *   L = A + V, V = 0 (no nulls), (n_rows+7)/8 (bitmap) or null_count*pw
  *   checksum = XXH3_64bits(file[O, O+L))
+ *   The writer stores positions when they are smaller than the bitmap
+ *   (null_count*pw < (n_rows+7)/8), else the bitmap.
  *   Null slots (FMT-R23): PLAIN stores 0 (strings: the empty string); other
  *   encodings store any valid value (the writer repeats the previous
  *   non-null value; DICT strings repeat its code). Decoding sets null
@@ -107,7 +115,9 @@
  *   49  1    u8   compression (TLF_COMP_*; unknown values fail at decode)
  *   50  1    u8   zone_flags (TLF_ZONE_*; bits >= 0x20 reserved, 0)
  *   51  1    u8   inner: SCALED: the inner encoding of its payload; else 0
- *   52  4    u32  reserved, 0
+ *   52  1    u8   validity: TLF_VALID_BITMAP (0) or TLF_VALID_POSITIONS
+ *                 (1); 0 when null_count = 0; other values are rejected
+ *   53  3    -    reserved, 0
  *   56  8         min: i64 (signed ints, timestamp, date), u64 (unsigned
  *                 ints, bool), f64 bits (floats; float32 widened), or for
  *                 strings u32 pool offset, u32 length (<= TLF_ZONE_STR_MAX)
@@ -193,7 +203,9 @@ enum { TLF_SEC_SCHEMA, TLF_SEC_DICT, TLF_SEC_INDEX, TLF_SEC_POOL, TLF_SEC_META,
 #define TLF_BI_COMPRESSION 49
 #define TLF_BI_ZONE_FLAGS 50
 #define TLF_BI_INNER 51
-#define TLF_BI_RESERVED 52
+#define TLF_BI_VALIDITY 52
+#define TLF_BI_RESERVED 53 /* 3 bytes */
+#define TLF_BI_RESERVED_LEN 3
 #define TLF_BI_MIN 56
 #define TLF_BI_MAX 64
 
@@ -248,12 +260,41 @@ static inline int tlf_enc_known(int enc)
     return enc >= TLF_ENC_PLAIN && enc <= TLF_ENC_SCALED;
 }
 
-/* Bytes a block occupies given its payload length, rows and nulls. */
+/* Bytes per null position in a block of n_rows rows (FMT-R24). */
+static inline unsigned tlf_valid_pos_width(uint32_t n_rows)
+{
+    return n_rows <= 65536 ? 2 : 4;
+}
+
+/* Bytes of a block's validity section (0 without nulls; validity must be
+ * a known TLF_VALID_* value). */
+static inline uint64_t tlf_validity_bytes(uint32_t n_rows, uint32_t null_count,
+                                          int validity)
+{
+    if (null_count == 0)
+        return 0;
+    if (validity == TLF_VALID_POSITIONS)
+        return (uint64_t)null_count * tlf_valid_pos_width(n_rows);
+    return ((uint64_t)n_rows + 7) / 8;
+}
+
+/* The validity form the writer picks: positions when strictly smaller. */
+static inline int tlf_validity_choose(uint32_t n_rows, uint32_t null_count)
+{
+    return null_count &&
+                   (uint64_t)null_count * tlf_valid_pos_width(n_rows) <
+                       ((uint64_t)n_rows + 7) / 8
+               ? TLF_VALID_POSITIONS
+               : TLF_VALID_BITMAP;
+}
+
+/* Bytes a block occupies given its payload length, rows, nulls and
+ * validity form (FMT-R9). */
 static inline uint64_t tlf_block_length(uint64_t payload_len, uint32_t n_rows,
-                                        uint32_t null_count)
+                                        uint32_t null_count, int validity)
 {
     return tlf_align_up(payload_len, 8) +
-           (null_count ? ((uint64_t)n_rows + 7) / 8 : 0);
+           tlf_validity_bytes(n_rows, null_count, validity);
 }
 
 /* A generous upper bound on the encoded payload length of n values of type

@@ -11,7 +11,9 @@
  *
  * Invariants after a successful open (decode relies on them):
  *  - every block lies inside [64, footer_offset), 64-aligned, in write
- *    order, its length equals align8(payload_len) + bitmap bytes;
+ *    order, its length equals align8(payload_len) + validity bytes (a
+ *    bitmap or null positions, FMT-R24; validity is 0 or 1, 0 without
+ *    nulls);
  *  - row counts, decoded_bytes, encoded_len are consistent with the type
  *    and encoding (PLAIN exactly, others within tlf_encoded_bound);
  *  - dictionaries have valid, non-decreasing offsets inside the footer;
@@ -22,6 +24,11 @@
  * Null slots: blocks other than PLAIN may store anything valid in a null
  * row's slot (FMT-R23); decode sets those slots to 0 / the empty string
  * (FMT-R5), walking the validity bitmap a word at a time.
+ *
+ * Validity: decode always hands out a bitmap. A stored bitmap is checked
+ * (zero bits = null_count, none past n_rows) and used in place under zero
+ * copy; null positions are checked (strictly increasing, < n_rows) while
+ * they are expanded into the caller's valid_buf.
  *
  * Decoding zstd blocks uses a per-thread scratch buffer and ZSTD_DCtx,
  * kept between calls (no malloc on the hot path once warm) and freed at
@@ -462,7 +469,9 @@ static int parse_entry(tlf_seg *s, uint32_t c, uint32_t b, const uint8_t *e, uin
     bi->compression = e[TLF_BI_COMPRESSION];
     bi->zone_flags = e[TLF_BI_ZONE_FLAGS];
     bi->inner = e[TLF_BI_INNER];
-    uint32_t res = tlf_ld32(e + TLF_BI_RESERVED);
+    bi->validity = e[TLF_BI_VALIDITY];
+    uint32_t res = 0;
+    memcpy(&res, e + TLF_BI_RESERVED, TLF_BI_RESERVED_LEN);
 
     uint64_t left = s->n_rows - bi->first_row;
     uint32_t want = left < s->block_rows ? (uint32_t)left : s->block_rows;
@@ -477,14 +486,22 @@ static int parse_entry(tlf_seg *s, uint32_t c, uint32_t b, const uint8_t *e, uin
                         bi->null_count, bi->n_rows);
     if (res)
         return blk_fail(s, c, b, eabs + TLF_BI_RESERVED, err, TL_ECORRUPT,
-                        "block index entry: reserved field: expected 0, found %u", res);
-    uint64_t want_len = tlf_block_length(bi->payload_len, bi->n_rows, bi->null_count);
+                        "block index entry: reserved field: expected 0, found 0x%06x", res);
+    if (bi->validity > TLF_VALID_POSITIONS || (bi->validity && !bi->null_count))
+        return blk_fail(s, c, b, eabs + TLF_BI_VALIDITY, err, TL_ECORRUPT,
+                        "block index entry: validity %u with %u nulls: expected 0 (bitmap), "
+                        "or 1 (null positions) when there are nulls",
+                        bi->validity, bi->null_count);
+    uint64_t want_len =
+        tlf_block_length(bi->payload_len, bi->n_rows, bi->null_count, bi->validity);
     if (bi->length != want_len)
         return blk_fail(s, c, b, eabs + TLF_BI_LENGTH, err, TL_ECORRUPT,
                         "block index entry: length: expected %llu (payload %u bytes, %u "
-                        "rows, %u nulls), found %llu",
+                        "rows, %u nulls as %s), found %llu",
                         (unsigned long long)want_len, bi->payload_len, bi->n_rows,
-                        bi->null_count, (unsigned long long)bi->length);
+                        bi->null_count,
+                        bi->validity == TLF_VALID_POSITIONS ? "positions" : "a bitmap",
+                        (unsigned long long)bi->length);
     if (bi->offset % TLF_BLOCK_ALIGN || bi->offset < TLF_HEADER_SIZE ||
         bi->offset > s->footer_off || bi->length > s->footer_off - bi->offset)
         return blk_fail(s, c, b, eabs + TLF_BI_OFFSET, err, TL_ECORRUPT,
@@ -1015,6 +1032,33 @@ static int check_validity(const tlf_seg *s, uint32_t col, uint32_t blk,
     return TL_OK;
 }
 
+/* FMT-R24: expand null positions into a bitmap (buf, (n+7)/8 bytes),
+ * checking that they increase strictly and stay below n. */
+static int expand_positions(const tlf_seg *s, uint32_t col, uint32_t blk,
+                            const tlf_block_info *bi, const uint8_t *pos, uint8_t *buf,
+                            tl_error *err)
+{
+    uint32_t n = bi->n_rows, nn = bi->null_count;
+    unsigned pw = tlf_valid_pos_width(n);
+    memset(buf, 0xFF, n / 8);
+    if (n & 7)
+        buf[n / 8] = (uint8_t)((1u << (n & 7)) - 1);
+    int64_t prev = -1;
+    for (uint32_t i = 0; i < nn; i++) {
+        uint32_t p = pw == 2 ? tlf_ld16(pos + 2 * (size_t)i) : tlf_ld32(pos + 4 * (size_t)i);
+        if ((int64_t)p <= prev || p >= n)
+            return blk_fail(s, col, blk,
+                            bi->offset + tlf_align_up(bi->payload_len, 8) + (uint64_t)i * pw,
+                            err, TL_ECORRUPT,
+                            "validity positions: null %u is row %u: expected a row above "
+                            "%lld and below %u",
+                            i, p, (long long)prev, n);
+        buf[p >> 3] &= (uint8_t)~(1u << (p & 7));
+        prev = p;
+    }
+    return TL_OK;
+}
+
 /* FMT-R23: set the decoded null slots of a fixed-width block to 0. The
  * bitmap is walked a word at a time; only null bits cost anything. */
 static void zero_null_slots(uint8_t *v, size_t w, const uint8_t *vb, uint32_t n)
@@ -1055,6 +1099,36 @@ static int need_cap(const tlf_seg *s, uint32_t col, uint32_t blk, const char *wh
     if ((uintptr_t)p % align)
         return blk_fail(s, col, blk, s->blocks[(uint64_t)col * s->n_blocks + blk].offset, err,
                         TL_EINVAL, "decode: %s scratch not %zu-byte aligned", what, align);
+    return TL_OK;
+}
+
+/* The validity bitmap of a block with nulls: a stored bitmap is checked
+ * and returned in place (in_place) or copied into buf; positions are
+ * checked and expanded into buf. */
+static int load_validity(const tlf_seg *s, uint32_t col, uint32_t blk,
+                         const tlf_block_info *bi, const uint8_t *bytes, int in_place,
+                         uint8_t *buf, size_t cap, const uint8_t **validity, tl_error *err)
+{
+    const uint8_t *vb = bytes + tlf_align_up(bi->payload_len, 8);
+    size_t vl = ((size_t)bi->n_rows + 7) / 8;
+    int rc;
+    if (bi->validity == TLF_VALID_BITMAP) {
+        rc = check_validity(s, col, blk, bi, vb, err);
+        if (rc != TL_OK)
+            return rc;
+        if (in_place) {
+            *validity = vb;
+            return TL_OK;
+        }
+    }
+    rc = need_cap(s, col, blk, "validity", buf, cap, vl, 1, err);
+    if (rc != TL_OK)
+        return rc;
+    if (bi->validity == TLF_VALID_BITMAP)
+        memcpy(buf, vb, vl);
+    else if ((rc = expand_positions(s, col, blk, bi, vb, buf, err)) != TL_OK)
+        return rc;
+    *validity = buf;
     return TL_OK;
 }
 
@@ -1220,20 +1294,10 @@ int tlf_seg_decode(const tlf_seg *s, uint32_t col, uint32_t blk, const uint8_t *
     out->data = NULL;
 
     if (bi->null_count) {
-        const uint8_t *vb = bytes + tlf_align_up(bi->payload_len, 8);
-        size_t vl = ((size_t)n + 7) / 8;
-        int rc = check_validity(s, col, blk, bi, vb, err);
+        int rc = load_validity(s, col, blk, bi, bytes, zc, out->valid_buf, out->valid_cap,
+                               &out->validity, err);
         if (rc != TL_OK)
             return rc;
-        if (zc) {
-            out->validity = vb;
-        } else {
-            rc = need_cap(s, col, blk, "validity", out->valid_buf, out->valid_cap, vl, 1, err);
-            if (rc != TL_OK)
-                return rc;
-            memcpy(out->valid_buf, vb, vl);
-            out->validity = out->valid_buf;
-        }
     }
 
     const uint8_t *p = bytes;
@@ -1317,6 +1381,27 @@ int tlf_seg_rle_runs(const tlf_seg *s, uint32_t col, uint32_t blk, const uint8_t
         tl_error_prefix(err, "%s: column '%s' (%u), block %u, byte offset %llu: ", s->name,
                         s->cols[col].info.name, col, blk, (unsigned long long)bi->offset);
     return rc;
+}
+
+int tlf_seg_validity(const tlf_seg *s, uint32_t col, uint32_t blk, const uint8_t *bytes,
+                     uint64_t len, uint8_t *valid_buf, size_t valid_cap,
+                     const uint8_t **validity, tl_error *err)
+{
+    if (!s || !validity)
+        return tl_error_set(err, TL_EINVAL, "validity: NULL argument");
+    *validity = NULL;
+    if (col >= s->n_cols || blk >= s->n_blocks)
+        return seg_fail(s->name, err, TL_EINVAL,
+                        "validity: column %u / block %u out of range (%u columns, %u blocks)",
+                        col, blk, s->n_cols, s->n_blocks);
+    const tlf_block_info *bi = &s->blocks[(uint64_t)col * s->n_blocks + blk];
+    if (len != bi->length || (!bytes && len))
+        return blk_fail(s, col, blk, bi->offset, err, TL_EINVAL,
+                        "validity: %llu bytes given, the block is %llu bytes",
+                        (unsigned long long)len, (unsigned long long)bi->length);
+    if (!bi->null_count)
+        return TL_OK;
+    return load_validity(s, col, blk, bi, bytes, 1, valid_buf, valid_cap, validity, err);
 }
 
 int tlf_seg_verify_all(const tlf_seg *s, tl_error *err)

@@ -37,10 +37,13 @@
  * the zstd frame saves at least 10% of the encoded payload; NONE never.
  * Whenever zstd is tried, a payload with a FOR part is also encoded with
  * byte-aligned FOR widths and the smaller frame is kept.
+ * Validity (FMT-R24): null positions when they are smaller than the
+ * bitmap (null_count * pw < (n+7)/8), else the bitmap.
  */
 #include "segment_int.h"
 #include "enc.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -964,6 +967,33 @@ static int zcompress(tlf_seg_writer *w, const wcol *c, uint32_t ci, const tlf_bu
     return TL_OK;
 }
 
+/* Append the null rows' indices (FMT-R24: u16, or u32 past 65536 rows),
+ * ascending, read from the block's bitmap. */
+static int put_positions(tlf_buf *b, const uint8_t *valid, uint32_t n, uint32_t nulls,
+                         tl_error *err)
+{
+    unsigned pw = tlf_valid_pos_width(n);
+    int rc = tlf_buf_reserve(b, (size_t)nulls * pw, err);
+    if (rc != TL_OK)
+        return rc;
+    uint8_t *p = b->p + b->len;
+    for (uint32_t k = 0; k < (n + 63) / 64; k++) {
+        uint64_t x = ~valid_word(valid, n, k);
+        while (x) {
+            uint32_t i = 64 * k + (uint32_t)__builtin_ctzll(x);
+            if (pw == 2)
+                tlf_st16(p, (uint16_t)i);
+            else
+                tlf_st32(p, i);
+            p += pw;
+            x &= x - 1;
+        }
+    }
+    assert((size_t)(p - (b->p + b->len)) == (size_t)nulls * pw);
+    b->len += (size_t)nulls * pw;
+    return TL_OK;
+}
+
 static int write_block(tlf_seg_writer *w, uint32_t ci, uint32_t n, tl_error *err)
 {
     wcol *c = &w->cols[ci];
@@ -1033,8 +1063,11 @@ static int write_block(tlf_seg_writer *w, uint32_t ci, uint32_t n, tl_error *err
                             "segment writer: column '%s' (%u), block %u: payload of %zu bytes "
                             "exceeds 4 GiB",
                             c->name, ci, w->n_blocks, encoded_len);
+    int vform = tlf_validity_choose(n, c->nulls);
     rc = tlf_buf_pad(blk, 8, err);
-    if (rc == TL_OK && c->nulls)
+    if (rc == TL_OK && vform == TLF_VALID_POSITIONS)
+        rc = put_positions(blk, c->valid, n, c->nulls, err);
+    else if (rc == TL_OK && c->nulls)
         rc = tlf_buf_append(blk, c->valid, (n + 7) / 8, err);
     if (rc != TL_OK)
         return rc;
@@ -1053,6 +1086,7 @@ static int write_block(tlf_seg_writer *w, uint32_t ci, uint32_t n, tl_error *err
     e[TLF_BI_ENCODING] = (uint8_t)ch.enc;
     e[TLF_BI_INNER] = (uint8_t)ch.inner;
     e[TLF_BI_COMPRESSION] = (uint8_t)comp;
+    e[TLF_BI_VALIDITY] = (uint8_t)vform;
     c->index.len += TLF_ENTRY_SIZE;
     return sink_write(w, blk->p, blk->len, err);
 }

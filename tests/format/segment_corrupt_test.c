@@ -583,7 +583,12 @@ Test(corrupt, block_index_entries)
     entry_field(0, 1, TLF_BI_ENCODING, 1, TLF_ENC_SCALED, TL_ECORRUPT, "does not apply");
     entry_field(2, 1, TLF_BI_ENCODING, 1, TLF_ENC_FOR, TL_ECORRUPT, "does not apply");
     entry_field(0, 1, TLF_BI_INNER, 1, 1, TL_ECORRUPT, "inner encoding");
-    entry_field(0, 1, TLF_BI_RESERVED, 4, 1, TL_ECORRUPT, "reserved");
+    entry_field(0, 1, TLF_BI_RESERVED, 1, 1, TL_ECORRUPT, "reserved field");
+    entry_field(0, 1, TLF_BI_RESERVED + 2, 1, 0x80, TL_ECORRUPT, "found 0x800000");
+    /* FMT-R24: validity 0 or 1, and 1 only with nulls; its form sets the length */
+    entry_field(0, 1, TLF_BI_VALIDITY, 1, 1, TL_ECORRUPT, "validity 1 with 0 nulls");
+    entry_field(4, 1, TLF_BI_VALIDITY, 1, 2, TL_ECORRUPT, "validity 2 with 25 nulls");
+    entry_field(4, 1, TLF_BI_VALIDITY, 1, 1, TL_ECORRUPT, "25 nulls as positions");
     entry_field(0, 1, TLF_BI_ZONE_FLAGS, 1, 0x21, TL_ECORRUPT, "reserved zone flag bits");
     entry_field(0, 1, TLF_BI_ZONE_FLAGS, 1, 0x03, TL_ECORRUPT, "HAS_NAN");
     entry_field(0, 1, TLF_BI_ZONE_FLAGS, 1, 0x05, TL_ECORRUPT, "string zone flags");
@@ -884,6 +889,59 @@ Test(corrupt, validity_bitmap_disagrees_with_null_count)
     refix_block(f, 4, 2);
     cr_assert_eq(decode_one(f, 4, 2, TLF_DECODE_VERIFY, &err), TL_ECORRUPT);
     EXPECT_MSG(err, "beyond row 20");
+    free(f);
+}
+
+/* FMT-R24: null positions increase strictly and stay below n_rows; the
+ * reader names the position's byte offset */
+Test(corrupt, validity_positions_out_of_order_or_range)
+{
+    uint8_t *f = copy_seg();
+    tlf_seg *s;
+    tl_error err;
+    cr_assert_eq(tlf_seg_open_mem(f, seg.len, "t.seg", 0, &s, &err), TL_OK, "%s", err.msg);
+    uint32_t b = 0;
+    while (b < 3 && !(tlf_seg_block(s, 3, b)->validity == TLF_VALID_POSITIONS &&
+                      tlf_seg_block(s, 3, b)->null_count >= 2))
+        b++;
+    cr_assert_lt(b, 3, "no block of 'note' stores two or more null positions");
+    const tlf_block_info bi = *tlf_seg_block(s, 3, b);
+    uint64_t at = bi.offset + (bi.payload_len + 7) / 8 * 8;
+    uint32_t n = bi.n_rows;
+    tlf_seg_close(s);
+    for (int which = 0; which < 3; which++) {
+        memcpy(f, seg.p, seg.len);
+        uint16_t p0 = tlf_ld16(f + at), p1 = tlf_ld16(f + at + 2);
+        uint64_t bad_off = at + 2;
+        if (which == 0) { /* out of order */
+            tlf_st16(f + at, p1);
+            tlf_st16(f + at + 2, p0);
+        } else if (which == 1) { /* repeated */
+            tlf_st16(f + at + 2, p0);
+        } else { /* past the last row */
+            tlf_st16(f + at, (uint16_t)n);
+            bad_off = at;
+        }
+        refix_block(f, 3, b);
+        for (int api = 0; api < 2; api++) {
+            if (api == 0) {
+                cr_assert_eq(decode_one(f, 3, b, TLF_DECODE_VERIFY, &err), TL_ECORRUPT);
+            } else {
+                cr_assert_eq(tlf_seg_open_mem(f, seg.len, "t.seg", 0, &s, &err), TL_OK);
+                uint8_t vb[8];
+                const uint8_t *v;
+                cr_assert_eq(tlf_seg_validity(s, 3, b, f + bi.offset, bi.length, vb,
+                                              sizeof vb, &v, &err),
+                             TL_ECORRUPT);
+                tlf_seg_close(s);
+            }
+            char where[128];
+            snprintf(where, sizeof where, "t.seg: column 'note' (3), block %u, byte offset %llu",
+                     b, (unsigned long long)bad_off);
+            EXPECT_MSG(err, where, "validity positions",
+                       which == 2 ? "below 50" : "expected a row above");
+        }
+    }
     free(f);
 }
 

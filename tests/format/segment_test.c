@@ -768,7 +768,8 @@ Test(segment, dict_string_runs_round_trip)
 Test(segment, zero_copy_points_into_the_file)
 {
     tcol c[3];
-    tcol_fill(&c[0], "p", TL_FLOAT64, TLF_ENC_PLAIN, TLF_COMP_NONE, D_RANDOM, N_RAND5, 5000, 1);
+    /* half the rows null: the validity is a stored bitmap, used in place */
+    tcol_fill(&c[0], "p", TL_FLOAT64, TLF_ENC_PLAIN, TLF_COMP_NONE, D_RANDOM, N_ALT, 5000, 1);
     tcol_fill(&c[1], "s", TL_STRING, TLF_ENC_PLAIN, TLF_COMP_NONE, D_UNIQUE, N_NONE, 5000, 2);
     tcol_fill(&c[2], "i", TL_INT16, TLF_ENC_PLAIN, TLF_COMP_NONE, D_RANDOM, N_NONE, 5000, 3);
     membuf m = write_cols(c, 3, 2048, 0, NULL, NULL);
@@ -791,9 +792,10 @@ Test(segment, zero_copy_points_into_the_file)
                 cr_assert_eq(v.values, bytes);
                 cr_assert_eq((uintptr_t)v.values % 64, 0);
             }
-            if (bi->null_count)
+            if (bi->null_count) {
+                cr_assert_eq(bi->validity, TLF_VALID_BITMAP);
                 cr_assert_eq(v.validity, bytes + (bi->payload_len + 7) / 8 * 8);
-            else
+            } else
                 cr_assert_null(v.validity);
             check_vec(&c[ci], bi->first_row, &v, ci, b);
             /* without the flag: copies, and scratch is required */
@@ -820,6 +822,189 @@ Test(segment, zero_copy_points_into_the_file)
             free(mis);
         }
     }
+    tlf_seg_close(s);
+    free(f);
+    free(m.p);
+    for (int i = 0; i < 3; i++)
+        tcol_free(&c[i]);
+}
+
+/* ---- validity forms (FMT-R24) ---------------------------------------------- */
+
+/* nulls at rows i with i % every == phase */
+static void sparse_nulls(tcol *c, uint64_t every, uint64_t phase)
+{
+    free(c->valid);
+    c->valid = malloc((c->n + 7) / 8 + 1);
+    cr_assert(c->valid);
+    for (uint64_t i = 0; i < c->n; i++)
+        tl_bit_set(c->valid, i, i % every != phase);
+}
+
+/* the validity section of a block, as stored */
+static const uint8_t *stored_validity(const uint8_t *file, const tlf_block_info *bi)
+{
+    return file + bi->offset + (bi->payload_len + 7) / 8 * 8;
+}
+
+/* A block with few nulls stores their row numbers (u16 up to 65536 rows)
+ * instead of the bitmap, in increasing order; the length formula (FMT-R9)
+ * counts them; decoding hands out the bitmap all the same. */
+Test(segment, sparse_nulls_stored_as_positions)
+{
+    tcol c[3];
+    uint64_t n = 16384 + 200;
+    tcol_fill(&c[0], "bid", TL_FLOAT64, TLF_ENC_AUTO, TLF_COMP_NONE, D_GRID, N_NONE, n, 1);
+    tcol_fill(&c[1], "bq", TL_INT32, TLF_ENC_AUTO, TLF_COMP_AUTO, D_LOTS, N_NONE, n, 2);
+    tcol_fill(&c[2], "s", TL_STRING, TLF_ENC_AUTO, TLF_COMP_NONE, D_LOWCARD, N_NONE, n, 3);
+    for (int i = 0; i < 3; i++)
+        sparse_nulls(&c[i], 250, 3);
+    membuf m = write_cols(c, 3, 0, 0, NULL, NULL);
+    uint8_t *f = aligned_copy(m.p, m.len);
+    tlf_seg *s;
+    tl_error err;
+    cr_assert_eq(tlf_seg_open_mem(f, m.len, "v.seg", 0, &s, &err), TL_OK, "%s", err.msg);
+    for (uint32_t ci = 0; ci < 3; ci++) {
+        for (uint32_t b = 0; b < 2; b++) {
+            const tlf_block_info *bi = tlf_seg_block(s, ci, b);
+            uint32_t want_nulls = b == 0 ? 66 : 1; /* rows 3, 253, ... */
+            cr_assert_eq(bi->null_count, want_nulls);
+            cr_assert_eq(bi->validity, TLF_VALID_POSITIONS, "col %u blk %u", ci, b);
+            cr_assert_eq(bi->length, (bi->payload_len + 7) / 8 * 8 + 2 * (uint64_t)want_nulls);
+            const uint8_t *p = stored_validity(f, bi);
+            for (uint32_t k = 0; k < want_nulls; k++) {
+                uint64_t row = bi->first_row + tlf_ld16(p + 2 * k);
+                cr_assert_eq(row % 250, 3, "col %u blk %u null %u: row %llu", ci, b, k,
+                             (unsigned long long)row);
+                if (k)
+                    cr_assert_gt(tlf_ld16(p + 2 * k), tlf_ld16(p + 2 * k - 2));
+            }
+        }
+    }
+    tlf_seg_close(s);
+    check_file(f, m.len, c, 3); /* bitmaps out, every open path, zero copy */
+    free(f);
+    free(m.p);
+    for (int i = 0; i < 3; i++)
+        tcol_free(&c[i]);
+}
+
+/* Positions are used only when strictly smaller than the bitmap: a block
+ * of 64 rows has an 8-byte bitmap, so 3 nulls (6 bytes) are positions and
+ * 4 nulls (8 bytes) a bitmap. */
+Test(segment, positions_only_when_smaller)
+{
+    for (int nulls = 0; nulls <= 5; nulls++) {
+        tcol c;
+        tcol_fill(&c, "x", TL_INT16, TLF_ENC_PLAIN, TLF_COMP_NONE, D_SMALL, N_NONE, 64, 4);
+        if (nulls) {
+            c.valid = malloc(8);
+            memset(c.valid, 0xFF, 8);
+            for (int k = 0; k < nulls; k++)
+                tl_bit_set(c.valid, (uint64_t)(63 - 13 * k), 0);
+        }
+        membuf m = write_cols(&c, 1, 64, 0, NULL, NULL);
+        tlf_seg *s;
+        tl_error err;
+        cr_assert_eq(tlf_seg_open_mem(m.p, m.len, "t.seg", 0, &s, &err), TL_OK, "%s", err.msg);
+        const tlf_block_info *bi = tlf_seg_block(s, 0, 0);
+        int want = nulls == 0   ? TLF_VALID_BITMAP /* 0: no section at all */
+                   : nulls <= 3 ? TLF_VALID_POSITIONS
+                                : TLF_VALID_BITMAP;
+        cr_assert_eq(bi->validity, want, "%d nulls: validity %u", nulls, bi->validity);
+        cr_assert_eq(bi->length, 128 + (nulls == 0 ? 0 : nulls <= 3 ? 2 * nulls : 8));
+        tlf_seg_close(s);
+        check_file(m.p, m.len, &c, 1);
+        free(m.p);
+        tcol_free(&c);
+    }
+}
+
+/* Past 65536 rows a position takes 4 bytes; at exactly 65536 rows the last
+ * row (65535) still fits 2. */
+Test(segment, positions_widen_past_65536_rows)
+{
+    static const uint32_t rows[] = {65536, 65537, 100000};
+    for (int r = 0; r < 3; r++) {
+        tcol c;
+        uint32_t n = rows[r];
+        tcol_fill(&c, "x", TL_INT32, TLF_ENC_AUTO, TLF_COMP_NONE, D_RUNS, N_NONE, n, 5);
+        c.valid = malloc((n + 7) / 8);
+        memset(c.valid, 0xFF, (n + 7) / 8);
+        uint32_t nulls[] = {0, 1, 40000, n - 2, n - 1};
+        for (int k = 0; k < 5; k++)
+            tl_bit_set(c.valid, nulls[k], 0);
+        membuf m = write_cols(&c, 1, n, 0, NULL, NULL);
+        uint8_t *f = aligned_copy(m.p, m.len);
+        tlf_seg *s;
+        tl_error err;
+        cr_assert_eq(tlf_seg_open_mem(f, m.len, "w.seg", 0, &s, &err), TL_OK, "%s", err.msg);
+        const tlf_block_info *bi = tlf_seg_block(s, 0, 0);
+        unsigned pw = n <= 65536 ? 2 : 4;
+        cr_assert_eq(bi->validity, TLF_VALID_POSITIONS);
+        cr_assert_eq(bi->length, (bi->payload_len + 7) / 8 * 8 + 5 * pw);
+        const uint8_t *p = stored_validity(f, bi);
+        for (int k = 0; k < 5; k++)
+            cr_assert_eq(pw == 2 ? tlf_ld16(p + 2 * k) : tlf_ld32(p + 4 * k), nulls[k]);
+        tlf_seg_close(s);
+        check_file(f, m.len, &c, 1);
+        free(f);
+        free(m.p);
+        tcol_free(&c);
+    }
+}
+
+/* tlf_seg_validity: the bitmap without decoding the values */
+Test(segment, validity_accessor)
+{
+    tcol c[3];
+    tcol_fill(&c[0], "none", TL_INT64, TLF_ENC_RLE, TLF_COMP_NONE, D_RUNS, N_NONE, 1000, 1);
+    tcol_fill(&c[1], "dense", TL_INT64, TLF_ENC_RLE, TLF_COMP_NONE, D_RUNS, N_ALT, 1000, 2);
+    tcol_fill(&c[2], "sparse", TL_INT64, TLF_ENC_RLE, TLF_COMP_ZSTD, D_RUNS, N_NONE, 1000, 3);
+    sparse_nulls(&c[2], 100, 7);
+    membuf m = write_cols(c, 3, 0, 0, NULL, NULL);
+    uint8_t *f = aligned_copy(m.p, m.len);
+    tlf_seg *s;
+    tl_error err;
+    cr_assert_eq(tlf_seg_open_mem(f, m.len, "v.seg", 0, &s, &err), TL_OK, "%s", err.msg);
+    uint8_t buf[125];
+    const uint8_t *vb = (const uint8_t *)"x";
+    for (uint32_t ci = 0; ci < 3; ci++) {
+        const tlf_block_info *bi = tlf_seg_block(s, ci, 0);
+        const uint8_t *bytes = f + bi->offset;
+        memset(buf, 0xAA, sizeof buf);
+        cr_assert_eq(tlf_seg_validity(s, ci, 0, bytes, bi->length, buf, sizeof buf, &vb, &err),
+                     TL_OK, "%s", err.msg);
+        if (ci == 0) {
+            cr_assert_null(vb);
+            continue;
+        }
+        cr_assert_eq(bi->validity, ci == 1 ? TLF_VALID_BITMAP : TLF_VALID_POSITIONS);
+        cr_assert_eq(vb, ci == 1 ? stored_validity(f, bi) : buf); /* in place / expanded */
+        for (uint32_t i = 0; i < 1000; i++)
+            cr_assert_eq(tl_bit_get(vb, i), tl_bit_get(c[ci].valid, i), "col %u row %u", ci, i);
+        if (ci == 2) {
+            /* positions need the scratch */
+            cr_assert_eq(tlf_seg_validity(s, ci, 0, bytes, bi->length, buf, 124, &vb, &err),
+                         TL_EINVAL);
+            cr_assert(strstr(err.msg, "v.seg: column 'sparse' (2), block 0") &&
+                          strstr(err.msg, "validity scratch of 124 bytes, 125 needed"),
+                      "%s", err.msg);
+            cr_assert_null(vb);
+            tlf_vec v = {0}; /* zero copy with no validity scratch: refused too */
+            cr_assert_eq(tlf_seg_decode(s, ci, 0, bytes, bi->length, TLF_DECODE_ZERO_COPY, &v,
+                                        &err),
+                         TL_EINVAL);
+            cr_assert(strstr(err.msg, "validity scratch"), "%s", err.msg);
+        }
+        cr_assert_eq(tlf_seg_validity(s, ci, 0, bytes, bi->length - 1, buf, sizeof buf, &vb,
+                                      &err),
+                     TL_EINVAL);
+        cr_assert(strstr(err.msg, "v.seg") && strstr(err.msg, "bytes given"), "%s", err.msg);
+    }
+    cr_assert_eq(tlf_seg_validity(s, 3, 0, f, 1, buf, sizeof buf, &vb, &err), TL_EINVAL);
+    cr_assert(strstr(err.msg, "out of range"), "%s", err.msg);
+    cr_assert_eq(tlf_seg_validity(s, 0, 0, f, 1, buf, sizeof buf, NULL, &err), TL_EINVAL);
     tlf_seg_close(s);
     free(f);
     free(m.p);

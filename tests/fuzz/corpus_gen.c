@@ -277,7 +277,8 @@ typedef struct scol {
     const char *name;
     tl_type type;
     uint8_t enc, comp;
-    int kind; /* 0 random small, 1 sorted, 2 runs, 3 grid, 4 lowcard strings, 5 text */
+    int kind; /* 0 random small, 1 sorted, 2 runs, 3 grid, 4 lowcard strings, 5 text,
+                 6 constant */
     int nulls; /* null every k-th row (0: none) */
 } scol;
 
@@ -326,6 +327,7 @@ static void seg_seed(const char *dir, const char *name, const scol *sc, uint32_t
             switch (sc[c].kind) {
             case 1: acc += (int64_t)(r % 1000); val = (uint64_t)acc; break;
             case 2: val = i / 7; break;
+            case 6: val = 3; break;
             case 3: {
                 price += (int64_t)(r % 7) - 3;
                 double dv = (double)price / 20.0;
@@ -391,6 +393,14 @@ static void gen_segments(const char *dir)
     scol codes[] = {{"sorted", TL_STRING, TLF_ENC_DICT, CN, 4, 0},
                     {"random", TL_STRING, TLF_ENC_DICT, CN, 5, 0}};
     seg_seed(dir, "seed_dict_codes", codes, 2, 64, 32);
+    /* validity as null positions (FMT-R24): u16 in blocks of 200 rows next
+     * to a bitmap; u32 in one block of 70000 rows */
+    scol sparse[] = {{"q", TL_INT32, A, CN, 0, 50},
+                     {"s", TL_STRING, TLF_ENC_DICT, CN, 4, 60},
+                     {"p", TL_FLOAT64, A, CN, 3, 3}};
+    seg_seed(dir, "seed_positions", sparse, 3, 400, 200);
+    scol wide[] = {{"c", TL_INT8, TLF_ENC_RLE, CN, 6, 10000}};
+    seg_seed(dir, "seed_positions_u32", wide, 1, 70000, 70000);
 }
 
 /* ---- checking --------------------------------------------------------------- */

@@ -4,11 +4,12 @@
  * Input: a whole segment file. It is opened with tlf_seg_open_mem (and
  * via parse_trailer + open_footer); every block of every column is then
  * decoded with and without checksum verification and zero copy, and
- * tlf_seg_rle_runs is called on it. Because a mutated file rarely keeps a
- * valid footer checksum, the input is also tried with the trailer's footer
- * checksum recomputed, so the footer parser itself gets fuzzed. Every
- * buffer is an exact-size heap copy, so ASan sees any overread. Errors are
- * fine; crashes, overreads and error codes without a message are not.
+ * tlf_seg_validity and tlf_seg_rle_runs are called on it. Because a
+ * mutated file rarely keeps a valid footer checksum, the input is also
+ * tried with the trailer's footer checksum recomputed, so the footer
+ * parser itself gets fuzzed. Every buffer is an exact-size heap copy, so
+ * ASan sees any overread. Errors are fine; crashes, overreads and error
+ * codes without a message are not.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -84,6 +85,14 @@ static void decode_all(const tlf_seg *s, const uint8_t *file, uint64_t size)
                     for (uint32_t i = 0; i < (v.n + 7) / 8; i++)
                         acc += v.validity[i];
                 sink += acc;
+            }
+            const uint8_t *vv;
+            if (tlf_seg_validity(s, c, b, bytes, bi->length, valid, nv, &vv, &err) == TL_OK) {
+                CHECK((vv == NULL) == (bi->null_count == 0));
+                if (vv)
+                    sink += vv[0] + vv[(bi->n_rows + 7) / 8 - 1];
+            } else {
+                CHECK(err.msg[0]);
             }
             uint32_t nr;
             const void *rv;
