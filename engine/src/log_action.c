@@ -29,14 +29,13 @@
  * spec's order, shortest round-trip floats), which jansson must parse back
  * to equal actions (checked by the tests and fuzz_log_action).
  *
- * Path safety (LOG-R11) is checked here by check_path. It is stricter than
- * partpath.c's lexical tl_partpath_check (hidden components, control
- * characters and a leading '_' directory are refused too), so every path a
- * parsed commit holds passes that check as well.
+ * Path safety (LOG-R11) is partpath.c's tl_partpath_check, the one path
+ * checker of the engine; check_path adds only the UTF-8 rule of LOG-R1.
  */
 #include "log_int.h"
 
 #include "civil_int.h"
+#include "partpath_int.h"
 #include "text_int.h"
 #include "util_int.h"
 
@@ -343,53 +342,23 @@ static int check_nonneg(const vctx *v, const char *field, int64_t x)
     return TL_OK;
 }
 
-/* LOG-R11: a data file path relative to the table root. */
+/* LOG-R11: a data file path relative to the table root (tl_partpath_check),
+ * and UTF-8 like every log string (LOG-R1). */
 static int check_path(const vctx *v, const char *field, const char *p)
 {
     if (!p)
         return fail(v, field, "missing (expected a relative path)");
     size_t n = strlen(p);
     char b[100];
-    const char *why = NULL;
-    if (n == 0)
-        why = "it is empty";
-    else if (n > TL_LOG_MAX_PATH)
-        why = "it is longer than 4095 bytes";
-    else if (p[0] == '/')
-        why = "it is absolute";
-    else if (utf8_bad((const uint8_t *)p, n) < n)
-        why = "it is not UTF-8";
-    for (size_t i = 0; !why && i < n; i++) {
-        unsigned char c = (unsigned char)p[i];
-        if (c == '\\')
-            why = "it contains a backslash";
-        else if (c < 0x20 || c == 0x7F)
-            why = "it contains a control character";
-    }
-    for (size_t s = 0; !why && s <= n;) {
-        const char *e = memchr(p + s, '/', n - s);
-        size_t clen = e ? (size_t)(e - (p + s)) : n - s;
-        const char *c = p + s;
-        if (clen == 0)
-            why = "it has an empty component ('//' or a trailing '/')";
-        else if (clen == 1 && c[0] == '.')
-            why = "it has a '.' component";
-        else if (clen == 2 && c[0] == '.' && c[1] == '.')
-            why = "it has a '..' component";
-        else if (c[0] == '.')
-            why = "it has a component starting with '.' (hidden)";
-        else if (s == 0 && c[0] == '_')
-            why = "it lies in a directory starting with '_' (reserved: _delta_log)";
-        else if (clen > TL_LOG_MAX_COMPONENT)
-            why = "it has a component longer than 255 bytes";
-        if (!e)
-            break;
-        s += clen + 1;
-    }
-    if (why)
+    if (utf8_bad((const uint8_t *)p, n) < n)
         return fail(v, field,
-                    "expected a relative path inside the table (LOG-R11), found %s: %s",
-                    excerpt(p, n, b, sizeof b), why);
+                    "expected a relative path inside the table (LOG-R11), found %s: "
+                    "it is not UTF-8",
+                    excerpt(p, n, b, sizeof b));
+    tl_error pe;
+    if (tl_partpath_check(p, n, &pe) != TL_OK)
+        return fail(v, field, "expected a relative path inside the table (LOG-R11), found %s",
+                    pe.msg);
     return TL_OK;
 }
 

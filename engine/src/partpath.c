@@ -258,11 +258,14 @@ int tl_partpath_check(const char *rel, size_t len, tl_error *err)
     size_t start = 0;
     for (size_t i = 0; i <= len; i++) {
         if (i < len) {
-            if (rel[i] == '\0')
+            unsigned char ch = (unsigned char)rel[i];
+            if (ch == '\0')
                 BAD(i, "NUL byte");
-            if (rel[i] == '\\')
+            if (ch < 0x20 || ch == 0x7F)
+                BAD(i, "control character 0x%02X", ch);
+            if (ch == '\\')
                 BAD(i, "backslash");
-            if (rel[i] != '/')
+            if (ch != '/')
                 continue;
         }
         size_t cl = i - start;
@@ -271,10 +274,12 @@ int tl_partpath_check(const char *rel, size_t len, tl_error *err)
             BAD(start, "empty component");
         if ((cl == 1 && c[0] == '.') || (cl == 2 && c[0] == '.' && c[1] == '.'))
             BAD(start, "\"%.*s\" component", (int)cl, c);
+        if (c[0] == '.')
+            BAD(start, "component starting with '.' (hidden)");
+        if (start == 0 && c[0] == '_')
+            BAD(0, "first component starting with '_' (reserved, like _delta_log)");
         if (cl > TL_PARTPATH_NAME_MAX)
             BAD(start, "component of %zu bytes (at most %d)", cl, TL_PARTPATH_NAME_MAX);
-        if (start == 0 && cl == 10 && memcmp(c, "_delta_log", 10) == 0)
-            BAD(0, "points into _delta_log");
         start = i + 1;
     }
 #undef BAD

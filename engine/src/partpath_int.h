@@ -66,14 +66,18 @@ TL_WUR int tl_partpath_dir(const char *sym_key, const char *sym, size_t sym_len,
                            const char *day_key, int32_t day, char *out, size_t out_cap,
                            size_t *out_len, tl_error *err);
 
-/* Check a relative file path taken from the log (an add/remove path) before
- * it is joined to the table root. Rejected (TL_EINVAL, message quoting the
- * path and the byte offset): empty, longer than 4095 bytes, absolute
- * (leading '/'), an empty component ("a//b", trailing '/'), a "." or ".."
- * component, a component over 255 bytes, a NUL or a backslash anywhere, and
- * a first component "_delta_log" (data files never live in the log
- * directory). This is lexical: open the result with tl_io_open_beneath so
- * symlinks cannot lead outside either. */
+/* LOG-R11, the one check of a data file path (add/remove path) relative to
+ * the table root, used by the log reader and writer (log_action.c) and
+ * before a path is joined to the table root. Rejected (TL_EINVAL, message
+ * "log path \"<quoted>\": <why> at byte <offset>"): empty, longer than 4095
+ * bytes, absolute (leading '/'), an empty component ("a//b", trailing '/'),
+ * a "." or ".." component, a component starting with '.' (hidden), a first
+ * component starting with '_' (reserved: _delta_log), a component over 255
+ * bytes, a NUL, a control character (0x01-0x1F, 0x7F) or a backslash
+ * anywhere. Every directory tl_partpath_dir builds, plus a file name of
+ * safe bytes, passes. This is lexical: open the result with
+ * tl_io_open_beneath so symlinks cannot lead outside either. (UTF-8 is the
+ * log's text rule, LOG-R1, checked by the log reader, not here.) */
 TL_WUR int tl_partpath_check(const char *rel, size_t len, tl_error *err);
 
 #endif /* TL_PARTPATH_INT_H */

@@ -759,9 +759,10 @@ static const char *const unsafe_paths[] = {
     "_delta_log/00000000000000000001.json", "a\\u0001b", "a\\u007fb",
 };
 static const char *const unsafe_why[] = {
-    "absolute",   "absolute",    "'..'",      "'..'",        "'.' component", "'.' component",
-    "empty comp", "empty comp",  "backslash", "empty",       "starting with '.'",
-    "starting with '.'", "starting with '_'", "control", "control",
+    "absolute",   "absolute",    "\"..\" component", "\"..\" component", "\".\" component",
+    "\".\" component", "empty comp", "empty comp",  "backslash", "empty",
+    "starting with '.'", "starting with '.'", "starting with '_'", "control character 0x01",
+    "control character 0x7F",
 };
 
 Test(log_action, rejects_unsafe_paths)
@@ -784,7 +785,7 @@ Test(log_action, rejects_unsafe_paths)
     longc[256] = '\0';
     snprintf(repl, sizeof repl, "\"path\":\"d/%.256s\"", longc);
     add_line(text, sizeof text, 0, repl);
-    reject(text, TL_ECORRUPT, "longer than 255 bytes");
+    reject(text, TL_ECORRUPT, "component of 256 bytes");
     longc[255] = '\0';
     snprintf(repl, sizeof repl, "\"path\":\"d/%.255s\"", longc);
     add_line(text, sizeof text, 0, repl);

@@ -351,8 +351,9 @@ Test(partpath, every_escaped_dir_passes_the_check)
 
 Test(partpath, check_accepts_relative_paths_inside)
 {
-    static const char *good[] = {"symbol=A/date=2025-11-18/0001.tls", "a", "a.b/c", "..a/b..",
-                                 "x/.hidden", "%2E./x", "_delta_logs/x", "a/_delta_log"};
+    static const char *good[] = {"symbol=A/date=2025-11-18/0001.tls", "a", "a.b/c", "a/b..",
+                                 "x/y.", "%2E./x", "a/_delta_log", "a/_x/b",
+                                 "\xC3\xA9/x"};
     tl_error err;
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
         cr_assert_eq(tl_partpath_check(good[i], strlen(good[i]), &err), TL_OK, "%s: %s",
@@ -378,8 +379,17 @@ Test(partpath, check_rejects_paths_that_leave_the_table)
         {"symbol=A/../../x", 16, "\"..\" component at byte 9"},
         {"a\\..\\b", 6, "backslash at byte 1"},
         {"a\0b", 3, "NUL byte at byte 1"},
-        {"_delta_log/00000000000000000000.json", 36, "points into _delta_log"},
-        {"_delta_log", 10, "points into _delta_log"},
+        {"_delta_log/00000000000000000000.json", 36, "starting with '_' (reserved"},
+        {"_delta_log", 10, "starting with '_' (reserved"},
+        /* LOG-R11: hidden components, a reserved first component, control bytes */
+        {"..a/b", 5, "starting with '.' (hidden) at byte 0"},
+        {"x/.hidden", 9, "starting with '.' (hidden) at byte 2"},
+        {"x/.tmp-1.tls", 12, "starting with '.' (hidden) at byte 2"},
+        {"_delta_logs/x", 13, "first component starting with '_'"},
+        {"_x", 2, "first component starting with '_'"},
+        {"a\x01" "b", 3, "control character 0x01 at byte 1"},
+        {"a/b\x7f", 4, "control character 0x7F at byte 3"},
+        {"a\nb", 3, "control character 0x0A at byte 1"},
     };
     tl_error err;
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
