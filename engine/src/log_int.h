@@ -301,4 +301,138 @@ void tl_log_commit_name(int64_t version, char out[TL_LOG_NAME_LEN + 1]);
  * exactly 20 digits + ".json" or names a version above INT64_MAX. */
 TL_WUR int tl_log_commit_version(const char *name, int64_t *version);
 
+/* ==== commits, snapshots and conflicts (log.c; LOG.md 9.1-9.3, 9.6) ==== */
+
+#include "io_int.h"
+
+#define TL_LOG_DIR "_delta_log"
+#define TL_LOG_DEFAULT_MAX_ATTEMPTS 20 /* LOG-R52 */
+
+/* Per-version summary kept by a snapshot (for history). The strings point
+ * into the snapshot's parsed commits. */
+typedef struct tl_log_version_info {
+    int64_t version;
+    int64_t ict_ms;          /* inCommitTimestamp */
+    const char *operation;
+    const char *txn_id;      /* NULL if the commit has none */
+    int has_read_version;
+    int64_t read_version;
+    int64_t n_added_files, n_added_rows, n_removed_files, n_removed_rows;
+} tl_log_version_info;
+
+typedef struct tl_log_map_slot tl_log_map_slot;
+
+/* Open-addressing hash map from a string key to a pointer (internal; the
+ * keys and values belong to the snapshot's commits). */
+typedef struct tl_log_strmap {
+    tl_log_map_slot *slots;
+    size_t cap, n; /* cap a power of two or 0 */
+} tl_log_strmap;
+
+/* A txn entry of a snapshot: the latest txn of its appId and the table
+ * version that holds it. */
+typedef struct tl_log_txn_entry {
+    const tl_log_txn *txn;
+    int64_t table_version;
+} tl_log_txn_entry;
+
+/* The state of a table at one version (LOG-R48), built by replaying commits
+ * 0..version. Everything points into `commits` and is freed by
+ * tl_log_snapshot_free. */
+typedef struct tl_log_snapshot {
+    int64_t version;
+    int64_t latest_listed;            /* latest version found when listing */
+    const tl_log_protocol *protocol;
+    const tl_log_metadata *meta;
+    tl_log_strmap live;               /* path -> const tl_log_add * */
+    tl_log_strmap tombstones;         /* path -> const tl_log_remove * */
+    tl_log_strmap txns;               /* appId -> tl_log_txn_entry * */
+    tl_log_txn_entry *txn_entries;    /* storage of the txns map */
+    size_t n_txn_entries, cap_txn_entries;
+    tl_log_version_info *history;     /* version + 1 entries, index = version */
+    tl_log_commit *commits;           /* version + 1 parsed commits */
+    size_t cap_commits;
+} tl_log_snapshot;
+
+typedef struct tl_log_snap_opts {
+    const tl_io *io;    /* NULL: tl_io_default() */
+    int at;             /* TL_LOG_AT_* */
+    int64_t version;    /* TL_LOG_AT_VERSION */
+    int64_t ts_ms;      /* TL_LOG_AT_TIMESTAMP */
+} tl_log_snap_opts;
+
+enum { TL_LOG_AT_LATEST = 0, TL_LOG_AT_VERSION = 1, TL_LOG_AT_TIMESTAMP = 2 };
+
+/* Load the snapshot of the table under root (an open directory): list
+ * _delta_log/ (LOG-R2/R3: other names ignored), replay commits 0..v in
+ * order (LOG-R48) and check LOG-R49 while applying them. opts NULL: latest.
+ * Errors:
+ *   TL_ENOTFOUND  no _delta_log/ or no version 0 ("not a table"); version N
+ *                 above the latest (names the latest, LOG-R57); a timestamp
+ *                 before version 0's (names version 0 and its timestamp,
+ *                 LOG-R56)
+ *   TL_ECORRUPT   a gap in the versions (names the missing version), a
+ *                 commit that does not parse, a LOG-R49 violation (names the
+ *                 version and the path / field)
+ *   TL_EVERSION, TL_EUNSUPPORTED  LOG-R31; TL_EIO; TL_ENOMEM. */
+TL_WUR int tl_log_snapshot_load(const tl_io_file *root, const tl_log_snap_opts *opts,
+                                tl_log_snapshot *out, tl_error *err);
+void tl_log_snapshot_free(tl_log_snapshot *s); /* NULL-safe, idempotent */
+
+/* Live files: their count and iteration (*cursor starts at 0; NULL at the
+ * end). Lookup by path: NULL if not live. */
+size_t tl_log_snapshot_n_live(const tl_log_snapshot *s);
+const tl_log_add *tl_log_snapshot_live_next(const tl_log_snapshot *s, size_t *cursor);
+const tl_log_add *tl_log_snapshot_live_get(const tl_log_snapshot *s, const char *path);
+const tl_log_remove *tl_log_snapshot_tombstone_get(const tl_log_snapshot *s,
+                                                   const char *path);
+size_t tl_log_snapshot_n_tombstones(const tl_log_snapshot *s);
+/* The latest txn of appId, or NULL. */
+const tl_log_txn_entry *tl_log_snapshot_txn(const tl_log_snapshot *s, const char *app_id);
+
+typedef struct tl_log_write_opts {
+    const tl_io *io;                   /* NULL: tl_io_default() */
+    int64_t (*now_ms)(void *arg);      /* wall clock in ms; NULL: CLOCK_REALTIME */
+    void *now_arg;
+    const char *operation;             /* NULL: "CREATE TABLE" / "APPEND" / "WRITE" */
+    tl_log_map op_params;
+    int max_attempts;                  /* 0: TL_LOG_DEFAULT_MAX_ATTEMPTS (LOG-R52) */
+    /* The snapshot the writer read (version = read_version); used for the
+     * idempotency check (LOG-R60) and ict(r). NULL: loaded when needed. */
+    const tl_log_snapshot *snap;
+    /* TESTS ONLY, the negative control of the concurrency tests: publish
+     * with plain rename(2), which overwrites a concurrent commit. Never set
+     * it elsewhere: it breaks LOG-R44 and LOG-C4. */
+    int unsafe_plain_rename;
+} tl_log_write_opts;
+
+typedef struct tl_log_write_result {
+    int64_t version;      /* the version committed; for a no-op, the table
+                             version holding the txn that made it one */
+    int noop;             /* 1: already applied (LOG-R60/R61), nothing written */
+    int attempts;         /* publication attempts made */
+    char txn_id[37];      /* txnId of the published commit */
+} tl_log_write_result;
+
+/* Commit acts (no commitInfo: it is built here) as the next version after
+ * read_version (LOG-R40..R47, R50..R52, R55, R60/R61). read_version -1
+ * creates the table: version 0, acts must hold protocol and metaData, and
+ * _delta_log/ is created (tl_io_mkdir_p). The function copies the actions,
+ * sets every remove's deletionTimestamp and every txn's lastUpdated to the
+ * commit's inCommitTimestamp, writes _delta_log/.<txnId>.json.tmp, fsyncs
+ * it, publishes it put-if-absent and fsyncs _delta_log/. Data files must be
+ * durable already (LOG-R41, the caller's job).
+ * Errors:
+ *   TL_EINVAL     bad arguments or actions (nothing written)
+ *   TL_ECONFLICT  the table exists (creating); a conflicting winner (names
+ *                 the version and the rule, LOG-R50/R51)
+ *   TL_EBUSY      max_attempts publications lost (names the versions)
+ *   TL_EIO        a write or fsync failed (never retried, LOG-R46); after a
+ *                 failed fsync of _delta_log/ the version may be visible
+ *   TL_ENOTFOUND, TL_ECORRUPT ... from reading the log; TL_ENOMEM. */
+TL_WUR int tl_log_write(const tl_io_file *root, int64_t read_version, const tl_log_action *acts,
+                        uint32_t n, const tl_log_write_opts *opts, tl_log_write_result *res,
+                        tl_error *err);
+
+
 #endif /* TL_LOG_INT_H */
