@@ -662,6 +662,12 @@ int tl_log_write(const tl_io_file *root, int64_t read_version, const tl_log_acti
         }
     }
 
+    /* LOG-R40: the protocol of the snapshot the writer read (when given) */
+    if (opts->snap && opts->snap->protocol &&
+        tl_log_protocol_check_write(opts->snap->protocol, err) != TL_OK) {
+        free(all);
+        return err ? err->code : TL_EUNSUPPORTED;
+    }
     int rc = TL_OK;
     tl_io_file logdir = TL_IO_FILE_INIT;
     tl_log_snapshot own = {0};

@@ -397,8 +397,10 @@ typedef struct tl_log_write_opts {
     const char *operation;             /* NULL: "CREATE TABLE" / "APPEND" / "WRITE" */
     tl_log_map op_params;
     int max_attempts;                  /* 0: TL_LOG_DEFAULT_MAX_ATTEMPTS (LOG-R52) */
-    /* The snapshot the writer read (version = read_version); used for the
-     * idempotency check (LOG-R60) and ict(r). NULL: loaded when needed. */
+    /* The snapshot the writer read (version = read_version); its protocol
+     * is checked for writing (LOG-R40/R32: TL_EVERSION, TL_EUNSUPPORTED);
+     * used for the idempotency check (LOG-R60) and ict(r). NULL: loaded
+     * when needed (then only the idempotency check uses it). */
     const tl_log_snapshot *snap;
     /* TESTS ONLY, the negative control of the concurrency tests: publish
      * with plain rename(2), which overwrites a concurrent commit. Never set

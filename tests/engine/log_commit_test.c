@@ -808,3 +808,23 @@ Test(log_commit, txn_conflict_rechecks_idempotency)
     cr_assert_null(tl_log_snapshot_live_get(&s, "d/b.tls"));
     tl_log_snapshot_free(&s);
 }
+
+/* LOG-R40 / R32: a writer refuses a table whose protocol needs a newer
+ * writer, before writing anything. */
+Test(log_commit, refuses_a_protocol_above_its_writer_version)
+{
+    tl_error err;
+    cr_assert_eq(create_table(NULL, &err), TL_OK, "%s", err.msg);
+    tl_log_snapshot s;
+    load(&s, NULL);
+    tl_log_protocol p = *s.protocol;
+    p.min_writer_version = TL_LOG_WRITER_VERSION + 1;
+    s.protocol = &p;
+    tl_log_write_opts o = {.snap = &s};
+    tl_log_write_result res;
+    cr_assert_eq(append_one(NULL, 0, "d/a.tls", &o, &res, &err), TL_EVERSION);
+    cr_assert(strstr(err.msg, "2"), "%s", err.msg);
+    tl_log_snapshot_free(&s);
+    cr_assert_eq(latest_version(), 0);
+    cr_assert_eq(stray_files(), 0);
+}
