@@ -81,7 +81,7 @@ static int64_t fixed_clock(void *arg)
 static int create_table(const tl_io *io, tl_error *err)
 {
     tl_io_file r;
-    open_root(io, &r);
+    open_root(NULL, &r);
     tl_log_action a[2];
     meta_actions(a, "ticks");
     tl_log_write_result res;
@@ -260,6 +260,7 @@ Test(log_commit, timestamps_increase_when_the_clock_steps_back)
 /* ---- races (LOG-R44, LOG-C4) ------------------------------------------------ */
 
 typedef struct racer {
+    const tl_io *io; /* NULL: the real system calls */
     int id, m, plain;
     int ok;        /* commits acknowledged */
     char msg[512]; /* first error */
@@ -273,12 +274,13 @@ static void race_loop(racer *r)
         open_root(NULL, &root_f);
         tl_log_snapshot s;
         tl_error err;
-        int rc = tl_log_snapshot_load(&root_f, NULL, &s, &err);
+        tl_log_snap_opts so = {.io = r->io};
+        int rc = tl_log_snapshot_load(&root_f, &so, &s, &err);
         if (rc == TL_OK) {
             snprintf(path, sizeof path, "w%d/%d.tls", r->id, j);
             tl_log_action a;
             add_action(&a, path, 1);
-            tl_log_write_opts o = {.max_attempts = 100000, .snap = &s,
+            tl_log_write_opts o = {.io = r->io, .max_attempts = 100000, .snap = &s,
                                    .unsafe_plain_rename = r->plain};
             tl_log_write_result res;
             rc = tl_log_write(&root_f, s.version, &a, 1, &o, &res, &err);
@@ -364,7 +366,11 @@ static size_t commit_files(void)
 /* P processes x M commits. Put-if-absent: every commit is acknowledged and
  * present. Plain rename: returns the number of acknowledged commits that
  * are not in the log (each child reports its acknowledged count). */
-static int process_race(int p, int m, int plain)
+static tl_io_fault *injector(const char *r);
+
+/* link_fallback: each writer publishes through an injector that refuses
+ * RENAME_NOREPLACE, so put-if-absent is link() + unlink() (LOG-R44). */
+static int process_race_io(int p, int m, int plain, int link_fallback)
 {
     pid_t pid[16];
     for (int i = 0; i < p; i++) {
@@ -372,7 +378,14 @@ static int process_race(int p, int m, int plain)
         cr_assert_geq(pid[i], 0);
         if (pid[i] == 0) {
             racer r = {.id = i, .m = m, .plain = plain};
+            tl_io_fault *fi = NULL;
+            if (link_fallback) {
+                fi = injector(NULL);
+                tl_io_fault_set_flags(fi, TL_IO_FAULT_NO_RENAME_NOREPLACE);
+                r.io = tl_io_fault_io(fi);
+            }
             race_loop(&r);
+            tl_io_fault_close(fi);
             if (!plain && r.ok != m)
                 fprintf(stderr, "writer %d: %d of %d: %s\n", i, r.ok, m, r.msg);
             _exit(plain ? r.ok : r.ok == m ? 0 : 1);
@@ -392,11 +405,24 @@ static int process_race(int p, int m, int plain)
     return acked - (int)(commit_files() - 1);
 }
 
+static int process_race(int p, int m, int plain)
+{
+    return process_race_io(p, m, plain, 0);
+}
+
 Test(log_commit, processes_racing_get_contiguous_versions)
 {
     tl_error err;
     cr_assert_eq(create_table(NULL, &err), TL_OK, "%s", err.msg);
     cr_assert_eq(process_race(4, 25, 0), 0);
+    cr_assert_eq(stray_files(), 0);
+}
+
+Test(log_commit, processes_racing_with_the_link_fallback_get_contiguous_versions)
+{
+    tl_error err;
+    cr_assert_eq(create_table(NULL, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(process_race_io(3, 20, 0, 1), 0);
     cr_assert_eq(stray_files(), 0);
 }
 
@@ -591,6 +617,47 @@ Test(log_commit, power_loss_at_every_call_leaves_old_or_new)
         cr_assert(seen[0] > 0 && seen[1] > 0, "mode %d: both outcomes occur (%d old, %d new)",
                   mode, seen[0], seen[1]);
     }
+}
+
+/* LOG-C1, C3 for creating a table (LOG-R27): power loss at every call
+ * leaves no table or a complete version 0. */
+Test(log_commit, power_loss_while_creating_leaves_no_table_or_version_0)
+{
+    uint64_t total = 0;
+    int seen[2] = {0, 0}; /* no table, version 0 */
+    for (uint64_t k = 0; k <= total + 1; k++) {
+        reset_root();
+        tl_io_fault *fi = injector(root);
+        if (k)
+            add_rule(fi, TL_IO_OP_ANY, k, TL_IO_FAULT_CUT, 0);
+        tl_error err;
+        int rc = create_table(tl_io_fault_io(fi), &err);
+        if (!k) {
+            cr_assert_eq(rc, TL_OK, "%s", err.msg);
+            total = tl_io_fault_count(fi, TL_IO_OP_ANY);
+            tl_io_fault_close(fi);
+            continue;
+        }
+        cr_assert_eq(tl_io_fault_crash(fi, NULL, &err), TL_OK, "%s", err.msg);
+        tl_io_fault_close(fi);
+        tl_io_file r;
+        open_root(NULL, &r);
+        tl_log_snapshot s;
+        int lrc = tl_log_snapshot_load(&r, NULL, &s, &err);
+        tl_io_close(&r, NULL);
+        if (rc == TL_OK || k > total)
+            cr_assert_eq(lrc, TL_OK, "k %llu: acknowledged create lost: %s",
+                         (unsigned long long)k, err.msg);
+        cr_assert(lrc == TL_OK || lrc == TL_ENOTFOUND, "k %llu: %s", (unsigned long long)k,
+                  err.msg);
+        seen[lrc == TL_OK]++;
+        if (lrc == TL_OK) {
+            cr_assert_eq(s.version, 0);
+            cr_assert_str_eq(s.meta->name, "ticks");
+            tl_log_snapshot_free(&s);
+        }
+    }
+    cr_assert(seen[0] > 0 && seen[1] > 0, "both outcomes occur (%d, %d)", seen[0], seen[1]);
 }
 
 /* ---- conflicts (LOG-R50 .. R52) ---------------------------------------------- */
