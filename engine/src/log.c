@@ -247,6 +247,22 @@ static int snap_apply(tl_log_snapshot *s, int64_t v, const tl_log_commit *c, tl_
         .n_removed_files = ci->n_removed_files,
         .n_removed_rows = ci->n_removed_rows,
     };
+    /* LOG-R28 against the snapshot's metaData when the commit has none (the
+     * parser checked commits with their own) */
+    int own_meta = 0, has_files = 0;
+    for (uint32_t i = 0; i < c->n_actions; i++) {
+        own_meta |= c->actions[i].kind == TL_LOG_METADATA;
+        has_files |= c->actions[i].kind == TL_LOG_ADD || c->actions[i].kind == TL_LOG_REMOVE;
+    }
+    if (!own_meta && has_files && s->meta) {
+        int rc = tl_log_actions_check_meta(c->actions, c->n_actions, s->meta, name, TL_ECORRUPT,
+                                           err);
+        if (rc != TL_OK) {
+            if (err)
+                tl_error_prefix(err, "version %" PRId64 " (LOG-R49): ", v);
+            return rc;
+        }
+    }
     for (uint32_t i = 0; i < c->n_actions; i++) {
         const tl_log_action *a = &c->actions[i];
         switch (a->kind) {
@@ -300,15 +316,6 @@ static int snap_apply(tl_log_snapshot *s, int64_t v, const tl_log_commit *c, tl_
                 return tl_error_set(err, TL_ECORRUPT,
                                     "version %" PRId64 " (%s), line %u: add before any metaData",
                                     v, name, a->line);
-            if (d->part.has_symbol != (m->part_symbol_col != NULL) ||
-                d->part.has_date != (m->part_day_col != NULL))
-                return tl_error_set(
-                    err, TL_ECORRUPT,
-                    "version %" PRId64 " (%s), line %u: add.partitionValues of \"%.200s\": "
-                    "expected the fields of the table's partition spec%s%s (LOG-R28), found%s%s",
-                    v, name, a->line, d->path, m->part_symbol_col ? " symbol" : "",
-                    m->part_day_col ? " date" : "", d->part.has_symbol ? " symbol" : "",
-                    d->part.has_date ? " date" : "");
             if (d->data_change) {
                 const char *what = smap_get(&s->live, d->path)         ? "a live file"
                                    : smap_get(&s->tombstones, d->path) ? "a removed file"
@@ -667,6 +674,13 @@ int tl_log_write(const tl_io_file *root, int64_t read_version, const tl_log_acti
         tl_log_protocol_check_write(opts->snap->protocol, err) != TL_OK) {
         free(all);
         return err ? err->code : TL_EUNSUPPORTED;
+    }
+    /* LOG-R28: the writer refuses what a reader would reject (LOG-R49) */
+    if (opts->snap && opts->snap->meta && !has_meta &&
+        tl_log_actions_check_meta(acts, n, opts->snap->meta, "new commit", TL_EINVAL, err) !=
+            TL_OK) {
+        free(all);
+        return err ? err->code : TL_EINVAL;
     }
     int rc = TL_OK;
     tl_io_file logdir = TL_IO_FILE_INIT;

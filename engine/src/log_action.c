@@ -1104,6 +1104,20 @@ static int validate_commit(vctx *v, const tl_log_action *const *acts, uint32_t n
     return TL_OK;
 }
 
+int tl_log_actions_check_meta(const tl_log_action *acts, uint32_t n,
+                              const tl_log_metadata *m, const char *commit, int code,
+                              tl_error *err)
+{
+    vctx v = {.err = err, .code = code, .commit = commit ? commit : "commit", .base = acts};
+    field_index ix;
+    int rc = index_build(&v, m, &ix);
+    for (uint32_t i = 0; i < n && rc == TL_OK; i++)
+        if (acts[i].kind == TL_LOG_ADD || acts[i].kind == TL_LOG_REMOVE)
+            rc = check_against_meta(&v, m, &ix, &acts[i]);
+    free(ix.f);
+    return rc;
+}
+
 /* ---- protocol support (LOG-R30 .. LOG-R32) ------------------------------- */
 
 /* Features this build implements. None yet: any listed feature is unknown. */

@@ -301,6 +301,16 @@ void tl_log_commit_name(int64_t version, char out[TL_LOG_NAME_LEN + 1]);
  * exactly 20 digits + ".json" or names a version above INT64_MAX. */
 TL_WUR int tl_log_commit_version(const char *name, int64_t *version);
 
+/* LOG-R28 for actions checked against a metaData that is not in their own
+ * commit (the snapshot's, LOG-R49): the partition fields of every add and
+ * remove (null only for nullable columns), the columns and types of add
+ * statistics, and a time range only with a day column. commit names the
+ * commit in messages; code is the code on failure (TL_ECORRUPT reading,
+ * TL_EINVAL writing). Also TL_ENOMEM. Implemented by log_action.c. */
+TL_WUR int tl_log_actions_check_meta(const tl_log_action *acts, uint32_t n,
+                                     const tl_log_metadata *m, const char *commit, int code,
+                                     tl_error *err);
+
 /* ==== commits, snapshots and conflicts (log.c; LOG.md 9.1-9.3, 9.6) ==== */
 
 #include "io_int.h"
@@ -398,7 +408,8 @@ typedef struct tl_log_write_opts {
     tl_log_map op_params;
     int max_attempts;                  /* 0: TL_LOG_DEFAULT_MAX_ATTEMPTS (LOG-R52) */
     /* The snapshot the writer read (version = read_version); its protocol
-     * is checked for writing (LOG-R40/R32: TL_EVERSION, TL_EUNSUPPORTED);
+     * is checked for writing (LOG-R40/R32: TL_EVERSION, TL_EUNSUPPORTED)
+     * and the actions against its metaData (LOG-R28: TL_EINVAL);
      * used for the idempotency check (LOG-R60) and ict(r). NULL: loaded
      * when needed (then only the idempotency check uses it). */
     const tl_log_snapshot *snap;

@@ -507,5 +507,39 @@ Test(log_snapshot, adds_must_match_the_partition_spec)
     a.u.add.part.has_symbol = 1;
     a.u.add.part.symbol = "X";
     put_commit(1, B + 1, &a, 1);
-    expect_r49(1, "expected the fields of the table's partition spec (LOG-R28), found symbol");
+    expect_r49(1, "add.partitionValues: expected the fields of the partition spec (), "
+                  "found (symbol)");
+    /* statistics of a column the schema lacks, or of another type */
+    static tl_log_colstats cs[1];
+    cs[0] = (tl_log_colstats){.name = "volume", .type = TL_INT64};
+    add_action(&a, "d/a.tls", 1);
+    a.u.add.has_stats = 1;
+    a.u.add.stats = (tl_log_stats){0, 0, 0, cs, 1};
+    put_commit(1, B + 1, &a, 1);
+    expect_r49(1, "add.stats.columns[volume]: expected a column of the schema");
+    cs[0] = (tl_log_colstats){.name = "price", .type = TL_FLOAT32};
+    put_commit(1, B + 1, &a, 1);
+    expect_r49(1, "expected type float64 (the schema's), found float32");
+    /* a time range without a day column */
+    a.u.add.stats = (tl_log_stats){1, 5, 6, cs, 0};
+    put_commit(1, B + 1, &a, 1);
+    expect_r49(1, "expected no time range");
+    /* the writer refuses the same when it has the snapshot (LOG-R28) */
+    unlink(logp("00000000000000000001.json"));
+    tl_log_snapshot s;
+    load(NULL, &s);
+    tl_io_file r;
+    open_root(&r);
+    cs[0] = (tl_log_colstats){.name = "volume", .type = TL_INT64};
+    a.u.add.stats = (tl_log_stats){0, 0, 0, cs, 1};
+    tl_log_write_opts o = {.snap = &s};
+    tl_log_write_result res;
+    tl_error err;
+    cr_assert_eq(tl_log_write(&r, 0, &a, 1, &o, &res, &err), TL_EINVAL);
+    cr_assert(strstr(err.msg, "add.stats.columns[volume]"), "%s", err.msg);
+    tl_io_close(&r, NULL);
+    tl_log_snapshot_free(&s);
+    load(NULL, &s);
+    cr_assert_eq(s.version, 0, "nothing written");
+    tl_log_snapshot_free(&s);
 }
