@@ -584,8 +584,8 @@ static int publish(const tl_io *io, const tl_io_file *logdir, int64_t t, const c
         } else {
             drop_tmp(io, logdir, tmp);
             if (err)
-                tl_error_prefix(err, "publishing version %" PRId64 " failed and it is not "
-                                     "visible (LOG-R47): ",
+                tl_error_prefix(err, "publishing version %" PRId64 " failed and reading it "
+                                     "back found no commit of ours (LOG-R47): ",
                                 t);
             return rc;
         }
@@ -727,7 +727,9 @@ int tl_log_write(const tl_io_file *root, int64_t read_version, const tl_log_acti
 
     int max_attempts = opts->max_attempts > 0 ? opts->max_attempts : TL_LOG_DEFAULT_MAX_ATTEMPTS;
     int64_t t = read_version + 1, first_t = t;
-    uint64_t rng = (uint64_t)getpid() * 0x9E3779B97F4A7C15ull ^ (uint64_t)wall_ms(NULL);
+    /* threads of one process differ by their stack address */
+    uint64_t rng = (uint64_t)getpid() * 0x9E3779B97F4A7C15ull ^ (uint64_t)wall_ms(NULL) ^
+                   ((uint64_t)(uintptr_t)&rng << 7);
     rng |= 1;
     for (int attempt = 1;; attempt++) {
         res->attempts = attempt;
