@@ -271,17 +271,36 @@ TL_WUR int tlf_seg_decode(const tlf_seg *s, uint32_t col, uint32_t blk,
                           const uint8_t *bytes, uint64_t len, uint32_t flags,
                           tlf_vec *out, tl_error *err);
 
-/* For RLE-encoded blocks: the runs without decoding (for kernels that want
- * contract boundaries). values: n_runs values of the column's width; ends:
- * cumulative exclusive end row of each run. These are the stored values:
- * the slot of a null row holds a neighbour's value (spec FMT-R23), so mask
- * null rows with the validity bitmap. Pointers into `bytes`
- * (uncompressed blocks) or TL_EUNSUPPORTED if the block is not RLE or is
- * compressed. */
+/* The runs of a block without decoding it, for kernels that want contract
+ * boundaries: RLE blocks, and DICT blocks whose codes are RLE (the writer
+ * picks RLE codes when they are smaller, so sorted keys get them).
+ * ends: n_runs cumulative exclusive end rows. values: n_runs entries -
+ *  - RLE: values of the column's width;
+ *  - DICT: uint32 dictionary codes (every one checked < the dictionary
+ *    size). For a string column they index the column dictionary
+ *    (tlf_seg_dict_entry); for other types the block dictionary
+ *    (tlf_seg_block_dict).
+ * These are the stored values: the slot of a null row holds a neighbour's
+ * value or code (spec FMT-R23), so mask null rows with the validity
+ * (tlf_seg_validity). Pointers into `bytes`, which must be 4-byte aligned.
+ * Errors: TL_EUNSUPPORTED when the block is compressed, of another
+ * encoding, or DICT with bit-packed (FOR) codes; TL_EINVAL (arguments,
+ * len != info.length, misaligned bytes); TL_ECORRUPT (bad runs or codes). */
 TL_WUR int tlf_seg_rle_runs(const tlf_seg *s, uint32_t col, uint32_t blk,
                             const uint8_t *bytes, uint64_t len,
                             uint32_t *n_runs, const void **values,
                             const uint32_t **ends, tl_error *err);
+
+/* The block dictionary of a DICT block of a fixed-width column, in place:
+ * n_entries values of the column's width, pointing into `bytes` (which
+ * must be aligned to that width); code c stands for entry c, bit for bit.
+ * Errors: TL_EUNSUPPORTED (block not DICT, or compressed), TL_EINVAL
+ * (string column - its codes index the column dictionary, see
+ * tlf_seg_dict_entry -, arguments, len != info.length, misaligned bytes),
+ * TL_ECORRUPT (bad dictionary header or padding). */
+TL_WUR int tlf_seg_block_dict(const tlf_seg *s, uint32_t col, uint32_t blk,
+                              const uint8_t *bytes, uint64_t len, uint32_t *n_entries,
+                              const void **entries, tl_error *err);
 
 /* The validity bitmap of block blk of column col without decoding its
  * values (for kernels working on runs): *validity = NULL when the block

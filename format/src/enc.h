@@ -162,6 +162,13 @@ int tlf_dict_encode_opt(const uint32_t *codes, uint32_t n, uint32_t n_dict,
 /* Decode the codes section into codes[n], each checked < n_dict. */
 int tlf_dict_decode_codes(const uint8_t *src, size_t len, uint32_t n,
                           uint32_t n_dict, uint32_t *codes, tl_error *err);
+/* The runs of an RLE codes section src[0..len) (at DICT payload offset
+ * off0, for messages) in place: *codes (u32[n_runs]) and *ends, the ends
+ * validated as for RLE and every code checked < n_dict. src must be 4-byte
+ * aligned (TL_EINVAL); FOR codes give TL_EUNSUPPORTED. */
+int tlf_dict_runs_view(const uint8_t *src, size_t len, uint32_t n, uint32_t n_dict,
+                       size_t off0, uint32_t *n_runs, const uint32_t **codes,
+                       const uint32_t **ends, tl_error *err);
 
 /* ---- DICT of fixed-width values ------------------------------------------- */
 /* A dictionary builder, reused across blocks (zero-initialise; the hash
@@ -190,5 +197,11 @@ int tlf_fdict_encode(const void *dict, uint32_t n_dict, unsigned w,
                      tlf_buf *out, tl_error *err);
 int tlf_fdict_decode(const uint8_t *src, size_t len, uint32_t n, unsigned w,
                      void *dst, tl_error *err);
+/* Validate the header, entries and padding of a fixed-width DICT payload
+ * (not its codes): *n_dict entries at *entries (src + 8), the codes
+ * section at payload offset *codes_off. */
+int tlf_fdict_parse(const uint8_t *src, size_t len, uint32_t n, unsigned w,
+                    uint32_t *n_dict, const uint8_t **entries, size_t *codes_off,
+                    tl_error *err);
 
 #endif /* TL_ENC_H */

@@ -207,6 +207,34 @@ int tlf_dict_decode_codes(const uint8_t *src, size_t len, uint32_t n,
     return TL_OK;
 }
 
+int tlf_dict_runs_view(const uint8_t *src, size_t len, uint32_t n, uint32_t n_dict,
+                       size_t off0, uint32_t *n_runs, const uint32_t **codes,
+                       const uint32_t **ends, tl_error *err)
+{
+    if ((uintptr_t)src % 4)
+        return tl_error_set(err, TL_EINVAL, "dict: codes section at %p is not 4-byte aligned",
+                            (const void *)src);
+    tlf_codes_hdr h;
+    int rc = tlf_dict_parse(src, len, n, off0, &h, err);
+    if (rc)
+        return rc;
+    if (h.enc != TLF_ENC_RLE)
+        return tl_error_set(err, TL_EUNSUPPORTED,
+                            "dict: codes at payload offset %zu are bit-packed (for), runs need "
+                            "rle codes",
+                            off0);
+    uint32_t prev = 0, code;
+    for (uint32_t r = 0; r < h.r.n_runs; r++) {
+        rc = tlf_dict_run(&h, n, n_dict, r, &prev, &code, err);
+        if (rc)
+            return rc;
+    }
+    *n_runs = h.r.n_runs;
+    *codes = (const uint32_t *)(const void *)h.r.values;
+    *ends = (const uint32_t *)(const void *)h.r.ends;
+    return TL_OK;
+}
+
 /* ---- DICT of fixed-width values ----------------------------------------- */
 
 static uint64_t ld_bits(const uint8_t *p, unsigned w)
@@ -377,8 +405,9 @@ static void fill(const uint8_t *val, unsigned w, uint32_t from, uint32_t to, uin
 #undef F
 }
 
-int tlf_fdict_decode(const uint8_t *src, size_t len, uint32_t n, unsigned w,
-                     void *dst, tl_error *err)
+int tlf_fdict_parse(const uint8_t *src, size_t len, uint32_t n, unsigned w,
+                    uint32_t *n_dict, const uint8_t **entries, size_t *codes_off,
+                    tl_error *err)
 {
     if (w != 1 && w != 2 && w != 4 && w != 8)
         return tl_error_set(err, TL_EINVAL, "dict: value width %u, expected 1, 2, 4 or 8", w);
@@ -405,9 +434,23 @@ int tlf_fdict_decode(const uint8_t *src, size_t len, uint32_t n, unsigned w,
             return tl_error_set(err, TL_ECORRUPT,
                                 "dict: padding byte at payload offset %llu is 0x%02x, expected 0",
                                 (unsigned long long)i, src[i]);
-    const uint8_t *dv = src + 8;
+    *n_dict = nd;
+    *entries = src + 8;
+    *codes_off = (size_t)vend;
+    return TL_OK;
+}
+
+int tlf_fdict_decode(const uint8_t *src, size_t len, uint32_t n, unsigned w,
+                     void *dst, tl_error *err)
+{
+    uint32_t nd;
+    const uint8_t *dv;
+    size_t vend;
+    int rc = tlf_fdict_parse(src, len, n, w, &nd, &dv, &vend, err);
+    if (rc)
+        return rc;
     tlf_codes_hdr h;
-    int rc = tlf_dict_parse(src + vend, len - (size_t)vend, n, (size_t)vend, &h, err);
+    rc = tlf_dict_parse(src + vend, len - vend, n, vend, &h, err);
     if (rc)
         return rc;
     uint8_t *out = dst;

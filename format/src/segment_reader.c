@@ -1254,21 +1254,53 @@ static int decode_strings(const tlf_seg *s, uint32_t col, uint32_t blk,
     return TL_OK;
 }
 
+/* The block of (col, blk) with `bytes` of length len: range and length
+ * checks for the API entry points (`what` names the call in messages). */
+static int locate_block(const tlf_seg *s, uint32_t col, uint32_t blk, const uint8_t *bytes,
+                        uint64_t len, const char *what, const tlf_block_info **out,
+                        tl_error *err)
+{
+    if (col >= s->n_cols || blk >= s->n_blocks)
+        return seg_fail(s->name, err, TL_EINVAL,
+                        "%s: column %u / block %u out of range (%u columns, %u blocks)", what,
+                        col, blk, s->n_cols, s->n_blocks);
+    const tlf_block_info *bi = &s->blocks[(uint64_t)col * s->n_blocks + blk];
+    if (len != bi->length || (!bytes && len))
+        return blk_fail(s, col, blk, bi->offset, err, TL_EINVAL,
+                        "%s: %llu bytes given%s, the block is %llu bytes", what,
+                        (unsigned long long)len, bytes ? "" : " (NULL)",
+                        (unsigned long long)bi->length);
+    *out = bi;
+    return TL_OK;
+}
+
+/* locate_block for a no-decode view: the block must be uncompressed
+ * (TL_EUNSUPPORTED otherwise). */
+static int view_block(const tlf_seg *s, uint32_t col, uint32_t blk, const uint8_t *bytes,
+                      uint64_t len, const char *what, const tlf_block_info **out,
+                      tl_error *err)
+{
+    const tlf_block_info *bi = NULL;
+    int rc = locate_block(s, col, blk, bytes, len, what, &bi, err);
+    if (rc != TL_OK)
+        return rc;
+    if (bi->compression != TLF_COMP_NONE)
+        return blk_fail(s, col, blk, bi->offset, err, TL_EUNSUPPORTED,
+                        "%s: block is %s/%s, the view needs an uncompressed block", what,
+                        tlf_encoding_name(bi->encoding), tlf_compression_name(bi->compression));
+    *out = bi;
+    return TL_OK;
+}
+
 int tlf_seg_decode(const tlf_seg *s, uint32_t col, uint32_t blk, const uint8_t *bytes,
                    uint64_t len, uint32_t flags, tlf_vec *out, tl_error *err)
 {
     if (!s || !out)
         return tl_error_set(err, TL_EINVAL, "decode: NULL segment or output");
-    if (col >= s->n_cols || blk >= s->n_blocks)
-        return seg_fail(s->name, err, TL_EINVAL,
-                        "decode: column %u / block %u out of range (%u columns, %u blocks)",
-                        col, blk, s->n_cols, s->n_blocks);
-    const tlf_block_info *bi = &s->blocks[(uint64_t)col * s->n_blocks + blk];
-    if (len != bi->length || (!bytes && len))
-        return blk_fail(s, col, blk, bi->offset, err, TL_EINVAL,
-                        "decode: %llu bytes given%s, the block is %llu bytes",
-                        (unsigned long long)len, bytes ? "" : " (NULL)",
-                        (unsigned long long)bi->length);
+    const tlf_block_info *bi = NULL;
+    int rc0 = locate_block(s, col, blk, bytes, len, "decode", &bi, err);
+    if (rc0 != TL_OK)
+        return rc0;
     if (flags & TLF_DECODE_VERIFY) {
         uint64_t h = XXH3_64bits(bytes, (size_t)len);
         if (h != bi->checksum)
@@ -1359,28 +1391,74 @@ int tlf_seg_rle_runs(const tlf_seg *s, uint32_t col, uint32_t blk, const uint8_t
 {
     if (!s || !n_runs || !values || !ends)
         return tl_error_set(err, TL_EINVAL, "rle_runs: NULL argument");
-    if (col >= s->n_cols || blk >= s->n_blocks)
-        return seg_fail(s->name, err, TL_EINVAL,
-                        "rle_runs: column %u / block %u out of range (%u columns, %u blocks)",
-                        col, blk, s->n_cols, s->n_blocks);
-    const tlf_block_info *bi = &s->blocks[(uint64_t)col * s->n_blocks + blk];
-    if (len != bi->length || (!bytes && len))
-        return blk_fail(s, col, blk, bi->offset, err, TL_EINVAL,
-                        "rle_runs: %llu bytes given, the block is %llu bytes",
-                        (unsigned long long)len, (unsigned long long)bi->length);
-    if (bi->encoding != TLF_ENC_RLE || bi->compression != TLF_COMP_NONE)
+    const tlf_block_info *bi = NULL;
+    int rc = view_block(s, col, blk, bytes, len, "rle_runs", &bi, err);
+    if (rc != TL_OK)
+        return rc;
+    if (bi->encoding != TLF_ENC_RLE && bi->encoding != TLF_ENC_DICT)
         return blk_fail(s, col, blk, bi->offset, err, TL_EUNSUPPORTED,
-                        "rle_runs: block is %s/%s, runs need an uncompressed rle block",
-                        tlf_encoding_name(bi->encoding), tlf_compression_name(bi->compression));
+                        "rle_runs: block is %s, runs need rle or dict with rle codes",
+                        tlf_encoding_name(bi->encoding));
     if ((uintptr_t)bytes % 4)
         return blk_fail(s, col, blk, bi->offset, err, TL_EINVAL,
                         "rle_runs: block bytes not 4-byte aligned");
-    unsigned w = (unsigned)tl_type_width(s->cols[col].info.type);
-    int rc = tlf_rle_view(bytes, bi->payload_len, bi->n_rows, w, n_runs, values, ends, err);
+    const rcol *c = &s->cols[col];
+    unsigned w = (unsigned)tl_type_width(c->info.type);
+    if (bi->encoding == TLF_ENC_RLE) {
+        rc = tlf_rle_view(bytes, bi->payload_len, bi->n_rows, w, n_runs, values, ends, err);
+    } else {
+        /* DICT: the runs of the codes, after the block dictionary if any */
+        uint32_t n_dict = c->dict_n;
+        const uint8_t *entries;
+        size_t off = 0;
+        if (c->info.type != TL_STRING)
+            rc = tlf_fdict_parse(bytes, bi->payload_len, bi->n_rows, w, &n_dict, &entries,
+                                 &off, err);
+        const uint32_t *codes = NULL;
+        if (rc == TL_OK)
+            rc = tlf_dict_runs_view(bytes + off, bi->payload_len - off, bi->n_rows, n_dict,
+                                    off, n_runs, &codes, ends, err);
+        if (rc == TL_OK)
+            *values = codes;
+    }
     if (rc != TL_OK)
-        tl_error_prefix(err, "%s: column '%s' (%u), block %u, byte offset %llu: ", s->name,
-                        s->cols[col].info.name, col, blk, (unsigned long long)bi->offset);
+        tl_error_prefix(err, "%s: column '%s' (%u), block %u, byte offset %llu: rle_runs: ",
+                        s->name, c->info.name, col, blk, (unsigned long long)bi->offset);
     return rc;
+}
+
+int tlf_seg_block_dict(const tlf_seg *s, uint32_t col, uint32_t blk, const uint8_t *bytes,
+                       uint64_t len, uint32_t *n_entries, const void **entries,
+                       tl_error *err)
+{
+    if (!s || !n_entries || !entries)
+        return tl_error_set(err, TL_EINVAL, "block_dict: NULL argument");
+    const tlf_block_info *bi = NULL;
+    int rc = view_block(s, col, blk, bytes, len, "block_dict", &bi, err);
+    if (rc != TL_OK)
+        return rc;
+    const rcol *c = &s->cols[col];
+    if (c->info.type == TL_STRING)
+        return blk_fail(s, col, blk, bi->offset, err, TL_EINVAL,
+                        "block_dict: a string column's codes index the column dictionary "
+                        "(tlf_seg_dict_entry)");
+    if (bi->encoding != TLF_ENC_DICT)
+        return blk_fail(s, col, blk, bi->offset, err, TL_EUNSUPPORTED,
+                        "block_dict: block is %s, not dict", tlf_encoding_name(bi->encoding));
+    unsigned w = (unsigned)tl_type_width(c->info.type);
+    if ((uintptr_t)bytes % w)
+        return blk_fail(s, col, blk, bi->offset, err, TL_EINVAL,
+                        "block_dict: block bytes not %u-byte aligned", w);
+    const uint8_t *e;
+    size_t off;
+    rc = tlf_fdict_parse(bytes, bi->payload_len, bi->n_rows, w, n_entries, &e, &off, err);
+    if (rc != TL_OK) {
+        tl_error_prefix(err, "%s: column '%s' (%u), block %u, byte offset %llu: block_dict: ",
+                        s->name, c->info.name, col, blk, (unsigned long long)bi->offset);
+        return rc;
+    }
+    *entries = e;
+    return TL_OK;
 }
 
 int tlf_seg_validity(const tlf_seg *s, uint32_t col, uint32_t blk, const uint8_t *bytes,
@@ -1390,15 +1468,10 @@ int tlf_seg_validity(const tlf_seg *s, uint32_t col, uint32_t blk, const uint8_t
     if (!s || !validity)
         return tl_error_set(err, TL_EINVAL, "validity: NULL argument");
     *validity = NULL;
-    if (col >= s->n_cols || blk >= s->n_blocks)
-        return seg_fail(s->name, err, TL_EINVAL,
-                        "validity: column %u / block %u out of range (%u columns, %u blocks)",
-                        col, blk, s->n_cols, s->n_blocks);
-    const tlf_block_info *bi = &s->blocks[(uint64_t)col * s->n_blocks + blk];
-    if (len != bi->length || (!bytes && len))
-        return blk_fail(s, col, blk, bi->offset, err, TL_EINVAL,
-                        "validity: %llu bytes given, the block is %llu bytes",
-                        (unsigned long long)len, (unsigned long long)bi->length);
+    const tlf_block_info *bi = NULL;
+    int rc = locate_block(s, col, blk, bytes, len, "validity", &bi, err);
+    if (rc != TL_OK)
+        return rc;
     if (!bi->null_count)
         return TL_OK;
     return load_validity(s, col, blk, bi, bytes, 1, valid_buf, valid_cap, validity, err);

@@ -690,6 +690,39 @@ Test(dict, layout_of_small_payloads)
     tlf_buf_free(&b);
 }
 
+/* RLE codes seen in place: codes and ends point into the payload; FOR
+ * codes and misaligned payloads are refused */
+Test(dict, runs_view_of_rle_codes)
+{
+    uint32_t c[6] = {2, 2, 2, 2, 0, 0};
+    tlf_buf b = {0};
+    cr_assert_eq(tlf_dict_encode_opt(c, 6, 3, TLF_OPT_CODES_RLE, &b, NULL), TL_OK);
+    uint32_t nr;
+    const uint32_t *codes, *ends;
+    tl_error err;
+    cr_assert_eq(tlf_dict_runs_view(b.p, b.len, 6, 3, 0, &nr, &codes, &ends, &err), TL_OK, "%s",
+                 err.msg);
+    cr_assert_eq(nr, 2);
+    cr_assert_eq((const uint8_t *)codes, b.p + 16);
+    cr_assert_eq((const uint8_t *)ends, b.p + 24);
+    cr_assert(codes[0] == 2 && codes[1] == 0 && ends[0] == 4 && ends[1] == 6);
+    /* a dictionary of 2 entries cannot hold code 2; offsets from off0 */
+    cr_assert_eq(tlf_dict_runs_view(b.p, b.len, 6, 2, 40, &nr, &codes, &ends, &err),
+                 TL_ECORRUPT);
+    cr_assert(strstr(err.msg, "code 2 of value 0 (at payload offset 56)"), "%s", err.msg);
+    _Alignas(8) uint8_t mis[64];
+    memcpy(mis + 2, b.p, b.len);
+    cr_assert_eq(tlf_dict_runs_view(mis + 2, b.len, 6, 3, 0, &nr, &codes, &ends, &err),
+                 TL_EINVAL);
+    cr_assert(strstr(err.msg, "4-byte aligned"), "%s", err.msg);
+    b.len = 0;
+    cr_assert_eq(tlf_dict_encode_opt(c, 6, 3, TLF_OPT_CODES_FOR, &b, NULL), TL_OK);
+    cr_assert_eq(tlf_dict_runs_view(b.p, b.len, 6, 3, 16, &nr, &codes, &ends, &err),
+                 TL_EUNSUPPORTED);
+    cr_assert(strstr(err.msg, "codes at payload offset 16 are bit-packed"), "%s", err.msg);
+    tlf_buf_free(&b);
+}
+
 Test(dict, encode_rejects_code_out_of_range)
 {
     uint32_t c[3] = {0, 4, 1};

@@ -43,7 +43,8 @@ static void serialize_all(const tlf_seg *s, const uint8_t *file, uint32_t flags,
                 cr_assert(strstr(err.msg, "t.seg"), "message without the file: %s", err.msg);
                 goto out;
             }
-            if (bi->encoding == TLF_ENC_RLE && bi->compression == TLF_COMP_NONE) {
+            if ((bi->encoding == TLF_ENC_RLE || bi->encoding == TLF_ENC_DICT) &&
+                bi->compression == TLF_COMP_NONE) {
                 uint32_t nr;
                 const void *rv;
                 const uint32_t *re;
@@ -699,6 +700,81 @@ Test(corrupt, fixed_width_dictionary)
     snprintf(want, sizeof want, "not below the dictionary size %u", nd);
     EXPECT_MSG(err, "column 'lvl' (5), block 1", "dict: code", want);
     free(f);
+}
+
+/* The runs view of DICT codes checks what decoding checks: run ends
+ * (FMT-R11) and every code against the dictionary (FMT-R15, FMT-R20); the
+ * block dictionary accessor checks its header (FMT-R20). */
+Test(corrupt, dict_runs_view)
+{
+    int32_t lvl[64];
+    uint32_t offs[65];
+    char data[64];
+    for (int i = 0; i < 64; i++) {
+        lvl[i] = i < 40 ? 25 : 50;
+        data[i] = i < 20 ? 'C' : 'P';
+        offs[i + 1] = (uint32_t)i + 1;
+    }
+    offs[0] = 0;
+    tl_coldef defs[2] = {{"lvl", TL_INT32}, {"opt", TL_STRING}};
+    tlf_col_opts co[2] = {{TLF_ENC_DICT, TLF_COMP_NONE, 0}, {TLF_ENC_DICT, TLF_COMP_NONE, 0}};
+    membuf m = {0};
+    tlf_writer_opts o = {.col_opts = co};
+    tlf_seg_writer *w;
+    tl_error err;
+    cr_assert_eq(tlf_seg_writer_open(defs, 2, &o, (tlf_sink){membuf_write, &m}, &w, &err), TL_OK);
+    tl_colvec v[2] = {{.values = lvl}, {.offsets = offs, .data = (const uint8_t *)data}};
+    cr_assert_eq(tlf_seg_writer_append(w, v, 64, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(tlf_seg_writer_finish(w, NULL, &err), TL_OK, "%s", err.msg);
+    tlf_seg_writer_free(w);
+    uint8_t *f = aligned_copy(m.p, m.len);
+    tlf_seg *s;
+    cr_assert_eq(tlf_seg_open_mem(f, m.len, "r.seg", 0, &s, &err), TL_OK, "%s", err.msg);
+    uint32_t nr, nd;
+    const void *rv, *dict;
+    const uint32_t *re;
+    /* int32: 2 entries (8 bytes), codes section at payload offset 16, RLE
+     * of 2 runs: header 8, codes 8, ends at payload offset 16 + 8 + 16 */
+    const tlf_block_info *bi = tlf_seg_block(s, 0, 0);
+    uint8_t *p = f + bi->offset;
+    cr_assert_eq(tlf_ld32(p), 2);
+    cr_assert_eq(p[16], TLF_ENC_RLE);
+    cr_assert_eq(tlf_ld32(p + 24), 2);
+    cr_assert_eq(tlf_ld32(p + 32 + 4), 1); /* run 1's code */
+    tlf_st32(p + 32 + 4, 2);               /* past the 2 entries */
+    cr_assert_eq(tlf_seg_rle_runs(s, 0, 0, p, bi->length, &nr, &rv, &re, &err), TL_ECORRUPT);
+    EXPECT_MSG(err, "r.seg: column 'lvl' (0), block 0, byte offset", "rle_runs:",
+               "code 2 of value 40 (at payload offset 36) is not below the dictionary size 2");
+    tlf_st32(p + 32 + 4, 1);
+    tlf_st32(p + 40, 64); /* first run end = last: not increasing */
+    cr_assert_eq(tlf_seg_rle_runs(s, 0, 0, p, bi->length, &nr, &rv, &re, &err), TL_ECORRUPT);
+    EXPECT_MSG(err, "column 'lvl' (0)", "run end at payload offset 44 not increasing");
+    tlf_st32(p + 40, 40);
+    cr_assert_eq(tlf_seg_rle_runs(s, 0, 0, p, bi->length, &nr, &rv, &re, &err), TL_OK, "%s",
+                 err.msg);
+    tlf_st32(p, 65); /* entry count above the 64 rows */
+    cr_assert_eq(tlf_seg_block_dict(s, 0, 0, p, bi->length, &nd, &dict, &err), TL_ECORRUPT);
+    EXPECT_MSG(err, "r.seg: column 'lvl' (0), block 0, byte offset",
+               "block_dict: dict: entry count at payload offset 0 is 65, expected 1 .. 64");
+    tlf_st32(p, 60); /* the entries would run past the payload */
+    cr_assert_eq(tlf_seg_block_dict(s, 0, 0, p, bi->length, &nd, &dict, &err), TL_ECORRUPT);
+    EXPECT_MSG(err, "expected at least 8 + 240 for 60 entries");
+    cr_assert_eq(tlf_seg_rle_runs(s, 0, 0, p, bi->length, &nr, &rv, &re, &err), TL_ECORRUPT);
+    EXPECT_MSG(err, "column 'lvl' (0)", "rle_runs: dict:");
+    tlf_st32(p, 2);
+    tlf_st32(p + 4, 7); /* reserved */
+    cr_assert_eq(tlf_seg_block_dict(s, 0, 0, p, bi->length, &nd, &dict, &err), TL_ECORRUPT);
+    EXPECT_MSG(err, "dict: reserved field at payload offset 4");
+    /* strings: codes against the column dictionary's 2 entries */
+    bi = tlf_seg_block(s, 1, 0);
+    p = f + bi->offset;
+    cr_assert_eq(p[0], TLF_ENC_RLE);
+    tlf_st32(p + 16, 5);
+    cr_assert_eq(tlf_seg_rle_runs(s, 1, 0, p, bi->length, &nr, &rv, &re, &err), TL_ECORRUPT);
+    EXPECT_MSG(err, "column 'opt' (1)", "code 5 of value 0", "dictionary size 2");
+    tlf_seg_close(s);
+    free(f);
+    free(m.p);
 }
 
 /* FMT-R22: DELTA flags and a miniblock factor of 0 are reported with the

@@ -1012,6 +1012,126 @@ Test(segment, validity_accessor)
         tcol_free(&c[i]);
 }
 
+/* ---- runs of DICT codes ------------------------------------------------------ */
+
+/* Sorted keys written DICT with RLE codes expose their runs without a
+ * decode: codes into the column dictionary (strings) or the block
+ * dictionary (tlf_seg_block_dict), with nulls repeating a neighbour. */
+Test(segment, runs_of_dict_codes)
+{
+    enum { N = 3000 };
+    tcol c[5];
+    /* opt: CE for rows < 1000, PE after, a null at row 1500 */
+    memset(&c[0], 0, sizeof c[0]);
+    snprintf(c[0].name, sizeof c[0].name, "opt");
+    c[0].type = TL_STRING;
+    c[0].opts = (tlf_col_opts){TLF_ENC_AUTO, TLF_COMP_NONE, 1};
+    c[0].n = N;
+    c[0].offs = malloc((N + 1) * 4);
+    c[0].data = malloc(2 * N);
+    c[0].offs[0] = 0;
+    for (uint32_t i = 0; i < N; i++) {
+        memcpy(c[0].data + 2 * i, i < 1000 ? "CE" : "PE", 2);
+        c[0].offs[i + 1] = 2 * (i + 1);
+    }
+    sparse_nulls(&c[0], N, 1500);
+    tcol_fill(&c[1], "lvl", TL_INT32, TLF_ENC_DICT, TLF_COMP_NONE, D_RUNS, N_NONE, N, 2);
+    tcol_fill(&c[2], "rand", TL_STRING, TLF_ENC_DICT, TLF_COMP_NONE, D_LOWCARD, N_NONE, N, 3);
+    tcol_fill(&c[3], "z", TL_INT32, TLF_ENC_DICT, TLF_COMP_ZSTD, D_RUNS, N_NONE, N, 4);
+    tcol_fill(&c[4], "r", TL_INT64, TLF_ENC_RLE, TLF_COMP_NONE, D_RUNS, N_NONE, N, 5);
+    membuf m = write_cols(c, 5, 2048, 0, NULL, NULL);
+    uint8_t *f = aligned_copy(m.p, m.len);
+    tlf_seg *s;
+    tl_error err;
+    cr_assert_eq(tlf_seg_open_mem(f, m.len, "d.seg", 0, &s, &err), TL_OK, "%s", err.msg);
+    uint32_t nr;
+    const void *rv;
+    const uint32_t *re;
+    /* strings: CE, then PE (the null's slot repeats PE), in block 0 */
+    const tlf_block_info *bi = tlf_seg_block(s, 0, 0);
+    cr_assert_eq(bi->encoding, TLF_ENC_DICT);
+    cr_assert_eq(tlf_seg_rle_runs(s, 0, 0, f + bi->offset, bi->length, &nr, &rv, &re, &err),
+                 TL_OK, "%s", err.msg);
+    cr_assert_eq(nr, 2);
+    cr_assert_eq(re[0], 1000);
+    cr_assert_eq(re[1], 2048);
+    const uint32_t *codes = rv;
+    const uint8_t *e;
+    uint32_t el;
+    tlf_seg_dict_entry(s, 0, codes[0], &e, &el);
+    cr_assert(el == 2 && memcmp(e, "CE", 2) == 0);
+    tlf_seg_dict_entry(s, 0, codes[1], &e, &el);
+    cr_assert(el == 2 && memcmp(e, "PE", 2) == 0);
+    /* block 1 holds only PE rows: one run */
+    bi = tlf_seg_block(s, 0, 1);
+    cr_assert_eq(tlf_seg_rle_runs(s, 0, 1, f + bi->offset, bi->length, &nr, &rv, &re, &err),
+                 TL_OK, "%s", err.msg);
+    cr_assert_eq(nr, 1);
+    cr_assert_eq(re[0], N - 2048);
+    cr_assert_eq(((const uint32_t *)rv)[0], codes[1]);
+    /* fixed width: the codes index the block dictionary */
+    bi = tlf_seg_block(s, 1, 0);
+    cr_assert_eq(bi->encoding, TLF_ENC_DICT);
+    uint32_t nd;
+    const void *dict;
+    cr_assert_eq(tlf_seg_block_dict(s, 1, 0, f + bi->offset, bi->length, &nd, &dict, &err),
+                 TL_OK, "%s", err.msg);
+    cr_assert_eq(dict, f + bi->offset + 8);
+    cr_assert_eq(tlf_seg_rle_runs(s, 1, 0, f + bi->offset, bi->length, &nr, &rv, &re, &err),
+                 TL_OK, "%s", err.msg);
+    const int32_t *in = (const int32_t *)(const void *)c[1].vals;
+    for (uint32_t r = 0, j = 0; r < nr; r++) {
+        uint32_t code = ((const uint32_t *)rv)[r];
+        cr_assert_lt(code, nd);
+        for (; j < re[r]; j++)
+            cr_assert_eq(((const int32_t *)dict)[code], in[j], "row %u", j);
+    }
+    /* bit-packed codes, compressed blocks and other encodings: no runs view */
+    bi = tlf_seg_block(s, 2, 0);
+    cr_assert_eq(tlf_seg_rle_runs(s, 2, 0, f + bi->offset, bi->length, &nr, &rv, &re, &err),
+                 TL_EUNSUPPORTED);
+    cr_assert(strstr(err.msg, "d.seg: column 'rand' (2), block 0, byte offset") &&
+                  strstr(err.msg, "rle_runs: dict: codes at payload offset 0 are bit-packed"),
+              "%s", err.msg);
+    bi = tlf_seg_block(s, 3, 0);
+    cr_assert_eq(tlf_seg_rle_runs(s, 3, 0, f + bi->offset, bi->length, &nr, &rv, &re, &err),
+                 TL_EUNSUPPORTED);
+    cr_assert(strstr(err.msg, "column 'z' (3)") && strstr(err.msg, "dict/zstd"), "%s", err.msg);
+    cr_assert_eq(tlf_seg_block_dict(s, 3, 0, f + bi->offset, bi->length, &nd, &dict, &err),
+                 TL_EUNSUPPORTED);
+    /* block_dict: strings use the column dictionary; RLE has none */
+    bi = tlf_seg_block(s, 0, 0);
+    cr_assert_eq(tlf_seg_block_dict(s, 0, 0, f + bi->offset, bi->length, &nd, &dict, &err),
+                 TL_EINVAL);
+    cr_assert(strstr(err.msg, "column 'opt' (0)") && strstr(err.msg, "tlf_seg_dict_entry"), "%s",
+              err.msg);
+    bi = tlf_seg_block(s, 4, 0);
+    cr_assert_eq(tlf_seg_block_dict(s, 4, 0, f + bi->offset, bi->length, &nd, &dict, &err),
+                 TL_EUNSUPPORTED);
+    cr_assert(strstr(err.msg, "block is rle, not dict"), "%s", err.msg);
+    /* misaligned bytes, wrong length */
+    bi = tlf_seg_block(s, 1, 0);
+    uint8_t *mis = malloc(bi->length + 2);
+    memcpy(mis + 2, f + bi->offset, bi->length);
+    cr_assert_eq(tlf_seg_block_dict(s, 1, 0, mis + 2, bi->length, &nd, &dict, &err), TL_EINVAL);
+    cr_assert(strstr(err.msg, "4-byte aligned"), "%s", err.msg);
+    cr_assert_eq(tlf_seg_rle_runs(s, 1, 0, mis + 2, bi->length, &nr, &rv, &re, &err), TL_EINVAL);
+    cr_assert(strstr(err.msg, "4-byte aligned"), "%s", err.msg);
+    free(mis);
+    cr_assert_eq(tlf_seg_block_dict(s, 1, 0, f + bi->offset, bi->length - 1, &nd, &dict, &err),
+                 TL_EINVAL);
+    cr_assert(strstr(err.msg, "block_dict:") && strstr(err.msg, "bytes given"), "%s", err.msg);
+    cr_assert_eq(tlf_seg_block_dict(s, 1, 9, f, 1, &nd, &dict, &err), TL_EINVAL);
+    cr_assert(strstr(err.msg, "out of range"), "%s", err.msg);
+    cr_assert_eq(tlf_seg_block_dict(s, 1, 0, f, 1, NULL, &dict, &err), TL_EINVAL);
+    tlf_seg_close(s);
+    check_file(f, m.len, c, 5);
+    free(f);
+    free(m.p);
+    for (int i = 0; i < 5; i++)
+        tcol_free(&c[i]);
+}
+
 /* ---- metadata --------------------------------------------------------------- */
 
 Test(segment, metadata_round_trip)
@@ -1298,7 +1418,8 @@ Test(segment, decode_argument_errors)
                  TL_OK, "%s", err.msg);
     cr_assert_eq(re[nr - 1], 1000);
     cr_assert_eq(tlf_seg_rle_runs(s, 1, 0, f + sb->offset, sb->length, &nr, &rv, &re, &err),
-                 TL_EUNSUPPORTED);
+                 TL_EUNSUPPORTED); /* random symbols: bit-packed codes */
+    cr_assert(strstr(err.msg, "bit-packed"), "%s", err.msg);
     cr_assert_eq(tlf_seg_rle_runs(s, 0, 0, f + bi->offset, bi->length + 1, &nr, &rv, &re, &err),
                  TL_EINVAL);
     tlf_seg_close(s);

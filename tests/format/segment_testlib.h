@@ -592,6 +592,71 @@ static inline void check_vec(const tcol *c, uint64_t start, const tlf_vec *v, ui
     }
 }
 
+/* The runs view of an uncompressed RLE or DICT block (8-aligned bytes)
+ * against its decoded values v: RLE runs hold values; DICT runs hold codes
+ * into the column dictionary (strings) or the block dictionary, and exist
+ * exactly when the codes section is RLE. */
+static inline void check_runs(const tlf_seg *s, uint32_t ci, uint32_t b, const uint8_t *bytes,
+                              const tlf_vec *v)
+{
+    const tlf_block_info *bi = tlf_seg_block(s, ci, b);
+    tl_type type = tlf_seg_col(s, ci)->type;
+    unsigned w = (unsigned)tl_type_width(type);
+    tl_error err = {0};
+    uint32_t nr = 0, n_dict = 0;
+    const void *rv = NULL, *dict = NULL;
+    const uint32_t *re = NULL;
+    int dict_codes_rle = 0;
+    if (bi->encoding == TLF_ENC_DICT) {
+        size_t codes_at = 0;
+        if (type != TL_STRING) {
+            cr_assert_eq(tlf_seg_block_dict(s, ci, b, bytes, bi->length, &n_dict, &dict, &err),
+                         TL_OK, "block_dict: %s", err.msg);
+            cr_assert_eq(dict, bytes + 8);
+            codes_at = 8 + ((size_t)n_dict * w + 7) / 8 * 8;
+        } else {
+            cr_assert_eq(tlf_seg_block_dict(s, ci, b, bytes, bi->length, &n_dict, &dict, &err),
+                         TL_EINVAL);
+            n_dict = tlf_seg_col(s, ci)->dict_entries;
+        }
+        dict_codes_rle = bytes[codes_at] == TLF_ENC_RLE;
+    }
+    int rc = tlf_seg_rle_runs(s, ci, b, bytes, bi->length, &nr, &rv, &re, &err);
+    if (bi->encoding == TLF_ENC_DICT && !dict_codes_rle) {
+        cr_assert_eq(rc, TL_EUNSUPPORTED, "col %u blk %u: runs of for codes", ci, b);
+        cr_assert(strstr(err.msg, "bit-packed"), "%s", err.msg);
+        return;
+    }
+    cr_assert_eq(rc, TL_OK, "rle_runs col %u blk %u: %s", ci, b, err.msg);
+    cr_assert_eq(re[nr - 1], v->n);
+    uint32_t r = 0;
+    for (uint32_t j = 0; j < v->n; j++) {
+        while (re[r] <= j)
+            r++;
+        /* FMT-R23: the runs hold the stored values; a null row's slot may
+         * hold a neighbour's value */
+        if (!tl_bit_get(v->validity, j))
+            continue;
+        if (bi->encoding == TLF_ENC_RLE) {
+            cr_assert(memcmp((const uint8_t *)rv + (size_t)r * w,
+                             (const uint8_t *)v->values + (size_t)j * w, w) == 0);
+            continue;
+        }
+        uint32_t code = ((const uint32_t *)rv)[r];
+        cr_assert_lt(code, n_dict);
+        if (type == TL_STRING) {
+            const uint8_t *e;
+            uint32_t el;
+            tlf_seg_dict_entry(s, ci, code, &e, &el);
+            cr_assert_eq(el, v->offsets[j + 1] - v->offsets[j]);
+            cr_assert(el == 0 || memcmp(e, v->data + v->offsets[j], el) == 0);
+        } else {
+            cr_assert(memcmp((const uint8_t *)dict + (size_t)code * w,
+                             (const uint8_t *)v->values + (size_t)j * w, w) == 0);
+        }
+    }
+}
+
 /* Decode every block (bytes from `file`) with `flags` and compare. */
 static inline void check_seg(const tlf_seg *s, const uint8_t *file, const tcol *cols, uint32_t n_cols,
                       uint32_t flags)
@@ -641,26 +706,9 @@ static inline void check_seg(const tlf_seg *s, const uint8_t *file, const tcol *
             cr_assert_eq(bi->first_row, (uint64_t)b * tlf_seg_block_rows(s));
             check_vec(c, bi->first_row, &v, ci, b);
             check_zone(c, bi->first_row, bi->n_rows, bi, ci, b);
-            if (bi->encoding == TLF_ENC_RLE && bi->compression == TLF_COMP_NONE &&
-                (uintptr_t)bytes % 4 == 0) {
-                uint32_t nr;
-                const void *rv;
-                const uint32_t *re;
-                rc = tlf_seg_rle_runs(s, ci, b, bytes, bi->length, &nr, &rv, &re, &err);
-                cr_assert_eq(rc, TL_OK, "rle_runs: %s", err.msg);
-                unsigned w = (unsigned)tl_type_width(c->type);
-                uint32_t r = 0;
-                for (uint32_t j = 0; j < v.n; j++) {
-                    while (re[r] <= j)
-                        r++;
-                    /* FMT-R23: the runs hold the stored values; a null row's
-                     * slot may hold a neighbour's value */
-                    if (tl_bit_get(v.validity, j))
-                        cr_assert(memcmp((const uint8_t *)rv + (size_t)r * w,
-                                         (const uint8_t *)v.values + (size_t)j * w, w) == 0);
-                }
-                cr_assert_eq(re[nr - 1], v.n);
-            }
+            if ((bi->encoding == TLF_ENC_RLE || bi->encoding == TLF_ENC_DICT) &&
+                bi->compression == TLF_COMP_NONE && (uintptr_t)bytes % 8 == 0)
+                check_runs(s, ci, b, bytes, &v);
         }
     }
     tscratch_free(&t);

@@ -391,8 +391,9 @@ static void gen_segments(const char *dir)
                     {"d", TL_DATE, A, CN, 2, 0},       {"s", TL_STRING, TLF_ENC_DICT, CN, 5, 0}};
     seg_seed(dir, "seed_types", types, 14, 24, 8);
     scol codes[] = {{"sorted", TL_STRING, TLF_ENC_DICT, CN, 4, 0},
-                    {"random", TL_STRING, TLF_ENC_DICT, CN, 5, 0}};
-    seg_seed(dir, "seed_dict_codes", codes, 2, 64, 32);
+                    {"random", TL_STRING, TLF_ENC_DICT, CN, 5, 0},
+                    {"lvl", TL_INT32, TLF_ENC_DICT, CN, 2, 0}}; /* rle codes */
+    seg_seed(dir, "seed_dict_codes", codes, 3, 64, 32);
     /* validity as null positions (FMT-R24): u16 in blocks of 200 rows next
      * to a bitmap; u32 in one block of 70000 rows */
     scol sparse[] = {{"q", TL_INT32, A, CN, 0, 50},

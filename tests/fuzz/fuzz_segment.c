@@ -4,7 +4,8 @@
  * Input: a whole segment file. It is opened with tlf_seg_open_mem (and
  * via parse_trailer + open_footer); every block of every column is then
  * decoded with and without checksum verification and zero copy, and
- * tlf_seg_validity and tlf_seg_rle_runs are called on it. Because a
+ * tlf_seg_validity, tlf_seg_block_dict and tlf_seg_rle_runs are called
+ * on it (DICT runs: every code below the dictionary size). Because a
  * mutated file rarely keeps a valid footer checksum, the input is also
  * tried with the trailer's footer checksum recomputed, so the footer
  * parser itself gets fuzzed. Every buffer is an exact-size heap copy, so
@@ -97,9 +98,23 @@ static void decode_all(const tlf_seg *s, const uint8_t *file, uint64_t size)
             uint32_t nr;
             const void *rv;
             const uint32_t *re;
+            uint32_t n_ent = 0;
+            const void *dv = NULL;
+            int drc = tlf_seg_block_dict(s, c, b, bytes, bi->length, &n_ent, &dv, &err);
+            if (drc == TL_OK && n_ent)
+                sink += ((const uint8_t *)dv)[(size_t)n_ent * tl_type_width(ci->type) - 1];
+            else if (drc != TL_OK)
+                CHECK(err.msg[0]);
             if (tlf_seg_rle_runs(s, c, b, bytes, bi->length, &nr, &rv, &re, &err) == TL_OK) {
                 CHECK(nr == 0 || re[nr - 1] == bi->n_rows);
                 CHECK(nr == 0 || rv != NULL);
+                /* DICT runs: codes below the dictionary size */
+                if (bi->encoding == TLF_ENC_DICT) {
+                    CHECK(ci->type == TL_STRING || drc == TL_OK);
+                    uint32_t lim = ci->type == TL_STRING ? ci->dict_entries : n_ent;
+                    for (uint32_t r = 0; r < nr; r++)
+                        CHECK(((const uint32_t *)rv)[r] < lim);
+                }
             } else {
                 CHECK(err.msg[0]);
             }
