@@ -246,6 +246,7 @@ static void int_round_trips(const char *name, size_fn sz, enc_fn enc, dec_fn dec
     tlf_buf_free(&b);
 }
 
+/* FMT-R12, FMT-R21 */
 Test(for_enc, round_trip_all_widths_sizes_patterns)
 {
     int_round_trips("for", tlf_for_size, tlf_for_encode, tlf_for_decode);
@@ -489,6 +490,7 @@ Test(delta_enc, factor_edge_cases)
 
 /* ---- RLE --------------------------------------------------------------- */
 
+/* FMT-R11 */
 Test(rle, round_trip_all_widths_sizes_patterns)
 {
     tlf_buf b = {0};
@@ -530,6 +532,7 @@ Test(rle, round_trip_all_widths_sizes_patterns)
     tlf_buf_free(&b);
 }
 
+/* FMT-R11 */
 Test(rle, bit_patterns_not_float_equality)
 {
     double v[4] = {0.0, -0.0, NAN, NAN};
@@ -547,6 +550,7 @@ Test(rle, bit_patterns_not_float_equality)
     tlf_buf_free(&b);
 }
 
+/* FMT-R11 */
 Test(rle, layout_of_small_payload)
 {
     uint16_t v[5] = {7, 7, 9, 9, 9};
@@ -692,6 +696,7 @@ Test(dict, layout_of_small_payloads)
 
 /* RLE codes seen in place: codes and ends point into the payload; FOR
  * codes and misaligned payloads are refused */
+/* FMT-R19 */
 Test(dict, runs_view_of_rle_codes)
 {
     uint32_t c[6] = {2, 2, 2, 2, 0, 0};
@@ -1012,6 +1017,7 @@ static void scaled_round_trip(const void *v, uint32_t n, unsigned w, uint64_t wa
     free(k);
 }
 
+/* FMT-R14 */
 Test(scaled, prices_on_005_grid_round_trip)
 {
     rng_state = 5;
@@ -1028,6 +1034,7 @@ Test(scaled, prices_on_005_grid_round_trip)
     }
 }
 
+/* FMT-R14 */
 Test(scaled, cents_and_integers_and_float32)
 {
     rng_state = 9;
@@ -1099,6 +1106,7 @@ Test(scaled, gcd_reduction_every_divisor)
             }
 }
 
+/* FMT-R14 */
 Test(scaled, values_that_do_not_qualify)
 {
     int64_t k[4];
@@ -1230,6 +1238,7 @@ Test(enc_errors, wrong_value_count)
     tlf_buf_free(&b);
 }
 
+/* FMT-R12, FMT-R13 */
 Test(enc_errors, bad_bit_widths)
 {
     uint16_t v[10] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
@@ -1269,6 +1278,7 @@ Test(enc_errors, bad_bit_widths)
     tlf_buf_free(&b);
 }
 
+/* FMT-R11, FMT-R12, FMT-R14, FMT-R19 */
 Test(enc_errors, nonzero_reserved_bytes)
 {
     int64_t v[5] = {1, 2, 3, 4, 5};
@@ -1322,6 +1332,7 @@ Test(enc_errors, nonzero_reserved_bytes)
     tlf_buf_free(&b);
 }
 
+/* FMT-R11 */
 Test(enc_errors, rle_ends_not_increasing_or_wrong_total)
 {
     uint8_t v[6] = {1, 1, 2, 2, 3, 3};
@@ -1514,6 +1525,7 @@ Test(enc_errors, values_that_do_not_fit_the_width)
     ASSERT_CORRUPT(tlf_delta_decode(p, 48, 3, 1, 0, out8, &err), err, "delta: first value at payload offset 0 is 0x0000000000000100");
 }
 
+/* FMT-R14 */
 Test(enc_errors, scaled_header_and_k_range)
 {
     tl_error err;
@@ -1789,6 +1801,7 @@ Test(enc_guard, fdict_every_width_and_codes_width)
     tlf_buf_free(&b);
 }
 
+/* FMT-R14 */
 Test(enc_guard, scaled_every_inner)
 {
     tlf_buf b = {0};

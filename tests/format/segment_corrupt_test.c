@@ -158,6 +158,7 @@ static int try_file(const uint8_t *f, size_t len)
     return verdict;
 }
 
+/* FMT-R4, FMT-R10 */
 Test(corrupt, every_byte_flipped)
 {
     uint8_t *f = aligned_copy(seg.p, seg.len);
@@ -195,6 +196,7 @@ Test(corrupt, every_byte_flipped)
     free(f);
 }
 
+/* FMT-R10 */
 Test(corrupt, block_bytes_unverified_never_crash)
 {
     /* random garbage over whole blocks, decoded without verification */
@@ -310,6 +312,7 @@ static int decode_one(const uint8_t *f, uint32_t c, uint32_t b, uint32_t flags, 
                       (err).msg);                                                   \
     } while (0)
 
+/* FMT-R6 */
 Test(corrupt, magic_at_either_end)
 {
     uint8_t *f = copy_seg();
@@ -331,6 +334,7 @@ Test(corrupt, magic_at_either_end)
     free(f);
 }
 
+/* FMT-R6, FMT-R8 */
 Test(corrupt, version_rules)
 {
     uint8_t *f = copy_seg();
@@ -366,6 +370,7 @@ Test(corrupt, version_rules)
     free(f);
 }
 
+/* FMT-R7 */
 Test(corrupt, header_fields)
 {
     uint8_t *f = copy_seg();
@@ -387,6 +392,7 @@ Test(corrupt, header_fields)
     free(f);
 }
 
+/* FMT-R4, FMT-R8 */
 Test(corrupt, trailer_fields)
 {
     uint8_t *f = copy_seg();
@@ -413,6 +419,7 @@ Test(corrupt, trailer_fields)
     free(f);
 }
 
+/* FMT-R4, FMT-R8 */
 Test(corrupt, footer_checksum_mismatch)
 {
     uint8_t *f = copy_seg();
@@ -476,6 +483,7 @@ Test(corrupt, absurd_footer_counts)
     footer_field(TLF_FH_RESERVED, 4, 1, TL_ECORRUPT, "reserved");
 }
 
+/* FMT-R17 */
 Test(corrupt, section_ranges)
 {
     for (int sec = 0; sec < TLF_N_SECTIONS; sec++) {
@@ -559,6 +567,7 @@ static void entry_field(uint32_t c, uint32_t b, size_t rel, int width, uint64_t 
     free(f);
 }
 
+/* FMT-R9, FMT-R16, FMT-R18, FMT-R24 */
 Test(corrupt, block_index_entries)
 {
     uint8_t *f = copy_seg();
@@ -890,6 +899,7 @@ Test(corrupt, dictionary_code_of_a_null_row)
 
 /* FMT-R15: a sorted string column gets RLE codes; a corrupt run value is
  * reported with its place */
+/* FMT-R19 */
 Test(corrupt, dictionary_rle_codes)
 {
     const char *vals[2] = {"CE", "PE"};
@@ -1056,6 +1066,7 @@ Test(corrupt, plain_string_offsets)
     free(f);
 }
 
+/* FMT-R4, FMT-R10 */
 Test(corrupt, block_checksum_message)
 {
     uint8_t *f = copy_seg();

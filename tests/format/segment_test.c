@@ -580,6 +580,7 @@ static void raw_values(const uint8_t *file, const tlf_block_info *bi, tl_type t,
 /* Non-PLAIN blocks store the previous non-null value in a null slot
  * (leading nulls: the first non-null value); PLAIN blocks store 0; every
  * decode returns 0 there. */
+/* FMT-R5, FMT-R23 */
 Test(segment, null_slots_hold_the_previous_value)
 {
     static const uint8_t encs[] = {TLF_ENC_FOR, TLF_ENC_DELTA, TLF_ENC_RLE, TLF_ENC_DICT,
@@ -623,6 +624,7 @@ Test(segment, null_slots_hold_the_previous_value)
 
 /* A null here and there does not spoil a grid, a delta or a run: prices
  * with 0.5% nulls cost what prices without nulls cost (plus the bitmap). */
+/* FMT-R23 */
 Test(segment, nulls_keep_encodings_compact)
 {
     for (int t = 0; t < 3; t++) {
@@ -656,6 +658,7 @@ Test(segment, nulls_keep_encodings_compact)
 
 /* Strings: a null row repeats the previous code (leading nulls the first
  * one); only an all-null block puts the empty string in the dictionary */
+/* FMT-R23 */
 Test(segment, null_strings_repeat_codes)
 {
     const char *vals[8] = {"", "", "CE", "", "CE", "PE", "", ""};
@@ -850,6 +853,7 @@ static const uint8_t *stored_validity(const uint8_t *file, const tlf_block_info 
 /* A block with few nulls stores their row numbers (u16 up to 65536 rows)
  * instead of the bitmap, in increasing order; the length formula (FMT-R9)
  * counts them; decoding hands out the bitmap all the same. */
+/* FMT-R24 */
 Test(segment, sparse_nulls_stored_as_positions)
 {
     tcol c[3];
@@ -892,6 +896,7 @@ Test(segment, sparse_nulls_stored_as_positions)
 /* Positions are used only when strictly smaller than the bitmap: a block
  * of 64 rows has an 8-byte bitmap, so 3 nulls (6 bytes) are positions and
  * 4 nulls (8 bytes) a bitmap. */
+/* FMT-R24 */
 Test(segment, positions_only_when_smaller)
 {
     for (int nulls = 0; nulls <= 5; nulls++) {
@@ -922,6 +927,7 @@ Test(segment, positions_only_when_smaller)
 
 /* Past 65536 rows a position takes 4 bytes; at exactly 65536 rows the last
  * row (65535) still fits 2. */
+/* FMT-R24 */
 Test(segment, positions_widen_past_65536_rows)
 {
     static const uint32_t rows[] = {65536, 65537, 100000};
@@ -1017,6 +1023,7 @@ Test(segment, validity_accessor)
 /* Sorted keys written DICT with RLE codes expose their runs without a
  * decode: codes into the column dictionary (strings) or the block
  * dictionary (tlf_seg_block_dict), with nulls repeating a neighbour. */
+/* FMT-R19 */
 Test(segment, runs_of_dict_codes)
 {
     enum { N = 3000 };
@@ -1456,6 +1463,7 @@ Test(segment, names)
 }
 
 /* The layout constants the spec is written from. */
+/* FMT-R1, FMT-R6, FMT-R8 */
 Test(segment, header_and_trailer_bytes)
 {
     tcol c;

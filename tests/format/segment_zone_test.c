@@ -49,6 +49,7 @@ Test(zone, negative_zero_orders_below_positive_zero)
     free(m.p);
 }
 
+/* FMT-R16 */
 Test(zone, nan_is_excluded_and_flagged)
 {
     double v[5] = {NAN, 3.5, -INFINITY, NAN, 2.0};
@@ -202,6 +203,7 @@ Test(zone, strings_shorter_prefix_first)
     free(m.p);
 }
 
+/* FMT-R16 */
 Test(zone, strings_truncated_to_64_bytes)
 {
     char a[100], b[100], c[64], ff[70];
