@@ -95,7 +95,11 @@ typedef struct tlf_col_opts {
 
 typedef struct tlf_writer_opts {
     uint32_t block_rows;           /* rows per row block; 0 = default */
-    int zstd_level;                /* 0 = default (3) */
+    int zstd_level;                /* 0 = default: 3, except level 1 for the
+                                      byte-aligned copies of bit-packed
+                                      payloads with one byte a value (about
+                                      twice as fast there, frames ~1%
+                                      smaller); else this level throughout */
     const tlf_col_opts *col_opts;  /* n_cols entries, or NULL = all AUTO */
     uint32_t dict_max_entries;     /* per string column; 0 = default 65536 */
     uint32_t dict_max_bytes;       /* per string column; 0 = default 1 MiB */

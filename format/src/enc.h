@@ -104,6 +104,21 @@ unsigned tlf_bit_width(uint64_t v);
  * Values are integers of width w in {1,2,4,8}; is_signed selects sign vs
  * zero extension to 64 bits. Encoded sizes are exact (for choosing). */
 size_t tlf_for_size(const void *v, uint32_t n, unsigned w, int is_signed);
+/* The FOR parameters of n values (base = minimum, factor = gcd of the
+ * v - base, bw = exact bit width; flags: TLF_OPT_NO_FACTOR), computed once
+ * and reused for the size and for encodings with and without
+ * TLF_OPT_BYTE_ALIGN (which rounds bw up when sizing or encoding). */
+typedef struct tlf_for_plan {
+    uint64_t base, factor;
+    unsigned bw;
+} tlf_for_plan;
+void tlf_for_plan_make(const void *v, uint32_t n, unsigned w, int is_signed,
+                       unsigned flags, tlf_for_plan *p);
+size_t tlf_for_plan_size(const tlf_for_plan *p, uint32_t n, unsigned flags);
+/* Encode v with the plan tlf_for_plan_make gave for these same values. */
+int tlf_for_encode_plan(const void *v, uint32_t n, unsigned w, int is_signed,
+                        const tlf_for_plan *plan, unsigned flags, tlf_buf *out,
+                        tl_error *err);
 int tlf_for_encode(const void *v, uint32_t n, unsigned w, int is_signed,
                    tlf_buf *out, tl_error *err);
 size_t tlf_for_size_opt(const void *v, uint32_t n, unsigned w, int is_signed,
@@ -122,6 +137,22 @@ int tlf_delta_encode_opt(const void *v, uint32_t n, unsigned w, int is_signed,
                          unsigned flags, tlf_buf *out, tl_error *err);
 int tlf_delta_decode(const uint8_t *src, size_t len, uint32_t n, unsigned w,
                      int is_signed, void *dst, tl_error *err);
+/* The DELTA parameters of n values per miniblock (min delta, factor, bit
+ * width; flags: TLF_OPT_NO_FACTOR) into caller arrays of ceil((n-1)/256)
+ * entries, and the exact payload size (returned, also in size), reused to
+ * encode the same values without measuring them again. */
+typedef struct tlf_delta_plan {
+    int64_t *mins;   /* in: arrays of at least n_mini entries */
+    uint32_t *factor;
+    uint8_t *width;
+    uint32_t n_mini; /* out */
+    int factors;     /* some factor is not 1 (the factor array is written) */
+    size_t size;     /* payload bytes */
+} tlf_delta_plan;
+size_t tlf_delta_plan_make(const void *v, uint32_t n, unsigned w, int is_signed,
+                           unsigned flags, tlf_delta_plan *p);
+int tlf_delta_encode_plan(const void *v, uint32_t n, unsigned w, int is_signed,
+                          const tlf_delta_plan *p, tlf_buf *out, tl_error *err);
 
 /* RLE works for any fixed width (bit patterns compared, so -0.0 != 0.0 and
  * NaNs with equal payloads are equal). */
@@ -148,6 +179,12 @@ int tlf_scaled_encode(const int64_t *k, uint32_t n, uint64_t divisor,
                       int inner, tlf_buf *out, tl_error *err);
 int tlf_scaled_encode_opt(const int64_t *k, uint32_t n, uint64_t divisor,
                           int inner, unsigned flags, tlf_buf *out, tl_error *err);
+/* The same with inner FOR or DELTA planned by tlf_for_plan_make /
+ * tlf_delta_plan_make(k, n, 8, 1, ...) (NULL: planned here). */
+int tlf_scaled_encode_plan(const int64_t *k, uint32_t n, uint64_t divisor,
+                           int inner, const tlf_for_plan *for_plan,
+                           const tlf_delta_plan *delta_plan, unsigned flags,
+                           tlf_buf *out, tl_error *err);
 int tlf_scaled_decode(const uint8_t *src, size_t len, uint32_t n, unsigned w,
                       void *dst, int *inner_out, tl_error *err);
 

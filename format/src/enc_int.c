@@ -29,11 +29,15 @@
  *   it fits 32 bits, else its largest power-of-two divisor up to 2^31; it
  *   leaves the array out (and FACTORS clear) when every factor is 1, so
  *   columns without a common step pay nothing for it.
+ * The writer measures a block once: tlf_for_plan_make / tlf_delta_plan_make
+ * give the exact size and the parameters the *_encode_plan functions then
+ * write, byte for byte what the unplanned encoders write.
  * Decoders accept exactly these lengths, reject nonzero reserved or header
  * padding bytes and zero factors, ignore padding after packed data, and
  * reject any decoded value that is not a valid w-byte value (so they never
  * produce values no writer could have written).
  */
+#include <assert.h>
 #include <string.h>
 
 #include "enc_priv.h"
@@ -160,13 +164,8 @@ static unsigned round_bw(unsigned bw)
     return bw == 0 ? 0 : bw <= 8 ? 8 : bw <= 16 ? 16 : bw <= 32 ? 32 : 64;
 }
 
-typedef struct for_plan {
-    uint64_t base, factor;
-    unsigned bw;
-} for_plan;
-
-static void for_plan_make(const void *v, uint32_t n, unsigned w, int is_signed,
-                          unsigned flags, for_plan *p)
+void tlf_for_plan_make(const void *v, uint32_t n, unsigned w, int is_signed,
+                       unsigned flags, tlf_for_plan *p)
 {
     p->base = 0;
     p->factor = 1;
@@ -194,16 +193,25 @@ static void for_plan_make(const void *v, uint32_t n, unsigned w, int is_signed,
             p->factor = g;
     }
     p->bw = tlf_bit_width(range / p->factor); /* exact: factor divides range */
-    if (flags & TLF_OPT_BYTE_ALIGN)
-        p->bw = round_bw(p->bw);
+}
+
+/* the plan's bit width, rounded up to a whole number of bytes when asked */
+static unsigned plan_bw(const tlf_for_plan *p, unsigned flags)
+{
+    return flags & TLF_OPT_BYTE_ALIGN ? round_bw(p->bw) : p->bw;
+}
+
+size_t tlf_for_plan_size(const tlf_for_plan *p, uint32_t n, unsigned flags)
+{
+    return (size_t)(24 + tlf_pad8(tlf_bitpack_bytes(n, plan_bw(p, flags))));
 }
 
 size_t tlf_for_size_opt(const void *v, uint32_t n, unsigned w, int is_signed,
                         unsigned flags)
 {
-    for_plan p;
-    for_plan_make(v, n, w, is_signed, flags, &p);
-    return (size_t)(24 + tlf_pad8(tlf_bitpack_bytes(n, p.bw)));
+    tlf_for_plan p;
+    tlf_for_plan_make(v, n, w, is_signed, flags, &p);
+    return tlf_for_plan_size(&p, n, flags);
 }
 
 size_t tlf_for_size(const void *v, uint32_t n, unsigned w, int is_signed)
@@ -216,9 +224,19 @@ int tlf_for_encode_opt(const void *v, uint32_t n, unsigned w, int is_signed,
 {
     if (!valid_w(w))
         return tl_error_set(err, TL_EINVAL, "for: value width %u, expected 1, 2, 4 or 8", w);
-    for_plan pl;
-    for_plan_make(v, n, w, is_signed, flags, &pl);
-    unsigned bw = pl.bw;
+    tlf_for_plan pl;
+    tlf_for_plan_make(v, n, w, is_signed, flags, &pl);
+    return tlf_for_encode_plan(v, n, w, is_signed, &pl, flags, out, err);
+}
+
+int tlf_for_encode_plan(const void *v, uint32_t n, unsigned w, int is_signed,
+                        const tlf_for_plan *plan, unsigned flags, tlf_buf *out,
+                        tl_error *err)
+{
+    if (!valid_w(w))
+        return tl_error_set(err, TL_EINVAL, "for: value width %u, expected 1, 2, 4 or 8", w);
+    tlf_for_plan pl = *plan;
+    unsigned bw = plan_bw(&pl, flags);
     size_t nb = tlf_bitpack_bytes(n, bw), total = 24 + (size_t)tlf_pad8(nb);
     int rc = tlf_buf_reserve(out, total, err);
     if (rc)
@@ -479,6 +497,77 @@ int tlf_delta_encode(const void *v, uint32_t n, unsigned w, int is_signed,
                      tlf_buf *out, tl_error *err)
 {
     return tlf_delta_encode_opt(v, n, w, is_signed, 0, out, err);
+}
+
+size_t tlf_delta_plan_make(const void *v, uint32_t n, unsigned w, int is_signed,
+                           unsigned flags, tlf_delta_plan *p)
+{
+    uint32_t nm = n_mini_of(n);
+    p->n_mini = nm;
+    p->factors = 0;
+    p->size = 0;
+    if (n == 0)
+        return 0;
+    uint64_t total = 0, d[TLF_MINI];
+    for (uint32_t m = 0; m < nm; m++) {
+        int64_t mn;
+        uint32_t f;
+        unsigned bw;
+        uint32_t cnt = delta_mini_prep(v, n, w, is_signed, flags, m, d, &mn, &f, &bw);
+        p->mins[m] = mn;
+        p->factor[m] = f;
+        p->width[m] = (uint8_t)bw;
+        total += mini_bytes(cnt, bw);
+        p->factors |= f != 1;
+    }
+    p->size = (size_t)(total + delta_hdr_bytes(nm, p->factors));
+    return p->size;
+}
+
+int tlf_delta_encode_plan(const void *v, uint32_t n, unsigned w, int is_signed,
+                          const tlf_delta_plan *p, tlf_buf *out, tl_error *err)
+{
+    if (!valid_w(w))
+        return tl_error_set(err, TL_EINVAL, "delta: value width %u, expected 1, 2, 4 or 8", w);
+    if (n == 0)
+        return TL_OK;
+    uint32_t nm = p->n_mini;
+    assert(nm == n_mini_of(n));
+    int rc = tlf_buf_reserve(out, p->size, err);
+    if (rc)
+        return rc;
+    uint8_t *q = out->p + out->len;
+    size_t hdr = (size_t)delta_hdr_bytes(nm, p->factors);
+    size_t wd_off = 16 + 8 * (size_t)nm, f_off = wd_off + (size_t)tlf_pad8(nm);
+    memset(q, 0, hdr);
+    uint64_t x[TLF_MINI + 1], d[TLF_MINI];
+    tlf_widen(v, 0, 1, w, is_signed, x);
+    tlf_st64(q, x[0]);
+    tlf_st32(q + 8, nm);
+    tlf_st32(q + 12, p->factors ? DELTA_FACTORS : 0);
+    for (uint32_t m = 0; m < nm; m++) {
+        tlf_st64(q + 16 + 8 * (size_t)m, (uint64_t)p->mins[m]);
+        q[wd_off + m] = p->width[m];
+        if (p->factors)
+            tlf_st32(q + f_off + 4 * (size_t)m, p->factor[m]);
+    }
+    uint8_t *dst = q + hdr;
+    for (uint32_t m = 0; m < nm; m++) {
+        uint32_t s = m * TLF_MINI, cnt = n - 1 - s < TLF_MINI ? n - 1 - s : TLF_MINI;
+        tlf_widen(v, s, cnt + 1, w, is_signed, x);
+        uint64_t mn = (uint64_t)p->mins[m];
+        for (uint32_t i = 0; i < cnt; i++)
+            d[i] = x[i + 1] - x[i] - mn;
+        if (p->factor[m] > 1)
+            div_exact(d, cnt, p->factor[m]);
+        size_t nb = tlf_bitpack_bytes(cnt, p->width[m]), mb = (size_t)mini_bytes(cnt, p->width[m]);
+        tlf_bitpack64(d, cnt, p->width[m], dst);
+        memset(dst + nb, 0, mb - nb);
+        dst += mb;
+    }
+    assert((size_t)(dst - q) == p->size);
+    out->len += p->size;
+    return TL_OK;
 }
 
 int tlf_delta_parse(const uint8_t *src, size_t len, uint32_t n,

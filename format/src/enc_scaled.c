@@ -194,6 +194,14 @@ int tlf_scaled_encode(const int64_t *k, uint32_t n, uint64_t divisor,
 int tlf_scaled_encode_opt(const int64_t *k, uint32_t n, uint64_t divisor,
                           int inner, unsigned flags, tlf_buf *out, tl_error *err)
 {
+    return tlf_scaled_encode_plan(k, n, divisor, inner, NULL, NULL, flags, out, err);
+}
+
+int tlf_scaled_encode_plan(const int64_t *k, uint32_t n, uint64_t divisor,
+                           int inner, const tlf_for_plan *for_plan,
+                           const tlf_delta_plan *delta_plan, unsigned flags,
+                           tlf_buf *out, tl_error *err)
+{
     if (divisor == 0 || divisor > (uint64_t)K_MAX)
         return tl_error_set(err, TL_EINVAL,
                             "scaled: divisor %llu, expected 1 .. 2^53",
@@ -217,8 +225,12 @@ int tlf_scaled_encode_opt(const int64_t *k, uint32_t n, uint64_t divisor,
     switch (inner) {
     case TLF_ENC_PLAIN: return tlf_buf_append(out, k, (size_t)n * 8, err);
     case TLF_ENC_RLE: return tlf_rle_encode(k, n, 8, out, err);
-    case TLF_ENC_FOR: return tlf_for_encode_opt(k, n, 8, 1, flags, out, err);
-    default: return tlf_delta_encode(k, n, 8, 1, out, err);
+    case TLF_ENC_FOR:
+        return for_plan ? tlf_for_encode_plan(k, n, 8, 1, for_plan, flags, out, err)
+                        : tlf_for_encode_opt(k, n, 8, 1, flags, out, err);
+    default:
+        return delta_plan ? tlf_delta_encode_plan(k, n, 8, 1, delta_plan, out, err)
+                          : tlf_delta_encode(k, n, 8, 1, out, err);
     }
 }
 

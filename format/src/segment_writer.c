@@ -13,7 +13,12 @@
  *    in, so encoders and zone maps never see caller garbage. Before a
  *    fixed-width block is encoded they take the previous non-null value
  *    (leading ones the first), back to 0 if the block ends up PLAIN; DICT
- *    codes of null strings repeat the previous code (FMT-R23).
+ *    codes of null strings repeat the previous code (FMT-R23). Zone maps
+ *    are taken after that, over every slot (each then holds a present
+ *    value), so their loops need no validity.
+ *  - A fixed-width block that one append brings whole and without nulls
+ *    is encoded from the caller's array (bv), never written to; every
+ *    other block from the column's own copy (vals).
  *  - A string column's dictionary only holds entries used by blocks that
  *    were written DICT: entries added while trying a block that ends up
  *    PLAIN are rolled back (linear-probing deletes in reverse insertion
@@ -26,17 +31,23 @@
  * every fixed-width type but bool also DICT with a block dictionary, built
  * only up to DICT_MAX_ENTRIES entries and while it can still beat the best
  * so far; strings: DICT (while the column dictionary is enabled), PLAIN.
- * Sizes come from the exact tlf_*_size functions. PLAIN is kept unless the
+ * Sizes come from the exact tlf_*_size / *_plan functions (a FOR or DELTA
+ * plan is reused to encode). PLAIN is kept unless the
  * smallest candidate saves at least 1/8 of the PLAIN size; then, among
  * candidates within 1/32 (~3%) of the smallest, the first in the order RLE,
  * FOR, DELTA, SCALED, DICT wins (faster decoders first). A string
  * dictionary is disabled for the rest of the segment once it would exceed
  * dict_max_entries / dict_max_bytes or once DICT (codes plus the block's
- * new dictionary bytes) loses to PLAIN.
+ * new dictionary bytes) loses to PLAIN. Two shortcuts trade a little size
+ * for speed: a block dictionary that overflowed is not tried for the next
+ * DICT_REST blocks, DELTA that lost by more than 1/8 not for DELTA_REST.
  * Compression: ZSTD always; AUTO only for columns that are not hot and when
  * the zstd frame saves at least 10% of the encoded payload; NONE never.
- * Whenever zstd is tried, a payload with a FOR part is also encoded with
- * byte-aligned FOR widths and the smaller frame is kept.
+ * A payload with a FOR part also has a byte-aligned twin (FOR widths
+ * rounded up to 8, 16, 32, 64 bits), which zstd usually compresses better;
+ * the smaller frame is kept. Under AUTO the decision is remembered per
+ * column and encoding and re-evaluated periodically (encode_block), and
+ * evaluations of large payloads compress quarter samples first.
  * Validity (FMT-R24): null positions when they are smaller than the
  * bitmap (null_count * pw < (n+7)/8), else the bitmap.
  */
@@ -53,11 +64,26 @@
 #define DEF_DICT_ENTRIES 65536u
 #define DEF_DICT_BYTES (1u << 20)
 #define DEF_ZSTD_LEVEL 3
+/* Under the default level, byte-aligned twins whose values take one byte
+ * (order-book sizes, small dictionaries) are compressed at level 1: on
+ * such literal-heavy bytes it is about twice as fast as level 3 and its
+ * frames are about 1% smaller (wider twins, such as SCALED prices, compress
+ * better at level 3). */
+#define DEF_BYTE_LEVEL 1
 /* AUTO tries a block dictionary of fixed-width values up to this size */
 #define DICT_MAX_ENTRIES 4096u
+/* blocks of a column that skip the block dictionary after one overflowed
+ * (had more distinct values than could beat the other candidates) */
+#define DICT_REST 7u
+/* blocks of a column that do not size DELTA after it lost by more than
+ * 1/8 to the winner */
+#define DELTA_REST 3u
 /* most string bytes one block may hold: its PLAIN payload must fit a u32 */
 #define MAX_BLOCK_STR_BYTES(block_rows) \
     ((uint64_t)UINT32_MAX - 4 * ((uint64_t)(block_rows) + 1) - 64)
+
+/* (encoding, inner) pairs with a zstd memo: encodings 0..5 x inner 0..5 */
+#define ZKEYS ((TLF_ENC_SCALED + 1) * (TLF_ENC_SCALED + 1))
 
 typedef struct wcol {
     char *name;
@@ -70,6 +96,9 @@ typedef struct wcol {
     uint8_t hot;
     /* the block being filled */
     uint8_t *vals;     /* fixed: block_rows*w; strings: u32 offsets[block_rows+1] */
+    const uint8_t *bv; /* fixed: the block's values - vals, or the caller's
+                          array when one append brought the whole block
+                          without nulls (read only, valid during the append) */
     tlf_buf sdata;     /* strings: value bytes of the block */
     uint8_t *valid;    /* (block_rows+7)/8 */
     uint32_t nulls;
@@ -82,6 +111,19 @@ typedef struct wcol {
     uint32_t ht_cap;   /* power of two */
     /* block index entries of this column, TLF_ENTRY_SIZE bytes each */
     tlf_buf index;
+    /* zstd under AUTO, per (encoding, SCALED inner encoding): the outcome
+     * of the last full evaluation (see compress_block), trusted for `left`
+     * more blocks of that encoding */
+    struct zmemo {
+        uint8_t mode; /* Z_EVAL, Z_SKIP, Z_PLAIN, Z_ALIGNED */
+        uint8_t left;
+    } z[ZKEYS];
+    /* DICT under AUTO: blocks left in which no block dictionary is tried,
+     * after one had more distinct values than could pay */
+    uint32_t dict_rest;
+    /* DELTA under AUTO (of the values, or of SCALED's k): blocks left that
+     * do not size it, after it lost clearly */
+    uint32_t delta_rest;
 } wcol;
 
 typedef struct meta_kv {
@@ -95,6 +137,7 @@ struct tlf_seg_writer {
     uint32_t n_cols;
     uint32_t block_rows;
     int zstd_level;
+    int byte_level;    /* zstd level of byte-aligned twins of one byte a value */
     uint32_t dict_max_entries, dict_max_bytes;
     tlf_sink sink;
     uint64_t file_off;
@@ -109,6 +152,9 @@ struct tlf_seg_writer {
     tlf_buf zbuf;      /* zstd frame, then padding and validity */
     tlf_buf enc2, zbuf2; /* the same with byte-aligned FOR widths */
     int64_t *kbuf;     /* SCALED: block_rows integers */
+    int64_t *dmins;    /* DELTA plans: per miniblock of a block */
+    uint32_t *dfactor;
+    uint8_t *dwidth;
     uint32_t *codes;   /* DICT: block_rows codes */
     tlf_fdict fd;      /* DICT of fixed-width values: the block's dictionary */
     ZSTD_CCtx *cctx;
@@ -246,6 +292,7 @@ int tlf_seg_writer_open(const tl_coldef *cols, uint32_t n_cols,
     w->n_cols = n_cols;
     w->block_rows = (opts && opts->block_rows) ? opts->block_rows : TLF_DEFAULT_BLOCK_ROWS;
     w->zstd_level = (opts && opts->zstd_level) ? opts->zstd_level : DEF_ZSTD_LEVEL;
+    w->byte_level = (opts && opts->zstd_level) ? opts->zstd_level : DEF_BYTE_LEVEL;
     w->dict_max_entries = (opts && opts->dict_max_entries) ? opts->dict_max_entries : DEF_DICT_ENTRIES;
     w->dict_max_bytes = (opts && opts->dict_max_bytes) ? opts->dict_max_bytes : DEF_DICT_BYTES;
     w->sink = sink;
@@ -279,6 +326,7 @@ int tlf_seg_writer_open(const tl_coldef *cols, uint32_t n_cols,
             if (tl_type_is_float((int)c->type))
                 any_float = 1;
             c->vals = malloc(br * c->w);
+            c->bv = c->vals;
         }
         c->valid = malloc((br + 7) / 8);
         if (!c->vals || !c->valid)
@@ -287,6 +335,12 @@ int tlf_seg_writer_open(const tl_coldef *cols, uint32_t n_cols,
             memset(c->vals, 0, 4); /* offsets[0] */
     }
     if (any_float && !(w->kbuf = malloc(br * sizeof *w->kbuf)))
+        goto oom;
+    size_t n_mini = br / 256 + 1;
+    w->dmins = malloc(n_mini * sizeof *w->dmins);
+    w->dfactor = malloc(n_mini * sizeof *w->dfactor);
+    w->dwidth = malloc(n_mini);
+    if (!w->dmins || !w->dfactor || !w->dwidth)
         goto oom;
     if (any_dict && !(w->codes = malloc(br * sizeof *w->codes)))
         goto oom;
@@ -337,6 +391,9 @@ void tlf_seg_writer_free(tlf_seg_writer *w)
     }
     free(w->meta);
     free(w->kbuf);
+    free(w->dmins);
+    free(w->dfactor);
+    free(w->dwidth);
     free(w->codes);
     ZSTD_freeCCtx(w->cctx);
     tlf_buf_free(&w->enc);
@@ -351,44 +408,6 @@ void tlf_seg_writer_free(tlf_seg_writer *w)
 
 /* ---- zone maps -------------------------------------------------------- */
 
-static int64_t ld_signed(const uint8_t *p, unsigned w)
-{
-    switch (w) {
-    case 1: return (int8_t)p[0];
-    case 2: { int16_t v; memcpy(&v, p, 2); return v; }
-    case 4: { int32_t v; memcpy(&v, p, 4); return v; }
-    default: { int64_t v; memcpy(&v, p, 8); return v; }
-    }
-}
-
-static uint64_t ld_unsigned(const uint8_t *p, unsigned w)
-{
-    switch (w) {
-    case 1: return p[0];
-    case 2: return tlf_ld16(p);
-    case 4: return tlf_ld32(p);
-    default: return tlf_ld64(p);
-    }
-}
-
-static double ld_float(const uint8_t *p, unsigned w)
-{
-    if (w == 4) {
-        float f;
-        memcpy(&f, p, 4);
-        return (double)f;
-    }
-    double d;
-    memcpy(&d, p, 8);
-    return d;
-}
-
-/* a < b with -0.0 ordered below +0.0 (neither is NaN) */
-static int flt_less(double a, double b)
-{
-    return a < b || (a == b && signbit(a) && !signbit(b));
-}
-
 static int str_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
 {
     size_t m = alen < blen ? alen : blen;
@@ -398,80 +417,100 @@ static int str_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
     return alen < blen ? -1 : alen > blen;
 }
 
-/* Fill zone_flags, min and max (entry bytes) of the current block. */
-static int zone_fixed(const wcol *c, uint32_t n, uint8_t *e)
+/* Zone map of a fixed-width block. Every slot holds a present value here
+ * (fill_nulls gave null slots a neighbour's), so the loops need no
+ * validity and vectorise; an all-null block is handled by the caller.
+ * Floats are ordered by a total-order key (sign-magnitude flipped to two's
+ * complement: -0.0 below +0.0), NaNs left out and flagged. */
+#define MINMAX_LOOP(T, conv)                                                  \
+    do {                                                                      \
+        const T *x = (const T *)(const void *)v;                              \
+        T lo = x[0], hi = x[0];                                               \
+        for (uint32_t i = 1; i < n; i++) {                                    \
+            lo = x[i] < lo ? x[i] : lo;                                       \
+            hi = x[i] > hi ? x[i] : hi;                                       \
+        }                                                                     \
+        tlf_st64(e + TLF_BI_MIN, (uint64_t)(conv)lo);                         \
+        tlf_st64(e + TLF_BI_MAX, (uint64_t)(conv)hi);                         \
+    } while (0)
+
+/* float keys: b for b >= 0, b ^ 0x7f..f for b < 0 (an involution) */
+#define FKEY(T, U, b) ((T)((b) ^ ((U)((T)(b) >> (8 * sizeof(U) - 1)) >> 1)))
+
+/* min and max float keys of x[0..n) leaving NaNs out (lo > hi when all
+ * are NaN) and whether there is a NaN. Keys of NaNs lie outside those of
+ * -inf .. +inf, so one plain (vectorised) pass decides whether the slower
+ * NaN-skipping pass is needed. */
+#define FLOAT_KEYS(T, U, NEG_INF, POS_INF)                                    \
+    do {                                                                      \
+        const U *x = (const U *)(const void *)v;                              \
+        T lo0 = FKEY(T, U, x[0]), hi0 = lo0;                                  \
+        for (uint32_t i = 1; i < n; i++) {                                    \
+            T k = FKEY(T, U, x[i]);                                           \
+            lo0 = k < lo0 ? k : lo0;                                          \
+            hi0 = k > hi0 ? k : hi0;                                          \
+        }                                                                     \
+        if (lo0 >= (T)(NEG_INF) && hi0 <= (T)(POS_INF)) {                    \
+            lo = lo0;                                                         \
+            hi = hi0;                                                         \
+            break;                                                            \
+        }                                                                     \
+        nan = 1;                                                              \
+        for (uint32_t i = 0; i < n; i++) {                                    \
+            T k = FKEY(T, U, x[i]);                                           \
+            if (k < (T)(NEG_INF) || k > (T)(POS_INF))                         \
+                continue;                                                     \
+            lo = k < lo ? k : lo;                                             \
+            hi = k > hi ? k : hi;                                             \
+        }                                                                     \
+    } while (0)
+
+static void zone_fixed(const wcol *c, uint32_t n, uint8_t *e)
 {
-    const uint8_t *v = c->vals;
-    const uint8_t *vb = c->nulls ? c->valid : NULL;
-    unsigned w = c->w;
-    uint8_t flags = 0;
-    int have = 0;
-    if (tl_type_is_float((int)c->type)) {
-        double mn = 0, mx = 0;
-        for (uint32_t i = 0; i < n; i++) {
-            if (!tl_bit_get(vb, i))
-                continue;
-            double d = ld_float(v + (size_t)i * w, w);
-            if (isnan(d)) {
-                flags |= TLF_ZONE_HAS_NAN;
-                continue;
-            }
-            if (!have) {
-                mn = mx = d;
-                have = 1;
-            } else {
-                if (flt_less(d, mn))
-                    mn = d;
-                if (flt_less(mx, d))
-                    mx = d;
-            }
+    const uint8_t *v = c->bv;
+    uint8_t flags = TLF_ZONE_HAS_MINMAX;
+    int nan = 0;
+    if (c->type == TL_FLOAT64) {
+        int64_t lo = INT64_MAX, hi = INT64_MIN;
+        FLOAT_KEYS(int64_t, uint64_t, 0x800fffffffffffffull, 0x7ff0000000000000ull);
+        flags = nan ? TLF_ZONE_HAS_NAN : 0;
+        if (lo <= hi) {
+            flags |= TLF_ZONE_HAS_MINMAX;
+            tlf_st64(e + TLF_BI_MIN, (uint64_t)FKEY(int64_t, uint64_t, (uint64_t)lo));
+            tlf_st64(e + TLF_BI_MAX, (uint64_t)FKEY(int64_t, uint64_t, (uint64_t)hi));
         }
-        if (have) {
-            memcpy(e + TLF_BI_MIN, &mn, 8);
-            memcpy(e + TLF_BI_MAX, &mx, 8);
-        }
-    } else if (c->is_signed) {
-        int64_t mn = 0, mx = 0;
-        for (uint32_t i = 0; i < n; i++) {
-            if (!tl_bit_get(vb, i))
-                continue;
-            int64_t x = ld_signed(v + (size_t)i * w, w);
-            if (!have) {
-                mn = mx = x;
-                have = 1;
-            } else {
-                mn = x < mn ? x : mn;
-                mx = x > mx ? x : mx;
-            }
-        }
-        if (have) {
-            tlf_st64(e + TLF_BI_MIN, (uint64_t)mn);
-            tlf_st64(e + TLF_BI_MAX, (uint64_t)mx);
+    } else if (c->type == TL_FLOAT32) {
+        int32_t lo = INT32_MAX, hi = INT32_MIN;
+        FLOAT_KEYS(int32_t, uint32_t, 0x807fffffu, 0x7f800000u);
+        flags = nan ? TLF_ZONE_HAS_NAN : 0;
+        if (lo <= hi) {
+            uint32_t bl = (uint32_t)FKEY(int32_t, uint32_t, (uint32_t)lo);
+            uint32_t bh = (uint32_t)FKEY(int32_t, uint32_t, (uint32_t)hi);
+            float fl, fh;
+            memcpy(&fl, &bl, 4);
+            memcpy(&fh, &bh, 4);
+            double dl = fl, dh = fh;
+            flags |= TLF_ZONE_HAS_MINMAX;
+            memcpy(e + TLF_BI_MIN, &dl, 8);
+            memcpy(e + TLF_BI_MAX, &dh, 8);
         }
     } else {
-        uint64_t mn = 0, mx = 0;
-        for (uint32_t i = 0; i < n; i++) {
-            if (!tl_bit_get(vb, i))
-                continue;
-            uint64_t x = ld_unsigned(v + (size_t)i * w, w);
-            if (!have) {
-                mn = mx = x;
-                have = 1;
-            } else {
-                mn = x < mn ? x : mn;
-                mx = x > mx ? x : mx;
-            }
-        }
-        if (have) {
-            tlf_st64(e + TLF_BI_MIN, mn);
-            tlf_st64(e + TLF_BI_MAX, mx);
+        switch (c->w * 2 + (c->is_signed != 0)) {
+        case 2: MINMAX_LOOP(uint8_t, uint64_t); break;
+        case 3: MINMAX_LOOP(int8_t, int64_t); break;
+        case 4: MINMAX_LOOP(uint16_t, uint64_t); break;
+        case 5: MINMAX_LOOP(int16_t, int64_t); break;
+        case 8: MINMAX_LOOP(uint32_t, uint64_t); break;
+        case 9: MINMAX_LOOP(int32_t, int64_t); break;
+        case 16: MINMAX_LOOP(uint64_t, uint64_t); break;
+        default: MINMAX_LOOP(int64_t, int64_t); break;
         }
     }
-    if (have)
-        flags |= TLF_ZONE_HAS_MINMAX;
     e[TLF_BI_ZONE_FLAGS] = flags;
-    return TL_OK;
 }
+#undef MINMAX_LOOP
+#undef FLOAT_KEYS
+#undef FKEY
 
 static int pool_add(tlf_seg_writer *w, const uint8_t *p, uint32_t len,
                     uint8_t *dst, tl_error *err)
@@ -484,18 +523,26 @@ static int pool_add(tlf_seg_writer *w, const uint8_t *p, uint32_t len,
     return len ? tlf_buf_append(&w->pool, p, len, err) : TL_OK;
 }
 
-static int zone_string(tlf_seg_writer *w, const wcol *c, uint32_t n, uint8_t *e,
-                       tl_error *err)
+/* Zone map of a string block. codes: the block's dictionary codes when it
+ * is written DICT (else NULL); a row with the code of the row compared
+ * last holds the same string and is not compared again. */
+static int zone_string(tlf_seg_writer *w, const wcol *c, uint32_t n, const uint32_t *codes,
+                       uint8_t *e, tl_error *err)
 {
     const uint32_t *off = (const uint32_t *)c->vals;
     const uint8_t *d = c->sdata.p ? c->sdata.p : zeros64;
     const uint8_t *vb = c->nulls ? c->valid : NULL;
     const uint8_t *mn = NULL, *mx = NULL;
-    uint32_t mnl = 0, mxl = 0;
+    uint32_t mnl = 0, mxl = 0, last = UINT32_MAX;
     int have = 0;
     for (uint32_t i = 0; i < n; i++) {
         if (!tl_bit_get(vb, i))
             continue;
+        if (codes) {
+            if (codes[i] == last)
+                continue;
+            last = codes[i];
+        }
         const uint8_t *p = d + off[i];
         uint32_t l = off[i + 1] - off[i];
         if (!have) {
@@ -569,8 +616,9 @@ static uint64_t valid_word(const uint8_t *vb, uint32_t n, uint32_t k)
 
 /* Give every null slot the previous non-null value (leading nulls: the
  * first non-null value), so runs, deltas and grids are not broken by the
- * zeros the rows were copied in with. An all-null block stays zero. */
-static void fill_nulls(wcol *c, uint32_t n)
+ * zeros the rows were copied in with. An all-null block stays zero
+ * (returns 0; else 1). */
+static int fill_nulls(wcol *c, uint32_t n)
 {
     unsigned w = c->w;
     uint8_t *v = c->vals;
@@ -583,7 +631,7 @@ static void fill_nulls(wcol *c, uint32_t n)
             first = 64 * k + (uint32_t)__builtin_ctzll(x);
     }
     if (first == n)
-        return;
+        return 0;
     for (uint32_t i = 0; i < first; i++)
         memcpy(v + (size_t)i * w, v + (size_t)first * w, w);
     for (uint32_t k = first / 64; k < nw; k++) {
@@ -596,6 +644,7 @@ static void fill_nulls(wcol *c, uint32_t n)
             nulls &= nulls - 1;
         }
     }
+    return 1;
 }
 
 /* PLAIN stores 0 in null slots (zero-copy readers see FMT-R5 directly) */
@@ -617,6 +666,9 @@ typedef struct choice {
     int enc;
     int inner;        /* SCALED */
     uint64_t divisor; /* SCALED */
+    tlf_for_plan fp;  /* FOR (of the values), SCALED inner FOR (of k) */
+    tlf_delta_plan dp; /* DELTA, SCALED inner DELTA (arrays: the writer's) */
+    size_t size;      /* exact payload bytes when known (AUTO), else 0 */
 } choice;
 
 /* Pick among candidate sizes (SIZE_MAX = not a candidate), indexed by
@@ -636,19 +688,28 @@ static int pick(const size_t *size, size_t plain, const int *pref, int n_pref)
     return TLF_ENC_PLAIN; /* not reached */
 }
 
-/* SCALED size for the block, choosing its inner encoding; SIZE_MAX when the
- * values are not on a decimal grid. Leaves k in w->kbuf. */
-static size_t scaled_size(tlf_seg_writer *w, const wcol *c, uint32_t n,
-                          uint64_t *divisor, int *inner)
+/* SCALED size for the block (whose values form `runs` runs), choosing its
+ * inner encoding (ch->inner, with ch->divisor and the inner FOR and DELTA
+ * plans); SIZE_MAX when the values are not on a decimal grid. Leaves k in
+ * w->kbuf. */
+static size_t scaled_size(tlf_seg_writer *w, wcol *c, uint32_t n, uint32_t runs, choice *ch)
 {
-    if (!tlf_scaled_find(c->vals, n, c->w, w->kbuf, divisor))
+    uint64_t *divisor = &ch->divisor;
+    int *inner = &ch->inner;
+    if (!tlf_scaled_find(c->bv, n, c->w, w->kbuf, divisor))
         return SIZE_MAX;
     size_t s[TLF_ENC_SCALED + 1];
     for (int i = 0; i <= TLF_ENC_SCALED; i++)
         s[i] = SIZE_MAX;
-    s[TLF_ENC_RLE] = tlf_rle_size(tlf_rle_count_runs(w->kbuf, n, 8), 8);
-    s[TLF_ENC_FOR] = tlf_for_size(w->kbuf, n, 8, 1);
-    s[TLF_ENC_DELTA] = tlf_delta_size(w->kbuf, n, 8, 1);
+    /* k and the values have the same runs: equal values, equal k */
+    s[TLF_ENC_RLE] = tlf_rle_size(runs, 8);
+    tlf_for_plan_make(w->kbuf, n, 8, 1, 0, &ch->fp);
+    s[TLF_ENC_FOR] = tlf_for_plan_size(&ch->fp, n, 0);
+    int try_delta = c->enc_opt != TLF_ENC_AUTO || c->delta_rest == 0;
+    if (try_delta)
+        s[TLF_ENC_DELTA] = tlf_delta_plan_make(w->kbuf, n, 8, 1, 0, &ch->dp);
+    else
+        c->delta_rest--;
     static const int pref[] = {TLF_ENC_RLE, TLF_ENC_FOR, TLF_ENC_DELTA};
     /* never PLAIN inside: compare against an unreachable plain size */
     size_t best = SIZE_MAX;
@@ -661,6 +722,8 @@ static size_t scaled_size(tlf_seg_writer *w, const wcol *c, uint32_t n,
             *inner = pref[i];
             break;
         }
+    if (try_delta && s[TLF_ENC_DELTA] > s[*inner] + s[*inner] / 8)
+        c->delta_rest = DELTA_REST;
     return 16 + s[*inner];
 }
 
@@ -671,7 +734,7 @@ static int fdict_size(tlf_seg_writer *w, const wcol *c, uint32_t n, uint32_t max
                       size_t *size, tl_error *err)
 {
     int fits;
-    int rc = tlf_fdict_build(&w->fd, c->vals, n, c->w, max_entries, w->codes, &fits, err);
+    int rc = tlf_fdict_build(&w->fd, c->bv, n, c->w, max_entries, w->codes, &fits, err);
     if (rc != TL_OK)
         return rc;
     *size = fits ? tlf_fdict_size(w->fd.n_dict, c->w, tlf_dict_codes_size(w->codes, n, 0))
@@ -706,35 +769,47 @@ static int choose_fixed(tlf_seg_writer *w, wcol *c, uint32_t n, choice *ch, tl_e
     size_t plain = (size_t)n * c->w;
     int enc = c->enc_opt;
     int is_f = tl_type_is_float((int)c->type);
-    *ch = (choice){0};
+    *ch = (choice){.dp = {.mins = w->dmins, .factor = w->dfactor, .width = w->dwidth}};
     if (enc == TLF_ENC_AUTO) {
         size_t s[TLF_ENC_SCALED + 1];
         for (int i = 0; i <= TLF_ENC_SCALED; i++)
             s[i] = SIZE_MAX;
-        uint32_t runs = tlf_rle_count_runs(c->vals, n, c->w);
+        uint32_t runs = tlf_rle_count_runs(c->bv, n, c->w);
         s[TLF_ENC_RLE] = tlf_rle_size(runs, c->w);
         if (is_f) {
-            s[TLF_ENC_SCALED] = scaled_size(w, c, n, &ch->divisor, &ch->inner);
+            s[TLF_ENC_SCALED] = scaled_size(w, c, n, runs, ch);
         } else {
-            s[TLF_ENC_FOR] = tlf_for_size(c->vals, n, c->w, c->is_signed);
-            s[TLF_ENC_DELTA] = tlf_delta_size(c->vals, n, c->w, c->is_signed);
+            tlf_for_plan_make(c->bv, n, c->w, c->is_signed, 0, &ch->fp);
+            s[TLF_ENC_FOR] = tlf_for_plan_size(&ch->fp, n, 0);
+            if (c->delta_rest == 0)
+                s[TLF_ENC_DELTA] = tlf_delta_plan_make(c->bv, n, c->w, c->is_signed, 0, &ch->dp);
+            else
+                c->delta_rest--;
         }
         if (c->type != TL_BOOL) {
             size_t best = plain;
             for (int i = 0; i <= TLF_ENC_SCALED; i++)
                 best = s[i] < best ? s[i] : best;
             uint32_t max_e = dict_max_entries(best, n, c->w, runs);
-            if (max_e) {
+            if (max_e && c->dict_rest) {
+                c->dict_rest--;
+            } else if (max_e) {
                 int rc = fdict_size(w, c, n, max_e, &s[TLF_ENC_DICT], err);
                 if (rc != TL_OK)
                     return rc;
+                if (s[TLF_ENC_DICT] == SIZE_MAX)
+                    c->dict_rest = DICT_REST;
             }
         }
         static const int pref[] = {TLF_ENC_RLE, TLF_ENC_FOR, TLF_ENC_DELTA,
                                    TLF_ENC_SCALED, TLF_ENC_DICT};
         enc = pick(s, plain, pref, 5);
+        ch->size = enc == TLF_ENC_PLAIN ? plain : s[enc];
+        if (!is_f && s[TLF_ENC_DELTA] != SIZE_MAX && enc != TLF_ENC_DELTA &&
+            s[TLF_ENC_DELTA] > ch->size + ch->size / 8)
+            c->delta_rest = DELTA_REST;
     } else if (enc == TLF_ENC_SCALED) {
-        if (scaled_size(w, c, n, &ch->divisor, &ch->inner) == SIZE_MAX)
+        if (scaled_size(w, c, n, tlf_rle_count_runs(c->bv, n, c->w), ch) == SIZE_MAX)
             enc = TLF_ENC_PLAIN; /* not on a grid: cannot be SCALED */
     } else if (enc == TLF_ENC_DICT) {
         size_t sz;
@@ -754,15 +829,40 @@ static int emit_fixed(tlf_seg_writer *w, const wcol *c, uint32_t n, const choice
 {
     out->len = 0;
     switch (ch->enc) {
-    case TLF_ENC_RLE: return tlf_rle_encode(c->vals, n, c->w, out, err);
-    case TLF_ENC_FOR: return tlf_for_encode_opt(c->vals, n, c->w, c->is_signed, flags, out, err);
-    case TLF_ENC_DELTA: return tlf_delta_encode(c->vals, n, c->w, c->is_signed, out, err);
+    case TLF_ENC_RLE: return tlf_rle_encode(c->bv, n, c->w, out, err);
+    case TLF_ENC_FOR:
+        if (c->enc_opt != TLF_ENC_AUTO) /* forced: not planned by choose_fixed */
+            return tlf_for_encode_opt(c->bv, n, c->w, c->is_signed, flags, out, err);
+        return tlf_for_encode_plan(c->bv, n, c->w, c->is_signed, &ch->fp, flags, out, err);
+    case TLF_ENC_DELTA:
+        if (c->enc_opt != TLF_ENC_AUTO) /* forced: not planned by choose_fixed */
+            return tlf_delta_encode(c->bv, n, c->w, c->is_signed, out, err);
+        return tlf_delta_encode_plan(c->bv, n, c->w, c->is_signed, &ch->dp, out, err);
     case TLF_ENC_SCALED:
-        return tlf_scaled_encode_opt(w->kbuf, n, ch->divisor, ch->inner, flags, out, err);
+        return tlf_scaled_encode_plan(w->kbuf, n, ch->divisor, ch->inner, &ch->fp, &ch->dp,
+                                      flags, out, err);
     case TLF_ENC_DICT:
         return tlf_fdict_encode(w->fd.vals, w->fd.n_dict, c->w, w->codes, n, flags, out, err);
-    default: return tlf_buf_append(out, c->vals, (size_t)n * c->w, err);
+    default: return tlf_buf_append(out, c->bv, (size_t)n * c->w, err);
     }
+}
+
+/* a[0..l) == b[0..l), inline for the short values of key columns (a libc
+ * call per row costs more than the compare) */
+static inline int bytes_eq(const uint8_t *a, const uint8_t *b, uint32_t l)
+{
+    for (; l >= 8; a += 8, b += 8, l -= 8)
+        if (tlf_ld64(a) != tlf_ld64(b))
+            return 0;
+    if (l >= 4) {
+        if (tlf_ld32(a) != tlf_ld32(b) || tlf_ld32(a + l - 4) != tlf_ld32(b + l - 4))
+            return 0;
+        return 1;
+    }
+    for (; l; a++, b++, l--)
+        if (*a != *b)
+            return 0;
+    return 1;
 }
 
 /* ---- string dictionary ------------------------------------------------ */
@@ -836,7 +936,7 @@ static int dict_code_of(tlf_seg_writer *w, wcol *c, const uint8_t *p, uint32_t l
     while (c->ht[s]) {
         const uint8_t *q;
         uint32_t ql = dict_len_of(c, c->ht[s] - 1, &q);
-        if (ql == l && (l == 0 || memcmp(p, q, l) == 0)) {
+        if (ql == l && bytes_eq(p, q, l)) {
             *code_out = c->ht[s] - 1;
             return 1;
         }
@@ -880,7 +980,7 @@ static int dict_codes(tlf_seg_writer *w, wcol *c, uint32_t n, tl_error *err)
         }
         const uint8_t *p = d + off[i];
         uint32_t l = off[i + 1] - off[i];
-        if (!pp || l != pl || (l && memcmp(p, pp, l) != 0)) { /* runs: no hashing */
+        if (!pp || l != pl || !bytes_eq(p, pp, l)) { /* runs: no hashing */
             int r = dict_code_of(w, c, p, l, keep, &code, err);
             if (r <= 0)
                 return r;
@@ -921,6 +1021,7 @@ static int choose_string(tlf_seg_writer *w, wcol *c, uint32_t n, choice *ch, tl_
     size_t added = (c->dict_bytes.len - keep_bytes) + 4 * (size_t)(c->dict_n - keep);
     if (c->enc_opt == TLF_ENC_DICT || codes + added <= plain - plain / 8) {
         ch->enc = TLF_ENC_DICT;
+        ch->size = codes;
     } else {
         dict_rollback(c, keep);
         dict_disable(c);
@@ -949,16 +1050,17 @@ static int emit(tlf_seg_writer *w, const wcol *c, uint32_t n, const choice *ch,
 
 /* ---- block flush ------------------------------------------------------ */
 
-/* zstd frame of src into z (reserving room for padding and validity) */
-static int zcompress(tlf_seg_writer *w, const wcol *c, uint32_t ci, const tlf_buf *src,
-                     uint32_t n, tlf_buf *z, tl_error *err)
+/* zstd frame of src[0..len) into z (reserving room for padding and
+ * validity) */
+static int zcompress(tlf_seg_writer *w, const wcol *c, uint32_t ci, const uint8_t *src,
+                     size_t len, uint32_t n, tlf_buf *z, int level, tl_error *err)
 {
-    size_t bound = ZSTD_compressBound(src->len);
+    size_t bound = ZSTD_compressBound(len);
     z->len = 0;
     int rc = tlf_buf_reserve(z, bound + 8 + (n + 7) / 8, err);
     if (rc != TL_OK)
         return rc;
-    size_t zs = ZSTD_compressCCtx(w->cctx, z->p, bound, src->p, src->len, w->zstd_level);
+    size_t zs = ZSTD_compressCCtx(w->cctx, z->p, bound, src, len, level);
     if (ZSTD_isError(zs))
         return tl_error_set(err, TL_ENOMEM,
                             "segment writer: column '%s' (%u), block %u: zstd: %s",
@@ -994,6 +1096,172 @@ static int put_positions(tlf_buf *b, const uint8_t *valid, uint32_t n, uint32_t 
     return TL_OK;
 }
 
+/* zstd decisions of a column under AUTO (struct zmemo.mode) */
+enum { Z_EVAL, Z_SKIP, Z_PLAIN, Z_ALIGNED };
+/* blocks an evaluation is trusted for: longest when zstd clearly paid (a
+ * wrong guess then shows at once: the frame misses the bar), long when it
+ * clearly did not (saving outside Z_NEAR_LO .. Z_NEAR_HI thousandths),
+ * short near the 10% bar */
+#define Z_TRUST_PAYS 32u
+#define Z_TRUST_CLEAR 8u
+#define Z_TRUST_NEAR 2u
+/* after a sample says no: samples are cheap, so look again soon - at the
+ * next block unless nothing compressed at all */
+#define Z_TRUST_SKIP0 4u
+#define Z_TRUST_SKIP 1u
+#define Z_NEAR_LO 30u
+#define Z_NEAR_HI 170u
+/* payloads of at least 4 * Z_SAMPLE_MIN bytes are evaluated on a quarter
+ * from their middle; a variant whose sample saves less than Z_SAMPLE_BAR
+ * thousandths is not compressed in full */
+#define Z_SAMPLE_MIN 4096u
+#define Z_SAMPLE_BAR 70u
+
+/* Does a frame of zlen bytes save the 10% that zstd must save? */
+static int z_pays(size_t zlen, size_t enc_len) { return zlen <= enc_len - enc_len / 10; }
+
+/* saving of zlen against len, in thousandths (0 when it grows) */
+static uint64_t z_save(uint64_t zlen, uint64_t len)
+{
+    return len && zlen < len ? 1000 - zlen * 1000 / len : 0;
+}
+
+/* Estimated frame bytes of b, compressing its middle quarter. */
+static int z_sample(tlf_seg_writer *w, const wcol *c, uint32_t ci, const tlf_buf *b,
+                    uint32_t n, int level, size_t *est, tl_error *err)
+{
+    size_t len = b->len / 4 & ~(size_t)7, at = (b->len - len) / 2 & ~(size_t)7;
+    int rc = zcompress(w, c, ci, b->p + at, len, n, &w->zbuf, level, err);
+    if (rc == TL_OK)
+        *est = (size_t)((uint64_t)w->zbuf.len * b->len / len);
+    return rc;
+}
+
+/* Does the byte-aligned twin of the choice hold one byte a value? */
+static int twin_byte_wide(const tlf_seg_writer *w, const wcol *c, const choice *ch)
+{
+    switch (ch->enc) {
+    case TLF_ENC_FOR:
+    case TLF_ENC_SCALED: return ch->fp.bw <= 8; /* SCALED: its inner FOR */
+    case TLF_ENC_DICT: return (c->type == TL_STRING ? c->dict_n : w->fd.n_dict) <= 256;
+    default: return 0;
+    }
+}
+
+/* Encode the block (choice ch) and compress it when that pays. On return
+ * *enc is the encoded payload (w->enc, or w->enc2 with byte-aligned FOR
+ * widths) and *blk the bytes to store (*enc itself or its frame), *comp
+ * the compression. Bit-packed FOR widths that are not byte-aligned hide
+ * the values from zstd, so the payload's byte-aligned twin is tried too
+ * and the smaller frame kept.
+ * Under AUTO an evaluation also decides the column's next blocks of the
+ * same encoding (memo per encoding and inner encoding): a column where
+ * zstd did not pay is not compressed, one where it paid compresses only
+ * the variant that won (falling back to no compression, and a new
+ * evaluation, when that frame misses the bar); when the twin won, the
+ * payload itself is only encoded for that fallback. An evaluation of a
+ * large payload compresses a quarter of each variant first and the better
+ * one in full only when its sample saves Z_SAMPLE_BAR. */
+static int encode_block(tlf_seg_writer *w, wcol *c, uint32_t ci, uint32_t n,
+                        const choice *ch, tlf_buf **enc, tlf_buf **blk, int *comp,
+                        tl_error *err)
+{
+    *enc = *blk = &w->enc;
+    *comp = TLF_COMP_NONE;
+    int forced = c->comp_opt == TLF_COMP_ZSTD;
+    int has_for = ch->enc == TLF_ENC_FOR || ch->enc == TLF_ENC_DICT ||
+                  (ch->enc == TLF_ENC_SCALED && ch->inner == TLF_ENC_FOR);
+    struct zmemo *zm = &c->z[ch->enc * (TLF_ENC_SCALED + 1) + ch->inner];
+    int mode = forced ? Z_EVAL : Z_SKIP;
+    if (!forced && c->comp_opt == TLF_COMP_AUTO && !c->hot) {
+        mode = Z_EVAL;
+        if (zm->left > 0) {
+            mode = zm->mode;
+            zm->left--;
+        }
+    }
+    /* only the twin is wanted: encode the payload itself on fallback */
+    int lazy = mode == Z_ALIGNED && has_for && ch->size > 0;
+    int rc;
+    if (!lazy) {
+        rc = emit(w, c, n, ch, 0, &w->enc, err);
+        if (rc != TL_OK)
+            return rc;
+        assert(ch->size == 0 || ch->size == w->enc.len);
+    }
+    if (mode == Z_SKIP)
+        return TL_OK;
+    size_t plain_len = lazy ? ch->size : w->enc.len;
+    int twin = 0; /* w->enc2 holds the byte-aligned twin (and differs) */
+    if (has_for && mode != Z_PLAIN) {
+        rc = emit(w, c, n, ch, TLF_OPT_BYTE_ALIGN, &w->enc2, err);
+        if (rc != TL_OK)
+            return rc;
+        twin = lazy || w->enc2.len != w->enc.len ||
+               memcmp(w->enc2.p, w->enc.p, w->enc.len) != 0;
+    }
+    int twin_level = w->zstd_level;
+    if (twin && twin_byte_wide(w, c, ch))
+        twin_level = w->byte_level;
+    int sampled = 0;
+    if (mode == Z_EVAL && !forced && plain_len >= 4 * Z_SAMPLE_MIN) {
+        size_t ep, ea = SIZE_MAX;
+        rc = z_sample(w, c, ci, &w->enc, n, w->zstd_level, &ep, err);
+        if (rc == TL_OK && twin)
+            rc = z_sample(w, c, ci, &w->enc2, n, twin_level, &ea, err);
+        if (rc != TL_OK)
+            return rc;
+        uint64_t save = z_save(ea < ep ? ea : ep, plain_len);
+        if (save < Z_SAMPLE_BAR) {
+            zm->mode = Z_SKIP;
+            zm->left = save == 0 ? Z_TRUST_SKIP0 : Z_TRUST_SKIP;
+            return TL_OK;
+        }
+        mode = ea < ep ? Z_ALIGNED : Z_PLAIN;
+        sampled = 1;
+    }
+    /* full frames: of the payload (unless the twin alone is wanted) and of
+     * the twin (when it differs and is wanted) */
+    tlf_buf *zb = NULL, *src = &w->enc;
+    if (mode != Z_ALIGNED || !twin) {
+        rc = zcompress(w, c, ci, w->enc.p, w->enc.len, n, &w->zbuf, w->zstd_level, err);
+        if (rc != TL_OK)
+            return rc;
+        zb = &w->zbuf;
+    }
+    if (twin && mode != Z_PLAIN) {
+        rc = zcompress(w, c, ci, w->enc2.p, w->enc2.len, n, &w->zbuf2, twin_level, err);
+        if (rc != TL_OK)
+            return rc;
+        if (!zb || w->zbuf2.len < zb->len) {
+            zb = &w->zbuf2;
+            src = &w->enc2;
+        }
+    }
+    int pays = z_pays(zb->len, plain_len);
+    if (forced || pays) {
+        *enc = src;
+        *blk = zb;
+        *comp = TLF_COMP_ZSTD;
+    } else if (lazy) {
+        rc = emit(w, c, n, ch, 0, &w->enc, err);
+        if (rc != TL_OK)
+            return rc;
+        assert(w->enc.len == ch->size);
+    }
+    if (forced)
+        return TL_OK;
+    if (mode != Z_EVAL && !sampled) {
+        if (!pays)
+            zm->left = 0; /* the prediction failed: evaluate the next block */
+        return TL_OK;
+    }
+    uint64_t save = z_save(zb->len, plain_len);
+    zm->mode = !pays ? Z_SKIP : src == &w->enc2 ? Z_ALIGNED : Z_PLAIN;
+    zm->left = save > Z_NEAR_HI ? Z_TRUST_PAYS : save < Z_NEAR_LO ? Z_TRUST_CLEAR : Z_TRUST_NEAR;
+    return TL_OK;
+}
+
 static int write_block(tlf_seg_writer *w, uint32_t ci, uint32_t n, tl_error *err)
 {
     wcol *c = &w->cols[ci];
@@ -1007,56 +1275,25 @@ static int write_block(tlf_seg_writer *w, uint32_t ci, uint32_t n, tl_error *err
         c->valid[n / 8] &= (uint8_t)((1u << (n & 7)) - 1);
     choice ch;
     if (c->type == TL_STRING) {
-        rc = zone_string(w, c, n, e, err);
+        rc = choose_string(w, c, n, &ch, err);
         if (rc == TL_OK)
-            rc = choose_string(w, c, n, &ch, err);
+            rc = zone_string(w, c, n, ch.enc == TLF_ENC_DICT ? w->codes : NULL, e, err);
     } else {
-        rc = zone_fixed(c, n, e);
-        if (c->nulls)
-            fill_nulls(c, n);
-        if (rc == TL_OK)
-            rc = choose_fixed(w, c, n, &ch, err);
+        /* zone maps after fill_nulls: every slot then holds a present
+         * value, unless every row is null */
+        if (!c->nulls || fill_nulls(c, n))
+            zone_fixed(c, n, e);
+        rc = choose_fixed(w, c, n, &ch, err);
         if (rc == TL_OK && c->nulls && ch.enc == TLF_ENC_PLAIN)
             zero_nulls(c, n);
     }
-    if (rc == TL_OK)
-        rc = emit(w, c, n, &ch, 0, &w->enc, err);
     if (rc != TL_OK)
         return rc;
-
-    /* zstd: ZSTD always; AUTO for columns that are not hot when the frame
-     * saves 10%. Bit-packed FOR widths that are not byte-aligned hide the
-     * values from zstd, so the payload is also tried with the widths
-     * rounded to 8/16/32/64 bits, compressed; the smaller frame wins. */
-    tlf_buf *enc = &w->enc, *blk = &w->enc;
-    int comp = TLF_COMP_NONE;
-    if (c->comp_opt == TLF_COMP_ZSTD || (c->comp_opt == TLF_COMP_AUTO && !c->hot)) {
-        rc = zcompress(w, c, ci, &w->enc, n, &w->zbuf, err);
-        if (rc != TL_OK)
-            return rc;
-        tlf_buf *zb = &w->zbuf;
-        if (ch.enc == TLF_ENC_FOR || ch.enc == TLF_ENC_DICT ||
-            (ch.enc == TLF_ENC_SCALED && ch.inner == TLF_ENC_FOR)) {
-            rc = emit(w, c, n, &ch, TLF_OPT_BYTE_ALIGN, &w->enc2, err);
-            if (rc != TL_OK)
-                return rc;
-            if (w->enc2.len != w->enc.len || memcmp(w->enc2.p, w->enc.p, w->enc.len) != 0) {
-                rc = zcompress(w, c, ci, &w->enc2, n, &w->zbuf2, err);
-                if (rc != TL_OK)
-                    return rc;
-                if (w->zbuf2.len < zb->len) {
-                    zb = &w->zbuf2;
-                    enc = &w->enc2;
-                }
-            }
-        }
-        if (c->comp_opt == TLF_COMP_ZSTD || zb->len <= w->enc.len - w->enc.len / 10) {
-            blk = zb;
-            comp = TLF_COMP_ZSTD;
-        } else {
-            enc = &w->enc;
-        }
-    }
+    tlf_buf *enc, *blk;
+    int comp;
+    rc = encode_block(w, c, ci, n, &ch, &enc, &blk, &comp, err);
+    if (rc != TL_OK)
+        return rc;
     size_t encoded_len = enc->len, payload_len = blk->len;
     if (encoded_len > UINT32_MAX || payload_len > UINT32_MAX)
         return tl_error_set(err, TL_EINVAL,
@@ -1132,9 +1369,34 @@ static void copy_fixed(wcol *c, uint32_t cur, const tl_colvec *src, uint64_t sta
 {
     unsigned w = c->w;
     uint8_t *dst = c->vals + (size_t)cur * w;
+    c->bv = c->vals;
     memcpy(dst, (const uint8_t *)src->values + start * w, (size_t)take * w);
     if (!src->validity) {
         bits_set_range(c->valid, cur, take);
+        return;
+    }
+    if (cur % 8 == 0 && start % 8 == 0) {
+        /* byte-aligned (appends in multiples of 8 rows): copy the bitmap
+         * bytes, then visit only the null rows */
+        const uint8_t *sv = src->validity + start / 8;
+        uint8_t *dv = c->valid + cur / 8;
+        uint32_t full = take / 8;
+        memcpy(dv, sv, full);
+        if (take % 8) /* bits past take are left for later appends */
+            dv[full] = sv[full] & (uint8_t)((1u << (take % 8)) - 1);
+        for (uint32_t k = 0; k < (take + 63) / 64; k++) {
+            uint32_t left = take - 64 * k;
+            uint64_t x = 0;
+            memcpy(&x, dv + 8 * (size_t)k, left >= 64 ? 8 : (left + 7) / 8);
+            if (left < 64)
+                x |= ~(uint64_t)0 << left;
+            uint64_t nulls = ~x;
+            c->nulls += (uint32_t)__builtin_popcountll(nulls);
+            while (nulls) {
+                memset(dst + (64 * (size_t)k + (size_t)__builtin_ctzll(nulls)) * w, 0, w);
+                nulls &= nulls - 1;
+            }
+        }
         return;
     }
     for (uint32_t i = 0; i < take; i++) {
@@ -1145,6 +1407,30 @@ static void copy_fixed(wcol *c, uint32_t cur, const tl_colvec *src, uint64_t sta
             c->nulls++;
         }
     }
+}
+
+/* Can the block be encoded straight from the caller's array? It must hold
+ * the whole block (cur = 0, take = block_rows), have no nulls there (the
+ * writer rewrites null slots) and be aligned for its type. */
+static int use_in_place(const wcol *c, uint32_t cur, uint32_t take, uint32_t block_rows,
+                        const tl_colvec *src, uint64_t start)
+{
+    const uint8_t *p = (const uint8_t *)src->values + start * c->w;
+    if (cur != 0 || take != block_rows || (uintptr_t)p % c->w)
+        return 0;
+    if (!src->validity)
+        return 1;
+    if (start % 8)
+        return 0;
+    const uint8_t *vb = src->validity + start / 8;
+    uint32_t full = take / 8, i = 0;
+    for (; i + 8 <= full; i += 8)
+        if (tlf_ld64(vb + i) != UINT64_MAX)
+            return 0;
+    for (; i < full; i++)
+        if (vb[i] != 0xFF)
+            return 0;
+    return take % 8 == 0 || (vb[full] | (0xFF << (take % 8))) == 0xFF;
 }
 
 static int copy_string(tlf_seg_writer *w, wcol *c, uint32_t cur, const tl_colvec *src,
@@ -1244,6 +1530,9 @@ int tlf_seg_writer_append(tlf_seg_writer *w, const tl_colvec *cols, uint32_t n_r
                 rc = copy_string(w, c, w->cur, &cols[ci], done, take, err);
                 if (rc != TL_OK)
                     return fail(w, rc);
+            } else if (use_in_place(c, w->cur, take, w->block_rows, &cols[ci], done)) {
+                c->bv = (const uint8_t *)cols[ci].values + done * c->w; /* no copy */
+                bits_set_range(c->valid, 0, take);
             } else {
                 copy_fixed(c, w->cur, &cols[ci], done, take);
             }

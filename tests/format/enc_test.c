@@ -257,6 +257,72 @@ Test(delta_enc, round_trip_all_widths_sizes_patterns)
     int_round_trips("delta", tlf_delta_size, tlf_delta_encode, tlf_delta_decode);
 }
 
+/* A plan measures once: its size is the encoders' size, and encoding with
+ * it writes exactly what the unplanned encoders write (FOR with and
+ * without byte-aligned widths, DELTA, SCALED over both). */
+Test(for_enc, plans_encode_like_the_encoders)
+{
+    tlf_buf a = {0}, b = {0};
+    tl_error err;
+    rng_state = 11;
+    int64_t mins[300];
+    uint32_t fac[300];
+    uint8_t wid[300];
+    for (size_t wi = 0; wi < 4; wi++)
+        for (int s = 0; s <= 1; s++)
+            for (size_t ni = 0; ni < N_NS; ni++)
+                for (int pat = 0; pat < N_PAT; pat++) {
+                    unsigned w = WS[wi];
+                    uint32_t n = NS[ni];
+                    void *v = malloc((size_t)n * w + 1);
+                    gen(v, n, w, s, pat);
+                    for (unsigned flags = 0; flags <= TLF_OPT_BYTE_ALIGN; flags++) {
+                        tlf_for_plan fp;
+                        tlf_for_plan_make(v, n, w, s, 0, &fp);
+                        a.len = b.len = 0;
+                        cr_assert_eq(tlf_for_encode_opt(v, n, w, s, flags, &a, &err), TL_OK);
+                        cr_assert_eq(tlf_for_encode_plan(v, n, w, s, &fp, flags, &b, &err), TL_OK);
+                        cr_assert_eq(tlf_for_plan_size(&fp, n, flags), a.len);
+                        cr_assert(a.len == b.len && memcmp(a.p, b.p, a.len) == 0,
+                                  "for w=%u s=%d n=%u %s flags %u", w, s, n, PAT_NAMES[pat], flags);
+                    }
+                    tlf_delta_plan dp = {.mins = mins, .factor = fac, .width = wid};
+                    size_t ds = tlf_delta_plan_make(v, n, w, s, 0, &dp);
+                    a.len = b.len = 0;
+                    cr_assert_eq(tlf_delta_encode(v, n, w, s, &a, &err), TL_OK);
+                    cr_assert_eq(tlf_delta_encode_plan(v, n, w, s, &dp, &b, &err), TL_OK);
+                    cr_assert_eq(ds, a.len);
+                    cr_assert(a.len == b.len && memcmp(a.p, b.p, a.len) == 0,
+                              "delta w=%u s=%d n=%u %s", w, s, n, PAT_NAMES[pat]);
+                    free(v);
+                }
+    /* SCALED: prices on 0.05 with inner FOR and DELTA planned */
+    static double d[3000];
+    static int64_t k[3000];
+    double x = 900.0;
+    for (int i = 0; i < 3000; i++) {
+        x += (double)((int)(rnd() % 7) - 3) * 0.05;
+        d[i] = round(x * 20) / 20;
+    }
+    uint64_t div;
+    cr_assert(tlf_scaled_find(d, 3000, 8, k, &div));
+    tlf_for_plan fp;
+    tlf_for_plan_make(k, 3000, 8, 1, 0, &fp);
+    tlf_delta_plan dp = {.mins = mins, .factor = fac, .width = wid};
+    tlf_delta_plan_make(k, 3000, 8, 1, 0, &dp);
+    static const int inners[] = {TLF_ENC_FOR, TLF_ENC_DELTA};
+    for (int i = 0; i < 2; i++)
+        for (unsigned flags = 0; flags <= TLF_OPT_BYTE_ALIGN; flags++) {
+            a.len = b.len = 0;
+            cr_assert_eq(tlf_scaled_encode_opt(k, 3000, div, inners[i], flags, &a, &err), TL_OK);
+            cr_assert_eq(tlf_scaled_encode_plan(k, 3000, div, inners[i], &fp, &dp, flags, &b, &err),
+                         TL_OK);
+            cr_assert(a.len == b.len && memcmp(a.p, b.p, a.len) == 0, "scaled inner %d", inners[i]);
+        }
+    tlf_buf_free(&a);
+    tlf_buf_free(&b);
+}
+
 /* FMT-R12: byte layout (factor 1 and a common factor) */
 Test(for_enc, layout_of_small_payload)
 {

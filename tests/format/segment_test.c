@@ -443,6 +443,90 @@ Test(segment, zstd_gets_byte_aligned_widths)
         }
 }
 
+/* zstd under AUTO is decided by an evaluation that later blocks of the
+ * same encoding trust: a column whose data turns incompressible must still
+ * store every such block uncompressed (the trusted guess is checked, and
+ * a block that misses the 10% bar falls back to its plain payload, which
+ * the writer then encodes), and every block decodes. */
+Test(segment, zstd_decisions_follow_the_data)
+{
+    enum { BR = 16384, NB = 20 };
+    tcol c;
+    tcol_fill(&c, "v", TL_INT64, TLF_ENC_AUTO, TLF_COMP_AUTO, D_SMALL, N_NONE, BR * NB, 1);
+    uint64_t seed = 77;
+    int64_t pat[1024];
+    for (int i = 0; i < 1024; i++)
+        pat[i] = (int64_t)(rnd(&seed) % (1u << 20));
+    int64_t *v = (int64_t *)(void *)c.vals;
+    /* first half: a pattern of 1001 values repeated with a step every 4096
+     * rows (4004 distinct values a block: too many for DICT to win; the
+     * bit-packed FOR payload repeats at no byte boundary, its 32-bit twin
+     * every 4004 bytes, so zstd pays on the twin); second half: noise */
+    for (uint64_t i = 0; i < (uint64_t)BR * NB; i++)
+        v[i] = i < (uint64_t)BR * NB / 2 ? pat[i % 1001] + 1024 * (int64_t)(i / 4096)
+                                          : (int64_t)(rnd(&seed) % (1u << 20));
+    membuf m = write_cols(&c, 1, BR, 3 * BR / 2, NULL, NULL);
+    tlf_seg *s;
+    tl_error err;
+    cr_assert_eq(tlf_seg_open_mem(m.p, m.len, "z.seg", 0, &s, &err), TL_OK, "%s", err.msg);
+    for (uint32_t b = 0; b < NB; b++) {
+        const tlf_block_info *bi = tlf_seg_block(s, 0, b);
+        cr_assert_eq(bi->encoding, TLF_ENC_FOR, "block %u", b);
+        cr_assert_eq(bi->compression, b < NB / 2 ? TLF_COMP_ZSTD : TLF_COMP_NONE,
+                     "block %u: %s", b, tlf_compression_name(bi->compression));
+        if (bi->compression == TLF_COMP_NONE) /* the plain FOR payload: 20 bits */
+            cr_assert_eq(bi->payload_len, 24 + BR * 20 / 8, "block %u", b);
+    }
+    tlf_seg_close(s);
+    uint8_t *f = aligned_copy(m.p, m.len);
+    check_file(f, m.len, &c, 1);
+    free(f);
+    free(m.p);
+    tcol_free(&c);
+}
+
+/* A block that one append brings whole, without nulls, is encoded from the
+ * caller's array without a copy: the file is byte for byte the one written
+ * from copies (appends that never cover a block), and the caller's arrays
+ * are left untouched. */
+Test(segment, whole_blocks_encoded_in_place)
+{
+    enum { BR = 1000, N = 3 * BR };
+    tcol c[4];
+    tcol_fill(&c[0], "a", TL_INT64, TLF_ENC_AUTO, TLF_COMP_AUTO, D_SORTED, N_NONE, N, 1);
+    tcol_fill(&c[1], "b", TL_FLOAT64, TLF_ENC_AUTO, TLF_COMP_AUTO, D_GRID, N_NONE, N, 2);
+    tcol_fill(&c[2], "c", TL_INT32, TLF_ENC_AUTO, TLF_COMP_AUTO, D_LOTS, N_NONE, N, 3);
+    tcol_fill(&c[3], "d", TL_INT16, TLF_ENC_AUTO, TLF_COMP_AUTO, D_SMALL, N_NONE, N, 4);
+    /* b: a validity bitmap without nulls; c: nulls in block 1 only */
+    c[1].valid = malloc(N / 8 + 1);
+    memset(c[1].valid, 0xFF, N / 8 + 1);
+    c[2].valid = malloc(N / 8 + 1);
+    memset(c[2].valid, 0xFF, N / 8 + 1);
+    tl_bit_set(c[2].valid, BR + 17, 0);
+    uint8_t *before[4];
+    for (int i = 0; i < 4; i++) {
+        size_t bytes = (size_t)N * tl_type_width(c[i].type);
+        before[i] = malloc(bytes);
+        memcpy(before[i], c[i].vals, bytes);
+    }
+    membuf whole = write_cols(c, 4, BR, N, NULL, NULL);    /* one append */
+    membuf pieces = write_cols(c, 4, BR, 999, NULL, NULL); /* never whole */
+    cr_assert_eq(whole.len, pieces.len);
+    cr_assert_eq(memcmp(whole.p, pieces.p, whole.len), 0);
+    for (int i = 0; i < 4; i++) {
+        cr_assert_eq(memcmp(before[i], c[i].vals, (size_t)N * tl_type_width(c[i].type)), 0,
+                     "column %d modified", i);
+        free(before[i]);
+    }
+    uint8_t *f = aligned_copy(whole.p, whole.len);
+    check_file(f, whole.len, c, 4);
+    free(f);
+    free(whole.p);
+    free(pieces.p);
+    for (int i = 0; i < 4; i++)
+        tcol_free(&c[i]);
+}
+
 Test(segment, hot_columns_never_zstd_under_auto)
 {
     /* unique strings compress well with zstd (shared prefixes) */
