@@ -103,6 +103,10 @@ unsigned tlf_bit_width(uint64_t v);
 /* ---- integer encodings ------------------------------------------------ *
  * Values are integers of width w in {1,2,4,8}; is_signed selects sign vs
  * zero extension to 64 bits. Encoded sizes are exact (for choosing). */
+/* Minimum and maximum of n >= 1 values in signed or unsigned order,
+ * extended to 64 bits as FOR stores them (zone maps use them too). */
+void tlf_minmax(const void *v, uint32_t n, unsigned w, int is_signed, uint64_t *mn,
+                uint64_t *mx);
 size_t tlf_for_size(const void *v, uint32_t n, unsigned w, int is_signed);
 /* The FOR parameters of n values (base = minimum, factor = gcd of the
  * v - base, bw = exact bit width; flags: TLF_OPT_NO_FACTOR), computed once

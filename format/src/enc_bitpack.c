@@ -14,6 +14,16 @@
 
 #include "enc_priv.h"
 
+/* X(W) for every bit width 1 .. 63: the switches that specialise packing
+ * and unpacking per constant width (64 is a plain copy) */
+#define EACH_WIDTH_1_63(X)                                                     \
+    X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13)       \
+    X(14) X(15) X(16) X(17) X(18) X(19) X(20) X(21) X(22) X(23) X(24) X(25)    \
+    X(26) X(27) X(28) X(29) X(30) X(31) X(32) X(33) X(34) X(35) X(36) X(37)    \
+    X(38) X(39) X(40) X(41) X(42) X(43) X(44) X(45) X(46) X(47) X(48) X(49)    \
+    X(50) X(51) X(52) X(53) X(54) X(55) X(56) X(57) X(58) X(59) X(60) X(61)    \
+    X(62) X(63)
+
 unsigned tlf_bit_width(uint64_t v)
 {
     return v ? 64u - (unsigned)__builtin_clzll(v) : 0u;
@@ -57,12 +67,7 @@ void tlf_bitpack64(const uint64_t *v, uint32_t n, unsigned w, uint8_t *dst)
         return;
     switch (w) {
 #define P(W) case W: pack_w(v, n, W, dst); break;
-        P(1) P(2) P(3) P(4) P(5) P(6) P(7) P(8) P(9) P(10) P(11) P(12) P(13)
-        P(14) P(15) P(16) P(17) P(18) P(19) P(20) P(21) P(22) P(23) P(24)
-        P(25) P(26) P(27) P(28) P(29) P(30) P(31) P(32) P(33) P(34) P(35)
-        P(36) P(37) P(38) P(39) P(40) P(41) P(42) P(43) P(44) P(45) P(46)
-        P(47) P(48) P(49) P(50) P(51) P(52) P(53) P(54) P(55) P(56) P(57)
-        P(58) P(59) P(60) P(61) P(62) P(63)
+        EACH_WIDTH_1_63(P)
 #undef P
     default:
         memcpy(dst, v, (size_t)n * 8); /* 64: little-endian words */
@@ -147,12 +152,7 @@ void tlf_unpack_at(const uint8_t *src, size_t nbytes, uint64_t bit0,
     size_t avail = nbytes - (size_t)(bit0 >> 3);
     switch (bw) {
 #define U(W) case W: unpack_w(p, avail, cnt, W, out); break;
-        U(1) U(2) U(3) U(4) U(5) U(6) U(7) U(8) U(9) U(10) U(11) U(12) U(13)
-        U(14) U(15) U(16) U(17) U(18) U(19) U(20) U(21) U(22) U(23) U(24)
-        U(25) U(26) U(27) U(28) U(29) U(30) U(31) U(32) U(33) U(34) U(35)
-        U(36) U(37) U(38) U(39) U(40) U(41) U(42) U(43) U(44) U(45) U(46)
-        U(47) U(48) U(49) U(50) U(51) U(52) U(53) U(54) U(55) U(56) U(57)
-        U(58) U(59) U(60) U(61) U(62) U(63)
+        EACH_WIDTH_1_63(U)
 #undef U
     default:
         memcpy(out, p, (size_t)cnt * 8); /* 64: little-endian words */

@@ -38,6 +38,7 @@
  * produce values no writer could have written).
  */
 #include <assert.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "enc_priv.h"
@@ -136,9 +137,8 @@ static void div_exact(uint64_t *x, size_t n, uint64_t f)
 
 /* ---- FOR -------------------------------------------------------------- */
 
-/* min and max of the extended values (signed or unsigned order) */
-static void minmax(const void *v, uint32_t n, unsigned w, int is_signed,
-                   uint64_t *mn, uint64_t *mx)
+void tlf_minmax(const void *v, uint32_t n, unsigned w, int is_signed, uint64_t *mn,
+                uint64_t *mx)
 {
 #define MM(T) do { const T *s = v; T lo = s[0], hi = s[0]; \
         for (uint32_t i = 1; i < n; i++) { lo = s[i] < lo ? s[i] : lo; \
@@ -173,7 +173,7 @@ void tlf_for_plan_make(const void *v, uint32_t n, unsigned w, int is_signed,
     if (n == 0)
         return;
     uint64_t mn, mx;
-    minmax(v, n, w, is_signed, &mn, &mx);
+    tlf_minmax(v, n, w, is_signed, &mn, &mx);
     p->base = mn;
     uint64_t range = mx - mn;
     if (range > 1 && !(flags & TLF_OPT_NO_FACTOR)) {
@@ -412,24 +412,39 @@ static uint32_t delta_mini_prep(const void *v, uint32_t n, unsigned w,
     return cnt;
 }
 
-size_t tlf_delta_size_opt(const void *v, uint32_t n, unsigned w, int is_signed,
-                          unsigned flags)
+/* Measure every miniblock: min delta, factor and width into the arrays
+ * (when not NULL); returns the payload bytes, *factors = some factor is
+ * not 1. */
+static size_t delta_measure(const void *v, uint32_t n, unsigned w, int is_signed,
+                            unsigned flags, int64_t *mins, uint32_t *factor, uint8_t *width,
+                            int *factors)
 {
+    *factors = 0;
     if (n == 0)
         return 0;
     uint32_t nm = n_mini_of(n);
-    uint64_t total = 0;
-    uint64_t d[TLF_MINI];
-    int factors = 0;
+    uint64_t total = 0, d[TLF_MINI];
     for (uint32_t m = 0; m < nm; m++) {
         int64_t mn;
         uint32_t f;
         unsigned bw;
         uint32_t cnt = delta_mini_prep(v, n, w, is_signed, flags, m, d, &mn, &f, &bw);
+        if (mins) {
+            mins[m] = mn;
+            factor[m] = f;
+            width[m] = (uint8_t)bw;
+        }
         total += mini_bytes(cnt, bw);
-        factors |= f != 1;
+        *factors |= f != 1;
     }
-    return (size_t)(total + delta_hdr_bytes(nm, factors));
+    return (size_t)(total + delta_hdr_bytes(nm, *factors));
+}
+
+size_t tlf_delta_size_opt(const void *v, uint32_t n, unsigned w, int is_signed,
+                          unsigned flags)
+{
+    int factors;
+    return delta_measure(v, n, w, is_signed, flags, NULL, NULL, NULL, &factors);
 }
 
 size_t tlf_delta_size(const void *v, uint32_t n, unsigned w, int is_signed)
@@ -444,53 +459,18 @@ int tlf_delta_encode_opt(const void *v, uint32_t n, unsigned w, int is_signed,
         return tl_error_set(err, TL_EINVAL, "delta: value width %u, expected 1, 2, 4 or 8", w);
     if (n == 0)
         return TL_OK;
-    uint32_t nm = n_mini_of(n);
-    /* written with the factor array; moved up over it at the end when
-     * every factor turns out to be 1 */
-    size_t hdr = (size_t)delta_hdr_bytes(nm, 1);
-    size_t wd_off = 16 + 8 * (size_t)nm, f_off = wd_off + (size_t)tlf_pad8(nm);
-    int factors = 0;
-    int rc = tlf_buf_reserve(out, hdr, err);
-    if (rc)
-        return rc;
-    size_t at = out->len; /* offsets, not pointers: the buffer may move */
-    uint8_t *p = out->p + at;
-    memset(p, 0, hdr);
-    uint64_t first;
-    tlf_widen(v, 0, 1, w, is_signed, &first);
-    tlf_st64(p, first);
-    tlf_st32(p + 8, nm);
-    out->len += hdr;
-    uint64_t d[TLF_MINI];
-    for (uint32_t m = 0; m < nm; m++) {
-        int64_t mn;
-        uint32_t f;
-        unsigned bw;
-        uint32_t cnt = delta_mini_prep(v, n, w, is_signed, flags, m, d, &mn, &f, &bw);
-        size_t mb = (size_t)mini_bytes(cnt, bw);
-        rc = tlf_buf_reserve(out, mb, err);
-        if (rc)
-            return rc;
-        p = out->p + at;
-        tlf_st64(p + 16 + 8 * (size_t)m, (uint64_t)mn);
-        p[wd_off + m] = (uint8_t)bw;
-        tlf_st32(p + f_off + 4 * (size_t)m, f);
-        factors |= f != 1;
-        uint8_t *q = out->p + out->len;
-        size_t nb = tlf_bitpack_bytes(cnt, bw);
-        tlf_bitpack64(d, cnt, bw, q);
-        memset(q + nb, 0, mb - nb);
-        out->len += mb;
-    }
-    p = out->p + at;
-    if (factors) {
-        tlf_st32(p + 12, DELTA_FACTORS);
-    } else {
-        size_t fa = (size_t)tlf_pad8(4 * (uint64_t)nm);
-        memmove(p + f_off, p + f_off + fa, out->len - at - f_off - fa);
-        out->len -= fa;
-    }
-    return TL_OK;
+    /* the plan's arrays: 13 bytes a miniblock */
+    size_t nm = n_mini_of(n);
+    uint8_t *mem = malloc(nm * (sizeof(int64_t) + sizeof(uint32_t) + 1));
+    if (!mem)
+        return tl_error_set(err, TL_ENOMEM, "delta: out of memory (plan of %zu miniblocks)", nm);
+    tlf_delta_plan p = {.mins = (int64_t *)(void *)mem,
+                        .factor = (uint32_t *)(void *)(mem + nm * sizeof(int64_t)),
+                        .width = mem + nm * (sizeof(int64_t) + sizeof(uint32_t))};
+    tlf_delta_plan_make(v, n, w, is_signed, flags, &p);
+    int rc = tlf_delta_encode_plan(v, n, w, is_signed, &p, out, err);
+    free(mem);
+    return rc;
 }
 
 int tlf_delta_encode(const void *v, uint32_t n, unsigned w, int is_signed,
@@ -502,25 +482,9 @@ int tlf_delta_encode(const void *v, uint32_t n, unsigned w, int is_signed,
 size_t tlf_delta_plan_make(const void *v, uint32_t n, unsigned w, int is_signed,
                            unsigned flags, tlf_delta_plan *p)
 {
-    uint32_t nm = n_mini_of(n);
-    p->n_mini = nm;
-    p->factors = 0;
-    p->size = 0;
-    if (n == 0)
-        return 0;
-    uint64_t total = 0, d[TLF_MINI];
-    for (uint32_t m = 0; m < nm; m++) {
-        int64_t mn;
-        uint32_t f;
-        unsigned bw;
-        uint32_t cnt = delta_mini_prep(v, n, w, is_signed, flags, m, d, &mn, &f, &bw);
-        p->mins[m] = mn;
-        p->factor[m] = f;
-        p->width[m] = (uint8_t)bw;
-        total += mini_bytes(cnt, bw);
-        p->factors |= f != 1;
-    }
-    p->size = (size_t)(total + delta_hdr_bytes(nm, p->factors));
+    p->n_mini = n_mini_of(n);
+    p->size = delta_measure(v, n, w, is_signed, flags, p->mins, p->factor, p->width,
+                            &p->factors);
     return p->size;
 }
 

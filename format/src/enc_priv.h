@@ -1,7 +1,8 @@
 /*
  * enc_priv.h - internal to the enc_*.c files: helpers shared by the
  * integer decoders (FOR, DELTA) and SCALED, which decodes its inner
- * integer payload chunk by chunk without a scratch allocation.
+ * integer payload chunk by chunk without a scratch allocation. Byte loads
+ * and stores come from le_int.h.
  */
 #ifndef TL_ENC_PRIV_H
 #define TL_ENC_PRIV_H
@@ -11,6 +12,7 @@
 #include <string.h>
 
 #include "enc.h"
+#include "le_int.h"
 
 #define TLF_ALWAYS_INLINE inline __attribute__((always_inline))
 
@@ -18,23 +20,6 @@
  * (so every chunk of a bit-packed stream starts on a byte boundary). */
 #define TLF_CHUNK 1024u
 #define TLF_MINI 256u
-
-static inline uint64_t tlf_ld64(const uint8_t *p)
-{
-    uint64_t v;
-    memcpy(&v, p, 8);
-    return v;
-}
-static inline uint32_t tlf_ld32(const uint8_t *p)
-{
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return v;
-}
-static inline void tlf_st64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
-static inline void tlf_st32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
-
-static inline uint64_t tlf_pad8(uint64_t x) { return (x + 7) & ~(uint64_t)7; }
 
 /* The w-byte value extended to 64 bits, as stored in FOR and DELTA. */
 static inline uint64_t tlf_extend(uint64_t v, unsigned w, int is_signed)

@@ -3,6 +3,10 @@
  * writer (segment_writer.c), the reader (segment_reader.c) and the tests.
  * spec/FORMAT.md is written from this table; keep them in step.
  *
+ * Loads, stores and alignment helpers come from le_int.h (shared with the
+ * encodings); below the layout are the helpers both sides of it need
+ * (validity words, null slots, string order, sizes and bounds).
+ *
  * Conventions: all integers little-endian; offsets are absolute file offsets
  * unless said "footer-relative" or "section-relative"; lengths in bytes.
  * Checksums are XXH3_64bits with seed 0 (libxxhash).
@@ -146,12 +150,9 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "le_int.h"
 #include "tl_format.h"
 #include "tl_types.h"
-
-#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
-#error "the segment code assumes a little-endian host"
-#endif
 
 /* header field offsets */
 #define TLF_HDR_MAGIC 0
@@ -211,33 +212,47 @@ enum { TLF_SEC_SCHEMA, TLF_SEC_DICT, TLF_SEC_INDEX, TLF_SEC_POOL, TLF_SEC_META,
 
 #define TLF_ZONE_KNOWN_FLAGS 0x1f
 
-/* ---- little-endian loads and stores (unaligned-safe) ------------------- */
+/* Word k of the validity bitmap vb of n rows (rows 64k .. 64k+63), 1 =
+ * present; bits past n read as 1, and no byte past (n+7)/8 is read. */
+static inline uint64_t tlf_valid_word(const uint8_t *vb, uint32_t n, uint32_t k)
+{
+    uint32_t left = n - 64 * k;
+    if (left >= 64)
+        return tlf_ld64(vb + 8 * (size_t)k);
+    uint64_t x = 0;
+    memcpy(&x, vb + 8 * (size_t)k, (left + 7) / 8);
+    return x | (~(uint64_t)0 << left);
+}
 
-static inline uint16_t tlf_ld16(const uint8_t *p)
+/* Zero the w-byte slots (w in 1, 2, 4, 8) of the null rows of n values
+ * (FMT-R5, FMT-R23), a bitmap word at a time: only null bits cost
+ * anything. */
+static inline void tlf_zero_nulls(uint8_t *v, size_t w, const uint8_t *vb, uint32_t n)
 {
-    uint16_t v;
-    memcpy(&v, p, 2);
-    return v;
+    for (uint32_t k = 0; k < (n + 63) / 64; k++) {
+        uint64_t nulls = ~tlf_valid_word(vb, n, k);
+        while (nulls) {
+            size_t i = 64 * (size_t)k + (size_t)__builtin_ctzll(nulls);
+            switch (w) { /* constant sizes: plain stores */
+            case 1: v[i] = 0; break;
+            case 2: memset(v + 2 * i, 0, 2); break;
+            case 4: memset(v + 4 * i, 0, 4); break;
+            default: memset(v + 8 * i, 0, 8); break;
+            }
+            nulls &= nulls - 1;
+        }
+    }
 }
-static inline uint32_t tlf_ld32(const uint8_t *p)
-{
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return v;
-}
-static inline uint64_t tlf_ld64(const uint8_t *p)
-{
-    uint64_t v;
-    memcpy(&v, p, 8);
-    return v;
-}
-static inline void tlf_st16(uint8_t *p, uint16_t v) { memcpy(p, &v, 2); }
-static inline void tlf_st32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
-static inline void tlf_st64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
 
-static inline uint64_t tlf_align_up(uint64_t v, uint64_t a)
+/* Bytewise order of byte strings (memcmp; a proper prefix sorts first):
+ * string zone maps, written and checked with the same comparison. */
+static inline int tlf_str_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
 {
-    return (v + a - 1) & ~(a - 1);
+    size_t m = alen < blen ? alen : blen;
+    int r = m ? memcmp(a, b, m) : 0;
+    if (r)
+        return r;
+    return alen < blen ? -1 : alen > blen;
 }
 
 /* Does encoding enc apply to type? (known encodings only) */

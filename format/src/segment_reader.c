@@ -100,36 +100,44 @@ const char *tlf_compression_name(int comp)
 
 /* ---- errors ----------------------------------------------------------- */
 
-static int seg_fail(const char *name, tl_error *err, int code, const char *fmt, ...)
-    TL_PRINTF(4, 5);
-static int seg_fail(const char *name, tl_error *err, int code, const char *fmt, ...)
+/* "<where>: <message>" into err (NULL-safe); returns code */
+static int vfail(tl_error *err, int code, const char *where, const char *fmt, va_list ap)
+    TL_PRINTF(4, 0);
+static int vfail(tl_error *err, int code, const char *where, const char *fmt, va_list ap)
 {
     if (!err)
         return code;
     char buf[TL_ERROR_MSG_LEN];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    return tl_error_set(err, code, "%s: %s", name, buf);
+    return tl_error_set(err, code, "%s: %s", where, buf);
 }
 
-/* "column 'x' (i), block b" context for block errors */
+static int seg_fail(const char *name, tl_error *err, int code, const char *fmt, ...)
+    TL_PRINTF(4, 5);
+static int seg_fail(const char *name, tl_error *err, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = vfail(err, code, name, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+/* "column 'x' (i), block b, byte offset o" context for block errors */
 static int blk_fail(const tlf_seg *s, uint32_t col, uint32_t blk, uint64_t off,
                     tl_error *err, int code, const char *fmt, ...) TL_PRINTF(7, 8);
 static int blk_fail(const tlf_seg *s, uint32_t col, uint32_t blk, uint64_t off,
                     tl_error *err, int code, const char *fmt, ...)
 {
-    if (!err)
-        return code;
-    char buf[TL_ERROR_MSG_LEN];
+    char where[TL_ERROR_MSG_LEN] = "";
+    if (err)
+        snprintf(where, sizeof where, "%s: column '%s' (%u), block %u, byte offset %llu",
+                 s->name, s->cols[col].info.name, col, blk, (unsigned long long)off);
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
+    int rc = vfail(err, code, where, fmt, ap);
     va_end(ap);
-    return tl_error_set(err, code, "%s: column '%s' (%u), block %u, byte offset %llu: %s",
-                        s->name, s->cols[col].info.name, col, blk,
-                        (unsigned long long)off, buf);
+    return rc;
 }
 
 static void hex8(const uint8_t *p, char *out)
@@ -220,15 +228,6 @@ void tlf_seg_close(tlf_seg *s) { seg_free(s); }
 
 /* footer-relative byte offset -> absolute, for messages */
 #define FABS(s, rel) ((unsigned long long)((s)->footer_off + (rel)))
-
-static int str_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
-{
-    size_t m = alen < blen ? alen : blen;
-    int r = m ? memcmp(a, b, m) : 0;
-    if (r)
-        return r;
-    return alen < blen ? -1 : alen > blen;
-}
 
 static int parse_schema(tlf_seg *s, uint64_t so, uint64_t sl, uint64_t dso, uint64_t dsl,
                         tl_error *err)
@@ -415,7 +414,7 @@ static int parse_zone(tlf_seg *s, uint32_t c, uint32_t b, const uint8_t *e, uint
         if (!unb) {
             bi->smax = s->footer + pool_off + xo;
             bi->smax_len = xl;
-            if (str_cmp(bi->smin, ml, bi->smax, xl) > 0)
+            if (tlf_str_cmp(bi->smin, ml, bi->smax, xl) > 0)
                 return blk_fail(s, c, b, eabs + TLF_BI_MIN, err, TL_ECORRUPT,
                                 "block index entry: string zone min is greater than max");
         }
@@ -1059,34 +1058,6 @@ static int expand_positions(const tlf_seg *s, uint32_t col, uint32_t blk,
     return TL_OK;
 }
 
-/* FMT-R23: set the decoded null slots of a fixed-width block to 0. The
- * bitmap is walked a word at a time; only null bits cost anything. */
-static void zero_null_slots(uint8_t *v, size_t w, const uint8_t *vb, uint32_t n)
-{
-    for (uint32_t k = 0; k < (n + 63) / 64; k++) {
-        uint32_t left = n - 64 * k;
-        uint64_t x = ~(uint64_t)0;
-        if (left >= 64) {
-            x = tlf_ld64(vb + 8 * (size_t)k);
-        } else {
-            x = 0;
-            memcpy(&x, vb + 8 * (size_t)k, (left + 7) / 8);
-            x |= ~(uint64_t)0 << left;
-        }
-        uint64_t nulls = ~x;
-        while (nulls) {
-            size_t i = 64 * (size_t)k + (size_t)__builtin_ctzll(nulls);
-            switch (w) {
-            case 1: v[i] = 0; break;
-            case 2: memset(v + 2 * i, 0, 2); break;
-            case 4: memset(v + 4 * i, 0, 4); break;
-            default: memset(v + 8 * i, 0, 8); break;
-            }
-            nulls &= nulls - 1;
-        }
-    }
-}
-
 static int need_cap(const tlf_seg *s, uint32_t col, uint32_t blk, const char *what,
                     const void *p, size_t cap, size_t need, size_t align, tl_error *err)
 {
@@ -1132,6 +1103,16 @@ static int load_validity(const tlf_seg *s, uint32_t col, uint32_t blk,
     return TL_OK;
 }
 
+/* the caller's scratch for ob bytes of string offsets and db of data */
+static int string_scratch(const tlf_seg *s, uint32_t col, uint32_t blk, const tlf_vec *out,
+                          size_t ob, size_t db, tl_error *err)
+{
+    int rc = need_cap(s, col, blk, "offsets", out->buf, out->buf_cap, ob, 4, err);
+    if (rc == TL_OK)
+        rc = need_cap(s, col, blk, "string data", out->data_buf, out->data_cap, db, 1, err);
+    return rc;
+}
+
 static int decode_strings(const tlf_seg *s, uint32_t col, uint32_t blk,
                           const tlf_block_info *bi, const uint8_t *p, int in_place,
                           tlf_vec *out, tl_error *err)
@@ -1165,9 +1146,7 @@ static int decode_strings(const tlf_seg *s, uint32_t col, uint32_t blk,
             out->data = data;
             return TL_OK;
         }
-        int rc = need_cap(s, col, blk, "offsets", out->buf, out->buf_cap, ob, 4, err);
-        if (rc == TL_OK)
-            rc = need_cap(s, col, blk, "string data", out->data_buf, out->data_cap, db, 1, err);
+        int rc = string_scratch(s, col, blk, out, ob, db, err);
         if (rc != TL_OK)
             return rc;
         memcpy(out->buf, offs, ob);
@@ -1179,9 +1158,7 @@ static int decode_strings(const tlf_seg *s, uint32_t col, uint32_t blk,
     }
     /* DICT: codes go to offsets[1..n], then are replaced in place by the
      * offsets (offsets[i] is written after codes[i] was read). */
-    int rc = need_cap(s, col, blk, "offsets", out->buf, out->buf_cap, ob, 4, err);
-    if (rc == TL_OK)
-        rc = need_cap(s, col, blk, "string data", out->data_buf, out->data_cap, db, 1, err);
+    int rc = string_scratch(s, col, blk, out, ob, db, err);
     if (rc != TL_OK)
         return rc;
     uint32_t *o = out->buf;
@@ -1380,7 +1357,7 @@ int tlf_seg_decode(const tlf_seg *s, uint32_t col, uint32_t blk, const uint8_t *
         return rc;
     }
     if (bi->null_count)
-        zero_null_slots(out->buf, w, out->validity, n);
+        tlf_zero_nulls(out->buf, w, out->validity, n); /* FMT-R23 */
     out->values = out->buf;
     return TL_OK;
 }

@@ -408,32 +408,6 @@ void tlf_seg_writer_free(tlf_seg_writer *w)
 
 /* ---- zone maps -------------------------------------------------------- */
 
-static int str_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
-{
-    size_t m = alen < blen ? alen : blen;
-    int r = m ? memcmp(a, b, m) : 0;
-    if (r)
-        return r;
-    return alen < blen ? -1 : alen > blen;
-}
-
-/* Zone map of a fixed-width block. Every slot holds a present value here
- * (fill_nulls gave null slots a neighbour's), so the loops need no
- * validity and vectorise; an all-null block is handled by the caller.
- * Floats are ordered by a total-order key (sign-magnitude flipped to two's
- * complement: -0.0 below +0.0), NaNs left out and flagged. */
-#define MINMAX_LOOP(T, conv)                                                  \
-    do {                                                                      \
-        const T *x = (const T *)(const void *)v;                              \
-        T lo = x[0], hi = x[0];                                               \
-        for (uint32_t i = 1; i < n; i++) {                                    \
-            lo = x[i] < lo ? x[i] : lo;                                       \
-            hi = x[i] > hi ? x[i] : hi;                                       \
-        }                                                                     \
-        tlf_st64(e + TLF_BI_MIN, (uint64_t)(conv)lo);                         \
-        tlf_st64(e + TLF_BI_MAX, (uint64_t)(conv)hi);                         \
-    } while (0)
-
 /* float keys: b for b >= 0, b ^ 0x7f..f for b < 0 (an involution) */
 #define FKEY(T, U, b) ((T)((b) ^ ((U)((T)(b) >> (8 * sizeof(U) - 1)) >> 1)))
 
@@ -465,6 +439,11 @@ static int str_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
         }                                                                     \
     } while (0)
 
+/* Zone map of a fixed-width block. Every slot holds a present value here
+ * (fill_nulls gave null slots a neighbour's), so the loops need no
+ * validity and vectorise; an all-null block is handled by the caller.
+ * Floats are ordered by a total-order key (sign-magnitude flipped to two's
+ * complement: -0.0 below +0.0), NaNs left out and flagged. */
 static void zone_fixed(const wcol *c, uint32_t n, uint8_t *e)
 {
     const uint8_t *v = c->bv;
@@ -495,20 +474,13 @@ static void zone_fixed(const wcol *c, uint32_t n, uint8_t *e)
             memcpy(e + TLF_BI_MAX, &dh, 8);
         }
     } else {
-        switch (c->w * 2 + (c->is_signed != 0)) {
-        case 2: MINMAX_LOOP(uint8_t, uint64_t); break;
-        case 3: MINMAX_LOOP(int8_t, int64_t); break;
-        case 4: MINMAX_LOOP(uint16_t, uint64_t); break;
-        case 5: MINMAX_LOOP(int16_t, int64_t); break;
-        case 8: MINMAX_LOOP(uint32_t, uint64_t); break;
-        case 9: MINMAX_LOOP(int32_t, int64_t); break;
-        case 16: MINMAX_LOOP(uint64_t, uint64_t); break;
-        default: MINMAX_LOOP(int64_t, int64_t); break;
-        }
+        uint64_t lo, hi; /* signed ints: sign-extended, as the entry stores them */
+        tlf_minmax(v, n, c->w, c->is_signed, &lo, &hi);
+        tlf_st64(e + TLF_BI_MIN, lo);
+        tlf_st64(e + TLF_BI_MAX, hi);
     }
     e[TLF_BI_ZONE_FLAGS] = flags;
 }
-#undef MINMAX_LOOP
 #undef FLOAT_KEYS
 #undef FKEY
 
@@ -550,11 +522,11 @@ static int zone_string(tlf_seg_writer *w, const wcol *c, uint32_t n, const uint3
             mnl = mxl = l;
             have = 1;
         } else {
-            if (str_cmp(p, l, mn, mnl) < 0) {
+            if (tlf_str_cmp(p, l, mn, mnl) < 0) {
                 mn = p;
                 mnl = l;
             }
-            if (str_cmp(p, l, mx, mxl) > 0) {
+            if (tlf_str_cmp(p, l, mx, mxl) > 0) {
                 mx = p;
                 mxl = l;
             }
@@ -599,21 +571,6 @@ static int zone_string(tlf_seg_writer *w, const wcol *c, uint32_t n, const uint3
 
 /* ---- null slots (FMT-R23) --------------------------------------------- */
 
-/* word k of the block's validity bitmap (rows 64k..64k+63), 1 = present;
- * bits past n read as 1 */
-static uint64_t valid_word(const uint8_t *vb, uint32_t n, uint32_t k)
-{
-    uint32_t first = 64 * k, left = n - first;
-    if (left >= 64) {
-        uint64_t x;
-        memcpy(&x, vb + 8 * (size_t)k, 8);
-        return x;
-    }
-    uint64_t x = 0;
-    memcpy(&x, vb + 8 * (size_t)k, (left + 7) / 8);
-    return x | (~(uint64_t)0 << left);
-}
-
 /* Give every null slot the previous non-null value (leading nulls: the
  * first non-null value), so runs, deltas and grids are not broken by the
  * zeros the rows were copied in with. An all-null block stays zero
@@ -624,7 +581,7 @@ static int fill_nulls(wcol *c, uint32_t n)
     uint8_t *v = c->vals;
     uint32_t nw = (n + 63) / 64, first = n;
     for (uint32_t k = 0; k < nw && first == n; k++) {
-        uint64_t x = valid_word(c->valid, n, k) & (k + 1 < nw || n % 64 == 0
+        uint64_t x = tlf_valid_word(c->valid, n, k) & (k + 1 < nw || n % 64 == 0
                                                        ? ~(uint64_t)0
                                                        : ((uint64_t)1 << (n % 64)) - 1);
         if (x)
@@ -635,7 +592,7 @@ static int fill_nulls(wcol *c, uint32_t n)
     for (uint32_t i = 0; i < first; i++)
         memcpy(v + (size_t)i * w, v + (size_t)first * w, w);
     for (uint32_t k = first / 64; k < nw; k++) {
-        uint64_t nulls = ~valid_word(c->valid, n, k);
+        uint64_t nulls = ~tlf_valid_word(c->valid, n, k);
         if (k == first / 64)
             nulls &= ~(uint64_t)0 << (first % 64); /* rows before first are done */
         while (nulls) {
@@ -645,19 +602,6 @@ static int fill_nulls(wcol *c, uint32_t n)
         }
     }
     return 1;
-}
-
-/* PLAIN stores 0 in null slots (zero-copy readers see FMT-R5 directly) */
-static void zero_nulls(wcol *c, uint32_t n)
-{
-    unsigned w = c->w;
-    for (uint32_t k = 0; k < (n + 63) / 64; k++) {
-        uint64_t nulls = ~valid_word(c->valid, n, k);
-        while (nulls) {
-            memset(c->vals + (64 * (size_t)k + (size_t)__builtin_ctzll(nulls)) * w, 0, w);
-            nulls &= nulls - 1;
-        }
-    }
 }
 
 /* The encoding chosen for a block, with what emitting it needs (the SCALED
@@ -1080,7 +1024,7 @@ static int put_positions(tlf_buf *b, const uint8_t *valid, uint32_t n, uint32_t 
         return rc;
     uint8_t *p = b->p + b->len;
     for (uint32_t k = 0; k < (n + 63) / 64; k++) {
-        uint64_t x = ~valid_word(valid, n, k);
+        uint64_t x = ~tlf_valid_word(valid, n, k);
         while (x) {
             uint32_t i = 64 * k + (uint32_t)__builtin_ctzll(x);
             if (pw == 2)
@@ -1284,8 +1228,9 @@ static int write_block(tlf_seg_writer *w, uint32_t ci, uint32_t n, tl_error *err
         if (!c->nulls || fill_nulls(c, n))
             zone_fixed(c, n, e);
         rc = choose_fixed(w, c, n, &ch, err);
+        /* PLAIN stores 0 in null slots: zero-copy readers see FMT-R5 */
         if (rc == TL_OK && c->nulls && ch.enc == TLF_ENC_PLAIN)
-            zero_nulls(c, n);
+            tlf_zero_nulls(c->vals, c->w, c->valid, n);
     }
     if (rc != TL_OK)
         return rc;
@@ -1384,19 +1329,12 @@ static void copy_fixed(wcol *c, uint32_t cur, const tl_colvec *src, uint64_t sta
         memcpy(dv, sv, full);
         if (take % 8) /* bits past take are left for later appends */
             dv[full] = sv[full] & (uint8_t)((1u << (take % 8)) - 1);
-        for (uint32_t k = 0; k < (take + 63) / 64; k++) {
-            uint32_t left = take - 64 * k;
-            uint64_t x = 0;
-            memcpy(&x, dv + 8 * (size_t)k, left >= 64 ? 8 : (left + 7) / 8);
-            if (left < 64)
-                x |= ~(uint64_t)0 << left;
-            uint64_t nulls = ~x;
-            c->nulls += (uint32_t)__builtin_popcountll(nulls);
-            while (nulls) {
-                memset(dst + (64 * (size_t)k + (size_t)__builtin_ctzll(nulls)) * w, 0, w);
-                nulls &= nulls - 1;
-            }
-        }
+        uint32_t nulls = 0;
+        for (uint32_t k = 0; k < (take + 63) / 64; k++)
+            nulls += (uint32_t)__builtin_popcountll(~tlf_valid_word(dv, take, k));
+        c->nulls += nulls;
+        if (nulls)
+            tlf_zero_nulls(dst, w, dv, take);
         return;
     }
     for (uint32_t i = 0; i < take; i++) {
