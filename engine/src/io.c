@@ -146,9 +146,13 @@ static int d_mkdirat(void *ctx, int dirfd, const char *path, unsigned mode)
     return mkdirat(dirfd, path, (mode_t)mode) < 0 ? -errno : 0;
 }
 
-static int d_listdir(void *ctx, int dirfd, const char *path, char ***names, size_t *n_out)
+static int cmp_name(const void *a, const void *b)
 {
-    (void)ctx;
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int tl_io_list_raw(int dirfd, const char *path, char ***names, size_t *n_out)
+{
     *names = NULL;
     *n_out = 0;
     int fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -207,9 +211,17 @@ static int d_listdir(void *ctx, int dirfd, const char *path, char ***names, size
         blk[i] = s;
         s += strlen(s) + 1;
     }
+    if (n > 1)
+        qsort(blk, n, sizeof *blk, cmp_name);
     *names = blk;
     *n_out = n;
     return 0;
+}
+
+static int d_listdir(void *ctx, int dirfd, const char *path, char ***names, size_t *n_out)
+{
+    (void)ctx;
+    return tl_io_list_raw(dirfd, path, names, n_out);
 }
 
 static int d_mmap(void *ctx, int fd, size_t len, const void **addr)
@@ -748,11 +760,6 @@ int tl_io_mkdir_p(const tl_io *io, const tl_io_file *dir, const char *rel, unsig
 }
 
 /* ---- listing --------------------------------------------------------------------------- */
-
-static int cmp_name(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
 
 int tl_io_list(const tl_io *io, const tl_io_file *dir, const char *name, tl_io_names *out,
                tl_error *err)

@@ -62,7 +62,6 @@
  */
 #include "io_int.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -345,11 +344,6 @@ static int begin(tl_io_fault *f, int op, const char *path, int *shrt)
 
 /* ---- model helpers ------------------------------------------------------------------------ */
 
-static int cmp_dent(const void *a, const void *b)
-{
-    return strcmp(((const dent *)a)->name, ((const dent *)b)->name);
-}
-
 static void dents_free(dent *d, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -357,7 +351,8 @@ static void dents_free(dent *d, size_t n)
     free(d);
 }
 
-/* The entries of directory dirfd/path (dirfd may be an O_PATH fd), sorted. */
+/* The entries of directory dirfd/path (dirfd may be an O_PATH fd), sorted;
+ * names that vanish between the listing and their fstatat are left out. */
 static int snap_dir(int at, const char *path, dent **out, size_t *n_out)
 {
     *out = NULL;
@@ -365,44 +360,22 @@ static int snap_dir(int at, const char *path, dent **out, size_t *n_out)
     int fd = openat(at, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
         return -errno;
-    DIR *d = fdopendir(fd);
-    if (!d) {
-        int e = errno;
-        close(fd);
-        return -e;
-    }
+    char **names = NULL;
+    size_t nn = 0, n = 0;
+    int r = tl_io_list_raw(fd, ".", &names, &nn);
     dent *v = NULL;
-    size_t n = 0, cap = 0;
-    int e = 0;
-    for (;;) {
-        errno = 0;
-        struct dirent *de = readdir(d);
-        if (!de) {
-            e = errno;
-            break;
-        }
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-            continue;
+    if (r == 0 && nn > 0 && !(v = malloc(nn * sizeof *v)))
+        r = -ENOMEM;
+    for (size_t i = 0; r == 0 && i < nn; i++) {
         struct stat st;
-        if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
-            if (errno == ENOENT)
-                continue;
-            e = errno;
-            break;
+        if (fstatat(fd, names[i], &st, AT_SYMLINK_NOFOLLOW) != 0) {
+            if (errno != ENOENT)
+                r = -errno;
+            continue;
         }
-        if (n == cap) {
-            size_t nc = cap ? 2 * cap : 16;
-            dent *nv = realloc(v, nc * sizeof *nv);
-            if (!nv) {
-                e = ENOMEM;
-                break;
-            }
-            v = nv;
-            cap = nc;
-        }
-        v[n].name = strdup(de->d_name);
+        v[n].name = strdup(names[i]);
         if (!v[n].name) {
-            e = ENOMEM;
+            r = -ENOMEM;
             break;
         }
         v[n].dev = st.st_dev;
@@ -410,13 +383,12 @@ static int snap_dir(int at, const char *path, dent **out, size_t *n_out)
         v[n].mode = st.st_mode;
         n++;
     }
-    closedir(d);
-    if (e) {
+    free(names);
+    close(fd);
+    if (r != 0 || n == 0) {
         dents_free(v, n);
-        return -e;
+        return r;
     }
-    if (n > 1)
-        qsort(v, n, sizeof *v, cmp_dent);
     *out = v;
     *n_out = n;
     return 0;

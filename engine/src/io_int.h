@@ -79,7 +79,7 @@ typedef struct tl_io_ops {
     int (*unlinkat)(void *ctx, int dirfd, const char *path, int flags);
     int (*mkdirat)(void *ctx, int dirfd, const char *path, unsigned mode);
     /* The names in directory path (relative to dirfd) except "." and "..",
-     * in readdir order. *names is ONE malloc'd block: n pointers followed
+     * in any order (the default's, tl_io_list_raw, are sorted). *names is ONE malloc'd block: n pointers followed
      * by the strings, so free(*names) releases everything. */
     int (*listdir)(void *ctx, int dirfd, const char *path, char ***names, size_t *n);
     /* mmap(2) of len > 0 bytes from offset 0, PROT_READ, MAP_SHARED. */
@@ -201,6 +201,13 @@ TL_WUR int tl_io_fsync_dir(const tl_io *io, const tl_io_file *dir, const char *n
                            tl_error *err);
 
 /* ---- listing ----------------------------------------------------------------- */
+
+/* The raw listing behind the default listdir op (io.c), also used by the
+ * fault injector: the names in directory path (relative to dirfd) except
+ * "." and "..", sorted by bytes, as ONE malloc'd block (n pointers followed
+ * by the strings; free(*names) releases everything). 0 or -errno, no
+ * message; on failure *names is NULL and *n 0. */
+int tl_io_list_raw(int dirfd, const char *path, char ***names, size_t *n);
 
 typedef struct tl_io_names {
     char **names; /* sorted by bytes (strcmp), without "." and ".." */
