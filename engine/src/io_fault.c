@@ -629,17 +629,44 @@ static void model_synced(tl_io_fault *f, const fdent *e, int fd)
 #define UNLOCK(f) pthread_mutex_unlock(&(f)->mu)
 #define PB 4352
 
+/* The common start of an op on an open fd: count it and apply the rules
+ * (begin()), then fail it with -EIO if a crash left the fd dead. *ep (may
+ * be NULL) gets the fd's entry, NULL when the injector did not open it. */
+static int begin_fd(tl_io_fault *f, int op, int fd, fdent **ep, int *shrt)
+{
+    fdent *e = fd_get(f, fd);
+    if (ep)
+        *ep = e;
+    int r = begin(f, op, e ? e->path : NULL, shrt);
+    return r == 0 && e && e->dead ? -EIO : r;
+}
+
+/* The same for an op naming dirfd/path; other_dirfd (-1 for none) is the
+ * second directory of a rename or link, which must not be dead either. */
+static int begin_at(tl_io_fault *f, int op, int dirfd, const char *path, int other_dirfd)
+{
+    char pb[PB];
+    int r = begin(f, op, call_path(f, dirfd, path, pb, sizeof pb), NULL);
+    fdent *e1 = fd_get(f, dirfd), *e2 = fd_get(f, other_dirfd);
+    return r == 0 && ((e1 && e1->dead) || (e2 && e2->dead)) ? -EIO : r;
+}
+
+/* Open the parent directory of dirfd/path and, when it is under root, make
+ * sure its durable entries are known (ensure_dir) before the call changes
+ * them. The caller runs the call on (p->fd, p->base) when p->tracked, on
+ * (dirfd, path) otherwise, and closes p. */
+static int parent_enter(tl_io_fault *f, parent *p, int dirfd, const char *path)
+{
+    parent_open(f, p, dirfd, path);
+    return p->tracked ? ensure_dir(f, p->fd) : 0;
+}
+
 static int f_openat(void *ctx, int dirfd, const char *path, int flags, unsigned mode,
                     unsigned resolve)
 {
     tl_io_fault *f = ctx;
     LOCK(f);
-    char pb[PB];
-    const char *cp = call_path(f, dirfd, path, pb, sizeof pb);
-    int r = begin(f, TL_IO_OP_OPEN, cp, NULL);
-    fdent *de = fd_get(f, dirfd);
-    if (r == 0 && de && de->dead)
-        r = -EIO;
+    int r = begin_at(f, TL_IO_OP_OPEN, dirfd, path, -1);
     if (r == 0 && resolve && (f->flags & TL_IO_FAULT_NO_OPENAT2))
         r = -ENOSYS;
     if (r != 0)
@@ -667,8 +694,9 @@ static int f_openat(void *ctx, int dirfd, const char *path, int flags, unsigned 
     if (r < 0)
         goto out;
     struct stat st;
+    char pb[PB];
+    char *dup = strdup(call_path(f, dirfd, path, pb, sizeof pb));
     fdent *e = fd_new(f, r);
-    char *dup = strdup(cp);
     if (!e || !dup || fstat(r, &st) != 0) {
         free(dup);
         if (e)
@@ -719,11 +747,8 @@ static int64_t f_pread(void *ctx, int fd, void *buf, size_t n, uint64_t off)
 {
     tl_io_fault *f = ctx;
     LOCK(f);
-    fdent *e = fd_get(f, fd);
     int shrt = 0;
-    int64_t r = begin(f, TL_IO_OP_PREAD, e ? e->path : NULL, &shrt);
-    if (r == 0 && e && e->dead)
-        r = -EIO;
+    int64_t r = begin_fd(f, TL_IO_OP_PREAD, fd, NULL, &shrt);
     if (r == 0) {
         if (shrt && n > 1)
             n /= 2;
@@ -737,11 +762,9 @@ static int64_t do_write(tl_io_fault *f, int op, int fd, const void *buf, size_t 
                         uint64_t off)
 {
     LOCK(f);
-    fdent *e = fd_get(f, fd);
+    fdent *e;
     int shrt = 0;
-    int64_t r = begin(f, op, e ? e->path : NULL, &shrt);
-    if (r == 0 && e && e->dead)
-        r = -EIO;
+    int64_t r = begin_fd(f, op, fd, &e, &shrt);
     if (r != 0)
         goto out;
     if (shrt && n > 1)
@@ -792,9 +815,7 @@ static int do_sync(tl_io_fault *f, int fd, int data)
         is_dir = fstat(fd, &st) == 0 && S_ISDIR(st.st_mode);
     }
     int op = data ? TL_IO_OP_FDATASYNC : is_dir ? TL_IO_OP_FSYNC_DIR : TL_IO_OP_FSYNC;
-    int r = begin(f, op, e ? e->path : NULL, NULL);
-    if (r == 0 && e && e->dead)
-        r = -EIO;
+    int r = begin_fd(f, op, fd, NULL, NULL);
     if (r == 0) {
         r = data ? tl_io_default()->ops->fdatasync(NULL, fd)
                  : tl_io_default()->ops->fsync(NULL, fd);
@@ -819,10 +840,8 @@ static int f_ftruncate(void *ctx, int fd, uint64_t len)
 {
     tl_io_fault *f = ctx;
     LOCK(f);
-    fdent *e = fd_get(f, fd);
-    int r = begin(f, TL_IO_OP_FTRUNCATE, e ? e->path : NULL, NULL);
-    if (r == 0 && e && e->dead)
-        r = -EIO;
+    fdent *e;
+    int r = begin_fd(f, TL_IO_OP_FTRUNCATE, fd, &e, NULL);
     if (r == 0 && len <= INT64_MAX)
         r = model_pretruncate(f, e, fd, len);
     if (r == 0)
@@ -835,10 +854,7 @@ static int f_fstat(void *ctx, int fd, struct stat *st)
 {
     tl_io_fault *f = ctx;
     LOCK(f);
-    fdent *e = fd_get(f, fd);
-    int r = begin(f, TL_IO_OP_FSTAT, e ? e->path : NULL, NULL);
-    if (r == 0 && e && e->dead)
-        r = -EIO;
+    int r = begin_fd(f, TL_IO_OP_FSTAT, fd, NULL, NULL);
     if (r == 0)
         r = tl_io_default()->ops->fstat(NULL, fd, st);
     UNLOCK(f);
@@ -849,11 +865,7 @@ static int f_fstatat(void *ctx, int dirfd, const char *path, struct stat *st)
 {
     tl_io_fault *f = ctx;
     LOCK(f);
-    char pb[PB];
-    int r = begin(f, TL_IO_OP_STAT, call_path(f, dirfd, path, pb, sizeof pb), NULL);
-    fdent *de = fd_get(f, dirfd);
-    if (r == 0 && de && de->dead)
-        r = -EIO;
+    int r = begin_at(f, TL_IO_OP_STAT, dirfd, path, -1);
     if (r == 0)
         r = tl_io_default()->ops->fstatat(NULL, dirfd, path, st);
     UNLOCK(f);
@@ -865,11 +877,7 @@ static int f_renameat2(void *ctx, int od, const char *op, int nd, const char *np
 {
     tl_io_fault *f = ctx;
     LOCK(f);
-    char pb[PB];
-    int r = begin(f, TL_IO_OP_RENAME, call_path(f, nd, np, pb, sizeof pb), NULL);
-    fdent *e1 = fd_get(f, od), *e2 = fd_get(f, nd);
-    if (r == 0 && ((e1 && e1->dead) || (e2 && e2->dead)))
-        r = -EIO;
+    int r = begin_at(f, TL_IO_OP_RENAME, nd, np, od);
     if (r == 0 && (flags & RENAME_NOREPLACE) && (f->flags & TL_IO_FAULT_NO_RENAME_NOREPLACE))
         r = -EINVAL;
     if (r != 0)
@@ -902,22 +910,14 @@ static int f_linkat(void *ctx, int od, const char *op, int nd, const char *np)
 {
     tl_io_fault *f = ctx;
     LOCK(f);
-    char pb[PB];
-    int r = begin(f, TL_IO_OP_LINK, call_path(f, nd, np, pb, sizeof pb), NULL);
-    fdent *e1 = fd_get(f, od), *e2 = fd_get(f, nd);
-    if (r == 0 && ((e1 && e1->dead) || (e2 && e2->dead)))
-        r = -EIO;
+    int r = begin_at(f, TL_IO_OP_LINK, nd, np, od);
     if (r != 0)
         goto out;
     parent pn;
-    parent_open(f, &pn, nd, np);
-    if (!pn.tracked) {
-        r = tl_io_default()->ops->linkat(NULL, od, op, nd, np);
-    } else {
-        r = ensure_dir(f, pn.fd);
-        if (r == 0)
-            r = tl_io_default()->ops->linkat(NULL, od, op, pn.fd, pn.base);
-    }
+    r = parent_enter(f, &pn, nd, np);
+    if (r == 0)
+        r = pn.tracked ? tl_io_default()->ops->linkat(NULL, od, op, pn.fd, pn.base)
+                       : tl_io_default()->ops->linkat(NULL, od, op, nd, np);
     parent_close(&pn);
 out:
     UNLOCK(f);
@@ -938,21 +938,16 @@ static int f_unlinkat(void *ctx, int dirfd, const char *path, int flags)
 {
     tl_io_fault *f = ctx;
     LOCK(f);
-    char pb[PB];
-    int r = begin(f, TL_IO_OP_UNLINK, call_path(f, dirfd, path, pb, sizeof pb), NULL);
-    fdent *de = fd_get(f, dirfd);
-    if (r == 0 && de && de->dead)
-        r = -EIO;
+    int r = begin_at(f, TL_IO_OP_UNLINK, dirfd, path, -1);
     if (r != 0)
         goto out;
     parent p;
-    parent_open(f, &p, dirfd, path);
+    r = parent_enter(f, &p, dirfd, path);
     if (!p.tracked) {
         r = tl_io_default()->ops->unlinkat(NULL, dirfd, path, flags);
         parent_close(&p);
         goto out;
     }
-    r = ensure_dir(f, p.fd);
     struct stat st;
     if (r == 0 && fstatat(p.fd, p.base, &st, AT_SYMLINK_NOFOLLOW) != 0)
         r = -errno;
@@ -983,19 +978,14 @@ static int f_mkdirat(void *ctx, int dirfd, const char *path, unsigned mode)
 {
     tl_io_fault *f = ctx;
     LOCK(f);
-    char pb[PB];
-    int r = begin(f, TL_IO_OP_MKDIR, call_path(f, dirfd, path, pb, sizeof pb), NULL);
-    fdent *de = fd_get(f, dirfd);
-    if (r == 0 && de && de->dead)
-        r = -EIO;
+    int r = begin_at(f, TL_IO_OP_MKDIR, dirfd, path, -1);
     if (r != 0)
         goto out;
     parent p;
-    parent_open(f, &p, dirfd, path);
+    r = parent_enter(f, &p, dirfd, path);
     if (!p.tracked) {
         r = tl_io_default()->ops->mkdirat(NULL, dirfd, path, mode);
     } else {
-        r = ensure_dir(f, p.fd);
         if (r == 0)
             r = tl_io_default()->ops->mkdirat(NULL, p.fd, p.base, mode);
         struct stat st;
@@ -1023,11 +1013,7 @@ static int f_listdir(void *ctx, int dirfd, const char *path, char ***names, size
     LOCK(f);
     *names = NULL;
     *n = 0;
-    char pb[PB];
-    int r = begin(f, TL_IO_OP_LIST, call_path(f, dirfd, path, pb, sizeof pb), NULL);
-    fdent *de = fd_get(f, dirfd);
-    if (r == 0 && de && de->dead)
-        r = -EIO;
+    int r = begin_at(f, TL_IO_OP_LIST, dirfd, path, -1);
     if (r == 0)
         r = tl_io_default()->ops->listdir(NULL, dirfd, path, names, n);
     UNLOCK(f);
@@ -1038,10 +1024,7 @@ static int f_mmap(void *ctx, int fd, size_t len, const void **addr)
 {
     tl_io_fault *f = ctx;
     LOCK(f);
-    fdent *e = fd_get(f, fd);
-    int r = begin(f, TL_IO_OP_MMAP, e ? e->path : NULL, NULL);
-    if (r == 0 && e && e->dead)
-        r = -EIO;
+    int r = begin_fd(f, TL_IO_OP_MMAP, fd, NULL, NULL);
     if (r == 0)
         r = tl_io_default()->ops->mmap(NULL, fd, len, addr);
     UNLOCK(f);
