@@ -46,6 +46,8 @@
 #include "ticklake.h"
 #include "tl_format.h"
 
+#include "bench_common.h"
+
 #define MAX_PASSES 1000
 #define MEMCPY_CHUNK (128u * 1024u)
 
@@ -81,31 +83,6 @@ static void usage(const char *msg)
             "use >= 7), all 35 columns (--cols limits the per-column runs;\n"
             "the kernel and all-columns lines then cover the chosen ones)\n");
     exit(2);
-}
-
-static uint64_t parse_u64(const char *flag, const char *s, uint64_t max)
-{
-    char *end = NULL;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno != 0 || end == s || *end != '\0' || s[0] == '-' || v > max) {
-        char m[256];
-        snprintf(m, sizeof m, "%s: expected an integer 0..%" PRIu64 ", found '%s'",
-                 flag, max, s);
-        usage(m);
-    }
-    return (uint64_t)v;
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian date. */
-static int32_t days_from_civil(int y, int m, int d)
-{
-    y -= m <= 2;
-    int era = (y >= 0 ? y : y - 399) / 400;
-    int yoe = y - era * 400;
-    int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return (int32_t)(era * 146097 + doe - 719468);
 }
 
 static double now_s(void)
@@ -152,37 +129,13 @@ static void parse_args(int argc, char **argv, args *a)
     const char *symbols = "BANKNIFTY,NIFTY";
     for (int i = 1; i < argc; i++) {
         const char *k = argv[i];
-        if (strcmp(k, "--help") == 0 || strcmp(k, "-h") == 0)
-            usage(NULL);
-        if (i + 1 >= argc) {
-            char m[256];
-            snprintf(m, sizeof m, "%s: expected a value, found the end of the "
-                     "arguments (or an unknown flag)", k);
-            usage(m);
-        }
-        const char *v = argv[++i];
-        if (strcmp(k, "--seed") == 0)
-            a->gen.seed = parse_u64(k, v, UINT64_MAX);
-        else if (strcmp(k, "--days") == 0)
-            a->gen.days = (uint32_t)parse_u64(k, v, 100000);
-        else if (strcmp(k, "--rows-per-day") == 0)
-            a->gen.rows_per_day = parse_u64(k, v, TL_GEN_MAX_ROWS_PER_DAY);
-        else if (strcmp(k, "--symbols") == 0)
-            symbols = v;
-        else if (strcmp(k, "--start") == 0) {
-            int y, m, d;
-            char tail;
-            if (sscanf(v, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 || m < 1 ||
-                m > 12 || d < 1 || d > 31) {
-                char msg[256];
-                snprintf(msg, sizeof msg, "--start: expected YYYY-MM-DD, found '%s'", v);
-                usage(msg);
-            }
-            a->gen.start_day = days_from_civil(y, m, d);
-        } else if (strcmp(k, "--block-rows") == 0)
-            a->block_rows = (uint32_t)parse_u64(k, v, TLF_MAX_BLOCK_ROWS);
+        const char *v = bench_flag_value(usage, argc, argv, &i);
+        if (bench_gen_flag(usage, k, v, TL_GEN_MAX_ROWS_PER_DAY, &a->gen, &symbols))
+            continue;
+        if (strcmp(k, "--block-rows") == 0)
+            a->block_rows = (uint32_t)bench_parse_u64(usage, k, v, TLF_MAX_BLOCK_ROWS);
         else if (strcmp(k, "--passes") == 0)
-            a->passes = (uint32_t)parse_u64(k, v, MAX_PASSES);
+            a->passes = (uint32_t)bench_parse_u64(usage, k, v, MAX_PASSES);
         else if (strcmp(k, "--cols") == 0)
             a->cols = v;
         else if (strcmp(k, "--json") == 0)
@@ -199,17 +152,8 @@ static void parse_args(int argc, char **argv, args *a)
         usage("--rows-per-day: one partition is one segment here; expected at "
               "most 4294967295 rows");
 
-    size_t len = strlen(symbols);
-    a->symbols_buf = malloc(len + 1);
-    a->symbols = malloc((len / 2 + 2) * sizeof *a->symbols);
-    if (a->symbols_buf == NULL || a->symbols == NULL)
-        oom(len);
-    memcpy(a->symbols_buf, symbols, len + 1);
-    uint32_t n = 0;
-    for (char *tok = strtok(a->symbols_buf, ","); tok != NULL; tok = strtok(NULL, ","))
-        a->symbols[n++] = tok;
-    a->gen.symbols = a->symbols;
-    a->gen.n_symbols = n;
+    if (bench_split_symbols(symbols, &a->symbols_buf, &a->symbols, &a->gen) != 0)
+        oom(strlen(symbols));
 }
 
 /* ---- memory sink --------------------------------------------------------- */

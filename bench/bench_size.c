@@ -36,6 +36,8 @@
 
 #include "ticklake.h"
 
+#include "bench_common.h"
+
 #define NS_PER_DAY 86400000000000LL
 
 static void die(const char *what, const tl_error *e)
@@ -60,31 +62,6 @@ static void usage(const char *msg)
             "(arrival order works with one symbol only), dir\n"
             "/tmp/ticklake-bench-size, csv DIR/ticks.csv, json DIR/size.json\n");
     exit(2);
-}
-
-static uint64_t parse_u64(const char *flag, const char *s, uint64_t max)
-{
-    char *end = NULL;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno != 0 || end == s || *end != '\0' || s[0] == '-' || v > max) {
-        char m[256];
-        snprintf(m, sizeof m, "%s: expected an integer 0..%" PRIu64
-                 ", found '%s'", flag, max, s);
-        usage(m);
-    }
-    return (uint64_t)v;
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian date. */
-static int32_t days_from_civil(int y, int m, int d)
-{
-    y -= m <= 2;
-    int era = (y >= 0 ? y : y - 399) / 400;
-    int yoe = y - era * 400;
-    int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return (int32_t)(era * 146097 + doe - 719468);
 }
 
 static void civil_from_days(int64_t z, int *y, int *m, int *d)
@@ -127,44 +104,19 @@ static void parse_args(int argc, char **argv, args *a)
     const char *csv = NULL, *json = NULL, *symbols = "BANKNIFTY,NIFTY";
     for (int i = 1; i < argc; i++) {
         const char *k = argv[i];
-        if (strcmp(k, "--help") == 0 || strcmp(k, "-h") == 0)
-            usage(NULL);
-        if (i + 1 >= argc) {
-            char m[256];
-            snprintf(m, sizeof m, "%s: expected a value, found the end of "
-                     "the arguments (or an unknown flag)", k);
-            usage(m);
-        }
-        const char *v = argv[++i];
-        if (strcmp(k, "--seed") == 0)
-            a->gen.seed = parse_u64(k, v, UINT64_MAX);
-        else if (strcmp(k, "--days") == 0)
-            a->gen.days = (uint32_t)parse_u64(k, v, 100000);
-        else if (strcmp(k, "--rows-per-day") == 0)
-            a->gen.rows_per_day = parse_u64(k, v, UINT64_MAX);
-        else if (strcmp(k, "--symbols") == 0)
-            symbols = v;
-        else if (strcmp(k, "--start") == 0) {
-            int y, m, d;
-            char tail;
-            if (sscanf(v, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 ||
-                m < 1 || m > 12 || d < 1 || d > 31) {
-                char msg[256];
-                snprintf(msg, sizeof msg, "--start: expected YYYY-MM-DD, "
-                         "found '%s'", v);
-                usage(msg);
-            }
-            a->gen.start_day = days_from_civil(y, m, d);
-        } else if (strcmp(k, "--dir") == 0)
+        const char *v = bench_flag_value(usage, argc, argv, &i);
+        if (bench_gen_flag(usage, k, v, UINT64_MAX, &a->gen, &symbols))
+            continue;
+        if (strcmp(k, "--dir") == 0)
             a->dir = v;
         else if (strcmp(k, "--csv") == 0)
             csv = v;
         else if (strcmp(k, "--json") == 0)
             json = v;
         else if (strcmp(k, "--block-rows") == 0)
-            a->block_rows = (uint32_t)parse_u64(k, v, UINT32_MAX);
+            a->block_rows = (uint32_t)bench_parse_u64(usage, k, v, UINT32_MAX);
         else if (strcmp(k, "--zstd-level") == 0)
-            a->zstd_level = (int)parse_u64(k, v, 22);
+            a->zstd_level = (int)bench_parse_u64(usage, k, v, 22);
         else if (strcmp(k, "--order") == 0) {
             if (strcmp(v, "sorted") == 0)
                 a->gen.sorted = 1;
@@ -177,7 +129,7 @@ static void parse_args(int argc, char **argv, args *a)
                 usage(m);
             }
         } else if (strcmp(k, "--batch-rows") == 0)
-            a->batch_rows = (uint32_t)parse_u64(k, v, 1u << 24);
+            a->batch_rows = (uint32_t)bench_parse_u64(usage, k, v, 1u << 24);
         else {
             char m[256];
             snprintf(m, sizeof m, "unknown flag '%s'", k);
@@ -187,19 +139,8 @@ static void parse_args(int argc, char **argv, args *a)
     if (a->batch_rows == 0)
         usage("--batch-rows: expected at least 1, found 0");
 
-    /* Split the symbol list in place in an owned copy. */
-    size_t len = strlen(symbols);
-    a->symbols_buf = malloc(len + 1);
-    a->symbols = malloc((len / 2 + 2) * sizeof *a->symbols);
-    if (a->symbols_buf == NULL || a->symbols == NULL)
+    if (bench_split_symbols(symbols, &a->symbols_buf, &a->symbols, &a->gen) != 0)
         usage("out of memory");
-    memcpy(a->symbols_buf, symbols, len + 1);
-    uint32_t n = 0;
-    for (char *tok = strtok(a->symbols_buf, ","); tok != NULL;
-         tok = strtok(NULL, ","))
-        a->symbols[n++] = tok;
-    a->gen.symbols = a->symbols;
-    a->gen.n_symbols = n;
 
     if (csv != NULL && strcmp(csv, "none") == 0)
         a->write_csv = 0;

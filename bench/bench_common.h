@@ -1,0 +1,120 @@
+/*
+ * bench_common.h - the command-line parts the generator-driven benchmarks
+ * share (bench_decode, bench_size): integer and date flags, the generator
+ * flags (--seed, --days, --rows-per-day, --symbols, --start) and splitting
+ * the symbol list. Header-only (static inline), so bench/CMakeLists.txt
+ * needs nothing.
+ *
+ * Errors go through the program's own usage function, which prints the
+ * message (prefixed with the program name) and the usage text and exits;
+ * it never returns.
+ */
+#ifndef TL_BENCH_COMMON_H
+#define TL_BENCH_COMMON_H
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ticklake.h"
+
+typedef void (*bench_usage_fn)(const char *msg); /* prints, exits */
+
+static inline uint64_t bench_parse_u64(bench_usage_fn usage, const char *flag, const char *s,
+                                       uint64_t max)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || s[0] == '-' || v > max) {
+        char m[256];
+        snprintf(m, sizeof m, "%s: expected an integer 0..%" PRIu64 ", found '%s'", flag, max,
+                 s);
+        usage(m);
+    }
+    return (uint64_t)v;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date. */
+static inline int32_t bench_days_from_civil(int y, int m, int d)
+{
+    y -= m <= 2;
+    int era = (y >= 0 ? y : y - 399) / 400;
+    int yoe = y - era * 400;
+    int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return (int32_t)(era * 146097 + doe - 719468);
+}
+
+/* The value of flag argv[*i] (advancing *i past it). --help / -h print the
+ * usage; a flag without a value is an error. */
+static inline const char *bench_flag_value(bench_usage_fn usage, int argc, char **argv, int *i)
+{
+    const char *k = argv[*i];
+    if (strcmp(k, "--help") == 0 || strcmp(k, "-h") == 0)
+        usage(NULL);
+    if (*i + 1 >= argc) {
+        char m[256];
+        snprintf(m, sizeof m,
+                 "%s: expected a value, found the end of the arguments (or an unknown flag)", k);
+        usage(m);
+    }
+    return argv[++*i];
+}
+
+/* Apply flag k = v if it is one of the generator flags: --seed, --days
+ * (at most 100000), --rows-per-day (at most max_rows_per_day), --start
+ * YYYY-MM-DD, --symbols A,B (only stored in *symbols; see
+ * bench_split_symbols). Returns 1 if it was, 0 if not. */
+static inline int bench_gen_flag(bench_usage_fn usage, const char *k, const char *v,
+                                 uint64_t max_rows_per_day, tl_gen_opts *gen,
+                                 const char **symbols)
+{
+    if (strcmp(k, "--seed") == 0) {
+        gen->seed = bench_parse_u64(usage, k, v, UINT64_MAX);
+    } else if (strcmp(k, "--days") == 0) {
+        gen->days = (uint32_t)bench_parse_u64(usage, k, v, 100000);
+    } else if (strcmp(k, "--rows-per-day") == 0) {
+        gen->rows_per_day = bench_parse_u64(usage, k, v, max_rows_per_day);
+    } else if (strcmp(k, "--symbols") == 0) {
+        *symbols = v;
+    } else if (strcmp(k, "--start") == 0) {
+        int y, m, d;
+        char tail;
+        if (sscanf(v, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 || m < 1 || m > 12 || d < 1 ||
+            d > 31) {
+            char msg[256];
+            snprintf(msg, sizeof msg, "--start: expected YYYY-MM-DD, found '%s'", v);
+            usage(msg);
+        }
+        gen->start_day = bench_days_from_civil(y, m, d);
+    } else {
+        return 0;
+    }
+    return 1;
+}
+
+/* Split the comma list symbols into an owned copy *buf, with *names
+ * pointing into it, and set gen->symbols / n_symbols. Returns 0, or -1
+ * when out of memory (the caller reports it its own way). */
+static inline int bench_split_symbols(const char *symbols, char **buf, const char ***names,
+                                      tl_gen_opts *gen)
+{
+    size_t len = strlen(symbols);
+    *buf = malloc(len + 1);
+    *names = malloc((len / 2 + 2) * sizeof **names);
+    if (*buf == NULL || *names == NULL)
+        return -1;
+    memcpy(*buf, symbols, len + 1);
+    uint32_t n = 0;
+    for (char *tok = strtok(*buf, ","); tok != NULL; tok = strtok(NULL, ","))
+        (*names)[n++] = tok;
+    gen->symbols = *names;
+    gen->n_symbols = n;
+    return 0;
+}
+
+#endif
