@@ -12,6 +12,7 @@
 
 #include "io_int.h"
 #include "log_int.h"
+#include "log_testlib.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,7 +25,6 @@
 #include <unistd.h>
 
 static char dir[256];  /* temp dir */
-static char root[300]; /* dir/t */
 
 static void setup(void)
 {
@@ -52,36 +52,11 @@ TestSuite(log_commit, .init = setup, .fini = teardown);
 
 /* ---- helpers ----------------------------------------------------------------- */
 
-static const tl_log_field schema[] = {{"timestamp", TL_TIMESTAMP, 0}, {"price", TL_FLOAT64, 1}};
-static const char *const no_strs[1] = {NULL};
-
-static void open_root(const tl_io *io, tl_io_file *f)
-{
-    tl_error err;
-    cr_assert_eq(tl_io_open(io, NULL, root, O_RDONLY | O_DIRECTORY, 0, f, &err), TL_OK, "%s",
-                 err.msg);
-}
-
-static void meta_actions(tl_log_action a[2], const char *name)
-{
-    memset(a, 0, 2 * sizeof a[0]);
-    a[0].kind = TL_LOG_PROTOCOL;
-    a[0].u.proto = (tl_log_protocol){1, 1, {no_strs, 0}, {no_strs, 0}};
-    a[1].kind = TL_LOG_METADATA;
-    a[1].u.meta = (tl_log_metadata){.id = "0f1e2d3c-4b5a-4697-8877-665544332211",
-                                    .name = name, .created_ms = 1000, .fields = schema,
-                                    .n_fields = 2, .sort_key = {no_strs, 0}};
-}
-
-static int64_t fixed_clock(void *arg)
-{
-    return *(int64_t *)arg;
-}
 
 static int create_table(const tl_io *io, tl_error *err)
 {
     tl_io_file r;
-    open_root(NULL, &r);
+    open_root_io(NULL, &r);
     tl_log_action a[2];
     meta_actions(a, "ticks");
     tl_log_write_result res;
@@ -118,7 +93,7 @@ static int append_one(const tl_io *io, int64_t rv, const char *path, const tl_lo
                       tl_log_write_result *res, tl_error *err)
 {
     tl_io_file r;
-    open_root(NULL, &r);
+    open_root_io(NULL, &r);
     tl_log_action a;
     add_action(&a, path, 1);
     tl_log_write_opts opts = o ? *o : (tl_log_write_opts){0};
@@ -131,7 +106,7 @@ static int append_one(const tl_io *io, int64_t rv, const char *path, const tl_lo
 static void load(tl_log_snapshot *s, const tl_log_snap_opts *o)
 {
     tl_io_file r;
-    open_root(NULL, &r);
+    open_root_io(NULL, &r);
     tl_error err;
     cr_assert_eq(tl_log_snapshot_load(&r, o, s, &err), TL_OK, "%s", err.msg);
     tl_io_close(&r, NULL);
@@ -189,7 +164,7 @@ Test(log_commit, create_writes_version_0_once)
 Test(log_commit, create_needs_protocol_and_metadata)
 {
     tl_io_file r;
-    open_root(NULL, &r);
+    open_root_io(NULL, &r);
     tl_log_action a[2];
     meta_actions(a, "x");
     tl_log_write_result res;
@@ -271,7 +246,7 @@ static void race_loop(racer *r)
     char path[64];
     for (int j = 0; j < r->m; j++) {
         tl_io_file root_f;
-        open_root(NULL, &root_f);
+        open_root_io(NULL, &root_f);
         tl_log_snapshot s;
         tl_error err;
         tl_log_snap_opts so = {.io = r->io};
@@ -641,7 +616,7 @@ Test(log_commit, power_loss_while_creating_leaves_no_table_or_version_0)
         cr_assert_eq(tl_io_fault_crash(fi, NULL, &err), TL_OK, "%s", err.msg);
         tl_io_fault_close(fi);
         tl_io_file r;
-        open_root(NULL, &r);
+        open_root_io(NULL, &r);
         tl_log_snapshot s;
         int lrc = tl_log_snapshot_load(&r, NULL, &s, &err);
         tl_io_close(&r, NULL);
@@ -684,7 +659,7 @@ Test(log_commit, appends_never_conflict_with_appends)
 static int write_meta_change(int64_t rv, tl_log_write_result *res, tl_error *err)
 {
     tl_io_file r;
-    open_root(NULL, &r);
+    open_root_io(NULL, &r);
     tl_log_action a[2];
     meta_actions(a, "renamed");
     int rc = tl_log_write(&r, rv, a + 1, 1, NULL, res, err);
@@ -720,7 +695,7 @@ Test(log_commit, removing_the_same_file_conflicts)
     cr_assert_eq(append_one(NULL, 0, "d/a.tls", NULL, &res, &err), TL_OK, "%s", err.msg);
     cr_assert_eq(append_one(NULL, 1, "d/b.tls", NULL, &res, &err), TL_OK, "%s", err.msg);
     tl_io_file r;
-    open_root(NULL, &r);
+    open_root_io(NULL, &r);
     tl_log_action a;
     remove_action(&a, "d/a.tls");
     cr_assert_eq(tl_log_write(&r, 2, &a, 1, NULL, &res, &err), TL_OK, "%s", err.msg);
@@ -808,7 +783,7 @@ static int append_txn(int64_t rv, const char *path, const char *app, int64_t av,
                       tl_log_write_result *res, tl_error *err)
 {
     tl_io_file r;
-    open_root(NULL, &r);
+    open_root_io(NULL, &r);
     tl_log_action a[2];
     txn_action(&a[0], app, av);
     add_action(&a[1], path, 7);

@@ -10,6 +10,7 @@
 
 #include "io_int.h"
 #include "log_int.h"
+#include "log_testlib.h"
 
 #include <fcntl.h>
 #include <inttypes.h>
@@ -20,7 +21,6 @@
 #include <unistd.h>
 
 static char dir[256];
-static char root[300];
 
 static void setup(void)
 {
@@ -41,39 +41,14 @@ TestSuite(log_snapshot, .init = setup, .fini = teardown);
 
 /* ---- helpers ----------------------------------------------------------------- */
 
-static const tl_log_field schema[] = {{"timestamp", TL_TIMESTAMP, 0}, {"price", TL_FLOAT64, 1}};
-static const char *const no_strs[1] = {NULL};
 static const int64_t B = 4000000000000; /* a clock base after the wall clock */
-
-static void open_root(tl_io_file *f)
-{
-    tl_error err;
-    cr_assert_eq(tl_io_open(NULL, NULL, root, O_RDONLY | O_DIRECTORY, 0, f, &err), TL_OK, "%s",
-                 err.msg);
-}
-
-static void meta_actions(tl_log_action a[2], const char *name)
-{
-    memset(a, 0, 2 * sizeof a[0]);
-    a[0].kind = TL_LOG_PROTOCOL;
-    a[0].u.proto = (tl_log_protocol){1, 1, {no_strs, 0}, {no_strs, 0}};
-    a[1].kind = TL_LOG_METADATA;
-    a[1].u.meta = (tl_log_metadata){.id = "0f1e2d3c-4b5a-4697-8877-665544332211",
-                                    .name = name, .created_ms = 1000, .fields = schema,
-                                    .n_fields = 2, .sort_key = {no_strs, 0}};
-}
-
-static int64_t clock_fn(void *arg)
-{
-    return *(int64_t *)arg;
-}
 
 /* Commit acts at read version rv with the clock at now; returns the version. */
 static int64_t commit(int64_t rv, const tl_log_action *acts, uint32_t n, int64_t now)
 {
     tl_io_file r;
-    open_root(&r);
-    tl_log_write_opts o = {.now_ms = clock_fn, .now_arg = &now};
+    open_root_io(NULL, &r);
+    tl_log_write_opts o = {.now_ms = fixed_clock, .now_arg = &now};
     tl_log_write_result res;
     tl_error err;
     cr_assert_eq(tl_log_write(&r, rv, acts, n, &o, &res, &err), TL_OK, "%s", err.msg);
@@ -107,7 +82,7 @@ static void remove_action(tl_log_action *a, const char *path)
 static int load_rc(const tl_log_snap_opts *o, tl_log_snapshot *s, tl_error *err)
 {
     tl_io_file r;
-    open_root(&r);
+    open_root_io(NULL, &r);
     int rc = tl_log_snapshot_load(&r, o, s, err);
     tl_io_close(&r, NULL);
     return rc;
@@ -529,7 +504,7 @@ Test(log_snapshot, adds_must_match_the_partition_spec)
     tl_log_snapshot s;
     load(NULL, &s);
     tl_io_file r;
-    open_root(&r);
+    open_root_io(NULL, &r);
     cs[0] = (tl_log_colstats){.name = "volume", .type = TL_INT64};
     a.u.add.stats = (tl_log_stats){0, 0, 0, cs, 1};
     tl_log_write_opts o = {.snap = &s};
