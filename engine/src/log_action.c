@@ -145,9 +145,8 @@ int tl_log_commit_version(const char *name, int64_t *version)
 
 /* ---- text helpers -------------------------------------------------------- */
 
-/* Index of the first byte that breaks UTF-8 (RFC 3629: no overlong forms,
- * no surrogates, at most U+10FFFF), or n if p[0..n) is valid. */
-static size_t utf8_bad(const uint8_t *p, size_t n)
+/* tl_utf8_bad (util_int.h). */
+size_t tl_utf8_bad(const uint8_t *p, size_t n)
 {
     size_t i = 0;
     while (i < n) {
@@ -322,7 +321,7 @@ static int check_text(const vctx *v, const char *field, const char *s, size_t mi
     if (n < min_len || n > max_len)
         return fail(v, field, "expected %zu to %zu bytes, found %zu bytes (%s)", min_len,
                     max_len, n, excerpt(s, n, b, sizeof b));
-    size_t bad = utf8_bad((const uint8_t *)s, n);
+    size_t bad = tl_utf8_bad((const uint8_t *)s, n);
     if (bad < n)
         return fail(v, field, "expected UTF-8, found the byte 0x%02x at byte %zu of %s",
                     (unsigned char)s[bad], bad, excerpt(s, n, b, sizeof b));
@@ -350,7 +349,7 @@ static int check_path(const vctx *v, const char *field, const char *p)
         return fail(v, field, "missing (expected a relative path)");
     size_t n = strlen(p);
     char b[100];
-    if (utf8_bad((const uint8_t *)p, n) < n)
+    if (tl_utf8_bad((const uint8_t *)p, n) < n)
         return fail(v, field,
                     "expected a relative path inside the table (LOG-R11), found %s: "
                     "it is not UTF-8",
@@ -659,7 +658,7 @@ static int validate_pvals(const vctx *v, const char *field, const tl_log_pvals *
     char f[96];
     if (p->has_symbol && !p->symbol_null) {
         size_t n = p->symbol ? strlen(p->symbol) : 0;
-        if (!p->symbol || n > TL_LOG_MAX_SYMBOL || utf8_bad((const uint8_t *)p->symbol, n) < n) {
+        if (!p->symbol || n > TL_LOG_MAX_SYMBOL || tl_utf8_bad((const uint8_t *)p->symbol, n) < n) {
             snprintf(f, sizeof f, "%s.symbol", field);
             return check_text(v, f, p->symbol, 0, TL_LOG_MAX_SYMBOL, 0);
         }
@@ -2209,7 +2208,7 @@ static void e_value(emit *e, tl_type t, const tl_log_value *x)
     } else if (t == TL_STRING) {
         const uint8_t *p = x->s.p;
         size_t n = x->s.len;
-        if (utf8_bad(p, n) == n && (n == 0 || !memchr(p, 0, n)))
+        if (tl_utf8_bad(p, n) == n && (n == 0 || !memchr(p, 0, n)))
             e_str(e, (const char *)p, n);
         else {
             static const char hex[] = "0123456789abcdef";

@@ -13,6 +13,11 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+/* Index of the first byte that breaks UTF-8 (RFC 3629: no overlong forms,
+ * no surrogates, at most U+10FFFF), or n if p[0..n) is valid. In
+ * log_action.c. */
+size_t tl_utf8_bad(const uint8_t *p, size_t n);
+
 /* Make *p (capacity *cap bytes, may be NULL / 0) hold at least need bytes:
  * capacity doubles from 4096, so a buffer reused across batches or blocks
  * is reallocated O(log) times. The contents are kept (realloc). Returns
