@@ -297,6 +297,233 @@ TL_WUR int tl_gen_write_segments(const tl_gen_opts *o, const char *dir,
                                  tl_progress_fn progress, void *ctx,
                                  tl_gen_report *rep, tl_error *err);
 
+
+/* ---- tables (engine/src/table.c; protocol in spec/LOG.md) --------------- */
+
+/* A column of a table: name, type and whether it may hold nulls. */
+typedef struct tl_field {
+    const char *name;
+    tl_type type;
+    int nullable;
+} tl_field;
+
+/* What a table is created with. Strings are copied. */
+typedef struct tl_table_spec {
+    const tl_field *fields;
+    uint32_t n_fields;
+    const char *symbol_column; /* partition by this string column; NULL = no */
+    const char *day_column;    /* partition by the UTC day of this timestamp
+                                  column (hidden transform); NULL = no */
+    const char *const *sort_key; /* columns every data file is sorted by,
+                                    most significant first, stable, nulls
+                                    first; n_sort_key may be 0 */
+    uint32_t n_sort_key;
+    const char *name;          /* human name; NULL = none */
+    const char *const *hot_columns; /* columns kept fast to decode (the
+                                       scan kernels'); NULL = none */
+    uint32_t n_hot;
+    /* Table configuration (LOG.md 5.3); 0 = default. */
+    int64_t checkpoint_interval;          /* default 100 commits */
+    int64_t log_retention_hours;          /* default 720 */
+    int64_t deleted_file_retention_hours; /* default 168 */
+} tl_table_spec;
+
+/* The built-in "ticks" table: tl_ticks_schema's columns (bp*, sp*, bq*, sq*
+ * nullable, the rest not), partitioned by symbol and day(timestamp), sorted
+ * by expiry, opt_type, strike, timestamp, hot columns tl_ticks_hot_columns.
+ * Static storage; other members 0. */
+void tl_ticks_table_spec(tl_table_spec *spec);
+
+/* Create a table at path: the directory is created if missing (its parent
+ * must exist); it must not already hold a table. Commits version 0
+ * (protocol + metaData). Errors: TL_EINVAL (bad spec: names the field),
+ * TL_ECONFLICT (a table exists), TL_EIO, TL_ENOMEM. */
+TL_WUR int tl_table_create(const char *path, const tl_table_spec *spec,
+                           tl_error *err);
+
+typedef struct tl_table tl_table;
+
+/* Open an existing table (checks that version 0 exists). Errors:
+ * TL_ENOTFOUND (no directory, or not a table), TL_EIO, TL_ENOMEM. */
+TL_WUR int tl_table_open(const char *path, tl_table **out, tl_error *err);
+void tl_table_close(tl_table *t); /* NULL-safe */
+const char *tl_table_path(const tl_table *t);
+
+/* ---- appending ----------------------------------------------------------- */
+
+typedef struct tl_append_opts {
+    const char *app_id;     /* idempotent ingest (LOG-R60): NULL = none */
+    int64_t app_version;    /* >= 0, with app_id */
+    size_t max_memory;      /* bytes of buffered rows before a partition is
+                               written out as a segment; 0 = 256 MiB */
+    uint64_t segment_rows;  /* most rows per data file; 0 = 16 Mi */
+    uint32_t threads;       /* segment writers at commit; 0 = online CPUs */
+    const char *operation;  /* commitInfo.operation; NULL = "APPEND" */
+    tl_progress_fn progress; /* rows buffered so far (total 0 = unknown) */
+    void *progress_ctx;
+} tl_append_opts;
+
+typedef struct tl_append_result {
+    int64_t version;      /* the version committed; for a no-op, the
+                             version holding the txn that made it one */
+    int noop;             /* 1: (app_id, app_version) was already applied */
+    uint64_t n_rows;      /* rows committed (0 for a no-op) */
+    uint64_t n_files;     /* data files added */
+    uint64_t bytes;       /* bytes of those files */
+    uint32_t n_partitions;/* partitions touched */
+    int attempts;         /* publication attempts (1 without a race) */
+    double elapsed_s;     /* from begin to commit */
+} tl_append_result;
+
+typedef struct tl_append tl_append;
+
+/* Start an append to t: reads the latest snapshot (its schema is what
+ * batches are checked against). One append = one commit, however many
+ * batches and partitions. Errors: TL_EINVAL, TL_EIO, TL_ENOMEM, the log's. */
+TL_WUR int tl_append_begin(tl_table *t, const tl_append_opts *o,
+                           tl_append **out, tl_error *err);
+/* Add rows. b's columns are matched to the table's by name, in any order;
+ * a nullable column may be missing (all null). An unknown column, a type
+ * that differs from the table's, a missing non-nullable column or a null
+ * in a non-nullable column -> TL_EINVAL naming the column (and row), and
+ * nothing of b is taken. Rows are buffered per partition; when the buffers
+ * exceed max_memory the largest partition is sorted and written as a data
+ * file (not yet visible). b may be reused after the call. */
+TL_WUR int tl_append_batch(tl_append *a, const tl_batch *b, tl_error *err);
+/* Write the remaining buffers (sorted by the table's sort key, split by
+ * partition), make every file durable, and commit them as one version
+ * (retrying against concurrent appends; LOG.md 9.1-9.3). a is freed
+ * whatever the outcome; on failure nothing becomes visible (files written
+ * become orphans for vacuum, or are removed). res may be NULL. An append
+ * without rows and without app_id commits nothing (res->version = the
+ * version it read, n_rows 0); with an app_id, its txn alone is committed. */
+TL_WUR int tl_append_commit(tl_append *a, tl_append_result *res,
+                            tl_error *err);
+/* Abandon: remove the files written so far and free a. NULL-safe. */
+void tl_append_abort(tl_append *a);
+
+/* Append a CSV file (header line naming columns; "-" = stdin) as one
+ * commit: the format tl_batch_write_csv writes, plus ISO 8601 timestamps.
+ * Errors name the file, line and column. */
+TL_WUR int tl_table_append_csv(tl_table *t, const char *csv_path,
+                               const tl_append_opts *o, tl_append_result *res,
+                               tl_error *err);
+
+/* ---- snapshots, time travel and reading ---------------------------------- */
+
+enum { TL_AT_LATEST = 0, TL_AT_VERSION = 1, TL_AT_TIMESTAMP = 2 };
+
+/* Which version: the latest, version N, or the latest version whose commit
+ * timestamp (in-commit, ms since the epoch) is <= ts_ms. */
+typedef struct tl_at {
+    int kind;
+    int64_t version;
+    int64_t ts_ms;
+} tl_at;
+
+typedef struct tl_snapshot tl_snapshot;
+
+/* Errors: TL_ENOTFOUND (a version above the latest or below the oldest
+ * reachable one, a timestamp before it: the message names them),
+ * TL_ECORRUPT (names the commit and line), TL_EIO, TL_ENOMEM. */
+TL_WUR int tl_snapshot_open(tl_table *t, const tl_at *at, tl_snapshot **out,
+                            tl_error *err);
+void tl_snapshot_close(tl_snapshot *s); /* NULL-safe */
+
+typedef struct tl_snapshot_info {
+    int64_t version;
+    int64_t timestamp_ms;     /* its in-commit timestamp */
+    const char *table_id;
+    const char *name;         /* NULL if none */
+    int64_t created_ms;
+    uint64_t n_rows, n_files, bytes;
+    uint64_t n_partitions;
+    const tl_field *fields;
+    uint32_t n_fields;
+    const char *symbol_column; /* NULL if none */
+    const char *day_column;    /* NULL if none */
+    const char *const *sort_key;
+    uint32_t n_sort_key;
+    int64_t checkpoint_interval, log_retention_hours,
+        deleted_file_retention_hours;
+} tl_snapshot_info;
+
+/* Everything points into s. */
+void tl_snapshot_get_info(const tl_snapshot *s, tl_snapshot_info *out);
+
+/* A data file of the snapshot. Files are ordered by partition (symbol
+ * bytewise, null first; then day, null first), then by path. */
+typedef struct tl_file_info {
+    const char *path;         /* relative to the table */
+    int has_symbol, symbol_null;
+    const char *symbol;       /* NUL-terminated (symbols never hold NUL) */
+    int has_day, day_null;
+    int32_t day;              /* days since 1970-01-01 */
+    uint64_t n_rows, bytes;
+    int has_time_range;
+    int64_t first_ts_ns, last_ts_ns;
+} tl_file_info;
+
+size_t tl_snapshot_n_files(const tl_snapshot *s);
+void tl_snapshot_file(const tl_snapshot *s, size_t i, tl_file_info *out);
+
+/* A partition: the files with the same partition values (consecutive in
+ * file order). first_file indexes tl_snapshot_file. */
+typedef struct tl_partition_info {
+    int has_symbol, symbol_null;
+    const char *symbol;
+    int has_day, day_null;
+    int32_t day;
+    size_t first_file, n_files;
+    uint64_t n_rows, bytes;
+    int has_time_range;
+    int64_t first_ts_ns, last_ts_ns;
+} tl_partition_info;
+
+size_t tl_snapshot_n_partitions(const tl_snapshot *s);
+void tl_snapshot_partition(const tl_snapshot *s, size_t i,
+                           tl_partition_info *out);
+
+/* Which rows a reader returns: partitions whose symbol equals `symbol`
+ * (NULL = any) and whose day lies in [day_from, day_to] (when has_days). */
+typedef struct tl_rows_filter {
+    const char *symbol;
+    int has_days;
+    int32_t day_from, day_to;
+} tl_rows_filter;
+
+typedef struct tl_reader tl_reader;
+
+/* A simple row reader (the scan engine is separate): the files of s that
+ * pass f, in file order, each in its stored (sorted) order, as batches of
+ * at most one block. columns: names to read (NULL = all, in schema order).
+ * Every block read has its checksum verified; a data file whose size or
+ * row count differs from its add action is TL_ECORRUPT naming the file
+ * (LOG-R58). The reader keeps s's files open: close it before s. */
+TL_WUR int tl_reader_open(const tl_snapshot *s, const tl_rows_filter *f,
+                          const char *const *columns, uint32_t n_columns,
+                          tl_reader **out, tl_error *err);
+/* Next batch; n_rows 0 at the end. The memory is the reader's, valid until
+ * the next call. */
+TL_WUR int tl_reader_next(tl_reader *r, tl_batch *b, tl_error *err);
+void tl_reader_close(tl_reader *r); /* NULL-safe */
+
+/* ---- history -------------------------------------------------------------- */
+
+typedef struct tl_history_entry {
+    int64_t version;
+    int64_t timestamp_ms;
+    char operation[64];
+    int has_read_version;
+    int64_t read_version;
+    int64_t added_files, added_rows, removed_files, removed_rows;
+} tl_history_entry;
+
+/* Every reachable version, oldest first: *out (malloc'd, free()) holds *n
+ * entries. */
+TL_WUR int tl_table_history(tl_table *t, tl_history_entry **out, size_t *n,
+                            tl_error *err);
+
 #ifdef __cplusplus
 }
 #endif
