@@ -26,7 +26,11 @@
  */
 #include "log_int.h"
 
+#include "checkpoint_int.h"
+
 #include <errno.h>
+#include <jansson.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -158,8 +162,14 @@ void tl_log_snapshot_free(tl_log_snapshot *s)
     smap_free(&s->live);
     smap_free(&s->tombstones);
     smap_free(&s->txns);
+    if (s->ckpt) {
+        tl_log_ckpt_free(s->ckpt);
+        free(s->ckpt);
+    }
     memset(s, 0, sizeof *s);
     s->version = -1;
+    s->checkpoint_version = -1;
+    s->oldest_reachable = -1;
 }
 
 size_t tl_log_snapshot_n_live(const tl_log_snapshot *s)
@@ -176,6 +186,16 @@ const tl_log_add *tl_log_snapshot_live_next(const tl_log_snapshot *s, size_t *cu
 {
     while (*cursor < s->live.cap) {
         const tl_log_map_slot *sl = &s->live.slots[(*cursor)++];
+        if (sl->key)
+            return sl->val;
+    }
+    return NULL;
+}
+
+const tl_log_remove *tl_log_snapshot_tombstone_next(const tl_log_snapshot *s, size_t *cursor)
+{
+    while (*cursor < s->tombstones.cap) {
+        const tl_log_map_slot *sl = &s->tombstones.slots[(*cursor)++];
         if (sl->key)
             return sl->val;
     }
@@ -246,6 +266,7 @@ static int snap_apply(tl_log_snapshot *s, int64_t v, const tl_log_commit *c, tl_
         .n_added_rows = ci->n_added_rows,
         .n_removed_files = ci->n_removed_files,
         .n_removed_rows = ci->n_removed_rows,
+        .op_params = ci->op_params,
     };
     /* LOG-R28 against the snapshot's metaData when the commit has none (the
      * parser checked commits with their own) */
@@ -339,14 +360,564 @@ static int snap_apply(tl_log_snapshot *s, int64_t v, const tl_log_commit *c, tl_
     return TL_OK;
 }
 
+/* ---- listing, line 1, checkpoints (LOG-R3, R56, R72, R81) ----------------- */
+
+/* The log's files by kind: commit and checkpoint versions, ascending. */
+typedef struct log_listing {
+    int64_t *cv; /* commit versions */
+    size_t n;
+    int64_t *ck; /* checkpoint versions */
+    size_t nck;
+} log_listing;
+
+static void listing_free(log_listing *l)
+{
+    free(l->cv);
+    free(l->ck);
+    memset(l, 0, sizeof *l);
+}
+
+static int list_log(const tl_io *io, const tl_io_file *logdir, log_listing *l, tl_error *err)
+{
+    memset(l, 0, sizeof *l);
+    tl_io_names names;
+    int rc = tl_io_list(io, logdir, NULL, &names, err);
+    if (rc != TL_OK)
+        return rc;
+    l->cv = malloc((names.n ? names.n : 1) * sizeof *l->cv);
+    l->ck = malloc((names.n ? names.n : 1) * sizeof *l->ck);
+    if (!l->cv || !l->ck) {
+        tl_io_names_free(&names);
+        listing_free(l);
+        return nomem(err, logdir->path);
+    }
+    /* names sort bytewise, so 20-digit names sort by version */
+    for (size_t i = 0; i < names.n; i++) {
+        int64_t v;
+        if (tl_log_commit_version(names.names[i], &v) == TL_OK)
+            l->cv[l->n++] = v;
+        else if (tl_log_ckpt_version(names.names[i], &v) == TL_OK)
+            l->ck[l->nck++] = v;
+        /* LOG-R3: other names are ignored */
+    }
+    tl_io_names_free(&names);
+    return TL_OK;
+}
+
+/* Index of commit v in l->cv, or -1. */
+static ptrdiff_t commit_index(const log_listing *l, int64_t v)
+{
+    size_t a = 0, b = l->n;
+    while (a < b) {
+        size_t m = a + (b - a) / 2;
+        if (l->cv[m] < v)
+            a = m + 1;
+        else
+            b = m;
+    }
+    return a < l->n && l->cv[a] == v ? (ptrdiff_t)a : -1;
+}
+
+/* Do commits a..b all exist? (true when a > b) */
+static int commits_exist(const log_listing *l, int64_t a, int64_t b)
+{
+    if (a > b)
+        return 1;
+    ptrdiff_t i = commit_index(l, a);
+    return i >= 0 && (size_t)i + (size_t)(b - a) < l->n && l->cv[(size_t)i + (size_t)(b - a)] == b;
+}
+
+/* The first version in a..b without a commit, and the next existing after
+ * it (-1 if none). Requires !commits_exist(l, a, b). */
+static void first_missing(const log_listing *l, int64_t a, int64_t b, int64_t *miss,
+                          int64_t *next)
+{
+    int64_t m = a;
+    ptrdiff_t i = commit_index(l, a);
+    if (i >= 0) {
+        size_t k = (size_t)i;
+        while (k + 1 < l->n && l->cv[k + 1] == l->cv[k] + 1 && l->cv[k] < b)
+            k++;
+        m = l->cv[k] + 1;
+    }
+    *miss = m;
+    *next = -1;
+    for (size_t k = 0; k < l->n; k++)
+        if (l->cv[k] > m) {
+            *next = l->cv[k];
+            break;
+        }
+}
+
+/* String storage of history entries and line-1 parses: json references
+ * to drop and malloc'd blocks to free. */
+typedef struct hist_mem {
+    json_t **js;
+    size_t nj, capj;
+    void **blocks;
+    size_t nb, capb;
+} hist_mem;
+
+static int mem_keep_json(hist_mem *m, json_t *j)
+{
+    if (m->nj == m->capj) {
+        size_t nc = m->capj ? m->capj * 2 : 64;
+        json_t **n = realloc(m->js, nc * sizeof *n);
+        if (!n)
+            return TL_ENOMEM;
+        m->js = n;
+        m->capj = nc;
+    }
+    m->js[m->nj++] = j;
+    return TL_OK;
+}
+
+static void *mem_block(hist_mem *m, size_t n)
+{
+    if (m->nb == m->capb) {
+        size_t nc = m->capb ? m->capb * 2 : 64;
+        void **b = realloc(m->blocks, nc * sizeof *b);
+        if (!b)
+            return NULL;
+        m->blocks = b;
+        m->capb = nc;
+    }
+    void *p = malloc(n ? n : 1);
+    if (p)
+        m->blocks[m->nb++] = p;
+    return p;
+}
+
+static void mem_free(hist_mem *m)
+{
+    if (!m)
+        return;
+    for (size_t i = 0; i < m->nj; i++)
+        json_decref(m->js[i]);
+    for (size_t i = 0; i < m->nb; i++)
+        free(m->blocks[i]);
+    free(m->js);
+    free(m->blocks);
+    memset(m, 0, sizeof *m);
+}
+
+static int head_bad(tl_error *err, const char *dir, const char *name, const char *field,
+                    const char *what)
+{
+    return tl_error_set(err, TL_ECORRUPT, "%s/%s: line 1 (byte offset 0): commitInfo.%s: %s",
+                        dir, name, field, what);
+}
+
+static int head_int(json_t *ci, const char *k, int required, int64_t *out, int *has,
+                    const char *dir, const char *name, tl_error *err)
+{
+    json_t *x = json_object_get(ci, k);
+    if (has)
+        *has = x != NULL;
+    if (!x)
+        return required ? head_bad(err, dir, name, k, "expected an integer, found nothing")
+                        : TL_OK;
+    if (!json_is_integer(x) || json_integer_value(x) < 0)
+        return head_bad(err, dir, name, k, "expected an integer >= 0");
+    *out = (int64_t)json_integer_value(x);
+    return TL_OK;
+}
+
+/* Line 1 (the commitInfo, LOG-R6) of commit v, without reading the rest
+ * (LOG-R56). Fills vi; strings are kept in mem when mem is non-NULL (else
+ * only the integers are valid). TL_ENOTFOUND if the file is absent. */
+static int read_head(const tl_io *io, const tl_io_file *logdir, int64_t v,
+                     tl_log_version_info *vi, hist_mem *mem, tl_error *err)
+{
+    char name[TL_LOG_NAME_LEN + 1];
+    tl_log_commit_name(v, name);
+    const char *dir = logdir->path ? logdir->path : TL_LOG_DIR;
+    tl_io_file f;
+    int rc = tl_io_open(io, logdir, name, O_RDONLY, 0, &f, err);
+    if (rc != TL_OK)
+        return rc;
+    size_t cap = 4096, len = 0;
+    char *buf = NULL, *lf = NULL;
+    for (;;) {
+        char *nb = realloc(buf, cap);
+        if (!nb) {
+            rc = nomem(err, name);
+            break;
+        }
+        buf = nb;
+        size_t got = 0, want = cap - len;
+        rc = tl_io_pread(&f, buf + len, want, len, &got, err);
+        if (rc != TL_OK)
+            break;
+        lf = memchr(buf + len, '\n', got);
+        len += got;
+        if (lf || got < want)
+            break;
+        if (cap > TL_LOG_MAX_LINE_BYTES) {
+            rc = tl_error_set(err, TL_EUNSUPPORTED, "%s/%s: line 1 is longer than %zu bytes "
+                                                    "(LOG-R7)",
+                              dir, name, TL_LOG_MAX_LINE_BYTES);
+            break;
+        }
+        cap *= 2;
+    }
+    (void)tl_io_close(&f, NULL);
+    if (rc == TL_OK && !lf)
+        rc = tl_error_set(err, TL_ECORRUPT,
+                          "%s/%s: line 1 (byte offset 0): expected a line ending in LF, found "
+                          "%zu bytes without one (LOG-R4)",
+                          dir, name, len);
+    json_t *root = NULL;
+    if (rc == TL_OK) {
+        json_error_t je;
+        root = json_loadb(buf, (size_t)(lf - buf), JSON_REJECT_DUPLICATES, &je);
+        if (!root)
+            rc = tl_error_set(err, TL_ECORRUPT,
+                              "%s/%s: line 1, byte offset %d: invalid JSON: %s (LOG-R5)", dir,
+                              name, je.position, je.text);
+    }
+    free(buf);
+    if (rc != TL_OK)
+        return rc;
+    json_t *ci = json_object_get(root, "commitInfo");
+    if (!json_is_object(root) || json_object_size(root) != 1 || !json_is_object(ci)) {
+        json_decref(root);
+        return tl_error_set(err, TL_ECORRUPT,
+                            "%s/%s: line 1 (byte offset 0): expected {\"commitInfo\":{...}} "
+                            "(LOG-R6)",
+                            dir, name);
+    }
+    memset(vi, 0, sizeof *vi);
+    vi->version = v;
+    rc = head_int(ci, "inCommitTimestamp", 1, &vi->ict_ms, NULL, dir, name, err);
+    if (rc == TL_OK && mem) {
+        json_t *op = json_object_get(ci, "operation"), *tx = json_object_get(ci, "txnId");
+        json_t *pp = json_object_get(ci, "operationParameters");
+        if (!json_is_string(op))
+            rc = head_bad(err, dir, name, "operation", "expected a string");
+        else if (tx && !json_is_string(tx))
+            rc = head_bad(err, dir, name, "txnId", "expected a string");
+        else if (!json_is_object(pp))
+            rc = head_bad(err, dir, name, "operationParameters", "expected an object");
+        if (rc == TL_OK) {
+            vi->operation = json_string_value(op);
+            vi->txn_id = tx ? json_string_value(tx) : NULL;
+            size_t np = json_object_size(pp);
+            tl_log_kv *kv = mem_block(mem, np * sizeof *kv);
+            if (!kv)
+                rc = nomem(err, name);
+            const char *k;
+            json_t *val;
+            uint32_t i = 0;
+            json_object_foreach(pp, k, val)
+            {
+                if (rc != TL_OK)
+                    break;
+                if (!json_is_string(val)) {
+                    rc = head_bad(err, dir, name, "operationParameters", "expected string "
+                                                                         "values");
+                    break;
+                }
+                kv[i++] = (tl_log_kv){k, json_string_value(val)};
+            }
+            vi->op_params = (tl_log_map){kv, i};
+        }
+        if (rc == TL_OK)
+            rc = head_int(ci, "readVersion", 0, &vi->read_version, &vi->has_read_version, dir,
+                          name, err);
+        if (rc == TL_OK)
+            rc = head_int(ci, "numAddedFiles", 1, &vi->n_added_files, NULL, dir, name, err);
+        if (rc == TL_OK)
+            rc = head_int(ci, "numAddedRows", 1, &vi->n_added_rows, NULL, dir, name, err);
+        if (rc == TL_OK)
+            rc = head_int(ci, "numRemovedFiles", 1, &vi->n_removed_files, NULL, dir, name, err);
+        if (rc == TL_OK)
+            rc = head_int(ci, "numRemovedRows", 1, &vi->n_removed_rows, NULL, dir, name, err);
+        if (rc == TL_OK && mem_keep_json(mem, root) != TL_OK)
+            rc = nomem(err, name);
+        if (rc == TL_OK)
+            return TL_OK;
+    }
+    json_decref(root);
+    return rc;
+}
+
+/* Read checkpoint c whole: verified (header + checksum) only, or decoded
+ * too when ck is non-NULL. A mismatch with commit c's inCommitTimestamp (a
+ * checkpoint of another history) is TL_ECORRUPT. */
+static int load_ckpt(const tl_io *io, const tl_io_file *logdir, const log_listing *l, int64_t c,
+                     tl_log_ckpt *ck, int64_t *ict, tl_error *err)
+{
+    char name[TL_CKPT_NAME_LEN + 1];
+    tl_log_ckpt_name(c, name);
+    char *buf = NULL;
+    size_t len = 0;
+    int rc = tl_io_read_file(io, logdir, name, TL_CKPT_MAX_FILE_BYTES, &buf, &len, err);
+    if (rc != TL_OK)
+        return rc;
+    int64_t t = -1;
+    if (ck) {
+        rc = tl_log_ckpt_decode(name, c, buf, len, ck, err); /* takes buf */
+        t = rc == TL_OK ? ck->ict_ms : -1;
+    } else {
+        rc = tl_log_ckpt_verify(name, c, buf, len, NULL, &t, err);
+        free(buf);
+    }
+    if (rc == TL_OK && commit_index(l, c) >= 0) {
+        tl_log_version_info vi;
+        rc = read_head(io, logdir, c, &vi, NULL, err);
+        if (rc == TL_OK && vi.ict_ms != t)
+            rc = tl_error_set(err, TL_ECORRUPT,
+                              "%s: inCommitTimestamp %" PRId64 " differs from version %" PRId64
+                              "'s %" PRId64 " (a checkpoint of another history, LOG-R72)",
+                              name, t, c, vi.ict_ms);
+        if (rc != TL_OK && ck)
+            tl_log_ckpt_free(ck);
+    }
+    if (rc == TL_OK && ict)
+        *ict = t;
+    return rc;
+}
+
+/* LOG-R81: the smallest c with a valid checkpoint (header and checksum
+ * checked) and commits c+1..latest, or 0 while commits 0..latest exist.
+ * -1 if none. *ict_out: its inCommitTimestamp if it came from a checkpoint
+ * whose commit is gone, else -1. */
+static int oldest_reachable(const tl_io *io, const tl_io_file *logdir, const log_listing *l,
+                            int64_t *oldest, int64_t *ict_out, tl_error *err)
+{
+    *oldest = -1;
+    *ict_out = -1;
+    if (!l->n)
+        return TL_OK;
+    int64_t hi = l->cv[l->n - 1];
+    if (commits_exist(l, 0, hi)) {
+        *oldest = 0;
+        return TL_OK;
+    }
+    for (size_t i = 0; i < l->nck; i++) {
+        int64_t c = l->ck[i];
+        if (c > hi || !commits_exist(l, c + 1, hi))
+            continue;
+        int64_t t;
+        tl_error e;
+        int rc = load_ckpt(io, logdir, l, c, NULL, &t, &e);
+        if (rc == TL_ENOMEM)
+            return tl_error_set(err, rc, "%s", e.msg);
+        if (rc == TL_OK) {
+            *oldest = c;
+            *ict_out = commit_index(l, c) >= 0 ? -1 : t;
+            return TL_OK;
+        }
+    }
+    return TL_OK;
+}
+
+/* The error for a version that no checkpoint and no replay reaches. */
+static int unreachable(const tl_io *io, const tl_io_file *root, const tl_io_file *logdir,
+                       const log_listing *l, int64_t target, int use_ckpt, tl_error *err)
+{
+    const char *tp = root->path ? root->path : "table";
+    if (use_ckpt && l->nck) {
+        int64_t oldest, t;
+        int rc = oldest_reachable(io, logdir, l, &oldest, &t, err);
+        if (rc != TL_OK)
+            return rc;
+        if (oldest > target)
+            return tl_error_set(err, TL_ENOTFOUND,
+                                "%s: version %" PRId64 " is not reachable: the oldest "
+                                "reachable version is %" PRId64 " (older commits were cleaned "
+                                "up, LOG-R57, LOG-R81)",
+                                tp, target, oldest);
+    }
+    int64_t miss, next;
+    first_missing(l, 0, target, &miss, &next);
+    char mname[TL_LOG_NAME_LEN + 1];
+    tl_log_commit_name(miss, mname);
+    int rc = tl_error_set(err, miss == 0 && !l->nck ? TL_ENOTFOUND : TL_ECORRUPT,
+                          "%s: version %" PRId64 " (%s) is missing but version %" PRId64
+                          " exists (expected contiguous versions from 0 or from a valid "
+                          "checkpoint, LOG-R3, LOG-R72)",
+                          logdir->path, miss, mname, next);
+    if (miss == 0 && !l->nck)
+        tl_error_prefix(err, "not a table: ");
+    return rc;
+}
+
+/* Set up s (zeroed) for versions up to target: history and commits arrays. */
+static int snap_alloc(tl_log_snapshot *s, int64_t target, const char *what, tl_error *err)
+{
+    size_t n = (size_t)target + 1;
+    s->commits = calloc(n, sizeof *s->commits);
+    s->history = calloc(n, sizeof *s->history);
+    s->cap_commits = s->commits ? n : 0;
+    if (!s->commits || !s->history)
+        return nomem(err, what);
+    return TL_OK;
+}
+
+static int smap_reserve(tl_log_strmap *m, size_t n)
+{
+    size_t want = 64;
+    while (want * 3 < n * 4 + 4)
+        want *= 2;
+    while (m->cap < want)
+        if (smap_grow(m) != TL_OK)
+            return TL_ENOMEM;
+    return TL_OK;
+}
+
+static int txn_put(tl_log_snapshot *s, const tl_log_txn *t, int64_t table_version,
+                   const char *what, tl_error *err)
+{
+    tl_log_txn_entry *e = (tl_log_txn_entry *)smap_get(&s->txns, t->app_id);
+    if (!e) {
+        if (s->n_txn_entries == s->cap_txn_entries) {
+            /* entries are pointed to by the map: grow by rebuilding it */
+            size_t nc = s->cap_txn_entries ? s->cap_txn_entries * 2 : 8;
+            tl_log_txn_entry *ne = realloc(s->txn_entries, nc * sizeof *ne);
+            if (!ne)
+                return nomem(err, what);
+            s->txn_entries = ne;
+            s->cap_txn_entries = nc;
+            for (size_t k = 0; k < s->n_txn_entries; k++)
+                if (smap_put(&s->txns, ne[k].txn->app_id, &ne[k]) != TL_OK)
+                    return nomem(err, what);
+        }
+        e = &s->txn_entries[s->n_txn_entries++];
+        if (smap_put(&s->txns, t->app_id, e) != TL_OK)
+            return nomem(err, what);
+    }
+    e->txn = t;
+    e->table_version = table_version;
+    return TL_OK;
+}
+
+/* The snapshot at ck's version from a decoded checkpoint (ownership of ck
+ * moves to s), with room for versions up to target. */
+static int snap_from_ckpt(tl_log_snapshot *s, tl_log_ckpt *ck, int64_t target, tl_error *err)
+{
+    char name[TL_CKPT_NAME_LEN + 1];
+    tl_log_ckpt_name(ck->version, name);
+    s->ckpt = malloc(sizeof *s->ckpt);
+    if (!s->ckpt) {
+        tl_log_ckpt_free(ck);
+        return nomem(err, name);
+    }
+    *s->ckpt = *ck;
+    memset(ck, 0, sizeof *ck);
+    ck = s->ckpt;
+    int rc = snap_alloc(s, target, name, err);
+    if (rc != TL_OK)
+        return rc;
+    int64_t c = ck->version;
+    s->checkpoint_version = c;
+    s->first_history_version = c + 1;
+    s->history[c] = (tl_log_version_info){.version = c, .ict_ms = ck->ict_ms};
+    s->protocol = ck->protocol;
+    s->meta = ck->meta;
+    for (uint64_t i = 0; i < ck->n_txn && rc == TL_OK; i++)
+        rc = txn_put(s, &ck->txns[i].u.txn, ck->txn_versions[i], name, err);
+    if (rc == TL_OK && (smap_reserve(&s->live, ck->n_add) != TL_OK ||
+                        smap_reserve(&s->tombstones, ck->n_remove) != TL_OK))
+        rc = nomem(err, name);
+    for (uint64_t i = 0; i < ck->n_add && rc == TL_OK; i++) {
+        const tl_log_add *a = &ck->adds[i].u.add;
+        size_t before = s->live.n;
+        if (smap_put(&s->live, a->path, a) != TL_OK)
+            rc = nomem(err, name);
+        else if (s->live.n == before)
+            rc = tl_error_set(err, TL_ECORRUPT, "%s: add %" PRIu64 ": path \"%.200s\" twice",
+                              name, i, a->path);
+    }
+    for (uint64_t i = 0; i < ck->n_remove && rc == TL_OK; i++) {
+        const tl_log_remove *r = &ck->removes[i].u.rm;
+        size_t before = s->tombstones.n;
+        if (smap_get(&s->live, r->path))
+            rc = tl_error_set(err, TL_ECORRUPT,
+                              "%s: remove %" PRIu64 ": path \"%.200s\" is also live", name, i,
+                              r->path);
+        else if (smap_put(&s->tombstones, r->path, r) != TL_OK)
+            rc = nomem(err, name);
+        else if (s->tombstones.n == before)
+            rc = tl_error_set(err, TL_ECORRUPT,
+                              "%s: remove %" PRIu64 ": path \"%.200s\" twice", name, i, r->path);
+    }
+    return rc;
+}
+
+static void snap_init(tl_log_snapshot *s)
+{
+    memset(s, 0, sizeof *s);
+    s->version = -1;
+    s->checkpoint_version = -1;
+    s->oldest_reachable = -1;
+}
+
+/* Replay commits s->version+1 .. target into s (history/commits sized). */
+static int snap_replay(const tl_io *io, const tl_io_file *logdir, tl_log_snapshot *s,
+                       int64_t target, tl_error *err)
+{
+    int rc = TL_OK;
+    for (int64_t v = s->version + 1; v <= target && rc == TL_OK; v++) {
+        rc = read_commit(io, logdir, v, &s->commits[v], err);
+        if (rc == TL_ENOTFOUND) /* listed a moment ago: vanished */
+            rc = tl_error_set(err, TL_ECORRUPT,
+                              "%s: version %" PRId64 " was listed but cannot be read: %s",
+                              logdir->path, v, err ? err->msg : "");
+        if (rc == TL_OK)
+            rc = snap_apply(s, v, &s->commits[v], err);
+        if (rc == TL_OK)
+            s->version = v;
+    }
+    return rc;
+}
+
+/* The greatest reachable version with inCommitTimestamp <= ts, by binary
+ * search over line 1 of the commit files (LOG-R56). */
+static int version_at_ts(const tl_io *io, const tl_io_file *root, const tl_io_file *logdir,
+                         const log_listing *l, int64_t ts, int64_t *out, tl_error *err)
+{
+    int64_t lo, lo_ict, hi = l->cv[l->n - 1];
+    int rc = oldest_reachable(io, logdir, l, &lo, &lo_ict, err);
+    if (rc != TL_OK)
+        return rc;
+    if (lo < 0)
+        return unreachable(io, root, logdir, l, hi, 1, err);
+    tl_log_version_info vi;
+    if (lo_ict < 0) {
+        if ((rc = read_head(io, logdir, lo, &vi, NULL, err)) != TL_OK)
+            return rc;
+        lo_ict = vi.ict_ms;
+    }
+    if (lo_ict > ts)
+        return tl_error_set(err, TL_ENOTFOUND,
+                            "%s: no version as of timestamp %" PRId64 " ms: version %" PRId64
+                            ", the oldest reachable, has inCommitTimestamp %" PRId64 " ms "
+                            "(LOG-R56)",
+                            root->path ? root->path : "table", ts, lo, lo_ict);
+    /* invariant: ict(lo) <= ts; ict(r) > ts or r = hi + 1 */
+    int64_t r = hi + 1;
+    while (r - lo > 1) {
+        int64_t mid = lo + (r - lo) / 2;
+        if ((rc = read_head(io, logdir, mid, &vi, NULL, err)) != TL_OK)
+            return rc == TL_ENOTFOUND ? TL_ECORRUPT : rc;
+        if (vi.ict_ms <= ts)
+            lo = mid;
+        else
+            r = mid;
+    }
+    *out = lo;
+    return TL_OK;
+}
+
 int tl_log_snapshot_load(const tl_io_file *root, const tl_log_snap_opts *opts,
                          tl_log_snapshot *out, tl_error *err)
 {
     tl_log_snap_opts dflt = {0};
     if (!opts)
         opts = &dflt;
-    memset(out, 0, sizeof *out);
-    out->version = -1;
+    snap_init(out);
     const tl_io *io = opts->io;
     tl_io_file logdir;
     int rc = tl_io_open(io, root, TL_LOG_DIR, O_RDONLY | O_DIRECTORY, 0, &logdir, err);
@@ -355,35 +926,13 @@ int tl_log_snapshot_load(const tl_io_file *root, const tl_log_snap_opts *opts,
             tl_error_prefix(err, "not a table (no %s/): ", TL_LOG_DIR);
         return rc;
     }
-    tl_io_names names;
-    rc = tl_io_list(io, &logdir, NULL, &names, err);
-    if (rc != TL_OK) {
-        (void)tl_io_close(&logdir, NULL);
-        return rc;
-    }
-    /* Names sort bytewise, so 20-digit names sort by version. */
-    int64_t latest = -1;
-    for (size_t i = 0; i < names.n && rc == TL_OK; i++) {
-        int64_t v;
-        if (tl_log_commit_version(names.names[i], &v) != TL_OK)
-            continue; /* LOG-R3: other names are ignored */
-        if (v != latest + 1) {
-            char miss[TL_LOG_NAME_LEN + 1];
-            tl_log_commit_name(latest + 1, miss);
-            rc = tl_error_set(err, latest < 0 ? TL_ENOTFOUND : TL_ECORRUPT,
-                              "%s: version %" PRId64 " (%s) is missing but version %" PRId64
-                              " exists (expected contiguous versions from 0, LOG-R3)",
-                              logdir.path, latest + 1, miss, v);
-            if (latest < 0)
-                tl_error_prefix(err, "not a table: ");
-        }
-        latest = v;
-    }
-    tl_io_names_free(&names);
-    if (rc == TL_OK && latest < 0)
+    log_listing l;
+    rc = list_log(io, &logdir, &l, err);
+    int use_ckpt = !opts->no_checkpoint;
+    if (rc == TL_OK && l.n == 0)
         rc = tl_error_set(err, TL_ENOTFOUND, "not a table: %s holds no version 0 (%s)",
                           logdir.path, "00000000000000000000.json");
-    int64_t target = latest;
+    int64_t latest = rc == TL_OK ? l.cv[l.n - 1] : -1, target = latest;
     if (rc == TL_OK && opts->at == TL_LOG_AT_VERSION) {
         if (opts->version < 0 || opts->version > latest)
             rc = tl_error_set(err, opts->version < 0 ? TL_EINVAL : TL_ENOTFOUND,
@@ -391,52 +940,86 @@ int tl_log_snapshot_load(const tl_io_file *root, const tl_log_snap_opts *opts,
                               "is %" PRId64 " (LOG-R57)",
                               root->path ? root->path : "table", opts->version, latest);
         target = opts->version;
-    }
-    if (rc == TL_OK) {
-        size_t n = (size_t)target + 1;
-        out->commits = calloc(n, sizeof *out->commits);
-        out->history = calloc(n, sizeof *out->history);
-        out->cap_commits = out->commits ? n : 0;
-        if (!out->commits || !out->history)
-            rc = nomem(err, logdir.path);
+    } else if (rc == TL_OK && opts->at == TL_LOG_AT_TIMESTAMP) {
+        rc = version_at_ts(io, root, &logdir, &l, opts->ts_ms, &target, err);
     }
     out->latest_listed = latest;
-    int64_t v = 0;
-    for (; rc == TL_OK && v <= target; v++) {
-        rc = read_commit(io, &logdir, v, &out->commits[v], err);
-        if (rc == TL_ENOTFOUND) /* listed a moment ago: vanished */
-            rc = tl_error_set(err, TL_ECORRUPT,
-                              "%s: version %" PRId64 " was listed but cannot be read: %s",
-                              logdir.path, v, err ? err->msg : "");
-        if (rc != TL_OK)
-            break;
-        if (opts->at == TL_LOG_AT_TIMESTAMP &&
-            out->commits[v].actions[0].u.ci.ict_ms > opts->ts_ms) {
-            if (v == 0) {
-                rc = tl_error_set(err, TL_ENOTFOUND,
-                                  "%s: no version as of timestamp %" PRId64
-                                  " ms: version 0, the oldest, has inCommitTimestamp %" PRId64
-                                  " ms (LOG-R56)",
-                                  root->path ? root->path : "table", opts->ts_ms,
-                                  out->commits[0].actions[0].u.ci.ict_ms);
-                break;
-            }
-            tl_log_commit_free(&out->commits[v]);
-            break;
+    int64_t base = -1;
+    /* LOG-R72: the newest valid checkpoint c <= target with c+1..target */
+    for (size_t i = l.nck; rc == TL_OK && use_ckpt && i-- > 0;) {
+        int64_t c = l.ck[i];
+        if (c > target || !commits_exist(&l, c + 1, target))
+            continue;
+        tl_log_ckpt ck;
+        tl_error e;
+        int crc = load_ckpt(io, &logdir, &l, c, &ck, NULL, &e);
+        if (crc == TL_ENOMEM)
+            rc = tl_error_set(err, crc, "%s", e.msg);
+        if (crc != TL_OK)
+            continue; /* missing, corrupt, mismatching: fall back (LOG-R72) */
+        rc = snap_from_ckpt(out, &ck, target, err);
+        if (rc == TL_OK) {
+            out->version = c;
+            base = c;
         }
-        rc = snap_apply(out, v, &out->commits[v], err);
+        break;
     }
+    if (rc == TL_OK && base < 0) {
+        if (commits_exist(&l, 0, target))
+            rc = snap_alloc(out, target, logdir.path, err);
+        else
+            rc = unreachable(io, root, &logdir, &l, target, use_ckpt, err);
+        if (rc == TL_OK && commits_exist(&l, 0, latest))
+            out->oldest_reachable = 0;
+    }
+    if (rc == TL_OK)
+        rc = snap_replay(io, &logdir, out, target, err);
+    listing_free(&l);
     (void)tl_io_close(&logdir, NULL);
     if (rc != TL_OK) {
         tl_log_snapshot_free(out);
         return rc;
     }
-    out->version = v - 1;
     if (!out->protocol || !out->meta) { /* LOG-R27 makes version 0 hold both */
         tl_log_snapshot_free(out);
         return tl_error_set(err, TL_ECORRUPT, "version 0 lacks protocol or metaData (LOG-R27)");
     }
     return TL_OK;
+}
+
+/* A snapshot at version v built from base (at a version <= v) plus the
+ * commits after it, for the automatic checkpoint. It borrows base's state
+ * (base must outlive it) and owns only the commits it read. */
+static int snap_extend(const tl_io *io, const tl_io_file *logdir, const tl_log_snapshot *base,
+                       int64_t v, tl_log_snapshot *out, tl_error *err)
+{
+    snap_init(out);
+    int rc = snap_alloc(out, v, logdir->path, err);
+    if (rc != TL_OK)
+        return rc;
+    out->protocol = base->protocol;
+    out->meta = base->meta;
+    out->history[base->version] = base->history[base->version];
+    out->first_history_version = base->version;
+    const tl_log_strmap *src[2] = {&base->live, &base->tombstones};
+    tl_log_strmap *dst[2] = {&out->live, &out->tombstones};
+    for (int k = 0; k < 2; k++) {
+        if (!src[k]->cap)
+            continue;
+        dst[k]->slots = malloc(src[k]->cap * sizeof *dst[k]->slots);
+        if (!dst[k]->slots)
+            return nomem(err, logdir->path);
+        memcpy(dst[k]->slots, src[k]->slots, src[k]->cap * sizeof *dst[k]->slots);
+        dst[k]->cap = src[k]->cap;
+        dst[k]->n = src[k]->n;
+    }
+    for (size_t i = 0; i < base->n_txn_entries && rc == TL_OK; i++)
+        rc = txn_put(out, base->txn_entries[i].txn, base->txn_entries[i].table_version,
+                     logdir->path, err);
+    out->version = base->version;
+    if (rc == TL_OK)
+        rc = snap_replay(io, logdir, out, v, err);
+    return rc;
 }
 
 /* ---- commits -------------------------------------------------------------- */
@@ -598,6 +1181,10 @@ static int publish(const tl_io *io, const tl_io_file *logdir, int64_t t, const c
                         t);
     return rc;
 }
+
+static void auto_checkpoint(const tl_io_file *root, const tl_io *io, const tl_io_file *logdir,
+                            const tl_log_action *acts, uint32_t n, const tl_log_snapshot *given,
+                            const tl_log_snapshot *own, tl_log_write_result *res);
 
 int tl_log_write(const tl_io_file *root, int64_t read_version, const tl_log_action *acts,
                  uint32_t n, const tl_log_write_opts *opts, tl_log_write_result *res,
@@ -807,10 +1394,254 @@ int tl_log_write(const tl_io_file *root, int64_t read_version, const tl_log_acti
         t = w;
         backoff(&rng, attempt);
     }
+    if (rc == TL_OK && !res->noop && res->version > 0 && !opts->no_checkpoint)
+        auto_checkpoint(root, io, &logdir, acts, n, opts->snap, &own, res);
 done:
     free(buf);
     free(all);
     tl_log_snapshot_free(&own);
+    (void)tl_io_close(&logdir, NULL);
+    return rc;
+}
+
+/* ---- automatic checkpoint (LOG-R70), history, cleanup (LOG-R80, R81) ------ */
+
+/* After commit res->version: if it is a multiple of the checkpoint interval,
+ * build its snapshot from the one the writer read (plus the commits after
+ * it) and write its checkpoint. Never fails the commit: the outcome goes to
+ * res->checkpoint_*. */
+static void auto_checkpoint(const tl_io_file *root, const tl_io *io, const tl_io_file *logdir,
+                            const tl_log_action *acts, uint32_t n, const tl_log_snapshot *given,
+                            const tl_log_snapshot *own, tl_log_write_result *res)
+{
+    int64_t v = res->version, every = 0;
+    const tl_log_metadata *m = NULL;
+    for (uint32_t i = 0; i < n; i++)
+        if (acts[i].kind == TL_LOG_METADATA)
+            m = &acts[i].u.meta;
+    const tl_log_snapshot *base = NULL;
+    if (given && given->version >= 0 && given->version < v && given->meta)
+        base = given;
+    else if (own && own->version >= 0 && own->version < v && own->meta)
+        base = own;
+    if (!m && base)
+        m = base->meta;
+    tl_error e = {0};
+    if (m && (tl_log_config_int(m, TL_LOG_CONF_CHECKPOINT_INTERVAL, &every, &e) != TL_OK ||
+              every <= 0 || v % every != 0))
+        return;
+    tl_log_snapshot ns;
+    int rc;
+    if (base) {
+        rc = snap_extend(io, logdir, base, v, &ns, &e);
+    } else { /* the interval is unknown without the metaData: load it */
+        tl_log_snap_opts so = {.io = io, .at = TL_LOG_AT_VERSION, .version = v};
+        rc = tl_log_snapshot_load(root, &so, &ns, &e);
+        if (rc == TL_OK && !m) {
+            rc = tl_log_config_int(ns.meta, TL_LOG_CONF_CHECKPOINT_INTERVAL, &every, &e);
+            if (rc == TL_OK && (every <= 0 || v % every != 0)) {
+                tl_log_snapshot_free(&ns);
+                return;
+            }
+        }
+    }
+    if (rc == TL_OK)
+        rc = tl_log_checkpoint_write(root, &ns, io, NULL, &e);
+    tl_log_snapshot_free(&ns);
+    res->checkpoint_rc = rc;
+    res->checkpoint_written = rc == TL_OK;
+    if (rc != TL_OK)
+    {
+        char *d = res->checkpoint_error;
+        size_t cap = sizeof res->checkpoint_error;
+        int k = snprintf(d, cap, "automatic checkpoint of version %" PRId64
+                                 " failed (the commit stands): ", v);
+        size_t used = k > 0 && (size_t)k < cap ? (size_t)k : cap - 1, ml = strlen(e.msg);
+        if (ml > cap - 1 - used)
+            ml = cap - 1 - used;
+        memcpy(d + used, e.msg, ml);
+        d[used + ml] = '\0';
+    }
+}
+
+/* Open _delta_log/ and list it; TL_ENOTFOUND "not a table" without commits. */
+static int open_listing(const tl_io_file *root, const tl_io *io, tl_io_file *logdir,
+                        log_listing *l, tl_error *err)
+{
+    memset(l, 0, sizeof *l);
+    int rc = tl_io_open(io, root, TL_LOG_DIR, O_RDONLY | O_DIRECTORY, 0, logdir, err);
+    if (rc != TL_OK) {
+        if (rc == TL_ENOTFOUND && err)
+            tl_error_prefix(err, "not a table (no %s/): ", TL_LOG_DIR);
+        return rc;
+    }
+    rc = list_log(io, logdir, l, err);
+    if (rc == TL_OK && l->n == 0)
+        rc = tl_error_set(err, TL_ENOTFOUND, "not a table: %s holds no version 0 (%s)",
+                          logdir->path, "00000000000000000000.json");
+    if (rc != TL_OK) {
+        listing_free(l);
+        (void)tl_io_close(logdir, NULL);
+    }
+    return rc;
+}
+
+int tl_log_version_range(const tl_io_file *root, const tl_io *io, int64_t *oldest,
+                         int64_t *latest, tl_error *err)
+{
+    tl_io_file logdir;
+    log_listing l;
+    int rc = open_listing(root, io, &logdir, &l, err);
+    if (rc != TL_OK)
+        return rc;
+    int64_t hi = l.cv[l.n - 1];
+    if (latest)
+        *latest = hi;
+    if (oldest) {
+        int64_t t;
+        rc = oldest_reachable(io, &logdir, &l, oldest, &t, err);
+        if (rc == TL_OK && *oldest < 0)
+            rc = unreachable(io, root, &logdir, &l, hi, 1, err);
+    }
+    listing_free(&l);
+    (void)tl_io_close(&logdir, NULL);
+    return rc;
+}
+
+void tl_log_hist_free(tl_log_hist *h)
+{
+    if (!h)
+        return;
+    free(h->entries);
+    if (h->mem) {
+        mem_free(h->mem);
+        free(h->mem);
+    }
+    memset(h, 0, sizeof *h);
+}
+
+int tl_log_history(const tl_io_file *root, const tl_io *io, tl_log_hist *out, tl_error *err)
+{
+    memset(out, 0, sizeof *out);
+    tl_io_file logdir;
+    log_listing l;
+    int rc = open_listing(root, io, &logdir, &l, err);
+    if (rc != TL_OK)
+        return rc;
+    int64_t hi = l.cv[l.n - 1], lo, lo_ict;
+    rc = oldest_reachable(io, &logdir, &l, &lo, &lo_ict, err);
+    if (rc == TL_OK && lo < 0)
+        rc = unreachable(io, root, &logdir, &l, hi, 1, err);
+    if (rc == TL_OK) {
+        out->oldest = lo;
+        out->latest = hi;
+        out->mem = calloc(1, sizeof(hist_mem));
+        out->entries = calloc((size_t)(hi - lo + 1), sizeof *out->entries);
+        if (!out->mem || !out->entries)
+            rc = nomem(err, logdir.path);
+    }
+    for (int64_t v = lo; rc == TL_OK && v <= hi; v++) {
+        tl_log_version_info *vi = &out->entries[out->n];
+        if (v == lo && lo_ict >= 0) /* the checkpoint's; its commit is gone */
+            *vi = (tl_log_version_info){.version = v, .ict_ms = lo_ict};
+        else if ((rc = read_head(io, &logdir, v, vi, out->mem, err)) == TL_ENOTFOUND)
+            rc = tl_error_set(err, TL_ECORRUPT, "%s: version %" PRId64 " vanished while "
+                                                "reading the history: %s",
+                              logdir.path, v, err ? err->msg : "");
+        if (rc == TL_OK)
+            out->n++;
+    }
+    listing_free(&l);
+    (void)tl_io_close(&logdir, NULL);
+    if (rc != TL_OK)
+        tl_log_hist_free(out);
+    return rc;
+}
+
+int tl_log_cleanup(const tl_io_file *root, const tl_io *io, int64_t now_ms, int64_t retention_ms,
+                   tl_log_cleanup_report *report, tl_error *err)
+{
+    tl_log_cleanup_report rep = {-1, 0, 0, -1};
+    if (report)
+        *report = rep;
+    if (!root)
+        return tl_error_set(err, TL_EINVAL, "tl_log_cleanup: bad arguments");
+    if (retention_ms < 0) { /* ticklake.logRetentionHours of the latest metaData */
+        tl_log_snapshot s;
+        tl_log_snap_opts so = {.io = io};
+        int rc = tl_log_snapshot_load(root, &so, &s, err);
+        int64_t hours = 0;
+        if (rc == TL_OK)
+            rc = tl_log_config_int(s.meta, TL_LOG_CONF_LOG_RETENTION_HOURS, &hours, err);
+        tl_log_snapshot_free(&s);
+        if (rc != TL_OK)
+            return rc;
+        retention_ms = hours * 3600000;
+    }
+    tl_io_file logdir;
+    log_listing l;
+    int rc = open_listing(root, io, &logdir, &l, err);
+    if (rc != TL_OK)
+        return rc;
+    int64_t hi = l.cv[l.n - 1], c = -1;
+    /* the newest valid checkpoint old enough, whose following commits exist */
+    for (size_t i = l.nck; i-- > 0 && rc == TL_OK;) {
+        int64_t cv = l.ck[i], t;
+        if (cv > hi || !commits_exist(&l, cv + 1, hi))
+            continue;
+        tl_log_ckpt ck;
+        tl_error e;
+        int crc = load_ckpt(io, &logdir, &l, cv, &ck, &t, &e);
+        if (crc == TL_ENOMEM)
+            rc = tl_error_set(err, crc, "%s", e.msg);
+        if (crc != TL_OK)
+            continue;
+        tl_log_ckpt_free(&ck);
+        if (t <= now_ms - retention_ms) {
+            c = cv;
+            break;
+        }
+    }
+    rep.checkpoint_version = c;
+    char name[TL_CKPT_NAME_LEN + 1];
+    int deleted = 0;
+    /* commits below c, oldest first (LOG-R80, LOG-C8), then checkpoints */
+    for (size_t i = 0; rc == TL_OK && c >= 0 && i < l.n && l.cv[i] < c; i++) {
+        tl_log_commit_name(l.cv[i], name);
+        rc = tl_io_unlink(io, &logdir, name, err);
+        if (rc == TL_ENOTFOUND) /* a concurrent cleanup */
+            rc = TL_OK;
+        else if (rc == TL_OK)
+            rep.n_commits_deleted++;
+        deleted = 1;
+    }
+    for (size_t i = 0; rc == TL_OK && c >= 0 && i < l.nck && l.ck[i] < c; i++) {
+        tl_log_ckpt_name(l.ck[i], name);
+        rc = tl_io_unlink(io, &logdir, name, err);
+        if (rc == TL_ENOTFOUND)
+            rc = TL_OK;
+        else if (rc == TL_OK)
+            rep.n_checkpoints_deleted++;
+        deleted = 1;
+    }
+    if (deleted) {
+        tl_error e2;
+        int frc = tl_io_fsync_dir(io, &logdir, NULL, rc == TL_OK ? err : &e2);
+        if (rc == TL_OK)
+            rc = frc;
+    }
+    if (rc == TL_OK) {
+        rep.oldest_reachable = c >= 0 ? c : (commits_exist(&l, 0, hi) ? 0 : -1);
+        if (rep.oldest_reachable < 0) {
+            int64_t t;
+            rc = oldest_reachable(io, &logdir, &l, &rep.oldest_reachable, &t, err);
+        }
+    } else if (err) {
+        tl_error_prefix(err, "log cleanup below checkpoint %" PRId64 " (LOG-R80): ", c);
+    }
+    if (report)
+        *report = rep;
+    listing_free(&l);
     (void)tl_io_close(&logdir, NULL);
     return rc;
 }

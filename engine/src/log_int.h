@@ -328,6 +328,7 @@ typedef struct tl_log_version_info {
     int has_read_version;
     int64_t read_version;
     int64_t n_added_files, n_added_rows, n_removed_files, n_removed_rows;
+    tl_log_map op_params;    /* operationParameters */
 } tl_log_version_info;
 
 typedef struct tl_log_map_slot tl_log_map_slot;
@@ -346,9 +347,19 @@ typedef struct tl_log_txn_entry {
     int64_t table_version;
 } tl_log_txn_entry;
 
+typedef struct tl_log_ckpt tl_log_ckpt; /* a decoded checkpoint (checkpoint_int.h) */
+
 /* The state of a table at one version (LOG-R48), built by replaying commits
- * 0..version. Everything points into `commits` and is freed by
- * tl_log_snapshot_free. */
+ * 0..version, or (LOG-R72) from the checkpoint at checkpoint_version plus
+ * the commits after it. Everything points into `commits` and `ckpt` and is
+ * freed by tl_log_snapshot_free.
+ *
+ * history[] and commits[] have version + 1 entries indexed by version, but
+ * only the replayed versions first_history_version .. version are filled
+ * (first_history_version is 0 without a checkpoint). When the snapshot
+ * starts from a checkpoint c, history[c] holds only version and ict_ms (from
+ * the checkpoint); entries below are zero. For the summaries of older
+ * versions use tl_log_history. */
 typedef struct tl_log_snapshot {
     int64_t version;
     int64_t latest_listed;            /* latest version found when listing */
@@ -360,8 +371,14 @@ typedef struct tl_log_snapshot {
     tl_log_txn_entry *txn_entries;    /* storage of the txns map */
     size_t n_txn_entries, cap_txn_entries;
     tl_log_version_info *history;     /* version + 1 entries, index = version */
-    tl_log_commit *commits;           /* version + 1 parsed commits */
+    tl_log_commit *commits;           /* version + 1 parsed commits (replayed ones) */
     size_t cap_commits;
+    int64_t first_history_version;    /* first filled history[] entry */
+    int64_t checkpoint_version;       /* the checkpoint it started from, or -1 */
+    int64_t oldest_reachable;         /* LOG-R81 as found while loading, or -1
+                                         when not determined (then 0 or the
+                                         checkpoint used is a lower bound) */
+    tl_log_ckpt *ckpt;                /* owned; NULL without a checkpoint */
 } tl_log_snapshot;
 
 typedef struct tl_log_snap_opts {
@@ -369,21 +386,28 @@ typedef struct tl_log_snap_opts {
     int at;             /* TL_LOG_AT_* */
     int64_t version;    /* TL_LOG_AT_VERSION */
     int64_t ts_ms;      /* TL_LOG_AT_TIMESTAMP */
+    int no_checkpoint;  /* 1: ignore checkpoints, replay from version 0 (tests,
+                           benchmarks; fails once log cleanup deleted commits) */
 } tl_log_snap_opts;
 
 enum { TL_LOG_AT_LATEST = 0, TL_LOG_AT_VERSION = 1, TL_LOG_AT_TIMESTAMP = 2 };
 
 /* Load the snapshot of the table under root (an open directory): list
- * _delta_log/ (LOG-R2/R3: other names ignored), replay commits 0..v in
- * order (LOG-R48) and check LOG-R49 while applying them. opts NULL: latest.
- * Errors:
+ * _delta_log/ (LOG-R2/R3: other names ignored), take the newest valid
+ * checkpoint c <= v whose following commits exist (LOG-R72; a missing,
+ * corrupt or mismatching one is skipped for an older one, else replay from
+ * version 0), replay commits c+1..v in order (LOG-R48) and check LOG-R49
+ * while applying them. "As of timestamp" is found by binary search over the
+ * reachable versions, reading line 1 of commit files (LOG-R56). opts NULL:
+ * latest. Errors:
  *   TL_ENOTFOUND  no _delta_log/ or no version 0 ("not a table"); version N
- *                 above the latest (names the latest, LOG-R57); a timestamp
- *                 before version 0's (names version 0 and its timestamp,
- *                 LOG-R56)
- *   TL_ECORRUPT   a gap in the versions (names the missing version), a
- *                 commit that does not parse, a LOG-R49 violation (names the
- *                 version and the path / field)
+ *                 above the latest (names the latest, LOG-R57) or below the
+ *                 oldest reachable version (names it, LOG-R57/R81); a
+ *                 timestamp before the oldest reachable version's (names that
+ *                 version and its timestamp, LOG-R56)
+ *   TL_ECORRUPT   a gap in the versions no checkpoint covers (names the
+ *                 missing version), a commit that does not parse, a LOG-R49
+ *                 violation (names the version and the path / field)
  *   TL_EVERSION, TL_EUNSUPPORTED  LOG-R31; TL_EIO; TL_ENOMEM. */
 TL_WUR int tl_log_snapshot_load(const tl_io_file *root, const tl_log_snap_opts *opts,
                                 tl_log_snapshot *out, tl_error *err);
@@ -397,6 +421,8 @@ const tl_log_add *tl_log_snapshot_live_get(const tl_log_snapshot *s, const char 
 const tl_log_remove *tl_log_snapshot_tombstone_get(const tl_log_snapshot *s,
                                                    const char *path);
 size_t tl_log_snapshot_n_tombstones(const tl_log_snapshot *s);
+/* Tombstones in map order (*cursor starts at 0; NULL at the end). */
+const tl_log_remove *tl_log_snapshot_tombstone_next(const tl_log_snapshot *s, size_t *cursor);
 /* The latest txn of appId, or NULL. */
 const tl_log_txn_entry *tl_log_snapshot_txn(const tl_log_snapshot *s, const char *app_id);
 
@@ -417,6 +443,9 @@ typedef struct tl_log_write_opts {
      * with plain rename(2), which overwrites a concurrent commit. Never set
      * it elsewhere: it breaks LOG-R44 and LOG-C4. */
     int unsafe_plain_rename;
+    /* 1: no automatic checkpoint after the commit (LOG-R70), e.g. a caller
+     * that writes many commits quickly and checkpoints itself. */
+    int no_checkpoint;
 } tl_log_write_opts;
 
 typedef struct tl_log_write_result {
@@ -425,6 +454,13 @@ typedef struct tl_log_write_result {
     int noop;             /* 1: already applied (LOG-R60/R61), nothing written */
     int attempts;         /* publication attempts made */
     char txn_id[37];      /* txnId of the published commit */
+    /* Automatic checkpoint (LOG-R70) after a commit of version v > 0 with
+     * v % ticklake.checkpointInterval == 0: 1 if it was written (or already
+     * existed). A failed one never fails the commit: checkpoint_rc holds its
+     * code (TL_OK otherwise) and checkpoint_error its message. */
+    int checkpoint_written;
+    int checkpoint_rc;
+    char checkpoint_error[256];
 } tl_log_write_result;
 
 /* Commit acts (no commitInfo: it is built here) as the next version after
@@ -447,5 +483,70 @@ TL_WUR int tl_log_write(const tl_io_file *root, int64_t read_version, const tl_l
                         uint32_t n, const tl_log_write_opts *opts, tl_log_write_result *res,
                         tl_error *err);
 
+/* ==== checkpoints, history, cleanup (checkpoint.c, log.c; LOG.md 9.4,
+ * 9.7, 9.8) ==== */
+
+typedef struct tl_log_checkpoint_info {
+    int64_t version;     /* the checkpoint's version */
+    int existed;         /* 1: another writer had published it (EEXIST) */
+    size_t bytes;        /* size of the file this call encoded */
+    uint64_t n_add, n_remove, n_txn;
+} tl_log_checkpoint_info;
+
+/* Write the checkpoint of snap->version (LOG-R70/R71): encode the snapshot,
+ * publish _delta_log/<v>.checkpoint.tlc put-if-absent (tmp + fsync +
+ * renameat2 NOREPLACE or link + fsync of _delta_log/; an existing file is
+ * fine: same content), then replace the hint _delta_log/_last_checkpoint
+ * (LOG-R73). io NULL: the default; info may be NULL. Errors: TL_EINVAL,
+ * TL_EIO (a write or fsync failed; the checkpoint may or may not exist, which
+ * never changes a snapshot, LOG-C7), TL_ENOMEM. */
+TL_WUR int tl_log_checkpoint_write(const tl_io_file *root, const tl_log_snapshot *snap,
+                                   const tl_io *io, tl_log_checkpoint_info *info,
+                                   tl_error *err);
+
+/* The range of versions a snapshot can be built for: *latest the newest
+ * commit, *oldest the oldest reachable version (LOG-R81). Cheap: lists
+ * _delta_log/ and checks at most the header and checksum of checkpoints, no
+ * replay. oldest may be NULL (then no checkpoint is read at all). Errors:
+ * TL_ENOTFOUND (not a table), TL_ECORRUPT (a gap no checkpoint covers),
+ * TL_EIO, TL_ENOMEM. */
+TL_WUR int tl_log_version_range(const tl_io_file *root, const tl_io *io, int64_t *oldest,
+                                int64_t *latest, tl_error *err);
+
+/* History (`ticklake history`): one entry per reachable version, oldest
+ * first, read from line 1 (the commitInfo) of each commit file without
+ * replaying the log. The entry of a checkpoint version whose commit file
+ * is gone holds only version and ict_ms (operation NULL). */
+typedef struct tl_log_hist {
+    tl_log_version_info *entries; /* n entries, versions oldest .. latest */
+    size_t n;
+    int64_t oldest, latest;
+    void *mem;                    /* owns the strings */
+} tl_log_hist;
+
+/* Errors: those of tl_log_version_range; TL_ECORRUPT for a first line that
+ * is not a valid commitInfo (names the file, the field). */
+TL_WUR int tl_log_history(const tl_io_file *root, const tl_io *io, tl_log_hist *out,
+                          tl_error *err);
+void tl_log_hist_free(tl_log_hist *h); /* NULL-safe, idempotent */
+
+typedef struct tl_log_cleanup_report {
+    int64_t checkpoint_version;  /* the covering checkpoint c, -1 if none qualified */
+    int64_t n_commits_deleted;   /* commit files deleted (versions < c) */
+    int64_t n_checkpoints_deleted;
+    int64_t oldest_reachable;    /* after the cleanup */
+} tl_log_cleanup_report;
+
+/* Log cleanup (LOG-R80): with c the newest valid checkpoint whose
+ * inCommitTimestamp <= now_ms - retention_ms and whose following commits
+ * all exist, delete the commit files of versions < c oldest first, then the
+ * checkpoints < c, then fsync _delta_log/. Never commit c, never a commit no
+ * checkpoint covers. retention_ms < 0: ticklake.logRetentionHours of the
+ * latest metaData. report may be NULL. Errors: those of loading the latest
+ * snapshot; TL_EIO (a failed unlink or fsync: what was deleted stays
+ * deleted, the remaining commits are contiguous, LOG-C8). Not called
+ * automatically: tl_log_write never deletes log files. */
+TL_WUR int tl_log_cleanup(const tl_io_file *root, const tl_io *io, int64_t now_ms,
+                          int64_t retention_ms, tl_log_cleanup_report *report, tl_error *err);
 
 #endif /* TL_LOG_INT_H */
