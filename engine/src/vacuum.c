@@ -611,12 +611,30 @@ static int delete_all(vctx *c, tl_vacuum_report *rep, const tl_vacuum_opts *o)
         free(fill);
     }
 
+    /* children lists: head[d] the first child of d, sib[k] the next one */
+    size_t *head = malloc(c->n_dirs * 2 * sizeof *head);
+    if (!head) {
+        free(first);
+        free(order);
+        return nomem(c, "deletion plan");
+    }
+    size_t *sib = head + c->n_dirs;
+    for (size_t d = 0; d < c->n_dirs; d++)
+        head[d] = sib[d] = SIZE_MAX;
+    for (size_t k = c->n_dirs; k-- > 1;) {
+        size_t p = c->dirs[k].parent;
+        if (p != SIZE_MAX) {
+            sib[k] = head[p];
+            head[p] = k;
+        }
+    }
+
     int rc = TL_OK;
     for (size_t di = c->n_dirs; rc == TL_OK && di-- > 0;) {
         vdir *d = &c->dirs[di];
         int has_work = first[di + 1] > first[di];
-        for (size_t k = di + 1; !has_work && k < c->n_dirs; k++)
-            has_work = c->dirs[k].parent == di && c->dirs[k].rm_pending;
+        for (size_t k = head[di]; !has_work && k != SIZE_MAX; k = sib[k])
+            has_work = c->dirs[k].rm_pending;
         if (!has_work) {
             if (d->removable && d->n_entries == 0 && d->mtime_ms <= c->cutoff_ms)
                 d->rm_pending = 1; /* an old empty partition directory */
@@ -633,9 +651,9 @@ static int delete_all(vctx *c, tl_vacuum_report *rep, const tl_vacuum_opts *o)
         }
         int touched = 0;
         /* child directories left empty */
-        for (size_t k = di + 1; rc == TL_OK && k < c->n_dirs; k++) {
+        for (size_t k = head[di]; rc == TL_OK && k != SIZE_MAX; k = sib[k]) {
             vdir *ch = &c->dirs[k];
-            if (ch->parent != di || !ch->rm_pending)
+            if (!ch->rm_pending)
                 continue;
             tl_error le = {0};
             int r = dry ? TL_OK : tl_io_rmdir(c->io, &h, ch->name, &le);
@@ -691,6 +709,7 @@ static int delete_all(vctx *c, tl_vacuum_report *rep, const tl_vacuum_opts *o)
         o->progress(o->progress_ctx, total, total);
     free(first);
     free(order);
+    free(head);
     return rc;
 }
 
