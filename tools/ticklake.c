@@ -40,11 +40,21 @@ static const char main_help[] =
     "  dump      print rows of a segment file as CSV\n"
     "  help      show help for a command (same as <command> --help)\n"
     "\n"
+    "tables:\n"
+    "  create      create a table (schema, partitioning, sort key)\n"
+    "  append      append a CSV file as one commit (idempotent with --app-id)\n"
+    "  history     list the table's versions\n"
+    "  describe    version, rows, files, schema and partitions of a version\n"
+    "  cat         print rows of a version as CSV\n"
+    "  checkpoint  write a checkpoint and clean up old commit files\n"
+    "  vacuum      delete data files no retained version needs\n"
+    "\n"
     "Run 'ticklake <command> --help' for a command's options.\n"
     "Exit status: 0 ok, 1 error, 2 usage error.\n";
 
 static const char gen_help[] =
-    "usage: ticklake gen --seed N --days D (--out FILE.csv | --segments DIR)\n"
+    "usage: ticklake gen --seed N --days D (--out FILE.csv | --segments DIR |\n"
+    "                    --table TABLE [--app-id ID --app-version N])\n"
     "                    [--start YYYY-MM-DD] [--symbols A,B,...]\n"
     "                    [--rows-per-day R] [--sorted] [--json]\n"
     "\n"
@@ -58,6 +68,7 @@ static const char gen_help[] =
     "  --rows-per-day R  ticks per symbol per day, >= 1 (default 1000000)\n"
     "  --out FILE        write CSV (header + rows) to FILE, replacing it\n"
     "  --segments DIR    write one segment file per symbol and day into DIR\n"
+    "  --table TABLE     append the rows to a table (ticklake create) as one commit\n"
     "                    (created if missing), named SYMBOL_YYYY-MM-DD.tls;\n"
     "                    existing files are not overwritten (error)\n"
     "  --sorted          order each symbol-day's rows by (expiry, opt_type,\n"
@@ -361,14 +372,19 @@ static void progress_cb(void *ctx, uint64_t done, uint64_t total)
     fflush(stderr);
 }
 
+static int parse_app(const opt *opts, size_t no, tl_append_opts *ao);
+static int gen_into_table(const tl_gen_opts *go, const char *table, const tl_append_opts *ao0,
+                          int json);
+
 static int cmd_gen(int argc, char **argv)
 {
     opt opts[] = {{"--seed", 1, NULL},     {"--days", 1, NULL},    {"--start", 1, NULL},
                   {"--symbols", 1, NULL},  {"--rows-per-day", 1, NULL},
                   {"--out", 1, NULL},      {"--segments", 1, NULL}, {"--sorted", 0, NULL},
-                  {"--json", 0, NULL}};
+                  {"--json", 0, NULL},     {"--table", 1, NULL},    {"--app-id", 1, NULL},
+                  {"--app-version", 1, NULL}, {"--max-memory", 1, NULL}};
     size_t no = sizeof opts / sizeof opts[0];
-    char *pos[1];
+    char *pos[1] = {0};
     int n_pos;
     int st = parse_args(argc, argv, opts, no, pos, &n_pos, 0, gen_help);
     if (st != GO_ON)
@@ -382,9 +398,15 @@ static int cmd_gen(int argc, char **argv)
         return usage_error("missing --seed N");
     if (!days_s)
         return usage_error("missing --days D");
-    if (!out == !segdir)
-        return usage_error("give exactly one of --out FILE.csv and --segments DIR");
-    if ((out && !*out) || (segdir && !*segdir))
+    const char *table = opt_val(opts, no, "--table");
+    if ((out != NULL) + (segdir != NULL) + (table != NULL) != 1)
+        return usage_error("give exactly one of --out FILE.csv, --segments DIR and --table TABLE");
+    tl_append_opts ao = {0};
+    if (parse_app(opts, no, &ao))
+        return EXIT_USAGE;
+    if (!table && (ao.app_id || ao.max_memory))
+        return usage_error("--app-id, --app-version and --max-memory go with --table");
+    if ((out && !*out) || (segdir && !*segdir) || (table && !*table))
         return usage_error("empty output path");
 
     tl_gen_opts go;
@@ -439,6 +461,12 @@ static int cmd_gen(int argc, char **argv)
     }
     go.sorted = sorted;
 
+    if (table) {
+        int r = gen_into_table(&go, table, &ao, json);
+        free(syms_buf);
+        free(syms);
+        return r;
+    }
     bar b = {.active = isatty(STDERR_FILENO)};
     tl_error err = {0};
     tl_gen_report rep;
@@ -521,7 +549,7 @@ static int cmd_inspect(int argc, char **argv)
 {
     opt opts[] = {{"--json", 0, NULL}, {"--verify", 0, NULL}};
     size_t no = sizeof opts / sizeof opts[0];
-    char *pos[1];
+    char *pos[1] = {0};
     int n_pos;
     int st = parse_args(argc, argv, opts, no, pos, &n_pos, 1, inspect_help);
     if (st != GO_ON)
@@ -730,7 +758,7 @@ static int cmd_dump(int argc, char **argv)
 {
     opt opts[] = {{"--offset", 1, NULL}, {"--limit", 1, NULL}};
     size_t no = sizeof opts / sizeof opts[0];
-    char *pos[1];
+    char *pos[1] = {0};
     int n_pos;
     int st = parse_args(argc, argv, opts, no, pos, &n_pos, 1, dump_help);
     if (st != GO_ON)
@@ -762,6 +790,988 @@ static int cmd_dump(int argc, char **argv)
     return EXIT_OK;
 }
 
+/* ---- tables: shared helpers ------------------------------------------------------- */
+
+/* "2025-11-18T10:00:00[.mmm][Z]", "2025-11-18 10:00:00", "2025-11-18" (UTC)
+ * or integer ms since the epoch -> ms. -1 if malformed. */
+static int parse_time_ms(const char *s, int64_t *ms)
+{
+    uint64_t v = 0;
+    if (parse_u64(s, &v) == 0) {
+        if (v > (uint64_t)INT64_MAX)
+            return -1;
+        *ms = (int64_t)v;
+        return 0;
+    }
+    char date[11];
+    if (strlen(s) < 10)
+        return -1;
+    memcpy(date, s, 10);
+    date[10] = '\0';
+    int32_t days;
+    if (parse_date(date, &days) != 0)
+        return -1;
+    const char *p = s + 10;
+    int hh = 0, mi = 0, ss = 0, frac = 0, n = 0;
+    if (*p == 'T' || *p == ' ') {
+        if (sscanf(p + 1, "%2d:%2d%n", &hh, &mi, &n) != 2 || n != 5)
+            return -1;
+        p += 1 + n;
+        if (*p == ':') {
+            if (sscanf(p + 1, "%2d%n", &ss, &n) != 1 || n != 2)
+                return -1;
+            p += 3;
+            if (*p == '.') {
+                p++;
+                int digits = 0;
+                while (*p >= '0' && *p <= '9') {
+                    if (digits < 3)
+                        frac = frac * 10 + (*p - '0');
+                    digits++;
+                    p++;
+                }
+                if (!digits)
+                    return -1;
+                for (; digits < 3; digits++)
+                    frac *= 10;
+            }
+        }
+        if (*p == 'Z')
+            p++;
+        if (hh > 23 || mi > 59 || ss > 60)
+            return -1;
+    }
+    if (*p)
+        return -1;
+    *ms = ((int64_t)days * 86400 + hh * 3600 + mi * 60 + ss) * 1000 + frac;
+    return 0;
+}
+
+static void fmt_ms(int64_t ms, char *buf, size_t cap)
+{
+    time_t t = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    size_t n = strftime(buf, cap, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(buf + n, cap - n, ".%03dZ", (int)(((ms % 1000) + 1000) % 1000));
+}
+
+static void fmt_day(int32_t day, char *buf, size_t cap)
+{
+    time_t t = (time_t)day * 86400;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(buf, cap, "%Y-%m-%d", &tm);
+}
+
+/* --version N | --timestamp T -> tl_at; EXIT_USAGE printed on error. */
+static int parse_at(const char *ver, const char *ts, tl_at *at)
+{
+    memset(at, 0, sizeof *at);
+    if (ver && ts)
+        return usage_error("give at most one of --version and --timestamp");
+    uint64_t v = 0;
+    if (ver) {
+        if (parse_num_opt("--version", ver, 0, (uint64_t)INT64_MAX, &v))
+            return EXIT_USAGE;
+        at->kind = TL_AT_VERSION;
+        at->version = (int64_t)v;
+    } else if (ts) {
+        if (parse_time_ms(ts, &at->ts_ms) != 0)
+            return usage_error("--timestamp: expected YYYY-MM-DD[THH:MM[:SS[.mmm]]][Z] (UTC) or "
+                               "milliseconds since the epoch, got '%s'",
+                               ts);
+        at->kind = TL_AT_TIMESTAMP;
+    }
+    return 0;
+}
+
+static void progress_rows(void *ctx, uint64_t done, uint64_t total)
+{
+    bar *b = ctx;
+    if (!b->active)
+        return;
+    char ga[32], gb[32];
+    if (total)
+        fprintf(stderr, "\r%3d%%  %s / %s", (int)(100.0 * (double)done / (double)total),
+                human_bytes((double)done, ga, sizeof ga), human_bytes((double)total, gb, sizeof gb));
+    else
+        fprintf(stderr, "\r%s rows buffered", grouped(done, ga, sizeof ga));
+    fflush(stderr);
+}
+
+static void print_append_result(const char *cmd, const char *table, const tl_append_result *r,
+                                int json)
+{
+    double rps = r->elapsed_s > 0 ? (double)r->n_rows / r->elapsed_s : 0;
+    if (json) {
+        printf("{\"command\":");
+        json_str(stdout, cmd);
+        printf(",\"table\":");
+        json_str(stdout, table);
+        printf(",\"version\":%" PRId64 ",\"noop\":%s,\"rows\":%" PRIu64 ",\"files\":%" PRIu64
+               ",\"bytes\":%" PRIu64 ",\"partitions\":%u,\"attempts\":%d,\"elapsed_s\":",
+               r->version, r->noop ? "true" : "false", r->n_rows, r->n_files, r->bytes,
+               r->n_partitions, r->attempts);
+        json_num(stdout, r->elapsed_s);
+        printf(",\"rows_per_s\":");
+        json_num(stdout, rps);
+        printf("}\n");
+        return;
+    }
+    char ga[32], hb[32];
+    if (r->noop)
+        printf("%s: already applied at version %" PRId64 " (app id and version seen); nothing "
+               "written\n",
+               cmd, r->version);
+    else if (r->n_files == 0)
+        printf("%s: no rows; nothing committed (table at version %" PRId64 ")\n", cmd, r->version);
+    else
+        printf("%s: version %" PRId64 ": %s rows in %" PRIu64 " files, %u partitions, %s, in "
+               "%.2f s (%.2f M rows/s)\n",
+               cmd, r->version, grouped(r->n_rows, ga, sizeof ga), r->n_files, r->n_partitions,
+               human_bytes((double)r->bytes, hb, sizeof hb), r->elapsed_s, rps / 1e6);
+}
+
+/* ---- create ---------------------------------------------------------------------- */
+
+static const char create_help[] =
+    "usage: ticklake create TABLE --schema ticks|FILE [--partition SPEC] [--sort COLS]\n"
+    "                       [--name NAME] [--checkpoint-interval N]\n"
+    "                       [--log-retention-hours H] [--deleted-file-retention-hours H]\n"
+    "\n"
+    "Create a table (a directory with a _delta_log/; spec/LOG.md).\n"
+    "\n"
+    "  --schema ticks    the generator's 35 columns; defaults: --partition\n"
+    "                    symbol,day(timestamp) --sort expiry,opt_type,strike,timestamp\n"
+    "  --schema FILE     one column per line: NAME TYPE [nullable]; '#' starts a\n"
+    "                    comment. TYPE: bool int8 int16 int32 int64 uint8 uint16\n"
+    "                    uint32 uint64 float32 float64 timestamp date string\n"
+    "  --partition SPEC  comma-separated: COL or symbol(COL) partitions by a string\n"
+    "                    column, day(COL) by the UTC day of a timestamp column;\n"
+    "                    'none' = unpartitioned (default for a schema file)\n"
+    "  --sort COLS       comma-separated sort key, most significant first (every\n"
+    "                    data file is sorted by it, stable, nulls first)\n"
+    "  --checkpoint-interval N   checkpoint every N commits (default 100)\n"
+    "  --log-retention-hours H   keep covered commit files H hours (default 720)\n"
+    "  --deleted-file-retention-hours H  keep removed data files H hours (default 168)\n";
+
+typedef struct strlist {
+    char *buf;
+    const char **v;
+    uint32_t n;
+} strlist;
+
+static int split_list(const char *s, strlist *out)
+{
+    memset(out, 0, sizeof *out);
+    out->buf = strdup(s);
+    size_t n = 1;
+    for (const char *p = s; *p; p++)
+        n += *p == ',';
+    out->v = calloc(n, sizeof *out->v);
+    if (!out->buf || !out->v)
+        return -1;
+    for (char *p = out->buf, *e; p; p = e) {
+        e = strchr(p, ',');
+        if (e)
+            *e++ = '\0';
+        while (*p == ' ')
+            p++;
+        size_t l = strlen(p);
+        while (l && p[l - 1] == ' ')
+            p[--l] = '\0';
+        out->v[out->n++] = p;
+    }
+    return 0;
+}
+
+static void strlist_free(strlist *l)
+{
+    free(l->buf);
+    free(l->v);
+}
+
+/* Read a schema file: NAME TYPE [nullable] per line. */
+static int read_schema_file(const char *path, tl_field **fields, uint32_t *n, char **store)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "ticklake: error: %s: %s\n", path, strerror(errno));
+        return EXIT_ERR;
+    }
+    size_t cap = 0, len = 0;
+    char *all = NULL;
+    char chunk[4096];
+    size_t got;
+    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        if (len + got + 1 > cap) {
+            cap = (len + got + 1) * 2;
+            char *q = realloc(all, cap);
+            if (!q) {
+                free(all);
+                fclose(f);
+                fputs("ticklake: error: out of memory\n", stderr);
+                return EXIT_ERR;
+            }
+            all = q;
+        }
+        memcpy(all + len, chunk, got);
+        len += got;
+    }
+    fclose(f);
+    if (!all) {
+        fprintf(stderr, "ticklake: error: %s: empty schema file\n", path);
+        return EXIT_ERR;
+    }
+    all[len] = '\0';
+    size_t nf = 0, fcap = 0;
+    tl_field *fs = NULL;
+    int line = 0;
+    for (char *p = all, *e; p && *p; p = e) {
+        e = strchr(p, '\n');
+        if (e)
+            *e++ = '\0';
+        line++;
+        char *hash = strchr(p, '#');
+        if (hash)
+            *hash = '\0';
+        char *tok[4];
+        int nt = 0;
+        for (char *save = NULL, *w = strtok_r(p, " \t\r", &save); w;
+             w = strtok_r(NULL, " \t\r", &save))
+            if (nt < 4)
+                tok[nt++] = w;
+            else
+                nt = 5;
+        if (nt == 0)
+            continue;
+        tl_type ty;
+        if (nt < 2 || nt > 3 || tl_type_from_name(tok[1], &ty) != TL_OK ||
+            (nt == 3 && strcmp(tok[2], "nullable") != 0)) {
+            fprintf(stderr,
+                    "ticklake: error: %s: line %d: expected 'NAME TYPE [nullable]' with a known "
+                    "type\n",
+                    path, line);
+            free(fs);
+            free(all);
+            return EXIT_ERR;
+        }
+        if (nf == fcap) {
+            fcap = fcap ? fcap * 2 : 16;
+            tl_field *q = realloc(fs, fcap * sizeof *fs);
+            if (!q) {
+                free(fs);
+                free(all);
+                return EXIT_ERR;
+            }
+            fs = q;
+        }
+        fs[nf++] = (tl_field){tok[0], ty, nt == 3};
+    }
+    if (nf == 0) {
+        fprintf(stderr, "ticklake: error: %s: no columns\n", path);
+        free(fs);
+        free(all);
+        return EXIT_ERR;
+    }
+    *fields = fs;
+    *n = (uint32_t)nf;
+    *store = all;
+    return EXIT_OK;
+}
+
+static int cmd_create(int argc, char **argv)
+{
+    opt opts[] = {{"--schema", 1, NULL},
+                  {"--partition", 1, NULL},
+                  {"--sort", 1, NULL},
+                  {"--name", 1, NULL},
+                  {"--checkpoint-interval", 1, NULL},
+                  {"--log-retention-hours", 1, NULL},
+                  {"--deleted-file-retention-hours", 1, NULL}};
+    size_t no = sizeof opts / sizeof opts[0];
+    char *pos[1] = {0};
+    int n_pos;
+    int st = parse_args(argc, argv, opts, no, pos, &n_pos, 1, create_help);
+    if (st != GO_ON)
+        return st;
+    if (n_pos != 1)
+        return usage_error("missing TABLE");
+    const char *schema = opt_val(opts, no, "--schema");
+    if (!schema)
+        return usage_error("missing --schema ticks|FILE");
+    tl_table_spec spec;
+    tl_field *fields = NULL;
+    char *store = NULL;
+    if (strcmp(schema, "ticks") == 0) {
+        tl_ticks_table_spec(&spec);
+    } else {
+        memset(&spec, 0, sizeof spec);
+        st = read_schema_file(schema, &fields, &spec.n_fields, &store);
+        if (st)
+            return st;
+        spec.fields = fields;
+    }
+    const char *part = opt_val(opts, no, "--partition"), *sort = opt_val(opts, no, "--sort");
+    const char *name = opt_val(opts, no, "--name");
+    strlist pl = {0}, sl = {0};
+    char **dup = NULL;
+    int ret = EXIT_USAGE;
+    if (name)
+        spec.name = name;
+    if (part) {
+        spec.symbol_column = spec.day_column = NULL;
+        if (strcmp(part, "none") != 0) {
+            if (split_list(part, &pl))
+                goto out;
+            dup = calloc(pl.n, sizeof *dup);
+            for (uint32_t i = 0; i < pl.n; i++) {
+                char *it = (char *)pl.v[i];
+                size_t l = strlen(it);
+                int is_day = strncmp(it, "day(", 4) == 0 && l > 5 && it[l - 1] == ')';
+                int is_sym = strncmp(it, "symbol(", 7) == 0 && l > 8 && it[l - 1] == ')';
+                if (is_day || is_sym) {
+                    it[l - 1] = '\0';
+                    it += is_day ? 4 : 7;
+                }
+                if (!*it || strchr(it, '(') || strchr(it, ')')) {
+                    usage_error("--partition: bad item '%s' (expected COL, symbol(COL) or "
+                                "day(COL))",
+                                pl.v[i]);
+                    goto out;
+                }
+                const char **slot = is_day ? &spec.day_column : &spec.symbol_column;
+                if (*slot) {
+                    usage_error("--partition: two %s partitions", is_day ? "day" : "symbol");
+                    goto out;
+                }
+                *slot = it;
+            }
+        }
+    } else if (fields) {
+        spec.symbol_column = spec.day_column = NULL;
+    }
+    if (sort) {
+        if (strcmp(sort, "none") == 0) {
+            spec.n_sort_key = 0;
+        } else {
+            if (split_list(sort, &sl))
+                goto out;
+            spec.sort_key = sl.v;
+            spec.n_sort_key = sl.n;
+        }
+    } else if (fields) {
+        spec.n_sort_key = 0;
+    }
+    if (fields)
+        spec.n_hot = 0;
+    static const char *const cfg_opt[3] = {"--checkpoint-interval", "--log-retention-hours",
+                                           "--deleted-file-retention-hours"};
+    int64_t *cfg_dst[3] = {&spec.checkpoint_interval, &spec.log_retention_hours,
+                           &spec.deleted_file_retention_hours};
+    for (int i = 0; i < 3; i++) {
+        const char *v = opt_val(opts, no, cfg_opt[i]);
+        uint64_t x = 0;
+        if (v) {
+            if (parse_num_opt(cfg_opt[i], v, i == 0 ? 1 : 0, 1000000, &x))
+                goto out;
+            *cfg_dst[i] = (int64_t)x;
+            if (x == 0) /* 0 means "default" in the spec struct: not settable */
+                *cfg_dst[i] = 0;
+        }
+    }
+    tl_error err = {0};
+    if (tl_table_create(pos[0], &spec, &err) != TL_OK) {
+        ret = lib_error(&err);
+        goto out;
+    }
+    printf("create: table %s (%u columns", pos[0], spec.n_fields);
+    if (spec.symbol_column || spec.day_column) {
+        printf(", partitioned by");
+        if (spec.symbol_column)
+            printf(" symbol(%s)", spec.symbol_column);
+        if (spec.day_column)
+            printf(" day(%s)", spec.day_column);
+    }
+    if (spec.n_sort_key) {
+        printf(", sorted by");
+        for (uint32_t i = 0; i < spec.n_sort_key; i++)
+            printf("%s%s", i ? "," : " ", spec.sort_key[i]);
+    }
+    printf(") at version 0\n");
+    ret = EXIT_OK;
+out:
+    strlist_free(&pl);
+    strlist_free(&sl);
+    free(dup);
+    free(fields);
+    free(store);
+    return ret;
+}
+
+/* ---- append ---------------------------------------------------------------------- */
+
+static const char append_help[] =
+    "usage: ticklake append TABLE FILE.csv [--app-id ID --app-version N]\n"
+    "                       [--max-memory MB] [--json]\n"
+    "\n"
+    "Append the rows of a CSV file (header naming the columns, in any order;\n"
+    "'-' reads stdin) as one commit. Rows are split by partition and sorted by\n"
+    "the table's sort key. With --app-id/--app-version the append is idempotent:\n"
+    "if the table already holds that app id at a version >= N, nothing is written.\n"
+    "\n"
+    "  --max-memory MB   buffer at most about MB MiB of rows before writing a\n"
+    "                    partition out (default 256)\n";
+
+static int parse_app(const opt *opts, size_t no, tl_append_opts *ao)
+{
+    const char *id = opt_val(opts, no, "--app-id"), *ver = opt_val(opts, no, "--app-version");
+    if (!id != !ver)
+        return usage_error("--app-id and --app-version go together");
+    if (id) {
+        uint64_t v = 0;
+        if (!*id)
+            return usage_error("--app-id: empty");
+        if (parse_num_opt("--app-version", ver, 0, (uint64_t)INT64_MAX, &v))
+            return EXIT_USAGE;
+        ao->app_id = id;
+        ao->app_version = (int64_t)v;
+    }
+    const char *mm = opt_val(opts, no, "--max-memory");
+    if (mm) {
+        uint64_t v = 0;
+        if (parse_num_opt("--max-memory", mm, 1, 1u << 20, &v))
+            return EXIT_USAGE;
+        ao->max_memory = (size_t)v << 20;
+    }
+    return 0;
+}
+
+static int cmd_append(int argc, char **argv)
+{
+    opt opts[] = {{"--app-id", 1, NULL}, {"--app-version", 1, NULL}, {"--max-memory", 1, NULL},
+                  {"--json", 0, NULL}};
+    size_t no = sizeof opts / sizeof opts[0];
+    char *pos[2] = {0};
+    int n_pos;
+    int st = parse_args(argc, argv, opts, no, pos, &n_pos, 2, append_help);
+    if (st != GO_ON)
+        return st;
+    if (n_pos != 2)
+        return usage_error("expected TABLE FILE.csv");
+    tl_append_opts ao = {0};
+    if (parse_app(opts, no, &ao))
+        return EXIT_USAGE;
+    bar b = {.active = isatty(STDERR_FILENO)};
+    ao.progress = progress_rows;
+    ao.progress_ctx = &b;
+    tl_error err = {0};
+    tl_table *t;
+    if (tl_table_open(pos[0], &t, &err) != TL_OK)
+        return lib_error(&err);
+    tl_append_result res;
+    int rc = tl_table_append_csv(t, pos[1], &ao, &res, &err);
+    if (b.active)
+        fputs("\r\033[K", stderr);
+    tl_table_close(t);
+    if (rc != TL_OK)
+        return lib_error(&err);
+    print_append_result("append", pos[0], &res, opt_val(opts, no, "--json") != NULL);
+    return EXIT_OK;
+}
+
+/* gen --table: generate and append as one commit. */
+static int gen_into_table(const tl_gen_opts *go, const char *table, const tl_append_opts *ao0,
+                          int json)
+{
+    tl_error err = {0};
+    tl_table *t;
+    if (tl_table_open(table, &t, &err) != TL_OK)
+        return lib_error(&err);
+    tl_gen *g;
+    if (tl_gen_open(go, &g, &err) != TL_OK) {
+        tl_table_close(t);
+        return lib_error(&err);
+    }
+    tl_append_opts ao = *ao0;
+    tl_append *a;
+    int rc = tl_append_begin(t, &ao, &a, &err);
+    bar b = {.active = isatty(STDERR_FILENO)};
+    uint64_t total = tl_gen_total_rows(g), done_rows = 0;
+    while (rc == TL_OK) {
+        tl_batch batch;
+        int done;
+        rc = tl_gen_next(g, 65536, &batch, &done, &err);
+        if (rc || done)
+            break;
+        rc = tl_append_batch(a, &batch, &err);
+        done_rows += batch.n_rows;
+        progress_cb(&b, done_rows, total);
+    }
+    tl_gen_close(g);
+    tl_append_result res;
+    if (rc == TL_OK)
+        rc = tl_append_commit(a, &res, &err);
+    else
+        tl_append_abort(a);
+    if (b.active)
+        fputs("\r\033[K", stderr);
+    tl_table_close(t);
+    if (rc != TL_OK)
+        return lib_error(&err);
+    print_append_result("gen", table, &res, json);
+    return EXIT_OK;
+}
+
+/* ---- history --------------------------------------------------------------------- */
+
+static const char history_help[] =
+    "usage: ticklake history TABLE [--json]\n"
+    "\n"
+    "List the table's versions, oldest first: version, commit time (in-commit\n"
+    "timestamp, UTC), operation, rows and files added and removed. --json prints\n"
+    "one object whose \"versions\" member is an array.\n";
+
+static int cmd_history(int argc, char **argv)
+{
+    opt opts[] = {{"--json", 0, NULL}};
+    char *pos[1] = {0};
+    int n_pos;
+    int st = parse_args(argc, argv, opts, 1, pos, &n_pos, 1, history_help);
+    if (st != GO_ON)
+        return st;
+    if (n_pos != 1)
+        return usage_error("missing TABLE");
+    tl_error err = {0};
+    tl_table *t;
+    if (tl_table_open(pos[0], &t, &err) != TL_OK)
+        return lib_error(&err);
+    tl_history_entry *h;
+    size_t n;
+    int rc = tl_table_history(t, &h, &n, &err);
+    tl_table_close(t);
+    if (rc != TL_OK)
+        return lib_error(&err);
+    char tb[40];
+    if (opts[0].value) {
+        printf("{\"command\":\"history\",\"table\":");
+        json_str(stdout, pos[0]);
+        printf(",\"versions\":[");
+        for (size_t i = 0; i < n; i++) {
+            fmt_ms(h[i].timestamp_ms, tb, sizeof tb);
+            printf("%s{\"version\":%" PRId64 ",\"timestamp_ms\":%" PRId64 ",\"timestamp\":\"%s\","
+                   "\"operation\":",
+                   i ? "," : "", h[i].version, h[i].timestamp_ms, tb);
+            json_str(stdout, h[i].operation);
+            if (h[i].has_read_version)
+                printf(",\"read_version\":%" PRId64, h[i].read_version);
+            printf(",\"added_files\":%" PRId64 ",\"added_rows\":%" PRId64
+                   ",\"removed_files\":%" PRId64 ",\"removed_rows\":%" PRId64 "}",
+                   h[i].added_files, h[i].added_rows, h[i].removed_files, h[i].removed_rows);
+        }
+        printf("]}\n");
+    } else {
+        printf("%8s  %-24s  %-14s %14s %7s %14s %7s\n", "version", "timestamp (UTC)", "operation",
+               "rows added", "files", "rows removed", "files");
+        for (size_t i = 0; i < n; i++) {
+            char ga[32], gb[32];
+            fmt_ms(h[i].timestamp_ms, tb, sizeof tb);
+            printf("%8" PRId64 "  %-24s  %-14s %14s %7" PRId64 " %14s %7" PRId64 "\n", h[i].version,
+                   tb, h[i].operation[0] ? h[i].operation : "(checkpoint)",
+                   grouped((uint64_t)h[i].added_rows, ga, sizeof ga), h[i].added_files,
+                   grouped((uint64_t)h[i].removed_rows, gb, sizeof gb), h[i].removed_files);
+        }
+    }
+    free(h);
+    return EXIT_OK;
+}
+
+/* ---- describe ---------------------------------------------------------------------- */
+
+static const char describe_help[] =
+    "usage: ticklake describe TABLE [--version N | --timestamp T] [--json]\n"
+    "\n"
+    "Describe the table at its latest version, at version N, or as of time T\n"
+    "(YYYY-MM-DD[THH:MM[:SS[.mmm]]][Z], UTC, or ms since the epoch: the latest\n"
+    "version committed at or before T): version, rows, files, bytes, schema,\n"
+    "partitioning, sort key, configuration and every partition.\n";
+
+static int cmd_describe(int argc, char **argv)
+{
+    opt opts[] = {{"--version", 1, NULL}, {"--timestamp", 1, NULL}, {"--json", 0, NULL}};
+    size_t no = 3;
+    char *pos[1] = {0};
+    int n_pos;
+    int st = parse_args(argc, argv, opts, no, pos, &n_pos, 1, describe_help);
+    if (st != GO_ON)
+        return st;
+    if (n_pos != 1)
+        return usage_error("missing TABLE");
+    tl_at at;
+    if (parse_at(opts[0].value, opts[1].value, &at))
+        return EXIT_USAGE;
+    int json = opts[2].value != NULL;
+    tl_error err = {0};
+    tl_table *t;
+    if (tl_table_open(pos[0], &t, &err) != TL_OK)
+        return lib_error(&err);
+    int64_t oldest = 0, latest = 0;
+    tl_snapshot *s = NULL;
+    if (tl_table_versions(t, &oldest, &latest, &err) != TL_OK ||
+        tl_snapshot_open(t, &at, &s, &err) != TL_OK) {
+        tl_table_close(t);
+        return lib_error(&err);
+    }
+    tl_snapshot_info in;
+    tl_snapshot_get_info(s, &in);
+    char tb[40], ga[32], hb[32], db[16];
+    fmt_ms(in.timestamp_ms, tb, sizeof tb);
+    size_t np = tl_snapshot_n_partitions(s);
+    if (json) {
+        printf("{\"command\":\"describe\",\"table\":");
+        json_str(stdout, pos[0]);
+        printf(",\"table_id\":\"%s\",\"name\":", in.table_id);
+        if (in.name)
+            json_str(stdout, in.name);
+        else
+            printf("null");
+        printf(",\"version\":%" PRId64 ",\"latest_version\":%" PRId64
+               ",\"oldest_version\":%" PRId64 ",\"timestamp_ms\":%" PRId64
+               ",\"timestamp\":\"%s\",\"rows\":%" PRIu64 ",\"files\":%" PRIu64
+               ",\"bytes\":%" PRIu64 ",\"partitions\":%" PRIu64 ",\"schema\":[",
+               in.version, latest, oldest, in.timestamp_ms, tb, in.n_rows, in.n_files, in.bytes,
+               in.n_partitions);
+        for (uint32_t i = 0; i < in.n_fields; i++) {
+            printf("%s{\"name\":", i ? "," : "");
+            json_str(stdout, in.fields[i].name);
+            printf(",\"type\":\"%s\",\"nullable\":%s}", tl_type_name(in.fields[i].type),
+                   in.fields[i].nullable ? "true" : "false");
+        }
+        printf("],\"partition_spec\":{");
+        if (in.symbol_column) {
+            printf("\"symbol_column\":");
+            json_str(stdout, in.symbol_column);
+        }
+        if (in.day_column) {
+            printf("%s\"day_column\":", in.symbol_column ? "," : "");
+            json_str(stdout, in.day_column);
+        }
+        printf("},\"sort_key\":[");
+        for (uint32_t i = 0; i < in.n_sort_key; i++) {
+            if (i)
+                putchar(',');
+            json_str(stdout, in.sort_key[i]);
+        }
+        printf("],\"checkpoint_interval\":%" PRId64 ",\"log_retention_hours\":%" PRId64
+               ",\"deleted_file_retention_hours\":%" PRId64 ",\"partition_list\":[",
+               in.checkpoint_interval, in.log_retention_hours, in.deleted_file_retention_hours);
+        for (size_t i = 0; i < np; i++) {
+            tl_partition_info p;
+            tl_snapshot_partition(s, i, &p);
+            printf("%s{", i ? "," : "");
+            int comma = 0;
+            if (p.has_symbol) {
+                printf("\"symbol\":");
+                if (p.symbol_null)
+                    printf("null");
+                else
+                    json_str(stdout, p.symbol);
+                comma = 1;
+            }
+            if (p.has_day) {
+                fmt_day(p.day, db, sizeof db);
+                printf("%s\"date\":", comma ? "," : "");
+                if (p.day_null)
+                    printf("null");
+                else
+                    printf("\"%s\"", db);
+                comma = 1;
+            }
+            printf("%s\"files\":%zu,\"rows\":%" PRIu64 ",\"bytes\":%" PRIu64, comma ? "," : "",
+                   p.n_files, p.n_rows, p.bytes);
+            if (p.has_time_range)
+                printf(",\"first_ts_ns\":%" PRId64 ",\"last_ts_ns\":%" PRId64, p.first_ts_ns,
+                       p.last_ts_ns);
+            printf("}");
+        }
+        printf("]}\n");
+    } else {
+        printf("table      %s%s%s%s\n", pos[0], in.name ? " (" : "", in.name ? in.name : "",
+               in.name ? ")" : "");
+        printf("id         %s\n", in.table_id);
+        printf("version    %" PRId64 " of %" PRId64 " (oldest reachable %" PRId64 "), committed %s\n",
+               in.version, latest, oldest, tb);
+        printf("rows       %s in %" PRIu64 " files, %s, %" PRIu64 " partitions\n",
+               grouped(in.n_rows, ga, sizeof ga), in.n_files,
+               human_bytes((double)in.bytes, hb, sizeof hb), in.n_partitions);
+        printf("partition ");
+        if (!in.symbol_column && !in.day_column)
+            printf(" none");
+        if (in.symbol_column)
+            printf(" symbol(%s)", in.symbol_column);
+        if (in.day_column)
+            printf(" day(%s)", in.day_column);
+        printf("\nsort key  ");
+        for (uint32_t i = 0; i < in.n_sort_key; i++)
+            printf("%s%s", i ? ", " : " ", in.sort_key[i]);
+        printf("%s\nconfig     checkpoint every %" PRId64 " commits, log retention %" PRId64
+               " h, deleted file retention %" PRId64 " h\n",
+               in.n_sort_key ? "" : " none", in.checkpoint_interval, in.log_retention_hours,
+               in.deleted_file_retention_hours);
+        printf("schema     %u columns:\n", in.n_fields);
+        for (uint32_t i = 0; i < in.n_fields; i++)
+            printf("  %-24s %-10s%s\n", in.fields[i].name, tl_type_name(in.fields[i].type),
+                   in.fields[i].nullable ? " nullable" : "");
+        if (np)
+            printf("partitions:\n  %-24s %-10s %8s %14s %10s\n", "symbol", "date", "files", "rows",
+                   "bytes");
+        for (size_t i = 0; i < np; i++) {
+            tl_partition_info p;
+            tl_snapshot_partition(s, i, &p);
+            fmt_day(p.day, db, sizeof db);
+            printf("  %-24s %-10s %8zu %14s %10s\n",
+                   !p.has_symbol ? "-" : p.symbol_null ? "(null)" : p.symbol,
+                   !p.has_day ? "-" : p.day_null ? "(null)" : db, p.n_files,
+                   grouped(p.n_rows, ga, sizeof ga), human_bytes((double)p.bytes, hb, sizeof hb));
+        }
+    }
+    tl_snapshot_close(s);
+    tl_table_close(t);
+    return EXIT_OK;
+}
+
+/* ---- cat ------------------------------------------------------------------------- */
+
+static const char cat_help[] =
+    "usage: ticklake cat TABLE [--version N | --timestamp T] [--symbol S]\n"
+    "                   [--date D | --from D --to D] [--columns A,B,...] [--limit N]\n"
+    "\n"
+    "Print rows of a table version as CSV (header first): partition by partition\n"
+    "(symbol, then date), each data file in its stored order (sorted by the sort\n"
+    "key). Filters select partitions by symbol and by date (YYYY-MM-DD, UTC).\n";
+
+static int cmd_cat(int argc, char **argv)
+{
+    opt opts[] = {{"--version", 1, NULL}, {"--timestamp", 1, NULL}, {"--symbol", 1, NULL},
+                  {"--date", 1, NULL},    {"--from", 1, NULL},      {"--to", 1, NULL},
+                  {"--columns", 1, NULL}, {"--limit", 1, NULL}};
+    size_t no = sizeof opts / sizeof opts[0];
+    char *pos[1] = {0};
+    int n_pos;
+    int st = parse_args(argc, argv, opts, no, pos, &n_pos, 1, cat_help);
+    if (st != GO_ON)
+        return st;
+    if (n_pos != 1)
+        return usage_error("missing TABLE");
+    tl_at at;
+    if (parse_at(opts[0].value, opts[1].value, &at))
+        return EXIT_USAGE;
+    tl_rows_filter f = {.symbol = opts[2].value};
+    const char *d = opts[3].value, *from = opts[4].value, *to = opts[5].value;
+    if (d && (from || to))
+        return usage_error("give --date or --from/--to, not both");
+    if (d || from || to) {
+        f.has_days = 1;
+        f.day_from = INT32_MIN;
+        f.day_to = INT32_MAX;
+        if (d && parse_date(d, &f.day_from) != 0)
+            return usage_error("--date: expected YYYY-MM-DD, got '%s'", d);
+        if (d)
+            f.day_to = f.day_from;
+        if (from && parse_date(from, &f.day_from) != 0)
+            return usage_error("--from: expected YYYY-MM-DD, got '%s'", from);
+        if (to && parse_date(to, &f.day_to) != 0)
+            return usage_error("--to: expected YYYY-MM-DD, got '%s'", to);
+    }
+    uint64_t limit = UINT64_MAX;
+    if (opts[7].value && parse_num_opt("--limit", opts[7].value, 0, UINT64_MAX, &limit))
+        return EXIT_USAGE;
+    strlist cols = {0};
+    if (opts[6].value && split_list(opts[6].value, &cols)) {
+        fputs("ticklake: error: out of memory\n", stderr);
+        return EXIT_ERR;
+    }
+    tl_error err = {0};
+    tl_table *t = NULL;
+    tl_snapshot *s = NULL;
+    tl_reader *r = NULL;
+    int ret = EXIT_OK;
+    if (tl_table_open(pos[0], &t, &err) != TL_OK || tl_snapshot_open(t, &at, &s, &err) != TL_OK ||
+        tl_reader_open(s, &f, opts[6].value ? cols.v : NULL, cols.n, &r, &err) != TL_OK) {
+        ret = lib_error(&err);
+        goto out;
+    }
+    uint64_t printed = 0;
+    int header = 1;
+    while (printed < limit) {
+        tl_batch b;
+        if (tl_reader_next(r, &b, &err) != TL_OK) {
+            ret = lib_error(&err);
+            goto out;
+        }
+        if (b.n_rows == 0)
+            break;
+        if ((uint64_t)b.n_rows > limit - printed)
+            b.n_rows = (uint32_t)(limit - printed);
+        if (tl_batch_write_csv(&b, stdout, header, &err) != TL_OK) {
+            ret = lib_error(&err);
+            goto out;
+        }
+        header = 0;
+        printed += b.n_rows;
+    }
+    if (header) { /* no rows: still the header */
+        tl_batch b = {0};
+        if (tl_reader_next(r, &b, &err) == TL_OK && tl_batch_write_csv(&b, stdout, 1, &err) != TL_OK)
+            ret = lib_error(&err);
+    }
+out:
+    tl_reader_close(r);
+    tl_snapshot_close(s);
+    tl_table_close(t);
+    strlist_free(&cols);
+    return ret;
+}
+
+/* ---- vacuum ------------------------------------------------------------------------ */
+
+static const char vacuum_help[] =
+    "usage: ticklake vacuum TABLE [--dry-run] [--retain HOURS] [--force] [--json]\n"
+    "\n"
+    "Delete data files no version within the retention needs: files removed from\n"
+    "the table longer ago than the retention, and orphans of crashed or losing\n"
+    "writers older than it. Never a file the latest version uses. --dry-run lists\n"
+    "the files and the versions that would become unreadable, deleting nothing.\n"
+    "\n"
+    "  --retain HOURS  retention (default: the table's deleted file retention,\n"
+    "                  168 h unless configured); under 1 h needs --force\n";
+
+static const char *reason_name(int r)
+{
+    return r == TL_VACUUM_REASON_TOMBSTONE ? "removed"
+           : r == TL_VACUUM_REASON_ORPHAN  ? "orphan"
+           : r == TL_VACUUM_REASON_TMP     ? "temporary"
+                                           : "?";
+}
+
+static int cmd_vacuum(int argc, char **argv)
+{
+    opt opts[] = {{"--dry-run", 0, NULL}, {"--retain", 1, NULL}, {"--force", 0, NULL},
+                  {"--json", 0, NULL}};
+    char *pos[1] = {0};
+    int n_pos;
+    int st = parse_args(argc, argv, opts, 4, pos, &n_pos, 1, vacuum_help);
+    if (st != GO_ON)
+        return st;
+    if (n_pos != 1)
+        return usage_error("missing TABLE");
+    tl_table_vacuum_opts vo = {.retain_hours = -1, .dry_run = opts[0].value != NULL,
+                               .force = opts[2].value != NULL};
+    uint64_t h = 0;
+    if (opts[1].value) {
+        if (parse_num_opt("--retain", opts[1].value, 0, 1000000, &h))
+            return EXIT_USAGE;
+        vo.retain_hours = (int64_t)h;
+    }
+    tl_error err = {0};
+    tl_table *t;
+    if (tl_table_open(pos[0], &t, &err) != TL_OK)
+        return lib_error(&err);
+    tl_table_vacuum_report rep;
+    int rc = tl_table_vacuum(t, &vo, &rep, &err);
+    tl_table_close(t);
+    if (rc != TL_OK)
+        return lib_error(&err);
+    if (opts[3].value) {
+        printf("{\"command\":\"vacuum\",\"table\":");
+        json_str(stdout, pos[0]);
+        printf(",\"dry_run\":%s,\"retain_hours\":%" PRId64 ",\"latest_version\":%" PRId64
+               ",\"bytes\":%" PRId64 ",\"dirs_removed\":%zu,\"files\":[",
+               rep.dry_run ? "true" : "false", rep.retain_hours, rep.latest_version, rep.bytes,
+               rep.n_dirs_removed);
+        for (size_t i = 0; i < rep.n_files; i++) {
+            printf("%s{\"path\":", i ? "," : "");
+            json_str(stdout, rep.files[i].path);
+            printf(",\"bytes\":%" PRId64 ",\"reason\":\"%s\"", rep.files[i].bytes,
+                   reason_name(rep.files[i].reason));
+            if (rep.files[i].removed_in_version >= 0)
+                printf(",\"removed_in_version\":%" PRId64, rep.files[i].removed_in_version);
+            printf("}");
+        }
+        printf("],\"unreadable_versions\":[");
+        for (size_t i = 0; i < rep.n_unreadable; i++)
+            printf("%s[%" PRId64 ",%" PRId64 "]", i ? "," : "", rep.unreadable[i][0],
+                   rep.unreadable[i][1]);
+        printf("]}\n");
+    } else {
+        char hb[32];
+        for (size_t i = 0; i < rep.n_files; i++)
+            printf("  %s %s (%s)\n", rep.dry_run ? "would delete" : "deleted", rep.files[i].path,
+                   reason_name(rep.files[i].reason));
+        printf("vacuum%s: %zu files, %s, retention %" PRId64 " h (table at version %" PRId64 ")\n",
+               rep.dry_run ? " --dry-run" : "", rep.n_files,
+               human_bytes((double)rep.bytes, hb, sizeof hb), rep.retain_hours, rep.latest_version);
+        for (size_t i = 0; i < rep.n_unreadable; i++) {
+            if (rep.unreadable[i][0] == rep.unreadable[i][1])
+                printf("  version %" PRId64, rep.unreadable[i][0]);
+            else
+                printf("  versions %" PRId64 "-%" PRId64, rep.unreadable[i][0],
+                       rep.unreadable[i][1]);
+            printf(" %s unreadable\n", rep.dry_run ? "would become" : "became");
+        }
+    }
+    tl_table_vacuum_report_free(&rep);
+    return EXIT_OK;
+}
+
+/* ---- checkpoint ---------------------------------------------------------------------- */
+
+static const char checkpoint_help[] =
+    "usage: ticklake checkpoint TABLE [--json]\n"
+    "\n"
+    "Write a checkpoint of the latest version (snapshots then load from it\n"
+    "instead of replaying every commit), then delete commit files older than the\n"
+    "table's log retention that a checkpoint covers.\n";
+
+static int cmd_checkpoint(int argc, char **argv)
+{
+    opt opts[] = {{"--json", 0, NULL}};
+    char *pos[1] = {0};
+    int n_pos;
+    int st = parse_args(argc, argv, opts, 1, pos, &n_pos, 1, checkpoint_help);
+    if (st != GO_ON)
+        return st;
+    if (n_pos != 1)
+        return usage_error("missing TABLE");
+    tl_error err = {0};
+    tl_table *t;
+    if (tl_table_open(pos[0], &t, &err) != TL_OK)
+        return lib_error(&err);
+    tl_checkpoint_result r;
+    int rc = tl_table_checkpoint(t, &r, &err);
+    tl_table_close(t);
+    if (rc != TL_OK)
+        return lib_error(&err);
+    if (opts[0].value) {
+        printf("{\"command\":\"checkpoint\",\"table\":");
+        json_str(stdout, pos[0]);
+        printf(",\"version\":%" PRId64 ",\"existed\":%s,\"bytes\":%" PRIu64 ",\"adds\":%" PRIu64
+               ",\"removes\":%" PRIu64 ",\"txns\":%" PRIu64 ",\"commits_deleted\":%" PRId64
+               ",\"checkpoints_deleted\":%" PRId64 ",\"oldest_version\":%" PRId64 "}\n",
+               r.version, r.existed ? "true" : "false", r.bytes, r.n_add, r.n_remove, r.n_txn,
+               r.commits_deleted, r.checkpoints_deleted, r.oldest_version);
+    } else {
+        char hb[32];
+        printf("checkpoint: version %" PRId64 "%s: %" PRIu64 " files, %" PRIu64 " tombstones, %"
+               PRIu64 " app ids (%s); log cleanup deleted %" PRId64 " commits; oldest reachable "
+               "version %" PRId64 "\n",
+               r.version, r.existed ? " (already there)" : "", r.n_add, r.n_remove, r.n_txn,
+               human_bytes((double)r.bytes, hb, sizeof hb), r.commits_deleted, r.oldest_version);
+    }
+    return EXIT_OK;
+}
+
 /* ---- main ------------------------------------------------------------------------ */
 
 typedef struct command {
@@ -775,6 +1785,13 @@ static const command commands[] = {
     {"inspect", cmd_inspect, inspect_help},
     {"verify", cmd_verify, verify_help},
     {"dump", cmd_dump, dump_help},
+    {"create", cmd_create, create_help},
+    {"append", cmd_append, append_help},
+    {"history", cmd_history, history_help},
+    {"describe", cmd_describe, describe_help},
+    {"cat", cmd_cat, cat_help},
+    {"vacuum", cmd_vacuum, vacuum_help},
+    {"checkpoint", cmd_checkpoint, checkpoint_help},
 };
 
 static const command *find_command(const char *name)

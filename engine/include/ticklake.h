@@ -524,6 +524,70 @@ typedef struct tl_history_entry {
 TL_WUR int tl_table_history(tl_table *t, tl_history_entry **out, size_t *n,
                             tl_error *err);
 
+
+/* The oldest reachable version (older commits were cleaned up, LOG-R81)
+ * and the latest, without replaying the log. Either pointer may be NULL. */
+TL_WUR int tl_table_versions(tl_table *t, int64_t *oldest, int64_t *latest,
+                             tl_error *err);
+
+/* ---- maintenance: checkpoint, log cleanup, vacuum ------------------------ */
+
+typedef struct tl_checkpoint_result {
+    int64_t version;         /* the version checkpointed (the latest) */
+    int existed;             /* 1: it was there already */
+    uint64_t bytes;          /* size of the checkpoint file */
+    uint64_t n_add, n_remove, n_txn;
+    int64_t commits_deleted; /* by the log cleanup that follows (LOG-R80) */
+    int64_t checkpoints_deleted;
+    int64_t oldest_version;  /* oldest reachable version afterwards */
+} tl_checkpoint_result;
+
+/* Write the checkpoint of the latest version, then clean up the log:
+ * commit files older than the table's log retention that a checkpoint
+ * covers are deleted (never one no checkpoint covers). res may be NULL. */
+TL_WUR int tl_table_checkpoint(tl_table *t, tl_checkpoint_result *res,
+                               tl_error *err);
+
+enum { TL_VACUUM_REASON_TOMBSTONE = 1, TL_VACUUM_REASON_ORPHAN = 2,
+       TL_VACUUM_REASON_TMP = 3 };
+
+typedef struct tl_table_vacuum_opts {
+    int64_t retain_hours; /* < 0: the table's deletedFileRetentionHours */
+    int dry_run;          /* list, delete nothing */
+    int force;            /* allow a retention under one hour */
+    tl_progress_fn progress;
+    void *progress_ctx;
+} tl_table_vacuum_opts;
+
+typedef struct tl_vacuum_entry {
+    const char *path;           /* relative to the table */
+    int64_t bytes;
+    int reason;                 /* TL_VACUUM_REASON_* */
+    int64_t removed_in_version; /* tombstones: the version that removed it;
+                                   -1 if not one or unknown */
+} tl_vacuum_entry;
+
+typedef struct tl_table_vacuum_report {
+    tl_vacuum_entry *files;
+    size_t n_files;
+    int64_t bytes;
+    int64_t latest_version, retain_hours, cutoff_ms;
+    /* versions that can no longer be read: [lo, hi] ranges */
+    int64_t (*unreadable)[2];
+    size_t n_unreadable;
+    size_t n_dirs_removed;
+    int dry_run;
+    void *priv;
+} tl_table_vacuum_report;
+
+/* Delete data files that no version within the retention needs: removed
+ * files whose removal is older than the retention, and orphans of crashed
+ * writers older than it; never a file the latest version references
+ * (LOG-R82). A dry run lists the same files and deletes nothing. */
+TL_WUR int tl_table_vacuum(tl_table *t, const tl_table_vacuum_opts *o,
+                           tl_table_vacuum_report *rep, tl_error *err);
+void tl_table_vacuum_report_free(tl_table_vacuum_report *rep);
+
 #ifdef __cplusplus
 }
 #endif

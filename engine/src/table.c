@@ -22,6 +22,7 @@
 #include "table_int.h"
 
 #include "civil_int.h"
+#include "csv_int.h"
 #include "partpath_int.h"
 #include "sortkey_int.h"
 #include "text_int.h"
@@ -44,6 +45,7 @@
 #define DEFAULT_MAX_MEMORY ((size_t)256 << 20)
 #define DEFAULT_SEGMENT_ROWS ((uint64_t)16 << 20)
 #define MAX_SEGMENT_ROWS ((uint64_t)1 << 31)
+#define PF 16u /* gather prefetch distance (rows) */
 #define CHUNK_ROWS 65536u                   /* rows gathered per writer append */
 #define MAX_PART_STRING_BYTES ((size_t)3 << 30) /* u32 offsets in buffers */
 #define NS_PER_DAY INT64_C(86400000000000)
@@ -599,6 +601,8 @@ int tl_append_begin(tl_table *t, const tl_append_opts *o, tl_append **out, tl_er
     for (uint32_t i = 0; i < a->nf; i++) {
         a->defs[i] = (tl_coldef){m->fields[i].name, m->fields[i].type};
         a->nullable[i] = (uint8_t)m->fields[i].nullable;
+        a->col_opts[i].encoding = TLF_ENC_AUTO;
+        a->col_opts[i].compression = TLF_COMP_AUTO;
     }
     a->sym_col = m->part_symbol_col ? meta_col(m, m->part_symbol_col) : -1;
     a->day_col = m->part_day_col ? meta_col(m, m->part_day_col) : -1;
@@ -1135,16 +1139,22 @@ static int gather(const tl_append *a, const part *p, const uint32_t *perm, uint3
                     o[i] = s[perm[i]];
                 break;
             case 2:
-                for (uint32_t i = 0; i < m; i++)
+                for (uint32_t i = 0; i < m; i++) {
+                    __builtin_prefetch(s + (size_t)perm[i + PF < m ? i + PF : i] * 2);
                     memcpy(o + (size_t)i * 2, s + (size_t)perm[i] * 2, 2);
+                }
                 break;
             case 4:
-                for (uint32_t i = 0; i < m; i++)
+                for (uint32_t i = 0; i < m; i++) {
+                    __builtin_prefetch(s + (size_t)perm[i + PF < m ? i + PF : i] * 4);
                     memcpy(o + (size_t)i * 4, s + (size_t)perm[i] * 4, 4);
+                }
                 break;
             default:
-                for (uint32_t i = 0; i < m; i++)
+                for (uint32_t i = 0; i < m; i++) {
+                    __builtin_prefetch(s + (size_t)perm[i + PF < m ? i + PF : i] * 8);
                     memcpy(o + (size_t)i * 8, s + (size_t)perm[i] * 8, 8);
+                }
                 break;
             }
             v->values = o;
@@ -1680,4 +1690,51 @@ void tl_append_abort(tl_append *a)
         return;
     remove_files(a);
     append_free(a);
+}
+
+/* ---- append a CSV file ---------------------------------------------------------------------- */
+
+int tl_table_append_csv(tl_table *t, const char *csv_path, const tl_append_opts *o,
+                        tl_append_result *res, tl_error *err)
+{
+    if (res)
+        memset(res, 0, sizeof *res);
+    if (!t || !csv_path)
+        return tl_error_set(err, TL_EINVAL, "append csv: no %s", t ? "file" : "table");
+    tl_append_opts ao = o ? *o : (tl_append_opts){0};
+    tl_progress_fn progress = ao.progress;
+    void *pctx = ao.progress_ctx;
+    ao.progress = NULL; /* progress here is in bytes of the file */
+    tl_append *a;
+    int rc = tl_append_begin(t, &ao, &a, err);
+    if (rc)
+        return rc;
+    tl_csv_opts co = {.nullable = a->nullable};
+    tl_csv_reader *r = NULL;
+    rc = tl_csv_open(csv_path, a->defs, a->nf, &co, &r, err);
+    double last = 0;
+    while (!rc) {
+        tl_batch b;
+        rc = tl_csv_next(r, &b, err);
+        if (rc || b.n_rows == 0)
+            break;
+        rc = tl_append_batch(a, &b, err);
+        if (rc)
+            tl_error_prefix(err, "%s", csv_path);
+        double now = mono_s();
+        if (progress && now - last >= 0.1) {
+            last = now;
+            progress(pctx, tl_csv_bytes_read(r), tl_csv_file_size(r));
+        }
+    }
+    uint64_t total = r ? tl_csv_file_size(r) : 0;
+    tl_csv_close(r);
+    if (rc) {
+        tl_append_abort(a);
+        return rc;
+    }
+    rc = tl_append_commit(a, res, err);
+    if (!rc && progress)
+        progress(pctx, total, total);
+    return rc;
 }
