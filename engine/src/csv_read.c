@@ -26,7 +26,12 @@
  * whose power of ten is exact in the type (|e| <= 22, float32 10) is one
  * correctly rounded multiplication or division of two exact values
  * (Clinger's fast path); everything else goes to strtod_l / strtof_l under
- * a "C" locale_t, after our own syntax check (no hex, no spaces).
+ * a "C" locale_t, after our own syntax check (no hex, no spaces). Prices
+ * with one or two decimals take tl_cents_to_f64 (equal to the division for
+ * every int32, see util_int.h; w / 10 is 10w / 100 exactly). Unquoted
+ * numbers are parsed while their end is found (fast_number); anything
+ * unusual there (exponent, '+', long digits, a range error, junk) goes
+ * through the general parser, which owns every message.
  */
 #include "csv_int.h"
 #include "civil_int.h"
@@ -47,7 +52,8 @@
 #define ROW_BLANK 2 /* parse_row: a blank line was skipped */
 #define ROW_END 3   /* parse_row: end of input at a record start */
 #define MAX_BATCH_ROWS (1u << 20)
-#define SHOW_MAX 40 /* bytes of an offending field quoted in a message */
+#define SHOW_MAX 40
+enum { FAST_F64 = 1, FAST_F32, FAST_INT, FAST_UINT }; /* csv_col.fast */ /* bytes of an offending field quoted in a message */
 
 static const uint8_t special[256] = {[0] = 1, [','] = 1, ['"'] = 1, ['\r'] = 1, ['\n'] = 1};
 static const uint8_t qspecial[256] = {[0] = 1, ['"'] = 1, ['\n'] = 1};
@@ -58,6 +64,7 @@ typedef struct csv_col {
     uint8_t nullable;
     uint8_t present;   /* named in the header */
     uint8_t any_null;  /* a null in the current batch */
+    uint8_t fast;      /* FAST_*: try fast_number first; 0 = no */
     uint32_t width;    /* bytes per value; 0 for strings */
     uint8_t *values;   /* batch_rows * width */
     uint8_t *validity; /* (batch_rows + 7) / 8 */
@@ -204,6 +211,60 @@ TL_WUR static int scratch_put(tl_csv_reader *r, size_t *n, const void *src, size
     return TL_OK;
 }
 
+/* The byte after a field's text at *pp: a comma (*eor = 0), a line end or
+ * the end of the input (*eor = 1); *pp and *line move past it. s/len/quoted
+ * describe the field for messages. NEED_MORE when the data ends first. */
+TL_WUR static inline int term(tl_csv_reader *r, const uint8_t **pp, uint64_t *line,
+                              const csv_col *c, const uint8_t *s, size_t len, int quoted,
+                              int *eor, tl_error *e)
+{
+    const uint8_t *p = *pp, *end = r->buf + r->end;
+    switch (*p) {
+    case ',':
+        *eor = 0;
+        p++;
+        break;
+    case '\n':
+        *eor = 1;
+        p++;
+        (*line)++;
+        break;
+    case '\r':
+        if (p + 1 == end && !r->eof)
+            return NEED_MORE;
+        if (p[1] != '\n')
+            return field_error(r, *line, c, s, len, e,
+                               "expected LF after CR (a CR alone is not a line end; quote the "
+                               "field to keep it)");
+        *eor = 1;
+        p += 2;
+        (*line)++;
+        break;
+    case 0:
+        if (p < end) { /* show the field up to and with the NUL */
+            if (quoted)
+                return field_error(r, *line, c, p, 1, e, "expected text without NUL bytes");
+            return field_error(r, *line, c, s, len + 1, e, "expected text without NUL bytes");
+        }
+        if (!r->eof)
+            return NEED_MORE;
+        *eor = 1; /* the last record may end without a newline */
+        break;
+    case '"':
+        if (!quoted)
+            return field_error(r, *line, c, s, len + 1, e,
+                               "expected no quote inside an unquoted field (quote the whole "
+                               "field and double the quote)");
+        /* a quote after a closing quote is "", never here */
+        /* fall through */
+    default: /* after a closing quote */
+        return field_error(r, *line, c, p, 1, e,
+                           "expected a comma or the end of the line after the closing quote");
+    }
+    *pp = p;
+    return TL_OK;
+}
+
 /* One field at *pp. On TL_OK: the text is s[0 .. len) with s[len] a special
  * byte, *eor says whether the record ends after it, *pp and *line are past
  * the terminator. NEED_MORE: the data ends inside the field (nothing
@@ -222,10 +283,6 @@ TL_WUR static inline int scan_field(tl_csv_reader *r, const uint8_t **pp, uint64
         *s = f;
         *len = (size_t)(p - f);
         *quoted = 0;
-        if (*p == '"')
-            return field_error(r, l0, c, f, (size_t)(p + 1 - f), e,
-                               "expected no quote inside an unquoted field (quote the whole "
-                               "field and double the quote)");
     } else {
         size_t n = 0;
         p++;
@@ -275,43 +332,8 @@ TL_WUR static inline int scan_field(tl_csv_reader *r, const uint8_t **pp, uint64
         *len = n;
         *quoted = 1;
     }
-    switch (*p) {
-    case ',':
-        *eor = 0;
-        p++;
-        break;
-    case '\n':
-        *eor = 1;
-        p++;
-        (*line)++;
-        break;
-    case '\r':
-        if (p + 1 == end && !r->eof)
-            return NEED_MORE;
-        if (p[1] != '\n')
-            return field_error(r, *line, c, *s, *len, e,
-                               "expected LF after CR (a CR alone is not a line end; quote the "
-                               "field to keep it)");
-        *eor = 1;
-        p += 2;
-        (*line)++;
-        break;
-    case 0:
-        if (p < end) { /* show the field up to and with the NUL */
-            if (*quoted)
-                return field_error(r, *line, c, p, 1, e, "expected text without NUL bytes");
-            return field_error(r, *line, c, *s, *len + 1, e, "expected text without NUL bytes");
-        }
-        if (!r->eof)
-            return NEED_MORE;
-        *eor = 1; /* the last record may end without a newline */
-        break;
-    default: /* after a closing quote */
-        return field_error(r, *line, c, p, 1, e,
-                           "expected a comma or the end of the line after the closing quote");
-    }
     *pp = p;
-    return TL_OK;
+    return term(r, pp, line, c, *s, *len, *quoted, eor, e);
 }
 
 /* ---- values ---------------------------------------------------------------- */
@@ -663,7 +685,7 @@ TL_WUR static inline int put_value(tl_csv_reader *r, csv_col *c, uint32_t row, c
         return TL_OK;
     }
     *bm |= bit;
-    void *slot = c->values + (size_t)row * c->width;
+    void *slot = c->values ? c->values + (size_t)row * c->width : NULL; /* NULL: strings */
     int neg, rc;
     uint64_t mag;
     int64_t v;
@@ -778,6 +800,78 @@ TL_WUR static inline int put_value(tl_csv_reader *r, csv_col *c, uint32_t row, c
     }
 }
 
+/* Fast paths for the common unquoted numbers, parsed straight from the
+ * buffer while finding their end: plain decimals of at most 18 digits
+ * (integers, integer timestamps) and [-]digits[.digits] floats within
+ * Clinger's exact range. Stores the value and returns the byte after the
+ * text; sets *ok = 0 (nothing stored) when the text needs the general
+ * parser (put_value), which also writes every error message. */
+static inline const uint8_t *fast_number(const csv_col *c, const uint8_t *p, void *slot, int *ok)
+{
+    int neg = *p == '-';
+    const uint8_t *d0 = p + neg, *q = d0;
+    uint64_t w = 0;
+    while ((unsigned)*q - '0' <= 9)
+        w = w * 10 + (unsigned)(*q++ - '0');
+    size_t ni = (size_t)(q - d0);
+    *ok = 0;
+    if (c->fast <= FAST_F32) {
+        size_t nf = 0;
+        if (*q == '.') {
+            const uint8_t *f0 = ++q;
+            while ((unsigned)*q - '0' <= 9)
+                w = w * 10 + (unsigned)(*q++ - '0');
+            nf = (size_t)(q - f0);
+        }
+        if (ni + nf == 0 || ni + nf > 19)
+            return q;
+        if (c->fast == FAST_F64) {
+            if (w > (UINT64_C(1) << 53) || nf > 22)
+                return q;
+            double v;
+            if (nf == 0)
+                v = (double)w;
+            else if (nf <= 2 && w < (UINT64_C(1) << 27)) /* cents: w/10 == 10w/100 */
+                v = tl_cents_to_f64((double)(nf == 1 ? w * 10 : w));
+            else
+                v = (double)w / p10d[nf];
+            v = neg ? -v : v;
+            memcpy(slot, &v, 8);
+        } else {
+            if (w > (UINT64_C(1) << 24) || nf > 10)
+                return q;
+            float v = nf ? (float)w / p10f[nf] : (float)w;
+            v = neg ? -v : v;
+            memcpy(slot, &v, 4);
+        }
+        *ok = 1;
+        return q;
+    }
+    if (ni == 0 || ni > 18)
+        return q;
+    if (c->fast == FAST_UINT) {
+        if (neg && w != 0)
+            return q;
+        switch (c->width) {
+        case 1: if (w > UINT8_MAX) return q; *(uint8_t *)slot = (uint8_t)w; break;
+        case 2: if (w > UINT16_MAX) return q; *(uint16_t *)slot = (uint16_t)w; break;
+        case 4: if (w > UINT32_MAX) return q; *(uint32_t *)slot = (uint32_t)w; break;
+        default: *(uint64_t *)slot = w; break;
+        }
+        *ok = 1;
+        return q;
+    }
+    int64_t v = neg ? -(int64_t)w : (int64_t)w;
+    switch (c->width) {
+    case 1: if (v < INT8_MIN || v > INT8_MAX) return q; *(int8_t *)slot = (int8_t)v; break;
+    case 2: if (v < INT16_MIN || v > INT16_MAX) return q; *(int16_t *)slot = (int16_t)v; break;
+    case 4: if (v < INT32_MIN || v > INT32_MAX) return q; *(int32_t *)slot = (int32_t)v; break;
+    default: *(int64_t *)slot = v; break;
+    }
+    *ok = 1;
+    return q;
+}
+
 /* One record into row `row`. TL_OK, NEED_MORE, ROW_BLANK, ROW_END or an
  * error. Consumes input (pos, line) only on TL_OK and ROW_BLANK. */
 TL_WUR static int parse_row(tl_csv_reader *r, uint32_t row, tl_error *e)
@@ -801,7 +895,20 @@ TL_WUR static int parse_row(tl_csv_reader *r, uint32_t row, tl_error *e)
         size_t len = 0;
         int quoted = 0, eor = 0;
         uint64_t fline = line;
-        int rc = scan_field(r, &p, &line, c, &s, &len, &quoted, &eor, e);
+        int rc, ok = 0;
+        if (c->fast && *p != '"') {
+            const uint8_t *q = fast_number(c, p, c->values + (size_t)row * c->width, &ok);
+            if (!special[*q]) { /* not a plain number: the general parser decides */
+                ok = 0;
+                while (!special[*q])
+                    q++;
+            }
+            s = p;
+            len = (size_t)(q - p);
+            rc = term(r, &q, &line, c, s, len, 0, &eor, e);
+            p = q;
+        } else
+            rc = scan_field(r, &p, &line, c, &s, &len, &quoted, &eor, e);
         if (rc != TL_OK)
             return rc;
         if (eor != (i + 1 == r->n_hdr)) {
@@ -814,6 +921,10 @@ TL_WUR static int parse_row(tl_csv_reader *r, uint32_t row, tl_error *e)
                                 "%s: line %" PRIu64 ": expected %u fields (as in the header), "
                                 "found more",
                                 r->name, fline, r->n_hdr);
+        }
+        if (ok) {
+            c->validity[row >> 3] |= (uint8_t)(1u << (row & 7));
+            continue;
         }
         rc = put_value(r, c, row, s, len, quoted, fline, e);
         if (rc != TL_OK)
@@ -934,6 +1045,12 @@ TL_WUR static int setup_columns(tl_csv_reader *r, const tl_coldef *defs, const u
         r->cols[c].type = defs[c].type;
         r->cols[c].nullable = nullable ? nullable[c] != 0 : 1;
         r->cols[c].width = (uint32_t)tl_type_width(defs[c].type);
+        tl_type t = defs[c].type;
+        r->cols[c].fast = t == TL_FLOAT64 ? FAST_F64
+                          : t == TL_FLOAT32 ? FAST_F32
+                          : tl_type_is_unsigned_int(t) && t != TL_BOOL ? FAST_UINT
+                          : tl_type_is_signed_int(t) && t != TL_DATE ? FAST_INT
+                                                                      : 0;
         q += n;
     }
     return TL_OK;

@@ -459,6 +459,52 @@ Test(csv_read, floats_are_correctly_rounded_like_strtod)
     free(vals);
 }
 
+Test(csv_read, number_forms_read_the_same_on_every_path)
+{
+    /* the fast path (plain decimals) and the general one (exponent, '+',
+     * quotes, long digit strings) agree */
+    static const tl_coldef defs[] = {{"d", TL_FLOAT64}, {"f", TL_FLOAT32}, {"i", TL_INT64},
+                                     {"u", TL_UINT16}};
+    tl_csv_reader *r = open_text("d,f,i,u\n"
+                                 "1.5,1.5,7,7\n"
+                                 "+1.5,+1.5,+7,+7\n"
+                                 "15e-1,15E-1,007,007\n"
+                                 "\".15e1\",\"0.15e+1\",\"7\",\"7\"\n"
+                                 "1.50000000000000000000000,1.500000000000000000000,"
+                                 "0000000000000000000007,0000000000000000000007\n",
+                                 defs, 4, NULL, 3);
+    tl_batch b;
+    one_batch(r, &b, 5);
+    for (uint32_t i = 0; i < 5; i++) {
+        cr_assert_eq(((const double *)b.cols[0].values)[i], 1.5, "row %u", i);
+        cr_assert_eq(((const float *)b.cols[1].values)[i], 1.5f, "row %u", i);
+        cr_assert_eq(((const int64_t *)b.cols[2].values)[i], 7, "row %u", i);
+        cr_assert_eq(((const uint16_t *)b.cols[3].values)[i], 7, "row %u", i);
+    }
+    close_at_end(r);
+}
+
+Test(csv_read, float32_rounds_to_nearest)
+{
+    static const tl_coldef defs[] = {{"f", TL_FLOAT32}};
+    tl_csv_reader *r = open_text("f\n0.1\n16777217\n16777219\n3.4028235e38\n1e39\n1e-46\n"
+                                 "-0\n-nan\n1.00000005960464477539062500001\n",
+                                 defs, 1, NULL, 0);
+    tl_batch b;
+    one_batch(r, &b, 9);
+    const float *f = b.cols[0].values;
+    cr_assert_eq(f[0], 0.1f);
+    cr_assert_eq(f[1], 16777216.0f, "a tie goes to even");
+    cr_assert_eq(f[2], 16777220.0f);
+    cr_assert_eq(f[3], FLT_MAX);
+    cr_assert(isinf(f[4]) && f[4] > 0, "beyond FLT_MAX + half an ulp: inf");
+    cr_assert(f[5] == 0 && !signbit(f[5]));
+    cr_assert(f[6] == 0 && signbit(f[6]));
+    cr_assert(isnan(f[7]));
+    cr_assert_eq(f[8], nextafterf(1.0f, 2.0f), "just above the tie rounds up");
+    close_at_end(r);
+}
+
 Test(csv_read, one_column_blank_lines_are_nulls)
 {
     /* with a single column, the writer prints a null as an empty line */
