@@ -1171,7 +1171,8 @@ static int gather(const tl_append *a, const part *p, const uint32_t *perm, uint3
             oo[0] = 0;
             for (uint32_t i = 0; i < m; i++) {
                 uint32_t lo = so[perm[i]], len = so[perm[i] + 1] - lo;
-                memcpy(dst->data + at, src->data + lo, len);
+                if (len)
+                    memcpy(dst->data + at, src->data + lo, len);
                 at += len;
                 oo[i + 1] = (uint32_t)at;
             }

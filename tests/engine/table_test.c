@@ -103,7 +103,8 @@ static int cmp_u64(const void *x, const void *y)
 
 static void hashes_sort(hashes *hs)
 {
-    qsort(hs->h, hs->n, sizeof *hs->h, cmp_u64);
+    if (hs->n)
+        qsort(hs->h, hs->n, sizeof *hs->h, cmp_u64);
 }
 
 static const char *const *tick_names(uint32_t *n)
@@ -728,7 +729,7 @@ static void fault_sweep(int power_cut)
         if (rc == TL_OK && !power_cut)
             cr_assert_eq(info.version, 2, "k=%" PRIu64 ": acknowledged append visible", k);
         cr_assert_eq(got.n, want->n, "k=%" PRIu64 ": rows", k);
-        cr_assert_eq(memcmp(got.h, want->h, got.n * 8), 0, "k=%" PRIu64 ": rows differ", k);
+        cr_assert_eq(got.n ? memcmp(got.h, want->h, got.n * 8) : 0, 0, "k=%" PRIu64 ": rows differ", k);
         free(got.h);
         outcomes[info.version - 1]++;
         if (info.version == 2) {
