@@ -2,8 +2,12 @@
 # tools/demo.sh - install what is missing, build ticklake (Release) into
 # build/, then run the demo: generate sample ticks (2 symbols x 2 days x
 # 1,000,000 rows, each symbol-day sorted by contract) into segment files,
-# inspect one, verify all, dump a few rows.
-# Works from any directory. Output data: build/demo-segments/ (recreated).
+# inspect one, verify all, dump a few rows; then the table part: create a
+# ticks table, append to it in several batches (generated rows and a CSV
+# file), show its history, describe the latest and an older version (time
+# travel), print rows of one partition, checkpoint and vacuum (dry run).
+# Works from any directory. Output data: build/demo-segments/ and
+# build/demo-table/ (recreated).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source tools/deps.sh
@@ -15,7 +19,8 @@ cmake --build build -j"$jobs" --target ticklake
 
 TL=build/tools/ticklake
 DATA=build/demo-segments
-rm -rf "$DATA"
+TABLE=build/demo-table
+rm -rf "$DATA" "$TABLE" build/demo-day3.csv
 
 step() {
     echo
@@ -28,5 +33,19 @@ step "$TL" gen --seed 42 --days 2 --rows-per-day 1000000 --symbols BANKNIFTY,NIF
 step "$TL" inspect "$DATA/BANKNIFTY_2025-11-17.tls"
 step "$TL" verify "$DATA"/*.tls
 step "$TL" dump "$DATA/NIFTY_2025-11-18.tls" --offset 500000 --limit 5
+
+# tables: generate -> create -> append in several batches -> time travel
+step "$TL" create "$TABLE" --schema ticks
+step "$TL" gen --seed 42 --days 2 --rows-per-day 1000000 --table "$TABLE"
+step "$TL" gen --seed 43 --days 1 --start 2025-11-19 --rows-per-day 500000 --out build/demo-day3.csv
+step "$TL" append "$TABLE" build/demo-day3.csv --app-id demo-import --app-version 20251119
+step "$TL" append "$TABLE" build/demo-day3.csv --app-id demo-import --app-version 20251119
+step "$TL" gen --seed 44 --days 1 --start 2025-11-20 --rows-per-day 500000 --symbols FINNIFTY --table "$TABLE"
+step "$TL" history "$TABLE"
+step "$TL" describe "$TABLE"
+step "$TL" describe "$TABLE" --version 1
+step "$TL" cat "$TABLE" --symbol NIFTY --date 2025-11-19 --columns timestamp,expiry,opt_type,strike,price,bp0,sp0 --limit 5
+step "$TL" checkpoint "$TABLE"
+step "$TL" vacuum "$TABLE" --dry-run
 echo
 echo "demo: done. Try: $TL --help"
