@@ -539,6 +539,21 @@ static int unreadable_versions(vctx *c, tl_vacuum_report *rep)
         free(rs.r);
         return rc;
     }
+    /* versions below the oldest reachable one (LOG-R81) cannot be read
+     * anyway */
+    if (s->oldest_reachable > 0) {
+        size_t m = 0;
+        for (size_t i = 0; i < rs.n; i++) {
+            if (rs.r[i][0] < s->oldest_reachable)
+                rs.r[i][0] = s->oldest_reachable;
+            if (rs.r[i][0] <= rs.r[i][1]) {
+                rs.r[m][0] = rs.r[i][0];
+                rs.r[m][1] = rs.r[i][1];
+                m++;
+            }
+        }
+        rs.n = m;
+    }
     if (rs.n) {
         qsort(rs.r, rs.n, sizeof rs.r[0], range_cmp);
         size_t m = 0;

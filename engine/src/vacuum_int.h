@@ -69,9 +69,10 @@ typedef struct tl_vacuum_report {
     int64_t retain_hours;       /* the retention used */
     int64_t cutoff_ms;          /* now - retention */
     /* Versions whose snapshot references a deleted file, as sorted disjoint
-     * [lo, hi] ranges (hi < latest_version); empty if none. For a file added
-     * before the oldest commit the snapshot holds (a checkpoint), lo is the
-     * oldest version the snapshot knows. */
+     * [lo, hi] ranges (hi < latest_version); empty if none. Below a
+     * checkpoint the commit files still present are read; when the commit
+     * that added a file is gone (log cleanup), lo is the oldest reachable
+     * version (LOG-R81), below which nothing is readable anyway. */
     int64_t (*unreadable)[2];
     size_t n_unreadable;
     size_t n_dirs_removed;      /* empty partition directories removed */

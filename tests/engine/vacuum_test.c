@@ -209,7 +209,15 @@ static int unreadable(const tl_vacuum_report *rep, int64_t v)
  * loads, and every file its snapshot holds live exists. */
 static void check_versions(const tl_vacuum_report *rep)
 {
-    for (int64_t v = 0; v <= rep->latest_version; v++) {
+    tl_io_file r0;
+    open_root_io(NULL, &r0);
+    int64_t oldest, latest;
+    tl_error err0;
+    cr_assert_eq(tl_log_version_range(&r0, NULL, &oldest, &latest, &err0), TL_OK, "%s",
+                 err0.msg);
+    tl_io_close(&r0, NULL);
+    cr_assert_eq(latest, rep->latest_version);
+    for (int64_t v = oldest; v <= rep->latest_version; v++) {
         tl_io_file r;
         open_root_io(NULL, &r);
         tl_log_snap_opts so = {.at = TL_LOG_AT_VERSION, .version = v};
@@ -684,6 +692,80 @@ Test(vacuum, progress_counts_deletions)
     cr_assert_eq(prog_calls, 2);
     cr_assert_eq(prog_done, 2);
     cr_assert_eq(prog_total, 2);
+    tl_vacuum_report_free(&rep);
+}
+
+/* ---- snapshots from a checkpoint ----------------------------------------------------------- */
+
+/* Versions: 1 add f1, f2  2 add f3  3 (checkpoint) add f4  4 rm f1  5 rm f3
+ * 6 rm f4; all removes expired at OPTS. f1 live 1..3, f3 2..4, f4 3..5. */
+static void build_checkpointed(void)
+{
+    create_table(T, NULL);
+    const char *f[4] = {"symbol=A/date=2024-10-04/f1.tls", "symbol=A/date=2024-10-04/f2.tls",
+                        "symbol=A/date=2024-10-04/f3.tls", "symbol=A/date=2024-10-04/f4.tls"};
+    for (int i = 0; i < 4; i++)
+        put(f[i], T);
+    tl_log_action a[2];
+    add_a(&a[0], f[0], "A");
+    add_a(&a[1], f[1], "A");
+    cr_assert_eq(commit(a, 2, T + 1), 1);
+    cr_assert_eq(commit_add(f[2], "A", T + 2), 2);
+    cr_assert_eq(commit_add(f[3], "A", T + 3), 3);
+    tl_io_file r;
+    open_root_io(NULL, &r);
+    tl_log_snapshot s;
+    tl_error err;
+    cr_assert_eq(tl_log_snapshot_load(&r, NULL, &s, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(tl_log_checkpoint_write(&r, &s, NULL, NULL, &err), TL_OK, "%s", err.msg);
+    tl_log_snapshot_free(&s);
+    tl_io_close(&r, NULL);
+    cr_assert_eq(commit_rm(f[0], "A", T + 4), 4);
+    cr_assert_eq(commit_rm(f[2], "A", T + 5), 5);
+    cr_assert_eq(commit_rm(f[3], "A", T + 6), 6);
+    open_root_io(NULL, &r);
+    cr_assert_eq(tl_log_snapshot_load(&r, NULL, &s, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(s.checkpoint_version, 3, "the latest snapshot starts from the checkpoint");
+    tl_log_snapshot_free(&s);
+    tl_io_close(&r, NULL);
+}
+
+Test(vacuum, unreadable_versions_below_a_checkpoint_come_from_older_commits)
+{
+    /* LOG-R82 with a snapshot loaded from a checkpoint (LOG-R72): the add
+     * versions are read from the commit files still present */
+    build_checkpointed();
+    tl_vacuum_report rep;
+    vac(&OPTS, &rep);
+    cr_assert_eq(rep.n_files, 3);
+    cr_assert_eq(rep.n_unreadable, 1);
+    cr_assert_eq(rep.unreadable[0][0], 1);
+    cr_assert_eq(rep.unreadable[0][1], 5);
+    cr_assert_eq(find_file(&rep, "symbol=A/date=2024-10-04/f1.tls")->removed_in_version, 4);
+    cr_assert(exists("symbol=A/date=2024-10-04/f2.tls"));
+    check_versions(&rep);
+    tl_vacuum_report_free(&rep);
+}
+
+Test(vacuum, unreadable_versions_start_at_the_oldest_reachable_one)
+{
+    /* LOG-R81/R82: commits below the checkpoint cleaned up: an add version
+     * that is gone is reported as the oldest reachable version */
+    build_checkpointed();
+    for (int v = 0; v < 3; v++) {
+        char name[TL_LOG_NAME_LEN + 1];
+        tl_log_commit_name(v, name);
+        char p[64];
+        snprintf(p, sizeof p, "_delta_log/%s", name);
+        cr_assert_eq(unlink(abs_path(p)), 0);
+    }
+    tl_vacuum_report rep;
+    vac(&OPTS, &rep);
+    cr_assert_eq(rep.n_files, 3);
+    cr_assert_eq(rep.n_unreadable, 1);
+    cr_assert_eq(rep.unreadable[0][0], 3);
+    cr_assert_eq(rep.unreadable[0][1], 5);
+    check_versions(&rep);
     tl_vacuum_report_free(&rep);
 }
 
