@@ -41,6 +41,7 @@
 #include "checkpoint_int.h"
 
 #include "partpath_int.h"
+#include "util_int.h"
 
 #include <fcntl.h>
 #include <inttypes.h>
@@ -526,6 +527,10 @@ static int r_str(rd *r, const char *f, size_t max, const char **s, size_t *len_o
     const char *p = (const char *)r->base + r->pos;
     if (p[n] != '\0' || memchr(p, 0, n))
         return bad(r, at, f, "expected %" PRIu32 " bytes without NUL and a terminating NUL", n);
+    size_t u = tl_utf8_bad((const uint8_t *)p, n);
+    if (u < n)
+        return bad(r, at + 4 + u, f, "expected UTF-8 (LOG-R1), found byte 0x%02x",
+                   (unsigned)(uint8_t)p[u]);
     r->pos += (size_t)n + 1;
     *s = p;
     if (len_out)
@@ -844,9 +849,16 @@ static int decode_body(rd *r, tl_log_ckpt *ck, uint64_t n_cols_hdr, uint32_t hea
         act->kind = TL_LOG_ADD;
         tl_log_add *a = &act->u.add;
         unsigned fl;
+        size_t path_at = r->pos;
         if ((rc = r_path(r, "add.path", &a->path)) != TL_OK ||
             (rc = r_u8(r, "add.flags", &fl)) != TL_OK)
             break;
+        if (i && strcmp(ck->adds[i - 1].u.add.path, a->path) >= 0) { /* sorted: no duplicate */
+            rc = bad(r, path_at, "add.path", "\"%.200s\": expected paths in increasing "
+                                             "order, distinct (LOG-R25)",
+                     a->path);
+            break;
+        }
         if (fl & 128u) {
             rc = bad(r, r->pos - 1, "add.flags", "expected bit 7 zero");
             break;
@@ -908,10 +920,17 @@ static int decode_body(rd *r, tl_log_ckpt *ck, uint64_t n_cols_hdr, uint32_t hea
         act->kind = TL_LOG_REMOVE;
         tl_log_remove *x = &act->u.rm;
         unsigned fl;
+        size_t path_at = r->pos;
         if ((rc = r_path(r, "remove.path", &x->path)) != TL_OK ||
             (rc = r_u8(r, "remove.flags", &fl)) != TL_OK ||
             (rc = r_i64(r, "remove.deletionTimestamp", &x->deletion_ms, 1)) != TL_OK)
             break;
+        if (i && strcmp(ck->removes[i - 1].u.rm.path, x->path) >= 0) {
+            rc = bad(r, path_at, "remove.path", "\"%.200s\": expected paths in increasing "
+                                                "order, distinct (LOG-R25)",
+                     x->path);
+            break;
+        }
         x->data_change = fl & 1;
         x->has_part = (fl >> 1) & 1;
         x->has_size = (fl >> 2) & 1;
