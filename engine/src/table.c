@@ -1005,13 +1005,18 @@ static int scatter(tl_append *a, const tl_batch *b, tl_error *err)
         const tl_colvec *v = j >= 0 ? &b->cols[j] : NULL;
         size_t w = tl_type_width(a->defs[c].type);
         int has_nulls = !v || v->validity;
-        if (has_nulls) /* bitmaps first (may allocate) */
-            for (uint32_t r = 0; r < n; r++)
-                if (!a->parts[a->pid[r]]->cols[c].valid) {
-                    rc = part_valid(a->parts[a->pid[r]], c, err);
-                    if (rc)
-                        return rc;
-                }
+        int any_bitmap = 0; /* a touched partition keeps a bitmap for c */
+        for (size_t q = 0; q < a->n_parts; q++) {
+            part *pq = a->parts[q];
+            if (a->cursor[q] == pq->n)
+                continue; /* not touched by this batch */
+            if (has_nulls && !pq->cols[c].valid) {
+                rc = part_valid(pq, c, err);
+                if (rc)
+                    return rc;
+            }
+            any_bitmap |= pq->cols[c].valid != NULL;
+        }
         if (w) {
             if (!v) {
                 for (uint32_t r = 0; r < n; r++)
@@ -1071,6 +1076,14 @@ static int scatter(tl_append *a, const tl_batch *b, tl_error *err)
                 offs[a->dst[r] + 1] = (uint32_t)cb->dlen;
             }
         }
+        if (!any_bitmap)
+            continue;
+        if (single) {
+            colbuf *cb = &a->parts[a->pid[0]]->cols[c];
+            for (uint32_t r = 0; r < n; r++)
+                bit_put(cb->valid, a->dst[0] + r, v ? tl_bit_get(v->validity, r) : 0);
+            continue;
+        }
         for (uint32_t r = 0; r < n; r++) {
             colbuf *cb = &a->parts[a->pid[r]]->cols[c];
             if (cb->valid)
@@ -1120,7 +1133,7 @@ static int scatter(tl_append *a, const tl_batch *b, tl_error *err)
 
 /* Gather rows perm[0..m) of p into the chunk buffers; vecs point at them. */
 static int gather(const tl_append *a, const part *p, const uint32_t *perm, uint32_t m,
-                  wscratch *ws, tl_error *err)
+                  int ident, wscratch *ws, tl_error *err)
 {
     for (uint32_t c = 0; c < a->nf; c++) {
         const colbuf *src = &p->cols[c];
@@ -1128,7 +1141,23 @@ static int gather(const tl_append *a, const part *p, const uint32_t *perm, uint3
         size_t w = tl_type_width(a->defs[c].type);
         tl_colvec *v = &ws->vecs[c];
         memset(v, 0, sizeof *v);
-        if (w) {
+        if (ident && m) {
+            /* rows already in key order: hand the buffers over in place */
+            size_t r0 = perm[0];
+            if (w)
+                v->values = src->vals + r0 * w;
+            else {
+                v->offsets = (const uint32_t *)src->vals + r0;
+                v->data = src->data;
+            }
+            if (src->valid && r0 % 8 == 0) {
+                v->validity = src->valid + r0 / 8;
+                continue;
+            }
+            if (!src->valid)
+                continue;
+            /* unaligned validity: gathered below */
+        } else if (w) {
             if (tl_grow((void **)&dst->vals, &dst->cap, (size_t)m * w))
                 return tl_error_set(err, TL_ENOMEM, "append: out of memory (gather)");
             uint8_t *o = dst->vals;
@@ -1179,7 +1208,7 @@ static int gather(const tl_append *a, const part *p, const uint32_t *perm, uint3
             v->offsets = oo;
             v->data = dst->data;
         }
-        if (src->valid) {
+        if (src->valid) { /* bits */
             if (tl_grow((void **)&dst->valid, &dst->vcap, ((size_t)m + 7) / 8))
                 return tl_error_set(err, TL_ENOMEM, "append: out of memory (gather)");
             memset(dst->valid, 0, ((size_t)m + 7) / 8);
@@ -1323,8 +1352,8 @@ static int read_back(const tl_append *a, tl_io_file *fd, outfile *f, wscratch *w
 }
 
 /* Write rows perm[0..m) of p (sorted) as one data file. */
-static int write_file(tl_append *a, part *p, const uint32_t *perm, uint32_t m, wscratch *ws,
-                      tl_error *err)
+static int write_file(tl_append *a, part *p, const uint32_t *perm, uint32_t m, int ident,
+                      wscratch *ws, tl_error *err)
 {
     const tl_table *t = a->t;
     char id[37];
@@ -1351,7 +1380,7 @@ static int write_file(tl_append *a, part *p, const uint32_t *perm, uint32_t m, w
     rc = tlf_seg_writer_open(a->defs, a->nf, &wo, (tlf_sink){tl_io_sink_write, &fd}, &w, err);
     for (uint32_t off = 0; !rc && off < m; off += CHUNK_ROWS) {
         uint32_t k = m - off < CHUNK_ROWS ? m - off : CHUNK_ROWS;
-        rc = gather(a, p, perm + off, k, ws, err);
+        rc = gather(a, p, perm + off, k, ident, ws, err);
         if (!rc)
             rc = tlf_seg_writer_append(w, ws->vecs, k, err);
     }
@@ -1428,7 +1457,8 @@ static int write_part(tl_append *a, part *p, wscratch *ws, tl_error *err)
             ws->keys[k].v.values = cb->vals;
         }
     }
-    rc = tl_sort_perm(ws->keys, a->n_sort, n, ws->perm, NULL, &ws->sort, err);
+    int ident = 0;
+    rc = tl_sort_perm(ws->keys, a->n_sort, n, ws->perm, &ident, &ws->sort, err);
     if (rc)
         return tl_error_prefix(err, "append to %s: partition %s", a->t->path, p->dir), rc;
     if (!p->dir_made && p->dir[0]) {
@@ -1439,7 +1469,7 @@ static int write_part(tl_append *a, part *p, wscratch *ws, tl_error *err)
     }
     for (uint64_t off = 0; off < n; off += a->segment_rows) {
         uint32_t m = (uint32_t)(n - off < a->segment_rows ? n - off : a->segment_rows);
-        rc = write_file(a, p, ws->perm + off, m, ws, err);
+        rc = write_file(a, p, ws->perm + off, m, ident, ws, err);
         if (rc)
             return rc;
         p->has_files = 1;
