@@ -764,3 +764,55 @@ Test(table, power_cut_at_every_point_leaves_old_or_new_version, .timeout = 300)
 {
     fault_sweep(1);
 }
+
+/* ---- other partition specs ----------------------------------------------------------------------- */
+
+static void spec_roundtrip(const char *sym_col, const char *day_col, size_t want_parts,
+                           const char *want_prefix)
+{
+    tl_table_spec spec;
+    tl_ticks_table_spec(&spec);
+    spec.symbol_column = sym_col;
+    spec.day_column = day_col;
+    tl_error err;
+    cr_assert_eq(tl_table_create(tpath, &spec, &err), TL_OK, "%s", err.msg);
+    tl_table *t;
+    cr_assert_eq(tl_table_open(tpath, &t, &err), TL_OK);
+    tl_gen_opts go;
+    gen_opts(&go, 9, 2, 2500, 0);
+    hashes in = {0}, got = {0};
+    append_gen(t, &go, 999, NULL, &in);
+    read_version(t, -1, &got);
+    assert_same(&in, &got);
+    tl_snapshot *s;
+    cr_assert_eq(tl_snapshot_open(t, NULL, &s, &err), TL_OK);
+    cr_assert_eq(tl_snapshot_n_partitions(s), want_parts);
+    for (size_t i = 0; i < tl_snapshot_n_files(s); i++) {
+        tl_file_info fi;
+        tl_snapshot_file(s, i, &fi);
+        cr_assert_eq(strncmp(fi.path, want_prefix, strlen(want_prefix)), 0, "%s", fi.path);
+        cr_assert_eq(fi.has_symbol, sym_col != NULL);
+        cr_assert_eq(fi.has_day, day_col != NULL);
+        if (!sym_col && !day_col)
+            cr_assert_null(strchr(fi.path, '/'), "unpartitioned: %s", fi.path);
+    }
+    tl_snapshot_close(s);
+    free(in.h);
+    free(got.h);
+    tl_table_close(t);
+}
+
+Test(table, day_only_partitioning)
+{
+    spec_roundtrip(NULL, "timestamp", 2, "date=2025-11-1");
+}
+
+Test(table, unpartitioned_table_keeps_files_in_its_directory)
+{
+    spec_roundtrip(NULL, NULL, 1, "");
+}
+
+Test(table, symbol_only_partitioning)
+{
+    spec_roundtrip("symbol", NULL, 2, "symbol=");
+}
