@@ -403,8 +403,11 @@ TL_WUR int tl_append_commit(tl_append *a, tl_append_result *res,
 void tl_append_abort(tl_append *a);
 
 /* Append a CSV file (header line naming columns; "-" = stdin) as one
- * commit: the format tl_batch_write_csv writes, plus ISO 8601 timestamps.
- * Errors name the file, line and column. */
+ * commit: the format tl_batch_write_csv writes, plus ISO 8601 timestamps
+ * (UTC unless an offset is given) and bool 1/0. The CSV is streamed (1 MiB
+ * reads, batches of 65536 rows). Errors name the file, line and column;
+ * nothing is committed then. o->progress, if set, reports bytes of the file
+ * read (total = its size; 0 for a pipe). */
 TL_WUR int tl_table_append_csv(tl_table *t, const char *csv_path,
                                const tl_append_opts *o, tl_append_result *res,
                                tl_error *err);
