@@ -792,6 +792,20 @@ static int cmd_dump(int argc, char **argv)
 
 /* ---- tables: shared helpers ------------------------------------------------------- */
 
+/* Parse the arguments of a command that takes exactly one TABLE: GO_ON with
+ * pos[0] set, or the exit status (after help or a usage error). */
+static int table_args(int argc, char **argv, opt *opts, size_t n_opts, char **pos,
+                      const char *help)
+{
+    int n_pos;
+    int st = parse_args(argc, argv, opts, n_opts, pos, &n_pos, 1, help);
+    if (st != GO_ON)
+        return st;
+    if (n_pos != 1)
+        return usage_error("missing TABLE");
+    return GO_ON;
+}
+
 /* "2025-11-18T10:00:00[.mmm][Z]", "2025-11-18 10:00:00", "2025-11-18" (UTC)
  * or integer ms since the epoch -> ms. -1 if malformed. */
 static int parse_time_ms(const char *s, int64_t *ms)
@@ -1092,12 +1106,9 @@ static int cmd_create(int argc, char **argv)
                   {"--deleted-file-retention-hours", 1, NULL}};
     size_t no = sizeof opts / sizeof opts[0];
     char *pos[1] = {0};
-    int n_pos;
-    int st = parse_args(argc, argv, opts, no, pos, &n_pos, 1, create_help);
+    int st = table_args(argc, argv, opts, no, pos, create_help);
     if (st != GO_ON)
         return st;
-    if (n_pos != 1)
-        return usage_error("missing TABLE");
     const char *schema = opt_val(opts, no, "--schema");
     if (!schema)
         return usage_error("missing --schema ticks|FILE");
@@ -1337,12 +1348,9 @@ static int cmd_history(int argc, char **argv)
 {
     opt opts[] = {{"--json", 0, NULL}};
     char *pos[1] = {0};
-    int n_pos;
-    int st = parse_args(argc, argv, opts, 1, pos, &n_pos, 1, history_help);
+    int st = table_args(argc, argv, opts, 1, pos, history_help);
     if (st != GO_ON)
         return st;
-    if (n_pos != 1)
-        return usage_error("missing TABLE");
     tl_error err = {0};
     tl_table *t;
     if (tl_table_open(pos[0], &t, &err) != TL_OK)
@@ -1402,12 +1410,9 @@ static int cmd_describe(int argc, char **argv)
     opt opts[] = {{"--version", 1, NULL}, {"--timestamp", 1, NULL}, {"--json", 0, NULL}};
     size_t no = 3;
     char *pos[1] = {0};
-    int n_pos;
-    int st = parse_args(argc, argv, opts, no, pos, &n_pos, 1, describe_help);
+    int st = table_args(argc, argv, opts, no, pos, describe_help);
     if (st != GO_ON)
         return st;
-    if (n_pos != 1)
-        return usage_error("missing TABLE");
     tl_at at;
     if (parse_at(opts[0].value, opts[1].value, &at))
         return EXIT_USAGE;
@@ -1558,12 +1563,9 @@ static int cmd_cat(int argc, char **argv)
                   {"--columns", 1, NULL}, {"--limit", 1, NULL}};
     size_t no = sizeof opts / sizeof opts[0];
     char *pos[1] = {0};
-    int n_pos;
-    int st = parse_args(argc, argv, opts, no, pos, &n_pos, 1, cat_help);
+    int st = table_args(argc, argv, opts, no, pos, cat_help);
     if (st != GO_ON)
         return st;
-    if (n_pos != 1)
-        return usage_error("missing TABLE");
     tl_at at;
     if (parse_at(opts[0].value, opts[1].value, &at))
         return EXIT_USAGE;
@@ -1660,12 +1662,9 @@ static int cmd_vacuum(int argc, char **argv)
     opt opts[] = {{"--dry-run", 0, NULL}, {"--retain", 1, NULL}, {"--force", 0, NULL},
                   {"--json", 0, NULL}};
     char *pos[1] = {0};
-    int n_pos;
-    int st = parse_args(argc, argv, opts, 4, pos, &n_pos, 1, vacuum_help);
+    int st = table_args(argc, argv, opts, 4, pos, vacuum_help);
     if (st != GO_ON)
         return st;
-    if (n_pos != 1)
-        return usage_error("missing TABLE");
     tl_table_vacuum_opts vo = {.retain_hours = -1, .dry_run = opts[0].value != NULL,
                                .force = opts[2].value != NULL};
     uint64_t h = 0;
@@ -1738,12 +1737,9 @@ static int cmd_checkpoint(int argc, char **argv)
 {
     opt opts[] = {{"--json", 0, NULL}};
     char *pos[1] = {0};
-    int n_pos;
-    int st = parse_args(argc, argv, opts, 1, pos, &n_pos, 1, checkpoint_help);
+    int st = table_args(argc, argv, opts, 1, pos, checkpoint_help);
     if (st != GO_ON)
         return st;
-    if (n_pos != 1)
-        return usage_error("missing TABLE");
     tl_error err = {0};
     tl_table *t;
     if (tl_table_open(pos[0], &t, &err) != TL_OK)
