@@ -941,9 +941,10 @@ static void print_append_result(const char *cmd, const char *table, const tl_app
     else if (r->n_files == 0)
         printf("%s: no rows; nothing committed (table at version %" PRId64 ")\n", cmd, r->version);
     else
-        printf("%s: version %" PRId64 ": %s rows in %" PRIu64 " files, %u partitions, %s, in "
+        printf("%s: version %" PRId64 ": %s rows in %" PRIu64 " file%s, %u partition%s, %s, in "
                "%.2f s (%.2f M rows/s)\n",
-               cmd, r->version, grouped(r->n_rows, ga, sizeof ga), r->n_files, r->n_partitions,
+               cmd, r->version, grouped(r->n_rows, ga, sizeof ga), r->n_files,
+               r->n_files == 1 ? "" : "s", r->n_partitions, r->n_partitions == 1 ? "" : "s",
                human_bytes((double)r->bytes, hb, sizeof hb), r->elapsed_s, rps / 1e6);
 }
 
