@@ -24,12 +24,20 @@
 /* Largest checkpoint file a reader accepts (TL_EUNSUPPORTED above). */
 #define TL_CKPT_MAX_FILE_BYTES ((size_t)4 << 30)
 
+/* Adds per chunk of the chunk index the encoder writes (default 4096), and
+ * the fewest adds the decoder splits over two threads (default 16384).
+ * Process-wide; tests lower them to exercise the chunked paths. */
+extern uint32_t tl_log_ckpt_chunk_adds;
+extern uint64_t tl_log_ckpt_par_min;
+
 /* A decoded checkpoint (tl_log_ckpt_decode). */
 typedef struct tl_log_ckpt {
     int64_t version;
     int64_t ict_ms;
-    char *buf;                     /* the file's bytes (owned) */
+    const char *buf;               /* the file's bytes (owned: malloc'd, or
+                                      the mapping below) */
     size_t len;
+    tl_io_map map;                 /* when the bytes are a file mapping */
     tl_log_commit head;            /* commitInfo, protocol, metaData, txns */
     const tl_log_protocol *protocol;
     const tl_log_metadata *meta;
@@ -44,6 +52,7 @@ typedef struct tl_log_ckpt {
     uint64_t n_cols;
     const char **names;            /* statistics column names (into buf) */
     uint32_t n_names;
+    size_t adds_bytes, cols_bytes; /* sizes of the adds / cols allocations */
 } tl_log_ckpt;
 
 /* The checkpoint file name of version into out. */
@@ -80,6 +89,12 @@ TL_WUR int tl_log_ckpt_verify(const char *name, int64_t expect_version, const ch
  * TL_EVERSION, TL_EUNSUPPORTED (LOG-R31 of its protocol), TL_ENOMEM. */
 TL_WUR int tl_log_ckpt_decode(const char *name, int64_t expect_version, char *buf, size_t len,
                               tl_log_ckpt *out, tl_error *err);
+
+/* The same for bytes mapped with tl_io_map_file: the mapping moves into
+ * *out on success and is unmapped on failure (*m is zeroed either way).
+ * Faster for large checkpoints (no copy). */
+TL_WUR int tl_log_ckpt_decode_map(const char *name, int64_t expect_version, tl_io_map *m,
+                                  tl_log_ckpt *out, tl_error *err);
 
 /* Free a decoded checkpoint and zero it; NULL-safe, idempotent. */
 void tl_log_ckpt_free(tl_log_ckpt *c);

@@ -650,18 +650,29 @@ static int load_ckpt(const tl_io *io, const tl_io_file *logdir, const log_listin
 {
     char name[TL_CKPT_NAME_LEN + 1];
     tl_log_ckpt_name(c, name);
-    char *buf = NULL;
-    size_t len = 0;
-    int rc = tl_io_read_file(io, logdir, name, TL_CKPT_MAX_FILE_BYTES, &buf, &len, err);
+    tl_io_file f;
+    int rc = tl_io_open(io, logdir, name, O_RDONLY, 0, &f, err);
     if (rc != TL_OK)
         return rc;
+    tl_io_map m = {0};
+    rc = tl_io_map_file(&f, &m, err); /* the mapping outlives f */
+    (void)tl_io_close(&f, NULL);
+    if (rc != TL_OK)
+        return rc;
+    if (m.len > TL_CKPT_MAX_FILE_BYTES) {
+        (void)tl_io_unmap(&m, NULL);
+        return tl_error_set(err, TL_EUNSUPPORTED, "%s: %zu bytes, above the limit of %zu",
+                            name, m.len, TL_CKPT_MAX_FILE_BYTES);
+    }
     int64_t t = -1;
     if (ck) {
-        rc = tl_log_ckpt_decode(name, c, buf, len, ck, err); /* takes buf */
+        rc = tl_log_ckpt_decode_map(name, c, &m, ck, err); /* takes m */
         t = rc == TL_OK ? ck->ict_ms : -1;
     } else {
-        rc = tl_log_ckpt_verify(name, c, buf, len, NULL, &t, err);
-        free(buf);
+        rc = m.addr ? tl_log_ckpt_verify(name, c, m.addr, m.len, NULL, &t, err)
+                    : tl_error_set(err, TL_ECORRUPT, "%s: byte offset 0: file size: empty",
+                                   name);
+        (void)tl_io_unmap(&m, NULL);
     }
     if (rc == TL_OK && commit_index(l, c) >= 0) {
         tl_log_version_info vi;
