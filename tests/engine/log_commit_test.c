@@ -121,7 +121,8 @@ static int64_t latest_version(void)
     return v;
 }
 
-/* Names in _delta_log that are not commit files. */
+/* Names in _delta_log that are neither commit files nor the checkpoints a
+ * writer adds by itself every checkpointInterval commits (LOG-R70, R73). */
 static size_t stray_files(void)
 {
     char p[400];
@@ -132,7 +133,13 @@ static size_t stray_files(void)
     size_t k = 0;
     for (size_t i = 0; i < n.n; i++) {
         int64_t v;
-        k += tl_log_commit_version(n.names[i], &v) != TL_OK;
+        const char *nm = n.names[i];
+        size_t len = strlen(nm);
+        int checkpoint = strcmp(nm, "_last_checkpoint") == 0 ||
+                         (len == 20 + strlen(".checkpoint.tlc") &&
+                          strspn(nm, "0123456789") == 20 &&
+                          strcmp(nm + 20, ".checkpoint.tlc") == 0);
+        k += !checkpoint && tl_log_commit_version(nm, &v) != TL_OK;
     }
     tl_io_names_free(&n);
     return k;
