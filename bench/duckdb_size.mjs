@@ -33,19 +33,36 @@
 // Usage:
 //   node duckdb_size.mjs --csv ticks.csv --out ticks.parquet
 //        [--threads N] [--schema schema.json] [--json-out result.json]
-//        [--parquet-version V1|V2]
+//        [--parquet-version V1|V2] [--ingest]
+//
+// --ingest: the peer of `ticklake append` (bench/append_peer.sh): --out is a
+// directory, written as hive-partitioned Parquet (symbol=…/date=…, the UTC
+// day of the timestamp column) with each partition's rows ordered by the
+// ticks table's sort key (expiry, opt_type, strike, timestamp); file_bytes is
+// the sum over the files.
 
 import { DuckDBInstance } from '@duckdb/node-api';
 import {
   readFileSync, writeFileSync, statSync, rmSync, existsSync, openSync, readSync, closeSync,
+  readdirSync,
 } from 'node:fs';
+import { join } from 'node:path';
+
+// Bytes of every file below dir (or of the file itself).
+function treeBytes(p) {
+  const st = statSync(p);
+  if (!st.isDirectory()) return st.size;
+  let n = 0;
+  for (const e of readdirSync(p)) n += treeBytes(join(p, e));
+  return n;
+}
 
 function usage(msg) {
   if (msg) process.stderr.write(`duckdb_size: error: ${msg}\n`);
   process.stderr.write(
     'usage: node duckdb_size.mjs --csv FILE.csv --out FILE.parquet ' +
     '[--threads N] [--schema FILE.json] [--json-out FILE.json] ' +
-    '[--parquet-version V1|V2]\n');
+    '[--parquet-version V1|V2] [--ingest]\n');
   process.exit(2);
 }
 
@@ -63,6 +80,7 @@ function parseArgs(argv) {
     else if (k === '--schema') a.schema = need();
     else if (k === '--json-out') a.jsonOut = need();
     else if (k === '--parquet-version') a.pqVersion = need();
+    else if (k === '--ingest') a.ingest = true;
     else if (k === '--help' || k === '-h') usage();
     else usage(`unknown argument '${k}'`);
   }
@@ -149,12 +167,18 @@ async function main() {
   const readCsv = `read_csv(${sqlString(a.csv)}, header = true, auto_detect = false, ` +
                   `delim = ',', quote = '"', escape = '"', dateformat = '%Y-%m-%d', ` +
                   `columns = ${columnsStruct})`;
-  if (existsSync(a.out)) rmSync(a.out);
+  if (existsSync(a.out)) rmSync(a.out, { recursive: true });
   const t0 = process.hrtime.bigint();
-  await con.run(`COPY (SELECT ${selectList} FROM ${readCsv}) TO ${sqlString(a.out)} ` +
+  const query = a.ingest
+    ? `SELECT ${selectList}, CAST(make_timestamp_ns("timestamp") AS DATE) AS "date" ` +
+      `FROM ${readCsv} ORDER BY "symbol", "date", "expiry", "opt_type", "strike", "timestamp"`
+    : `SELECT ${selectList} FROM ${readCsv}`;
+  await con.run(`COPY (${query}) TO ${sqlString(a.out)} ` +
                 `(FORMAT parquet, COMPRESSION zstd` +
-                (a.pqVersion ? `, PARQUET_VERSION ${a.pqVersion}` : '') + ')');
+                (a.pqVersion ? `, PARQUET_VERSION ${a.pqVersion}` : '') +
+                (a.ingest ? ', PARTITION_BY ("symbol", "date")' : '') + ')');
   const writeS = Number(process.hrtime.bigint() - t0) / 1e9;
+  const metaPath = a.ingest ? join(a.out, '**', '*.parquet') : a.out;
 
   const meta = await con.runAndReadAll(
     `SELECT path_in_schema AS col, count(*) AS row_groups,
@@ -162,16 +186,16 @@ async function main() {
             coalesce(sum(bloom_filter_length), 0) AS bloom,
             string_agg(DISTINCT encodings, ' | ') AS encodings,
             min(column_id) AS column_id
-       FROM parquet_metadata(${sqlString(a.out)})
+       FROM parquet_metadata(${sqlString(metaPath)})
       GROUP BY path_in_schema ORDER BY column_id`);
   const nrows = await con.runAndReadAll(
-    `SELECT sum(num_rows) AS n FROM (SELECT DISTINCT row_group_id, row_group_num_rows AS num_rows
-       FROM parquet_metadata(${sqlString(a.out)}))`);
+    `SELECT sum(num_rows) AS n FROM (SELECT DISTINCT file_name, row_group_id, row_group_num_rows AS num_rows
+       FROM parquet_metadata(${sqlString(metaPath)}))`);
   const ver = await con.runAndReadAll('SELECT version() AS v');
 
   const out = {
     rows: Number(nrows.getRowObjects()[0].n),
-    file_bytes: statSync(a.out).size,
+    file_bytes: treeBytes(a.out),
     columns: {},
     columns_uncompressed: {},
     bloom_filter_bytes: {},
