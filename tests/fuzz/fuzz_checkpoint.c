@@ -80,14 +80,22 @@ static void one(const uint8_t *data, size_t size, int reseal)
         for (uint64_t i = 0; i < ck.n_add; i++, k++)
             acts[k] = ck.adds[i];
         tl_log_commit_info *ci = &acts[0].u.ci;
+        uint64_t added = 0, removed = 0; /* sums saturate at 2^63 - 1 */
         for (uint64_t i = 0; i < ck.n_add; i++) {
             ci->n_added_files++;
-            ci->n_added_rows += ck.adds[i].u.add.n_rows;
+            added += (uint64_t)ck.adds[i].u.add.n_rows;
+            if (added > INT64_MAX)
+                added = INT64_MAX;
         }
+        ci->n_added_rows = (int64_t)added;
         ci->n_removed_files = (int64_t)ck.n_remove;
         /* removes may lack numRecords: then the count is unchecked */
-        for (uint64_t i = 0; i < ck.n_remove; i++)
-            ci->n_removed_rows += ck.removes[i].u.rm.has_n_rows ? ck.removes[i].u.rm.n_rows : 0;
+        for (uint64_t i = 0; i < ck.n_remove; i++) {
+            removed += ck.removes[i].u.rm.has_n_rows ? (uint64_t)ck.removes[i].u.rm.n_rows : 0;
+            if (removed > INT64_MAX)
+                removed = INT64_MAX;
+        }
+        ci->n_removed_rows = (int64_t)removed;
         char *buf = NULL;
         size_t cap = 0, len = 0;
         tl_error e2;
