@@ -15,7 +15,10 @@
  *         txn x n_txn), parsed and validated by the commit parser
  *   txn versions: i64 x n_txn (the table version holding each txn)
  *   names: n_names x {u8 type, str name}   statistics columns
- *   adds: n_add records; removes: n_remove records (below)
+ *   u32 chunk_adds, then ceil(n_add / chunk_adds) x {u64 byte offset of the
+ *         chunk's first add, u64 index of its first colstat}
+ *   adds: n_add records, paths increasing; removes: n_remove records, paths
+ *         increasing (below)
  *   trailer: u64 XXH3-64 (seed 0) of every byte before it
  * str = u32 len, len bytes, 0x00 (so strings point into the buffer).
  * add = str path, u8 flags (0 dataChange, 1 stats, 2 has_symbol,
@@ -30,6 +33,11 @@
  *       3 has_rows, 4 has_symbol, 5 symbol_null, 6 has_date, 7 date_null),
  *       i64 deletionTimestamp, [str symbol], [i32 date], [i64 size],
  *       [i64 numRecords]
+ *
+ * Decoding: the file is mapped (no copy); chunks of adds decode on two
+ * threads from tl_log_ckpt_par_min adds on; the large arrays (one tl_log_action
+ * per add, one tl_log_colstats per column statistic) are mmap'd and kept for
+ * the next decode when freed.
  *
  * Invariants: the decoder trusts nothing: the checksum is checked before any
  * other byte is read past the header; every read is bounds-checked; counts

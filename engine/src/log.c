@@ -1,6 +1,7 @@
 /*
- * log.c - the commit protocol, snapshot replay and optimistic concurrency of
- * the transaction log (spec/LOG.md 9.1-9.3, 9.4 in part, 9.6). The action
+ * log.c - the commit protocol, snapshot loading and optimistic concurrency of
+ * the transaction log (spec/LOG.md 9.1-9.4, 9.6, reading and triggering the
+ * checkpoints of 9.7, LOG-R80/R81 of 9.8). The action
  * model and its JSON form are log_action.c's; every file operation goes
  * through tl_io (io_int.h).
  *
@@ -19,10 +20,21 @@
  * after the directory fsync (LOG-C3); a failed fsync ends the commit with
  * TL_EIO and is never retried (LOG-C10); tmp files are never read (LOG-C5).
  *
- * Snapshot replay (tl_log_snapshot_load): list _delta_log/, keep names of
- * LOG-R2, require 0..latest contiguous, parse and apply commits in order
- * (LOG-R48), checking LOG-R49 per commit. The snapshot keeps every parsed
- * commit; its maps point into them.
+ * Snapshot load (tl_log_snapshot_load): list _delta_log/ (commit names of
+ * LOG-R2, checkpoint names of LOG-R74), resolve the target version (by
+ * binary search over line 1 of commits for a timestamp, LOG-R56), start from
+ * the newest valid checkpoint c <= target whose commits c+1..target exist,
+ * falling back to older ones and to replay from 0 (LOG-R72), then parse and
+ * apply commits in order (LOG-R48), checking LOG-R49 per commit. The
+ * snapshot keeps the checkpoint and every parsed commit; its maps point into
+ * them. A target nothing reaches is TL_ENOTFOUND naming the oldest reachable
+ * version (LOG-R57, R81) or TL_ECORRUPT naming the missing commit.
+ *
+ * After a commit of a version on the checkpoint interval, tl_log_write
+ * writes its checkpoint from the writer's snapshot plus the commits after it
+ * (LOG-R70); a failure is reported in the result, never fails the commit.
+ * History reads line 1 of each reachable commit; log cleanup (LOG-R80)
+ * deletes covered commits oldest first, only when called.
  */
 #include "log_int.h"
 
