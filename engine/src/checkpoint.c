@@ -60,6 +60,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <xxhash.h>
 
 /* Adds per chunk of the chunk index, and the fewest adds decoded on two
@@ -1336,7 +1337,27 @@ int tl_log_checkpoint_write(const tl_io_file *root, const tl_log_snapshot *snap,
                 info->existed = 1;
         }
     }
+    /* the hint names the newest checkpoint: an older one written on request
+     * leaves a newer hint alone (a hint is only ever a hint, LOG-R73) */
+    int64_t hinted = -1;
     if (rc == TL_OK) {
+        char *hb = NULL;
+        size_t hl = 0;
+        if (tl_io_read_file(io, &logdir, TL_CKPT_LAST, 4096, &hb, &hl, NULL) == TL_OK) {
+            const char *k = strstr(hb, "\"version\":");
+            char *end = NULL;
+            long long hv = k ? strtoll(k + 10, &end, 10) : -1;
+            char other[TL_CKPT_NAME_LEN + 1];
+            struct stat st;
+            if (k && end != k + 10 && hv > snap->version) {
+                tl_log_ckpt_name((int64_t)hv, other);
+                if (tl_io_stat(io, &logdir, other, &st, NULL) == TL_OK)
+                    hinted = (int64_t)hv;
+            }
+            free(hb);
+        }
+    }
+    if (rc == TL_OK && hinted < 0) {
         char hint[96];
         int hl = snprintf(hint, sizeof hint, "{\"version\":%" PRId64 ",\"size\":%" PRIu64 "}\n",
                           snap->version,

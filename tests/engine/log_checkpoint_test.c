@@ -402,6 +402,22 @@ Test(log_checkpoint, last_checkpoint_hint_names_the_newest)
     fclose(fp);
     cr_assert_gt(n, 0);
     cr_assert(strncmp(buf, "{\"version\":8,\"size\":", 20) == 0 && buf[n - 1] == '\n', "%s", buf);
+    /* an older checkpoint written on request leaves the hint alone */
+    tl_log_snapshot s;
+    load_v(6, 1, &s);
+    tl_io_file r;
+    open_root(&r);
+    tl_error err;
+    cr_assert_eq(tl_log_checkpoint_write(&r, &s, NULL, NULL, &err), TL_OK, "%s", err.msg);
+    tl_io_close(&r, NULL);
+    tl_log_snapshot_free(&s);
+    cr_assert(exists(ckp(6)));
+    fp = fopen(logp(TL_CKPT_LAST), "rb");
+    cr_assert_not_null(fp);
+    memset(buf, 0, sizeof buf);
+    n = fread(buf, 1, sizeof buf - 1, fp);
+    fclose(fp);
+    cr_assert(strncmp(buf, "{\"version\":8,", 12) == 0, "%s", buf);
 }
 
 /* An explicit checkpoint of an older version, and of one already written
@@ -1114,4 +1130,70 @@ Test(log_checkpoint, chunked_two_thread_decode_equals_replay)
     free(good);
     tl_log_ckpt_chunk_adds = 4096;
     tl_log_ckpt_par_min = 16384;
+}
+
+/* LOG-C8: power loss before every I/O call of a cleanup (dropping or
+ * tearing what was not made durable): every version from the oldest
+ * reachable one on still loads, equal to its replay before the cleanup. */
+Test(log_checkpoint, power_loss_during_cleanup_keeps_reachable_versions)
+{
+    int64_t latest = build_history(9, 3, -1); /* checkpoints 3, 6, 9 */
+    tl_log_snapshot ref[10];
+    for (int64_t v = 0; v <= latest; v++)
+        load_v(v, 1, &ref[v]);
+    int64_t now = ref[latest].history[latest].ict_ms + 1;
+    uint64_t total = 0;
+    int seen_partial = 0;
+    for (int tear = 0; tear < 2; tear++) {
+        for (uint64_t k = 0; k <= total + 1; k++) {
+            teardown();
+            setup();
+            rng = 88172645463325252ull;
+            cr_assert_eq(build_history(9, 3, -1), latest);
+            tl_io_fault *fi = injector(root);
+            tl_error err;
+            if (k) {
+                tl_io_fault_rule rule = {.op = TL_IO_OP_ANY, .nth = k,
+                                         .action = TL_IO_FAULT_CUT};
+                cr_assert_eq(tl_io_fault_add(fi, &rule, &err), TL_OK);
+            }
+            tl_io_file r;
+            int rc = tl_io_open(tl_io_fault_io(fi), NULL, root, O_RDONLY | O_DIRECTORY, 0, &r,
+                                &err);
+            tl_log_cleanup_report rep;
+            if (rc == TL_OK)
+                rc = tl_log_cleanup(&r, tl_io_fault_io(fi), now, 0, &rep, &err);
+            tl_io_close(&r, NULL);
+            if (!k) {
+                cr_assert_eq(rc, TL_OK, "%s", err.msg);
+                cr_assert_eq(rep.checkpoint_version, 9);
+                total = tl_io_fault_count(fi, TL_IO_OP_ANY);
+                tl_io_fault_close(fi);
+                continue;
+            }
+            tl_io_crash_opts o = {.tear = tear, .seed = k};
+            cr_assert_eq(tl_io_fault_crash(fi, &o, &err), TL_OK, "%s", err.msg);
+            tl_io_fault_close(fi);
+            int64_t lo, hi;
+            open_root(&r);
+            cr_assert_eq(tl_log_version_range(&r, NULL, &lo, &hi, &err), TL_OK, "k %llu: %s",
+                         (unsigned long long)k, err.msg);
+            tl_io_close(&r, NULL);
+            cr_assert_eq(hi, latest);
+            /* 0 (nothing deleted durably), 9 (all), or a checkpoint between
+             * when a torn directory kept some of the deletions (oldest first) */
+            cr_assert(lo == 0 || lo == 3 || lo == 6 || lo == 9, "k %llu: oldest %lld",
+                      (unsigned long long)k, (long long)lo);
+            seen_partial += lo == 3 || lo == 6;
+            for (int64_t v = lo; v <= latest; v++) {
+                tl_log_snapshot s;
+                load_v(v, 0, &s);
+                snap_equal(&s, &ref[v]);
+                tl_log_snapshot_free(&s);
+            }
+        }
+    }
+    cr_assert_gt(seen_partial, 0, "a torn cleanup that kept some deletions was exercised");
+    for (int64_t v = 0; v <= latest; v++)
+        tl_log_snapshot_free(&ref[v]);
 }
