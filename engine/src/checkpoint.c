@@ -388,6 +388,8 @@ int tl_log_ckpt_encode(const tl_log_snapshot *s, char **out, size_t *out_len, tl
         w_str(&b, nt.names[i]);
     }
     uint32_t per = tl_log_ckpt_chunk_adds ? tl_log_ckpt_chunk_adds : 4096;
+    if (n_add / per >= TL_CKPT_MAX_CHUNKS) /* stay within the readers' chunk limit */
+        per = (uint32_t)(n_add / TL_CKPT_MAX_CHUNKS + 1);
     size_t nch = n_add ? (n_add - 1) / per + 1 : 0, idx_pos;
     uint64_t cols_so_far = 0;
     w_u32(&b, per);
@@ -927,6 +929,10 @@ static int decode_all_adds(rd *r, tl_log_ckpt *ck, const vmeta *vm0, uint64_t n_
     if (ck->n_add && per == 0)
         return bad(r, per_at, "chunk_adds", "expected >= 1, found 0");
     uint64_t nch = ck->n_add ? (ck->n_add - 1) / per + 1 : 0;
+    if (nch > TL_CKPT_MAX_CHUNKS) /* bounds the per-chunk state allocated below */
+        return bad(r, per_at, "chunk_adds", "%" PRIu32 " adds per chunk make %" PRIu64
+                                            " chunks, more than the %u a reader accepts",
+                   per, nch, TL_CKPT_MAX_CHUNKS);
     if (nch > (r->end - r->pos) / 16)
         return bad(r, per_at, "chunk_adds", "%" PRIu32 " adds per chunk make %" PRIu64
                                             " chunk index entries, more than the bytes left",

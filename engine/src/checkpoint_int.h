@@ -21,6 +21,8 @@
 #define TL_CKPT_SUFFIX ".checkpoint.tlc"
 #define TL_CKPT_NAME_LEN 35             /* 20 digits + ".checkpoint.tlc" */
 #define TL_CKPT_LAST "_last_checkpoint"
+/* Most chunks in a chunk index a reader accepts (TL_ECORRUPT above). */
+#define TL_CKPT_MAX_CHUNKS 4096u
 /* Largest checkpoint file a reader accepts (TL_EUNSUPPORTED above). */
 #define TL_CKPT_MAX_FILE_BYTES ((size_t)4 << 30)
 
