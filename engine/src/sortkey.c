@@ -11,6 +11,8 @@
  */
 #include "sortkey_int.h"
 
+#include "util_int.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
@@ -42,16 +44,8 @@ void tl_sort_scratch_free(tl_sort_scratch *s)
 
 static int grow(void **p, size_t *cap, size_t need, tl_error *err)
 {
-    if (*cap >= need)
-        return TL_OK;
-    size_t c = *cap ? *cap : 4096;
-    while (c < need)
-        c = c > SIZE_MAX / 2 ? need : c * 2;
-    void *q = realloc(*p, c);
-    if (!q)
-        return tl_error_set(err, TL_ENOMEM, "sort: out of memory (%zu bytes of scratch)", c);
-    *p = q;
-    *cap = c;
+    if (tl_grow(p, cap, need))
+        return tl_error_set(err, TL_ENOMEM, "sort: out of memory (%zu bytes of scratch)", need);
     return TL_OK;
 }
 
