@@ -1008,8 +1008,8 @@ static int scatter(tl_append *a, const tl_batch *b, tl_error *err)
         int any_bitmap = 0; /* a touched partition keeps a bitmap for c */
         for (size_t q = 0; q < a->n_parts; q++) {
             part *pq = a->parts[q];
-            if (a->cursor[q] == pq->n)
-                continue; /* not touched by this batch */
+            if (a->cursor[q] <= pq->n)
+                continue; /* not touched by this batch (cursor = n + rows added) */
             if (has_nulls && !pq->cols[c].valid) {
                 rc = part_valid(pq, c, err);
                 if (rc)
