@@ -189,6 +189,13 @@ static int parse_args(int argc, char **argv, opt *opts, size_t n_opts, char **po
     return GO_ON;
 }
 
+/* Open TABLE: EXIT_OK, or EXIT_ERR after printing the library's error. */
+static int open_table(const char *path, tl_table **t)
+{
+    tl_error err = {0};
+    return tl_table_open(path, t, &err) == TL_OK ? EXIT_OK : lib_error(&err);
+}
+
 static const char *opt_val(const opt *opts, size_t n, const char *name)
 {
     for (size_t k = 0; k < n; k++)
@@ -1278,10 +1285,10 @@ static int cmd_append(int argc, char **argv)
     bar b = {.active = isatty(STDERR_FILENO)};
     ao.progress = progress_rows;
     ao.progress_ctx = &b;
-    tl_error err = {0};
     tl_table *t;
-    if (tl_table_open(pos[0], &t, &err) != TL_OK)
-        return lib_error(&err);
+    if ((st = open_table(pos[0], &t)) != EXIT_OK)
+        return st;
+    tl_error err = {0};
     tl_append_result res;
     int rc = tl_table_append_csv(t, pos[1], &ao, &res, &err);
     if (b.active)
@@ -1352,10 +1359,10 @@ static int cmd_history(int argc, char **argv)
     int st = table_args(argc, argv, opts, 1, pos, history_help);
     if (st != GO_ON)
         return st;
-    tl_error err = {0};
     tl_table *t;
-    if (tl_table_open(pos[0], &t, &err) != TL_OK)
-        return lib_error(&err);
+    if ((st = open_table(pos[0], &t)) != EXIT_OK)
+        return st;
+    tl_error err = {0};
     tl_history_entry *h;
     size_t n;
     int rc = tl_table_history(t, &h, &n, &err);
@@ -1418,10 +1425,10 @@ static int cmd_describe(int argc, char **argv)
     if (parse_at(opts[0].value, opts[1].value, &at))
         return EXIT_USAGE;
     int json = opts[2].value != NULL;
-    tl_error err = {0};
     tl_table *t;
-    if (tl_table_open(pos[0], &t, &err) != TL_OK)
-        return lib_error(&err);
+    if ((st = open_table(pos[0], &t)) != EXIT_OK)
+        return st;
+    tl_error err = {0};
     int64_t oldest = 0, latest = 0;
     tl_snapshot *s = NULL;
     if (tl_table_versions(t, &oldest, &latest, &err) != TL_OK ||
@@ -1674,10 +1681,10 @@ static int cmd_vacuum(int argc, char **argv)
             return EXIT_USAGE;
         vo.retain_hours = (int64_t)h;
     }
-    tl_error err = {0};
     tl_table *t;
-    if (tl_table_open(pos[0], &t, &err) != TL_OK)
-        return lib_error(&err);
+    if ((st = open_table(pos[0], &t)) != EXIT_OK)
+        return st;
+    tl_error err = {0};
     tl_table_vacuum_report rep;
     int rc = tl_table_vacuum(t, &vo, &rep, &err);
     tl_table_close(t);
@@ -1741,10 +1748,10 @@ static int cmd_checkpoint(int argc, char **argv)
     int st = table_args(argc, argv, opts, 1, pos, checkpoint_help);
     if (st != GO_ON)
         return st;
-    tl_error err = {0};
     tl_table *t;
-    if (tl_table_open(pos[0], &t, &err) != TL_OK)
-        return lib_error(&err);
+    if ((st = open_table(pos[0], &t)) != EXIT_OK)
+        return st;
+    tl_error err = {0};
     tl_checkpoint_result r;
     int rc = tl_table_checkpoint(t, &r, &err);
     tl_table_close(t);
