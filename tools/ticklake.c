@@ -7,7 +7,8 @@
  *   error (unknown command or option, missing or malformed argument);
  * - errors go to stderr as "ticklake: error: <message>";
  * - a command that reports figures takes --json and then prints exactly
- *   one JSON object on stdout (nothing else goes to stdout);
+ *   one JSON object on stdout (nothing else goes to stdout); history --json
+ *   prints one JSON array (of version objects) instead;
  * - progress goes to stderr, and only when stderr is a terminal.
  */
 #include "ticklake.h"
@@ -1350,7 +1351,7 @@ static const char history_help[] =
     "\n"
     "List the table's versions, oldest first: version, commit time (in-commit\n"
     "timestamp, UTC), operation, rows and files added and removed. --json prints\n"
-    "one object whose \"versions\" member is an array.\n";
+    "a JSON array with one object per version.\n";
 
 static int cmd_history(int argc, char **argv)
 {
@@ -1371,9 +1372,7 @@ static int cmd_history(int argc, char **argv)
         return lib_error(&err);
     char tb[40];
     if (opts[0].value) {
-        printf("{\"command\":\"history\",\"table\":");
-        json_str(stdout, pos[0]);
-        printf(",\"versions\":[");
+        putchar('[');
         for (size_t i = 0; i < n; i++) {
             fmt_ms(h[i].timestamp_ms, tb, sizeof tb);
             printf("%s{\"version\":%" PRId64 ",\"timestamp_ms\":%" PRId64 ",\"timestamp\":\"%s\","
@@ -1386,7 +1385,7 @@ static int cmd_history(int argc, char **argv)
                    ",\"removed_files\":%" PRId64 ",\"removed_rows\":%" PRId64 "}",
                    h[i].added_files, h[i].added_rows, h[i].removed_files, h[i].removed_rows);
         }
-        printf("]}\n");
+        printf("]\n");
     } else {
         printf("%8s  %-24s  %-14s %14s %7s %14s %7s\n", "version", "timestamp (UTC)", "operation",
                "rows added", "files", "rows removed", "files");
