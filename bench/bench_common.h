@@ -2,8 +2,9 @@
  * bench_common.h - the command-line parts the generator-driven benchmarks
  * share (bench_decode, bench_size): integer and date flags, the generator
  * flags (--seed, --days, --rows-per-day, --symbols, --start) and splitting
- * the symbol list. Header-only (static inline), so bench/CMakeLists.txt
- * needs nothing.
+ * the symbol list; and the timing helpers every benchmark uses (wall and
+ * CPU seconds, a qsort comparator for medians). Header-only (static
+ * inline), so bench/CMakeLists.txt needs nothing.
  *
  * Errors go through the program's own usage function, which prints the
  * message (prefixed with the program name) and the usage text and exits;
@@ -18,8 +19,34 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <time.h>
 
 #include "ticklake.h"
+
+/* Monotonic wall clock, seconds. */
+static inline double bench_now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+/* User + system CPU seconds of this process. */
+static inline double bench_cpu_s(void)
+{
+    struct rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    return (double)u.ru_utime.tv_sec + (double)u.ru_utime.tv_usec * 1e-6 +
+           (double)u.ru_stime.tv_sec + (double)u.ru_stime.tv_usec * 1e-6;
+}
+
+/* qsort comparator of doubles (for medians). */
+static inline int bench_cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
 
 typedef void (*bench_usage_fn)(const char *msg); /* prints, exits */
 

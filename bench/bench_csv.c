@@ -24,27 +24,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
-static double cpu_s(void)
-{
-    struct rusage u;
-    getrusage(RUSAGE_SELF, &u);
-    return (double)u.ru_utime.tv_sec + (double)u.ru_utime.tv_usec * 1e-6 +
-           (double)u.ru_stime.tv_sec + (double)u.ru_stime.tv_usec * 1e-6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 static void usage(const char *msg)
 {
     if (msg)
@@ -63,7 +42,7 @@ static double run(const char *path, uint32_t batch_rows, uint64_t *rows, double 
     tl_csv_opts o = {.batch_rows = batch_rows};
     tl_csv_reader *r = NULL;
     tl_error err = {0};
-    double t0 = now_s(), c0 = cpu_s();
+    double t0 = bench_now_s(), c0 = bench_cpu_s();
     if (tl_csv_open(path, defs, n_cols, &o, &r, &err) != TL_OK) {
         fprintf(stderr, "bench_csv: %s\n", err.msg);
         return -1;
@@ -82,8 +61,8 @@ static double run(const char *path, uint32_t batch_rows, uint64_t *rows, double 
     }
     tl_csv_close(r);
     *rows = n;
-    *cpu = cpu_s() - c0;
-    return now_s() - t0;
+    *cpu = bench_cpu_s() - c0;
+    return bench_now_s() - t0;
 }
 
 int main(int argc, char **argv)
@@ -134,13 +113,13 @@ int main(int argc, char **argv)
     if (own || stat(file, &st) != 0) {
         tl_gen_report rep = {0};
         tl_error err = {0};
-        double t0 = now_s();
+        double t0 = bench_now_s();
         if (tl_gen_write_csv(&gen, file, NULL, NULL, &rep, &err) != TL_OK) {
             fprintf(stderr, "bench_csv: %s\n", err.msg);
             return 1;
         }
         printf("wrote %" PRIu64 " rows, %.1f MB of CSV in %.2f s\n", rep.n_rows,
-               (double)rep.bytes / 1e6, now_s() - t0);
+               (double)rep.bytes / 1e6, bench_now_s() - t0);
         tl_gen_report_free(&rep);
     }
     if (stat(file, &st) != 0) {
@@ -155,8 +134,8 @@ int main(int argc, char **argv)
     for (uint32_t i = 0; i < runs; i++)
         if ((wall[i] = run(file, batch_rows, &rows, &cpus[i])) < 0)
             return 1;
-    qsort(wall, runs, sizeof *wall, cmp_double);
-    qsort(cpus, runs, sizeof *cpus, cmp_double);
+    qsort(wall, runs, sizeof *wall, bench_cmp_double);
+    qsort(cpus, runs, sizeof *cpus, bench_cmp_double);
     double w = wall[runs / 2];
     printf("csv read (35-column ticks, batch %u): %" PRIu64 " rows, %.1f MB: median of %u: "
            "%.3f s wall (%.3f s CPU), %.2f M rows/s, %.0f MB/s\n",

@@ -85,19 +85,6 @@ static void usage(const char *msg)
     exit(2);
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 static void *xalign(size_t n)
 {
     size_t r = (n + 63) & ~(size_t)63;
@@ -246,11 +233,11 @@ static seg *build_segments(const args *a, uint32_t *n_out, build_stats *bs)
         while (left > 0) {
             tl_batch b;
             int done = 0;
-            double t0 = now_s();
+            double t0 = bench_now_s();
             uint32_t want = left < TL_GEN_BATCH_MAX ? (uint32_t)left : TL_GEN_BATCH_MAX;
             if (tl_gen_next(g, want, &b, &done, &err) != TL_OK)
                 die("generator", &err);
-            double t1 = now_s();
+            double t1 = bench_now_s();
             if (done || b.n_rows == 0 || b.n_rows > left) {
                 fprintf(stderr, "bench_decode: error: generator gave %" PRIu32
                         " rows (done %d) with %" PRIu64 " left in partition %" PRIu32 "\n",
@@ -260,14 +247,14 @@ static seg *build_segments(const args *a, uint32_t *n_out, build_stats *bs)
             if (tlf_seg_writer_append(w, b.cols, b.n_rows, &err) != TL_OK)
                 die("segment append", &err);
             bs->gen_s += t1 - t0;
-            bs->write_s += now_s() - t1;
+            bs->write_s += bench_now_s() - t1;
             left -= b.n_rows;
         }
-        double t0 = now_s();
+        double t0 = bench_now_s();
         if (tlf_seg_writer_finish(w, NULL, &err) != TL_OK)
             die("segment finish", &err);
         tlf_seg_writer_free(w);
-        bs->write_s += now_s() - t0;
+        bs->write_s += bench_now_s() - t0;
         if (tlf_seg_open_mem(sg->mem.p, sg->mem.len, sg->name, 0, &sg->s, &err) != TL_OK)
             die("segment open", &err);
     }
@@ -362,7 +349,7 @@ typedef struct timing {
 
 static double median_of(double *t, uint32_t n)
 {
-    qsort(t, n, sizeof *t, cmp_double);
+    qsort(t, n, sizeof *t, bench_cmp_double);
     return n % 2 ? t[n / 2] : (t[n / 2 - 1] + t[n / 2]) / 2;
 }
 
@@ -371,12 +358,12 @@ static timing time_mode(const seg *segs, uint32_t n_seg, uint32_t col, int mode,
 {
     double t[MAX_PASSES];
     for (uint32_t p = 0; p <= passes; p++) { /* pass 0: untimed warm-up */
-        double t0 = now_s();
+        double t0 = bench_now_s();
         if (mode == M_RUNS)
             pass_runs(segs, n_seg, col);
         else
             pass_decode(segs, n_seg, col, mode_flags[mode], sc);
-        double dt = now_s() - t0;
+        double dt = bench_now_s() - t0;
         if (p > 0)
             t[p - 1] = dt;
     }
@@ -661,11 +648,11 @@ int main(int argc, char **argv)
     tl_error err = {0};
     double tv[MAX_PASSES], tm[MAX_PASSES];
     for (uint32_t p = 0; p <= a.passes; p++) {
-        double t0 = now_s();
+        double t0 = bench_now_s();
         for (uint32_t k = 0; k < n_seg; k++)
             if (tlf_seg_verify_all(segs[k].s, &err) != TL_OK)
                 die("verify_all", &err);
-        double dt = now_s() - t0;
+        double dt = bench_now_s() - t0;
         if (p > 0)
             tv[p - 1] = dt;
     }
@@ -676,7 +663,7 @@ int main(int argc, char **argv)
     /* memcpy reference: file bytes in 128 KiB chunks into one reused buffer */
     uint8_t *mc = sc.v.buf_cap >= MEMCPY_CHUNK ? sc.v.buf : xalign(MEMCPY_CHUNK);
     for (uint32_t p = 0; p <= a.passes; p++) {
-        double t0 = now_s();
+        double t0 = bench_now_s();
         for (uint32_t k = 0; k < n_seg; k++)
             for (size_t off = 0; off < segs[k].mem.len; off += MEMCPY_CHUNK) {
                 size_t l = segs[k].mem.len - off < MEMCPY_CHUNK ? segs[k].mem.len - off
@@ -684,7 +671,7 @@ int main(int argc, char **argv)
                 memcpy(mc, segs[k].mem.p + off, l);
                 __asm__ volatile("" ::"r"(mc) : "memory");
             }
-        double dt = now_s() - t0;
+        double dt = bench_now_s() - t0;
         if (p > 0)
             tm[p - 1] = dt;
     }

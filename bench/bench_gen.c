@@ -13,32 +13,12 @@
  * one line per measurement.
  */
 #include "ticklake.h"
+#include "bench_common.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <time.h>
-
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
-static double cpu_s(void)
-{
-    struct rusage u;
-    getrusage(RUSAGE_SELF, &u);
-    return (double)u.ru_utime.tv_sec + (double)u.ru_utime.tv_usec * 1e-6 +
-           (double)u.ru_stime.tv_sec + (double)u.ru_stime.tv_usec * 1e-6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 
 /* One full run; returns wall seconds (and CPU seconds in *cpu), or -1 on
  * error. csv: write to f. */
@@ -47,7 +27,7 @@ static double run(const tl_gen_opts *o, uint32_t batch_rows, FILE *csv, uint64_t
 {
     tl_error err = {0};
     tl_gen *g = NULL;
-    double t0 = now_s(), c0 = cpu_s();
+    double t0 = bench_now_s(), c0 = bench_cpu_s();
     if (tl_gen_open(o, &g, &err) != TL_OK) {
         fprintf(stderr, "bench_gen: %s\n", err.msg);
         return -1;
@@ -73,8 +53,8 @@ static double run(const tl_gen_opts *o, uint32_t batch_rows, FILE *csv, uint64_t
     }
     tl_gen_close(g);
     *rows = n;
-    *cpu = cpu_s() - c0;
-    return now_s() - t0;
+    *cpu = bench_cpu_s() - c0;
+    return bench_now_s() - t0;
 }
 
 static int measure(const char *what, const tl_gen_opts *o, uint32_t batch_rows, FILE *csv)
@@ -86,8 +66,8 @@ static int measure(const char *what, const tl_gen_opts *o, uint32_t batch_rows, 
     for (int i = 0; i < 3; i++)
         if ((t[i] = run(o, batch_rows, csv, &rows, &c[i])) < 0)
             return 1;
-    qsort(t, 3, sizeof t[0], cmp_double);
-    qsort(c, 3, sizeof c[0], cmp_double);
+    qsort(t, 3, sizeof t[0], bench_cmp_double);
+    qsort(c, 3, sizeof c[0], bench_cmp_double);
     printf("%-24s rows=%-9llu batch=%-6u median %.3f s %6.2f M rows/s (runs %.3f %.3f %.3f;"
            " CPU median %.3f s = %.2f M rows/s)\n",
            what, (unsigned long long)rows, batch_rows, t[1], (double)rows / t[1] / 1e6, t[0],

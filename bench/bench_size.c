@@ -310,13 +310,6 @@ typedef struct col_sum {
     uint64_t zstd, blocks;
 } col_sum;
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 int main(int argc, char **argv)
 {
     args a;
@@ -380,7 +373,7 @@ int main(int argc, char **argv)
     slice_buf sb;
     slice_init(&sb, n_cols);
     uint64_t rows = 0;
-    double t0 = now_s(), t_csv = 0;
+    double t0 = bench_now_s(), t_csv = 0;
     int header = 1;
 
     for (;;) {
@@ -391,11 +384,11 @@ int main(int argc, char **argv)
         if (done || b.n_rows == 0)
             break;
         if (csv != NULL) {
-            double tc = now_s();
+            double tc = bench_now_s();
             if (tl_batch_write_csv(&b, csv, header, &err) != TL_OK)
                 die(a.csv_path, &err);
             header = 0;
-            t_csv += now_s() - tc;
+            t_csv += bench_now_s() - tc;
         }
         uint32_t i = 0;
         while (i < b.n_rows) {
@@ -460,7 +453,7 @@ int main(int argc, char **argv)
                 strerror(errno));
         exit(1);
     }
-    double t_all = now_s() - t0;
+    double t_all = bench_now_s() - t0;
     tl_gen_close(g);
     slice_reset(&sb);
     if (rows != total) {

@@ -29,6 +29,7 @@
 
 #include "../engine/src/checkpoint_int.h"
 #include "ticklake.h"
+#include "bench_common.h"
 
 static void usage(const char *msg)
 {
@@ -50,12 +51,6 @@ static double now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static int cmp_d(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
 }
 
 static uint64_t rs = 20261121;
@@ -326,7 +321,7 @@ int main(int argc, char **argv)
         if (!ms[m].n)
             continue;
         double first = t[0];
-        qsort(t, (size_t)ms[m].n, sizeof t[0], cmp_d);
+        qsort(t, (size_t)ms[m].n, sizeof t[0], bench_cmp_double);
         printf("%-32s %9.1f ms median (%.1f .. %.1f; first %.1f), %d runs; %zu live files, "
                "checkpoint %" PRId64 "\n",
                ms[m].name, t[ms[m].n / 2], t[0], t[ms[m].n - 1], first, ms[m].n, live, ck);

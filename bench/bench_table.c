@@ -12,6 +12,7 @@
  * can be read net of it).
  */
 #include "ticklake.h"
+#include "bench_common.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -19,19 +20,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int cmp_d(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 
 static void die(const char *what, const tl_error *e)
 {
@@ -56,7 +44,7 @@ static double run_gen(const tl_gen_opts *go, tl_table *t, tl_append_result *res)
     if (tl_gen_open(go, &g, &err))
         die("gen", &err);
     tl_append *a = NULL;
-    double t0 = now_s();
+    double t0 = bench_now_s();
     if (t && tl_append_begin(t, NULL, &a, &err))
         die("append begin", &err);
     for (;;) {
@@ -71,7 +59,7 @@ static double run_gen(const tl_gen_opts *go, tl_table *t, tl_append_result *res)
     }
     if (a && tl_append_commit(a, res, &err))
         die("commit", &err);
-    double dt = now_s() - t0;
+    double dt = bench_now_s() - t0;
     tl_gen_close(g);
     return dt;
 }
@@ -138,8 +126,8 @@ int main(int argc, char **argv)
             ta[r] = run_gen(&go, t, &res);
             tl_table_close(t);
         }
-        qsort(ta, runs, sizeof *ta, cmp_d);
-        qsort(tg, runs, sizeof *tg, cmp_d);
+        qsort(ta, runs, sizeof *ta, bench_cmp_double);
+        qsort(tg, runs, sizeof *tg, bench_cmp_double);
         double a = ta[runs / 2], g = tg[runs / 2];
         printf("append %-8s %" PRIu64 " rows -> %" PRIu64 " files, %.1f MB (%.1f B/row): "
                "%.2f s incl. generator = %.2f M rows/s, %.1f MB/s written; generator alone "
@@ -172,7 +160,7 @@ int main(int argc, char **argv)
         lat[k] = run_gen(&go, t, &res);
     }
     tl_table_close(t);
-    qsort(lat, small_k, sizeof *lat, cmp_d);
+    qsort(lat, small_k, sizeof *lat, bench_cmp_double);
     printf("small append (%u rows, 1 partition, 1 commit): median %.2f ms, p90 %.2f ms, p99 %.2f "
            "ms over %u appends (incl. snapshot load of the growing log, auto checkpoint every "
            "100)\n",
