@@ -30,21 +30,14 @@
 #include <unistd.h>
 #include <xxhash.h>
 
-static char dir[256];
-
 static void setup(void)
 {
-    snprintf(dir, sizeof dir, "%s/tl_ckpt.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    cr_assert_not_null(mkdtemp(dir));
-    snprintf(root, sizeof root, "%s/t", dir);
-    cr_assert_eq(mkdir(root, 0755), 0);
+    testlib_setup("tl_ckpt");
 }
 
 static void teardown(void)
 {
-    char cmd[700];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    cr_assert_eq(system(cmd), 0);
+    testlib_teardown();
 }
 
 TestSuite(log_checkpoint, .init = setup, .fini = teardown);

@@ -24,21 +24,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static char dir[256];  /* temp dir */
-
 static void setup(void)
 {
-    snprintf(dir, sizeof dir, "%s/tl_logc.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    cr_assert_not_null(mkdtemp(dir));
-    snprintf(root, sizeof root, "%s/t", dir);
-    cr_assert_eq(mkdir(root, 0755), 0);
+    testlib_setup("tl_logc");
 }
 
 static void teardown(void)
 {
-    char cmd[700];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    cr_assert_eq(system(cmd), 0);
+    testlib_teardown();
 }
 
 static void reset_root(void)

@@ -20,21 +20,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char dir[256];
-
 static void setup(void)
 {
-    snprintf(dir, sizeof dir, "%s/tl_logs.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-    cr_assert_not_null(mkdtemp(dir));
-    snprintf(root, sizeof root, "%s/t", dir);
-    cr_assert_eq(mkdir(root, 0755), 0);
+    testlib_setup("tl_logs");
 }
 
 static void teardown(void)
 {
-    char cmd[700];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    cr_assert_eq(system(cmd), 0);
+    testlib_teardown();
 }
 
 TestSuite(log_snapshot, .init = setup, .fini = teardown);

@@ -1,15 +1,19 @@
 /*
  * log_testlib.h - fixtures shared by the log tests (log_commit_test.c,
  * log_snapshot_test.c): the table root of the test's temp directory, a
- * two-column schema, the protocol + metaData actions of version 0, and a
- * clock read from a caller-owned variable. Header only; each test file
- * defines its own setup (.init) that fills root.
+ * two-column schema, the protocol + metaData actions of version 0, a clock
+ * read from a caller-owned variable, and the temp-dir setup / teardown each
+ * suite calls from its .init / .fini. Header only.
  */
 #ifndef TL_LOG_TESTLIB_H
 #define TL_LOG_TESTLIB_H
 
 #include <criterion/criterion.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -17,6 +21,26 @@
 #include "log_int.h"
 
 static char root[300]; /* <temp dir>/t, set by the test file's .init */
+static char dir[256];  /* the test's temp dir, holding root */
+
+/* .init of a suite: a fresh temp dir named <prefix>.XXXXXX holding an empty
+ * table root "t". */
+static inline void testlib_setup(const char *prefix)
+{
+    snprintf(dir, sizeof dir, "%s/%s.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp",
+             prefix);
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(root, sizeof root, "%s/t", dir);
+    cr_assert_eq(mkdir(root, 0755), 0);
+}
+
+/* .fini: remove the temp dir and everything in it. */
+static inline void testlib_teardown(void)
+{
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_assert_eq(system(cmd), 0);
+}
 
 static const tl_log_field schema[] = {{"timestamp", TL_TIMESTAMP, 0}, {"price", TL_FLOAT64, 1}};
 static const char *const no_strs[1] = {NULL};
