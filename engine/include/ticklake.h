@@ -591,6 +591,254 @@ TL_WUR int tl_table_vacuum(tl_table *t, const tl_table_vacuum_opts *o,
                            tl_table_vacuum_report *rep, tl_error *err);
 void tl_table_vacuum_report_free(tl_table_vacuum_report *rep);
 
+
+/* ---- scans (engine/src/scan.c; predicate grammar in spec/SCAN.md) ------- */
+
+/* How a scan reads block bytes. AUTO = the default chosen by measurement
+ * (bench/RESULTS.md, "scan I/O paths"). URING falls back to PREAD when
+ * io_uring cannot be set up (io_uring_setup fails: EPERM, ENOSYS ...); the
+ * scan then says so once (tl_scan_stats.io_note) and carries on. */
+typedef enum tl_io_mode {
+    TL_IO_AUTO = 0,
+    TL_IO_MMAP = 1,  /* map files; PLAIN blocks used in place, no copy */
+    TL_IO_URING = 2, /* io_uring: the exact byte ranges of needed blocks */
+    TL_IO_PREAD = 3, /* pread() of the same ranges */
+} tl_io_mode;
+
+const char *tl_io_mode_name(int mode); /* "auto", "mmap", "uring", "pread" */
+/* Parse "auto" | "mmap" | "uring" | "pread": TL_OK or TL_EINVAL. */
+TL_WUR int tl_io_mode_parse(const char *s, int *mode, tl_error *err);
+
+typedef struct tl_scan_opts {
+    const char *const *columns; /* projection: names; NULL = all, schema order */
+    uint32_t n_columns;
+    const char *where;          /* predicate text (spec/SCAN.md): conjunction
+                                   of comparisons = != < <= > >= IN BETWEEN
+                                   on any column; NULL or "" = every row */
+    const char *const *symbols; /* rows whose symbol is one of these (the
+                                   symbol partition column, else the symbol
+                                   column); NULL = any */
+    uint32_t n_symbols;
+    int has_days;               /* rows whose UTC day (of the day column) is */
+    int32_t day_from, day_to;   /* in [day_from, day_to] */
+    int has_time;               /* rows whose time (the day column, i.e. the */
+    int64_t ts_from_ns, ts_to_ns; /* table's timestamp) is in [from, to) */
+    uint32_t threads;           /* workers; 0 = online CPUs */
+    int io;                     /* tl_io_mode */
+    int direct;                 /* URING/PREAD: O_DIRECT (cold data) */
+    int register_buffers;       /* URING: registered (fixed) buffers */
+    uint32_t queue_depth;       /* URING: 0 = 64; at least 32 */
+    int no_verify;              /* 1: skip block checksums (default: every
+                                   block read is verified) */
+    int ordered;                /* 1: one work unit per partition, its rows
+                                   in sort-key order across all its files
+                                   (k-way merge; ties in file order). 0: one
+                                   unit per data file, in stored order */
+    const char *const *run_columns; /* report runs where any of these
+                                       changes; NULL = the sort key without
+                                       its last column; n_run_columns 0 and
+                                       run_columns non-NULL = no runs */
+    uint32_t n_run_columns;
+    tl_progress_fn progress;    /* rows scanned so far of the total to scan */
+    void *progress_ctx;
+} tl_scan_opts;
+
+/* One block of scan output, handed to tl_scan_cb.block. Memory belongs to
+ * the scan and is valid only during the call. */
+typedef struct tl_scan_block {
+    uint32_t worker;        /* 0 .. threads-1: the worker calling */
+    size_t unit;            /* work unit (see tl_scan_cb.start) */
+    size_t partition;       /* index for tl_snapshot_partition */
+    size_t file;            /* index for tl_snapshot_file; SIZE_MAX when the
+                               rows were merged from several files */
+    uint64_t first_row;     /* row of the unit's row stream (file row, or
+                               merged row) where this block starts */
+    uint32_t n_rows;
+    uint32_t n_cols;        /* = projection size */
+    const tl_coldef *defs;  /* n_cols: projection names and types */
+    const tl_colvec *cols;  /* n_cols: the block's values (tl_types.h) */
+    const uint8_t *sel;     /* rows matching the predicate (bitmap, LSB
+                               first); NULL = every row matches */
+    uint32_t n_sel;         /* rows selected */
+    uint32_t n_runs;        /* runs of the run columns within the block */
+    const uint32_t *run_ends; /* n_runs cumulative exclusive ends (the last
+                                 is n_rows) */
+    int continues;          /* 1: the block's first run continues the last
+                               run of the unit's previous block (same run
+                               values); 0 for a unit's first block */
+} tl_scan_block;
+
+/* Callbacks. A unit's blocks are delivered in order, by one worker, between
+ * its unit_begin and unit_end; different units run on different workers at
+ * once. A callback returning non-zero stops the scan (its error is the
+ * scan's). Any member may be NULL. */
+typedef struct tl_scan_cb {
+    /* Once, before any unit: how many units and workers there will be. */
+    int (*start)(void *ctx, size_t n_units, uint32_t n_workers, tl_error *err);
+    int (*unit_begin)(void *ctx, uint32_t worker, size_t unit,
+                      size_t partition, tl_error *err);
+    int (*block)(void *ctx, const tl_scan_block *b, tl_error *err);
+    int (*unit_end)(void *ctx, uint32_t worker, size_t unit, tl_error *err);
+    void *ctx;
+} tl_scan_cb;
+
+/* What a scan kept and skipped at each level, and what it read (--explain). */
+typedef struct tl_scan_stats {
+    uint64_t partitions_total, partitions_kept;
+    uint64_t files_total, files_kept;   /* kept: after partition + log stats */
+    uint64_t blocks_total, blocks_kept; /* row blocks of the kept files */
+    uint64_t rows_total;                /* rows of the snapshot */
+    uint64_t rows_scanned;              /* rows of the kept blocks */
+    uint64_t rows_selected;             /* rows matching the predicate */
+    uint64_t bytes_read;                /* block bytes read or touched */
+    uint64_t io_requests;               /* read requests (0 for mmap) */
+    size_t n_units;
+    uint32_t threads;
+    int io_used;                        /* tl_io_mode actually used */
+    int io_fallback;                    /* 1: io_uring unavailable, pread used */
+    char io_note[160];                  /* why, when io_fallback */
+    char plan[512];                     /* the predicate as bound, and which
+                                           terms pruned at which level */
+    double elapsed_s;
+} tl_scan_stats;
+
+/* Scan s: prune partitions (partition values), files (log stats) and blocks
+ * (zone maps) against the predicate, filters and time range, read and
+ * decode the projection (plus predicate and run columns, internally) of the
+ * kept blocks, evaluate the predicate, and call cb. Output is identical
+ * whatever the thread count and I/O path. st may be NULL. Errors: TL_EINVAL
+ * (bad option, unknown column, predicate syntax or type error: the message
+ * shows the text and the position), the readers' (naming file, column,
+ * block, byte offset), a callback's. */
+TL_WUR int tl_scan_run(const tl_snapshot *s, const tl_scan_opts *o,
+                       const tl_scan_cb *cb, tl_scan_stats *st, tl_error *err);
+
+/* Pruning only (reads footers, no blocks): fills st as tl_scan_run would,
+ * rows_selected = 0. */
+TL_WUR int tl_scan_explain(const tl_snapshot *s, const tl_scan_opts *o,
+                           tl_scan_stats *st, tl_error *err);
+
+enum { TL_SCAN_CSV = 0, TL_SCAN_JSON = 1 };
+
+/* The selected rows of the projection, in unit order (file order, or
+ * partition order when o->ordered), as CSV (header line, the format
+ * tl_batch_write_csv writes) or JSON lines (one object per row), at most
+ * limit rows (0 = all), to out_fd. st may be NULL. */
+TL_WUR int tl_scan_print(const tl_snapshot *s, const tl_scan_opts *o, int format,
+                         uint64_t limit, int out_fd, tl_scan_stats *st,
+                         tl_error *err);
+
+/* ---- aggregates over a scan (engine/src/agg.c) --------------------------- */
+
+enum { TL_AGG_COUNT = 0, TL_AGG_SUM = 1, TL_AGG_MIN = 2, TL_AGG_MAX = 3,
+       TL_AGG_AVG = 4 };
+enum { TL_GROUP_SYMBOL = 1, TL_GROUP_DAY = 2 };
+
+typedef struct tl_agg_spec {
+    int fn;             /* TL_AGG_* */
+    const char *column; /* NULL for count(*) */
+} tl_agg_spec;
+
+/* One output value: null when no non-null input (sum of none is null). */
+typedef struct tl_agg_value {
+    int is_null;
+    tl_type type;       /* count: TL_INT64; sum of ints: TL_INT64 (exact,
+                           TL_EINVAL on overflow); of floats and avg:
+                           TL_FLOAT64; min/max: the column's type */
+    int64_t i; uint64_t u; double f;
+    char *s;            /* string min/max, NUL-terminated (owned) */
+} tl_agg_value;
+
+typedef struct tl_agg_row {
+    int has_symbol, symbol_null; char *symbol; /* grouping keys (owned) */
+    int has_day, day_null; int32_t day;
+    tl_agg_value *values; /* n_specs */
+} tl_agg_row;
+
+typedef struct tl_agg_result {
+    tl_agg_row *rows;   /* groups in (symbol, day) order, nulls first; one
+                           row without keys when not grouped */
+    size_t n_rows;
+    uint32_t n_specs;
+    tl_scan_stats scan;
+} tl_agg_result;
+
+/* Parse "count, sum(volume), min(price), avg(price)" (count(*) too):
+ * *specs (malloc'd, free with tl_agg_specs_free) holds *n. Errors: TL_EINVAL
+ * naming the position. */
+TL_WUR int tl_agg_parse(const char *text, tl_agg_spec **specs, uint32_t *n,
+                        tl_error *err);
+void tl_agg_specs_free(tl_agg_spec *specs, uint32_t n);
+
+/* Aggregate the selected rows of a scan (o's projection is ignored),
+ * grouped by group (TL_GROUP_* bits, 0 = one group). Sums are summed in a
+ * fixed order (per block, blocks in unit order, units in order), so results
+ * do not depend on the thread count. */
+TL_WUR int tl_scan_aggregate(const tl_snapshot *s, const tl_scan_opts *o,
+                             const tl_agg_spec *specs, uint32_t n_specs,
+                             int group, tl_agg_result *res, tl_error *err);
+void tl_agg_result_free(tl_agg_result *res); /* NULL-safe */
+
+/* ---- the EMA-crossover backtest (engine/src/backtest.c; spec/BACKTEST.md) */
+
+#define TL_BT_MAX_SPANS 16
+
+typedef struct tl_backtest_opts {
+    const double *fast; uint32_t n_fast; /* fast spans; NULL/0 = {5} */
+    const double *slow; uint32_t n_slow; /* slow spans; NULL/0 = {21};
+                                            every (fast, slow) pair runs */
+    double max_spread;   /* X: max (ask-bid)/mid */
+    double min_volume;   /* V */
+    const char *price_col, *bid_col, *ask_col, *volume_col; /* NULL = price,
+                                                 bp0, sp0, volume */
+    const char *time_col;    /* NULL = the table's day column */
+    const char *const *contract_cols; /* NULL = symbol, expiry, opt_type,
+                                         strike */
+    uint32_t n_contract_cols;
+    const char *const *symbols; uint32_t n_symbols; /* NULL = all */
+    int has_days; int32_t day_from, day_to;
+    uint32_t threads;    /* 0 = online CPUs */
+    int io;              /* tl_io_mode */
+    int direct;          /* O_DIRECT reads (URING/PREAD) */
+    int no_verify;       /* skip block checksums */
+    const char *trades_path;    /* CSV trade log, or NULL */
+    const char *contracts_path; /* CSV per-contract results, or NULL */
+    tl_progress_fn progress; void *progress_ctx; /* rows */
+} tl_backtest_opts;
+
+/* Defaults: F 5, S 21, X 0.0005, V 1, everything else 0/NULL. */
+void tl_backtest_opts_default(tl_backtest_opts *o);
+
+typedef struct tl_backtest_pair {
+    double fast, slow;
+    uint64_t trades;
+    double pnl;
+} tl_backtest_pair;
+
+typedef struct tl_backtest_result {
+    char *table;             /* table path (owned) */
+    int64_t version;         /* the snapshot's version */
+    int64_t timestamp_ms;    /* its commit timestamp */
+    double max_spread, min_volume;
+    uint64_t rows;           /* rows read from the table */
+    uint64_t rows_null_price;/* of which skipped (null price) */
+    uint64_t contracts;      /* (partition, contract) series */
+    uint64_t partitions;
+    tl_backtest_pair *pairs; /* n_fast * n_slow, fast-major */
+    uint32_t n_pairs;
+    double elapsed_s, rows_per_s;
+    uint64_t bytes_read;
+    tl_scan_stats scan;
+} tl_backtest_result;
+
+/* Run the backtest on snapshot s (spec/BACKTEST.md). Errors: TL_EINVAL (bad
+ * option, missing or non-numeric column, a table whose sort key is not the
+ * contract columns then the time column), the scan's, TL_EIO (writing the
+ * CSVs, naming the path). */
+TL_WUR int tl_backtest_run(const tl_snapshot *s, const tl_backtest_opts *o,
+                           tl_backtest_result *res, tl_error *err);
+void tl_backtest_result_free(tl_backtest_result *res); /* NULL-safe */
+
 #ifdef __cplusplus
 }
 #endif

@@ -11,6 +11,7 @@
  * add action (size, rows: LOG-R58) and verifies every block it decodes.
  */
 #include "table_int.h"
+#include "snapshot_int.h"
 
 #include "tl_format.h"
 #include "util_int.h"
@@ -460,4 +461,21 @@ int tl_table_history(tl_table *t, tl_history_entry **out, size_t *n, tl_error *e
     *out = h;
     *n = nv;
     return TL_OK;
+}
+
+/* ---- internal accessors (snapshot_int.h) ------------------------------------ */
+
+tl_table *tl_snapshot_table(const tl_snapshot *s)
+{
+    return s->t;
+}
+
+const tl_log_add *tl_snapshot_add(const tl_snapshot *s, size_t i)
+{
+    return i < s->n_files ? s->adds[i] : NULL;
+}
+
+const tl_log_snapshot *tl_snapshot_log(const tl_snapshot *s)
+{
+    return &s->ls;
 }

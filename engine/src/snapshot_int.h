@@ -1,0 +1,22 @@
+/*
+ * snapshot_int.h - what the scan engine, aggregates and the backtest need
+ * of a tl_snapshot beyond the public API (engine/src/snapshot.c).
+ */
+#ifndef TL_SNAPSHOT_INT_H
+#define TL_SNAPSHOT_INT_H
+
+#include <stddef.h>
+
+#include "log_int.h"
+#include "table_int.h"
+#include "ticklake.h"
+
+/* The table the snapshot was opened on (its path, tl_io and root dir). */
+tl_table *tl_snapshot_table(const tl_snapshot *s);
+/* The add action of file i (tl_snapshot_file order): path, partition
+ * values, size, rows, log stats (has_stats). */
+const tl_log_add *tl_snapshot_add(const tl_snapshot *s, size_t i);
+/* The log snapshot (version, metadata). */
+const tl_log_snapshot *tl_snapshot_log(const tl_snapshot *s);
+
+#endif /* TL_SNAPSHOT_INT_H */
