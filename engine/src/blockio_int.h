@@ -40,10 +40,21 @@ typedef struct tl_bio_opts {
     uint32_t queue_depth;   /* URING: entries; 0 = 64; values < 32 become 32 */
     int direct;             /* URING/PREAD: open data files with O_DIRECT */
     int register_buffers;   /* URING: register the buffer pool */
-    size_t buffer_bytes;    /* URING/PREAD: pool size; 0 = 64 MiB. A batch
-                               needs its ranges' total (plus 4 KiB a range
-                               with O_DIRECT): more is TL_EINVAL */
+    size_t buffer_bytes;    /* URING/PREAD: pool size; 0 = 64 MiB. Each of
+                               the two batch slots gets half; a batch needs
+                               the sum of tl_bio_range_bytes of its ranges
+                               (length rounded to 64 bytes; with O_DIRECT
+                               widened to 4 KiB): more is TL_EINVAL */
+    uint32_t max_read_len;  /* tests: cap on each read request (URING and
+                               PREAD), forcing continuations; 0 = none.
+                               With O_DIRECT rounded down to 4 KiB (>= 4 KiB) */
 } tl_bio_opts;
+
+/* Registered buffers: the pool is registered as one buffer, so pools over
+ * 1 GiB (the kernel's limit a buffer) cannot be; registration failing
+ * (ENOMEM, EPERM under RLIMIT_MEMLOCK, EFAULT ...) falls back to plain reads
+ * with a note. O_DIRECT open failing with EINVAL (file system without it)
+ * falls back to page-cache reads for that file, with a note. */
 
 /* Errors: TL_EINVAL (options), TL_ENOMEM. A failing io_uring setup is not
  * an error: the tl_bio uses PREAD (tl_bio_mode, tl_bio_note). */
@@ -59,7 +70,8 @@ const char *tl_bio_note(const tl_bio *b); /* why it fell back, or "" */
  * TL_EIO, TL_ECORRUPT, TL_EINVAL (path leaves the table). */
 TL_WUR int tl_bio_file_open(tl_bio *b, const tl_io_file *root, const char *rel,
                             uint64_t expect_size, tl_bio_file **out, tl_error *err);
-void tl_bio_file_close(tl_bio_file *f); /* NULL-safe */
+/* NULL-safe. Release the file's batches first (closing it releases them). */
+void tl_bio_file_close(tl_bio_file *f);
 uint64_t tl_bio_file_size(const tl_bio_file *f);
 /* MMAP: the whole file (for tlf_seg_open_mem); else NULL. */
 const uint8_t *tl_bio_file_map(const tl_bio_file *f);
@@ -81,14 +93,25 @@ typedef struct tl_bio_range {
  * them, at most queue_depth in flight; PREAD: does nothing yet);
  * tl_bio_wait completes them (PREAD reads here) and fills data; the
  * pointers stay valid until tl_bio_release of that batch. r must stay
- * valid until then. Errors name the file, offset and length: TL_EIO
- * (including a read past the end: "short read at EOF"), TL_EINVAL (more
- * than two batches, or over the buffer pool). */
+ * valid until then. Data pointers: data % 64 == off % 64 (O_DIRECT:
+ * % 4096). Errors name the file, offset and length: tl_bio_submit checks
+ * every range against the file size first (TL_ECORRUPT: a range past the
+ * end), TL_EINVAL (more than two batches, or over the buffer pool);
+ * tl_bio_wait: TL_EIO (a failed read, or the file ending before the range
+ * did: "short read at EOF"). After a failed wait, data is unusable; the
+ * batch still needs tl_bio_release. Waiting twice returns the first
+ * outcome. */
 typedef struct tl_bio_batch tl_bio_batch;
 TL_WUR int tl_bio_submit(tl_bio *b, tl_bio_file *f, tl_bio_range *r, size_t n,
                          tl_bio_batch **out, tl_error *err);
 TL_WUR int tl_bio_wait(tl_bio_batch *bt, tl_error *err);
 void tl_bio_release(tl_bio_batch *bt); /* NULL-safe; cancels if still in flight */
+
+/* Buffer bytes available to one batch (SIZE_MAX for MMAP), and the bytes
+ * a range of the file takes from it (0 for MMAP): a caller groups ranges
+ * so that their tl_bio_range_bytes sum stays within tl_bio_batch_bytes. */
+size_t tl_bio_batch_bytes(const tl_bio *b);
+size_t tl_bio_range_bytes(const tl_bio *b, uint64_t off, uint64_t len);
 
 /* Counters of this tl_bio: bytes requested by ranges, read requests issued
  * (0 for MMAP), short reads resubmitted. */
