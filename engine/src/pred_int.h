@@ -45,6 +45,11 @@ TL_WUR int tl_pred_parse(const char *text, const tl_field *fields, uint32_t n_fi
 void tl_pred_free(tl_pred *p); /* NULL-safe */
 
 int tl_pred_is_true(const tl_pred *p); /* no terms */
+/* Terms of the conjunction (parentheses flattened), and term i as written
+ * (normalised; "{never}" / "{any non-null}" marks a term the column's type
+ * decides, e.g. x < 300 on int8), for --explain with term_hit. */
+uint32_t tl_pred_n_terms(const tl_pred *p);
+const char *tl_pred_term_text(const tl_pred *p, uint32_t i);
 /* Fields the predicate reads, ascending, no repeats: *n entries of cols
  * (caller gives n_fields capacity). */
 void tl_pred_columns(const tl_pred *p, uint32_t *cols, uint32_t *n);
