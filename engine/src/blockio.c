@@ -666,9 +666,9 @@ static int uring_wait(tl_bio_batch *bt)
             uring_pump(other(bt));
         if (bt->inflight == 0 && (bt->stop || (bt->next == bt->n && bt->n_left == 0)))
             break;
-        if (b->broken) {
-            batch_fail(bt, "%s: io_uring failed earlier; %zu ranges unread", bt->f->file.path,
-                       bt->n_left);
+        if (b->broken || b->inflight == 0) { /* nothing could complete bt any more */
+            batch_fail(bt, "%s: io_uring %s; %zu ranges unread", bt->f->file.path,
+                       b->broken ? "failed earlier" : "has no reads in flight", bt->n_left);
             break;
         }
         uring_step(bt);

@@ -15,6 +15,7 @@
 #include "blockio_int.h"
 #include "ticklake.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -701,4 +702,95 @@ Test(blockio, tl_bios_in_different_threads_are_independent)
         cr_assert_eq(pthread_join(t[i], NULL), 0);
         cr_assert(a[i].ok, "worker %d (mode %d)", i, modes[i]);
     }
+}
+
+/* ---- through the fault injector (PREAD and opens go through tl_io) ------------------------ */
+
+static tl_io_fault *fault_open(void)
+{
+    tl_io_fault *fi = NULL;
+    tl_error err;
+    cr_assert_eq(tl_io_fault_open(root, &fi, &err), TL_OK, "%s", err.msg);
+    return fi;
+}
+
+static void fault_rule(tl_io_fault *fi, int op, uint64_t nth, int action, int e)
+{
+    tl_io_fault_rule r = {.op = op, .nth = nth, .action = action, .err_no = e,
+                          .path_contains = "seg-000001"};
+    tl_error err;
+    cr_assert_eq(tl_io_fault_add(fi, &r, &err), TL_OK, "%s", err.msg);
+}
+
+/* Run one batch of 20 ranges through the injector's io; returns the code. */
+static int fault_batch(tl_io_fault *fi, tl_bio_opts o, tl_bio_range *r, tl_bio_stats *st,
+                       char *note, tl_error *err)
+{
+    tl_io_file rf;
+    open_root(&rf);
+    o.io = tl_io_fault_io(fi);
+    tl_bio *b = bio_open(o);
+    tl_bio_file *f = file_open(b, &rf);
+    make_ranges(r, 20, 77);
+    tl_bio_batch *bt;
+    cr_assert_eq(tl_bio_submit(b, f, r, 20, &bt, err), TL_OK, "%s", err->msg);
+    int rc = tl_bio_wait(bt, err);
+    tl_bio_get_stats(b, st);
+    snprintf(note, 512, "%s", tl_bio_note(b));
+    if (rc == TL_OK)
+        check_ranges(r, 20, o.direct && !strstr(note, "O_DIRECT") ? 4096 : 64);
+    tl_bio_close(b);
+    (void)tl_io_close(&rf, NULL);
+    return rc;
+}
+
+Test(blockio, pread_short_reads_and_eintr_continue)
+{
+    tl_io_fault *fi = fault_open();
+    fault_rule(fi, TL_IO_OP_PREAD, 1, TL_IO_FAULT_SHORT, 0);
+    fault_rule(fi, TL_IO_OP_PREAD, 4, TL_IO_FAULT_SHORT, 0);
+    fault_rule(fi, TL_IO_OP_PREAD, 7, TL_IO_FAULT_FAIL, EINTR);
+    tl_bio_range r[20];
+    tl_bio_stats st;
+    char note[512];
+    tl_error err;
+    cr_assert_eq(fault_batch(fi, (tl_bio_opts){.mode = TL_IO_PREAD}, r, &st, note, &err), TL_OK,
+                 "%s", err.msg);
+    cr_assert_eq(st.short_reads, 2);
+    cr_assert_eq(st.requests, 19 + 2 + 1, "a continuation per short read, a retry per EINTR");
+    tl_io_fault_close(fi);
+}
+
+Test(blockio, pread_error_names_file_offset_and_length)
+{
+    tl_io_fault *fi = fault_open();
+    fault_rule(fi, TL_IO_OP_PREAD, 3, TL_IO_FAULT_FAIL, EIO);
+    tl_bio_range r[20];
+    tl_bio_stats st;
+    char note[512];
+    tl_error err;
+    cr_assert_eq(fault_batch(fi, (tl_bio_opts){.mode = TL_IO_PREAD}, r, &st, note, &err), TL_EIO);
+    cr_assert_eq(err.sys_errno, EIO);
+    char want[80];
+    /* the third read is range 3 (range 0 is empty) */
+    snprintf(want, sizeof want, "%llu bytes at offset %llu", (unsigned long long)r[3].len,
+             (unsigned long long)r[3].off);
+    cr_assert(strstr(err.msg, want) && strstr(err.msg, REL), "%s", err.msg);
+    tl_io_fault_close(fi);
+}
+
+Test(blockio, direct_open_einval_falls_back_with_note)
+{
+    tl_io_fault *fi = fault_open();
+    fault_rule(fi, TL_IO_OP_OPEN, 1, TL_IO_FAULT_FAIL, EINVAL); /* as without O_DIRECT */
+    tl_bio_range r[20];
+    tl_bio_stats st;
+    char note[512];
+    tl_error err;
+    cr_assert_eq(fault_batch(fi, (tl_bio_opts){.mode = TL_IO_PREAD, .direct = 1}, r, &st, note,
+                             &err),
+                 TL_OK, "%s", err.msg);
+    cr_assert(strstr(note, "O_DIRECT unsupported") && strstr(note, REL), "%s", note);
+    cr_assert_eq(st.requests, 19);
+    tl_io_fault_close(fi);
 }
