@@ -1,0 +1,885 @@
+/*
+ * backtest.c - the EMA-crossover backtest (spec/BACKTEST.md): the kernel
+ * over column blocks (backtest_int.h) and tl_backtest_run, which drives it
+ * from an ordered scan (one unit per partition, runs = contract series).
+ *
+ * Exactness: every value the rule defines is computed with the IEEE-754
+ * double operations it writes, in its order, each rounded (the build uses
+ * -ffp-contract=off; no fma intrinsics here). Vectorising does not change a
+ * result: the spread test and the crossover comparisons are elementwise,
+ * and the EMA recurrences stay serial per series (several series and
+ * spans are stepped side by side, never one series reassociated).
+ *
+ * Kernel pipeline per block (scratch reused across blocks, nothing
+ * allocated per block once warm):
+ *   1. rows with null price (or not selected) are dropped (compaction;
+ *      skipped when there are none); bid/ask/volume nulls read as 0;
+ *   2. elig bitmap: spread_ok and volume >= V (vectorised);
+ *   3. one EMA chain per distinct fast span and per distinct slow span
+ *      over the block (tasks = (span, run); 8 lanes stepped together);
+ *   4. per pair: up = fast > slow and down = slow >= fast bitmaps, then the
+ *      entry/exit state machine by scanning bits (entry: next up & elig
+ *      while flat; exit: next down while open).
+ * A series' last row is known only when the next block does not continue
+ * it (or at the unit end): an open position is then closed at the
+ * series' last price, adding p[m-1] - entry (BT-R7), which is what the
+ * rule's "or j == m-1" exit adds, in the same place of the sum.
+ *
+ * Invariants: per pair one running pnl per unit, additions in series
+ * order then row order; trades are counted at entry.
+ */
+#include "backtest_int.h"
+
+#include "snapshot_int.h"
+#include "text_int.h"
+#include "ticklake.h"
+#include "util_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
+#define BT_MAX_SPANS 16u
+#define BT_MAX_PAIRS (BT_MAX_SPANS * BT_MAX_SPANS)
+#define BT_LANES 8
+
+__attribute__((noinline)) double tl_bt_probe_muladd(double a, double b, double c)
+{
+    return a * b + c;
+}
+
+/* ---- the kernel ----------------------------------------------------------- */
+
+typedef struct bt_pair_state {
+    int open;
+    double entry;
+    int64_t entry_ts;
+    uint64_t entry_row;
+} bt_pair_state;
+
+struct tl_bt_kernel {
+    uint32_t n_fast, n_slow, n_pairs;
+    double fast[BT_MAX_SPANS], slow[BT_MAX_SPANS];
+    double max_spread, min_volume;
+    /* distinct spans: chain i < nf is fast span i, chain nf + j slow j */
+    uint32_t nf, ns;
+    double ca[2 * BT_MAX_SPANS], cc[2 * BT_MAX_SPANS]; /* a, 1 - a */
+    uint8_t pair_f[BT_MAX_PAIRS], pair_s[BT_MAX_PAIRS]; /* chain indices */
+    int want_series, want_trades;
+
+    /* scratch (reused) */
+    double *P, *B, *A, *V;
+    size_t capP, capB, capA, capV;
+    int64_t *T;
+    size_t capT;
+    uint32_t *idx, *runs;
+    size_t cap_idx, cap_runs;
+    uint64_t *elig, *up, *dn;
+    size_t cap_elig, cap_up, cap_dn;
+    double *chain;
+    size_t cap_chain;
+    /* per run of the current block: series-level facts */
+    double *run_plast;
+    int64_t *run_tlast;
+    size_t cap_rp, cap_rt;
+    void *tasks;
+    size_t cap_tasks;
+
+    /* unit state */
+    tl_bt_unit_out u;
+    size_t cap_series, cap_trades;
+    int have_series;      /* a series is open (the last one seen) */
+    uint64_t cur_series;  /* its ordinal */
+    uint64_t cur_m;       /* its rows so far */
+    double cur_plast;
+    int64_t cur_tlast;
+    double carry[2 * BT_MAX_SPANS]; /* chain values at its last row */
+    uint64_t row_ord;     /* non-null-price rows of the unit so far */
+    bt_pair_state st[BT_MAX_PAIRS];
+};
+
+uint32_t tl_bt_kernel_n_pairs(const tl_bt_kernel *k) { return k->n_pairs; }
+
+int tl_bt_kernel_open(const tl_bt_params *p, int want_series, int want_trades,
+                      tl_bt_kernel **out, tl_error *err)
+{
+    if (!p || !out)
+        return tl_error_set(err, TL_EINVAL, "backtest: NULL parameters");
+    *out = NULL;
+    if (p->n_fast < 1 || p->n_fast > BT_MAX_SPANS || p->n_slow < 1 ||
+        p->n_slow > BT_MAX_SPANS || !p->fast || !p->slow)
+        return tl_error_set(err, TL_EINVAL,
+                            "backtest: expected 1..%u fast and 1..%u slow spans, found %u and %u",
+                            BT_MAX_SPANS, BT_MAX_SPANS, p->n_fast, p->n_slow);
+    for (uint32_t i = 0; i < p->n_fast + p->n_slow; i++) {
+        double s = i < p->n_fast ? p->fast[i] : p->slow[i - p->n_fast];
+        if (!(s > 0) || !isfinite(s))
+            return tl_error_set(err, TL_EINVAL,
+                                "backtest: %s span %u: expected a finite number > 0, found %.17g",
+                                i < p->n_fast ? "fast" : "slow",
+                                i < p->n_fast ? i + 1 : i - p->n_fast + 1, s);
+    }
+    if (isnan(p->max_spread) || isnan(p->min_volume))
+        return tl_error_set(err, TL_EINVAL, "backtest: max spread and min volume must not be NaN");
+    tl_bt_kernel *k = calloc(1, sizeof *k);
+    if (!k)
+        return tl_error_set(err, TL_ENOMEM, "backtest: out of memory for the kernel");
+    k->n_fast = p->n_fast;
+    k->n_slow = p->n_slow;
+    k->n_pairs = p->n_fast * p->n_slow;
+    memcpy(k->fast, p->fast, p->n_fast * sizeof(double));
+    memcpy(k->slow, p->slow, p->n_slow * sizeof(double));
+    k->max_spread = p->max_spread;
+    k->min_volume = p->min_volume;
+    k->want_series = want_series;
+    k->want_trades = want_trades;
+    uint8_t fi[BT_MAX_SPANS], si[BT_MAX_SPANS];
+    double fspan[BT_MAX_SPANS], sspan[BT_MAX_SPANS];
+    for (uint32_t i = 0; i < p->n_fast; i++) {
+        uint32_t j = 0;
+        while (j < k->nf && fspan[j] != p->fast[i])
+            j++;
+        if (j == k->nf)
+            fspan[k->nf++] = p->fast[i];
+        fi[i] = (uint8_t)j;
+    }
+    for (uint32_t i = 0; i < p->n_slow; i++) {
+        uint32_t j = 0;
+        while (j < k->ns && sspan[j] != p->slow[i])
+            j++;
+        if (j == k->ns)
+            sspan[k->ns++] = p->slow[i];
+        si[i] = (uint8_t)j;
+    }
+    /* aF = 2/(F+1) and (1 - aF), each computed once (BT-R3) */
+    for (uint32_t i = 0; i < k->nf; i++) {
+        k->ca[i] = 2.0 / (fspan[i] + 1.0);
+        k->cc[i] = 1.0 - k->ca[i];
+    }
+    for (uint32_t i = 0; i < k->ns; i++) {
+        k->ca[k->nf + i] = 2.0 / (sspan[i] + 1.0);
+        k->cc[k->nf + i] = 1.0 - k->ca[k->nf + i];
+    }
+    for (uint32_t i = 0; i < k->n_pairs; i++) {
+        k->pair_f[i] = fi[i / p->n_slow];
+        k->pair_s[i] = (uint8_t)(k->nf + si[i % p->n_slow]);
+    }
+    *out = k;
+    return TL_OK;
+}
+
+void tl_bt_unit_out_free(tl_bt_unit_out *o)
+{
+    if (!o)
+        return;
+    free(o->trades);
+    free(o->pnl);
+    free(o->series_rows);
+    free(o->series_trades);
+    free(o->series_pnl);
+    free(o->trade_log);
+    memset(o, 0, sizeof *o);
+}
+
+void tl_bt_kernel_close(tl_bt_kernel *k)
+{
+    if (!k)
+        return;
+    free(k->P); free(k->B); free(k->A); free(k->V); free(k->T);
+    free(k->idx); free(k->runs);
+    free(k->elig); free(k->up); free(k->dn);
+    free(k->chain);
+    free(k->run_plast); free(k->run_tlast);
+    free(k->tasks);
+    tl_bt_unit_out_free(&k->u);
+    free(k);
+}
+
+void tl_bt_kernel_unit_begin(tl_bt_kernel *k)
+{
+    tl_bt_unit_out_free(&k->u);
+    k->cap_series = k->cap_trades = 0;
+    k->have_series = 0;
+    k->cur_series = 0;
+    k->cur_m = 0;
+    k->row_ord = 0;
+    memset(k->st, 0, sizeof k->st);
+}
+
+static int grow(tl_error *err, void **p, size_t *cap, size_t need, const char *what)
+{
+    if (tl_grow(p, cap, need) != TL_OK)
+        return tl_error_set(err, TL_ENOMEM, "backtest: out of memory for %s (%zu bytes)", what,
+                            need);
+    return TL_OK;
+}
+
+#define GROW(ptr, cap, n, what)                                                          \
+    do {                                                                                 \
+        int rc_ = grow(err, (void **)&(ptr), &(cap), (n) * sizeof *(ptr), what);         \
+        if (rc_)                                                                         \
+            return rc_;                                                                  \
+    } while (0)
+
+static int numeric_type(tl_type t)
+{
+    return tl_type_is_float(t) || (t >= TL_INT8 && t <= TL_UINT64);
+}
+
+/* Value i of a numeric column as double (C conversion: exact for float32
+ * and integers up to 2^53, else rounded to nearest). */
+static inline double num_at(tl_type t, const void *v, size_t i)
+{
+    switch (t) {
+    case TL_FLOAT64: return ((const double *)v)[i];
+    case TL_FLOAT32: return (double)((const float *)v)[i];
+    case TL_INT8: return (double)((const int8_t *)v)[i];
+    case TL_INT16: return (double)((const int16_t *)v)[i];
+    case TL_INT32: return (double)((const int32_t *)v)[i];
+    case TL_INT64: return (double)((const int64_t *)v)[i];
+    case TL_UINT8: return (double)((const uint8_t *)v)[i];
+    case TL_UINT16: return (double)((const uint16_t *)v)[i];
+    case TL_UINT32: return (double)((const uint32_t *)v)[i];
+    case TL_UINT64: return (double)((const uint64_t *)v)[i];
+    default: return 0;
+    }
+}
+
+/* dst[j] = column value of row idx[j] (idx NULL: row j), null -> 0. */
+static void to_double(double *dst, tl_type t, const tl_colvec *c, const uint32_t *idx,
+                      uint32_t n)
+{
+    if (!idx && !c->validity) {
+        if (t == TL_FLOAT32) {
+            const float *s = c->values;
+            for (uint32_t j = 0; j < n; j++)
+                dst[j] = (double)s[j];
+        } else if (t == TL_INT64) {
+            const int64_t *s = c->values;
+            for (uint32_t j = 0; j < n; j++)
+                dst[j] = (double)s[j];
+        } else {
+            for (uint32_t j = 0; j < n; j++)
+                dst[j] = num_at(t, c->values, j);
+        }
+        return;
+    }
+    for (uint32_t j = 0; j < n; j++) {
+        uint32_t i = idx ? idx[j] : j;
+        dst[j] = tl_bit_get(c->validity, i) ? num_at(t, c->values, i) : 0.0;
+    }
+}
+
+/* elig bit j = spread_ok(a[j], b[j]) and v[j] >= V, exactly as BT-R4
+ * writes it: d = a - b, mid = 0.5 * (a + b), d / mid <= X. av/bv/vv:
+ * validity bitmaps (NULL = none; a null reads as 0). vol_i64: the volume
+ * values are int64 (converted here) instead of double. */
+static void elig_pass(uint64_t *out, uint32_t n, const double *a, const uint8_t *av,
+                      const double *b, const uint8_t *bv, const void *vol, const uint8_t *vv,
+                      int vol_i64, double X, double V)
+{
+    uint32_t nw = (n + 63) / 64;
+#if defined(__AVX512F__) && defined(__AVX512DQ__)
+    const __m512d zero = _mm512_setzero_pd(), half = _mm512_set1_pd(0.5);
+    const __m512d vx = _mm512_set1_pd(X), vV = _mm512_set1_pd(V);
+    for (uint32_t w = 0; w < nw; w++) {
+        uint64_t word = 0;
+        for (uint32_t t = 0; t < 8; t++) {
+            uint32_t j = w * 64 + t * 8;
+            if (j >= n)
+                break;
+            __mmask8 lm = n - j >= 8 ? (__mmask8)0xFF : (__mmask8)((1u << (n - j)) - 1);
+            __mmask8 ma = av ? (__mmask8)(lm & av[j >> 3]) : lm;
+            __mmask8 mb = bv ? (__mmask8)(lm & bv[j >> 3]) : lm;
+            __mmask8 mv = vv ? (__mmask8)(lm & vv[j >> 3]) : lm;
+            __m512d A = _mm512_maskz_loadu_pd(ma, a + j);
+            __m512d B = _mm512_maskz_loadu_pd(mb, b + j);
+            __m512d Vv = vol_i64
+                             ? _mm512_cvtepi64_pd(_mm512_maskz_loadu_epi64(mv, (const int64_t *)vol + j))
+                             : _mm512_maskz_loadu_pd(mv, (const double *)vol + j);
+            __m512d d = _mm512_sub_pd(A, B);
+            __m512d mid = _mm512_mul_pd(half, _mm512_add_pd(A, B));
+            __m512d q = _mm512_div_pd(d, mid);
+            __mmask8 m = _mm512_cmp_pd_mask(A, zero, _CMP_GT_OQ);
+            m = _mm512_mask_cmp_pd_mask(m, B, zero, _CMP_GT_OQ);
+            m = _mm512_mask_cmp_pd_mask(m, mid, zero, _CMP_GT_OQ);
+            m = _mm512_mask_cmp_pd_mask(m, q, vx, _CMP_LE_OQ);
+            m = _mm512_mask_cmp_pd_mask(m, Vv, vV, _CMP_GE_OQ);
+            word |= (uint64_t)(m & lm) << (t * 8);
+        }
+        out[w] = word;
+    }
+#else
+    for (uint32_t w = 0; w < nw; w++) {
+        uint64_t word = 0;
+        uint32_t e = n - w * 64 < 64 ? n - w * 64 : 64;
+        for (uint32_t t = 0; t < e; t++) {
+            uint32_t j = w * 64 + t;
+            double A = tl_bit_get(av, j) ? a[j] : 0.0;
+            double B = tl_bit_get(bv, j) ? b[j] : 0.0;
+            double Vv = !tl_bit_get(vv, j) ? 0.0
+                        : vol_i64          ? (double)((const int64_t *)vol)[j]
+                                           : ((const double *)vol)[j];
+            double d = A - B;
+            double mid = 0.5 * (A + B);
+            double q = d / mid;
+            int ok = (A > 0) & (B > 0) & (mid > 0) & (q <= X) & (Vv >= V);
+            word |= (uint64_t)ok << t;
+        }
+        out[w] = word;
+    }
+#endif
+}
+
+/* up bit j = f[j] > s[j]; down bit j = s[j] >= f[j] (two separate IEEE
+ * comparisons: with NaN both are false). */
+static void cross_pass(uint64_t *up, uint64_t *dn, const double *f, const double *s, uint32_t n)
+{
+    uint32_t nw = (n + 63) / 64;
+#if defined(__AVX512F__)
+    for (uint32_t w = 0; w < nw; w++) {
+        uint64_t wu = 0, wd = 0;
+        for (uint32_t t = 0; t < 8; t++) {
+            uint32_t j = w * 64 + t * 8;
+            if (j >= n)
+                break;
+            __mmask8 lm = n - j >= 8 ? (__mmask8)0xFF : (__mmask8)((1u << (n - j)) - 1);
+            __m512d F = _mm512_maskz_loadu_pd(lm, f + j);
+            __m512d S = _mm512_maskz_loadu_pd(lm, s + j);
+            wu |= (uint64_t)_mm512_mask_cmp_pd_mask(lm, F, S, _CMP_GT_OQ) << (t * 8);
+            wd |= (uint64_t)_mm512_mask_cmp_pd_mask(lm, S, F, _CMP_GE_OQ) << (t * 8);
+        }
+        up[w] = wu;
+        dn[w] = wd;
+    }
+#else
+    for (uint32_t w = 0; w < nw; w++) {
+        uint64_t wu = 0, wd = 0;
+        uint32_t e = n - w * 64 < 64 ? n - w * 64 : 64;
+        for (uint32_t t = 0; t < e; t++) {
+            uint32_t j = w * 64 + t;
+            wu |= (uint64_t)(f[j] > s[j]) << t;
+            wd |= (uint64_t)(s[j] >= f[j]) << t;
+        }
+        up[w] = wu;
+        dn[w] = wd;
+    }
+#endif
+}
+
+/* ---- EMA chains: tasks of (span, run), stepped 8 at a time ---------------- */
+
+typedef struct bt_lane {
+    const double *p; /* next input */
+    double *o;       /* next output */
+    double a, c, v;  /* coefficients, value at the previous row */
+    uint32_t left;   /* rows still to step */
+} bt_lane;
+
+/* Step all 8 lanes K rows: v = p*a + v*c (two roundings of the products,
+ * one of the sum, as written). Lanes may be copies of one another: they
+ * then write the same values to the same places. */
+static void lanes_step(bt_lane *L, uint32_t K)
+{
+#define BT_LD(i)                                                                         \
+    const double *p##i = L[i].p;                                                         \
+    double *o##i = L[i].o;                                                               \
+    const double a##i = L[i].a, c##i = L[i].c;                                           \
+    double v##i = L[i].v;
+#define BT_ST(i)                                                                         \
+    L[i].p = p##i + K;                                                                   \
+    L[i].o = o##i + K;                                                                   \
+    L[i].v = v##i;                                                                       \
+    L[i].left -= K;
+#define BT_STEP(i)                                                                       \
+    v##i = p##i[t] * a##i + v##i * c##i;                                                 \
+    o##i[t] = v##i;
+    BT_LD(0) BT_LD(1) BT_LD(2) BT_LD(3) BT_LD(4) BT_LD(5) BT_LD(6) BT_LD(7)
+    for (uint32_t t = 0; t < K; t++) {
+        BT_STEP(0) BT_STEP(1) BT_STEP(2) BT_STEP(3)
+        BT_STEP(4) BT_STEP(5) BT_STEP(6) BT_STEP(7)
+    }
+    BT_ST(0) BT_ST(1) BT_ST(2) BT_ST(3) BT_ST(4) BT_ST(5) BT_ST(6) BT_ST(7)
+#undef BT_LD
+#undef BT_ST
+#undef BT_STEP
+}
+
+/* A single lane, for the tail when fewer tasks than lanes remain and a
+ * lone task is long (duplicating it 8 times would cost 8x the work). */
+static void lane_run1(bt_lane *l)
+{
+    const double *p = l->p;
+    double *o = l->o;
+    double v = l->v;
+    const double a = l->a, c = l->c;
+    for (uint32_t t = 0; t < l->left; t++) {
+        v = p[t] * a + v * c;
+        o[t] = v;
+    }
+    l->left = 0;
+}
+
+/* Two lanes side by side (tail of two tasks). */
+static void lane_run2(bt_lane *l0, bt_lane *l1, uint32_t K)
+{
+    const double *p0 = l0->p, *p1 = l1->p;
+    double *o0 = l0->o, *o1 = l1->o;
+    double v0 = l0->v, v1 = l1->v;
+    const double a0 = l0->a, c0 = l0->c, a1 = l1->a, c1 = l1->c;
+    for (uint32_t t = 0; t < K; t++) {
+        v0 = p0[t] * a0 + v0 * c0;
+        o0[t] = v0;
+        v1 = p1[t] * a1 + v1 * c1;
+        o1[t] = v1;
+    }
+    l0->p += K; l0->o += K; l0->v = v0; l0->left -= K;
+    l1->p += K; l1->o += K; l1->v = v1; l1->left -= K;
+}
+
+static void chains_run(bt_lane *tasks, size_t nt)
+{
+    bt_lane L[BT_LANES];
+    int real[BT_LANES] = {0};
+    size_t next = 0;
+    for (;;) {
+        int n_real = 0;
+        for (int i = 0; i < BT_LANES; i++) {
+            if (!real[i]) {
+                while (next < nt && tasks[next].left == 0)
+                    next++;
+                if (next < nt) {
+                    L[i] = tasks[next++];
+                    real[i] = 1;
+                }
+            }
+            n_real += real[i];
+        }
+        if (n_real == 0)
+            return;
+        if (n_real <= 2) { /* tail: no lane duplication */
+            int i0 = -1, i1 = -1;
+            for (int i = 0; i < BT_LANES; i++)
+                if (real[i]) {
+                    if (i0 < 0)
+                        i0 = i;
+                    else
+                        i1 = i;
+                }
+            if (i1 < 0) {
+                lane_run1(&L[i0]);
+            } else {
+                uint32_t K = L[i0].left < L[i1].left ? L[i0].left : L[i1].left;
+                lane_run2(&L[i0], &L[i1], K);
+                if (L[i1].left == 0)
+                    real[i1] = 0;
+            }
+            if (L[i0].left == 0)
+                real[i0] = 0;
+            continue;
+        }
+        uint32_t K = UINT32_MAX;
+        int first = -1;
+        for (int i = 0; i < BT_LANES; i++)
+            if (real[i]) {
+                if (first < 0)
+                    first = i;
+                if (L[i].left < K)
+                    K = L[i].left;
+            }
+        for (int i = 0; i < BT_LANES; i++)
+            if (!real[i])
+                L[i] = L[first];
+        lanes_step(L, K);
+        for (int i = 0; i < BT_LANES; i++)
+            if (real[i] && L[i].left == 0)
+                real[i] = 0;
+    }
+}
+
+/* ---- decisions ------------------------------------------------------------ */
+
+/* First j in [from, end) with bit j of x (& y when y) set, else end. */
+static inline uint32_t next_bit(const uint64_t *x, const uint64_t *y, uint32_t from,
+                                uint32_t end)
+{
+    if (from >= end)
+        return end;
+    uint32_t i = from >> 6;
+    uint64_t w = (y ? x[i] & y[i] : x[i]) & (~UINT64_C(0) << (from & 63));
+    while (!w) {
+        i++;
+        if ((uint64_t)i << 6 >= end)
+            return end;
+        w = y ? x[i] & y[i] : x[i];
+    }
+    uint32_t r = (i << 6) + (uint32_t)__builtin_ctzll(w);
+    return r < end ? r : end;
+}
+
+static int log_trade(tl_bt_kernel *k, tl_error *err, uint64_t series, uint32_t pair,
+                     const bt_pair_state *s, uint64_t exit_row, int64_t exit_ts,
+                     double exit_price, double diff)
+{
+    GROW(k->u.trade_log, k->cap_trades, k->u.n_trades + 1, "the trade log");
+    tl_bt_trade *t = &k->u.trade_log[k->u.n_trades++];
+    t->series = series;
+    t->pair = pair;
+    t->entry_row = s->entry_row;
+    t->exit_row = exit_row;
+    t->entry_ts = s->entry_ts;
+    t->exit_ts = exit_ts;
+    t->entry_price = s->entry;
+    t->exit_price = exit_price;
+    t->pnl = diff;
+    return TL_OK;
+}
+
+/* Close pair k's open position of `series` at its last row (BT-R7). */
+static int close_at_end(tl_bt_kernel *k, tl_error *err, uint32_t pair, uint64_t series,
+                        double plast, int64_t tlast, uint64_t last_row)
+{
+    bt_pair_state *s = &k->st[pair];
+    if (!s->open)
+        return TL_OK;
+    double diff = plast - s->entry;
+    k->u.pnl[pair] += diff;
+    if (k->want_series)
+        k->u.series_pnl[series * k->n_pairs + pair] += diff;
+    s->open = 0;
+    if (k->want_trades)
+        return log_trade(k, err, series, pair, s, last_row, tlast, plast, diff);
+    return TL_OK;
+}
+
+/* Make room for series [0, n) in the unit's per-series arrays (zeroed). */
+static int series_room(tl_bt_kernel *k, tl_error *err, uint64_t n)
+{
+    if (!k->want_series || n <= k->cap_series)
+        return TL_OK;
+    size_t cap = k->cap_series ? k->cap_series : 64;
+    while (cap < n)
+        cap *= 2;
+    uint64_t *r = realloc(k->u.series_rows, cap * sizeof *r);
+    if (r)
+        k->u.series_rows = r;
+    uint64_t *t = realloc(k->u.series_trades, cap * k->n_pairs * sizeof *t);
+    if (t)
+        k->u.series_trades = t;
+    double *p = realloc(k->u.series_pnl, cap * k->n_pairs * sizeof *p);
+    if (p)
+        k->u.series_pnl = p;
+    if (!r || !t || !p)
+        return tl_error_set(err, TL_ENOMEM, "backtest: out of memory for %zu series", cap);
+    size_t old = k->cap_series;
+    memset(r + old, 0, (cap - old) * sizeof *r);
+    memset(t + old * k->n_pairs, 0, (cap - old) * k->n_pairs * sizeof *t);
+    memset(p + old * k->n_pairs, 0, (cap - old) * k->n_pairs * sizeof *p);
+    k->cap_series = cap;
+    return TL_OK;
+}
+
+static int ensure_unit_arrays(tl_bt_kernel *k, tl_error *err)
+{
+    if (k->u.trades)
+        return TL_OK;
+    k->u.trades = calloc(k->n_pairs, sizeof *k->u.trades);
+    k->u.pnl = calloc(k->n_pairs, sizeof *k->u.pnl);
+    if (!k->u.trades || !k->u.pnl)
+        return tl_error_set(err, TL_ENOMEM, "backtest: out of memory for the unit's results");
+    return TL_OK;
+}
+
+int tl_bt_kernel_block(tl_bt_kernel *k, const tl_bt_input *in, tl_error *err)
+{
+    int rc = ensure_unit_arrays(k, err);
+    if (rc)
+        return rc;
+    const uint32_t n0 = in->n_rows;
+    if (n0 == 0)
+        return TL_OK;
+    const tl_type tt[4] = {in->price_type, in->bid_type, in->ask_type, in->volume_type};
+    const tl_colvec *cv[4] = {in->price, in->bid, in->ask, in->volume};
+    static const char *const what[4] = {"price", "bid", "ask", "volume"};
+    for (int i = 0; i < 4; i++) {
+        if (!cv[i] || !cv[i]->values)
+            return tl_error_set(err, TL_EINVAL, "backtest: %s column: no values", what[i]);
+        if (!numeric_type(tt[i]))
+            return tl_error_set(err, TL_EINVAL,
+                                "backtest: %s column: expected an integer or float type, found %s",
+                                what[i], tl_type_name(tt[i]) ? tl_type_name(tt[i]) : "?");
+    }
+    uint32_t one_run = n0;
+    uint32_t nr0 = in->n_runs ? in->n_runs : 1;
+    const uint32_t *re0 = in->n_runs ? in->run_ends : &one_run;
+    if (in->n_runs && !in->run_ends)
+        return tl_error_set(err, TL_EINVAL, "backtest: %u runs but no run ends", in->n_runs);
+    for (uint32_t r = 0; r < nr0; r++)
+        if (re0[r] <= (r ? re0[r - 1] : 0) || re0[r] > n0 || (r == nr0 - 1 && re0[r] != n0))
+            return tl_error_set(err, TL_EINVAL,
+                                "backtest: run %u of a block of %u rows: expected an end "
+                                "above the previous one (the last = %u), found %u",
+                                r, n0, n0, re0[r]);
+
+    /* 1. rows kept: selected and non-null price */
+    uint64_t n_sel = n0;
+    uint32_t n = n0;
+    const uint32_t *idx = NULL;
+    const uint8_t *pv = in->price->validity;
+    if (in->sel || pv) {
+        GROW(k->idx, k->cap_idx, n0, "row indices");
+        uint32_t m = 0;
+        n_sel = 0;
+        for (uint32_t i = 0; i < n0; i++) {
+            int s = tl_bit_get(in->sel, i);
+            n_sel += (uint64_t)s;
+            k->idx[m] = i;
+            m += (uint32_t)(s & tl_bit_get(pv, i));
+        }
+        k->u.rows_null_price += n_sel - m;
+        if (m != n0) {
+            n = m;
+            idx = k->idx;
+        }
+    }
+    k->u.rows += n_sel;
+
+    /* runs over the kept rows */
+    const uint32_t *re = re0;
+    uint32_t nr = nr0;
+    if (idx) {
+        GROW(k->runs, k->cap_runs, nr0, "run ends");
+        uint32_t j = 0;
+        for (uint32_t r = 0; r < nr0; r++) {
+            while (j < n && idx[j] < re0[r])
+                j++;
+            k->runs[r] = j;
+        }
+        re = k->runs;
+    }
+
+    /* columns as doubles (views when possible) */
+    const double *P;
+    if (!idx && tt[0] == TL_FLOAT64) {
+        P = in->price->values;
+    } else {
+        GROW(k->P, k->capP, (size_t)n + 8, "prices");
+        to_double(k->P, tt[0], in->price, idx, n);
+        P = k->P;
+    }
+    const double *A = in->ask->values, *B = in->bid->values;
+    const uint8_t *Av = in->ask->validity, *Bv = in->bid->validity;
+    const void *V = in->volume->values;
+    const uint8_t *Vv = in->volume->validity;
+    int v_i64 = tt[3] == TL_INT64;
+    if (idx || tt[2] != TL_FLOAT64) {
+        GROW(k->A, k->capA, (size_t)n + 8, "asks");
+        to_double(k->A, tt[2], in->ask, idx, n);
+        A = k->A;
+        Av = NULL;
+    }
+    if (idx || tt[1] != TL_FLOAT64) {
+        GROW(k->B, k->capB, (size_t)n + 8, "bids");
+        to_double(k->B, tt[1], in->bid, idx, n);
+        B = k->B;
+        Bv = NULL;
+    }
+    if (idx || (tt[3] != TL_FLOAT64 && tt[3] != TL_INT64)) {
+        GROW(k->V, k->capV, (size_t)n + 8, "volumes");
+        to_double(k->V, tt[3], in->volume, idx, n);
+        V = k->V;
+        Vv = NULL;
+        v_i64 = 0;
+    }
+    const int64_t *T = in->ts;
+    if (T && idx) {
+        GROW(k->T, k->capT, (size_t)n + 1, "timestamps");
+        for (uint32_t j = 0; j < n; j++)
+            k->T[j] = in->ts[idx[j]];
+        T = k->T;
+    }
+
+    /* series of each run: run 0 continues the open series or starts one */
+    int cont = in->continues && k->have_series;
+    uint64_t s0 = cont ? k->cur_series : (k->have_series ? k->cur_series + 1 : 0);
+    int cont_rows = cont && k->cur_m > 0; /* run 0's chains carry in */
+    rc = series_room(k, err, s0 + nr);
+    if (rc)
+        return rc;
+    GROW(k->run_plast, k->cap_rp, nr, "run state");
+    GROW(k->run_tlast, k->cap_rt, nr, "run state");
+    for (uint32_t r = 0; r < nr; r++) {
+        uint32_t s = r ? re[r - 1] : 0, e = re[r];
+        uint64_t before = (r == 0 && cont) ? k->cur_m : 0;
+        if (e > s) {
+            k->run_plast[r] = P[e - 1];
+            k->run_tlast[r] = T ? T[e - 1] : 0;
+            if (before == 0)
+                k->u.contracts++;
+        } else {
+            k->run_plast[r] = (r == 0 && cont) ? k->cur_plast : 0;
+            k->run_tlast[r] = (r == 0 && cont) ? k->cur_tlast : 0;
+        }
+        if (k->want_series)
+            k->u.series_rows[s0 + r] += e - s;
+    }
+
+    if (n > 0) {
+        /* 2. eligibility */
+        size_t nw = (n + 63) / 64 + 1;
+        GROW(k->elig, k->cap_elig, nw, "bitmaps");
+        GROW(k->up, k->cap_up, nw, "bitmaps");
+        GROW(k->dn, k->cap_dn, nw, "bitmaps");
+        elig_pass(k->elig, n, A, Av, B, Bv, V, Vv, v_i64, k->max_spread, k->min_volume);
+
+        /* 3. chains */
+        uint32_t nch = k->nf + k->ns;
+        GROW(k->chain, k->cap_chain, (size_t)nch * n, "EMA chains");
+        bt_lane *tasks = k->tasks;
+        size_t need = (size_t)nch * nr;
+        rc = grow(err, &k->tasks, &k->cap_tasks, need * sizeof(bt_lane), "EMA tasks");
+        if (rc)
+            return rc;
+        tasks = k->tasks;
+        size_t nt = 0;
+        for (uint32_t r = 0; r < nr; r++) {
+            uint32_t s = r ? re[r - 1] : 0, e = re[r];
+            if (e == s)
+                continue;
+            for (uint32_t c = 0; c < nch; c++) {
+                double *o = k->chain + (size_t)c * n;
+                bt_lane *l = &tasks[nt++];
+                l->a = k->ca[c];
+                l->c = k->cc[c];
+                if (r == 0 && cont_rows) {
+                    l->v = k->carry[c];
+                    l->p = P + s;
+                    l->o = o + s;
+                    l->left = e - s;
+                } else { /* a series' first row: fast = slow = p[0] */
+                    o[s] = P[s];
+                    l->v = P[s];
+                    l->p = P + s + 1;
+                    l->o = o + s + 1;
+                    l->left = e - s - 1;
+                }
+            }
+        }
+        chains_run(tasks, nt);
+    }
+
+    /* 4. decisions, pair by pair, runs in order */
+    for (uint32_t pi = 0; pi < k->n_pairs; pi++) {
+        if (n > 0)
+            cross_pass(k->up, k->dn, k->chain + (size_t)k->pair_f[pi] * n,
+                       k->chain + (size_t)k->pair_s[pi] * n, n);
+        bt_pair_state *st = &k->st[pi];
+        uint64_t *ptr = &k->u.trades[pi];
+        for (uint32_t r = 0; r < nr; r++) {
+            uint64_t series = s0 + r;
+            if (r == 0 && !cont && k->have_series) {
+                rc = close_at_end(k, err, pi, k->cur_series, k->cur_plast, k->cur_tlast,
+                                  k->row_ord - 1);
+                if (rc)
+                    return rc;
+            } else if (r > 0) {
+                uint32_t pe = re[r - 1];
+                rc = close_at_end(k, err, pi, series - 1, k->run_plast[r - 1],
+                                  k->run_tlast[r - 1], k->row_ord + pe - 1);
+                if (rc)
+                    return rc;
+            }
+            uint32_t pos = r ? re[r - 1] : 0, e = re[r];
+            while (pos < e) {
+                if (!st->open) {
+                    uint32_t j = next_bit(k->up, k->elig, pos, e);
+                    if (j == e)
+                        break;
+                    st->open = 1;
+                    st->entry = P[j];
+                    st->entry_ts = T ? T[j] : 0;
+                    st->entry_row = k->row_ord + j;
+                    (*ptr)++;
+                    if (k->want_series)
+                        k->u.series_trades[series * k->n_pairs + pi]++;
+                    pos = j + 1;
+                } else {
+                    uint32_t j = next_bit(k->dn, NULL, pos, e);
+                    if (j == e)
+                        break;
+                    double diff = P[j] - st->entry;
+                    k->u.pnl[pi] += diff;
+                    if (k->want_series)
+                        k->u.series_pnl[series * k->n_pairs + pi] += diff;
+                    st->open = 0;
+                    if (k->want_trades) {
+                        rc = log_trade(k, err, series, pi, st, k->row_ord + j, T ? T[j] : 0,
+                                       P[j], diff);
+                        if (rc)
+                            return rc;
+                    }
+                    pos = j + 1;
+                }
+            }
+        }
+    }
+
+    /* the last run stays open */
+    uint32_t ls = nr > 1 ? re[nr - 2] : 0, le = re[nr - 1];
+    uint64_t last_before = (nr == 1 && cont) ? k->cur_m : 0;
+    if (le > ls) {
+        for (uint32_t c = 0; c < k->nf + k->ns; c++)
+            k->carry[c] = k->chain[(size_t)c * n + le - 1];
+        k->cur_plast = P[le - 1];
+        k->cur_tlast = T ? T[le - 1] : 0;
+    } else if (!(nr == 1 && cont)) {
+        k->cur_plast = 0;
+        k->cur_tlast = 0;
+    }
+    k->cur_m = last_before + (le - ls);
+    k->cur_series = s0 + nr - 1;
+    k->have_series = 1;
+    k->row_ord += n;
+    k->u.n_series = s0 + nr;
+    return TL_OK;
+}
+
+static int trade_cmp(const void *x, const void *y)
+{
+    const tl_bt_trade *a = x, *b = y;
+    if (a->series != b->series)
+        return a->series < b->series ? -1 : 1;
+    if (a->pair != b->pair)
+        return a->pair < b->pair ? -1 : 1;
+    return a->entry_row < b->entry_row ? -1 : a->entry_row > b->entry_row;
+}
+
+int tl_bt_kernel_unit_end(tl_bt_kernel *k, tl_bt_unit_out *out, tl_error *err)
+{
+    int rc = ensure_unit_arrays(k, err);
+    if (rc)
+        return rc;
+    if (k->have_series)
+        for (uint32_t pi = 0; pi < k->n_pairs; pi++) {
+            rc = close_at_end(k, err, pi, k->cur_series, k->cur_plast, k->cur_tlast,
+                              k->row_ord - 1);
+            if (rc)
+                return rc;
+        }
+    if (k->u.n_trades > 1)
+        qsort(k->u.trade_log, k->u.n_trades, sizeof *k->u.trade_log, trade_cmp);
+    *out = k->u;
+    memset(&k->u, 0, sizeof k->u);
+    k->cap_series = k->cap_trades = 0;
+    k->have_series = 0;
+    return TL_OK;
+}

@@ -1,0 +1,617 @@
+/*
+ * backtest_test.c - the EMA-crossover backtest (engine/src/backtest.c,
+ * spec/BACKTEST.md): the kernel against the scalar reference bt_ref.h on
+ * random, adversarial and generated data split into blocks every which way
+ * (same trades, bit-identical PnL, same trade log), sweeps against single
+ * pairs, the no-FMA check (BT-R10), error paths; and tl_backtest_run on
+ * tables built in different ways, threads, time travel and CSV outputs.
+ */
+#include <criterion/criterion.h>
+
+#include "backtest_int.h"
+#include "bt_ref.h"
+#include "ticklake.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char dir[256];
+
+static void setup(void)
+{
+    snprintf(dir, sizeof dir, "%s/tl_bt.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    cr_assert_not_null(mkdtemp(dir));
+}
+
+static void teardown(void)
+{
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_assert_eq(system(cmd), 0);
+}
+
+TestSuite(backtest, .init = setup, .fini = teardown);
+
+/* ---- helpers ------------------------------------------------------------------------ */
+
+static uint64_t rng_state;
+static uint64_t rnd(void)
+{
+    uint64_t x = rng_state;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return rng_state = x;
+}
+static uint32_t rndn(uint32_t n) { return (uint32_t)(rnd() % n); }
+
+/* Bit-identical, except that any NaN equals any NaN: IEEE 754 fixes neither
+ * the sign nor the payload of a NaN result (x86 returns the first operand's
+ * NaN, and a compiler may swap the operands of +), see BT-R9. */
+static int same_bits(double x, double y)
+{
+    return memcmp(&x, &y, sizeof x) == 0 || (isnan(x) && isnan(y));
+}
+
+/* How the kernel test feeds columns. */
+typedef struct feed {
+    uint32_t max_block;  /* blocks of 1..max_block rows (random) */
+    int price_f32;       /* price as float32 (values must be floats) */
+    int vol_type;        /* TL_FLOAT64, TL_INT64, TL_INT32, TL_UINT16 */
+    int bidask_f32;
+    int use_sel;         /* add a selection bitmap keeping every row */
+    int want_series, want_trades;
+} feed;
+
+static void set_bit(uint8_t *bm, size_t i, int v)
+{
+    if (v)
+        bm[i >> 3] |= (uint8_t)(1u << (i & 7));
+    else
+        bm[i >> 3] &= (uint8_t)~(1u << (i & 7));
+}
+
+/* Run the kernel over rows (one partition) cut into random blocks. */
+static void kernel_run(const bt_ref_row *rows, size_t n, const tl_bt_params *pr, const feed *fd,
+                       tl_bt_unit_out *out)
+{
+    tl_error err = {0};
+    tl_bt_kernel *k = NULL;
+    cr_assert_eq(tl_bt_kernel_open(pr, fd->want_series, fd->want_trades, &k, &err), TL_OK, "%s",
+                 err.msg);
+    tl_bt_kernel_unit_begin(k);
+    uint32_t maxb = fd->max_block ? fd->max_block : 1000;
+    double *p = malloc((maxb + 1) * 8), *b = malloc((maxb + 1) * 8), *a = malloc((maxb + 1) * 8);
+    float *pf = malloc((maxb + 1) * 4), *bf = malloc((maxb + 1) * 4), *af = malloc((maxb + 1) * 4);
+    uint64_t *v = malloc((maxb + 1) * 8);
+    int64_t *ts = malloc((maxb + 1) * 8);
+    uint32_t *ends = malloc((maxb + 1) * 4);
+    size_t vb = maxb / 8 + 2;
+    uint8_t *pv = calloc(vb, 1), *bv = calloc(vb, 1), *av = calloc(vb, 1), *vv = calloc(vb, 1),
+            *sel = calloc(vb, 1);
+    size_t pos = 0;
+    while (pos < n) {
+        uint32_t bs = 1 + rndn(maxb);
+        if (bs > n - pos)
+            bs = (uint32_t)(n - pos);
+        int pn = 0, bn = 0, an = 0, vn = 0;
+        uint32_t nr = 0;
+        for (uint32_t i = 0; i < bs; i++) {
+            const bt_ref_row *r = &rows[pos + i];
+            p[i] = r->p_null ? 0 : r->p;
+            pf[i] = (float)p[i];
+            b[i] = r->b_null ? 0 : r->b;
+            bf[i] = (float)b[i];
+            a[i] = r->a_null ? 0 : r->a;
+            af[i] = (float)a[i];
+            double vd = r->v_null ? 0 : r->v;
+            switch (fd->vol_type) {
+            case TL_INT64: ((int64_t *)v)[i] = (int64_t)vd; break;
+            case TL_INT32: ((int32_t *)v)[i] = (int32_t)vd; break;
+            case TL_UINT16: ((uint16_t *)v)[i] = (uint16_t)vd; break;
+            default: ((double *)v)[i] = vd; break;
+            }
+            ts[i] = r->ts;
+            set_bit(pv, i, !r->p_null);
+            set_bit(bv, i, !r->b_null);
+            set_bit(av, i, !r->a_null);
+            set_bit(vv, i, !r->v_null);
+            set_bit(sel, i, 1);
+            pn |= r->p_null;
+            bn |= r->b_null;
+            an |= r->a_null;
+            vn |= r->v_null;
+            if (i > 0 && r->key != rows[pos + i - 1].key)
+                ends[nr++] = i;
+        }
+        ends[nr++] = bs;
+        tl_colvec cp = {fd->price_f32 ? (void *)pf : (void *)p, pn ? pv : NULL, NULL, NULL};
+        tl_colvec cb = {fd->bidask_f32 ? (void *)bf : (void *)b, bn ? bv : NULL, NULL, NULL};
+        tl_colvec ca = {fd->bidask_f32 ? (void *)af : (void *)a, an ? av : NULL, NULL, NULL};
+        tl_colvec cv = {v, vn ? vv : NULL, NULL, NULL};
+        tl_bt_input in = {
+            .n_rows = bs,
+            .price_type = fd->price_f32 ? TL_FLOAT32 : TL_FLOAT64,
+            .bid_type = fd->bidask_f32 ? TL_FLOAT32 : TL_FLOAT64,
+            .ask_type = fd->bidask_f32 ? TL_FLOAT32 : TL_FLOAT64,
+            .volume_type = fd->vol_type ? (tl_type)fd->vol_type : TL_FLOAT64,
+            .price = &cp, .bid = &cb, .ask = &ca, .volume = &cv,
+            .ts = ts,
+            .sel = fd->use_sel ? sel : NULL,
+            .n_runs = nr,
+            .run_ends = ends,
+            .continues = pos > 0 && rows[pos].key == rows[pos - 1].key,
+        };
+        if (nr == 1 && rndn(4) == 0)
+            in.n_runs = 0; /* "the whole block is one run" */
+        cr_assert_eq(tl_bt_kernel_block(k, &in, &err), TL_OK, "%s", err.msg);
+        pos += bs;
+    }
+    cr_assert_eq(tl_bt_kernel_unit_end(k, out, &err), TL_OK, "%s", err.msg);
+    tl_bt_kernel_close(k);
+    free(p); free(b); free(a); free(pf); free(bf); free(af); free(v); free(ts); free(ends);
+    free(pv); free(bv); free(av); free(vv); free(sel);
+}
+
+/* Kernel result == reference result: counts, trades, PnL bits, trade log. */
+static void check_same(const bt_ref_row *rows, size_t n, const tl_bt_params *pr, const feed *fd,
+                       const char *what)
+{
+    bt_ref_out ref;
+    memset(&ref, 0, sizeof ref);
+    bt_ref_partition(rows, n, pr->fast, pr->n_fast, pr->slow, pr->n_slow, pr->max_spread,
+                     pr->min_volume, 1, &ref);
+    tl_bt_unit_out got = {0};
+    kernel_run(rows, n, pr, fd, &got);
+    cr_assert_eq(got.rows, ref.rows, "%s: rows", what);
+    cr_assert_eq(got.rows_null_price, ref.rows_null_price, "%s: null prices", what);
+    cr_assert_eq(got.contracts, ref.contracts, "%s: contracts %llu vs %llu", what,
+                 (unsigned long long)got.contracts, (unsigned long long)ref.contracts);
+    uint32_t np = pr->n_fast * pr->n_slow;
+    if (fd->want_trades) {
+        cr_assert_eq(got.n_trades, ref.n_log, "%s: trade log %zu vs ref %zu", what,
+                     got.n_trades, ref.n_log);
+        for (size_t i = 0; i < ref.n_log; i++) {
+            const tl_bt_trade *g = &got.trade_log[i];
+            const bt_ref_trade *r = &ref.log[i];
+            cr_assert(g->series == r->series && g->pair == r->pair &&
+                          g->entry_ts == r->entry_ts && g->exit_ts == r->exit_ts &&
+                          same_bits(g->entry_price, r->entry_price) &&
+                          same_bits(g->exit_price, r->exit_price) && same_bits(g->pnl, r->pnl),
+                      "%s: trade %zu differs (series %llu/%zu pair %u/%zu entry %lld/%lld exit "
+                      "%lld/%lld) prices %.17g/%.17g -> %.17g/%.17g",
+                      what, i, (unsigned long long)g->series, r->series, g->pair, r->pair,
+                      (long long)g->entry_ts, (long long)r->entry_ts, (long long)g->exit_ts,
+                      (long long)r->exit_ts, g->entry_price, r->entry_price,
+                      g->exit_price, r->exit_price);
+        }
+    }
+    for (uint32_t k = 0; k < np; k++) {
+        cr_assert_eq(got.trades[k], ref.trades[k], "%s: pair %u trades %llu vs ref %llu", what, k,
+                     (unsigned long long)got.trades[k], (unsigned long long)ref.trades[k]);
+        cr_assert(same_bits(got.pnl[k], ref.pnl[k]), "%s: pair %u pnl %.17g vs ref %.17g", what,
+                  k, got.pnl[k], ref.pnl[k]);
+    }
+    if (fd->want_series) {
+        /* per-series sums over pairs equal the reference log's per series */
+        uint64_t groups = 0;
+        for (size_t i = 0; i < n; i++)
+            groups += i == 0 || rows[i].key != rows[i - 1].key;
+        cr_assert_eq(got.n_series, groups, "%s: series", what);
+        uint64_t tot_rows = 0;
+        for (uint64_t s = 0; s < got.n_series; s++) {
+            tot_rows += got.series_rows[s];
+            for (uint32_t k = 0; k < np; k++) {
+                uint64_t t = 0;
+                double pnl = 0;
+                for (size_t i = 0; i < ref.n_log; i++)
+                    if (ref.log[i].series == s && ref.log[i].pair == k) {
+                        t++;
+                        pnl += ref.log[i].pnl;
+                    }
+                cr_assert_eq(got.series_trades[s * np + k], t, "%s: series %llu pair %u", what,
+                             (unsigned long long)s, k);
+                cr_assert(same_bits(got.series_pnl[s * np + k], pnl), "%s: series pnl", what);
+            }
+        }
+        cr_assert_eq(tot_rows, ref.rows - ref.rows_null_price);
+    }
+    tl_bt_unit_out_free(&got);
+    free(ref.log);
+}
+
+/* Realistic-ish rows: contracts of random lengths (1, 2, ... long), prices
+ * on a 0.05 grid walking, bid/ask around them, volumes; nulls sprinkled. */
+static bt_ref_row *make_rows(size_t n, double null_rate, int short_series)
+{
+    bt_ref_row *r = calloc(n, sizeof *r);
+    size_t i = 0;
+    uint64_t key = 0;
+    while (i < n) {
+        size_t len = short_series ? 1 + rndn(4) : (rndn(5) == 0 ? 1 + rndn(3) : 1 + rndn(3000));
+        key += 1 + rndn(3);
+        double cents = 500 + rndn(20000);
+        int64_t ts = 1000;
+        for (size_t j = 0; j < len && i < n; j++, i++) {
+            int step = (int)rndn(7) - 3;
+            cents += 5 * step;
+            if (cents < 5)
+                cents = 5;
+            r[i].key = key;
+            r[i].ts = ts;
+            ts += rndn(3); /* equal timestamps happen */
+            r[i].p = cents / 100.0;
+            r[i].b = (cents - 5.0 * rndn(3)) / 100.0;
+            r[i].a = (cents + 5.0 * rndn(3)) / 100.0;
+            r[i].v = rndn(4);
+            double u = (double)rndn(1000000) / 1e6;
+            r[i].p_null = u < null_rate;
+            r[i].b_null = rndn(1000000) < null_rate * 1e6;
+            r[i].a_null = rndn(1000000) < null_rate * 1e6;
+            r[i].v_null = rndn(1000000) < null_rate * 1e6;
+        }
+    }
+    return r;
+}
+
+static const double X_LOOSE = 0.01;
+
+/* ---- the FMA probe and the flags (BT-R10) ------------------------------------------ */
+
+Test(backtest, probe_muladd_is_not_fused)
+{
+    /* a*b = 1 - 2^-60 exactly, which rounds to 1: unfused a*b + c = 0, fused
+     * gives -2^-60 */
+    double a = 1.0 + ldexp(1.0, -30), b = 1.0 - ldexp(1.0, -30), c = -1.0;
+    volatile double prod = a * b;
+    volatile double sum = prod + c;
+    cr_assert_eq(sum, 0.0);
+    cr_assert_eq(fma(a, b, c), -ldexp(1.0, -60), "libm fma is a real fused op");
+    double got = tl_bt_probe_muladd(a, b, c);
+    cr_assert(same_bits(got, sum), "the engine is built with fused multiply-add: a*b+c = %a, "
+                                   "expected %a (build with -ffp-contract=off)",
+              got, (double)sum);
+}
+
+/* The reference with one fused evaluation of the recurrences: what a build
+ * with contraction could compute. */
+static void fused_series(const double *p, const double *b, const double *a, const double *v,
+                         size_t m, double F, double S, double X, double V, double *pnl,
+                         uint64_t *trades)
+{
+    if (m == 0)
+        return;
+    double aF = 2.0 / (F + 1.0), aS = 2.0 / (S + 1.0), cF = 1.0 - aF, cS = 1.0 - aS;
+    double fast = p[0], slow = p[0], entry = 0;
+    int flat = 1;
+    for (size_t j = 1; j < m; j++) {
+        fast = fma(p[j], aF, fast * cF);
+        slow = fma(p[j], aS, slow * cS);
+        double mid = 0.5 * (a[j] + b[j]);
+        int ok = a[j] > 0 && b[j] > 0 && mid > 0 && (a[j] - b[j]) / mid <= X;
+        if (flat) {
+            if (fast > slow && ok && v[j] >= V) {
+                flat = 0;
+                entry = p[j];
+                *trades += 1;
+                if (j == m - 1) {
+                    *pnl += p[j] - entry;
+                    flat = 1;
+                }
+            }
+        } else if (slow >= fast || j == m - 1) {
+            *pnl += p[j] - entry;
+            flat = 1;
+        }
+    }
+}
+
+/* Rows of the generator's first partition (sorted mode). */
+static bt_ref_row *gen_rows(uint64_t rows_per_day, uint64_t seed, size_t *n_out)
+{
+    tl_gen_opts o;
+    tl_gen_opts_default(&o);
+    static const char *const sym[] = {"NIFTY"};
+    o.symbols = sym;
+    o.n_symbols = 1;
+    o.rows_per_day = rows_per_day;
+    o.seed = seed;
+    o.sorted = 1;
+    tl_gen *g = NULL;
+    tl_error err = {0};
+    cr_assert_eq(tl_gen_open(&o, &g, &err), TL_OK, "%s", err.msg);
+    bt_ref_row *rows = calloc(rows_per_day, sizeof *rows);
+    size_t n = 0;
+    for (;;) {
+        tl_batch b;
+        int done = 0;
+        cr_assert_eq(tl_gen_next(g, 65536, &b, &done, &err), TL_OK, "%s", err.msg);
+        if (done)
+            break;
+        int ci[8];
+        const char *names[8] = {"timestamp", "expiry", "opt_type", "strike",
+                                "price",     "bp0",    "sp0",      "volume"};
+        for (int c = 0; c < 8; c++) {
+            ci[c] = -1;
+            for (uint32_t j = 0; j < b.n_cols; j++)
+                if (strcmp(b.defs[j].name, names[c]) == 0)
+                    ci[c] = (int)j;
+            cr_assert_geq(ci[c], 0);
+        }
+        for (uint32_t i = 0; i < b.n_rows; i++, n++) {
+            bt_ref_row *r = &rows[n];
+            r->ts = ((const int64_t *)b.cols[ci[0]].values)[i];
+            int32_t exp = ((const int32_t *)b.cols[ci[1]].values)[i];
+            const tl_colvec *ot = &b.cols[ci[2]];
+            uint8_t ch = ot->data[ot->offsets[i]];
+            float strike = ((const float *)b.cols[ci[3]].values)[i];
+            r->key = ((uint64_t)(uint32_t)exp << 40) ^ ((uint64_t)ch << 32) ^ (uint32_t)strike;
+            r->p = ((const double *)b.cols[ci[4]].values)[i];
+            r->b = ((const double *)b.cols[ci[5]].values)[i];
+            r->b_null = !tl_bit_get(b.cols[ci[5]].validity, i);
+            r->a = ((const double *)b.cols[ci[6]].values)[i];
+            r->a_null = !tl_bit_get(b.cols[ci[6]].validity, i);
+            r->v = (double)((const int64_t *)b.cols[ci[7]].values)[i];
+        }
+    }
+    tl_gen_close(g);
+    *n_out = n;
+    return rows;
+}
+
+/* On generated ticks a fused evaluation changes trades or PnL (so the
+ * bit-exact comparison below can fail), and the kernel matches the
+ * unfused reference. */
+Test(backtest, fused_evaluation_differs_and_kernel_matches_unfused, .timeout = 120)
+{
+    size_t n = 0;
+    bt_ref_row *rows = gen_rows(200000, 7, &n);
+    double F[] = {5, 8}, S[] = {21, 34};
+    double X = 0.01;
+    int differs = 0;
+    double *p = malloc(n * 8), *b = malloc(n * 8), *a = malloc(n * 8), *v = malloc(n * 8);
+    for (size_t f = 0; f < 2; f++)
+        for (size_t s = 0; s < 2; s++) {
+            double pnl_u = 0, pnl_f = 0;
+            uint64_t tr_u = 0, tr_f = 0;
+            for (size_t i = 0; i < n;) {
+                size_t e = i, m = 0;
+                while (e < n && rows[e].key == rows[i].key) {
+                    p[m] = rows[e].p;
+                    b[m] = rows[e].b_null ? 0 : rows[e].b;
+                    a[m] = rows[e].a_null ? 0 : rows[e].a;
+                    v[m] = rows[e].v;
+                    m++, e++;
+                }
+                fused_series(p, b, a, v, m, F[f], S[s], X, 1, &pnl_f, &tr_f);
+                int64_t *ts = calloc(m + 1, 8);
+                bt_ref_series(p, b, a, v, ts, m, F[f], S[s], X, 1, &pnl_u, &tr_u, NULL, 0, 0);
+                free(ts);
+                i = e;
+            }
+            if (tr_u != tr_f || !same_bits(pnl_u, pnl_f))
+                differs = 1;
+        }
+    cr_assert(differs, "a fused evaluation gave the same trades and PnL: this data cannot "
+                       "detect contraction");
+    tl_bt_params pr = {F, 2, S, 2, X, 1};
+    feed fd = {.max_block = 16384, .vol_type = TL_INT64, .want_trades = 1, .want_series = 1};
+    rng_state = 99;
+    check_same(rows, n, &pr, &fd, "generated");
+    free(p); free(b); free(a); free(v);
+    free(rows);
+}
+
+/* ---- kernel vs reference --------------------------------------------------------- */
+
+Test(backtest, kernel_matches_reference_random_blocks)
+{
+    double F[] = {5}, S[] = {21};
+    for (int it = 0; it < 30; it++) {
+        rng_state = 1000 + (uint64_t)it;
+        size_t n = 1 + rndn(20000);
+        bt_ref_row *rows = make_rows(n, it % 3 == 0 ? 0.0 : 0.02, it % 5 == 4);
+        tl_bt_params pr = {F, 1, S, 1, it % 2 ? X_LOOSE : 0.0005, 1};
+        feed fd = {.max_block = it % 4 == 0 ? 7 : it % 4 == 1 ? 64 : 5000,
+                   .vol_type = it % 3 == 0 ? TL_INT64 : TL_FLOAT64,
+                   .use_sel = it % 7 == 3,
+                   .want_trades = 1,
+                   .want_series = it % 2};
+        char what[64];
+        snprintf(what, sizeof what, "iteration %d", it);
+        check_same(rows, n, &pr, &fd, what);
+        free(rows);
+    }
+}
+
+/* (double)(float)x through a volatile: GCC 12 with -march=native (SLP
+ * vectorizer) was seen to drop the narrowing of some elements when this
+ * loop was written as x = (float)x over an array of structs. */
+static double round_f32(double x)
+{
+    volatile float f = (float)x;
+    return f;
+}
+
+Test(backtest, kernel_converts_float32_and_integer_columns)
+{
+    double F[] = {3}, S[] = {9};
+    rng_state = 4242;
+    size_t n = 8000;
+    bt_ref_row *rows = make_rows(n, 0.01, 0);
+    for (size_t i = 0; i < n; i++) { /* values exact in float32 and uint16 */
+        rows[i].p = round_f32(rows[i].p);
+        rows[i].b = round_f32(rows[i].b);
+        rows[i].a = round_f32(rows[i].a);
+    }
+    tl_bt_params pr = {F, 1, S, 1, X_LOOSE, 1};
+    int vt[] = {TL_INT32, TL_UINT16, TL_INT64, TL_FLOAT64};
+    for (int i = 0; i < 4; i++) {
+        feed fd = {.max_block = 300, .price_f32 = 1, .bidask_f32 = 1, .vol_type = vt[i],
+                   .want_trades = 1};
+        check_same(rows, n, &pr, &fd, "float32 prices");
+    }
+    free(rows);
+}
+
+/* NaN, infinities, zero and negative bids/asks, huge values, subnormals. */
+Test(backtest, kernel_matches_reference_adversarial_values)
+{
+    static const double pool[] = {NAN, INFINITY, -INFINITY, 0.0, -0.0, -1.0, 1.0, 1e308,
+                                  -1e308, 5e-324, DBL_MIN, 100.0, 100.05, 99.95, 1e-3, 2.0};
+    size_t np = sizeof pool / sizeof pool[0];
+    double F[] = {2, 5}, S[] = {3, 21};
+    for (int it = 0; it < 40; it++) {
+        rng_state = 77 + (uint64_t)it;
+        size_t n = 1 + rndn(3000);
+        bt_ref_row *rows = make_rows(n, 0.05, it % 2);
+        for (size_t i = 0; i < n; i++) {
+            if (rndn(3) == 0)
+                rows[i].p = pool[rndn((uint32_t)np)];
+            if (rndn(3) == 0)
+                rows[i].b = pool[rndn((uint32_t)np)];
+            if (rndn(3) == 0)
+                rows[i].a = pool[rndn((uint32_t)np)];
+            if (rndn(3) == 0)
+                rows[i].v = pool[rndn((uint32_t)np)];
+        }
+        tl_bt_params pr = {F, 2, S, 2, it % 3 ? INFINITY : X_LOOSE, it % 4 ? 1.0 : -INFINITY};
+        feed fd = {.max_block = 1 + rndn(200), .want_trades = 1, .want_series = 1};
+        check_same(rows, n, &pr, &fd, "adversarial");
+        free(rows);
+    }
+}
+
+/* Series of length 1 and 2, entry on the last row, a position open across
+ * many blocks of one row. */
+Test(backtest, kernel_short_series_and_last_row_entry)
+{
+    /* one series: flat prices then a rise on the last row -> entry on the
+     * last row, closed there (adds p - p = +0) */
+    bt_ref_row r[6];
+    memset(r, 0, sizeof r);
+    double px[6] = {10, 10, 10, 10, 10, 11};
+    for (int i = 0; i < 6; i++) {
+        r[i].key = 1;
+        r[i].ts = i;
+        r[i].p = px[i];
+        r[i].b = px[i] - 0.01;
+        r[i].a = px[i] + 0.01;
+        r[i].v = 5;
+    }
+    double F[] = {2}, S[] = {5};
+    tl_bt_params pr = {F, 1, S, 1, 0.01, 1};
+    for (uint32_t mb = 1; mb <= 6; mb++) {
+        feed fd = {.max_block = mb, .want_trades = 1, .want_series = 1};
+        check_same(r, 6, &pr, &fd, "last-row entry");
+    }
+    bt_ref_out ref;
+    memset(&ref, 0, sizeof ref);
+    bt_ref_partition(r, 6, F, 1, S, 1, 0.01, 1, 1, &ref);
+    cr_assert_eq(ref.trades[0], 1);
+    cr_assert_eq(ref.n_log, 1);
+    cr_assert_eq(ref.log[0].entry_ts, 5);
+    cr_assert_eq(ref.log[0].exit_ts, 5);
+    cr_assert(same_bits(ref.pnl[0], 0.0));
+    free(ref.log);
+
+    /* lengths 1 and 2 alternating, and single rows with null prices */
+    rng_state = 5;
+    bt_ref_row *rows = make_rows(5000, 0.1, 1);
+    for (uint32_t mb = 1; mb <= 9; mb += 4) {
+        feed fd = {.max_block = mb, .want_trades = 1, .want_series = 1, .vol_type = TL_INT64};
+        check_same(rows, 5000, &pr, &fd, "short series");
+    }
+    free(rows);
+}
+
+/* Every pair of a sweep equals a run of that pair alone. */
+Test(backtest, sweep_pairs_equal_single_runs)
+{
+    double F[] = {5, 8, 13, 5}, S[] = {21, 34, 8};
+    rng_state = 31337;
+    size_t n = 30000;
+    bt_ref_row *rows = make_rows(n, 0.01, 0);
+    tl_bt_params pr = {F, 4, S, 3, X_LOOSE, 1};
+    feed fd = {.max_block = 4096, .vol_type = TL_INT64, .want_trades = 1, .want_series = 1};
+    tl_bt_unit_out all = {0};
+    rng_state = 1;
+    kernel_run(rows, n, &pr, &fd, &all);
+    check_same(rows, n, &pr, &fd, "sweep");
+    for (uint32_t f = 0; f < 4; f++)
+        for (uint32_t s = 0; s < 3; s++) {
+            tl_bt_params one = {&F[f], 1, &S[s], 1, X_LOOSE, 1};
+            tl_bt_unit_out o = {0};
+            rng_state = 2 + f * 3 + s;
+            kernel_run(rows, n, &one, &fd, &o);
+            cr_assert_eq(o.trades[0], all.trades[f * 3 + s]);
+            cr_assert(same_bits(o.pnl[0], all.pnl[f * 3 + s]), "pair (%g, %g)", F[f], S[s]);
+            tl_bt_unit_out_free(&o);
+        }
+    tl_bt_unit_out_free(&all);
+    free(rows);
+}
+
+/* ---- kernel errors --------------------------------------------------------------- */
+
+Test(backtest, kernel_rejects_bad_parameters)
+{
+    tl_error err = {0};
+    tl_bt_kernel *k = NULL;
+    double F[] = {5}, S[] = {21}, bad[] = {0};
+    tl_bt_params pr = {F, 1, S, 1, 0.0005, 1};
+    pr.fast = bad;
+    cr_assert_eq(tl_bt_kernel_open(&pr, 0, 0, &k, &err), TL_EINVAL);
+    cr_assert(strstr(err.msg, "fast span 1"), "%s", err.msg);
+    pr.fast = F;
+    double nanv[] = {NAN};
+    pr.slow = nanv;
+    cr_assert_eq(tl_bt_kernel_open(&pr, 0, 0, &k, &err), TL_EINVAL);
+    cr_assert(strstr(err.msg, "slow span 1"), "%s", err.msg);
+    pr.slow = S;
+    pr.n_fast = 17;
+    cr_assert_eq(tl_bt_kernel_open(&pr, 0, 0, &k, &err), TL_EINVAL);
+    cr_assert(strstr(err.msg, "found 17"), "%s", err.msg);
+    pr.n_fast = 1;
+    pr.max_spread = NAN;
+    cr_assert_eq(tl_bt_kernel_open(&pr, 0, 0, &k, &err), TL_EINVAL);
+    cr_assert(strstr(err.msg, "NaN"), "%s", err.msg);
+    cr_assert_null(k);
+}
+
+Test(backtest, kernel_rejects_bad_blocks)
+{
+    tl_error err = {0};
+    tl_bt_kernel *k = NULL;
+    double F[] = {5}, S[] = {21};
+    tl_bt_params pr = {F, 1, S, 1, 0.0005, 1};
+    cr_assert_eq(tl_bt_kernel_open(&pr, 0, 0, &k, &err), TL_OK);
+    tl_bt_kernel_unit_begin(k);
+    double p[4] = {1, 2, 3, 4};
+    char s[4] = "abc";
+    tl_colvec c = {p, NULL, NULL, NULL}, cs = {s, NULL, NULL, NULL};
+    uint32_t ends[2] = {3, 3};
+    tl_bt_input in = {.n_rows = 4, .price_type = TL_FLOAT64, .bid_type = TL_FLOAT64,
+                      .ask_type = TL_FLOAT64, .volume_type = TL_FLOAT64, .price = &c,
+                      .bid = &c, .ask = &c, .volume = &c, .n_runs = 2, .run_ends = ends};
+    cr_assert_eq(tl_bt_kernel_block(k, &in, &err), TL_EINVAL);
+    cr_assert(strstr(err.msg, "run 1 of a block of 4 rows"), "%s", err.msg);
+    ends[1] = 4;
+    in.volume_type = TL_BOOL;
+    in.volume = &cs;
+    cr_assert_eq(tl_bt_kernel_block(k, &in, &err), TL_EINVAL);
+    cr_assert(strstr(err.msg, "volume column") && strstr(err.msg, "bool"), "%s", err.msg);
+    in.volume_type = TL_FLOAT64;
+    in.volume = &c;
+    cr_assert_eq(tl_bt_kernel_block(k, &in, &err), TL_OK, "%s", err.msg);
+    tl_bt_unit_out o = {0};
+    cr_assert_eq(tl_bt_kernel_unit_end(k, &o, &err), TL_OK);
+    cr_assert_eq(o.rows, 4);
+    cr_assert_eq(o.contracts, 2);
+    tl_bt_unit_out_free(&o);
+    tl_bt_kernel_close(k);
+}
