@@ -18,11 +18,16 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #define REL "part=a/seg-000001.tlseg"
@@ -641,6 +646,28 @@ Test(blockio, no_uring_env_uses_pread_with_note)
     cr_assert_eq(tl_bio_mode(b), TL_IO_MMAP);
     tl_bio_close(b);
     cr_assert_eq(unsetenv("TICKLAKE_NO_URING"), 0);
+}
+
+/* io_uring_setup refused (as in a locked-down container): a seccomp filter
+ * in this test's process makes it fail with EPERM. */
+Test(blockio, uring_setup_refused_falls_back_to_pread_with_note)
+{
+    struct sock_filter prog[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_io_uring_setup, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog fprog = {sizeof prog / sizeof prog[0], prog};
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+        prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fprog) != 0)
+        cr_skip_test("cannot install a seccomp filter here");
+    tl_bio *b = bio_open((tl_bio_opts){.mode = TL_IO_URING, .register_buffers = 1});
+    cr_assert_eq(tl_bio_mode(b), TL_IO_PREAD);
+    cr_assert_str_eq(tl_bio_note(b),
+                     "io_uring unavailable (io_uring_setup: Operation not permitted); using pread");
+    tl_bio_close(b);
+    read_batch((tl_bio_opts){.mode = TL_IO_URING, .direct = 1, .max_read_len = 4097}, 100, 82);
 }
 
 Test(blockio, drop_cache_then_read)
