@@ -37,7 +37,7 @@ typedef struct tl_bio_file tl_bio_file;
 typedef struct tl_bio_opts {
     int mode;               /* TL_IO_MMAP, TL_IO_URING or TL_IO_PREAD (not AUTO) */
     const tl_io *io;        /* file operations (NULL = tl_io_default()) */
-    uint32_t queue_depth;   /* URING: entries; 0 = 64; values < 32 become 32 */
+    uint32_t queue_depth;   /* URING: entries; 0 = 64; < 32 become 32; > 4096 TL_EINVAL */
     int direct;             /* URING/PREAD: open data files with O_DIRECT */
     int register_buffers;   /* URING: register the buffer pool */
     size_t buffer_bytes;    /* URING/PREAD: pool size; 0 = 64 MiB. Each of
@@ -54,7 +54,9 @@ typedef struct tl_bio_opts {
  * 1 GiB (the kernel's limit a buffer) cannot be; registration failing
  * (ENOMEM, EPERM under RLIMIT_MEMLOCK, EFAULT ...) falls back to plain reads
  * with a note. O_DIRECT open failing with EINVAL (file system without it)
- * falls back to page-cache reads for that file, with a note. */
+ * falls back to page-cache reads for that file, with a note. Opens, PREAD
+ * reads and tl_bio_file_pread go through io (so the fault injector sees
+ * them); io_uring reads and mappings' page faults do not. */
 
 /* Errors: TL_EINVAL (options), TL_ENOMEM. A failing io_uring setup is not
  * an error: the tl_bio uses PREAD (tl_bio_mode, tl_bio_note). */
