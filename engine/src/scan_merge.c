@@ -1,0 +1,410 @@
+/*
+ * scan_merge.c - ordered scans of a partition with several kept data files:
+ * a streaming k-way merge by the table's full sort key (spec/SCAN.md 4).
+ *
+ * Order: nulls first; signed and unsigned integers, dates and timestamps
+ * numerically; floats numerically (-0.0 equals +0.0) with NaN last;
+ * strings bytewise (memcmp, a proper prefix first) - the files have
+ * different dictionaries, so bytes are compared, never codes. Ties go to
+ * the earlier file in snapshot order, and each file is read in its stored
+ * order, so the output is exactly a stable sort of the concatenation of the
+ * partition's files in file order.
+ *
+ * Memory is bounded: one decoded row block per input file (its cursor) plus
+ * one output block of at most TL_SCAN_MERGE_ROWS rows per column. Rows are
+ * copied in bulk: while a cursor is the smallest, a binary search finds how
+ * many of its rows come before the next cursor's head, and those rows are
+ * copied at once.
+ *
+ * Row blocks whose zone maps prove no row matches are dropped from the
+ * inputs before merging (the selected rows and their order are the same;
+ * merged row numbers count only the rows delivered). Inputs are decoded
+ * zero copy only with MMAP (the mapping outlives the block); with URING and
+ * PREAD each input block is read, decoded into the cursor's buffers and its
+ * batch released, so at most one batch is outstanding.
+ */
+#include "scan_int.h"
+
+#include "util_int.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct mcur {
+    tl_scan_file f;
+    tl_scan_buf *bufs; /* n_slots */
+    tl_colvec *vec;    /* n_slots */
+    uint32_t bi;       /* index into f.blocks */
+    uint32_t n, pos;   /* rows of the decoded block, next row */
+    uint32_t order;    /* file order within the unit */
+    int active;
+} mcur;
+
+typedef struct mstate {
+    mcur *c;
+    size_t cap_c;     /* cursors allocated */
+    tl_scan_buf *out; /* n_slots */
+    uint8_t *has_null;
+    size_t *data_len;
+    uint32_t out_n;
+} mstate;
+
+static void cur_free(mcur *c, uint32_t n_slots)
+{
+    tl_scan_file_free(&c->f);
+    if (c->bufs)
+        for (uint32_t k = 0; k < n_slots; k++) {
+            free(c->bufs[k].buf);
+            free(c->bufs[k].data);
+            free(c->bufs[k].valid);
+        }
+    free(c->bufs);
+    free(c->vec);
+}
+
+void tl_scan_merge_free(tl_scan_worker *w)
+{
+    mstate *m = w->merge;
+    if (!m)
+        return;
+    uint32_t ns = w->p->n_slots;
+    for (size_t i = 0; i < m->cap_c; i++)
+        cur_free(&m->c[i], ns);
+    free(m->c);
+    if (m->out)
+        for (uint32_t k = 0; k < ns; k++) {
+            free(m->out[k].buf);
+            free(m->out[k].data);
+            free(m->out[k].valid);
+        }
+    free(m->out);
+    free(m->has_null);
+    free(m->data_len);
+    free(m);
+    w->merge = NULL;
+}
+
+static int merge_init(tl_scan_worker *w, size_t n_files, tl_error *err)
+{
+    uint32_t ns = w->p->n_slots ? w->p->n_slots : 1;
+    mstate *m = w->merge;
+    if (!m) {
+        m = calloc(1, sizeof *m);
+        if (!m)
+            return tl_error_set(err, TL_ENOMEM, "scan: out of memory (merge)");
+        w->merge = m;
+        m->out = calloc(ns, sizeof *m->out);
+        m->has_null = calloc(ns, 1);
+        m->data_len = calloc(ns, sizeof *m->data_len);
+        if (!m->out || !m->has_null || !m->data_len)
+            return tl_error_set(err, TL_ENOMEM, "scan: out of memory (merge)");
+    }
+    if (n_files > m->cap_c) {
+        mcur *c = realloc(m->c, n_files * sizeof *c);
+        if (!c)
+            return tl_error_set(err, TL_ENOMEM, "scan: out of memory (merge)");
+        memset(c + m->cap_c, 0, (n_files - m->cap_c) * sizeof *c);
+        m->c = c;
+        for (size_t i = m->cap_c; i < n_files; i++) {
+            c[i].bufs = calloc(ns, sizeof *c[i].bufs);
+            c[i].vec = calloc(ns, sizeof *c[i].vec);
+            if (!c[i].bufs || !c[i].vec) {
+                m->cap_c = i + 1;
+                return tl_error_set(err, TL_ENOMEM, "scan: out of memory (merge)");
+            }
+        }
+        m->cap_c = n_files;
+    }
+    return TL_OK;
+}
+
+/* Read and decode the cursor's current row block (every slot). */
+static int cur_load(tl_scan_worker *w, mcur *c, tl_error *err)
+{
+    const tl_scan_plan *p = w->p;
+    uint32_t blk = c->f.blocks[c->bi];
+    uint32_t ns = p->n_slots;
+    if (tl_grow((void **)&w->ranges[0], &w->ranges_cap[0], (ns ? ns : 1) * sizeof(tl_bio_range)))
+        return tl_error_set(err, TL_ENOMEM, "scan: out of memory (ranges)");
+    for (uint32_t k = 0; k < ns; k++) {
+        const tlf_block_info *bi = tl_scan_blockinfo(&c->f, k, blk);
+        w->ranges[0][k] = (tl_bio_range){bi->offset, bi->length, NULL};
+    }
+    tl_bio_batch *bt = NULL;
+    int rc = TL_OK;
+    if (ns) {
+        rc = tl_bio_submit(w->bio, c->f.bf, w->ranges[0], ns, &bt, err);
+        if (!rc)
+            rc = tl_bio_wait(bt, err);
+        if (rc)
+            tl_error_prefix(err, "table %s", p->t->path);
+    }
+    int zero_copy = tl_bio_mode(w->bio) == TL_IO_MMAP;
+    for (uint32_t k = 0; k < ns && !rc; k++)
+        rc = tl_scan_decode(w, &c->f, k, blk, w->ranges[0][k].data, zero_copy, &c->bufs[k],
+                            &c->vec[k], err);
+    tl_bio_release(bt);
+    c->n = tlf_seg_block(c->f.seg, 0, blk)->n_rows;
+    c->pos = 0;
+    return rc;
+}
+
+static int cur_advance(tl_scan_worker *w, mcur *c, tl_error *err)
+{
+    while (++c->bi < c->f.n_blocks) {
+        int rc = cur_load(w, c, err);
+        if (rc || c->n)
+            return rc;
+    }
+    c->active = 0;
+    return TL_OK;
+}
+
+/* Compare row ra of a with row rb of b by the sort key. */
+static int cmp_rows(const tl_scan_plan *p, const mcur *a, uint32_t ra, const mcur *b,
+                    uint32_t rb)
+{
+    for (uint32_t i = 0; i < p->n_key; i++) {
+        uint32_t k = p->key_slot[i];
+        const tl_colvec *va = &a->vec[k], *vb = &b->vec[k];
+        int na = !tl_bit_get(va->validity, ra), nb = !tl_bit_get(vb->validity, rb);
+        if (na || nb) {
+            if (na && nb)
+                continue;
+            return na ? -1 : 1;
+        }
+        const void *x = va->values, *y = vb->values;
+        switch (p->slots[k].type) {
+#define CMP_T(T)                                                                        \
+    {                                                                                   \
+        T u, v;                                                                         \
+        memcpy(&u, (const uint8_t *)x + (size_t)ra * sizeof(T), sizeof(T));             \
+        memcpy(&v, (const uint8_t *)y + (size_t)rb * sizeof(T), sizeof(T));             \
+        if (u != v)                                                                     \
+            return u < v ? -1 : 1;                                                      \
+        break;                                                                          \
+    }
+        case TL_BOOL:
+        case TL_UINT8: CMP_T(uint8_t)
+        case TL_UINT16: CMP_T(uint16_t)
+        case TL_UINT32: CMP_T(uint32_t)
+        case TL_UINT64: CMP_T(uint64_t)
+        case TL_INT8: CMP_T(int8_t)
+        case TL_INT16: CMP_T(int16_t)
+        case TL_INT32:
+        case TL_DATE: CMP_T(int32_t)
+        case TL_INT64:
+        case TL_TIMESTAMP: CMP_T(int64_t)
+#undef CMP_T
+        case TL_FLOAT32:
+        case TL_FLOAT64: {
+            double u, v;
+            if (p->slots[k].type == TL_FLOAT32) {
+                float fu, fv;
+                memcpy(&fu, (const uint8_t *)x + (size_t)ra * 4, 4);
+                memcpy(&fv, (const uint8_t *)y + (size_t)rb * 4, 4);
+                u = fu;
+                v = fv;
+            } else {
+                memcpy(&u, (const uint8_t *)x + (size_t)ra * 8, 8);
+                memcpy(&v, (const uint8_t *)y + (size_t)rb * 8, 8);
+            }
+            int nu = isnan(u), nv = isnan(v);
+            if (nu || nv) {
+                if (nu && nv)
+                    break;
+                return nu ? 1 : -1;
+            }
+            if (u != v)
+                return u < v ? -1 : 1;
+            break;
+        }
+        case TL_STRING: {
+            uint32_t la = va->offsets[ra + 1] - va->offsets[ra];
+            uint32_t lb = vb->offsets[rb + 1] - vb->offsets[rb];
+            int c = memcmp(va->data + va->offsets[ra], vb->data + vb->offsets[rb],
+                           la < lb ? la : lb);
+            if (c)
+                return c < 0 ? -1 : 1;
+            if (la != lb)
+                return la < lb ? -1 : 1;
+            break;
+        }
+        default: break;
+        }
+    }
+    return 0;
+}
+
+/* Row r of a comes before the head of b in the merged order. */
+static int before(const tl_scan_plan *p, const mcur *a, uint32_t r, const mcur *b)
+{
+    int c = cmp_rows(p, a, r, b, b->pos);
+    return c < 0 || (c == 0 && a->order < b->order);
+}
+
+static int out_reserve(tl_scan_worker *w, tl_error *err)
+{
+    const tl_scan_plan *p = w->p;
+    mstate *m = w->merge;
+    for (uint32_t k = 0; k < p->n_slots; k++) {
+        size_t wd = tl_type_width(p->slots[k].type);
+        size_t need = p->slots[k].type == TL_STRING ? (TL_SCAN_MERGE_ROWS + 1) * 4
+                                                     : TL_SCAN_MERGE_ROWS * wd;
+        if (tl_grow(&m->out[k].buf, &m->out[k].buf_cap, need) ||
+            tl_grow((void **)&m->out[k].valid, &m->out[k].valid_cap,
+                    TL_SCAN_MERGE_ROWS / 8 + 8))
+            return tl_error_set(err, TL_ENOMEM, "scan: out of memory (merge output)");
+        if (p->slots[k].type == TL_STRING)
+            ((uint32_t *)m->out[k].buf)[0] = 0;
+    }
+    return TL_OK;
+}
+
+/* Append rows [c->pos, c->pos + n) of cursor c to the output block. */
+static int copy_rows(tl_scan_worker *w, const mcur *c, uint32_t n, tl_error *err)
+{
+    const tl_scan_plan *p = w->p;
+    mstate *m = w->merge;
+    uint32_t at = m->out_n, from = c->pos;
+    for (uint32_t k = 0; k < p->n_slots; k++) {
+        const tl_colvec *v = &c->vec[k];
+        tl_scan_buf *o = &m->out[k];
+        if (p->slots[k].type == TL_STRING) {
+            const uint32_t *so = v->offsets;
+            uint32_t *oo = o->buf;
+            size_t nbytes = so[from + n] - so[from];
+            if (m->data_len[k] + nbytes > UINT32_MAX)
+                return tl_error_set(err, TL_EINVAL, "scan: merged block of column '%s' exceeds "
+                                    "4 GiB of string bytes",
+                                    p->info.fields[p->slots[k].field].name);
+            if (tl_grow((void **)&o->data, &o->data_cap, m->data_len[k] + nbytes + 1))
+                return tl_error_set(err, TL_ENOMEM, "scan: out of memory (merge output)");
+            if (nbytes)
+                memcpy(o->data + m->data_len[k], v->data + so[from], nbytes);
+            uint32_t base = (uint32_t)m->data_len[k] - so[from];
+            for (uint32_t i = 0; i < n; i++)
+                oo[at + i + 1] = so[from + i + 1] + base;
+            m->data_len[k] += nbytes;
+        } else {
+            size_t wd = tl_type_width(p->slots[k].type);
+            memcpy((uint8_t *)o->buf + (size_t)at * wd, (const uint8_t *)v->values + (size_t)from * wd,
+                   (size_t)n * wd);
+        }
+        if (v->validity && !m->has_null[k]) {
+            memset(o->valid, 0xff, TL_SCAN_MERGE_ROWS / 8 + 8);
+            m->has_null[k] = 1;
+        }
+        if (m->has_null[k])
+            for (uint32_t i = 0; i < n; i++)
+                tl_bit_set(o->valid, at + i, tl_bit_get(v->validity, from + i));
+    }
+    m->out_n += n;
+    return TL_OK;
+}
+
+static int flush_out(tl_scan_worker *w, size_t unit, uint64_t *merged_row, tl_error *err)
+{
+    const tl_scan_plan *p = w->p;
+    mstate *m = w->merge;
+    if (m->out_n == 0)
+        return TL_OK;
+    for (uint32_t k = 0; k < p->n_slots; k++) {
+        tl_scan_buf *o = &m->out[k];
+        if (p->slots[k].type == TL_STRING)
+            w->vec[k] = (tl_colvec){NULL, m->has_null[k] ? o->valid : NULL, o->buf,
+                                    o->data ? o->data : (const uint8_t *)""};
+        else
+            w->vec[k] = (tl_colvec){o->buf, m->has_null[k] ? o->valid : NULL, NULL, NULL};
+    }
+    int rc = tl_scan_emit(w, unit, p->units[unit].partition, SIZE_MAX, *merged_row, m->out_n,
+                          err);
+    *merged_row += m->out_n;
+    m->out_n = 0;
+    memset(m->has_null, 0, p->n_slots ? p->n_slots : 1);
+    memset(m->data_len, 0, (p->n_slots ? p->n_slots : 1) * sizeof *m->data_len);
+    for (uint32_t k = 0; k < p->n_slots; k++)
+        if (p->slots[k].type == TL_STRING)
+            ((uint32_t *)m->out[k].buf)[0] = 0;
+    return rc;
+}
+
+int tl_scan_merge_unit(tl_scan_worker *w, size_t unit, tl_error *err)
+{
+    const tl_scan_plan *p = w->p;
+    const tl_scan_unit *un = &p->units[unit];
+    int rc = merge_init(w, un->n, err);
+    if (rc)
+        return rc;
+    mstate *m = w->merge;
+    size_t nc = un->n;
+    for (size_t i = 0; i < nc; i++)
+        m->c[i].active = 0;
+    for (size_t i = 0; i < nc && !rc; i++) {
+        mcur *c = &m->c[i];
+        c->order = (uint32_t)i;
+        c->bi = 0;
+        rc = tl_scan_file_open(w, p->files[un->first + i], &c->f, 1, err);
+        if (!rc && !p->explain && c->f.n_blocks) {
+            c->bi = (uint32_t)-1;
+            c->active = 1;
+            rc = cur_advance(w, c, err);
+        }
+    }
+    if (!rc && !p->explain)
+        rc = out_reserve(w, err);
+    uint64_t merged_row = 0;
+    m->out_n = 0;
+    while (!rc && !p->explain) {
+        if (*w->stop) {
+            rc = TL_SCAN_STOPPED;
+            break;
+        }
+        mcur *best = NULL, *sec = NULL;
+        for (size_t i = 0; i < nc; i++) {
+            mcur *c = &m->c[i];
+            if (!c->active)
+                continue;
+            if (!best || before(p, c, c->pos, best)) {
+                sec = best;
+                best = c;
+            } else if (!sec || before(p, c, c->pos, sec)) {
+                sec = c;
+            }
+        }
+        if (!best)
+            break;
+        uint32_t avail = best->n - best->pos, cnt;
+        if (!sec || before(p, best, best->n - 1, sec)) {
+            cnt = avail;
+        } else {
+            /* rows [pos, lo] come before sec's head, row hi does not */
+            uint32_t lo = best->pos, hi = best->n - 1;
+            while (hi - lo > 1) {
+                uint32_t mid = lo + (hi - lo) / 2;
+                if (before(p, best, mid, sec))
+                    lo = mid;
+                else
+                    hi = mid;
+            }
+            cnt = lo + 1 - best->pos;
+        }
+        uint32_t space = TL_SCAN_MERGE_ROWS - m->out_n;
+        if (cnt > space)
+            cnt = space;
+        rc = copy_rows(w, best, cnt, err);
+        if (rc)
+            break;
+        best->pos += cnt;
+        if (best->pos == best->n && (rc = cur_advance(w, best, err)))
+            break;
+        if (m->out_n == TL_SCAN_MERGE_ROWS)
+            rc = flush_out(w, unit, &merged_row, err);
+    }
+    if (!rc && !p->explain)
+        rc = flush_out(w, unit, &merged_row, err);
+    for (size_t i = 0; i < nc; i++)
+        tl_scan_file_close(&m->c[i].f);
+    return rc;
+}
