@@ -883,3 +883,654 @@ int tl_bt_kernel_unit_end(tl_bt_kernel *k, tl_bt_unit_out *out, tl_error *err)
     k->have_series = 0;
     return TL_OK;
 }
+
+/* ---- tl_backtest_run: the kernel over an ordered scan ----------------------- */
+
+void tl_backtest_opts_default(tl_backtest_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->max_spread = 0.0005;
+    o->min_volume = 1;
+}
+
+void tl_backtest_result_free(tl_backtest_result *res)
+{
+    if (!res)
+        return;
+    free(res->table);
+    free(res->pairs);
+    memset(res, 0, sizeof *res);
+}
+
+/* Per unit (partition): the kernel's results, and for the CSVs the text of
+ * each series' contract values (non-partition contract columns, CSV
+ * fields joined by commas). */
+typedef struct bt_unit {
+    size_t partition;
+    tl_bt_unit_out out;
+    char *text;
+    size_t text_len, text_cap;
+    size_t *text_off; /* series s: text[text_off[s] .. text_off[s+1]) */
+    size_t n_text, cap_off;
+} bt_unit;
+
+typedef struct bt_worker {
+    tl_bt_kernel *k;
+    size_t unit;
+    int first_block;
+    uint64_t n_series; /* series started in the unit (as the kernel counts) */
+} bt_worker;
+
+typedef struct bt_ctx {
+    const tl_snapshot *s;
+    tl_bt_params pr;
+    int want_series, want_trades, want_text;
+    int proj_p, proj_b, proj_a, proj_v, proj_t; /* projection indices */
+    int proj_c[64];                             /* non-partition contract cols */
+    uint32_t n_np;
+    bt_unit *units;
+    size_t n_units;
+    bt_worker *workers;
+    uint32_t n_workers;
+} bt_ctx;
+
+static int bt_start(void *ctx, size_t n_units, uint32_t n_workers, tl_error *err)
+{
+    bt_ctx *c = ctx;
+    c->units = calloc(n_units ? n_units : 1, sizeof *c->units);
+    c->workers = calloc(n_workers ? n_workers : 1, sizeof *c->workers);
+    if (!c->units || !c->workers)
+        return tl_error_set(err, TL_ENOMEM, "backtest: out of memory for %zu units", n_units);
+    c->n_units = n_units;
+    c->n_workers = n_workers;
+    for (uint32_t w = 0; w < n_workers; w++) {
+        int rc = tl_bt_kernel_open(&c->pr, c->want_series, c->want_trades, &c->workers[w].k, err);
+        if (rc)
+            return rc;
+    }
+    return TL_OK;
+}
+
+static int bt_unit_begin(void *ctx, uint32_t worker, size_t unit, size_t partition,
+                         tl_error *err)
+{
+    bt_ctx *c = ctx;
+    if (worker >= c->n_workers || unit >= c->n_units)
+        return tl_error_set(err, TL_EINVAL, "backtest: unit %zu / worker %u out of range", unit,
+                            worker);
+    bt_worker *w = &c->workers[worker];
+    tl_bt_kernel_unit_begin(w->k);
+    w->unit = unit;
+    w->first_block = 1;
+    w->n_series = 0;
+    c->units[unit].partition = partition;
+    return TL_OK;
+}
+
+/* CSV text of value i of a column (null: empty). */
+static size_t fmt_field(char *out, tl_type t, const tl_colvec *v, uint32_t i, char **big,
+                        size_t *big_len)
+{
+    *big = NULL;
+    if (!tl_bit_get(v->validity, i))
+        return 0;
+    switch (t) {
+    case TL_BOOL: {
+        int b = ((const uint8_t *)v->values)[i] != 0;
+        memcpy(out, b ? "true" : "false", b ? 4 : 5);
+        return b ? 4 : 5;
+    }
+    case TL_INT8: return tl_fmt_i64(out, ((const int8_t *)v->values)[i]);
+    case TL_INT16: return tl_fmt_i64(out, ((const int16_t *)v->values)[i]);
+    case TL_INT32: return tl_fmt_i64(out, ((const int32_t *)v->values)[i]);
+    case TL_INT64: return tl_fmt_i64(out, ((const int64_t *)v->values)[i]);
+    case TL_UINT8: return tl_fmt_u64(out, ((const uint8_t *)v->values)[i]);
+    case TL_UINT16: return tl_fmt_u64(out, ((const uint16_t *)v->values)[i]);
+    case TL_UINT32: return tl_fmt_u64(out, ((const uint32_t *)v->values)[i]);
+    case TL_UINT64: return tl_fmt_u64(out, ((const uint64_t *)v->values)[i]);
+    case TL_FLOAT32: return tl_fmt_f32(out, ((const float *)v->values)[i]);
+    case TL_FLOAT64: return tl_fmt_f64(out, ((const double *)v->values)[i]);
+    case TL_TIMESTAMP: return tl_fmt_timestamp_iso(out, ((const int64_t *)v->values)[i]);
+    case TL_DATE: return tl_fmt_date(out, ((const int32_t *)v->values)[i]);
+    case TL_STRING: {
+        const uint8_t *p = v->data + v->offsets[i];
+        size_t n = v->offsets[i + 1] - v->offsets[i];
+        *big = (char *)p;
+        *big_len = n;
+        return 0;
+    }
+    default: return 0;
+    }
+}
+
+static int text_put(bt_unit *u, const char *p, size_t n, tl_error *err)
+{
+    if (tl_grow((void **)&u->text, &u->text_cap, u->text_len + n + 1))
+        return tl_error_set(err, TL_ENOMEM, "backtest: out of memory for contract values");
+    memcpy(u->text + u->text_len, p, n);
+    u->text_len += n;
+    return TL_OK;
+}
+
+/* A string as one CSV field: quoted when it holds a comma, quote, CR or LF
+ * (quotes doubled), "" when empty. */
+static int text_put_csv_str(bt_unit *u, const char *p, size_t n, tl_error *err)
+{
+    int q = n == 0;
+    for (size_t i = 0; i < n && !q; i++)
+        q = p[i] == ',' || p[i] == '"' || p[i] == '\r' || p[i] == '\n';
+    if (!q)
+        return text_put(u, p, n, err);
+    int rc = text_put(u, "\"", 1, err);
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = text_put(u, p + i, 1 + (p[i] == '"'), err); /* '"' twice */
+    if (!rc)
+        rc = text_put(u, "\"", 1, err);
+    return rc;
+}
+
+/* Record the contract values of the series starting at raw row i. */
+static int note_series(bt_ctx *c, bt_unit *u, const tl_scan_block *b, uint32_t i,
+                       tl_error *err)
+{
+    if (u->n_text + 2 > u->cap_off) {
+        size_t cap = u->cap_off ? 2 * u->cap_off : 64;
+        size_t *o = realloc(u->text_off, cap * sizeof *o);
+        if (!o)
+            return tl_error_set(err, TL_ENOMEM, "backtest: out of memory for contract values");
+        u->text_off = o;
+        u->cap_off = cap;
+    }
+    u->text_off[u->n_text] = u->text_len;
+    for (uint32_t j = 0; j < c->n_np; j++) {
+        int col = c->proj_c[j];
+        char buf[TL_FMT_MAX + 8], *big;
+        size_t big_len = 0;
+        size_t n = fmt_field(buf, b->defs[col].type, &b->cols[col], i, &big, &big_len);
+        int rc = j ? text_put(u, ",", 1, err) : TL_OK;
+        if (!rc)
+            rc = big ? text_put_csv_str(u, big, big_len, err) : text_put(u, buf, n, err);
+        if (rc)
+            return rc;
+    }
+    u->n_text++;
+    u->text_off[u->n_text] = u->text_len;
+    return TL_OK;
+}
+
+static int bt_block(void *ctx, const tl_scan_block *b, tl_error *err)
+{
+    bt_ctx *c = ctx;
+    if (b->worker >= c->n_workers)
+        return tl_error_set(err, TL_EINVAL, "backtest: worker %u out of range", b->worker);
+    bt_worker *w = &c->workers[b->worker];
+    if (b->n_rows == 0)
+        return TL_OK;
+    bt_unit *u = &c->units[w->unit];
+    tl_bt_input in = {
+        .n_rows = b->n_rows,
+        .price_type = b->defs[c->proj_p].type,
+        .bid_type = b->defs[c->proj_b].type,
+        .ask_type = b->defs[c->proj_a].type,
+        .volume_type = b->defs[c->proj_v].type,
+        .price = &b->cols[c->proj_p],
+        .bid = &b->cols[c->proj_b],
+        .ask = &b->cols[c->proj_a],
+        .volume = &b->cols[c->proj_v],
+        .ts = c->proj_t >= 0 ? b->cols[c->proj_t].values : NULL,
+        .sel = b->sel,
+        .n_runs = c->n_np ? b->n_runs : 0,
+        .run_ends = b->run_ends,
+        .continues = c->n_np ? b->continues : !w->first_block,
+    };
+    if (w->first_block)
+        in.continues = 0;
+    if (c->want_text) {
+        uint32_t nr = in.n_runs ? in.n_runs : 1;
+        for (uint32_t r = 0; r < nr; r++) {
+            if (r == 0 && in.continues)
+                continue;
+            int rc = note_series(c, u, b, r ? in.run_ends[r - 1] : 0, err);
+            if (rc)
+                return rc;
+        }
+    }
+    w->first_block = 0;
+    int rc = tl_bt_kernel_block(w->k, &in, err);
+    if (rc)
+        tl_error_prefix(err, "partition %zu, row %llu: ", b->partition,
+                        (unsigned long long)b->first_row);
+    return rc;
+}
+
+static int bt_unit_end(void *ctx, uint32_t worker, size_t unit, tl_error *err)
+{
+    bt_ctx *c = ctx;
+    if (worker >= c->n_workers || unit >= c->n_units)
+        return tl_error_set(err, TL_EINVAL, "backtest: unit %zu / worker %u out of range", unit,
+                            worker);
+    return tl_bt_kernel_unit_end(c->workers[worker].k, &c->units[unit].out, err);
+}
+
+static int find_col(const tl_snapshot_info *in, const char *name)
+{
+    for (uint32_t i = 0; i < in->n_fields; i++)
+        if (strcmp(in->fields[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* ---- CSV outputs ---- */
+
+typedef struct bt_out {
+    FILE *f;
+    const char *path;
+    char tmp[4200];
+} bt_out;
+
+static int out_open(bt_out *o, const char *path, tl_error *err)
+{
+    o->path = path;
+    int n = snprintf(o->tmp, sizeof o->tmp, "%s.tmp.%ld", path, (long)getpid());
+    if (n < 0 || (size_t)n >= sizeof o->tmp)
+        return tl_error_set(err, TL_EINVAL, "backtest: output path too long: %s", path);
+    int fd = open(o->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return tl_error_sys(err, errno, "backtest: cannot create %s", o->tmp);
+    o->f = fdopen(fd, "w");
+    if (!o->f) {
+        int e = errno;
+        close(fd);
+        unlink(o->tmp);
+        return tl_error_sys(err, e, "backtest: cannot open %s", o->tmp);
+    }
+    return TL_OK;
+}
+
+static int out_close(bt_out *o, int ok, tl_error *err)
+{
+    if (!o->f)
+        return TL_OK;
+    int bad = ferror(o->f);
+    int e = errno;
+    if (fclose(o->f) != 0 && !bad) {
+        bad = 1;
+        e = errno;
+    }
+    o->f = NULL;
+    if (!ok) {
+        unlink(o->tmp);
+        return TL_OK;
+    }
+    if (bad) {
+        unlink(o->tmp);
+        return tl_error_sys(err, e, "backtest: writing %s failed", o->path);
+    }
+    if (rename(o->tmp, o->path) != 0) {
+        e = errno;
+        unlink(o->tmp);
+        return tl_error_sys(err, e, "backtest: cannot rename %s to %s", o->tmp, o->path);
+    }
+    return TL_OK;
+}
+
+/* The partition columns of a line: symbol (CSV field) and day. */
+static void put_partition(FILE *f, const tl_snapshot *s, size_t partition, int has_sym,
+                          int has_day)
+{
+    tl_partition_info pi;
+    tl_snapshot_partition(s, partition, &pi);
+    if (has_sym) {
+        if (pi.has_symbol && !pi.symbol_null) {
+            const char *p = pi.symbol;
+            int q = *p == 0 || strpbrk(p, ",\"\r\n") != NULL;
+            if (q) {
+                fputc('"', f);
+                for (; *p; p++) {
+                    if (*p == '"')
+                        fputc('"', f);
+                    fputc(*p, f);
+                }
+                fputc('"', f);
+            } else {
+                fputs(p, f);
+            }
+        }
+        fputc(',', f);
+    }
+    if (has_day) {
+        if (pi.has_day && !pi.day_null) {
+            char buf[TL_FMT_MAX];
+            fwrite(buf, 1, tl_fmt_date(buf, pi.day), f);
+        }
+        fputc(',', f);
+    }
+}
+
+static void put_f64(FILE *f, double v)
+{
+    char buf[TL_FMT_MAX + 1];
+    fwrite(buf, 1, tl_fmt_f64(buf, v), f);
+}
+
+static void put_ts(FILE *f, int64_t ns, int is_timestamp)
+{
+    char buf[TL_FMT_MAX + 1];
+    fwrite(buf, 1, is_timestamp ? tl_fmt_timestamp_iso(buf, ns) : tl_fmt_i64(buf, ns), f);
+}
+
+static void put_header(FILE *f, const tl_snapshot_info *in, const char *const *np, uint32_t n_np)
+{
+    if (in->symbol_column)
+        fprintf(f, "%s,", in->symbol_column);
+    if (in->day_column)
+        fputs("day,", f);
+    for (uint32_t j = 0; j < n_np; j++)
+        fprintf(f, "%s,", np[j]);
+}
+
+static int write_csvs(const bt_ctx *c, const tl_backtest_opts *o, const tl_snapshot_info *in,
+                      const char *const *np, uint32_t n_np, int ts_is_timestamp,
+                      tl_error *err)
+{
+    uint32_t n_pairs = c->pr.n_fast * c->pr.n_slow;
+    int has_sym = in->symbol_column != NULL, has_day = in->day_column != NULL;
+    bt_out tr = {0}, co = {0};
+    int rc = TL_OK;
+    if (o->trades_path) {
+        rc = out_open(&tr, o->trades_path, err);
+        if (rc)
+            return rc;
+        put_header(tr.f, in, np, n_np);
+        fputs("fast,slow,entry_ts,entry_price,exit_ts,exit_price,pnl\n", tr.f);
+    }
+    if (!rc && o->contracts_path) {
+        rc = out_open(&co, o->contracts_path, err);
+        if (!rc) {
+            put_header(co.f, in, np, n_np);
+            fputs("fast,slow,rows,trades,pnl\n", co.f);
+        }
+    }
+    for (size_t ui = 0; !rc && ui < c->n_units; ui++) {
+        const bt_unit *u = &c->units[ui];
+        const tl_bt_unit_out *uo = &u->out;
+        if (u->n_text < uo->n_series) {
+            rc = tl_error_set(err, TL_EINVAL,
+                              "backtest: partition %zu: %zu contract values for %llu series",
+                              u->partition, u->n_text, (unsigned long long)uo->n_series);
+            break;
+        }
+        for (size_t t = 0; tr.f && t < uo->n_trades; t++) {
+            const tl_bt_trade *x = &uo->trade_log[t];
+            put_partition(tr.f, c->s, u->partition, has_sym, has_day);
+            const char *cv = u->text + u->text_off[x->series];
+            size_t cl = u->text_off[x->series + 1] - u->text_off[x->series];
+            fwrite(cv, 1, cl, tr.f);
+            if (n_np)
+                fputc(',', tr.f);
+            put_f64(tr.f, c->pr.fast[x->pair / c->pr.n_slow]);
+            fputc(',', tr.f);
+            put_f64(tr.f, c->pr.slow[x->pair % c->pr.n_slow]);
+            fputc(',', tr.f);
+            put_ts(tr.f, x->entry_ts, ts_is_timestamp);
+            fputc(',', tr.f);
+            put_f64(tr.f, x->entry_price);
+            fputc(',', tr.f);
+            put_ts(tr.f, x->exit_ts, ts_is_timestamp);
+            fputc(',', tr.f);
+            put_f64(tr.f, x->exit_price);
+            fputc(',', tr.f);
+            put_f64(tr.f, x->pnl);
+            fputc('\n', tr.f);
+        }
+        for (uint64_t sr = 0; co.f && sr < uo->n_series; sr++) {
+            if (uo->series_rows[sr] == 0)
+                continue;
+            for (uint32_t k = 0; k < n_pairs; k++) {
+                put_partition(co.f, c->s, u->partition, has_sym, has_day);
+                fwrite(u->text + u->text_off[sr], 1, u->text_off[sr + 1] - u->text_off[sr],
+                       co.f);
+                if (n_np)
+                    fputc(',', co.f);
+                put_f64(co.f, c->pr.fast[k / c->pr.n_slow]);
+                fputc(',', co.f);
+                put_f64(co.f, c->pr.slow[k % c->pr.n_slow]);
+                fprintf(co.f, ",%llu,%llu,", (unsigned long long)uo->series_rows[sr],
+                        (unsigned long long)uo->series_trades[sr * n_pairs + k]);
+                put_f64(co.f, uo->series_pnl[sr * n_pairs + k]);
+                fputc('\n', co.f);
+            }
+        }
+    }
+    int rc1 = out_close(&tr, rc == TL_OK, rc ? NULL : err);
+    if (!rc)
+        rc = rc1;
+    int rc2 = out_close(&co, rc == TL_OK, rc ? NULL : err);
+    if (!rc)
+        rc = rc2;
+    return rc;
+}
+
+static void ctx_free(bt_ctx *c)
+{
+    for (size_t i = 0; c->units && i < c->n_units; i++) {
+        tl_bt_unit_out_free(&c->units[i].out);
+        free(c->units[i].text);
+        free(c->units[i].text_off);
+    }
+    free(c->units);
+    for (uint32_t w = 0; c->workers && w < c->n_workers; w++)
+        tl_bt_kernel_close(c->workers[w].k);
+    free(c->workers);
+}
+
+static int is_partition_col(const tl_snapshot_info *in, const char *name)
+{
+    return (in->symbol_column && strcmp(in->symbol_column, name) == 0) ||
+           (in->day_column && strcmp(in->day_column, name) == 0);
+}
+
+int tl_backtest_run(const tl_snapshot *s, const tl_backtest_opts *o, tl_backtest_result *res,
+                    tl_error *err)
+{
+    if (!s || !o || !res)
+        return tl_error_set(err, TL_EINVAL, "backtest: NULL snapshot, options or result");
+    memset(res, 0, sizeof *res);
+    double t0 = now_s();
+    tl_snapshot_info in;
+    tl_snapshot_get_info(s, &in);
+
+    static const double def_fast = 5, def_slow = 21;
+    bt_ctx c;
+    memset(&c, 0, sizeof c);
+    c.s = s;
+    c.pr.fast = o->fast && o->n_fast ? o->fast : &def_fast;
+    c.pr.n_fast = o->fast && o->n_fast ? o->n_fast : 1;
+    c.pr.slow = o->slow && o->n_slow ? o->slow : &def_slow;
+    c.pr.n_slow = o->slow && o->n_slow ? o->n_slow : 1;
+    c.pr.max_spread = o->max_spread;
+    c.pr.min_volume = o->min_volume;
+    {
+        tl_bt_kernel *probe = NULL; /* validates the parameters */
+        int rc = tl_bt_kernel_open(&c.pr, 0, 0, &probe, err);
+        tl_bt_kernel_close(probe);
+        if (rc)
+            return rc;
+    }
+
+    /* columns */
+    const char *names[5] = {o->price_col ? o->price_col : "price",
+                            o->bid_col ? o->bid_col : "bp0", o->ask_col ? o->ask_col : "sp0",
+                            o->volume_col ? o->volume_col : "volume",
+                            o->time_col ? o->time_col : in.day_column};
+    static const char *const roles[5] = {"price", "bid", "ask", "volume", "time"};
+    if (!names[4])
+        return tl_error_set(err, TL_EINVAL,
+                            "backtest: the table has no day column: name the time column");
+    for (int i = 0; i < 5; i++) {
+        int f = find_col(&in, names[i]);
+        if (f < 0)
+            return tl_error_set(err, TL_EINVAL,
+                                "backtest: %s column '%s' not found in the table", roles[i],
+                                names[i]);
+        tl_type t = in.fields[f].type;
+        if (i < 4 && !numeric_type(t))
+            return tl_error_set(err, TL_EINVAL,
+                                "backtest: %s column '%s': expected an integer or float type, "
+                                "found %s",
+                                roles[i], names[i], tl_type_name(t));
+        if (i == 4 && t != TL_TIMESTAMP && t != TL_INT64)
+            return tl_error_set(err, TL_EINVAL,
+                                "backtest: time column '%s': expected timestamp or int64, found %s",
+                                names[i], tl_type_name(t));
+    }
+    int ts_is_timestamp = in.fields[find_col(&in, names[4])].type == TL_TIMESTAMP;
+
+    static const char *const def_contract[] = {"symbol", "expiry", "opt_type", "strike"};
+    const char *const *cc = o->contract_cols && o->n_contract_cols ? o->contract_cols
+                                                                  : def_contract;
+    uint32_t n_cc = o->contract_cols && o->n_contract_cols ? o->n_contract_cols : 4;
+    if (n_cc > 64)
+        return tl_error_set(err, TL_EINVAL, "backtest: at most 64 contract columns, found %u",
+                            n_cc);
+    const char *np[64];
+    uint32_t n_np = 0;
+    for (uint32_t i = 0; i < n_cc; i++) {
+        if (!cc[i] || find_col(&in, cc[i]) < 0)
+            return tl_error_set(err, TL_EINVAL, "backtest: contract column '%s' not found in the table",
+                                cc[i] ? cc[i] : "(null)");
+        for (uint32_t j = 0; j < i; j++)
+            if (strcmp(cc[i], cc[j]) == 0)
+                return tl_error_set(err, TL_EINVAL, "backtest: contract column '%s' given twice",
+                                    cc[i]);
+        if (!is_partition_col(&in, cc[i]))
+            np[n_np++] = cc[i];
+    }
+    /* sort key = the non-partition contract columns (any order), then time */
+    {
+        int ok = in.n_sort_key == n_np + 1 && strcmp(in.sort_key[n_np], names[4]) == 0;
+        for (uint32_t i = 0; ok && i < n_np; i++) {
+            int found = 0;
+            for (uint32_t j = 0; j < n_np; j++)
+                found |= strcmp(in.sort_key[i], np[j]) == 0;
+            ok = found;
+        }
+        if (!ok) {
+            char key[300] = "", want[300] = "";
+            size_t kl = 0, wl = 0;
+            for (uint32_t i = 0; i < in.n_sort_key && kl < sizeof key; i++)
+                kl += (size_t)snprintf(key + kl, sizeof key - kl, "%s%s", i ? ", " : "",
+                                       in.sort_key[i]);
+            for (uint32_t i = 0; i < n_np && wl < sizeof want; i++)
+                wl += (size_t)snprintf(want + wl, sizeof want - wl, "%s, ", np[i]);
+            return tl_error_set(err, TL_EINVAL,
+                                "backtest: the table's sort key is (%s); expected the contract "
+                                "columns that are not partition columns, in any order, then the "
+                                "time column: (%s%s)",
+                                in.n_sort_key ? key : "none", want, names[4]);
+        }
+    }
+
+    /* projection: price, bid, ask, volume (+ time, contract columns) */
+    int want_csv = o->trades_path || o->contracts_path;
+    c.want_trades = o->trades_path != NULL;
+    c.want_series = o->contracts_path != NULL;
+    c.want_text = want_csv;
+    const char *proj[5 + 64];
+    uint32_t n_proj = 0;
+    int *slot[5] = {&c.proj_p, &c.proj_b, &c.proj_a, &c.proj_v, &c.proj_t};
+    c.proj_t = -1;
+    for (int i = 0; i < 5 + (int)n_np; i++) {
+        const char *nm = i < 5 ? names[i] : np[i - 5];
+        if (i == 4 && !c.want_trades)
+            continue;
+        if (i >= 5 && !want_csv)
+            break;
+        uint32_t j = 0;
+        while (j < n_proj && strcmp(proj[j], nm) != 0)
+            j++;
+        if (j == n_proj)
+            proj[n_proj++] = nm;
+        if (i < 5)
+            *slot[i] = (int)j;
+        else
+            c.proj_c[i - 5] = (int)j;
+    }
+    c.n_np = n_np;
+
+    tl_scan_opts so;
+    memset(&so, 0, sizeof so);
+    so.columns = proj;
+    so.n_columns = n_proj;
+    so.symbols = o->symbols;
+    so.n_symbols = o->n_symbols;
+    so.has_days = o->has_days;
+    so.day_from = o->day_from;
+    so.day_to = o->day_to;
+    so.threads = o->threads;
+    so.io = o->io;
+    so.direct = o->direct;
+    so.no_verify = o->no_verify;
+    so.ordered = 1;
+    so.run_columns = np;
+    so.n_run_columns = n_np;
+    so.progress = o->progress;
+    so.progress_ctx = o->progress_ctx;
+    tl_scan_cb cb = {bt_start, bt_unit_begin, bt_block, bt_unit_end, &c};
+    int rc = tl_scan_run(s, &so, &cb, &res->scan, err);
+    if (rc) {
+        ctx_free(&c);
+        return rc;
+    }
+
+    /* totals: partitions in unit order, each partition's running sum */
+    uint32_t n_pairs = c.pr.n_fast * c.pr.n_slow;
+    res->pairs = calloc(n_pairs, sizeof *res->pairs);
+    res->table = strdup(tl_table_path(tl_snapshot_table(s)));
+    if (!res->pairs || !res->table) {
+        ctx_free(&c);
+        tl_backtest_result_free(res);
+        return tl_error_set(err, TL_ENOMEM, "backtest: out of memory for the result");
+    }
+    res->n_pairs = n_pairs;
+    for (uint32_t k = 0; k < n_pairs; k++) {
+        res->pairs[k].fast = c.pr.fast[k / c.pr.n_slow];
+        res->pairs[k].slow = c.pr.slow[k % c.pr.n_slow];
+        res->pairs[k].pnl = 0.0;
+    }
+    for (size_t ui = 0; ui < c.n_units; ui++) {
+        const tl_bt_unit_out *u = &c.units[ui].out;
+        res->rows += u->rows;
+        res->rows_null_price += u->rows_null_price;
+        res->contracts += u->contracts;
+        for (uint32_t k = 0; u->trades && k < n_pairs; k++) {
+            res->pairs[k].trades += u->trades[k];
+            res->pairs[k].pnl += u->pnl[k];
+        }
+    }
+    res->partitions = c.n_units;
+    if (want_csv) {
+        rc = write_csvs(&c, o, &in, np, n_np, ts_is_timestamp, err);
+        if (rc) {
+            ctx_free(&c);
+            tl_backtest_result_free(res);
+            return rc;
+        }
+    }
+    ctx_free(&c);
+    res->version = in.version;
+    res->timestamp_ms = in.timestamp_ms;
+    res->max_spread = o->max_spread;
+    res->min_volume = o->min_volume;
+    res->bytes_read = res->scan.bytes_read;
+    res->elapsed_s = now_s() - t0;
+    res->rows_per_s = res->elapsed_s > 0 ? (double)res->rows / res->elapsed_s : 0;
+    return TL_OK;
+}

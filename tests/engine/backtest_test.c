@@ -615,3 +615,593 @@ Test(backtest, kernel_rejects_bad_blocks)
     tl_bt_unit_out_free(&o);
     tl_bt_kernel_close(k);
 }
+
+/* ---- through tables ------------------------------------------------------------- */
+
+/* A deep copy of a batch (the generator's memory is reused). */
+typedef struct own_batch {
+    tl_batch b;
+    tl_colvec *cols;
+} own_batch;
+
+static own_batch copy_batch(const tl_batch *b)
+{
+    own_batch o;
+    o.cols = calloc(b->n_cols, sizeof *o.cols);
+    for (uint32_t c = 0; c < b->n_cols; c++) {
+        const tl_colvec *s = &b->cols[c];
+        tl_colvec *d = &o.cols[c];
+        size_t w = tl_type_width(b->defs[c].type);
+        if (w) {
+            void *v = malloc((size_t)b->n_rows * w + 1);
+            memcpy(v, s->values, (size_t)b->n_rows * w);
+            d->values = v;
+        } else {
+            uint32_t *off = malloc(((size_t)b->n_rows + 1) * 4);
+            memcpy(off, s->offsets, ((size_t)b->n_rows + 1) * 4);
+            uint8_t *data = malloc(off[b->n_rows] + 1);
+            memcpy(data, s->data, off[b->n_rows]);
+            d->offsets = off;
+            d->data = data;
+        }
+        if (s->validity) {
+            uint8_t *v = malloc(((size_t)b->n_rows + 7) / 8);
+            memcpy(v, s->validity, ((size_t)b->n_rows + 7) / 8);
+            d->validity = v;
+        }
+    }
+    o.b = *b;
+    o.b.cols = o.cols;
+    return o;
+}
+
+static void free_batch(own_batch *o)
+{
+    for (uint32_t c = 0; c < o->b.n_cols; c++) {
+        free((void *)o->cols[c].values);
+        free((void *)o->cols[c].offsets);
+        free((void *)o->cols[c].data);
+        free((void *)o->cols[c].validity);
+    }
+    free(o->cols);
+}
+
+/* Generated ticks in arrival order, cut into batches of at most rows_per_batch. */
+static own_batch *gen_batches(uint32_t days, uint64_t rows_per_day, uint32_t rows_per_batch,
+                              size_t *n_out)
+{
+    tl_gen_opts o;
+    tl_gen_opts_default(&o);
+    o.days = days;
+    o.rows_per_day = rows_per_day;
+    o.seed = 11;
+    tl_gen *g = NULL;
+    tl_error err = {0};
+    cr_assert_eq(tl_gen_open(&o, &g, &err), TL_OK, "%s", err.msg);
+    size_t n = 0, cap = 16;
+    own_batch *v = malloc(cap * sizeof *v);
+    for (;;) {
+        tl_batch b;
+        int done = 0;
+        cr_assert_eq(tl_gen_next(g, rows_per_batch, &b, &done, &err), TL_OK, "%s", err.msg);
+        if (done)
+            break;
+        if (n == cap)
+            v = realloc(v, (cap *= 2) * sizeof *v);
+        v[n++] = copy_batch(&b);
+    }
+    tl_gen_close(g);
+    *n_out = n;
+    return v;
+}
+
+static void table_make(const char *path)
+{
+    tl_table_spec spec;
+    tl_ticks_table_spec(&spec);
+    tl_error err = {0};
+    cr_assert_eq(tl_table_create(path, &spec, &err), TL_OK, "%s", err.msg);
+}
+
+/* Append batches [from, to) (step +1 or -1) in one commit. */
+static int64_t append_range(const char *path, own_batch *v, long from, long to, long step,
+                            uint64_t segment_rows)
+{
+    tl_error err = {0};
+    tl_table *t = NULL;
+    cr_assert_eq(tl_table_open(path, &t, &err), TL_OK, "%s", err.msg);
+    tl_append_opts ao;
+    memset(&ao, 0, sizeof ao);
+    ao.segment_rows = segment_rows;
+    ao.threads = 1;
+    tl_append *a = NULL;
+    cr_assert_eq(tl_append_begin(t, &ao, &a, &err), TL_OK, "%s", err.msg);
+    for (long i = from; i != to; i += step)
+        cr_assert_eq(tl_append_batch(a, &v[i].b, &err), TL_OK, "%s", err.msg);
+    tl_append_result res;
+    cr_assert_eq(tl_append_commit(a, &res, &err), TL_OK, "%s", err.msg);
+    tl_table_close(t);
+    return res.version;
+}
+
+typedef struct bt_run {
+    tl_backtest_result r;
+} bt_run;
+
+static tl_backtest_result run_bt(const char *path, int64_t version, const tl_backtest_opts *o)
+{
+    tl_error err = {0};
+    tl_table *t = NULL;
+    cr_assert_eq(tl_table_open(path, &t, &err), TL_OK, "%s", err.msg);
+    tl_snapshot *s = NULL;
+    tl_at at = {version < 0 ? TL_AT_LATEST : TL_AT_VERSION, version, 0};
+    cr_assert_eq(tl_snapshot_open(t, &at, &s, &err), TL_OK, "%s", err.msg);
+    tl_backtest_result r;
+    cr_assert_eq(tl_backtest_run(s, o, &r, &err), TL_OK, "%s", err.msg);
+    tl_snapshot_close(s);
+    tl_table_close(t);
+    return r;
+}
+
+/* A row read back for the reference, with its sort key. */
+typedef struct tab_row {
+    size_t part;     /* partition ordinal in reader order */
+    size_t seq;      /* reader order (for stability) */
+    int32_t expiry;
+    char opt[4];
+    float strike;
+    bt_ref_row r;
+} tab_row;
+
+static int tab_cmp(const void *x, const void *y)
+{
+    const tab_row *a = x, *b = y;
+    if (a->part != b->part)
+        return a->part < b->part ? -1 : 1;
+    if (a->expiry != b->expiry)
+        return a->expiry < b->expiry ? -1 : 1;
+    int c = strcmp(a->opt, b->opt);
+    if (c)
+        return c;
+    if (a->strike != b->strike)
+        return a->strike < b->strike ? -1 : 1;
+    if (a->r.ts != b->r.ts)
+        return a->r.ts < b->r.ts ? -1 : 1;
+    return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+/* The reference over a table version: rows read with tl_reader, each
+ * partition stably sorted by (expiry, opt_type, strike, timestamp), the
+ * rule per partition, partition totals summed in (symbol, day) order. */
+static void table_reference(const char *path, int64_t version, const double *F, size_t nf,
+                            const double *S, size_t ns, double X, double V, uint64_t *trades,
+                            double *pnl, uint64_t *rows, uint64_t *contracts,
+                            bt_ref_out **parts_out, size_t *n_parts_out)
+{
+    tl_error err = {0};
+    tl_table *t = NULL;
+    cr_assert_eq(tl_table_open(path, &t, &err), TL_OK, "%s", err.msg);
+    tl_snapshot *s = NULL;
+    tl_at at = {version < 0 ? TL_AT_LATEST : TL_AT_VERSION, version, 0};
+    cr_assert_eq(tl_snapshot_open(t, &at, &s, &err), TL_OK, "%s", err.msg);
+    static const char *const cols[] = {"symbol", "timestamp", "expiry", "opt_type",
+                                       "strike", "price",     "bp0",    "sp0",
+                                       "volume"};
+    tl_reader *rd = NULL;
+    cr_assert_eq(tl_reader_open(s, NULL, cols, 9, &rd, &err), TL_OK, "%s", err.msg);
+    size_t n = 0, cap = 1024, part = 0;
+    tab_row *v = malloc(cap * sizeof *v);
+    char last_sym[64] = "";
+    int64_t last_day = INT64_MIN;
+    for (;;) {
+        tl_batch b;
+        cr_assert_eq(tl_reader_next(rd, &b, &err), TL_OK, "%s", err.msg);
+        if (b.n_rows == 0)
+            break;
+        for (uint32_t i = 0; i < b.n_rows; i++) {
+            if (n == cap)
+                v = realloc(v, (cap *= 2) * sizeof *v);
+            tab_row *r = &v[n];
+            memset(r, 0, sizeof *r);
+            const tl_colvec *sy = &b.cols[0];
+            char sym[64];
+            uint32_t sl = sy->offsets[i + 1] - sy->offsets[i];
+            memcpy(sym, sy->data + sy->offsets[i], sl);
+            sym[sl] = 0;
+            int64_t ts = ((const int64_t *)b.cols[1].values)[i];
+            int64_t day = ts >= 0 ? ts / (INT64_C(86400) * 1000000000) : -1;
+            if (n == 0 || strcmp(sym, last_sym) != 0 || day != last_day) {
+                if (n > 0)
+                    part++;
+                strcpy(last_sym, sym);
+                last_day = day;
+            }
+            r->part = part;
+            r->seq = n;
+            r->expiry = ((const int32_t *)b.cols[2].values)[i];
+            const tl_colvec *ot = &b.cols[3];
+            uint32_t ol = ot->offsets[i + 1] - ot->offsets[i];
+            memcpy(r->opt, ot->data + ot->offsets[i], ol < 3 ? ol : 3);
+            r->strike = ((const float *)b.cols[4].values)[i];
+            r->r.ts = ts;
+            uint32_t sb;
+            memcpy(&sb, &r->strike, 4);
+            r->r.key = ((uint64_t)(uint32_t)r->expiry << 40) ^ ((uint64_t)(uint8_t)r->opt[0] << 32) ^ sb;
+            r->r.p = ((const double *)b.cols[5].values)[i];
+            r->r.p_null = !tl_bit_get(b.cols[5].validity, i);
+            r->r.b = ((const double *)b.cols[6].values)[i];
+            r->r.b_null = !tl_bit_get(b.cols[6].validity, i);
+            r->r.a = ((const double *)b.cols[7].values)[i];
+            r->r.a_null = !tl_bit_get(b.cols[7].validity, i);
+            r->r.v = (double)((const int64_t *)b.cols[8].values)[i];
+            r->r.v_null = !tl_bit_get(b.cols[8].validity, i);
+            n++;
+        }
+    }
+    tl_reader_close(rd);
+    tl_snapshot_close(s);
+    tl_table_close(t);
+    qsort(v, n, sizeof *v, tab_cmp);
+    size_t np = nf * ns;
+    for (size_t k = 0; k < np; k++) {
+        trades[k] = 0;
+        pnl[k] = 0.0;
+    }
+    *rows = 0;
+    *contracts = 0;
+    bt_ref_row *rr = malloc((n + 1) * sizeof *rr);
+    size_t n_parts = n ? part + 1 : 0;
+    bt_ref_out *parts = calloc(n_parts + 1, sizeof *parts);
+    for (size_t i = 0; i < n;) {
+        size_t e = i;
+        while (e < n && v[e].part == v[i].part)
+            e++;
+        for (size_t j = i; j < e; j++)
+            rr[j - i] = v[j].r;
+        bt_ref_out *o = &parts[v[i].part];
+        bt_ref_partition(rr, e - i, F, nf, S, ns, X, V, 1, o);
+        for (size_t k = 0; k < np; k++) {
+            trades[k] += o->trades[k];
+            pnl[k] += o->pnl[k];
+        }
+        *rows += o->rows;
+        *contracts += o->contracts;
+        i = e;
+    }
+    free(rr);
+    free(v);
+    if (parts_out) {
+        *parts_out = parts;
+        *n_parts_out = n_parts;
+    } else {
+        for (size_t i = 0; i < n_parts; i++)
+            free(parts[i].log);
+        free(parts);
+    }
+}
+
+static void check_table(const char *path, int64_t version, const tl_backtest_opts *o,
+                        const tl_backtest_result *r, const char *what)
+{
+    uint64_t trades[256], rows, contracts;
+    double pnl[256];
+    size_t nf = o->n_fast ? o->n_fast : 1, ns = o->n_slow ? o->n_slow : 1;
+    static const double f5 = 5, s21 = 21;
+    table_reference(path, version, o->n_fast ? o->fast : &f5, nf, o->n_slow ? o->slow : &s21, ns,
+                    o->max_spread, o->min_volume, trades, pnl, &rows, &contracts, NULL, NULL);
+    cr_assert_eq(r->rows, rows, "%s: rows %llu vs %llu", what, (unsigned long long)r->rows,
+                 (unsigned long long)rows);
+    cr_assert_eq(r->contracts, contracts, "%s: contracts", what);
+    cr_assert_eq(r->n_pairs, nf * ns);
+    uint64_t any = 0;
+    for (size_t k = 0; k < nf * ns; k++) {
+        cr_assert_eq(r->pairs[k].trades, trades[k], "%s: pair %zu trades %llu vs ref %llu", what,
+                     k, (unsigned long long)r->pairs[k].trades, (unsigned long long)trades[k]);
+        cr_assert(same_bits(r->pairs[k].pnl, pnl[k]), "%s: pair %zu pnl %.17g vs ref %.17g",
+                  what, k, r->pairs[k].pnl, pnl[k]);
+        any += trades[k];
+    }
+    cr_assert_gt(any, 0, "%s: no trades at all: the data tests nothing", what);
+}
+
+static void same_result(const tl_backtest_result *a, const tl_backtest_result *b, const char *what)
+{
+    cr_assert_eq(a->rows, b->rows, "%s: rows", what);
+    cr_assert_eq(a->contracts, b->contracts, "%s: contracts", what);
+    cr_assert_eq(a->partitions, b->partitions, "%s: partitions", what);
+    cr_assert_eq(a->n_pairs, b->n_pairs);
+    for (uint32_t k = 0; k < a->n_pairs; k++) {
+        cr_assert_eq(a->pairs[k].trades, b->pairs[k].trades, "%s: pair %u trades", what, k);
+        cr_assert(same_bits(a->pairs[k].pnl, b->pairs[k].pnl), "%s: pair %u pnl %.17g vs %.17g",
+                  what, k, a->pairs[k].pnl, b->pairs[k].pnl);
+    }
+}
+
+/* The same rows appended (a) at once, (b) in many small appends, (c) out of
+ * time order, (d) as several segments per partition: identical results,
+ * equal to the reference; threads 1 and 2 agree. */
+Test(backtest, table_histories_give_identical_results, .timeout = 300)
+{
+    size_t nb = 0;
+    own_batch *v = gen_batches(2, 20000, 4000, &nb);
+    double F[] = {5, 8}, S[] = {21, 34};
+    tl_backtest_opts o;
+    tl_backtest_opts_default(&o);
+    o.fast = F;
+    o.n_fast = 2;
+    o.slow = S;
+    o.n_slow = 2;
+    o.max_spread = 0.01;
+    o.threads = 1;
+    char pa[400], pb[400], pc[400], pd[400];
+    snprintf(pa, sizeof pa, "%s/a", dir);
+    snprintf(pb, sizeof pb, "%s/b", dir);
+    snprintf(pc, sizeof pc, "%s/c", dir);
+    snprintf(pd, sizeof pd, "%s/d", dir);
+    table_make(pa);
+    append_range(pa, v, 0, (long)nb, 1, 0);
+    table_make(pb);
+    for (size_t i = 0; i < nb; i++)
+        append_range(pb, v, (long)i, (long)i + 1, 1, 0);
+    table_make(pc);
+    append_range(pc, v, (long)nb - 1, (long)nb / 2 - 1, -1, 0);
+    append_range(pc, v, (long)nb / 2 - 1, -1, -1, 0);
+    table_make(pd);
+    append_range(pd, v, 0, (long)nb, 1, 1500);
+
+    tl_backtest_result ra = run_bt(pa, -1, &o);
+    check_table(pa, -1, &o, &ra, "one import");
+    cr_assert_eq(ra.partitions, 4);
+    cr_assert_eq(ra.rows, 80000);
+    const char *names[3] = {"small appends", "out of time order", "small segments"};
+    const char *paths[3] = {pb, pc, pd};
+    for (int i = 0; i < 3; i++) {
+        tl_backtest_result r = run_bt(paths[i], -1, &o);
+        check_table(paths[i], -1, &o, &r, names[i]);
+        same_result(&ra, &r, names[i]);
+        tl_backtest_result_free(&r);
+        o.threads = 2;
+        r = run_bt(paths[i], -1, &o);
+        same_result(&ra, &r, "two threads");
+        tl_backtest_result_free(&r);
+        o.threads = 1;
+    }
+    /* the default parameters too */
+    tl_backtest_opts d;
+    tl_backtest_opts_default(&d);
+    tl_backtest_result r1 = run_bt(pd, -1, &d);
+    tl_backtest_result r2 = run_bt(pa, -1, &d);
+    same_result(&r1, &r2, "defaults");
+    cr_assert_eq(r1.n_pairs, 1);
+    cr_assert_eq(r1.pairs[0].fast, 5);
+    cr_assert_eq(r1.pairs[0].slow, 21);
+    tl_backtest_result_free(&r1);
+    tl_backtest_result_free(&r2);
+    tl_backtest_result_free(&ra);
+    for (size_t i = 0; i < nb; i++)
+        free_batch(&v[i]);
+    free(v);
+}
+
+/* A result at version N equals the reference on version N's rows. */
+Test(backtest, time_travel_runs_on_that_versions_rows, .timeout = 120)
+{
+    size_t nb = 0;
+    own_batch *v = gen_batches(1, 30000, 5000, &nb);
+    char p[400];
+    snprintf(p, sizeof p, "%s/t", dir);
+    table_make(p);
+    int64_t v1 = append_range(p, v, 0, (long)nb / 2, 1, 0);
+    int64_t v2 = append_range(p, v, (long)nb / 2, (long)nb, 1, 0);
+    tl_backtest_opts o;
+    tl_backtest_opts_default(&o);
+    o.max_spread = 0.01;
+    tl_backtest_result r1 = run_bt(p, v1, &o), r2 = run_bt(p, v2, &o);
+    cr_assert_eq(r1.version, v1);
+    cr_assert_eq(r2.version, v2);
+    cr_assert_lt(r1.rows, r2.rows);
+    check_table(p, v1, &o, &r1, "version 1");
+    check_table(p, v2, &o, &r2, "version 2");
+    cr_assert_str_eq(r1.table, p);
+    cr_assert_gt(r1.timestamp_ms, 0);
+    tl_backtest_result_free(&r1);
+    tl_backtest_result_free(&r2);
+    for (size_t i = 0; i < nb; i++)
+        free_batch(&v[i]);
+    free(v);
+}
+
+static tl_snapshot *open_latest(const char *path, tl_table **t)
+{
+    tl_error err = {0};
+    cr_assert_eq(tl_table_open(path, t, &err), TL_OK, "%s", err.msg);
+    tl_snapshot *s = NULL;
+    tl_at at = {TL_AT_LATEST, 0, 0};
+    cr_assert_eq(tl_snapshot_open(*t, &at, &s, &err), TL_OK, "%s", err.msg);
+    return s;
+}
+
+Test(backtest, table_sort_key_must_be_contract_then_time)
+{
+    tl_table_spec spec;
+    tl_ticks_table_spec(&spec);
+    static const char *const key[] = {"expiry", "strike", "timestamp"};
+    spec.sort_key = key;
+    spec.n_sort_key = 3;
+    char p[400];
+    snprintf(p, sizeof p, "%s/k", dir);
+    tl_error err = {0};
+    cr_assert_eq(tl_table_create(p, &spec, &err), TL_OK, "%s", err.msg);
+    tl_table *t;
+    tl_snapshot *s = open_latest(p, &t);
+    tl_backtest_opts o;
+    tl_backtest_opts_default(&o);
+    tl_backtest_result r;
+    cr_assert_eq(tl_backtest_run(s, &o, &r, &err), TL_EINVAL);
+    cr_assert(strstr(err.msg, "sort key is (expiry, strike, timestamp)") &&
+                  strstr(err.msg, "opt_type"),
+              "%s", err.msg);
+    /* contract columns that match this key are fine (no rows: zero result) */
+    static const char *const cc[] = {"symbol", "strike", "expiry"};
+    o.contract_cols = cc;
+    o.n_contract_cols = 3;
+    cr_assert_eq(tl_backtest_run(s, &o, &r, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(r.rows, 0);
+    cr_assert_eq(r.pairs[0].trades, 0);
+    tl_backtest_result_free(&r);
+    tl_snapshot_close(s);
+    tl_table_close(t);
+}
+
+Test(backtest, run_rejects_bad_columns_and_options)
+{
+    char p[400];
+    snprintf(p, sizeof p, "%s/e", dir);
+    table_make(p);
+    tl_table *t;
+    tl_snapshot *s = open_latest(p, &t);
+    tl_error err = {0};
+    tl_backtest_result r;
+    tl_backtest_opts o;
+    tl_backtest_opts_default(&o);
+    o.price_col = "nope";
+    cr_assert_eq(tl_backtest_run(s, &o, &r, &err), TL_EINVAL);
+    cr_assert(strstr(err.msg, "price column 'nope' not found"), "%s", err.msg);
+    o.price_col = "opt_type";
+    cr_assert_eq(tl_backtest_run(s, &o, &r, &err), TL_EINVAL);
+    cr_assert(strstr(err.msg, "'opt_type'") && strstr(err.msg, "string"), "%s", err.msg);
+    o.price_col = NULL;
+    static const char *const cc[] = {"symbol", "expiry", "nope"};
+    o.contract_cols = cc;
+    o.n_contract_cols = 3;
+    cr_assert_eq(tl_backtest_run(s, &o, &r, &err), TL_EINVAL);
+    cr_assert(strstr(err.msg, "contract column 'nope'"), "%s", err.msg);
+    o.contract_cols = NULL;
+    o.n_contract_cols = 0;
+    double bad = -1;
+    o.slow = &bad;
+    o.n_slow = 1;
+    cr_assert_eq(tl_backtest_run(s, &o, &r, &err), TL_EINVAL);
+    cr_assert(strstr(err.msg, "slow span 1"), "%s", err.msg);
+    o.slow = NULL;
+    o.n_slow = 0;
+    o.trades_path = "/nonexistent-dir/trades.csv";
+    cr_assert_eq(tl_backtest_run(s, &o, &r, &err), TL_EIO);
+    cr_assert(strstr(err.msg, "/nonexistent-dir/trades.csv"), "%s", err.msg);
+    cr_assert_eq(tl_backtest_run(NULL, &o, &r, &err), TL_EINVAL);
+    tl_snapshot_close(s);
+    tl_table_close(t);
+}
+
+static char *slurp(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f, "%s", path);
+    fseek(f, 0, SEEK_END);
+    long len = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *b = malloc((size_t)len + 1);
+    cr_assert_eq(fread(b, 1, (size_t)len, f), (size_t)len);
+    b[len] = 0;
+    fclose(f);
+    *n = (size_t)len;
+    return b;
+}
+
+/* The trade log and per-contract CSVs: one line per closed trade in
+ * (partition, contract, pair, time) order matching the reference's trades,
+ * one line per (contract, pair) whose rows add up. */
+Test(backtest, csv_outputs_match_reference, .timeout = 120)
+{
+    size_t nb = 0;
+    own_batch *v = gen_batches(1, 20000, 5000, &nb);
+    char p[400], tp[450], cp[450];
+    snprintf(p, sizeof p, "%s/csv", dir);
+    snprintf(tp, sizeof tp, "%s/trades.csv", dir);
+    snprintf(cp, sizeof cp, "%s/contracts.csv", dir);
+    table_make(p);
+    append_range(p, v, 0, (long)nb, 1, 3000);
+    double F[] = {5, 8}, S[] = {21};
+    tl_backtest_opts o;
+    tl_backtest_opts_default(&o);
+    o.fast = F;
+    o.n_fast = 2;
+    o.slow = S;
+    o.n_slow = 1;
+    o.max_spread = 0.01;
+    o.trades_path = tp;
+    o.contracts_path = cp;
+    tl_backtest_result r = run_bt(p, -1, &o);
+    check_table(p, -1, &o, &r, "with CSVs");
+
+    bt_ref_out *parts = NULL;
+    size_t n_parts = 0;
+    uint64_t trades[4], rows, contracts;
+    double pnl[4];
+    table_reference(p, -1, F, 2, S, 1, 0.01, 1, trades, pnl, &rows, &contracts, &parts,
+                    &n_parts);
+    cr_assert_eq(n_parts, 2);
+
+    size_t len;
+    char *txt = slurp(tp, &len);
+    char *save = NULL, *line = strtok_r(txt, "\n", &save);
+    cr_assert_str_eq(line, "symbol,day,expiry,opt_type,strike,fast,slow,entry_ts,entry_price,"
+                           "exit_ts,exit_price,pnl");
+    size_t pi = 0, ti = 0, n_lines = 0;
+    while ((line = strtok_r(NULL, "\n", &save))) {
+        while (pi < n_parts && ti == parts[pi].n_log) {
+            pi++;
+            ti = 0;
+        }
+        cr_assert_lt(pi, n_parts, "more trade lines than reference trades");
+        const bt_ref_trade *x = &parts[pi].log[ti++];
+        /* fields: symbol day expiry opt strike fast slow ets ep xts xp pnl */
+        char *f[12], *sv = NULL;
+        int nf = 0;
+        for (char *tok = strtok_r(line, ",", &sv); tok && nf < 12; tok = strtok_r(NULL, ",", &sv))
+            f[nf++] = tok;
+        cr_assert_eq(nf, 12);
+        cr_assert_str_eq(f[0], pi == 0 ? "BANKNIFTY" : "NIFTY");
+        cr_assert_str_eq(f[1], "2025-11-17");
+        cr_assert_eq(strtod(f[5], NULL), F[x->pair]);
+        cr_assert_eq(strlen(f[7]), 30, "%s", f[7]);
+        cr_assert(same_bits(strtod(f[8], NULL), x->entry_price), "%s", f[8]);
+        cr_assert(same_bits(strtod(f[10], NULL), x->exit_price), "%s", f[10]);
+        cr_assert(same_bits(strtod(f[11], NULL), x->pnl), "%s", f[11]);
+        n_lines++;
+    }
+    uint64_t tot = 0;
+    for (size_t k = 0; k < 2; k++)
+        tot += trades[k];
+    cr_assert_eq(n_lines, tot);
+    free(txt);
+
+    txt = slurp(cp, &len);
+    save = NULL;
+    line = strtok_r(txt, "\n", &save);
+    cr_assert_str_eq(line, "symbol,day,expiry,opt_type,strike,fast,slow,rows,trades,pnl");
+    uint64_t sum_rows = 0, sum_trades = 0, n_c = 0;
+    while ((line = strtok_r(NULL, "\n", &save))) {
+        char *f[10], *sv = NULL;
+        int nf = 0;
+        for (char *tok = strtok_r(line, ",", &sv); tok && nf < 10; tok = strtok_r(NULL, ",", &sv))
+            f[nf++] = tok;
+        cr_assert_eq(nf, 10);
+        if (strtod(f[5], NULL) == 5) {
+            sum_rows += strtoull(f[7], NULL, 10);
+            n_c++;
+        }
+        sum_trades += strtoull(f[8], NULL, 10);
+    }
+    cr_assert_eq(sum_rows, r.rows - r.rows_null_price);
+    cr_assert_eq(n_c, r.contracts);
+    cr_assert_eq(sum_trades, tot);
+    free(txt);
+    for (size_t i = 0; i < n_parts; i++)
+        free(parts[i].log);
+    free(parts);
+    tl_backtest_result_free(&r);
+    for (size_t i = 0; i < nb; i++)
+        free_batch(&v[i]);
+    free(v);
+}
