@@ -885,6 +885,30 @@ static int first_continues(const tl_scan_worker *w)
 
 /* ---- emitting a block ---------------------------------------------------------- */
 
+static int try_rle(tl_scan_worker *w, const tl_scan_file *f, uint32_t k, uint32_t blk,
+                   const uint8_t *bytes, int verify, tl_error *err);
+
+int tl_scan_runs_of(tl_scan_worker *w, const tl_scan_file *f, uint32_t blk, tl_colvec *vec,
+                    const tl_bio_range *r, uint32_t n, const uint32_t **ends, uint32_t *n_runs,
+                    tl_error *err)
+{
+    const tl_scan_plan *p = w->p;
+    tl_colvec *save = w->vec;
+    int rc = TL_OK;
+    w->vec = vec;
+    for (uint32_t i = 0; i < p->n_run && !rc; i++) {
+        int x = try_rle(w, f, p->run_slot[i], blk, r[p->run_slot[i]].data, 0, err);
+        if (x < 0)
+            rc = x;
+    }
+    if (!rc)
+        rc = compute_runs(w, n, ends, n_runs, err);
+    for (uint32_t i = 0; i < p->n_run; i++)
+        w->rle[i].kind = TL_SCAN_RLE_NONE;
+    w->vec = save;
+    return rc;
+}
+
 static void maybe_progress(tl_scan_worker *w);
 
 int tl_scan_emit(tl_scan_worker *w, size_t unit, size_t partition, size_t file,
@@ -909,9 +933,13 @@ int tl_scan_emit(tl_scan_worker *w, size_t unit, size_t partition, size_t file,
     }
     for (uint32_t i = 0; i < p->n_proj; i++)
         w->pcols[i] = w->vec[p->proj_slot[i]];
-    int rc = compute_runs(w, n, &b.run_ends, &b.n_runs, err);
-    if (rc)
+    int rc = TL_OK;
+    if (w->preset_ends) {
+        b.run_ends = w->preset_ends;
+        b.n_runs = w->preset_n;
+    } else if ((rc = compute_runs(w, n, &b.run_ends, &b.n_runs, err))) {
         return rc;
+    }
     b.continues = n ? first_continues(w) : 0;
     w->rows_selected += b.n_sel;
     if (w->cb && w->cb->block) {

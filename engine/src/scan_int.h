@@ -18,6 +18,9 @@
 
 /* Rows of a merged output block. */
 #define TL_SCAN_MERGE_ROWS 16384u
+/* A merge delivers a stretch of at least this many rows of one input (or a
+ * whole input block) in place, without copying it. */
+#define TL_SCAN_VIEW_ROWS 1024u
 
 /* A column the scan reads: a "slot". Slots [0, n_need) are the union of
  * projection, predicate and run columns (what a single-file unit reads);
@@ -130,6 +133,8 @@ typedef struct tl_scan_worker {
     uint32_t *ends[3];
     size_t ends_cap[3];
     tl_scan_runval *last; /* n_run */
+    const uint32_t *preset_ends; /* runs computed by the caller of emit */
+    uint32_t preset_n;
     int have_last;
     /* batches */
     tl_bio_range *ranges[2];
@@ -168,6 +173,14 @@ TL_WUR int tl_scan_decode(tl_scan_worker *w, const tl_scan_file *f, uint32_t slo
  * runs and "continues", calls cb->block, counts. */
 TL_WUR int tl_scan_emit(tl_scan_worker *w, size_t unit, size_t partition, size_t file,
                         uint64_t first_row, uint32_t n, tl_error *err);
+
+/* Runs of row block blk of f whose slots are decoded in vec (n rows), from
+ * the stored runs where the blocks allow (r: the slots' ranges, bytes
+ * valid), else by comparing rows. *ends points into w's scratch, valid
+ * until the next call or emit. */
+TL_WUR int tl_scan_runs_of(tl_scan_worker *w, const tl_scan_file *f, uint32_t blk, tl_colvec *vec,
+                           const tl_bio_range *r, uint32_t n, const uint32_t **ends,
+                           uint32_t *n_runs, tl_error *err);
 
 /* An ordered unit of several files (scan_merge.c). */
 TL_WUR int tl_scan_merge_unit(tl_scan_worker *w, size_t unit, tl_error *err);

@@ -39,6 +39,10 @@ typedef struct mcur {
     uint32_t n, pos;   /* rows of the decoded block, next row */
     uint32_t order;    /* file order within the unit */
     int active;
+    uint32_t *rends;   /* run ends of the decoded block (last = n) */
+    size_t rends_cap;
+    uint32_t n_rends;
+    uint32_t ri;       /* first run end > pos */
 } mcur;
 
 typedef struct mstate {
@@ -48,6 +52,9 @@ typedef struct mstate {
     uint8_t *has_null;
     size_t *data_len;
     uint32_t out_n;
+    uint32_t *ends;   /* run ends of the output block so far (starts > 0) */
+    size_t ends_cap;
+    uint32_t n_ends;
 } mstate;
 
 static void cur_free(mcur *c, uint32_t n_slots)
@@ -61,6 +68,7 @@ static void cur_free(mcur *c, uint32_t n_slots)
         }
     free(c->bufs);
     free(c->vec);
+    free(c->rends);
 }
 
 void tl_scan_merge_free(tl_scan_worker *w)
@@ -81,6 +89,7 @@ void tl_scan_merge_free(tl_scan_worker *w)
     free(m->out);
     free(m->has_null);
     free(m->data_len);
+    free(m->ends);
     free(m);
     w->merge = NULL;
 }
@@ -144,9 +153,22 @@ static int cur_load(tl_scan_worker *w, mcur *c, tl_error *err)
     for (uint32_t k = 0; k < ns && !rc; k++)
         rc = tl_scan_decode(w, &c->f, k, blk, w->ranges[0][k].data, zero_copy, &c->bufs[k],
                             &c->vec[k], err);
-    tl_bio_release(bt);
     c->n = tlf_seg_block(c->f.seg, 0, blk)->n_rows;
     c->pos = 0;
+    c->ri = 0;
+    /* the block's own runs, once (stored runs where possible) */
+    const uint32_t *ends = NULL;
+    uint32_t nr = 0;
+    if (!rc)
+        rc = tl_scan_runs_of(w, &c->f, blk, c->vec, w->ranges[0], c->n, &ends, &nr, err);
+    if (!rc && tl_grow((void **)&c->rends, &c->rends_cap, ((size_t)nr + 1) * sizeof *c->rends))
+        rc = tl_error_set(err, TL_ENOMEM, "scan: out of memory (merge runs)");
+    if (!rc) {
+        if (nr)
+            memcpy(c->rends, ends, (size_t)nr * sizeof *ends);
+        c->n_rends = nr;
+    }
+    tl_bio_release(bt);
     return rc;
 }
 
@@ -223,10 +245,17 @@ static int cmp_rows(const tl_scan_plan *p, const mcur *a, uint32_t ra, const mcu
         case TL_STRING: {
             uint32_t la = va->offsets[ra + 1] - va->offsets[ra];
             uint32_t lb = vb->offsets[rb + 1] - vb->offsets[rb];
-            int c = memcmp(va->data + va->offsets[ra], vb->data + vb->offsets[rb],
-                           la < lb ? la : lb);
-            if (c)
-                return c < 0 ? -1 : 1;
+            const uint8_t *sa = va->data + va->offsets[ra], *sb = vb->data + vb->offsets[rb];
+            uint32_t lm = la < lb ? la : lb;
+            if (lm <= 8) { /* short keys (CE/PE, symbols): no call */
+                for (uint32_t j = 0; j < lm; j++)
+                    if (sa[j] != sb[j])
+                        return sa[j] < sb[j] ? -1 : 1;
+            } else {
+                int c = memcmp(sa, sb, lm);
+                if (c)
+                    return c < 0 ? -1 : 1;
+            }
             if (la != lb)
                 return la < lb ? -1 : 1;
             break;
@@ -244,6 +273,37 @@ static int before(const tl_scan_plan *p, const mcur *a, uint32_t r, const mcur *
     return c < 0 || (c == 0 && a->order < b->order);
 }
 
+/* Run values of cursor row r differ from output row o (bit for bit,
+ * validity included). */
+static int run_differs(const tl_scan_worker *w, const mcur *c, uint32_t r, uint32_t o)
+{
+    const tl_scan_plan *p = w->p;
+    const mstate *m = w->merge;
+    for (uint32_t i = 0; i < p->n_run; i++) {
+        uint32_t k = p->run_slot[i];
+        const tl_colvec *v = &c->vec[k];
+        const tl_scan_buf *ob = &m->out[k];
+        int vr = tl_bit_get(v->validity, r);
+        int vo = m->has_null[k] ? tl_bit_get(ob->valid, o) : 1;
+        if (vr != vo)
+            return 1;
+        if (!vr)
+            continue;
+        if (p->slots[k].type == TL_STRING) {
+            const uint32_t *oo = ob->buf;
+            uint32_t l0 = v->offsets[r + 1] - v->offsets[r], l1 = oo[o + 1] - oo[o];
+            if (l0 != l1 || memcmp(v->data + v->offsets[r], ob->data + oo[o], l0) != 0)
+                return 1;
+        } else {
+            size_t wd = tl_type_width(p->slots[k].type);
+            if (memcmp((const uint8_t *)v->values + (size_t)r * wd,
+                       (const uint8_t *)ob->buf + (size_t)o * wd, wd) != 0)
+                return 1;
+        }
+    }
+    return 0;
+}
+
 static int out_reserve(tl_scan_worker *w, tl_error *err)
 {
     const tl_scan_plan *p = w->p;
@@ -252,7 +312,8 @@ static int out_reserve(tl_scan_worker *w, tl_error *err)
         size_t wd = tl_type_width(p->slots[k].type);
         size_t need = p->slots[k].type == TL_STRING ? (TL_SCAN_MERGE_ROWS + 1) * 4
                                                      : TL_SCAN_MERGE_ROWS * wd;
-        if (tl_grow(&m->out[k].buf, &m->out[k].buf_cap, need) ||
+        if (tl_grow((void **)&m->ends, &m->ends_cap, (TL_SCAN_MERGE_ROWS + 1) * sizeof *m->ends) ||
+            tl_grow(&m->out[k].buf, &m->out[k].buf_cap, need) ||
             tl_grow((void **)&m->out[k].valid, &m->out[k].valid_cap,
                     TL_SCAN_MERGE_ROWS / 8 + 8))
             return tl_error_set(err, TL_ENOMEM, "scan: out of memory (merge output)");
@@ -262,12 +323,52 @@ static int out_reserve(tl_scan_worker *w, tl_error *err)
     return TL_OK;
 }
 
-/* Append rows [c->pos, c->pos + n) of cursor c to the output block. */
-static int copy_rows(tl_scan_worker *w, const mcur *c, uint32_t n, tl_error *err)
+/* dst bits [d, d+n) = src bits [s, s+n) (src NULL: all set). Byte at a
+ * time once dst is byte aligned. */
+static void copy_bits(uint8_t *dst, uint32_t d, const uint8_t *src, uint32_t s, uint32_t n)
+{
+    while (n && (d & 7)) {
+        tl_bit_set(dst, d++, tl_bit_get(src, s++));
+        n--;
+    }
+    if (!src) {
+        memset(dst + (d >> 3), 0xff, n >> 3);
+    } else if ((s & 7) == 0) {
+        memcpy(dst + (d >> 3), src + (s >> 3), n >> 3);
+    } else {
+        uint32_t sh = s & 7, nb = n >> 3;
+        const uint8_t *sp = src + (s >> 3);
+        uint8_t *dp = dst + (d >> 3);
+        /* byte j takes bits from sp[j] and sp[j+1]; sp[nb] exists since
+         * s + n ends past bit 8*nb + sh */
+        for (uint32_t j = 0; j < nb; j++)
+            dp[j] = (uint8_t)((sp[j] >> sh) | (sp[j + 1] << (8 - sh)));
+    }
+    uint32_t full = n & ~7u;
+    d += full;
+    s += full;
+    n -= full;
+    while (n--) {
+        tl_bit_set(dst, d++, tl_bit_get(src, s++));
+    }
+}
+
+/* Append rows [c->pos, c->pos + n) of cursor c to the output block, and
+ * the run boundaries they bring: the cursor block's own inside the chunk,
+ * and one comparison where the chunk joins the previous output row. */
+static int copy_rows(tl_scan_worker *w, mcur *c, uint32_t n, tl_error *err)
 {
     const tl_scan_plan *p = w->p;
     mstate *m = w->merge;
     uint32_t at = m->out_n, from = c->pos;
+    if (p->n_run) {
+        if (at > 0 && run_differs(w, c, from, at - 1))
+            m->ends[m->n_ends++] = at;
+        while (c->ri < c->n_rends && c->rends[c->ri] <= from)
+            c->ri++;
+        for (uint32_t j = c->ri; j < c->n_rends && c->rends[j] < from + n; j++)
+            m->ends[m->n_ends++] = at + (c->rends[j] - from);
+    }
     for (uint32_t k = 0; k < p->n_slots; k++) {
         const tl_colvec *v = &c->vec[k];
         tl_scan_buf *o = &m->out[k];
@@ -297,8 +398,7 @@ static int copy_rows(tl_scan_worker *w, const mcur *c, uint32_t n, tl_error *err
             m->has_null[k] = 1;
         }
         if (m->has_null[k])
-            for (uint32_t i = 0; i < n; i++)
-                tl_bit_set(o->valid, at + i, tl_bit_get(v->validity, from + i));
+            copy_bits(o->valid, at, v->validity, from, n);
     }
     m->out_n += n;
     return TL_OK;
@@ -318,14 +418,79 @@ static int flush_out(tl_scan_worker *w, size_t unit, uint64_t *merged_row, tl_er
         else
             w->vec[k] = (tl_colvec){o->buf, m->has_null[k] ? o->valid : NULL, NULL, NULL};
     }
+    m->ends[m->n_ends++] = m->out_n;
+    w->preset_ends = m->ends;
+    w->preset_n = m->n_ends;
     int rc = tl_scan_emit(w, unit, p->units[unit].partition, SIZE_MAX, *merged_row, m->out_n,
                           err);
+    w->preset_ends = NULL;
     *merged_row += m->out_n;
     m->out_n = 0;
+    m->n_ends = 0;
     memset(m->has_null, 0, p->n_slots ? p->n_slots : 1);
     memset(m->data_len, 0, (p->n_slots ? p->n_slots : 1) * sizeof *m->data_len);
     for (uint32_t k = 0; k < p->n_slots; k++)
         if (p->slots[k].type == TL_STRING)
+            ((uint32_t *)m->out[k].buf)[0] = 0;
+    return rc;
+}
+
+/* Deliver rows [c->pos, c->pos + n) of cursor c as a block without
+ * copying values: fixed-width vectors point into the cursor's block;
+ * validity bits and string offsets are rebased into the output buffers
+ * (n/8 and 4n bytes) so that they start at row 0 and offset 0. */
+static int emit_view(tl_scan_worker *w, size_t unit, mcur *c, uint32_t n, uint64_t *merged_row,
+                     tl_error *err)
+{
+    const tl_scan_plan *p = w->p;
+    mstate *m = w->merge;
+    uint32_t from = c->pos;
+    if (tl_grow((void **)&m->ends, &m->ends_cap, ((size_t)n + 1) * sizeof *m->ends))
+        return tl_error_set(err, TL_ENOMEM, "scan: out of memory (merge runs)");
+    for (uint32_t k = 0; k < p->n_slots; k++) {
+        const tl_colvec *v = &c->vec[k];
+        tl_scan_buf *o = &m->out[k];
+        tl_colvec out = {NULL, NULL, NULL, NULL};
+        if (v->validity && from == 0) {
+            out.validity = v->validity;
+        } else if (v->validity) {
+            if (tl_grow((void **)&o->valid, &o->valid_cap, (size_t)n / 8 + 8))
+                return tl_error_set(err, TL_ENOMEM, "scan: out of memory (merge output)");
+            copy_bits(o->valid, 0, v->validity, from, n);
+            out.validity = o->valid;
+        }
+        if (p->slots[k].type == TL_STRING) {
+            if (from == 0 && v->offsets[0] == 0) {
+                out.offsets = v->offsets;
+            } else {
+                if (tl_grow(&o->buf, &o->buf_cap, ((size_t)n + 1) * 4))
+                    return tl_error_set(err, TL_ENOMEM, "scan: out of memory (merge output)");
+                uint32_t *oo = o->buf, base = v->offsets[from];
+                for (uint32_t i = 0; i <= n; i++)
+                    oo[i] = v->offsets[from + i] - base;
+                out.offsets = oo;
+            }
+            out.data = v->data + v->offsets[from];
+        } else {
+            out.values = (const uint8_t *)v->values +
+                         (size_t)from * tl_type_width(p->slots[k].type);
+        }
+        w->vec[k] = out;
+    }
+    uint32_t ne = 0;
+    while (c->ri < c->n_rends && c->rends[c->ri] <= from)
+        c->ri++;
+    for (uint32_t j = c->ri; j < c->n_rends && c->rends[j] < from + n; j++)
+        m->ends[ne++] = c->rends[j] - from;
+    m->ends[ne++] = n;
+    w->preset_ends = m->ends;
+    w->preset_n = ne;
+    int rc = tl_scan_emit(w, unit, p->units[unit].partition, SIZE_MAX, *merged_row, n, err);
+    w->preset_ends = NULL;
+    *merged_row += n;
+    /* the output buffers were lent to the view: restore their invariants */
+    for (uint32_t k = 0; k < p->n_slots; k++)
+        if (p->slots[k].type == TL_STRING && m->out[k].buf)
             ((uint32_t *)m->out[k].buf)[0] = 0;
     return rc;
 }
@@ -356,6 +521,7 @@ int tl_scan_merge_unit(tl_scan_worker *w, size_t unit, tl_error *err)
         rc = out_reserve(w, err);
     uint64_t merged_row = 0;
     m->out_n = 0;
+    m->n_ends = 0;
     while (!rc && !p->explain) {
         if (*w->stop) {
             rc = TL_SCAN_STOPPED;
@@ -389,6 +555,17 @@ int tl_scan_merge_unit(tl_scan_worker *w, size_t unit, tl_error *err)
                     hi = mid;
             }
             cnt = lo + 1 - best->pos;
+        }
+        if (cnt >= TL_SCAN_VIEW_ROWS || (cnt == avail && best->pos == 0)) {
+            /* a long stretch of one input: deliver it in place */
+            if ((rc = flush_out(w, unit, &merged_row, err)))
+                break;
+            if ((rc = emit_view(w, unit, best, cnt, &merged_row, err)))
+                break;
+            best->pos += cnt;
+            if (best->pos == best->n)
+                rc = cur_advance(w, best, err);
+            continue;
         }
         uint32_t space = TL_SCAN_MERGE_ROWS - m->out_n;
         if (cnt > space)
