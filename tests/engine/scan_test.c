@@ -601,7 +601,7 @@ static void filter_ref(const tab *all, row_pred f, tab *out)
         out->c[k].type = all->c[k].type;
         out->c[k].w = all->c[k].w;
     }
-    for (size_t r = 0; r < all->n; r++)
+    for (size_t r = 0; f && r < all->n; r++)
         if (f(all, r))
             tab_copy_row(out, all, r);
 }
@@ -1339,6 +1339,218 @@ Test(scan, progress_from_the_calling_thread)
         cr_assert_eq(p.last_done, p.last_total);
         cr_assert_eq(p.last_total, 4 * 20000);
     }
+    tl_snapshot_close(s);
+    tl_table_close(t);
+}
+
+/* ---- more shapes ---------------------------------------------------------------------------- */
+
+/* Table u: no partitions; columns grp (string, nullable), v (int64), w
+ * (float32, nullable), sort key (grp, v). Appends of n rows each: grp null
+ * for v % 5 == 0 and otherwise "g<v/3000>"; w null when v % 3 == 0. */
+static const tl_field u_fields[] = {
+    {"grp", TL_STRING, 1}, {"v", TL_INT64, 0}, {"w", TL_FLOAT32, 1}};
+static const char *const u_sort[] = {"grp", "v"};
+
+static void u_append(tl_table *t, uint32_t n, int64_t v0, uint64_t segment_rows)
+{
+    tl_error err;
+    tl_append_opts ao = {.segment_rows = segment_rows, .threads = 1};
+    tl_append *a;
+    cr_assert_eq(tl_append_begin(t, &ao, &a, &err), TL_OK, "%s", err.msg);
+    int64_t *v = malloc(n * 8);
+    float *w = malloc(n * 4);
+    uint8_t *wv = calloc((n + 7) / 8, 1), *gv = calloc((n + 7) / 8, 1);
+    uint32_t *off = malloc((n + 1) * 4);
+    char *sd = malloc((size_t)n * 12 + 1);
+    size_t sl = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        v[i] = v0 + i;
+        w[i] = (float)(v[i] % 11) * 0.25f;
+        tl_bit_set(wv, i, v[i] % 3 != 0);
+        off[i] = (uint32_t)sl;
+        if (v[i] % 5 != 0) {
+            tl_bit_set(gv, i, 1);
+            sl += (size_t)sprintf(sd + sl, "g%" PRId64, (v[i] / 3000) % 7);
+        }
+    }
+    off[n] = (uint32_t)sl;
+    tl_coldef defs[3] = {{"grp", TL_STRING}, {"v", TL_INT64}, {"w", TL_FLOAT32}};
+    tl_colvec cv[3] = {{NULL, gv, off, (uint8_t *)sd}, {v, NULL, NULL, NULL}, {w, wv, NULL, NULL}};
+    tl_batch b = {n, 3, defs, cv};
+    cr_assert_eq(tl_append_batch(a, &b, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(tl_append_commit(a, NULL, &err), TL_OK, "%s", err.msg);
+    free(v);
+    free(w);
+    free(wv);
+    free(gv);
+    free(off);
+    free(sd);
+}
+
+static void make_u(void)
+{
+    tl_error err;
+    tl_table_spec spec = {.fields = u_fields, .n_fields = 3, .sort_key = u_sort, .n_sort_key = 2};
+    cr_assert_eq(tl_table_create(tpath, &spec, &err), TL_OK, "%s", err.msg);
+    tl_table *t;
+    cr_assert_eq(tl_table_open(tpath, &t, &err), TL_OK, "%s", err.msg);
+    u_append(t, 150000, 0, 0);        /* one file of 10 row blocks */
+    u_append(t, 30000, 1000000, 0);   /* interleaves with it by grp */
+    u_append(t, 40000, 2000000, 9000);/* 5 files */
+    tl_table_close(t);
+}
+
+static int cmp_u(const tab *t, size_t a, size_t b)
+{
+    const tcol *g = &t->c[0];
+    int na = !g->valid[a], nb = !g->valid[b];
+    if (na != nb)
+        return na ? -1 : 1;
+    if (!na) {
+        uint32_t la = g->slen[a], lb = g->slen[b];
+        int x = memcmp(g->sdata + g->soff[a], g->sdata + g->soff[b], la < lb ? la : lb);
+        if (x)
+            return x;
+        if (la != lb)
+            return la < lb ? -1 : 1;
+    }
+    int64_t x = cell_i(t, 1, a), y = cell_i(t, 1, b);
+    return x < y ? -1 : x > y;
+}
+
+static const tab *g_u;
+static int cmp_u_idx(const void *x, const void *y)
+{
+    size_t a = *(const size_t *)x, b = *(const size_t *)y;
+    int c = cmp_u(g_u, a, b);
+    return c ? c : (a < b ? -1 : a > b);
+}
+
+static int p_u(const tab *t, size_t r)
+{
+    return t->c[2].valid[r] && cell_f(t, 2, r) >= 1.0 && cell_i(t, 1, r) % 2 == 0;
+}
+
+Test(scan, unpartitioned_nullable_runs_batches_and_merge)
+{
+    make_u();
+    tl_table *t;
+    tl_snapshot *s = snap_open(&t);
+    cr_assert_eq(tl_snapshot_n_partitions(s), 1);
+    cr_assert_eq(tl_snapshot_n_files(s), 7);
+    tab all;
+    read_all(s, NULL, 0, &all);
+    /* stable sort of the concatenation */
+    size_t *idx = malloc(all.n * sizeof *idx);
+    for (size_t i = 0; i < all.n; i++)
+        idx[i] = i;
+    g_u = &all;
+    qsort(idx, all.n, sizeof *idx, cmp_u_idx);
+    tab sorted;
+    filter_ref(&all, NULL, &sorted);
+    for (size_t i = 0; i < all.n; i++)
+        tab_copy_row(&sorted, &all, idx[i]);
+    free(idx);
+    tab sorted_sel;
+    filter_ref(&sorted, p_u, &sorted_sel);
+    tab all_sel;
+    filter_ref(&all, p_u, &all_sel);
+    for (int io = TL_IO_MMAP; io <= TL_IO_PREAD; io++)
+        for (uint32_t th = 1; th <= 2; th++)
+            for (int direct = 0; direct <= (io == TL_IO_MMAP ? 0 : 1); direct++) {
+                tl_scan_opts o = opts_default();
+                o.io = io;
+                o.threads = th;
+                o.direct = direct;
+                tab got;
+                tl_scan_stats st;
+                tl_error err;
+                /* unordered: the reader's rows; runs of grp with nulls */
+                cr_assert_eq(scan_collect(s, &o, &got, &st, &err, 0), TL_OK, "%s", err.msg);
+                tab_assert_eq(&got, 0, &all, "unordered u");
+                for (size_t r = 0; r < got.n; r++) {
+                    int exp = r == 0 || got.part[r] != got.part[r - 1] ||
+                              !cell_eq(&got, r - 1, &got, r, 0);
+                    cr_assert_eq(got.rstart[r], exp, "unordered u row %zu", r);
+                }
+                tab_free(&got);
+                /* ordered: one unit, the stable sort; runs */
+                o.ordered = 1;
+                cr_assert_eq(scan_collect(s, &o, &got, &st, &err, 0), TL_OK, "%s", err.msg);
+                cr_assert_eq(st.n_units, 1);
+                tab_assert_eq(&got, 0, &sorted, "ordered u");
+                for (size_t r = 0; r < got.n; r++) {
+                    int exp = r == 0 || !cell_eq(&got, r - 1, &got, r, 0);
+                    cr_assert_eq(got.rstart[r], exp, "ordered u row %zu", r);
+                }
+                tab_free(&got);
+                /* ordered with a predicate: selected rows in sorted order */
+                o.where = "w >= 1.0";
+                cr_assert_eq(scan_collect(s, &o, &got, &st, &err, 0), TL_OK, "%s", err.msg);
+                size_t j = 0;
+                for (size_t r = 0; r < got.n; r++)
+                    if (got.sel[r] && cell_i(&got, 1, r) % 2 == 0) {
+                        cr_assert_lt(j, sorted_sel.n);
+                        for (uint32_t k = 0; k < 3; k++)
+                            cr_assert(cell_eq(&got, r, &sorted_sel, j, k), "sel row %zu", r);
+                        j++;
+                    }
+                cr_assert_eq(j, sorted_sel.n);
+                tab_free(&got);
+                /* explain equals the run's counts */
+                tl_scan_stats ex;
+                cr_assert_eq(tl_scan_explain(s, &o, &ex, &err), TL_OK, "%s", err.msg);
+                cr_assert_eq(ex.blocks_kept, st.blocks_kept);
+                cr_assert_eq(ex.bytes_read, st.bytes_read);
+            }
+    tab_free(&all_sel);
+    tab_free(&sorted_sel);
+    tab_free(&sorted);
+    tab_free(&all);
+    tl_snapshot_close(s);
+    tl_table_close(t);
+}
+
+static int count_units(void *ctx, size_t n_units, uint32_t n_workers, tl_error *err)
+{
+    (void)err;
+    size_t *c = ctx;
+    c[0] = n_units;
+    c[1] = n_workers;
+    c[2]++;
+    return 0;
+}
+
+Test(scan, empty_table)
+{
+    tl_error err;
+    tl_table_spec spec = {.fields = u_fields, .n_fields = 3, .sort_key = u_sort, .n_sort_key = 2};
+    cr_assert_eq(tl_table_create(tpath, &spec, &err), TL_OK, "%s", err.msg);
+    tl_table *t;
+    tl_snapshot *s = snap_open(&t);
+    size_t c[3] = {9, 9, 0};
+    tl_scan_cb cb = {.start = count_units, .ctx = c};
+    for (int ordered = 0; ordered < 2; ordered++) {
+        tl_scan_opts o = opts_default();
+        o.ordered = ordered;
+        o.threads = 0;
+        tl_scan_stats st;
+        cr_assert_eq(tl_scan_run(s, &o, &cb, &st, &err), TL_OK, "%s", err.msg);
+        cr_assert_eq(st.n_units, 0);
+        cr_assert_eq(st.rows_scanned, 0);
+        char p[400];
+        snprintf(p, sizeof p, "%s/e.csv", dir);
+        int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        cr_assert_eq(tl_scan_print(s, &o, TL_SCAN_CSV, 0, fd, &st, &err), TL_OK, "%s", err.msg);
+        close(fd);
+        size_t n;
+        char *b = read_file(p, &n);
+        cr_assert_str_eq(b, "grp,v,w\n");
+        free(b);
+    }
+    cr_assert_eq(c[0], 0);
+    cr_assert_eq(c[2], 2);
     tl_snapshot_close(s);
     tl_table_close(t);
 }
