@@ -1554,3 +1554,44 @@ Test(scan, empty_table)
     tl_snapshot_close(s);
     tl_table_close(t);
 }
+
+Test(scan, corrupt_run_column_block_read_only_for_runs)
+{
+    make_handmade(20000);
+    tl_table *t;
+    tl_snapshot *s = snap_open(&t);
+    char path[600];
+    uint64_t off, len;
+    block_offset(s, "g", path, sizeof path, &off, &len);
+    int fd = open(path, O_RDWR);
+    cr_assert_geq(fd, 0);
+    uint8_t byte;
+    cr_assert_eq(pread(fd, &byte, 1, (off_t)(off + len - 1)), 1);
+    byte ^= 0x01;
+    cr_assert_eq(pwrite(fd, &byte, 1, (off_t)(off + len - 1)), 1);
+    close(fd);
+    tl_file_info fi;
+    tl_snapshot_file(s, 0, &fi);
+    static const char *const k_only[] = {"k"};
+    for (int io = TL_IO_MMAP; io <= TL_IO_PREAD; io++) {
+        tl_scan_opts o = opts_default();
+        o.columns = k_only; /* g is read for its runs only */
+        o.n_columns = 1;
+        o.io = io;
+        tl_error err;
+        cr_assert_eq(tl_scan_run(s, &o, NULL, NULL, &err), TL_ECHECKSUM, "%s", err.msg);
+        cr_assert_not_null(strstr(err.msg, fi.path), "%s", err.msg);
+        cr_assert_not_null(strstr(err.msg, "'g'"), "%s", err.msg);
+        /* no runs, no read of g */
+        o.run_columns = k_only;
+        o.n_run_columns = 0;
+        cr_assert_eq(tl_scan_run(s, &o, NULL, NULL, &err), TL_OK, "%s", err.msg);
+        /* without verification: no crash, whatever comes out */
+        o.run_columns = NULL;
+        o.no_verify = 1;
+        int rc = tl_scan_run(s, &o, NULL, NULL, &err);
+        cr_assert(rc == TL_OK || rc == TL_ECORRUPT, "%d %s", rc, err.msg);
+    }
+    tl_snapshot_close(s);
+    tl_table_close(t);
+}
