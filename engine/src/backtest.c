@@ -94,6 +94,18 @@ struct tl_bt_kernel {
     void *tasks;
     size_t cap_tasks;
 
+    /* the window: blocks staged until it holds window_rows rows (or the
+     * unit ends), so that the EMA lanes see many series at once. P, T
+     * (want_trades) and elig hold the window's kept rows, wruns its run
+     * ends (a block continuing the window's last run extends it). */
+    uint32_t window_rows;
+    uint32_t wn, wnr;     /* rows and runs staged */
+    int win_cont;         /* the window's first run continues the open series */
+    uint32_t *wruns;
+    size_t cap_wruns;
+    uint64_t *etmp;       /* one block's elig bits */
+    size_t cap_etmp;
+
     /* unit state */
     tl_bt_unit_out u;
     size_t cap_series, cap_trades;
@@ -142,6 +154,7 @@ int tl_bt_kernel_open(const tl_bt_params *p, int want_series, int want_trades,
     k->min_volume = p->min_volume;
     k->want_series = want_series;
     k->want_trades = want_trades;
+    k->window_rows = TL_BT_WINDOW_ROWS;
     uint8_t fi[BT_MAX_SPANS], si[BT_MAX_SPANS];
     double fspan[BT_MAX_SPANS], sspan[BT_MAX_SPANS];
     for (uint32_t i = 0; i < p->n_fast; i++) {
@@ -200,6 +213,7 @@ void tl_bt_kernel_close(tl_bt_kernel *k)
     free(k->chain);
     free(k->run_plast); free(k->run_tlast);
     free(k->tasks);
+    free(k->wruns); free(k->etmp);
     tl_bt_unit_out_free(&k->u);
     free(k);
 }
@@ -212,7 +226,14 @@ void tl_bt_kernel_unit_begin(tl_bt_kernel *k)
     k->cur_series = 0;
     k->cur_m = 0;
     k->row_ord = 0;
+    k->wn = k->wnr = 0;
+    k->win_cont = 0;
     memset(k->st, 0, sizeof k->st);
+}
+
+void tl_bt_kernel_set_window(tl_bt_kernel *k, uint32_t rows)
+{
+    k->window_rows = rows ? rows : 1;
 }
 
 static int grow(tl_error *err, void **p, size_t *cap, size_t need, const char *what)
@@ -291,32 +312,27 @@ static void elig_pass(uint64_t *out, uint32_t n, const double *a, const uint8_t 
 #if defined(__AVX512F__) && defined(__AVX512DQ__)
     const __m512d zero = _mm512_setzero_pd(), half = _mm512_set1_pd(0.5);
     const __m512d vx = _mm512_set1_pd(X), vV = _mm512_set1_pd(V);
-    for (uint32_t w = 0; w < nw; w++) {
-        uint64_t word = 0;
-        for (uint32_t t = 0; t < 8; t++) {
-            uint32_t j = w * 64 + t * 8;
-            if (j >= n)
-                break;
-            __mmask8 lm = n - j >= 8 ? (__mmask8)0xFF : (__mmask8)((1u << (n - j)) - 1);
-            __mmask8 ma = av ? (__mmask8)(lm & av[j >> 3]) : lm;
-            __mmask8 mb = bv ? (__mmask8)(lm & bv[j >> 3]) : lm;
-            __mmask8 mv = vv ? (__mmask8)(lm & vv[j >> 3]) : lm;
-            __m512d A = _mm512_maskz_loadu_pd(ma, a + j);
-            __m512d B = _mm512_maskz_loadu_pd(mb, b + j);
-            __m512d Vv = vol_i64
-                             ? _mm512_cvtepi64_pd(_mm512_maskz_loadu_epi64(mv, (const int64_t *)vol + j))
-                             : _mm512_maskz_loadu_pd(mv, (const double *)vol + j);
-            __m512d d = _mm512_sub_pd(A, B);
-            __m512d mid = _mm512_mul_pd(half, _mm512_add_pd(A, B));
-            __m512d q = _mm512_div_pd(d, mid);
-            __mmask8 m = _mm512_cmp_pd_mask(A, zero, _CMP_GT_OQ);
-            m = _mm512_mask_cmp_pd_mask(m, B, zero, _CMP_GT_OQ);
-            m = _mm512_mask_cmp_pd_mask(m, mid, zero, _CMP_GT_OQ);
-            m = _mm512_mask_cmp_pd_mask(m, q, vx, _CMP_LE_OQ);
-            m = _mm512_mask_cmp_pd_mask(m, Vv, vV, _CMP_GE_OQ);
-            word |= (uint64_t)(m & lm) << (t * 8);
-        }
-        out[w] = word;
+    uint8_t *o8 = (uint8_t *)out; /* little-endian: byte j/8 holds rows j..j+7 */
+    out[nw - 1] = 0;
+    for (uint32_t j = 0; j < n; j += 8) {
+        __mmask8 lm = n - j >= 8 ? (__mmask8)0xFF : (__mmask8)((1u << (n - j)) - 1);
+        __mmask8 ma = av ? (__mmask8)(lm & av[j >> 3]) : lm;
+        __mmask8 mb = bv ? (__mmask8)(lm & bv[j >> 3]) : lm;
+        __mmask8 mv = vv ? (__mmask8)(lm & vv[j >> 3]) : lm;
+        __m512d A = _mm512_maskz_loadu_pd(ma, a + j);
+        __m512d B = _mm512_maskz_loadu_pd(mb, b + j);
+        __m512d Vv = vol_i64
+                         ? _mm512_cvtepi64_pd(_mm512_maskz_loadu_epi64(mv, (const int64_t *)vol + j))
+                         : _mm512_maskz_loadu_pd(mv, (const double *)vol + j);
+        __m512d d = _mm512_sub_pd(A, B);
+        __m512d mid = _mm512_mul_pd(half, _mm512_add_pd(A, B));
+        __m512d q = _mm512_div_pd(d, mid);
+        __mmask8 m = _mm512_cmp_pd_mask(A, zero, _CMP_GT_OQ);
+        m = _mm512_mask_cmp_pd_mask(m, B, zero, _CMP_GT_OQ);
+        m = _mm512_mask_cmp_pd_mask(m, mid, zero, _CMP_GT_OQ);
+        m = _mm512_mask_cmp_pd_mask(m, q, vx, _CMP_LE_OQ);
+        m = _mm512_mask_cmp_pd_mask(m, Vv, vV, _CMP_GE_OQ);
+        o8[j >> 3] = (uint8_t)(m & lm);
     }
 #else
     for (uint32_t w = 0; w < nw; w++) {
@@ -346,20 +362,14 @@ static void cross_pass(uint64_t *up, uint64_t *dn, const double *f, const double
 {
     uint32_t nw = (n + 63) / 64;
 #if defined(__AVX512F__)
-    for (uint32_t w = 0; w < nw; w++) {
-        uint64_t wu = 0, wd = 0;
-        for (uint32_t t = 0; t < 8; t++) {
-            uint32_t j = w * 64 + t * 8;
-            if (j >= n)
-                break;
-            __mmask8 lm = n - j >= 8 ? (__mmask8)0xFF : (__mmask8)((1u << (n - j)) - 1);
-            __m512d F = _mm512_maskz_loadu_pd(lm, f + j);
-            __m512d S = _mm512_maskz_loadu_pd(lm, s + j);
-            wu |= (uint64_t)_mm512_mask_cmp_pd_mask(lm, F, S, _CMP_GT_OQ) << (t * 8);
-            wd |= (uint64_t)_mm512_mask_cmp_pd_mask(lm, S, F, _CMP_GE_OQ) << (t * 8);
-        }
-        up[w] = wu;
-        dn[w] = wd;
+    uint8_t *u8 = (uint8_t *)up, *d8 = (uint8_t *)dn;
+    up[nw - 1] = dn[nw - 1] = 0;
+    for (uint32_t j = 0; j < n; j += 8) {
+        __mmask8 lm = n - j >= 8 ? (__mmask8)0xFF : (__mmask8)((1u << (n - j)) - 1);
+        __m512d F = _mm512_maskz_loadu_pd(lm, f + j);
+        __m512d S = _mm512_maskz_loadu_pd(lm, s + j);
+        u8[j >> 3] = (uint8_t)_mm512_mask_cmp_pd_mask(lm, F, S, _CMP_GT_OQ);
+        d8[j >> 3] = (uint8_t)_mm512_mask_cmp_pd_mask(lm, S, F, _CMP_GE_OQ);
     }
 #else
     for (uint32_t w = 0; w < nw; w++) {
@@ -506,6 +516,116 @@ static void chains_run(bt_lane *tasks, size_t nt)
     }
 }
 
+/* One pair (one fast and one slow chain): a task is a run, both chains
+ * stepped together from one load of p; 4 runs side by side (8 chains).
+ * The slow chain's output is the fast one's plus D doubles. */
+typedef struct bt_plane {
+    const double *p;
+    double *o;
+    double f, s;
+    uint32_t left;
+} bt_plane;
+
+typedef struct bt_coef {
+    double af, cf, as, cs;
+    ptrdiff_t D;
+} bt_coef;
+
+static void planes_step(bt_plane *L, uint32_t K, const bt_coef *cf)
+{
+    const double af = cf->af, cF = cf->cf, as = cf->as, cS = cf->cs;
+    const ptrdiff_t D = cf->D;
+#define BT_PLD(i)                                                                        \
+    const double *p##i = L[i].p;                                                         \
+    double *o##i = L[i].o;                                                               \
+    double f##i = L[i].f, s##i = L[i].s;
+#define BT_PST(i)                                                                        \
+    L[i].p = p##i + K;                                                                   \
+    L[i].o = o##i + K;                                                                   \
+    L[i].f = f##i;                                                                       \
+    L[i].s = s##i;                                                                       \
+    L[i].left -= K;
+#define BT_PSTEP(i)                                                                      \
+    {                                                                                    \
+        double x = p##i[t];                                                              \
+        f##i = x * af + f##i * cF;                                                       \
+        s##i = x * as + s##i * cS;                                                       \
+        o##i[t] = f##i;                                                                  \
+        o##i[t + D] = s##i;                                                              \
+    }
+    BT_PLD(0) BT_PLD(1) BT_PLD(2) BT_PLD(3)
+    for (uint32_t t = 0; t < K; t++) {
+        BT_PSTEP(0) BT_PSTEP(1) BT_PSTEP(2) BT_PSTEP(3)
+    }
+    BT_PST(0) BT_PST(1) BT_PST(2) BT_PST(3)
+#undef BT_PLD
+#undef BT_PST
+#undef BT_PSTEP
+}
+
+static void plane_run1(bt_plane *l, const bt_coef *cf)
+{
+    const double *p = l->p;
+    double *o = l->o;
+    double f = l->f, s = l->s;
+    for (uint32_t t = 0; t < l->left; t++) {
+        double x = p[t];
+        f = x * cf->af + f * cf->cf;
+        s = x * cf->as + s * cf->cs;
+        o[t] = f;
+        o[t + cf->D] = s;
+    }
+    l->left = 0;
+}
+
+#define BT_PLANES 4
+static void planes_run(bt_plane *tasks, size_t nt, const bt_coef *cf)
+{
+    bt_plane L[BT_PLANES];
+    int real[BT_PLANES] = {0};
+    size_t next = 0;
+    for (;;) {
+        int n_real = 0, first = -1;
+        for (int i = 0; i < BT_PLANES; i++) {
+            if (!real[i]) {
+                while (next < nt && tasks[next].left == 0)
+                    next++;
+                if (next < nt) {
+                    L[i] = tasks[next++];
+                    real[i] = 1;
+                }
+            }
+            n_real += real[i];
+            if (real[i] && first < 0)
+                first = i;
+        }
+        if (n_real == 0)
+            return;
+        if (n_real == 1) {
+            plane_run1(&L[first], cf);
+            real[first] = 0;
+            continue;
+        }
+        uint32_t K = UINT32_MAX;
+        for (int i = 0; i < BT_PLANES; i++)
+            if (real[i] && L[i].left < K)
+                K = L[i].left;
+        for (int i = 0; i < BT_PLANES; i++)
+            if (!real[i])
+                L[i] = L[first];
+        planes_step(L, K, cf);
+        for (int i = 0; i < BT_PLANES; i++)
+            if (real[i] && L[i].left == 0)
+                real[i] = 0;
+    }
+}
+
+static int plane_cmp(const void *x, const void *y)
+{
+    const bt_plane *a = x, *b = y;
+    return a->left > b->left ? -1 : a->left < b->left;
+}
+
 /* ---- decisions ------------------------------------------------------------ */
 
 /* First j in [from, end) with bit j of x (& y when y) set, else end. */
@@ -599,6 +719,31 @@ static int ensure_unit_arrays(tl_bt_kernel *k, tl_error *err)
     return TL_OK;
 }
 
+/* Append n bits of src (bits beyond n zero) at bit offset off of dst, whose
+ * bits from off on are zero; keeps that invariant. */
+static void bits_append(uint64_t *dst, uint32_t off, const uint64_t *src, uint32_t n)
+{
+    size_t w0 = off >> 6, nw = ((size_t)n + 63) / 64;
+    unsigned sh = off & 63;
+    if (sh == 0) {
+        memcpy(dst + w0, src, nw * sizeof *src);
+        dst[w0 + nw] = 0;
+        return;
+    }
+    for (size_t i = 0; i < nw; i++) {
+        dst[w0 + i] |= src[i] << sh;
+        dst[w0 + i + 1] = src[i] >> (64 - sh);
+    }
+}
+
+static int task_cmp(const void *x, const void *y)
+{
+    const bt_lane *a = x, *b = y;
+    return a->left > b->left ? -1 : a->left < b->left;
+}
+
+static int flush_window(tl_bt_kernel *k, tl_error *err);
+
 int tl_bt_kernel_block(tl_bt_kernel *k, const tl_bt_input *in, tl_error *err)
 {
     int rc = ensure_unit_arrays(k, err);
@@ -667,15 +812,20 @@ int tl_bt_kernel_block(tl_bt_kernel *k, const tl_bt_input *in, tl_error *err)
         re = k->runs;
     }
 
-    /* columns as doubles (views when possible) */
-    const double *P;
-    if (!idx && tt[0] == TL_FLOAT64) {
-        P = in->price->values;
-    } else {
-        GROW(k->P, k->capP, (size_t)n + 8, "prices");
-        to_double(k->P, tt[0], in->price, idx, n);
-        P = k->P;
+    /* stage: prices and timestamps appended to the window */
+    uint32_t wn = k->wn;
+    GROW(k->P, k->capP, (size_t)wn + n + 8, "prices");
+    if (!idx && tt[0] == TL_FLOAT64)
+        memcpy(k->P + wn, in->price->values, (size_t)n * sizeof(double));
+    else
+        to_double(k->P + wn, tt[0], in->price, idx, n);
+    if (k->want_trades) {
+        GROW(k->T, k->capT, (size_t)wn + n + 1, "timestamps");
+        for (uint32_t j = 0; j < n; j++)
+            k->T[wn + j] = in->ts ? in->ts[idx ? idx[j] : j] : 0;
     }
+
+    /* eligibility of the block's kept rows, appended to the window's bits */
     const double *A = in->ask->values, *B = in->bid->values;
     const uint8_t *Av = in->ask->validity, *Bv = in->bid->validity;
     const void *V = in->volume->values;
@@ -700,16 +850,45 @@ int tl_bt_kernel_block(tl_bt_kernel *k, const tl_bt_input *in, tl_error *err)
         Vv = NULL;
         v_i64 = 0;
     }
-    const int64_t *T = in->ts;
-    if (T && idx) {
-        GROW(k->T, k->capT, (size_t)n + 1, "timestamps");
-        for (uint32_t j = 0; j < n; j++)
-            k->T[j] = in->ts[idx[j]];
-        T = k->T;
+    GROW(k->elig, k->cap_elig, ((size_t)wn + n) / 64 + 3, "bitmaps");
+    if (n > 0) {
+        GROW(k->etmp, k->cap_etmp, (size_t)n / 64 + 2, "bitmaps");
+        elig_pass(k->etmp, n, A, Av, B, Bv, V, Vv, v_i64, k->max_spread, k->min_volume);
+        bits_append(k->elig, wn, k->etmp, n);
     }
 
+    /* runs: the block's first run extends the window's last one when it
+     * continues it */
+    GROW(k->wruns, k->cap_wruns, (size_t)k->wnr + nr, "run ends");
+    uint32_t r0 = 0;
+    if (k->wnr == 0) {
+        k->win_cont = in->continues;
+    } else if (in->continues) {
+        k->wruns[k->wnr - 1] = wn + re[0];
+        r0 = 1;
+    }
+    for (uint32_t r = r0; r < nr; r++)
+        k->wruns[k->wnr++] = wn + re[r];
+    k->wn = wn + n;
+    if (k->wn >= k->window_rows)
+        return flush_window(k, err);
+    return TL_OK;
+}
+
+/* Chains, decisions and series bookkeeping over the staged window. */
+static int flush_window(tl_bt_kernel *k, tl_error *err)
+{
+    int rc;
+    if (k->wnr == 0)
+        return TL_OK;
+    const uint32_t n = k->wn, nr = k->wnr;
+    const uint32_t *re = k->wruns;
+    const double *P = k->P;
+    const int64_t *T = k->want_trades ? k->T : NULL;
+    k->wn = k->wnr = 0;
+
     /* series of each run: run 0 continues the open series or starts one */
-    int cont = in->continues && k->have_series;
+    int cont = k->win_cont && k->have_series;
     uint64_t s0 = cont ? k->cur_series : (k->have_series ? k->cur_series + 1 : 0);
     int cont_rows = cont && k->cur_m > 0; /* run 0's chains carry in */
     rc = series_room(k, err, s0 + nr);
@@ -734,12 +913,9 @@ int tl_bt_kernel_block(tl_bt_kernel *k, const tl_bt_input *in, tl_error *err)
     }
 
     if (n > 0) {
-        /* 2. eligibility */
         size_t nw = (n + 63) / 64 + 1;
-        GROW(k->elig, k->cap_elig, nw, "bitmaps");
         GROW(k->up, k->cap_up, nw, "bitmaps");
         GROW(k->dn, k->cap_dn, nw, "bitmaps");
-        elig_pass(k->elig, n, A, Av, B, Bv, V, Vv, v_i64, k->max_spread, k->min_volume);
 
         /* 3. chains */
         uint32_t nch = k->nf + k->ns;
@@ -751,7 +927,34 @@ int tl_bt_kernel_block(tl_bt_kernel *k, const tl_bt_input *in, tl_error *err)
             return rc;
         tasks = k->tasks;
         size_t nt = 0;
-        for (uint32_t r = 0; r < nr; r++) {
+        if (nch == 2) { /* one pair: both chains of a run in one lane */
+            bt_plane *pt = k->tasks;
+            double *o = k->chain;
+            for (uint32_t r = 0; r < nr; r++) {
+                uint32_t s = r ? re[r - 1] : 0, e = re[r];
+                if (e == s)
+                    continue;
+                bt_plane *l = &pt[nt++];
+                if (r == 0 && cont_rows) {
+                    l->f = k->carry[0];
+                    l->s = k->carry[1];
+                    l->p = P + s;
+                    l->o = o + s;
+                    l->left = e - s;
+                } else {
+                    o[s] = o[s + n] = P[s];
+                    l->f = l->s = P[s];
+                    l->p = P + s + 1;
+                    l->o = o + s + 1;
+                    l->left = e - s - 1;
+                }
+            }
+            bt_coef cf = {k->ca[0], k->cc[0], k->ca[1], k->cc[1], (ptrdiff_t)n};
+            qsort(pt, nt, sizeof *pt, plane_cmp);
+            planes_run(pt, nt, &cf);
+            nt = 0;
+        }
+        for (uint32_t r = 0; nch != 2 && r < nr; r++) {
             uint32_t s = r ? re[r - 1] : 0, e = re[r];
             if (e == s)
                 continue;
@@ -774,6 +977,9 @@ int tl_bt_kernel_block(tl_bt_kernel *k, const tl_bt_input *in, tl_error *err)
                 }
             }
         }
+        /* longest first: the long series start together, short ones fill
+         * the lanes that free up (a shorter tail) */
+        qsort(tasks, nt, sizeof *tasks, task_cmp);
         chains_run(tasks, nt);
     }
 
@@ -866,6 +1072,8 @@ static int trade_cmp(const void *x, const void *y)
 int tl_bt_kernel_unit_end(tl_bt_kernel *k, tl_bt_unit_out *out, tl_error *err)
 {
     int rc = ensure_unit_arrays(k, err);
+    if (!rc)
+        rc = flush_window(k, err);
     if (rc)
         return rc;
     if (k->have_series)

@@ -88,6 +88,12 @@ TL_WUR int tl_bt_kernel_open(const tl_bt_params *p, int want_series,
 void tl_bt_kernel_close(tl_bt_kernel *k); /* NULL-safe */
 uint32_t tl_bt_kernel_n_pairs(const tl_bt_kernel *k);
 
+/* Blocks are staged into a window of about this many rows before the EMA
+ * chains run over it (many series side by side); results do not depend on
+ * it. tl_bt_kernel_set_window changes it (tests: tiny windows; 0 = 1). */
+#define TL_BT_WINDOW_ROWS (1u << 17)
+void tl_bt_kernel_set_window(tl_bt_kernel *k, uint32_t rows);
+
 void tl_bt_kernel_unit_begin(tl_bt_kernel *k);
 /* Errors: TL_EINVAL (column types, run ends not increasing to n_rows),
  * TL_ENOMEM. After an error the unit is void: begin a new one. */

@@ -65,6 +65,7 @@ typedef struct feed {
     int bidask_f32;
     int use_sel;         /* add a selection bitmap keeping every row */
     int want_series, want_trades;
+    uint32_t window;     /* kernel window rows; 0 = default */
 } feed;
 
 static void set_bit(uint8_t *bm, size_t i, int v)
@@ -83,6 +84,8 @@ static void kernel_run(const bt_ref_row *rows, size_t n, const tl_bt_params *pr,
     tl_bt_kernel *k = NULL;
     cr_assert_eq(tl_bt_kernel_open(pr, fd->want_series, fd->want_trades, &k, &err), TL_OK, "%s",
                  err.msg);
+    if (fd->window)
+        tl_bt_kernel_set_window(k, fd->window);
     tl_bt_kernel_unit_begin(k);
     uint32_t maxb = fd->max_block ? fd->max_block : 1000;
     double *p = malloc((maxb + 1) * 8), *b = malloc((maxb + 1) * 8), *a = malloc((maxb + 1) * 8);
@@ -420,7 +423,8 @@ Test(backtest, kernel_matches_reference_random_blocks)
                    .vol_type = it % 3 == 0 ? TL_INT64 : TL_FLOAT64,
                    .use_sel = it % 7 == 3,
                    .want_trades = 1,
-                   .want_series = it % 2};
+                   .want_series = it % 2,
+                   .window = it % 5 == 0 ? 1 : it % 5 == 1 ? 100 : it % 5 == 2 ? 4096 : 0};
         char what[64];
         snprintf(what, sizeof what, "iteration %d", it);
         check_same(rows, n, &pr, &fd, what);
@@ -480,7 +484,8 @@ Test(backtest, kernel_matches_reference_adversarial_values)
                 rows[i].v = pool[rndn((uint32_t)np)];
         }
         tl_bt_params pr = {F, 2, S, 2, it % 3 ? INFINITY : X_LOOSE, it % 4 ? 1.0 : -INFINITY};
-        feed fd = {.max_block = 1 + rndn(200), .want_trades = 1, .want_series = 1};
+        feed fd = {.max_block = 1 + rndn(200), .want_trades = 1, .want_series = 1,
+                   .window = it % 3 ? 1 + rndn(500) : 0};
         check_same(rows, n, &pr, &fd, "adversarial");
         free(rows);
     }
@@ -505,10 +510,11 @@ Test(backtest, kernel_short_series_and_last_row_entry)
     }
     double F[] = {2}, S[] = {5};
     tl_bt_params pr = {F, 1, S, 1, 0.01, 1};
-    for (uint32_t mb = 1; mb <= 6; mb++) {
-        feed fd = {.max_block = mb, .want_trades = 1, .want_series = 1};
-        check_same(r, 6, &pr, &fd, "last-row entry");
-    }
+    for (uint32_t mb = 1; mb <= 6; mb++)
+        for (uint32_t win = 0; win <= 6; win++) {
+            feed fd = {.max_block = mb, .want_trades = 1, .want_series = 1, .window = win};
+            check_same(r, 6, &pr, &fd, "last-row entry");
+        }
     bt_ref_out ref;
     memset(&ref, 0, sizeof ref);
     bt_ref_partition(r, 6, F, 1, S, 1, 0.01, 1, 1, &ref);
@@ -523,7 +529,8 @@ Test(backtest, kernel_short_series_and_last_row_entry)
     rng_state = 5;
     bt_ref_row *rows = make_rows(5000, 0.1, 1);
     for (uint32_t mb = 1; mb <= 9; mb += 4) {
-        feed fd = {.max_block = mb, .want_trades = 1, .want_series = 1, .vol_type = TL_INT64};
+        feed fd = {.max_block = mb, .want_trades = 1, .want_series = 1, .vol_type = TL_INT64,
+                   .window = mb == 5 ? 7 : 0};
         check_same(rows, 5000, &pr, &fd, "short series");
     }
     free(rows);
