@@ -306,8 +306,10 @@ static void to_double(double *dst, tl_type t, const tl_colvec *c, const uint32_t
  * values are int64 (converted here) instead of double. */
 static void elig_pass(uint64_t *out, uint32_t n, const double *a, const uint8_t *av,
                       const double *b, const uint8_t *bv, const void *vol, const uint8_t *vv,
-                      int vol_i64, double X, double V)
+                      int vol_i64, double X, double V, const double *psrc, double *pdst)
 {
+    /* psrc (may be NULL): prices copied to pdst on the way (one pass over
+     * the block instead of two) */
     uint32_t nw = (n + 63) / 64;
 #if defined(__AVX512F__) && defined(__AVX512DQ__)
     const __m512d zero = _mm512_setzero_pd(), half = _mm512_set1_pd(0.5);
@@ -319,6 +321,8 @@ static void elig_pass(uint64_t *out, uint32_t n, const double *a, const uint8_t 
         __mmask8 ma = av ? (__mmask8)(lm & av[j >> 3]) : lm;
         __mmask8 mb = bv ? (__mmask8)(lm & bv[j >> 3]) : lm;
         __mmask8 mv = vv ? (__mmask8)(lm & vv[j >> 3]) : lm;
+        if (psrc)
+            _mm512_storeu_pd(pdst + j, _mm512_maskz_loadu_pd(lm, psrc + j)); /* 8 spare */
         __m512d A = _mm512_maskz_loadu_pd(ma, a + j);
         __m512d B = _mm512_maskz_loadu_pd(mb, b + j);
         __m512d Vv = vol_i64
@@ -335,6 +339,8 @@ static void elig_pass(uint64_t *out, uint32_t n, const double *a, const uint8_t 
         o8[j >> 3] = (uint8_t)(m & lm);
     }
 #else
+    if (psrc)
+        memcpy(pdst, psrc, (size_t)n * sizeof(double));
     for (uint32_t w = 0; w < nw; w++) {
         uint64_t word = 0;
         uint32_t e = n - w * 64 < 64 ? n - w * 64 : 64;
@@ -398,7 +404,7 @@ typedef struct bt_lane {
 /* Step all 8 lanes K rows: v = p*a + v*c (two roundings of the products,
  * one of the sum, as written). Lanes may be copies of one another: they
  * then write the same values to the same places. */
-static void lanes_step(bt_lane *L, uint32_t K)
+__attribute__((noinline)) static void lanes_step(bt_lane *L, uint32_t K)
 {
 #define BT_LD(i)                                                                         \
     const double *p##i = L[i].p;                                                         \
@@ -518,62 +524,59 @@ static void chains_run(bt_lane *tasks, size_t nt)
 
 /* One pair (one fast and one slow chain): a task is a run, both chains
  * stepped together from one load of p; 4 runs side by side (8 chains).
- * The slow chain's output is the fast one's plus D doubles. */
+ * Lanes hold row indices into the window's arrays (P, fast chain F, slow
+ * chain S), so the loop needs few registers. */
 typedef struct bt_plane {
-    const double *p;
-    double *o;
-    double f, s;
-    uint32_t left;
+    uint32_t j;    /* next row */
+    uint32_t left; /* rows still to step */
+    double f, s;   /* chain values at row j - 1 */
 } bt_plane;
 
 typedef struct bt_coef {
     double af, cf, as, cs;
-    ptrdiff_t D;
+    const double *P;
+    double *F, *S;
 } bt_coef;
 
-static void planes_step(bt_plane *L, uint32_t K, const bt_coef *cf)
+__attribute__((noinline)) static void planes_step(bt_plane *L, uint32_t K, const bt_coef *cf)
 {
     const double af = cf->af, cF = cf->cf, as = cf->as, cS = cf->cs;
-    const ptrdiff_t D = cf->D;
-#define BT_PLD(i)                                                                        \
-    const double *p##i = L[i].p;                                                         \
-    double *o##i = L[i].o;                                                               \
-    double f##i = L[i].f, s##i = L[i].s;
-#define BT_PST(i)                                                                        \
-    L[i].p = p##i + K;                                                                   \
-    L[i].o = o##i + K;                                                                   \
-    L[i].f = f##i;                                                                       \
-    L[i].s = s##i;                                                                       \
-    L[i].left -= K;
+    const double *P = cf->P;
+    double *F = cf->F, *S = cf->S;
+    size_t j0 = L[0].j, j1 = L[1].j, j2 = L[2].j, j3 = L[3].j;
+    double f0 = L[0].f, f1 = L[1].f, f2 = L[2].f, f3 = L[3].f;
+    double s0 = L[0].s, s1 = L[1].s, s2 = L[2].s, s3 = L[3].s;
 #define BT_PSTEP(i)                                                                      \
     {                                                                                    \
-        double x = p##i[t];                                                              \
+        double x = P[j##i];                                                              \
         f##i = x * af + f##i * cF;                                                       \
         s##i = x * as + s##i * cS;                                                       \
-        o##i[t] = f##i;                                                                  \
-        o##i[t + D] = s##i;                                                              \
+        F[j##i] = f##i;                                                                  \
+        S[j##i] = s##i;                                                                  \
+        j##i++;                                                                          \
     }
-    BT_PLD(0) BT_PLD(1) BT_PLD(2) BT_PLD(3)
     for (uint32_t t = 0; t < K; t++) {
         BT_PSTEP(0) BT_PSTEP(1) BT_PSTEP(2) BT_PSTEP(3)
     }
-    BT_PST(0) BT_PST(1) BT_PST(2) BT_PST(3)
-#undef BT_PLD
-#undef BT_PST
 #undef BT_PSTEP
+    L[0].j = (uint32_t)j0, L[1].j = (uint32_t)j1, L[2].j = (uint32_t)j2, L[3].j = (uint32_t)j3;
+    L[0].f = f0, L[1].f = f1, L[2].f = f2, L[3].f = f3;
+    L[0].s = s0, L[1].s = s1, L[2].s = s2, L[3].s = s3;
+    for (int i = 0; i < 4; i++)
+        L[i].left -= K;
 }
 
 static void plane_run1(bt_plane *l, const bt_coef *cf)
 {
-    const double *p = l->p;
-    double *o = l->o;
+    const double af = cf->af, cF = cf->cf, as = cf->as, cS = cf->cs;
     double f = l->f, s = l->s;
-    for (uint32_t t = 0; t < l->left; t++) {
-        double x = p[t];
-        f = x * cf->af + f * cf->cf;
-        s = x * cf->as + s * cf->cs;
-        o[t] = f;
-        o[t + cf->D] = s;
+    size_t j = l->j, e = j + l->left;
+    for (; j < e; j++) {
+        double x = cf->P[j];
+        f = x * af + f * cF;
+        s = x * as + s * cS;
+        cf->F[j] = f;
+        cf->S[j] = s;
     }
     l->left = 0;
 }
@@ -815,8 +818,9 @@ int tl_bt_kernel_block(tl_bt_kernel *k, const tl_bt_input *in, tl_error *err)
     /* stage: prices and timestamps appended to the window */
     uint32_t wn = k->wn;
     GROW(k->P, k->capP, (size_t)wn + n + 8, "prices");
+    const double *psrc = NULL; /* copied by the elig pass */
     if (!idx && tt[0] == TL_FLOAT64)
-        memcpy(k->P + wn, in->price->values, (size_t)n * sizeof(double));
+        psrc = in->price->values;
     else
         to_double(k->P + wn, tt[0], in->price, idx, n);
     if (k->want_trades) {
@@ -853,7 +857,8 @@ int tl_bt_kernel_block(tl_bt_kernel *k, const tl_bt_input *in, tl_error *err)
     GROW(k->elig, k->cap_elig, ((size_t)wn + n) / 64 + 3, "bitmaps");
     if (n > 0) {
         GROW(k->etmp, k->cap_etmp, (size_t)n / 64 + 2, "bitmaps");
-        elig_pass(k->etmp, n, A, Av, B, Bv, V, Vv, v_i64, k->max_spread, k->min_volume);
+        elig_pass(k->etmp, n, A, Av, B, Bv, V, Vv, v_i64, k->max_spread, k->min_volume, psrc,
+                  k->P + wn);
         bits_append(k->elig, wn, k->etmp, n);
     }
 
@@ -938,18 +943,16 @@ static int flush_window(tl_bt_kernel *k, tl_error *err)
                 if (r == 0 && cont_rows) {
                     l->f = k->carry[0];
                     l->s = k->carry[1];
-                    l->p = P + s;
-                    l->o = o + s;
+                    l->j = s;
                     l->left = e - s;
                 } else {
                     o[s] = o[s + n] = P[s];
                     l->f = l->s = P[s];
-                    l->p = P + s + 1;
-                    l->o = o + s + 1;
+                    l->j = s + 1;
                     l->left = e - s - 1;
                 }
             }
-            bt_coef cf = {k->ca[0], k->cc[0], k->ca[1], k->cc[1], (ptrdiff_t)n};
+            bt_coef cf = {k->ca[0], k->cc[0], k->ca[1], k->cc[1], P, o, o + n};
             qsort(pt, nt, sizeof *pt, plane_cmp);
             planes_run(pt, nt, &cf);
             nt = 0;
