@@ -780,7 +780,8 @@ static int tab_cmp(const void *x, const void *y)
 /* The reference over a table version: rows read with tl_reader, each
  * partition stably sorted by (expiry, opt_type, strike, timestamp), the
  * rule per partition, partition totals summed in (symbol, day) order. */
-static void table_reference(const char *path, int64_t version, const double *F, size_t nf,
+static void table_reference(const char *path, int64_t version, const tl_rows_filter *flt,
+                            const double *F, size_t nf,
                             const double *S, size_t ns, double X, double V, uint64_t *trades,
                             double *pnl, uint64_t *rows, uint64_t *contracts,
                             bt_ref_out **parts_out, size_t *n_parts_out)
@@ -795,7 +796,7 @@ static void table_reference(const char *path, int64_t version, const double *F, 
                                        "strike", "price",     "bp0",    "sp0",
                                        "volume"};
     tl_reader *rd = NULL;
-    cr_assert_eq(tl_reader_open(s, NULL, cols, 9, &rd, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(tl_reader_open(s, flt, cols, 9, &rd, &err), TL_OK, "%s", err.msg);
     size_t n = 0, cap = 1024, part = 0;
     tab_row *v = malloc(cap * sizeof *v);
     char last_sym[64] = "";
@@ -887,14 +888,15 @@ static void table_reference(const char *path, int64_t version, const double *F, 
     }
 }
 
-static void check_table(const char *path, int64_t version, const tl_backtest_opts *o,
-                        const tl_backtest_result *r, const char *what)
+static void check_table_f(const char *path, int64_t version, const tl_rows_filter *flt,
+                          const tl_backtest_opts *o, const tl_backtest_result *r,
+                          const char *what)
 {
     uint64_t trades[256], rows, contracts;
     double pnl[256];
     size_t nf = o->n_fast ? o->n_fast : 1, ns = o->n_slow ? o->n_slow : 1;
     static const double f5 = 5, s21 = 21;
-    table_reference(path, version, o->n_fast ? o->fast : &f5, nf, o->n_slow ? o->slow : &s21, ns,
+    table_reference(path, version, flt, o->n_fast ? o->fast : &f5, nf, o->n_slow ? o->slow : &s21, ns,
                     o->max_spread, o->min_volume, trades, pnl, &rows, &contracts, NULL, NULL);
     cr_assert_eq(r->rows, rows, "%s: rows %llu vs %llu", what, (unsigned long long)r->rows,
                  (unsigned long long)rows);
@@ -909,6 +911,12 @@ static void check_table(const char *path, int64_t version, const tl_backtest_opt
         any += trades[k];
     }
     cr_assert_gt(any, 0, "%s: no trades at all: the data tests nothing", what);
+}
+
+static void check_table(const char *path, int64_t version, const tl_backtest_opts *o,
+                        const tl_backtest_result *r, const char *what)
+{
+    check_table_f(path, version, NULL, o, r, what);
 }
 
 static void same_result(const tl_backtest_result *a, const tl_backtest_result *b, const char *what)
@@ -1145,7 +1153,7 @@ Test(backtest, csv_outputs_match_reference, .timeout = 120)
     size_t n_parts = 0;
     uint64_t trades[4], rows, contracts;
     double pnl[4];
-    table_reference(p, -1, F, 2, S, 1, 0.01, 1, trades, pnl, &rows, &contracts, &parts,
+    table_reference(p, -1, NULL, F, 2, S, 1, 0.01, 1, trades, pnl, &rows, &contracts, &parts,
                     &n_parts);
     cr_assert_eq(n_parts, 2);
 
@@ -1207,6 +1215,46 @@ Test(backtest, csv_outputs_match_reference, .timeout = 120)
     for (size_t i = 0; i < n_parts; i++)
         free(parts[i].log);
     free(parts);
+    tl_backtest_result_free(&r);
+    for (size_t i = 0; i < nb; i++)
+        free_batch(&v[i]);
+    free(v);
+}
+
+/* Symbol and day filters: the result is the reference over the partitions
+ * they keep. */
+Test(backtest, symbol_and_day_filters_keep_their_partitions, .timeout = 120)
+{
+    size_t nb = 0;
+    own_batch *v = gen_batches(3, 8000, 4000, &nb);
+    char p[400];
+    snprintf(p, sizeof p, "%s/f", dir);
+    table_make(p);
+    append_range(p, v, 0, (long)nb, 1, 0);
+    tl_backtest_opts o;
+    tl_backtest_opts_default(&o);
+    o.max_spread = 0.01;
+    static const char *const nifty[] = {"NIFTY"};
+    o.symbols = nifty;
+    o.n_symbols = 1;
+    tl_backtest_result r = run_bt(p, -1, &o);
+    tl_rows_filter f = {"NIFTY", 0, 0, 0};
+    check_table_f(p, -1, &f, &o, &r, "NIFTY only");
+    cr_assert_eq(r.partitions, 3);
+    cr_assert_eq(r.rows, 3 * 8000);
+    tl_backtest_result_free(&r);
+
+    int32_t d0 = 20409; /* 2025-11-17 (Monday) */
+    o.symbols = NULL;
+    o.n_symbols = 0;
+    o.has_days = 1;
+    o.day_from = d0 + 1;
+    o.day_to = d0 + 2;
+    r = run_bt(p, -1, &o);
+    tl_rows_filter g = {NULL, 1, d0 + 1, d0 + 2};
+    check_table_f(p, -1, &g, &o, &r, "days 2..3");
+    cr_assert_eq(r.partitions, 4);
+    cr_assert_eq(r.rows, 4 * 8000);
     tl_backtest_result_free(&r);
     for (size_t i = 0; i < nb; i++)
         free_batch(&v[i]);
