@@ -273,6 +273,13 @@ static int before(const tl_scan_plan *p, const mcur *a, uint32_t r, const mcur *
     return c < 0 || (c == 0 && a->order < b->order);
 }
 
+/* A sort-key column that is neither delivered, nor a predicate or run
+ * column: the merge compares it in the inputs and does not copy it. */
+static int key_only(const tl_scan_plan *p, uint32_t k)
+{
+    return !p->slots[k].decode && p->slots[k].run < 0;
+}
+
 /* Run values of cursor row r differ from output row o (bit for bit,
  * validity included). */
 static int run_differs(const tl_scan_worker *w, const mcur *c, uint32_t r, uint32_t o)
@@ -372,6 +379,8 @@ static int copy_rows(tl_scan_worker *w, mcur *c, uint32_t n, tl_error *err)
     for (uint32_t k = 0; k < p->n_slots; k++) {
         const tl_colvec *v = &c->vec[k];
         tl_scan_buf *o = &m->out[k];
+        if (key_only(p, k))
+            continue; /* compared in the inputs, never delivered */
         if (p->slots[k].type == TL_STRING) {
             const uint32_t *so = v->offsets;
             uint32_t *oo = o->buf;
@@ -412,7 +421,9 @@ static int flush_out(tl_scan_worker *w, size_t unit, uint64_t *merged_row, tl_er
         return TL_OK;
     for (uint32_t k = 0; k < p->n_slots; k++) {
         tl_scan_buf *o = &m->out[k];
-        if (p->slots[k].type == TL_STRING)
+        if (key_only(p, k))
+            w->vec[k] = (tl_colvec){NULL, NULL, NULL, NULL};
+        else if (p->slots[k].type == TL_STRING)
             w->vec[k] = (tl_colvec){NULL, m->has_null[k] ? o->valid : NULL, o->buf,
                                     o->data ? o->data : (const uint8_t *)""};
         else
@@ -451,6 +462,10 @@ static int emit_view(tl_scan_worker *w, size_t unit, mcur *c, uint32_t n, uint64
         const tl_colvec *v = &c->vec[k];
         tl_scan_buf *o = &m->out[k];
         tl_colvec out = {NULL, NULL, NULL, NULL};
+        if (key_only(p, k)) {
+            w->vec[k] = out;
+            continue;
+        }
         if (v->validity && from == 0) {
             out.validity = v->validity;
         } else if (v->validity) {

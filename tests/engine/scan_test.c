@@ -911,7 +911,9 @@ Test(scan, ordered_equals_stable_sort_with_runs)
             int exp = r == 0 || got.part[r] != got.part[r - 1] ||
                       !cell_eq(&ref, r - 1, &ref, r, 1);
             cr_assert_eq(got.rstart[r], exp, "opt_type runs: row %zu", r);
-            cr_assert(cell_eq(&got, r, &ref, r, 0) || 1);
+            cr_assert_eq(got.c[0].valid[r], ref.c[4].valid[r]);
+            cr_assert(memcmp(got.c[0].v + r * 8, ref.c[4].v + r * 8, 8) == 0,
+                      "price of row %zu", r);
         }
         tab_free(&got);
     }
