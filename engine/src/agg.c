@@ -24,7 +24,6 @@
  */
 #include "ticklake.h"
 
-#include "civil_int.h"
 #include "util_int.h"
 
 #include <stdlib.h>
@@ -250,8 +249,9 @@ typedef struct spec_b { /* a spec bound to the projection */
 typedef struct agg_ctx {
     const spec_b *sp;
     uint32_t n_specs;
-    int sym_slot, day_slot; /* -1 when not grouped by it */
-    tl_type day_type;
+    const tl_snapshot *snap;
+    int sym_part, day_part; /* grouped by a partition column: key per block */
+    int sym_slot;           /* grouped by a symbol column read per row; else -1 */
     const char *const *proj;
     uint32_t n_proj;
     size_t n_units;
@@ -459,6 +459,111 @@ static inline int fold_value(acc *a, int fn, int kind, tl_type type, const tl_co
     return TL_OK;
 }
 
+/* Bits [64*w, 64*w + 64) of bm (all set when bm is NULL), rows >= n clear. */
+static inline uint64_t word_at(const uint8_t *bm, uint32_t w, uint32_t n)
+{
+    uint32_t first = w * 64, left = n - first;
+    uint64_t x = ~UINT64_C(0);
+    if (bm) {
+        uint32_t nb = left >= 64 ? 8 : (left + 7) / 8;
+        x = 0;
+        for (uint32_t k = 0; k < nb; k++)
+            x |= (uint64_t)bm[first / 8 + k] << (8 * k);
+    }
+    if (left < 64)
+        x &= (UINT64_C(1) << left) - 1;
+    return x;
+}
+
+/* For each selected non-null row i (ascending) of the block: BODY with v =
+ * the value widened to VT. */
+#define EACH_ROW(T, VT, BODY)                                                                      \
+    do {                                                                                           \
+        const T *x_ = (const T *)c->values;                                                        \
+        for (uint32_t w_ = 0; w_ < (n + 63) / 64; w_++) {                                          \
+            uint64_t m_ = word_at(sel, w_, n) & word_at(c->validity, w_, n);                       \
+            if (m_ == ~UINT64_C(0)) {                                                              \
+                for (uint32_t j_ = 0; j_ < 64; j_++) {                                             \
+                    VT v = (VT)x_[w_ * 64 + j_];                                                   \
+                    BODY;                                                                          \
+                }                                                                                  \
+            } else {                                                                               \
+                while (m_) {                                                                       \
+                    uint32_t j_ = (uint32_t)__builtin_ctzll(m_);                                   \
+                    m_ &= m_ - 1;                                                                  \
+                    VT v = (VT)x_[w_ * 64 + j_];                                                   \
+                    BODY;                                                                          \
+                }                                                                                  \
+            }                                                                                      \
+        }                                                                                          \
+    } while (0)
+
+#define ACC_INT(T, VT, MN, MX)                                                                     \
+    do {                                                                                           \
+        if (fn == TL_AGG_SUM || fn == TL_AGG_AVG) {                                                \
+            i128 s_ = 0;                                                                           \
+            uint64_t k_ = 0;                                                                       \
+            EACH_ROW(T, VT, (s_ += v, k_++));                                                      \
+            a->isum += s_;                                                                         \
+            a->n += k_;                                                                            \
+        } else {                                                                                   \
+            uint64_t k_ = 0;                                                                       \
+            VT mn_ = a->MN, mx_ = a->MX;                                                           \
+            int h_ = a->has;                                                                       \
+            EACH_ROW(T, VT, (k_++, mn_ = (!h_ || v < mn_) ? v : mn_,                               \
+                             mx_ = (!h_ || v > mx_) ? v : mx_, h_ = 1));                           \
+            a->MN = mn_, a->MX = mx_, a->has = h_;                                                 \
+            a->n += k_;                                                                            \
+        }                                                                                          \
+    } while (0)
+
+#define ACC_FLT(T)                                                                                 \
+    do {                                                                                           \
+        if (fn == TL_AGG_SUM || fn == TL_AGG_AVG) {                                                \
+            double s_ = 0.0; /* row order: the documented summation order */                       \
+            uint64_t k_ = 0;                                                                       \
+            EACH_ROW(T, double, (s_ += v, k_++));                                                  \
+            a->bsum = s_;                                                                          \
+            a->n += k_;                                                                            \
+        } else {                                                                                   \
+            uint64_t k_ = 0;                                                                       \
+            double mn_ = a->fmin, mx_ = a->fmax;                                                   \
+            int h_ = a->has;                                                                       \
+            EACH_ROW(T, double, (k_++, (v == v) ? (mn_ = (!h_ || v < mn_) ? v : mn_,               \
+                                                   mx_ = (!h_ || v > mx_) ? v : mx_, h_ = 1)      \
+                                                : 0));                                             \
+            a->fmin = mn_, a->fmax = mx_, a->has = h_;                                             \
+            a->n += k_;                                                                            \
+        }                                                                                          \
+    } while (0)
+
+/* One spec over a block whose selected rows all belong to one group (a).
+ * Returns 0 when handled, 1 when the caller must go row by row. */
+static int acc_uniform(acc *a, int fn, tl_type type, const tl_colvec *c, const uint8_t *sel,
+                       uint32_t n)
+{
+    if (fn == TL_AGG_COUNT) {
+        uint64_t k = 0;
+        for (uint32_t w = 0; w < (n + 63) / 64; w++)
+            k += (uint64_t)__builtin_popcountll(word_at(sel, w, n) & word_at(c->validity, w, n));
+        a->n += k;
+        return 0;
+    }
+    switch (type) {
+    case TL_INT8: ACC_INT(int8_t, int64_t, imin, imax); return 0;
+    case TL_INT16: ACC_INT(int16_t, int64_t, imin, imax); return 0;
+    case TL_INT32: case TL_DATE: ACC_INT(int32_t, int64_t, imin, imax); return 0;
+    case TL_INT64: case TL_TIMESTAMP: ACC_INT(int64_t, int64_t, imin, imax); return 0;
+    case TL_UINT8: case TL_BOOL: ACC_INT(uint8_t, uint64_t, umin, umax); return 0;
+    case TL_UINT16: ACC_INT(uint16_t, uint64_t, umin, umax); return 0;
+    case TL_UINT32: ACC_INT(uint32_t, uint64_t, umin, umax); return 0;
+    case TL_UINT64: ACC_INT(uint64_t, uint64_t, umin, umax); return 0;
+    case TL_FLOAT32: ACC_FLT(float); return 0;
+    case TL_FLOAT64: ACC_FLT(double); return 0;
+    default: return 1;
+    }
+}
+
 static int cb_start(void *vctx, size_t n_units, uint32_t n_workers, tl_error *err)
 {
     agg_ctx *X = vctx;
@@ -506,18 +611,47 @@ static int cb_block(void *vctx, const tl_scan_block *b, tl_error *err)
     /* group ids */
     int uniform = 1;
     uint32_t g0 = 0;
-    if (X->sym_slot < 0 && X->day_slot < 0) {
-        if (u->n == 0) {
-            int rc = find_group(u, X->n_specs, 1, NULL, 0, 1, 0, &g0, err);
+    if (X->sym_slot < 0) {
+        /* one key for the whole block: none, or the partition's values */
+        int sn = 1, dn = 1;
+        const uint8_t *ks = NULL;
+        uint32_t kl = 0;
+        int32_t kd = 0;
+        if (X->sym_part || X->day_part) {
+            tl_partition_info pi;
+            tl_snapshot_partition(X->snap, b->partition, &pi);
+            if (X->sym_part && pi.has_symbol && !pi.symbol_null) {
+                sn = 0;
+                ks = (const uint8_t *)pi.symbol;
+                kl = (uint32_t)strlen(pi.symbol);
+            }
+            if (X->day_part && pi.has_day && !pi.day_null) {
+                dn = 0;
+                kd = pi.day;
+            }
+        }
+        if (u->n == 1 && u->g[0].sym_null == sn && u->g[0].day_null == dn && u->g[0].day == kd &&
+            u->g[0].sym_len == kl && (kl == 0 || memcmp(u->g[0].sym, ks, kl) == 0)) {
+            g0 = 0;
+        } else {
+            int rc = find_group(u, X->n_specs, sn, ks, kl, dn, kd, &g0, err);
             if (rc)
                 return rc;
         }
-        g0 = 0;
     } else {
         if (tl_grow((void **)&u->gid, &u->gid_cap, (size_t)n * sizeof(uint32_t)))
             return tl_error_set(err, TL_ENOMEM, "aggregates: out of memory (%u group ids)", n);
         const tl_colvec *sc = X->sym_slot >= 0 ? &b->cols[X->sym_slot] : NULL;
-        const tl_colvec *dc = X->day_slot >= 0 ? &b->cols[X->day_slot] : NULL;
+        int part_dn = 1;
+        int32_t part_d = 0;
+        if (X->day_part) {
+            tl_partition_info pi;
+            tl_snapshot_partition(X->snap, b->partition, &pi);
+            if (pi.has_day && !pi.day_null) {
+                part_dn = 0;
+                part_d = pi.day;
+            }
+        }
         int have_prev = 0, psn = 0, pdn = 0;
         const uint8_t *ps = NULL;
         uint32_t pl = 0, pg = 0;
@@ -525,23 +659,14 @@ static int cb_block(void *vctx, const tl_scan_block *b, tl_error *err)
         for (uint32_t i = 0; i < n; i++) {
             if (!selected(sel, i))
                 continue;
-            int sn = 1, dn = 1;
+            int sn = 1, dn = part_dn;
             const uint8_t *s = NULL;
             uint32_t l = 0;
-            int32_t d = 0;
+            int32_t d = part_d;
             if (sc && tl_bit_get(sc->validity, i)) {
                 sn = 0;
                 s = sc->data + sc->offsets[i];
                 l = sc->offsets[i + 1] - sc->offsets[i];
-            }
-            if (dc && tl_bit_get(dc->validity, i)) {
-                dn = 0;
-                if (X->day_type == TL_DATE) {
-                    d = ((const int32_t *)dc->values)[i];
-                } else {
-                    int64_t tod;
-                    d = (int32_t)tl_day_of_ns(((const int64_t *)dc->values)[i], &tod);
-                }
             }
             uint32_t g;
             if (have_prev && sn == psn && dn == pdn && d == pd && l == pl &&
@@ -583,6 +708,10 @@ static int cb_block(void *vctx, const tl_scan_block *b, tl_error *err)
             a->bsum = 0.0;
             if (sp->fn == TL_AGG_COUNT && !c->validity) {
                 a->n += sel ? b->n_sel : n;
+                continue;
+            }
+            if (acc_uniform(a, sp->fn, sp->type, c, sel, n) == 0) {
+                a->fsum += a->bsum;
                 continue;
             }
             for (uint32_t i = 0; i < n; i++)
@@ -718,7 +847,7 @@ int tl_scan_aggregate(const tl_snapshot *s, const tl_scan_opts *o, const tl_agg_
     spec_b *sp = calloc(n_specs, sizeof *sp);
     if (!sp)
         return tl_error_set(err, TL_ENOMEM, "aggregates: out of memory");
-    agg_ctx X = {.sp = sp, .n_specs = n_specs, .sym_slot = -1, .day_slot = -1};
+    agg_ctx X = {.sp = sp, .n_specs = n_specs, .sym_slot = -1};
     int rc = TL_OK;
     for (uint32_t k = 0; k < n_specs; k++) {
         const tl_agg_spec *a = &specs[k];
@@ -761,11 +890,12 @@ int tl_scan_aggregate(const tl_snapshot *s, const tl_scan_opts *o, const tl_agg_
         }
         sp[k].slot = slot;
     }
-    if (grp & TL_GROUP_SYMBOL) {
-        const char *name = info.symbol_column;
+    X.snap = s;
+    if ((grp & TL_GROUP_SYMBOL) && info.symbol_column) {
+        X.sym_part = 1; /* the partition value is the row's value */
+    } else if (grp & TL_GROUP_SYMBOL) {
+        const char *name = "symbol";
         uint32_t f = 0;
-        if (!name)
-            name = "symbol";
         while (f < info.n_fields && strcmp(info.fields[f].name, name) != 0)
             f++;
         if (f == info.n_fields) {
@@ -789,6 +919,7 @@ int tl_scan_aggregate(const tl_snapshot *s, const tl_scan_opts *o, const tl_agg_
     if (grp & TL_GROUP_DAY) {
         const char *name = info.day_column;
         uint32_t f = 0;
+        X.day_part = 1; /* the partition's day is the day column's UTC day */
         if (!name) {
             rc = tl_error_set(err, TL_EINVAL,
                               "aggregates: grouping by day, but the table has no day column");
@@ -802,13 +933,6 @@ int tl_scan_aggregate(const tl_snapshot *s, const tl_scan_opts *o, const tl_agg_
                               "missing or not a timestamp", name);
             goto out;
         }
-        X.day_type = info.fields[f].type;
-        int slot = find_proj(proj, n_proj, info.fields[f].name);
-        if (slot < 0) {
-            slot = (int)n_proj;
-            proj[n_proj++] = info.fields[f].name;
-        }
-        X.day_slot = slot;
     }
     X.proj = proj;
     X.n_proj = n_proj;

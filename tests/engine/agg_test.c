@@ -512,3 +512,94 @@ Test(agg, int64_overflow_and_missing_grouping_columns)
     tl_snapshot_close(s);
     tl_table_close(t);
 }
+
+/* A table partitioned by day only, with a nullable string column named
+ * symbol: grouping by symbol reads it per row (null group first), grouping
+ * by day takes the partition's day. */
+Test(agg, groups_by_a_symbol_column_and_the_day_partition)
+{
+    static const tl_field f[] = {{"symbol", TL_STRING, 1}, {"ts", TL_TIMESTAMP, 0}, {"x", TL_FLOAT64, 1}};
+    tl_table_spec spec = {.fields = f, .n_fields = 3, .day_column = "ts"};
+    tl_error err = {0};
+    cr_assert_eq(tl_table_create(tpath, &spec, &err), TL_OK, "%s", err.msg);
+    tl_table *t = NULL;
+    cr_assert_eq(tl_table_open(tpath, &t, &err), TL_OK, "%s", err.msg);
+    const int64_t D0 = INT64_C(20409) * 86400 * 1000000000, D1 = D0 + INT64_C(86400) * 1000000000;
+    /* symbols B A - A B B - A B A (- null) */
+    const char *syms = "BAABBAB" "A";
+    uint32_t off[11] = {0, 1, 2, 2, 3, 4, 5, 5, 6, 7, 8};
+    uint8_t sv[2] = {0xBB, 0x03}; /* rows 2 and 6 null */
+    int64_t ts[10] = {D0, D0 + 5, D0 + 9, D1, D1 + 1, D0 + 7, D1 + 2, D0 + 1, D1 + 3, D1 + 4};
+    double x[10] = {1.0, 2.0, 3.0, 0, 0.5, -1.0, 4.0, 8.0, 16.0, 32.0};
+    uint8_t xv[2] = {0xF7, 0x03}; /* row 3 null */
+    tl_coldef defs[3] = {{"symbol", TL_STRING}, {"ts", TL_TIMESTAMP}, {"x", TL_FLOAT64}};
+    tl_colvec cols[3] = {{.offsets = off, .data = (const uint8_t *)syms, .validity = sv},
+                         {.values = ts},
+                         {.values = x, .validity = xv}};
+    tl_batch b = {.n_rows = 10, .n_cols = 3, .defs = defs, .cols = cols};
+    tl_append_opts ao = {0};
+    tl_append *a = NULL;
+    cr_assert_eq(tl_append_begin(t, &ao, &a, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(tl_append_batch(a, &b, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(tl_append_commit(a, NULL, &err), TL_OK, "%s", err.msg);
+    tl_snapshot *s = NULL;
+    cr_assert_eq(tl_snapshot_open(t, NULL, &s, &err), TL_OK, "%s", err.msg);
+    tl_agg_spec sp[5] = {{TL_AGG_COUNT, NULL}, {TL_AGG_SUM, "x"}, {TL_AGG_MIN, "x"},
+                         {TL_AGG_COUNT, "x"}, {TL_AGG_MAX, "symbol"}};
+    static const struct {
+        int group;
+        size_t n;
+        struct {
+            const char *sym; /* NULL: the null group */
+            int32_t day;
+            int64_t count, count_x;
+            double sum, min;
+        } rows[6];
+    } cases[] = {
+        {TL_GROUP_SYMBOL, 3, {{NULL, 0, 2, 2, 7, 3}, {"A", 0, 4, 3, 42, 2}, {"B", 0, 4, 4, 16.5, -1}}},
+        {TL_GROUP_DAY, 2, {{"", 20409, 5, 5, 13, -1}, {"", 20410, 5, 4, 52.5, 0.5}}},
+        {TL_GROUP_SYMBOL | TL_GROUP_DAY, 6,
+         {{NULL, 20409, 1, 1, 3, 3}, {NULL, 20410, 1, 1, 4, 4}, {"A", 20409, 2, 2, 10, 2},
+          {"A", 20410, 2, 1, 32, 32}, {"B", 20409, 2, 2, 0, -1}, {"B", 20410, 2, 2, 16.5, 0.5}}},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        for (uint32_t th = 1; th <= 2; th++) {
+            tl_scan_opts o = {.threads = th};
+            tl_agg_result r;
+            cr_assert_eq(tl_scan_aggregate(s, &o, sp, 5, cases[c].group, &r, &err), TL_OK, "%s",
+                         err.msg);
+            for (size_t i = 0; getenv("AGG_DEBUG") && i < r.n_rows; i++)
+                fprintf(stderr, "DBG case %zu: null %d sym %s day %d count %lld\n", c,
+                        r.rows[i].symbol_null, r.rows[i].symbol ? r.rows[i].symbol : "-",
+                        (int)r.rows[i].day, (long long)r.rows[i].values[0].i);
+            cr_assert_eq(r.n_rows, cases[c].n, "case %zu: %zu rows", c, r.n_rows);
+            for (size_t i = 0; i < r.n_rows; i++) {
+                const tl_agg_row *row = &r.rows[i];
+                if (cases[c].group & TL_GROUP_SYMBOL) {
+                    cr_assert(row->has_symbol);
+                    cr_assert_eq(row->symbol_null, cases[c].rows[i].sym == NULL, "case %zu row %zu", c, i);
+                    if (cases[c].rows[i].sym)
+                        cr_assert_str_eq(row->symbol, cases[c].rows[i].sym);
+                    else
+                        cr_assert_null(row->symbol);
+                }
+                if (cases[c].group & TL_GROUP_DAY) {
+                    cr_assert(row->has_day);
+                    cr_assert_not(row->day_null);
+                    cr_assert_eq(row->day, cases[c].rows[i].day);
+                }
+                cr_assert_eq(row->values[0].i, cases[c].rows[i].count, "case %zu row %zu", c, i);
+                cr_assert_eq(row->values[1].f, cases[c].rows[i].sum, "case %zu row %zu", c, i);
+                cr_assert_eq(row->values[2].f, cases[c].rows[i].min, "case %zu row %zu", c, i);
+                cr_assert_eq(row->values[3].i, cases[c].rows[i].count_x, "case %zu row %zu", c, i);
+                if (cases[c].rows[i].sym && cases[c].rows[i].sym[0])
+                    cr_assert_str_eq(row->values[4].s, cases[c].rows[i].sym);
+                if (cases[c].rows[i].sym == NULL && (cases[c].group & TL_GROUP_SYMBOL))
+                    cr_assert(row->values[4].is_null); /* max of nulls only */
+            }
+            tl_agg_result_free(&r);
+        }
+    }
+    tl_snapshot_close(s);
+    tl_table_close(t);
+}
