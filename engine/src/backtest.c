@@ -154,7 +154,13 @@ int tl_bt_kernel_open(const tl_bt_params *p, int want_series, int want_trades,
     k->min_volume = p->min_volume;
     k->want_series = want_series;
     k->want_trades = want_trades;
-    k->window_rows = TL_BT_WINDOW_ROWS;
+    /* the window's chains take nch * rows * 8 bytes: about 2 MiB with
+     * one pair, at most 4 MiB with sweeps (where the many chains of one
+     * run already fill the lanes) */
+    uint32_t nch = k->nf + k->ns;
+    k->window_rows = nch <= 2 ? TL_BT_WINDOW_ROWS : (1u << 19) / nch;
+    if (k->window_rows < 8192)
+        k->window_rows = 8192;
     uint8_t fi[BT_MAX_SPANS], si[BT_MAX_SPANS];
     double fspan[BT_MAX_SPANS], sspan[BT_MAX_SPANS];
     for (uint32_t i = 0; i < p->n_fast; i++) {
@@ -747,6 +753,32 @@ static int task_cmp(const void *x, const void *y)
 
 static int flush_window(tl_bt_kernel *k, tl_error *err);
 
+/* Order tasks (bt_plane or bt_lane, told apart by size) so that the long
+ * ones (at least n/256 rows of the window) come first, longest first; the
+ * short rest follows in any order. O(nt) plus a sort of at most 256 tasks
+ * per chain, so windows of many tiny series cost no sort. Returns nt. */
+static size_t long_first(void *tasks, size_t nt, size_t size, uint32_t n,
+                         int (*cmp)(const void *, const void *))
+{
+    uint32_t thr = n / 256 > 64 ? n / 256 : 64;
+    char *t = tasks, tmp[64];
+    size_t nl = 0;
+    for (size_t i = 0; i < nt; i++) {
+        uint32_t left = size == sizeof(bt_plane) ? ((bt_plane *)(void *)(t + i * size))->left
+                                                 : ((bt_lane *)(void *)(t + i * size))->left;
+        if (left >= thr) {
+            if (i != nl) { /* swap into the long prefix */
+                memcpy(tmp, t + nl * size, size);
+                memcpy(t + nl * size, t + i * size, size);
+                memcpy(t + i * size, tmp, size);
+            }
+            nl++;
+        }
+    }
+    qsort(tasks, nl, size, cmp);
+    return nt;
+}
+
 int tl_bt_kernel_block(tl_bt_kernel *k, const tl_bt_input *in, tl_error *err)
 {
     int rc = ensure_unit_arrays(k, err);
@@ -950,10 +982,12 @@ static int flush_window(tl_bt_kernel *k, tl_error *err)
                     l->f = l->s = P[s];
                     l->j = s + 1;
                     l->left = e - s - 1;
+                    if (l->left == 0)
+                        nt--;
                 }
             }
             bt_coef cf = {k->ca[0], k->cc[0], k->ca[1], k->cc[1], P, o, o + n};
-            qsort(pt, nt, sizeof *pt, plane_cmp);
+            nt = long_first(pt, nt, sizeof *pt, n, plane_cmp);
             planes_run(pt, nt, &cf);
             nt = 0;
         }
@@ -977,12 +1011,14 @@ static int flush_window(tl_bt_kernel *k, tl_error *err)
                     l->p = P + s + 1;
                     l->o = o + s + 1;
                     l->left = e - s - 1;
+                    if (l->left == 0)
+                        nt--;
                 }
             }
         }
         /* longest first: the long series start together, short ones fill
          * the lanes that free up (a shorter tail) */
-        qsort(tasks, nt, sizeof *tasks, task_cmp);
+        nt = long_first(tasks, nt, sizeof *tasks, n, task_cmp);
         chains_run(tasks, nt);
     }
 
