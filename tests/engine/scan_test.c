@@ -1597,3 +1597,32 @@ Test(scan, corrupt_run_column_block_read_only_for_runs)
     tl_snapshot_close(s);
     tl_table_close(t);
 }
+
+Test(scan, no_sort_key_ordered_is_concatenation)
+{
+    tl_error err;
+    tl_table_spec spec = {.fields = u_fields, .n_fields = 3};
+    cr_assert_eq(tl_table_create(tpath, &spec, &err), TL_OK, "%s", err.msg);
+    tl_table *t;
+    cr_assert_eq(tl_table_open(tpath, &t, &err), TL_OK, "%s", err.msg);
+    u_append(t, 5000, 500, 0);
+    u_append(t, 3000, 0, 0);
+    u_append(t, 20000, 9000, 7000);
+    tl_table_close(t);
+    tl_snapshot *s = snap_open(&t);
+    cr_assert_eq(tl_snapshot_n_files(s), 5);
+    tab all, got;
+    read_all(s, NULL, 0, &all);
+    tl_scan_opts o = opts_default();
+    o.ordered = 1;
+    tl_scan_stats st;
+    cr_assert_eq(scan_collect(s, &o, &got, &st, &err, 0), TL_OK, "%s", err.msg);
+    cr_assert_eq(st.n_units, 1);
+    tab_assert_eq(&got, 0, &all, "concatenation");
+    for (size_t r = 0; r < got.n; r++)
+        cr_assert_eq(got.rstart[r], r == 0, "row %zu: one run", r);
+    tab_free(&got);
+    tab_free(&all);
+    tl_snapshot_close(s);
+    tl_table_close(t);
+}
