@@ -1449,19 +1449,40 @@ static void and_not_bits(uint8_t *acc, const uint8_t *bm, uint32_t base, uint32_
         }                                                                                          \
     } while (0)
 
-static void str_term(const term *t, const tl_colvec *c, uint32_t base, uint32_t m, uint8_t *acc)
+static void str_term(const term *t, const tl_colvec *c, uint32_t n_total, uint32_t base, uint32_t m,
+                     uint8_t *acc)
 {
     const uint32_t *off = c->offsets + base;
     const uint8_t *d = c->data;
-    if (t->op == C_EQ || t->op == C_NE) { /* the common case: lengths first */
+    if (t->op == C_EQ || t->op == C_NE) { /* the common case */
         const uint8_t *lp = t->sa.p;
         uint32_t L = t->sa.len;
         uint8_t neg = t->op == C_NE;
+        if (L <= 8) {
+            /* one 8-byte load per row where 8 bytes are readable (before
+             * the end of the vector's data), masked to the literal's length */
+            uint64_t lw = 0, mask = L == 8 ? ~UINT64_C(0) : (UINT64_C(1) << (8 * L)) - 1;
+            memcpy(&lw, lp, L);
+            uint32_t end = c->offsets[n_total];
+            for (uint32_t i = 0; i < m; i++) {
+                uint32_t o = off[i];
+                int r;
+                if (end >= 8 && o <= end - 8) {
+                    uint64_t w;
+                    memcpy(&w, d + o, 8);
+                    r = (off[i + 1] - o == L) & (((w ^ lw) & mask) == 0);
+                } else {
+                    r = off[i + 1] - o == L;
+                    for (uint32_t j = 0; r && j < L; j++)
+                        r = d[o + j] == lp[j];
+                }
+                acc[i] &= (uint8_t)(r ^ neg);
+            }
+            return;
+        }
         for (uint32_t i = 0; i < m; i++) {
             uint32_t o = off[i];
-            int r = off[i + 1] - o == L;
-            for (uint32_t j = 0; r && j < L; j++)
-                r = d[o + j] == lp[j];
+            int r = off[i + 1] - o == L && memcmp(d + o, lp, L) == 0;
             acc[i] &= (uint8_t)(r ^ neg);
         }
         return;
@@ -1500,8 +1521,8 @@ static void str_term(const term *t, const tl_colvec *c, uint32_t base, uint32_t 
     }
 }
 
-static void eval_term(const term *t, const tl_colvec *c, uint32_t base, uint32_t m, uint8_t *acc,
-                      uint8_t *tmp)
+static void eval_term(const term *t, const tl_colvec *c, uint32_t n_total, uint32_t base,
+                      uint32_t m, uint8_t *acc, uint8_t *tmp)
 {
     switch (t->op) {
     case C_FALSE:
@@ -1528,7 +1549,7 @@ static void eval_term(const term *t, const tl_colvec *c, uint32_t base, uint32_t
         case TL_UINT64: INT_TERM(uint64_t, t->ua, t->ub, t->ulist); break;
         case TL_FLOAT32: FLOAT_TERM(float); break;
         case TL_FLOAT64: FLOAT_TERM(double); break;
-        case TL_STRING: str_term(t, c, base, m, acc); break;
+        case TL_STRING: str_term(t, c, n_total, base, m, acc); break;
         }
     }
     }
@@ -1550,7 +1571,7 @@ uint32_t tl_pred_eval(const tl_pred *p, const tl_colvec *cols, uint32_t n, const
             and_bits(acc, in_sel, base, m);
         for (uint32_t k = 0; p && k < p->n_terms; k++) {
             const term *t = &p->terms[k];
-            eval_term(t, &cols[t->field], base, m, acc, tmp);
+            eval_term(t, &cols[t->field], n, base, m, acc, tmp);
         }
         uint8_t *out = sel + base / 8;
         for (uint32_t j = 0; j < m8 / 8; j++) {

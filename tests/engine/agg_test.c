@@ -374,6 +374,7 @@ static void same_results(const tl_agg_result *a, const tl_agg_result *b)
     }
 }
 
+/* SCAN-A1 .. SCAN-A5, SCAN-A8, SCAN-A9 */
 Test(agg, matches_brute_force_grouped_and_not_threads_1_and_2, .timeout = 120)
 {
     tl_table *t = make_ticks(20000, 2);
@@ -398,6 +399,7 @@ Test(agg, matches_brute_force_grouped_and_not_threads_1_and_2, .timeout = 120)
     tl_table_close(t);
 }
 
+/* SCAN-A1, SCAN-A2, SCAN-A8 */
 Test(agg, count_only_and_empty_selection)
 {
     tl_table *t = make_ticks(3000, 1);
@@ -431,6 +433,7 @@ Test(agg, count_only_and_empty_selection)
     tl_table_close(t);
 }
 
+/* SCAN-A6 */
 Test(agg, errors_name_the_column)
 {
     tl_table *t = make_ticks(1000, 1);
@@ -463,6 +466,7 @@ Test(agg, errors_name_the_column)
     tl_table_close(t);
 }
 
+/* SCAN-A3, SCAN-A7 */
 Test(agg, int64_overflow_and_missing_grouping_columns)
 {
     static const tl_field f[] = {{"k", TL_INT64, 0}, {"x", TL_UINT64, 1}, {"ts", TL_TIMESTAMP, 0}};
@@ -516,6 +520,7 @@ Test(agg, int64_overflow_and_missing_grouping_columns)
 /* A table partitioned by day only, with a nullable string column named
  * symbol: grouping by symbol reads it per row (null group first), grouping
  * by day takes the partition's day. */
+/* SCAN-A7, SCAN-A8 */
 Test(agg, groups_by_a_symbol_column_and_the_day_partition)
 {
     static const tl_field f[] = {{"symbol", TL_STRING, 1}, {"ts", TL_TIMESTAMP, 0}, {"x", TL_FLOAT64, 1}};
@@ -568,10 +573,6 @@ Test(agg, groups_by_a_symbol_column_and_the_day_partition)
             tl_agg_result r;
             cr_assert_eq(tl_scan_aggregate(s, &o, sp, 5, cases[c].group, &r, &err), TL_OK, "%s",
                          err.msg);
-            for (size_t i = 0; getenv("AGG_DEBUG") && i < r.n_rows; i++)
-                fprintf(stderr, "DBG case %zu: null %d sym %s day %d count %lld\n", c,
-                        r.rows[i].symbol_null, r.rows[i].symbol ? r.rows[i].symbol : "-",
-                        (int)r.rows[i].day, (long long)r.rows[i].values[0].i);
             cr_assert_eq(r.n_rows, cases[c].n, "case %zu: %zu rows", c, r.n_rows);
             for (size_t i = 0; i < r.n_rows; i++) {
                 const tl_agg_row *row = &r.rows[i];

@@ -470,6 +470,7 @@ static data *new_data(void)
 
 /* ---- parse errors ----------------------------------------------------------- */
 
+/* SCAN-P4, SCAN-P5, SCAN-P7 */
 Test(pred, parse_errors_give_position_and_expectation)
 {
     static const struct {
@@ -524,6 +525,7 @@ Test(pred, parse_errors_give_position_and_expectation)
     }
 }
 
+/* SCAN-P3 */
 Test(pred, limits_on_depth_terms_in_lists_and_text)
 {
     tl_error err = {0};
@@ -582,6 +584,7 @@ Test(pred, limits_on_depth_terms_in_lists_and_text)
     free(buf);
 }
 
+/* SCAN-P1 */
 Test(pred, empty_text_is_always_true)
 {
     const char *texts[] = {NULL, "", "   \n\t "};
@@ -629,6 +632,7 @@ static void check_eval(const data *D, const tspec *ts, int nt, const char *text,
     tl_pred_free(p);
 }
 
+/* SCAN-P6, SCAN-P8 .. SCAN-P13 on random vectors */
 Test(pred, every_operator_on_every_type_matches_brute_force)
 {
     rng_state = 1;
@@ -753,6 +757,7 @@ static data *small_data(void)
     return D;
 }
 
+/* SCAN-P11 */
 Test(pred, between_is_inclusive_and_reversed_bounds_match_nothing)
 {
     data *D = small_data();
@@ -765,6 +770,7 @@ Test(pred, between_is_inclusive_and_reversed_bounds_match_nothing)
     free(D);
 }
 
+/* SCAN-P9 */
 Test(pred, is_null_and_is_not_null)
 {
     data *D = small_data();
@@ -777,6 +783,7 @@ Test(pred, is_null_and_is_not_null)
     free(D);
 }
 
+/* SCAN-P8, SCAN-P10 */
 Test(pred, nan_matches_only_not_equal_and_float32_widens_exactly)
 {
     data *D = small_data();
@@ -797,6 +804,7 @@ Test(pred, nan_matches_only_not_equal_and_float32_widens_exactly)
     free(D);
 }
 
+/* SCAN-P6 */
 Test(pred, integer_literals_out_of_range_fold)
 {
     data *D = small_data();
@@ -842,6 +850,7 @@ Test(pred, integer_literals_out_of_range_fold)
     free(D);
 }
 
+/* SCAN-P7 */
 Test(pred, timestamp_literals_with_offsets_and_dates)
 {
     data *D = new_data();
@@ -934,6 +943,7 @@ Test(pred, describe_truncates_safely)
     tl_pred_free(p);
 }
 
+/* SCAN-P12 */
 Test(pred, strings_compare_bytewise_unsigned)
 {
     static const tl_field f1[] = {{"s", TL_STRING, 1}};
@@ -1052,6 +1062,7 @@ static int zone_of(void *ctx, uint32_t field, tl_pred_zone *z)
     return 0;
 }
 
+/* SCAN-P14 (soundness) over SCAN-P15 .. SCAN-P20 */
 Test(pred, may_match_never_prunes_a_zone_with_a_matching_row)
 {
     rng_state = 3;
@@ -1109,6 +1120,7 @@ static int may(const char *text, const tl_pred_zone *z)
     return r;
 }
 
+/* SCAN-P15 .. SCAN-P20 */
 Test(pred, may_match_rules_by_hand)
 {
     tl_pred_zone z = {.known = 1, .n_rows = 10, .has_null_count = 1, .null_count = 2,
@@ -1161,4 +1173,51 @@ Test(pred, may_match_rules_by_hand)
     /* n_rows 0 */
     tl_pred_zone e = {.known = 1, .n_rows = 0};
     cr_assert_eq(may("i32 IS NULL", &e), 0);
+}
+
+/* = and != on strings read 8 bytes at a time where that stays inside the
+ * vector's data: every length 0..12, at the very end of an exact-size heap
+ * buffer (ASan sees any overread). */
+Test(pred, string_equality_at_every_length_up_to_the_end_of_the_data)
+{
+    static const tl_field f1[] = {{"s", TL_STRING, 0}};
+    rng_state = 9;
+    enum { N = 300 };
+    uint32_t off[N + 1];
+    char vals[N][13];
+    uint32_t lens[N];
+    off[0] = 0;
+    for (int i = 0; i < N; i++) {
+        lens[i] = rn(13);
+        for (uint32_t j = 0; j < lens[i]; j++)
+            vals[i][j] = rn(4) ? 'x' : 'y';
+        off[i + 1] = off[i] + lens[i];
+    }
+    for (int total = 1; total <= N; total += 37) { /* vectors ending at different rows */
+        uint8_t *data = malloc(off[total] ? off[total] : 1);
+        cr_assert_not_null(data);
+        for (int i = 0; i < total; i++)
+            memcpy(data + off[i], vals[i], lens[i]);
+        tl_colvec c = {.offsets = off, .data = data};
+        for (int r = 0; r < 40; r++) {
+            int src = (int)rn((uint32_t)total);
+            char lit[16];
+            uint32_t ll = lens[src];
+            memcpy(lit, vals[src], ll);
+            if (r % 3 == 0 && ll) lit[rn(ll)] ^= 1; /* near miss */
+            char text[64];
+            int ne = r & 1;
+            sprintf(text, "s %s '%.*s'", ne ? "!=" : "=", (int)ll, lit);
+            tl_pred *p = NULL;
+            cr_assert_eq(tl_pred_parse(text, f1, 1, &p, NULL), TL_OK);
+            uint8_t sel[N / 8 + 1];
+            tl_pred_eval(p, &c, (uint32_t)total, NULL, sel);
+            for (int i = 0; i < total; i++) {
+                int eq = lens[i] == ll && memcmp(vals[i], lit, ll) == 0;
+                cr_assert_eq((sel[i / 8] >> (i % 8)) & 1, eq ^ ne, "`%s` row %d", text, i);
+            }
+            tl_pred_free(p);
+        }
+        free(data);
+    }
 }
