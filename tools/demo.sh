@@ -5,7 +5,9 @@
 # inspect one, verify all, dump a few rows; then the table part: create a
 # ticks table, append to it in several batches (generated rows and a CSV
 # file), show its history, describe the latest and an older version (time
-# travel), print rows of one partition, checkpoint and vacuum (dry run).
+# travel), print rows of one partition, checkpoint and vacuum (dry run);
+# then scans (explain, count, grouped aggregates) and the EMA-crossover
+# backtest (latest, version 1, a parameter sweep with a trade log).
 # Works from any directory. Output data: build/demo-segments/ and
 # build/demo-table/ (recreated).
 set -euo pipefail
@@ -47,5 +49,14 @@ step "$TL" describe "$TABLE" --version 1
 step "$TL" cat "$TABLE" --symbol NIFTY --date 2025-11-19 --columns timestamp,expiry,opt_type,strike,price,bp0,sp0 --limit 5
 step "$TL" checkpoint "$TABLE"
 step "$TL" vacuum "$TABLE" --dry-run
+
+# scans and the backtest
+step "$TL" scan "$TABLE" --date 2025-11-18 --symbols NIFTY --where "opt_type = 'CE' and strike between 25900 and 26100" --explain
+step "$TL" scan "$TABLE" --where "opt_type = 'PE' and volume >= 10" --count
+step "$TL" scan "$TABLE" --agg "count, sum(volume), min(price), max(price), avg(price)" --group-by symbol,day
+step "$TL" backtest "$TABLE"
+step "$TL" backtest "$TABLE" --version 1
+step "$TL" backtest "$TABLE" --fast 5,8,13 --slow 21,34 --trades build/demo-trades.csv
+step head -n 4 build/demo-trades.csv
 echo
 echo "demo: done. Try: $TL --help"

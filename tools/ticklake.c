@@ -50,6 +50,10 @@ static const char main_help[] =
     "  checkpoint  write a checkpoint and clean up old commit files\n"
     "  vacuum      delete data files no retained version needs\n"
     "\n"
+    "scans:\n"
+    "  scan        rows, counts and aggregates of a version, with --where pruning\n"
+    "  backtest    run the EMA-crossover backtest over a version\n"
+    "\n"
     "Run 'ticklake <command> --help' for a command's options.\n"
     "Exit status: 0 ok, 1 error, 2 usage error.\n";
 
@@ -1777,6 +1781,678 @@ static int cmd_checkpoint(int argc, char **argv)
 
 /* ---- main ------------------------------------------------------------------------ */
 
+/* ---- scan and backtest: shared options ------------------------------------------ */
+
+/* Exact decimal for a double: the shortest %.{15,16,17}g that reads back the
+ * same bits (finite values); "nan", "inf", "-inf" otherwise. */
+static const char *exact_num(double v, char *buf, size_t cap)
+{
+    if (v != v)
+        return snprintf(buf, cap, "nan"), buf;
+    if (v > 1.7976931348623157e308 || v < -1.7976931348623157e308)
+        return snprintf(buf, cap, v > 0 ? "inf" : "-inf"), buf;
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(buf, cap, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v)
+            break;
+    }
+    return buf;
+}
+
+/* A double for JSON: exact when finite, else a string ("nan", "inf"). */
+static void json_exact(FILE *f, double v)
+{
+    char b[40];
+    exact_num(v, b, sizeof b);
+    if (v != v || b[0] == 'i' || b[1] == 'i')
+        fprintf(f, "\"%s\"", b);
+    else
+        fputs(b, f);
+}
+
+static void progress_scan(void *ctx, uint64_t done, uint64_t total)
+{
+    bar *b = ctx;
+    if (!b->active)
+        return;
+    int width = 30;
+    int fill = total ? (int)((double)done / (double)total * width) : width;
+    if (fill > width)
+        fill = width;
+    char line[160], ga[32], gb[32];
+    int o = snprintf(line, sizeof line, "\r%s [", g_cmd ? g_cmd : "");
+    for (int i = 0; i < width; i++)
+        line[o++] = i < fill ? '#' : '.';
+    snprintf(line + o, sizeof line - (size_t)o, "] %3d%%  %s / %s rows",
+             total ? (int)(100.0 * (double)done / (double)total) : 100,
+             grouped(done, ga, sizeof ga), grouped(total, gb, sizeof gb));
+    fputs(line, stderr);
+    fflush(stderr);
+}
+
+static void bar_end(bar *b)
+{
+    if (b->active) {
+        fputs("\r\033[K", stderr);
+        fflush(stderr);
+    }
+}
+
+/* --from/--to (or --date) -> day range; EXIT_USAGE printed on error. */
+static int parse_day_range(const char *d, const char *from, const char *to, int *has,
+                           int32_t *lo, int32_t *hi)
+{
+    *has = 0;
+    if (d && (from || to))
+        return usage_error("give --date or --from/--to, not both");
+    if (!d && !from && !to)
+        return 0;
+    *has = 1;
+    *lo = INT32_MIN;
+    *hi = INT32_MAX;
+    if (d && parse_date(d, lo) != 0)
+        return usage_error("--date: expected YYYY-MM-DD, got '%s'", d);
+    if (d)
+        *hi = *lo;
+    if (from && parse_date(from, lo) != 0)
+        return usage_error("--from: expected YYYY-MM-DD, got '%s'", from);
+    if (to && parse_date(to, hi) != 0)
+        return usage_error("--to: expected YYYY-MM-DD, got '%s'", to);
+    return 0;
+}
+
+/* --threads, --io, --direct, --no-verify. */
+static int parse_io_opts(const char *threads, const char *io, uint32_t *n_threads, int *mode)
+{
+    uint64_t v = 0;
+    if (threads && parse_num_opt("--threads", threads, 1, 1024, &v))
+        return EXIT_USAGE;
+    *n_threads = (uint32_t)v;
+    *mode = TL_IO_AUTO;
+    if (io) {
+        tl_error err = {0};
+        if (tl_io_mode_parse(io, mode, &err) != TL_OK)
+            return usage_error("--io: expected auto, mmap, uring or pread, got '%s'", io);
+    }
+    return 0;
+}
+
+static void print_scan_stats(FILE *f, const tl_scan_stats *st, int json)
+{
+    char ga[32], gb[32], hb[32];
+    if (json) {
+        fprintf(f,
+                "{\"partitions\":{\"total\":%" PRIu64 ",\"kept\":%" PRIu64 "},"
+                "\"files\":{\"total\":%" PRIu64 ",\"kept\":%" PRIu64 "},"
+                "\"blocks\":{\"total\":%" PRIu64 ",\"kept\":%" PRIu64 "},"
+                "\"rows_total\":%" PRIu64 ",\"rows_scanned\":%" PRIu64
+                ",\"rows_selected\":%" PRIu64 ",\"bytes_read\":%" PRIu64
+                ",\"io_requests\":%" PRIu64 ",\"units\":%zu,\"threads\":%u,\"io\":",
+                st->partitions_total, st->partitions_kept, st->files_total, st->files_kept,
+                st->blocks_total, st->blocks_kept, st->rows_total, st->rows_scanned,
+                st->rows_selected, st->bytes_read, st->io_requests, st->n_units, st->threads);
+        json_str(f, tl_io_mode_name(st->io_used));
+        fprintf(f, ",\"io_fallback\":%s,\"io_note\":", st->io_fallback ? "true" : "false");
+        json_str(f, st->io_note);
+        fprintf(f, ",\"plan\":");
+        json_str(f, st->plan);
+        fprintf(f, ",\"elapsed_s\":");
+        json_num(f, st->elapsed_s);
+        fputs("}", f);
+        return;
+    }
+    fprintf(f, "plan:       %s\n", st->plan[0] ? st->plan : "(every row)");
+    fprintf(f, "partitions: %" PRIu64 " of %" PRIu64 " kept, %" PRIu64 " skipped\n",
+            st->partitions_kept, st->partitions_total, st->partitions_total - st->partitions_kept);
+    fprintf(f, "files:      %" PRIu64 " of %" PRIu64 " kept, %" PRIu64 " skipped\n", st->files_kept,
+            st->files_total, st->files_total - st->files_kept);
+    fprintf(f, "blocks:     %" PRIu64 " of %" PRIu64 " kept, %" PRIu64 " skipped\n",
+            st->blocks_kept, st->blocks_total, st->blocks_total - st->blocks_kept);
+    fprintf(f, "rows:       %s of %s to scan", grouped(st->rows_scanned, ga, sizeof ga),
+            grouped(st->rows_total, gb, sizeof gb));
+    if (st->rows_selected)
+        fprintf(f, ", %s selected", grouped(st->rows_selected, ga, sizeof ga));
+    fprintf(f, "\nbytes:      %s of blocks (%" PRIu64 " read requests)\n",
+            human_bytes((double)st->bytes_read, hb, sizeof hb), st->io_requests);
+    fprintf(f, "io:         %s, %u thread%s, %zu unit%s\n", tl_io_mode_name(st->io_used),
+            st->threads, st->threads == 1 ? "" : "s", st->n_units, st->n_units == 1 ? "" : "s");
+    if (st->io_fallback)
+        fprintf(f, "note:       %s\n", st->io_note);
+}
+
+/* ---- scan ------------------------------------------------------------------------ */
+
+static const char scan_help[] =
+    "usage: ticklake scan TABLE [--version N | --timestamp T] [--columns A,B,...]\n"
+    "                    [--where EXPR] [--symbols A,B,...] [--date D | --from D --to D]\n"
+    "                    [--format csv|json] [--limit N] [--ordered]\n"
+    "                    [--count | --agg LIST [--group-by symbol,day] | --explain]\n"
+    "                    [--threads N] [--io auto|mmap|uring|pread] [--direct]\n"
+    "                    [--no-verify] [--stats] [--json]\n"
+    "\n"
+    "Scan a table version: prune partitions, files and blocks that cannot match,\n"
+    "read the rest in parallel and print the matching rows (CSV with a header, or\n"
+    "JSON lines), in file order (--ordered: each partition in sort-key order).\n"
+    "\n"
+    "  --where EXPR     conjunction of comparisons on any column, e.g.\n"
+    "                   \"strike > 50000 and opt_type = 'CE'\"; operators = != < <= > >=,\n"
+    "                   IN (...), BETWEEN a AND b, IS [NOT] NULL (spec/SCAN.md)\n"
+    "  --count          print the number of matching rows\n"
+    "  --agg LIST       aggregates: count, sum(C), min(C), max(C), avg(C)\n"
+    "  --group-by K     group aggregates by symbol, day or both\n"
+    "  --explain        show what pruning keeps and skips; read no blocks\n"
+    "  --stats          after the scan, print the same counts to stderr\n"
+    "  --io MODE        block reads: mmap (zero copy), uring (io_uring), pread;\n"
+    "                   auto = the measured default\n"
+    "  --direct         O_DIRECT reads (uring, pread): bypass the page cache\n"
+    "  --no-verify      skip block checksums (default: verify every block read)\n"
+    "  --json           --count, --agg and --explain output as JSON\n";
+
+typedef struct scan_cli {
+    tl_table *t;
+    tl_snapshot *s;
+    strlist cols, syms;
+    tl_scan_opts so;
+    bar pb;
+} scan_cli;
+
+static void agg_value_print(const tl_agg_value *v, int json)
+{
+    char b[48];
+    if (v->is_null) {
+        fputs(json ? "null" : "", stdout);
+        return;
+    }
+    switch (v->type) {
+    case TL_STRING:
+        if (json)
+            json_str(stdout, v->s);
+        else
+            fputs(v->s ? v->s : "", stdout);
+        break;
+    case TL_FLOAT32:
+    case TL_FLOAT64:
+        if (json)
+            json_exact(stdout, v->f);
+        else
+            fputs(exact_num(v->f, b, sizeof b), stdout);
+        break;
+    case TL_UINT8:
+    case TL_UINT16:
+    case TL_UINT32:
+    case TL_UINT64:
+        printf("%" PRIu64, v->u);
+        break;
+    case TL_BOOL:
+        fputs(v->u ? "true" : "false", stdout);
+        break;
+    case TL_DATE:
+        fmt_day((int32_t)v->i, b, sizeof b);
+        if (json)
+            printf("\"%s\"", b);
+        else
+            fputs(b, stdout);
+        break;
+    default:
+        printf("%" PRId64, v->i);
+        break;
+    }
+}
+
+static int print_aggs(const tl_agg_result *r, const tl_agg_spec *sp, uint32_t n, int group,
+                      int json)
+{
+    char day[16];
+    if (!json) {
+        int first = 1;
+        if (group & TL_GROUP_SYMBOL)
+            fputs("symbol", stdout), first = 0;
+        if (group & TL_GROUP_DAY)
+            printf("%sday", first ? "" : ","), first = 0;
+        for (uint32_t k = 0; k < n; k++) {
+            static const char *fn[] = {"count", "sum", "min", "max", "avg"};
+            printf("%s%s(%s)", first ? "" : ",", fn[sp[k].fn], sp[k].column ? sp[k].column : "*");
+            first = 0;
+        }
+        putchar('\n');
+    } else {
+        putchar('[');
+    }
+    for (size_t i = 0; i < r->n_rows; i++) {
+        const tl_agg_row *row = &r->rows[i];
+        if (row->has_day && !row->day_null)
+            fmt_day(row->day, day, sizeof day);
+        if (json) {
+            printf("%s{", i ? "," : "");
+            int first = 1;
+            if (group & TL_GROUP_SYMBOL) {
+                fputs("\"symbol\":", stdout);
+                if (row->symbol_null)
+                    fputs("null", stdout);
+                else
+                    json_str(stdout, row->symbol);
+                first = 0;
+            }
+            if (group & TL_GROUP_DAY) {
+                printf("%s\"day\":", first ? "" : ",");
+                if (row->day_null)
+                    fputs("null", stdout);
+                else
+                    printf("\"%s\"", day);
+                first = 0;
+            }
+            for (uint32_t k = 0; k < n; k++) {
+                static const char *fn[] = {"count", "sum", "min", "max", "avg"};
+                printf("%s\"%s(%s)\":", first ? "" : ",", fn[sp[k].fn],
+                       sp[k].column ? sp[k].column : "*");
+                agg_value_print(&row->values[k], 1);
+                first = 0;
+            }
+            putchar('}');
+        } else {
+            int first = 1;
+            if (group & TL_GROUP_SYMBOL)
+                fputs(row->symbol_null ? "" : row->symbol, stdout), first = 0;
+            if (group & TL_GROUP_DAY)
+                printf("%s%s", first ? "" : ",", row->day_null ? "" : day), first = 0;
+            for (uint32_t k = 0; k < n; k++) {
+                if (!first)
+                    putchar(',');
+                agg_value_print(&row->values[k], 0);
+                first = 0;
+            }
+            putchar('\n');
+        }
+    }
+    if (json)
+        puts("]");
+    return EXIT_OK;
+}
+
+static int cmd_scan(int argc, char **argv)
+{
+    opt opts[] = {{"--version", 1, NULL}, {"--timestamp", 1, NULL}, {"--columns", 1, NULL},
+                  {"--where", 1, NULL},   {"--symbols", 1, NULL},   {"--date", 1, NULL},
+                  {"--from", 1, NULL},    {"--to", 1, NULL},        {"--format", 1, NULL},
+                  {"--limit", 1, NULL},   {"--ordered", 0, NULL},   {"--count", 0, NULL},
+                  {"--agg", 1, NULL},     {"--group-by", 1, NULL},  {"--explain", 0, NULL},
+                  {"--threads", 1, NULL}, {"--io", 1, NULL},        {"--direct", 0, NULL},
+                  {"--no-verify", 0, NULL}, {"--stats", 0, NULL},   {"--json", 0, NULL}};
+    size_t no = sizeof opts / sizeof opts[0];
+    char *pos[1] = {0};
+    int st = table_args(argc, argv, opts, no, pos, scan_help);
+    if (st != GO_ON)
+        return st;
+#define SV(name) opt_val(opts, no, name)
+    tl_at at;
+    if (parse_at(SV("--version"), SV("--timestamp"), &at))
+        return EXIT_USAGE;
+    scan_cli c = {0};
+    tl_scan_opts *so = &c.so;
+    if (parse_day_range(SV("--date"), SV("--from"), SV("--to"), &so->has_days, &so->day_from,
+                        &so->day_to))
+        return EXIT_USAGE;
+    if (parse_io_opts(SV("--threads"), SV("--io"), &so->threads, &so->io))
+        return EXIT_USAGE;
+    int format = TL_SCAN_CSV;
+    const char *fmt = SV("--format");
+    if (fmt && strcmp(fmt, "csv") != 0 && strcmp(fmt, "json") != 0)
+        return usage_error("--format: expected csv or json, got '%s'", fmt);
+    if (fmt && strcmp(fmt, "json") == 0)
+        format = TL_SCAN_JSON;
+    uint64_t limit = 0;
+    if (SV("--limit") && parse_num_opt("--limit", SV("--limit"), 0, UINT64_MAX, &limit))
+        return EXIT_USAGE;
+    int modes = !!SV("--count") + !!SV("--agg") + !!SV("--explain");
+    if (modes > 1)
+        return usage_error("give at most one of --count, --agg and --explain");
+    if (SV("--group-by") && !SV("--agg"))
+        return usage_error("--group-by needs --agg");
+    int group = 0;
+    if (SV("--group-by")) {
+        strlist g;
+        if (split_list(SV("--group-by"), &g))
+            return fputs("ticklake: error: out of memory\n", stderr), EXIT_ERR;
+        for (uint32_t i = 0; i < g.n; i++) {
+            if (strcmp(g.v[i], "symbol") == 0)
+                group |= TL_GROUP_SYMBOL;
+            else if (strcmp(g.v[i], "day") == 0 || strcmp(g.v[i], "date") == 0)
+                group |= TL_GROUP_DAY;
+            else {
+                int r = usage_error("--group-by: expected symbol, day or both, got '%s'", g.v[i]);
+                strlist_free(&g);
+                return r;
+            }
+        }
+        strlist_free(&g);
+    }
+    int json = SV("--json") != NULL;
+    so->where = SV("--where");
+    so->ordered = SV("--ordered") != NULL;
+    so->direct = SV("--direct") != NULL;
+    so->no_verify = SV("--no-verify") != NULL;
+    if ((SV("--columns") && split_list(SV("--columns"), &c.cols)) ||
+        (SV("--symbols") && split_list(SV("--symbols"), &c.syms))) {
+        strlist_free(&c.cols);
+        strlist_free(&c.syms);
+        fputs("ticklake: error: out of memory\n", stderr);
+        return EXIT_ERR;
+    }
+    if (SV("--columns")) {
+        so->columns = c.cols.v;
+        so->n_columns = c.cols.n;
+    }
+    if (SV("--symbols")) {
+        so->symbols = c.syms.v;
+        so->n_symbols = c.syms.n;
+    }
+    c.pb.active = isatty(STDERR_FILENO) && !SV("--explain");
+    so->progress = progress_scan;
+    so->progress_ctx = &c.pb;
+
+    tl_error err = {0};
+    int ret = EXIT_OK;
+    tl_scan_stats stats;
+    memset(&stats, 0, sizeof stats);
+    tl_agg_spec *specs = NULL;
+    uint32_t n_specs = 0;
+    tl_agg_result ar;
+    memset(&ar, 0, sizeof ar);
+    if (tl_table_open(pos[0], &c.t, &err) != TL_OK || tl_snapshot_open(c.t, &at, &c.s, &err) != TL_OK) {
+        ret = lib_error(&err);
+        goto out;
+    }
+    if (SV("--explain")) {
+        if (tl_scan_explain(c.s, so, &stats, &err) != TL_OK) {
+            ret = lib_error(&err);
+            goto out;
+        }
+        tl_snapshot_info si;
+        tl_snapshot_get_info(c.s, &si);
+        if (json) {
+            printf("{\"table\":");
+            json_str(stdout, tl_table_path(c.t));
+            printf(",\"version\":%" PRId64 ",\"explain\":", si.version);
+            print_scan_stats(stdout, &stats, 1);
+            puts("}");
+        } else {
+            printf("table:      %s, version %" PRId64 "\n", tl_table_path(c.t), si.version);
+            print_scan_stats(stdout, &stats, 0);
+        }
+        goto out;
+    }
+    if (SV("--count") || SV("--agg")) {
+        const char *text = SV("--agg") ? SV("--agg") : "count";
+        if (tl_agg_parse(text, &specs, &n_specs, &err) != TL_OK) {
+            fprintf(stderr, "ticklake: error: --agg: %s\n", err.msg);
+            ret = EXIT_USAGE;
+            goto out;
+        }
+        int rc = tl_scan_aggregate(c.s, so, specs, n_specs, group, &ar, &err);
+        bar_end(&c.pb);
+        if (rc != TL_OK) {
+            ret = lib_error(&err);
+            goto out;
+        }
+        stats = ar.scan;
+        if (SV("--count")) {
+            int64_t cnt = ar.n_rows && !ar.rows[0].values[0].is_null ? ar.rows[0].values[0].i : 0;
+            if (json)
+                printf("{\"count\":%" PRId64 "}\n", cnt);
+            else
+                printf("%" PRId64 "\n", cnt);
+        } else {
+            print_aggs(&ar, specs, n_specs, group, json);
+        }
+    } else {
+        fflush(stdout);
+        int rc = tl_scan_print(c.s, so, format, limit, STDOUT_FILENO, &stats, &err);
+        bar_end(&c.pb);
+        if (rc != TL_OK) {
+            ret = lib_error(&err);
+            goto out;
+        }
+    }
+    if (stats.io_fallback)
+        fprintf(stderr, "ticklake: note: %s\n", stats.io_note);
+    if (SV("--stats")) {
+        print_scan_stats(stderr, &stats, 0);
+        fprintf(stderr, "elapsed:    %.3f s\n", stats.elapsed_s);
+    }
+out:
+    tl_agg_result_free(&ar);
+    if (specs)
+        tl_agg_specs_free(specs, n_specs);
+    tl_snapshot_close(c.s);
+    tl_table_close(c.t);
+    strlist_free(&c.cols);
+    strlist_free(&c.syms);
+    return ret;
+#undef SV
+}
+
+/* ---- backtest ---------------------------------------------------------------------- */
+
+static const char backtest_help[] =
+    "usage: ticklake backtest TABLE [--version N | --timestamp T] [--symbols A,B,...]\n"
+    "                        [--from DATE --to DATE | --date DATE]\n"
+    "                        [--fast F[,F...]] [--slow S[,S...]] [--max-spread X]\n"
+    "                        [--min-volume V] [--price C] [--bid C] [--ask C]\n"
+    "                        [--volume C] [--threads N] [--io auto|mmap|uring|pread]\n"
+    "                        [--direct] [--no-verify] [--trades FILE]\n"
+    "                        [--contracts FILE] [--json]\n"
+    "\n"
+    "Run the EMA-crossover backtest (spec/BACKTEST.md) on every contract\n"
+    "(symbol, expiry, opt_type, strike) of each partition, rows in timestamp order.\n"
+    "Several --fast and --slow spans evaluate every pair in one pass.\n"
+    "\n"
+    "  --fast F         fast EMA span(s) (default 5)\n"
+    "  --slow S         slow EMA span(s) (default 21)\n"
+    "  --max-spread X   largest (ask - bid) / mid to enter (default 0.0005)\n"
+    "  --min-volume V   smallest volume to enter (default 1)\n"
+    "  --price/--bid/--ask/--volume C   column names (price, bp0, sp0, volume)\n"
+    "  --trades FILE    write the trade log as CSV\n"
+    "  --contracts FILE write per-contract results as CSV\n"
+    "  --json           the result as one JSON object\n"
+    "The result names the table version: rerun with --version N to reproduce it.\n";
+
+/* "5,8,13" -> spans (each > 0, finite). */
+static int parse_spans(const char *name, const char *s, double *out, uint32_t *n)
+{
+    strlist l;
+    if (split_list(s, &l))
+        return fputs("ticklake: error: out of memory\n", stderr), EXIT_ERR;
+    *n = 0;
+    int ret = 0;
+    for (uint32_t i = 0; i < l.n; i++) {
+        char *end;
+        double v = strtod(l.v[i], &end);
+        if (!l.v[i][0] || *end || !(v >= 1) || v > 1e9) {
+            ret = usage_error("%s: expected spans >= 1 separated by commas, got '%s'", name, s);
+            break;
+        }
+        if (*n >= TL_BT_MAX_SPANS) {
+            ret = usage_error("%s: at most %d spans", name, TL_BT_MAX_SPANS);
+            break;
+        }
+        out[(*n)++] = v;
+    }
+    strlist_free(&l);
+    return ret;
+}
+
+static int parse_double_opt(const char *name, const char *s, double *out)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (!*s || *end || v != v || v < 0)
+        return usage_error("%s: expected a number >= 0, got '%s'", name, s);
+    *out = v;
+    return 0;
+}
+
+static int cmd_backtest(int argc, char **argv)
+{
+    opt opts[] = {{"--version", 1, NULL},   {"--timestamp", 1, NULL}, {"--symbols", 1, NULL},
+                  {"--date", 1, NULL},      {"--from", 1, NULL},      {"--to", 1, NULL},
+                  {"--fast", 1, NULL},      {"--slow", 1, NULL},      {"--max-spread", 1, NULL},
+                  {"--min-volume", 1, NULL}, {"--price", 1, NULL},    {"--bid", 1, NULL},
+                  {"--ask", 1, NULL},       {"--volume", 1, NULL},    {"--threads", 1, NULL},
+                  {"--io", 1, NULL},        {"--direct", 0, NULL},    {"--no-verify", 0, NULL},
+                  {"--trades", 1, NULL},    {"--contracts", 1, NULL}, {"--json", 0, NULL}};
+    size_t no = sizeof opts / sizeof opts[0];
+    char *pos[1] = {0};
+    int st = table_args(argc, argv, opts, no, pos, backtest_help);
+    if (st != GO_ON)
+        return st;
+#define BV(name) opt_val(opts, no, name)
+    tl_at at;
+    if (parse_at(BV("--version"), BV("--timestamp"), &at))
+        return EXIT_USAGE;
+    tl_backtest_opts bo;
+    tl_backtest_opts_default(&bo);
+    double fast[TL_BT_MAX_SPANS], slow[TL_BT_MAX_SPANS];
+    if (BV("--fast")) {
+        if ((st = parse_spans("--fast", BV("--fast"), fast, &bo.n_fast)))
+            return st;
+        bo.fast = fast;
+    }
+    if (BV("--slow")) {
+        if ((st = parse_spans("--slow", BV("--slow"), slow, &bo.n_slow)))
+            return st;
+        bo.slow = slow;
+    }
+    if (BV("--max-spread") && parse_double_opt("--max-spread", BV("--max-spread"), &bo.max_spread))
+        return EXIT_USAGE;
+    if (BV("--min-volume") && parse_double_opt("--min-volume", BV("--min-volume"), &bo.min_volume))
+        return EXIT_USAGE;
+    if (parse_day_range(BV("--date"), BV("--from"), BV("--to"), &bo.has_days, &bo.day_from,
+                        &bo.day_to))
+        return EXIT_USAGE;
+    if (parse_io_opts(BV("--threads"), BV("--io"), &bo.threads, &bo.io))
+        return EXIT_USAGE;
+    bo.price_col = BV("--price");
+    bo.bid_col = BV("--bid");
+    bo.ask_col = BV("--ask");
+    bo.volume_col = BV("--volume");
+    bo.direct = BV("--direct") != NULL;
+    bo.no_verify = BV("--no-verify") != NULL;
+    bo.trades_path = BV("--trades");
+    bo.contracts_path = BV("--contracts");
+    int json = BV("--json") != NULL;
+    strlist syms = {0};
+    if (BV("--symbols")) {
+        if (split_list(BV("--symbols"), &syms))
+            return fputs("ticklake: error: out of memory\n", stderr), EXIT_ERR;
+        bo.symbols = syms.v;
+        bo.n_symbols = syms.n;
+    }
+    bar pb = {.active = isatty(STDERR_FILENO) && !json};
+    bo.progress = progress_scan;
+    bo.progress_ctx = &pb;
+
+    tl_error err = {0};
+    tl_table *t = NULL;
+    tl_snapshot *s = NULL;
+    tl_backtest_result r;
+    memset(&r, 0, sizeof r);
+    int ret = EXIT_OK;
+    if (tl_table_open(pos[0], &t, &err) != TL_OK || tl_snapshot_open(t, &at, &s, &err) != TL_OK) {
+        ret = lib_error(&err);
+        goto out;
+    }
+    int rc = tl_backtest_run(s, &bo, &r, &err);
+    bar_end(&pb);
+    if (rc != TL_OK) {
+        ret = lib_error(&err);
+        goto out;
+    }
+    if (r.scan.io_fallback)
+        fprintf(stderr, "ticklake: note: %s\n", r.scan.io_note);
+    char tb[40], nb[40], ga[32], gb[32], hb[32];
+    fmt_ms(r.timestamp_ms, tb, sizeof tb);
+    double bpr = r.rows ? (double)r.bytes_read / (double)r.rows : 0;
+    if (json) {
+        printf("{\"table\":");
+        json_str(stdout, r.table);
+        printf(",\"version\":%" PRId64 ",\"timestamp\":\"%s\",\"parameters\":{\"fast\":[", r.version,
+               tb);
+        for (uint32_t i = 0; i < r.n_pairs; i++)
+            if (i == 0 || r.pairs[i].fast != r.pairs[i - 1].fast)
+                printf("%s%s", i ? "," : "", exact_num(r.pairs[i].fast, nb, sizeof nb));
+        printf("],\"slow\":[");
+        for (uint32_t i = 0, k = 0; i < r.n_pairs && r.pairs[i].fast == r.pairs[0].fast; i++, k++)
+            printf("%s%s", k ? "," : "", exact_num(r.pairs[i].slow, nb, sizeof nb));
+        printf("],\"max_spread\":");
+        json_exact(stdout, r.max_spread);
+        printf(",\"min_volume\":");
+        json_exact(stdout, r.min_volume);
+        printf(",\"price\":");
+        json_str(stdout, bo.price_col ? bo.price_col : "price");
+        printf(",\"bid\":");
+        json_str(stdout, bo.bid_col ? bo.bid_col : "bp0");
+        printf(",\"ask\":");
+        json_str(stdout, bo.ask_col ? bo.ask_col : "sp0");
+        printf(",\"volume\":");
+        json_str(stdout, bo.volume_col ? bo.volume_col : "volume");
+        printf("},\"rows\":%" PRIu64 ",\"rows_null_price\":%" PRIu64 ",\"partitions\":%" PRIu64
+               ",\"contracts\":%" PRIu64,
+               r.rows, r.rows_null_price, r.partitions, r.contracts);
+        uint64_t trades = 0;
+        for (uint32_t i = 0; i < r.n_pairs; i++)
+            trades += r.pairs[i].trades;
+        /* trades/pnl: of the first (or only) pair; every pair in "pairs". */
+        printf(",\"trades\":%" PRIu64 ",\"pnl\":", r.n_pairs ? r.pairs[0].trades : 0);
+        json_exact(stdout, r.n_pairs ? r.pairs[0].pnl : 0.0);
+        printf(",\"pairs\":[");
+        for (uint32_t i = 0; i < r.n_pairs; i++) {
+            printf("%s{\"fast\":%s", i ? "," : "", exact_num(r.pairs[i].fast, nb, sizeof nb));
+            printf(",\"slow\":%s,\"trades\":%" PRIu64 ",\"pnl\":",
+                   exact_num(r.pairs[i].slow, nb, sizeof nb), r.pairs[i].trades);
+            json_exact(stdout, r.pairs[i].pnl);
+            putchar('}');
+        }
+        printf("],\"elapsed_s\":");
+        json_num(stdout, r.elapsed_s);
+        printf(",\"rows_per_s\":");
+        json_num(stdout, r.rows_per_s);
+        printf(",\"bytes_read\":%" PRIu64 ",\"bytes_per_row\":", r.bytes_read);
+        json_num(stdout, bpr);
+        printf(",\"threads\":%u,\"io\":", r.scan.threads);
+        json_str(stdout, tl_io_mode_name(r.scan.io_used));
+        printf("}\n");
+        (void)trades;
+    } else {
+        printf("backtest %s at version %" PRId64 " (%s)\n", r.table, r.version, tb);
+        printf("rows %s (%s with null price skipped), %" PRIu64 " partition%s, %s contracts\n",
+               grouped(r.rows, ga, sizeof ga), grouped(r.rows_null_price, gb, sizeof gb),
+               r.partitions, r.partitions == 1 ? "" : "s", grouped(r.contracts, hb, sizeof hb));
+        printf("max spread %s, min volume %s\n", exact_num(r.max_spread, nb, sizeof nb),
+               exact_num(r.min_volume, tb, sizeof tb));
+        printf("%8s %8s %12s  %s\n", "fast", "slow", "trades", "pnl");
+        for (uint32_t i = 0; i < r.n_pairs; i++) {
+            char fb[40], sb[40];
+            printf("%8s %8s %12s  %s\n", exact_num(r.pairs[i].fast, fb, sizeof fb),
+                   exact_num(r.pairs[i].slow, sb, sizeof sb),
+                   grouped(r.pairs[i].trades, ga, sizeof ga), exact_num(r.pairs[i].pnl, nb, sizeof nb));
+        }
+        printf("%.3f s, %.1f M rows/s, read %s (%.2f B/row), io %s, %u thread%s\n", r.elapsed_s,
+               r.rows_per_s / 1e6, human_bytes((double)r.bytes_read, hb, sizeof hb), bpr,
+               tl_io_mode_name(r.scan.io_used), r.scan.threads, r.scan.threads == 1 ? "" : "s");
+        if (bo.trades_path)
+            printf("trades written to %s\n", bo.trades_path);
+        if (bo.contracts_path)
+            printf("per-contract results written to %s\n", bo.contracts_path);
+    }
+out:
+    tl_backtest_result_free(&r);
+    tl_snapshot_close(s);
+    tl_table_close(t);
+    strlist_free(&syms);
+    return ret;
+#undef BV
+}
+
 typedef struct command {
     const char *name;
     int (*run)(int argc, char **argv);
@@ -1795,6 +2471,8 @@ static const command commands[] = {
     {"cat", cmd_cat, cat_help},
     {"vacuum", cmd_vacuum, vacuum_help},
     {"checkpoint", cmd_checkpoint, checkpoint_help},
+    {"scan", cmd_scan, scan_help},
+    {"backtest", cmd_backtest, backtest_help},
 };
 
 static const command *find_command(const char *name)
