@@ -310,7 +310,7 @@ static void to_double(double *dst, tl_type t, const tl_colvec *c, const uint32_t
  * writes it: d = a - b, mid = 0.5 * (a + b), d / mid <= X. av/bv/vv:
  * validity bitmaps (NULL = none; a null reads as 0). vol_i64: the volume
  * values are int64 (converted here) instead of double. */
-static void elig_pass(uint64_t *out, uint32_t n, const double *a, const uint8_t *av,
+__attribute__((noinline)) static void elig_pass(uint64_t *out, uint32_t n, const double *a, const uint8_t *av,
                       const double *b, const uint8_t *bv, const void *vol, const uint8_t *vv,
                       int vol_i64, double X, double V, const double *psrc, double *pdst)
 {
@@ -370,7 +370,7 @@ static void elig_pass(uint64_t *out, uint32_t n, const double *a, const uint8_t 
 
 /* up bit j = f[j] > s[j]; down bit j = s[j] >= f[j] (two separate IEEE
  * comparisons: with NaN both are false). */
-static void cross_pass(uint64_t *up, uint64_t *dn, const double *f, const double *s, uint32_t n)
+__attribute__((noinline)) static void cross_pass(uint64_t *up, uint64_t *dn, const double *f, const double *s, uint32_t n)
 {
     uint32_t nw = (n + 63) / 64;
 #if defined(__AVX512F__)
@@ -398,138 +398,11 @@ static void cross_pass(uint64_t *up, uint64_t *dn, const double *f, const double
 #endif
 }
 
-/* ---- EMA chains: tasks of (span, run), stepped 8 at a time ---------------- */
+/* ---- EMA chains ------------------------------------------------------------- */
 
-typedef struct bt_lane {
-    const double *p; /* next input */
-    double *o;       /* next output */
-    double a, c, v;  /* coefficients, value at the previous row */
-    uint32_t left;   /* rows still to step */
-} bt_lane;
-
-/* Step all 8 lanes K rows: v = p*a + v*c (two roundings of the products,
- * one of the sum, as written). Lanes may be copies of one another: they
- * then write the same values to the same places. */
-__attribute__((noinline)) static void lanes_step(bt_lane *L, uint32_t K)
-{
-#define BT_LD(i)                                                                         \
-    const double *p##i = L[i].p;                                                         \
-    double *o##i = L[i].o;                                                               \
-    const double a##i = L[i].a, c##i = L[i].c;                                           \
-    double v##i = L[i].v;
-#define BT_ST(i)                                                                         \
-    L[i].p = p##i + K;                                                                   \
-    L[i].o = o##i + K;                                                                   \
-    L[i].v = v##i;                                                                       \
-    L[i].left -= K;
-#define BT_STEP(i)                                                                       \
-    v##i = p##i[t] * a##i + v##i * c##i;                                                 \
-    o##i[t] = v##i;
-    BT_LD(0) BT_LD(1) BT_LD(2) BT_LD(3) BT_LD(4) BT_LD(5) BT_LD(6) BT_LD(7)
-    for (uint32_t t = 0; t < K; t++) {
-        BT_STEP(0) BT_STEP(1) BT_STEP(2) BT_STEP(3)
-        BT_STEP(4) BT_STEP(5) BT_STEP(6) BT_STEP(7)
-    }
-    BT_ST(0) BT_ST(1) BT_ST(2) BT_ST(3) BT_ST(4) BT_ST(5) BT_ST(6) BT_ST(7)
-#undef BT_LD
-#undef BT_ST
-#undef BT_STEP
-}
-
-/* A single lane, for the tail when fewer tasks than lanes remain and a
- * lone task is long (duplicating it 8 times would cost 8x the work). */
-static void lane_run1(bt_lane *l)
-{
-    const double *p = l->p;
-    double *o = l->o;
-    double v = l->v;
-    const double a = l->a, c = l->c;
-    for (uint32_t t = 0; t < l->left; t++) {
-        v = p[t] * a + v * c;
-        o[t] = v;
-    }
-    l->left = 0;
-}
-
-/* Two lanes side by side (tail of two tasks). */
-static void lane_run2(bt_lane *l0, bt_lane *l1, uint32_t K)
-{
-    const double *p0 = l0->p, *p1 = l1->p;
-    double *o0 = l0->o, *o1 = l1->o;
-    double v0 = l0->v, v1 = l1->v;
-    const double a0 = l0->a, c0 = l0->c, a1 = l1->a, c1 = l1->c;
-    for (uint32_t t = 0; t < K; t++) {
-        v0 = p0[t] * a0 + v0 * c0;
-        o0[t] = v0;
-        v1 = p1[t] * a1 + v1 * c1;
-        o1[t] = v1;
-    }
-    l0->p += K; l0->o += K; l0->v = v0; l0->left -= K;
-    l1->p += K; l1->o += K; l1->v = v1; l1->left -= K;
-}
-
-static void chains_run(bt_lane *tasks, size_t nt)
-{
-    bt_lane L[BT_LANES];
-    int real[BT_LANES] = {0};
-    size_t next = 0;
-    for (;;) {
-        int n_real = 0;
-        for (int i = 0; i < BT_LANES; i++) {
-            if (!real[i]) {
-                while (next < nt && tasks[next].left == 0)
-                    next++;
-                if (next < nt) {
-                    L[i] = tasks[next++];
-                    real[i] = 1;
-                }
-            }
-            n_real += real[i];
-        }
-        if (n_real == 0)
-            return;
-        if (n_real <= 2) { /* tail: no lane duplication */
-            int i0 = -1, i1 = -1;
-            for (int i = 0; i < BT_LANES; i++)
-                if (real[i]) {
-                    if (i0 < 0)
-                        i0 = i;
-                    else
-                        i1 = i;
-                }
-            if (i1 < 0) {
-                lane_run1(&L[i0]);
-            } else {
-                uint32_t K = L[i0].left < L[i1].left ? L[i0].left : L[i1].left;
-                lane_run2(&L[i0], &L[i1], K);
-                if (L[i1].left == 0)
-                    real[i1] = 0;
-            }
-            if (L[i0].left == 0)
-                real[i0] = 0;
-            continue;
-        }
-        uint32_t K = UINT32_MAX;
-        int first = -1;
-        for (int i = 0; i < BT_LANES; i++)
-            if (real[i]) {
-                if (first < 0)
-                    first = i;
-                if (L[i].left < K)
-                    K = L[i].left;
-            }
-        for (int i = 0; i < BT_LANES; i++)
-            if (!real[i])
-                L[i] = L[first];
-        lanes_step(L, K);
-        for (int i = 0; i < BT_LANES; i++)
-            if (real[i] && L[i].left == 0)
-                real[i] = 0;
-    }
-}
-
-/* One pair (one fast and one slow chain): a task is a run, both chains
- * stepped together from one load of p; 4 runs side by side (8 chains).
+/* Two chains (a pair's fast and slow, or any two spans of a sweep): a task
+ * is a run, both chains stepped together from one load of p; 6 runs side by
+ * side (12 chains) hide the 6-cycle latency of a step (mul, then add).
  * Lanes hold row indices into the window's arrays (P, fast chain F, slow
  * chain S), so the loop needs few registers. */
 typedef struct bt_plane {
@@ -549,9 +422,14 @@ __attribute__((noinline)) static void planes_step(bt_plane *L, uint32_t K, const
     const double af = cf->af, cF = cf->cf, as = cf->as, cS = cf->cs;
     const double *P = cf->P;
     double *F = cf->F, *S = cf->S;
-    size_t j0 = L[0].j, j1 = L[1].j, j2 = L[2].j, j3 = L[3].j;
-    double f0 = L[0].f, f1 = L[1].f, f2 = L[2].f, f3 = L[3].f;
-    double s0 = L[0].s, s1 = L[1].s, s2 = L[2].s, s3 = L[3].s;
+#define BT_PLD(i)                                                                        \
+    size_t j##i = L[i].j;                                                                \
+    double f##i = L[i].f, s##i = L[i].s;
+#define BT_PST(i)                                                                        \
+    L[i].j = (uint32_t)j##i;                                                             \
+    L[i].f = f##i;                                                                       \
+    L[i].s = s##i;                                                                       \
+    L[i].left -= K;
 #define BT_PSTEP(i)                                                                      \
     {                                                                                    \
         double x = P[j##i];                                                              \
@@ -561,15 +439,14 @@ __attribute__((noinline)) static void planes_step(bt_plane *L, uint32_t K, const
         S[j##i] = s##i;                                                                  \
         j##i++;                                                                          \
     }
+    BT_PLD(0) BT_PLD(1) BT_PLD(2) BT_PLD(3) BT_PLD(4) BT_PLD(5)
     for (uint32_t t = 0; t < K; t++) {
-        BT_PSTEP(0) BT_PSTEP(1) BT_PSTEP(2) BT_PSTEP(3)
+        BT_PSTEP(0) BT_PSTEP(1) BT_PSTEP(2) BT_PSTEP(3) BT_PSTEP(4) BT_PSTEP(5)
     }
+    BT_PST(0) BT_PST(1) BT_PST(2) BT_PST(3) BT_PST(4) BT_PST(5)
+#undef BT_PLD
+#undef BT_PST
 #undef BT_PSTEP
-    L[0].j = (uint32_t)j0, L[1].j = (uint32_t)j1, L[2].j = (uint32_t)j2, L[3].j = (uint32_t)j3;
-    L[0].f = f0, L[1].f = f1, L[2].f = f2, L[3].f = f3;
-    L[0].s = s0, L[1].s = s1, L[2].s = s2, L[3].s = s3;
-    for (int i = 0; i < 4; i++)
-        L[i].left -= K;
 }
 
 static void plane_run1(bt_plane *l, const bt_coef *cf)
@@ -587,7 +464,7 @@ static void plane_run1(bt_plane *l, const bt_coef *cf)
     l->left = 0;
 }
 
-#define BT_PLANES 4
+#define BT_PLANES 6
 static void planes_run(bt_plane *tasks, size_t nt, const bt_coef *cf)
 {
     bt_plane L[BT_PLANES];
@@ -745,38 +622,23 @@ static void bits_append(uint64_t *dst, uint32_t off, const uint64_t *src, uint32
     }
 }
 
-static int task_cmp(const void *x, const void *y)
-{
-    const bt_lane *a = x, *b = y;
-    return a->left > b->left ? -1 : a->left < b->left;
-}
-
 static int flush_window(tl_bt_kernel *k, tl_error *err);
 
-/* Order tasks (bt_plane or bt_lane, told apart by size) so that the long
- * ones (at least n/256 rows of the window) come first, longest first; the
- * short rest follows in any order. O(nt) plus a sort of at most 256 tasks
- * per chain, so windows of many tiny series cost no sort. Returns nt. */
-static size_t long_first(void *tasks, size_t nt, size_t size, uint32_t n,
-                         int (*cmp)(const void *, const void *))
+/* Order tasks so that the long ones (at least n/256 rows of the window)
+ * come first, longest first; the short rest follows in any order. O(nt)
+ * plus a sort of at most 256 tasks, so windows of many tiny series cost no
+ * sort. */
+static void long_first(bt_plane *t, size_t nt, uint32_t n)
 {
     uint32_t thr = n / 256 > 64 ? n / 256 : 64;
-    char *t = tasks, tmp[64];
     size_t nl = 0;
-    for (size_t i = 0; i < nt; i++) {
-        uint32_t left = size == sizeof(bt_plane) ? ((bt_plane *)(void *)(t + i * size))->left
-                                                 : ((bt_lane *)(void *)(t + i * size))->left;
-        if (left >= thr) {
-            if (i != nl) { /* swap into the long prefix */
-                memcpy(tmp, t + nl * size, size);
-                memcpy(t + nl * size, t + i * size, size);
-                memcpy(t + i * size, tmp, size);
-            }
-            nl++;
+    for (size_t i = 0; i < nt; i++)
+        if (t[i].left >= thr) {
+            bt_plane x = t[nl];
+            t[nl++] = t[i];
+            t[i] = x;
         }
-    }
-    qsort(tasks, nl, size, cmp);
-    return nt;
+    qsort(t, nl, sizeof *t, plane_cmp);
 }
 
 int tl_bt_kernel_block(tl_bt_kernel *k, const tl_bt_input *in, tl_error *err)
@@ -954,31 +816,31 @@ static int flush_window(tl_bt_kernel *k, tl_error *err)
         GROW(k->up, k->cap_up, nw, "bitmaps");
         GROW(k->dn, k->cap_dn, nw, "bitmaps");
 
-        /* 3. chains */
+        /* 3. chains, two at a time (fast and slow of one pair, or any two
+         * of a sweep; an odd last one is paired with itself, writing the
+         * same values twice): a task is a run */
         uint32_t nch = k->nf + k->ns;
         GROW(k->chain, k->cap_chain, (size_t)nch * n, "EMA chains");
-        bt_lane *tasks = k->tasks;
-        size_t need = (size_t)nch * nr;
-        rc = grow(err, &k->tasks, &k->cap_tasks, need * sizeof(bt_lane), "EMA tasks");
+        rc = grow(err, &k->tasks, &k->cap_tasks, (size_t)nr * sizeof(bt_plane), "EMA tasks");
         if (rc)
             return rc;
-        tasks = k->tasks;
-        size_t nt = 0;
-        if (nch == 2) { /* one pair: both chains of a run in one lane */
-            bt_plane *pt = k->tasks;
-            double *o = k->chain;
+        bt_plane *pt = k->tasks;
+        for (uint32_t c1 = 0; c1 < nch; c1 += 2) {
+            uint32_t c2 = c1 + 1 < nch ? c1 + 1 : c1;
+            double *o1 = k->chain + (size_t)c1 * n, *o2 = k->chain + (size_t)c2 * n;
+            size_t nt = 0;
             for (uint32_t r = 0; r < nr; r++) {
                 uint32_t s = r ? re[r - 1] : 0, e = re[r];
                 if (e == s)
                     continue;
                 bt_plane *l = &pt[nt++];
                 if (r == 0 && cont_rows) {
-                    l->f = k->carry[0];
-                    l->s = k->carry[1];
+                    l->f = k->carry[c1];
+                    l->s = k->carry[c2];
                     l->j = s;
                     l->left = e - s;
-                } else {
-                    o[s] = o[s + n] = P[s];
+                } else { /* a series' first row: fast = slow = p[0] */
+                    o1[s] = o2[s] = P[s];
                     l->f = l->s = P[s];
                     l->j = s + 1;
                     l->left = e - s - 1;
@@ -986,40 +848,10 @@ static int flush_window(tl_bt_kernel *k, tl_error *err)
                         nt--;
                 }
             }
-            bt_coef cf = {k->ca[0], k->cc[0], k->ca[1], k->cc[1], P, o, o + n};
-            nt = long_first(pt, nt, sizeof *pt, n, plane_cmp);
+            bt_coef cf = {k->ca[c1], k->cc[c1], k->ca[c2], k->cc[c2], P, o1, o2};
+            long_first(pt, nt, n);
             planes_run(pt, nt, &cf);
-            nt = 0;
         }
-        for (uint32_t r = 0; nch != 2 && r < nr; r++) {
-            uint32_t s = r ? re[r - 1] : 0, e = re[r];
-            if (e == s)
-                continue;
-            for (uint32_t c = 0; c < nch; c++) {
-                double *o = k->chain + (size_t)c * n;
-                bt_lane *l = &tasks[nt++];
-                l->a = k->ca[c];
-                l->c = k->cc[c];
-                if (r == 0 && cont_rows) {
-                    l->v = k->carry[c];
-                    l->p = P + s;
-                    l->o = o + s;
-                    l->left = e - s;
-                } else { /* a series' first row: fast = slow = p[0] */
-                    o[s] = P[s];
-                    l->v = P[s];
-                    l->p = P + s + 1;
-                    l->o = o + s + 1;
-                    l->left = e - s - 1;
-                    if (l->left == 0)
-                        nt--;
-                }
-            }
-        }
-        /* longest first: the long series start together, short ones fill
-         * the lanes that free up (a shorter tail) */
-        nt = long_first(tasks, nt, sizeof *tasks, n, task_cmp);
-        chains_run(tasks, nt);
     }
 
     /* 4. decisions, pair by pair, runs in order */
