@@ -877,6 +877,33 @@ Test(scan, ordered_equals_stable_sort_with_runs)
         cr_assert_gt(starts, 100);
         tab_free(&got);
     }
+    /* ordered with a predicate that prunes input blocks of the merges:
+     * the selected rows are those of the sorted reference, in order */
+    for (uint32_t th = 1; th <= 2; th++) {
+        tl_scan_opts o = opts_default();
+        o.columns = cols;
+        o.n_columns = 7;
+        o.ordered = 1;
+        o.threads = th;
+        o.where = "expiry = '2025-12-25' AND strike >= 49500";
+        tab got;
+        tl_scan_stats st;
+        tl_error err;
+        cr_assert_eq(scan_collect(s, &o, &got, &st, &err, 1), TL_OK, "%s", err.msg);
+        cr_assert_lt(st.blocks_kept, st.blocks_total);
+        size_t j = 0;
+        for (size_t r = 0; r < ref.n; r++) {
+            if (cell_i(&ref, 0, r) != DAY0 + 35 || cell_f(&ref, 2, r) < 49500)
+                continue;
+            cr_assert_lt(j, got.n);
+            for (uint32_t c = 0; c < 7; c++)
+                cr_assert(cell_eq(&got, j, &ref, r, c), "pruned ordered: row %zu col %u", j, c);
+            j++;
+        }
+        cr_assert_eq(j, got.n);
+        cr_assert_gt(j, 0);
+        tab_free(&got);
+    }
     /* unordered runs too (fast RLE path on sorted files) */
     {
         tl_scan_opts o = opts_default();
