@@ -1492,6 +1492,8 @@ Test(scan, unpartitioned_nullable_runs_batches_and_merge)
                 o.io = io;
                 o.threads = th;
                 o.direct = direct;
+                o.register_buffers = direct;
+                o.queue_depth = direct ? 32 : 0;
                 tab got;
                 tl_scan_stats st;
                 tl_error err;
