@@ -66,6 +66,7 @@ typedef struct feed {
     int use_sel;         /* add a selection bitmap keeping every row */
     int want_series, want_trades;
     uint32_t window;     /* kernel window rows; 0 = default */
+    const unsigned char *drop; /* per row: 1 = not selected (sel bit 0) */
 } feed;
 
 static void set_bit(uint8_t *bm, size_t i, int v)
@@ -123,7 +124,7 @@ static void kernel_run(const bt_ref_row *rows, size_t n, const tl_bt_params *pr,
             set_bit(bv, i, !r->b_null);
             set_bit(av, i, !r->a_null);
             set_bit(vv, i, !r->v_null);
-            set_bit(sel, i, 1);
+            set_bit(sel, i, !(fd->drop && fd->drop[pos + i]));
             pn |= r->p_null;
             bn |= r->b_null;
             an |= r->a_null;
@@ -144,7 +145,7 @@ static void kernel_run(const bt_ref_row *rows, size_t n, const tl_bt_params *pr,
             .volume_type = fd->vol_type ? (tl_type)fd->vol_type : TL_FLOAT64,
             .price = &cp, .bid = &cb, .ask = &ca, .volume = &cv,
             .ts = ts,
-            .sel = fd->use_sel ? sel : NULL,
+            .sel = fd->use_sel || fd->drop ? sel : NULL,
             .n_runs = nr,
             .run_ends = ends,
             .continues = pos > 0 && rows[pos].key == rows[pos - 1].key,
@@ -560,6 +561,44 @@ Test(backtest, sweep_pairs_equal_single_runs)
             tl_bt_unit_out_free(&o);
         }
     tl_bt_unit_out_free(&all);
+    free(rows);
+}
+
+/* Rows a selection bitmap drops are as if absent. */
+Test(backtest, kernel_drops_unselected_rows)
+{
+    double F[] = {5, 9}, S[] = {21};
+    rng_state = 8080;
+    size_t n = 20000;
+    bt_ref_row *rows = make_rows(n, 0.01, 0);
+    unsigned char *drop = calloc(n, 1);
+    bt_ref_row *kept = calloc(n, sizeof *kept);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        drop[i] = rndn(10) == 0 || (rows[i].key % 7 == 0); /* whole series too */
+        if (!drop[i])
+            kept[m++] = rows[i];
+    }
+    tl_bt_params pr = {F, 2, S, 1, X_LOOSE, 1};
+    bt_ref_out ref;
+    memset(&ref, 0, sizeof ref);
+    bt_ref_partition(kept, m, F, 2, S, 1, X_LOOSE, 1, 0, &ref);
+    feed fd = {.max_block = 700, .drop = drop, .window = 3000};
+    tl_bt_unit_out got = {0};
+    kernel_run(rows, n, &pr, &fd, &got);
+    cr_assert_eq(got.rows, ref.rows);
+    cr_assert_eq(got.rows_null_price, ref.rows_null_price);
+    cr_assert_eq(got.contracts, ref.contracts);
+    for (int k = 0; k < 2; k++) {
+        cr_assert_eq(got.trades[k], ref.trades[k]);
+        cr_assert(same_bits(got.pnl[k], ref.pnl[k]), "pair %d: %.17g vs %.17g", k, got.pnl[k],
+                  ref.pnl[k]);
+    }
+    cr_assert_gt(ref.trades[0], 0);
+    tl_bt_unit_out_free(&got);
+    free(ref.log);
+    free(drop);
+    free(kept);
     free(rows);
 }
 
