@@ -1299,3 +1299,175 @@ Test(backtest, symbol_and_day_filters_keep_their_partitions, .timeout = 120)
         free_batch(&v[i]);
     free(v);
 }
+
+/* A table of another shape: no symbol partition, an int32 contract column,
+ * float32 prices, int32 volumes with nulls; columns named by the options.
+ * Equal to the reference over the rows stably sorted by (day, id, ts). */
+typedef struct gen_row {
+    int64_t ts;
+    int32_t id;
+    float px;
+    double bid, ask;
+    int32_t vol;
+    int bid_null, ask_null, vol_null;
+    size_t seq;
+} gen_row;
+
+static int gen_row_cmp(const void *x, const void *y)
+{
+    const gen_row *a = x, *b = y;
+    int64_t da = a->ts / (INT64_C(86400) * 1000000000), db = b->ts / (INT64_C(86400) * 1000000000);
+    if (da != db)
+        return da < db ? -1 : 1;
+    if (a->id != b->id)
+        return a->id < b->id ? -1 : 1;
+    if (a->ts != b->ts)
+        return a->ts < b->ts ? -1 : 1;
+    return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+Test(backtest, other_schema_types_and_names, .timeout = 60)
+{
+    static const tl_field fields[] = {{"ts", TL_TIMESTAMP, 0},  {"id", TL_INT32, 0},
+                                      {"px", TL_FLOAT32, 0},    {"b", TL_FLOAT64, 1},
+                                      {"a", TL_FLOAT64, 1},     {"vol", TL_INT32, 1}};
+    static const char *const key[] = {"id", "ts"};
+    tl_table_spec spec;
+    memset(&spec, 0, sizeof spec);
+    spec.fields = fields;
+    spec.n_fields = 6;
+    spec.day_column = "ts";
+    spec.sort_key = key;
+    spec.n_sort_key = 2;
+    char p[400], tp[450];
+    snprintf(p, sizeof p, "%s/o", dir);
+    snprintf(tp, sizeof tp, "%s/o_trades.csv", dir);
+    tl_error err = {0};
+    cr_assert_eq(tl_table_create(p, &spec, &err), TL_OK, "%s", err.msg);
+
+    size_t n = 6000;
+    gen_row *g = calloc(n, sizeof *g);
+    rng_state = 555;
+    int64_t t0 = INT64_C(1763337600) * 1000000000; /* 2025-11-17 */
+    int cents[10];
+    for (int i = 0; i < 10; i++)
+        cents[i] = 1000 + (int)rndn(5000);
+    for (size_t i = 0; i < n; i++) {
+        gen_row *r = &g[i];
+        r->id = (int32_t)rndn(10);
+        r->ts = t0 + (int64_t)rndn(2 * 86400) * 1000000000 + (int64_t)rndn(3);
+        cents[r->id] += 5 * ((int)rndn(5) - 2);
+        if (cents[r->id] < 5)
+            cents[r->id] = 5;
+        r->px = (float)cents[r->id] / 4.0f; /* quarters: exact in float32 */
+        r->bid = r->px - 0.25 * rndn(2);
+        r->ask = r->px + 0.25 * rndn(2);
+        r->vol = (int32_t)rndn(3);
+        r->bid_null = rndn(50) == 0;
+        r->ask_null = rndn(50) == 0;
+        r->vol_null = rndn(50) == 0;
+        r->seq = i;
+    }
+    /* one batch, as columns */
+    int64_t *ts = malloc(n * 8);
+    int32_t *id = malloc(n * 4), *vol = malloc(n * 4);
+    float *px = malloc(n * 4);
+    double *b = malloc(n * 8), *a = malloc(n * 8);
+    uint8_t *bv = calloc(n / 8 + 1, 1), *av = calloc(n / 8 + 1, 1), *vv = calloc(n / 8 + 1, 1);
+    for (size_t i = 0; i < n; i++) {
+        ts[i] = g[i].ts;
+        id[i] = g[i].id;
+        px[i] = g[i].px;
+        b[i] = g[i].bid_null ? 0 : g[i].bid;
+        a[i] = g[i].ask_null ? 0 : g[i].ask;
+        vol[i] = g[i].vol_null ? 0 : g[i].vol;
+        set_bit(bv, i, !g[i].bid_null);
+        set_bit(av, i, !g[i].ask_null);
+        set_bit(vv, i, !g[i].vol_null);
+    }
+    tl_coldef defs[6];
+    for (int i = 0; i < 6; i++)
+        defs[i] = (tl_coldef){fields[i].name, fields[i].type};
+    tl_colvec cols[6] = {{ts, NULL, NULL, NULL}, {id, NULL, NULL, NULL}, {px, NULL, NULL, NULL},
+                         {b, bv, NULL, NULL},    {a, av, NULL, NULL},    {vol, vv, NULL, NULL}};
+    tl_batch batch = {(uint32_t)n, 6, defs, cols};
+    tl_table *t = NULL;
+    cr_assert_eq(tl_table_open(p, &t, &err), TL_OK, "%s", err.msg);
+    tl_append_opts ao;
+    memset(&ao, 0, sizeof ao);
+    ao.segment_rows = 1000;
+    tl_append *ap = NULL;
+    cr_assert_eq(tl_append_begin(t, &ao, &ap, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(tl_append_batch(ap, &batch, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(tl_append_commit(ap, NULL, &err), TL_OK, "%s", err.msg);
+    tl_table_close(t);
+
+    /* reference */
+    qsort(g, n, sizeof *g, gen_row_cmp);
+    double F[] = {3}, S[] = {8};
+    uint64_t trades = 0, contracts = 0;
+    double pnl = 0;
+    bt_ref_row *rr = calloc(n, sizeof *rr);
+    size_t n_log = 0;
+    for (size_t i = 0; i < n;) {
+        size_t e = i;
+        int64_t day = g[i].ts / (INT64_C(86400) * 1000000000);
+        while (e < n && g[e].ts / (INT64_C(86400) * 1000000000) == day)
+            e++;
+        for (size_t j = i; j < e; j++) {
+            bt_ref_row *r = &rr[j - i];
+            r->key = (uint64_t)g[j].id;
+            r->ts = g[j].ts;
+            r->p = g[j].px;
+            r->b = g[j].bid;
+            r->a = g[j].ask;
+            r->v = g[j].vol;
+            r->b_null = (unsigned char)g[j].bid_null;
+            r->a_null = (unsigned char)g[j].ask_null;
+            r->v_null = (unsigned char)g[j].vol_null;
+        }
+        bt_ref_out o;
+        memset(&o, 0, sizeof o);
+        bt_ref_partition(rr, e - i, F, 1, S, 1, 0.002, 1, 1, &o);
+        trades += o.trades[0];
+        pnl += o.pnl[0];
+        contracts += o.contracts;
+        n_log += o.n_log;
+        free(o.log);
+        i = e;
+    }
+
+    tl_backtest_opts o;
+    tl_backtest_opts_default(&o);
+    o.fast = F;
+    o.n_fast = 1;
+    o.slow = S;
+    o.n_slow = 1;
+    o.max_spread = 0.002;
+    o.price_col = "px";
+    o.bid_col = "b";
+    o.ask_col = "a";
+    o.volume_col = "vol";
+    static const char *const cc[] = {"id"};
+    o.contract_cols = cc;
+    o.n_contract_cols = 1;
+    o.trades_path = tp;
+    tl_backtest_result r = run_bt(p, -1, &o);
+    cr_assert_eq(r.rows, n);
+    cr_assert_eq(r.partitions, 2);
+    cr_assert_eq(r.contracts, contracts);
+    cr_assert_eq(r.pairs[0].trades, trades);
+    cr_assert_gt(trades, 0);
+    cr_assert(same_bits(r.pairs[0].pnl, pnl), "%.17g vs %.17g", r.pairs[0].pnl, pnl);
+    size_t len;
+    char *txt = slurp(tp, &len);
+    cr_assert(strncmp(txt, "day,id,fast,slow,entry_ts,", 26) == 0, "%.60s", txt);
+    size_t lines = 0;
+    for (size_t i = 0; i < len; i++)
+        lines += txt[i] == '\n';
+    cr_assert_eq(lines, 1 + n_log);
+    free(txt);
+    tl_backtest_result_free(&r);
+    free(rr); free(g); free(ts); free(id); free(vol); free(px); free(b); free(a);
+    free(bv); free(av); free(vv);
+}
