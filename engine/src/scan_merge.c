@@ -12,8 +12,10 @@
  *
  * Memory is bounded: one decoded row block per input file (its cursor) plus
  * one output block of at most TL_SCAN_MERGE_ROWS rows per column. Rows are
- * copied in bulk: while a cursor is the smallest, a binary search finds how
- * many of its rows come before the next cursor's head, and those rows are
+ * copied in bulk: the active cursors are kept sorted by their heads (a
+ * cursor whose head moved is re-inserted by bisection); while one cursor is
+ * the smallest, a galloping search finds how many of its rows come before
+ * the next cursor's head, and those rows are
  * copied at once.
  *
  * Row blocks whose zone maps prove no row matches are dropped from the
@@ -52,6 +54,7 @@ typedef struct mstate {
     uint8_t *has_null;
     size_t *data_len;
     uint32_t out_n;
+    mcur **ord;       /* active cursors by head */
     uint32_t *ends;   /* run ends of the output block so far (starts > 0) */
     size_t ends_cap;
     uint32_t n_ends;
@@ -80,6 +83,7 @@ void tl_scan_merge_free(tl_scan_worker *w)
     for (size_t i = 0; i < m->cap_c; i++)
         cur_free(&m->c[i], ns);
     free(m->c);
+    free(m->ord);
     if (m->out)
         for (uint32_t k = 0; k < ns; k++) {
             free(m->out[k].buf);
@@ -115,6 +119,10 @@ static int merge_init(tl_scan_worker *w, size_t n_files, tl_error *err)
             return tl_error_set(err, TL_ENOMEM, "scan: out of memory (merge)");
         memset(c + m->cap_c, 0, (n_files - m->cap_c) * sizeof *c);
         m->c = c;
+        mcur **ord = realloc(m->ord, n_files * sizeof *ord);
+        if (!ord)
+            return tl_error_set(err, TL_ENOMEM, "scan: out of memory (merge)");
+        m->ord = ord;
         for (size_t i = m->cap_c; i < n_files; i++) {
             c[i].bufs = calloc(ns, sizeof *c[i].bufs);
             c[i].vec = calloc(ns, sizeof *c[i].vec);
@@ -271,6 +279,22 @@ static int before(const tl_scan_plan *p, const mcur *a, uint32_t r, const mcur *
 {
     int c = cmp_rows(p, a, r, b, b->pos);
     return c < 0 || (c == 0 && a->order < b->order);
+}
+
+/* Insert c into ord[0..n) (sorted by head) by bisection; returns n + 1. */
+static size_t ord_insert(const tl_scan_plan *p, mcur **ord, size_t n, mcur *c)
+{
+    size_t lo = 0, hi = n; /* c goes before ord[hi], after ord[lo-1] */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (before(p, c, c->pos, ord[mid]))
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    memmove(ord + lo + 1, ord + lo, (n - lo) * sizeof *ord);
+    ord[lo] = c;
+    return n + 1;
 }
 
 /* A sort-key column that is neither delivered, nor a predicate or run
@@ -537,31 +561,32 @@ int tl_scan_merge_unit(tl_scan_worker *w, size_t unit, tl_error *err)
     uint64_t merged_row = 0;
     m->out_n = 0;
     m->n_ends = 0;
-    while (!rc && !p->explain) {
+    /* active cursors sorted by their heads (ties: file order) */
+    mcur **ord = m->ord;
+    size_t n_act = 0;
+    for (size_t i = 0; i < nc && !rc && !p->explain; i++)
+        if (m->c[i].active)
+            n_act = ord_insert(p, ord, n_act, &m->c[i]);
+    while (!rc && !p->explain && n_act) {
         if (*w->stop) {
             rc = TL_SCAN_STOPPED;
             break;
         }
-        mcur *best = NULL, *sec = NULL;
-        for (size_t i = 0; i < nc; i++) {
-            mcur *c = &m->c[i];
-            if (!c->active)
-                continue;
-            if (!best || before(p, c, c->pos, best)) {
-                sec = best;
-                best = c;
-            } else if (!sec || before(p, c, c->pos, sec)) {
-                sec = c;
-            }
-        }
-        if (!best)
-            break;
+        mcur *best = ord[0], *sec = n_act > 1 ? ord[1] : NULL;
         uint32_t avail = best->n - best->pos, cnt;
         if (!sec || before(p, best, best->n - 1, sec)) {
             cnt = avail;
         } else {
-            /* rows [pos, lo] come before sec's head, row hi does not */
-            uint32_t lo = best->pos, hi = best->n - 1;
+            /* gallop from pos, then bisect: rows [pos, lo] come before
+             * sec's head, row hi does not (row n-1 does not) */
+            uint32_t lo = best->pos, hi, step = 1;
+            for (;;) {
+                hi = lo + step < best->n - 1 ? lo + step : best->n - 1;
+                if (hi == best->n - 1 || !before(p, best, hi, sec))
+                    break;
+                lo = hi;
+                step *= 2;
+            }
             while (hi - lo > 1) {
                 uint32_t mid = lo + (hi - lo) / 2;
                 if (before(p, best, mid, sec))
@@ -577,20 +602,21 @@ int tl_scan_merge_unit(tl_scan_worker *w, size_t unit, tl_error *err)
                 break;
             if ((rc = emit_view(w, unit, best, cnt, &merged_row, err)))
                 break;
-            best->pos += cnt;
-            if (best->pos == best->n)
-                rc = cur_advance(w, best, err);
-            continue;
+        } else {
+            uint32_t space = TL_SCAN_MERGE_ROWS - m->out_n;
+            if (cnt > space)
+                cnt = space;
+            if ((rc = copy_rows(w, best, cnt, err)))
+                break;
         }
-        uint32_t space = TL_SCAN_MERGE_ROWS - m->out_n;
-        if (cnt > space)
-            cnt = space;
-        rc = copy_rows(w, best, cnt, err);
-        if (rc)
-            break;
         best->pos += cnt;
         if (best->pos == best->n && (rc = cur_advance(w, best, err)))
             break;
+        /* the best cursor's new head goes back into the order */
+        memmove(ord, ord + 1, (n_act - 1) * sizeof *ord);
+        n_act--;
+        if (best->active)
+            n_act = ord_insert(p, ord, n_act, best);
         if (m->out_n == TL_SCAN_MERGE_ROWS)
             rc = flush_out(w, unit, &merged_row, err);
     }
