@@ -1488,6 +1488,7 @@ typedef struct print_worker {
     size_t cap_ends;
     uint8_t *vbits;  /* n_proj one-byte validity of a one-row batch */
     tl_colvec *row;  /* n_proj */
+    tl_scan_buf *g;  /* n_proj: the selected rows of a block, gathered */
 } print_worker;
 
 typedef struct print_ctx {
@@ -1534,7 +1535,8 @@ static int pr_start(void *ctx, size_t n_units, uint32_t n_workers, tl_error *err
     for (uint32_t i = 0; i < n_workers; i++) {
         c->pw[i].vbits = calloc(c->n_proj ? c->n_proj : 1, 1);
         c->pw[i].row = calloc(c->n_proj ? c->n_proj : 1, sizeof(tl_colvec));
-        if (!c->pw[i].vbits || !c->pw[i].row)
+        c->pw[i].g = calloc(c->n_proj ? c->n_proj : 1, sizeof(tl_scan_buf));
+        if (!c->pw[i].vbits || !c->pw[i].row || !c->pw[i].g)
             return tl_error_set(err, TL_ENOMEM, "scan: out of memory");
     }
     return TL_OK;
@@ -1693,6 +1695,45 @@ static int pr_block(void *ctx, const tl_scan_block *b, tl_error *err)
         pw->cur.rows += b->n_rows;
         return tl_batch_write_csv(&all, pw->f, 0, err);
     }
+    if (!c->limit && c->format == TL_SCAN_CSV) {
+        /* gather the selected rows, then one write */
+        for (uint32_t k = 0; k < b->n_cols; k++) {
+            const tl_colvec *v = &b->cols[k];
+            tl_scan_buf *g = &pw->g[k];
+            tl_colvec *o = &pw->row[k];
+            size_t wd = tl_type_width(b->defs[k].type);
+            int str = b->defs[k].type == TL_STRING;
+            size_t nbytes = str ? v->offsets[b->n_rows] - v->offsets[0] : 0;
+            if (tl_grow(&g->buf, &g->buf_cap, str ? ((size_t)b->n_sel + 1) * 4 : (size_t)b->n_sel * wd + 1) ||
+                tl_grow((void **)&g->data, &g->data_cap, nbytes + 1) ||
+                tl_grow((void **)&g->valid, &g->valid_cap, (size_t)b->n_sel / 8 + 1))
+                return tl_error_set(err, TL_ENOMEM, "scan: out of memory (print)");
+            uint32_t j = 0, dl = 0;
+            if (str)
+                ((uint32_t *)g->buf)[0] = 0;
+            for (uint32_t i = 0; i < b->n_rows; i++) {
+                if (!((b->sel[i >> 3] >> (i & 7)) & 1))
+                    continue;
+                if (v->validity)
+                    tl_bit_set(g->valid, j, tl_bit_get(v->validity, i));
+                if (str) {
+                    uint32_t l = v->offsets[i + 1] - v->offsets[i];
+                    memcpy(g->data + dl, v->data + v->offsets[i], l);
+                    dl += l;
+                    ((uint32_t *)g->buf)[j + 1] = dl;
+                } else {
+                    memcpy((uint8_t *)g->buf + (size_t)j * wd,
+                           (const uint8_t *)v->values + (size_t)i * wd, wd);
+                }
+                j++;
+            }
+            *o = (tl_colvec){str ? NULL : g->buf, v->validity ? g->valid : NULL,
+                             str ? g->buf : NULL, str ? g->data : NULL};
+        }
+        tl_batch sel = {b->n_sel, b->n_cols, b->defs, pw->row};
+        pw->cur.rows += b->n_sel;
+        return tl_batch_write_csv(&sel, pw->f, 0, err);
+    }
     for (uint32_t i = 0; i < b->n_rows; i++) {
         if (b->sel && !((b->sel[i >> 3] >> (i & 7)) & 1))
             continue;
@@ -1835,6 +1876,12 @@ int tl_scan_print(const tl_snapshot *s, const tl_scan_opts *o, int format, uint6
         free(c.pw[i].cur.row_end);
         free(c.pw[i].vbits);
         free(c.pw[i].row);
+        for (uint32_t k = 0; c.pw[i].g && k < c.n_proj; k++) {
+            free(c.pw[i].g[k].buf);
+            free(c.pw[i].g[k].data);
+            free(c.pw[i].g[k].valid);
+        }
+        free(c.pw[i].g);
     }
     free(c.units);
     free(c.pw);

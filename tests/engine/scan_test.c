@@ -1170,6 +1170,16 @@ Test(scan, print_csv_json_limit)
         cr_assert_str_eq(b, "{\"sym\":\"AA\",\"k\":19990,\"x\":9995}\n"
                             "{\"sym\":\"AA\",\"k\":19991,\"x\":9995.5}\n");
         free(b);
+        o.where = "k >= 19998 AND sym = 'BB'";
+        fd = open(p3, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        cr_assert_eq(tl_scan_print(s, &o, TL_SCAN_JSON, 0, fd, &st, &err), TL_OK, "%s", err.msg);
+        close(fd);
+        b = read_file(p3, &n);
+        cr_assert_str_eq(b, "{\"sym\":\"BB\",\"k\":19998,\"x\":9999}\n"
+                            "{\"sym\":\"BB\",\"k\":19999,\"x\":null}\n"
+                            "{\"sym\":\"BB\",\"k\":19998,\"x\":9999}\n"
+                            "{\"sym\":\"BB\",\"k\":19999,\"x\":null}\n");
+        free(b);
     }
     tl_scan_opts o = opts_default();
     cr_assert_eq(tl_scan_print(s, &o, 7, 0, 1, &st, &err), TL_EINVAL);
