@@ -266,6 +266,7 @@ static const double X_LOOSE = 0.01;
 
 /* ---- the FMA probe and the flags (BT-R10) ------------------------------------------ */
 
+/* BT-R10 */
 Test(backtest, probe_muladd_is_not_fused)
 {
     /* a*b = 1 - 2^-60 exactly, which rounds to 1: unfused a*b + c = 0, fused
@@ -412,6 +413,7 @@ Test(backtest, fused_evaluation_differs_and_kernel_matches_unfused, .timeout = 1
 
 /* ---- kernel vs reference --------------------------------------------------------- */
 
+/* BT-R1, BT-R5, BT-R6, BT-R8: blocks, windows and selections of every size */
 Test(backtest, kernel_matches_reference_random_blocks)
 {
     double F[] = {5}, S[] = {21};
@@ -442,6 +444,7 @@ static double round_f32(double x)
     return f;
 }
 
+/* BT-R4 */
 Test(backtest, kernel_converts_float32_and_integer_columns)
 {
     double F[] = {3}, S[] = {9};
@@ -464,6 +467,7 @@ Test(backtest, kernel_converts_float32_and_integer_columns)
 }
 
 /* NaN, infinities, zero and negative bids/asks, huge values, subnormals. */
+/* BT-R1 (conventions), BT-R6, BT-R9 */
 Test(backtest, kernel_matches_reference_adversarial_values)
 {
     static const double pool[] = {NAN, INFINITY, -INFINITY, 0.0, -0.0, -1.0, 1.0, 1e308,
@@ -494,6 +498,7 @@ Test(backtest, kernel_matches_reference_adversarial_values)
 
 /* Series of length 1 and 2, entry on the last row, a position open across
  * many blocks of one row. */
+/* BT-R7 */
 Test(backtest, kernel_short_series_and_last_row_entry)
 {
     /* one series: flat prices then a rise on the last row -> entry on the
@@ -538,6 +543,7 @@ Test(backtest, kernel_short_series_and_last_row_entry)
 }
 
 /* Every pair of a sweep equals a run of that pair alone. */
+/* BT-R11 */
 Test(backtest, sweep_pairs_equal_single_runs)
 {
     double F[] = {5, 8, 13, 5}, S[] = {21, 34, 8};
@@ -604,6 +610,7 @@ Test(backtest, kernel_drops_unselected_rows)
 
 /* ---- kernel errors --------------------------------------------------------------- */
 
+/* BT-R3 */
 Test(backtest, kernel_rejects_bad_parameters)
 {
     tl_error err = {0};
@@ -974,6 +981,7 @@ static void same_result(const tl_backtest_result *a, const tl_backtest_result *b
 /* The same rows appended (a) at once, (b) in many small appends, (c) out of
  * time order, (d) as several segments per partition: identical results,
  * equal to the reference; threads 1 and 2 agree. */
+/* BT-R1, BT-R8 */
 Test(backtest, table_histories_give_identical_results, .timeout = 300)
 {
     size_t nb = 0;
@@ -1075,6 +1083,7 @@ static tl_snapshot *open_latest(const char *path, tl_table **t)
     return s;
 }
 
+/* BT-R2 */
 Test(backtest, table_sort_key_must_be_contract_then_time)
 {
     tl_table_spec spec;
@@ -1107,6 +1116,7 @@ Test(backtest, table_sort_key_must_be_contract_then_time)
     tl_table_close(t);
 }
 
+/* BT-R3, BT-R4 */
 Test(backtest, run_rejects_bad_columns_and_options)
 {
     char p[400];
@@ -1326,6 +1336,7 @@ static int gen_row_cmp(const void *x, const void *y)
     return a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
+/* BT-R2, BT-R4, BT-R5 */
 Test(backtest, other_schema_types_and_names, .timeout = 60)
 {
     static const tl_field fields[] = {{"ts", TL_TIMESTAMP, 0},  {"id", TL_INT32, 0},
