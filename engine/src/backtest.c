@@ -369,17 +369,34 @@ __attribute__((noinline)) static void elig_pass(uint64_t *out, uint32_t n, const
 }
 
 /* up bit j = f[j] > s[j]; down bit j = s[j] >= f[j] (two separate IEEE
- * comparisons: with NaN both are false). */
-__attribute__((noinline)) static void cross_pass(uint64_t *up, uint64_t *dn, const double *f, const double *s, uint32_t n)
+ * comparisons: with NaN both are false). f[j] is fg[2j + fl], s[j] is
+ * sg[2j + sl] (chains stored two by two, interleaved). */
+__attribute__((noinline)) static void cross_pass(uint64_t *up, uint64_t *dn, const double *fg,
+                                                 unsigned fl, const double *sg, unsigned sl,
+                                                 uint32_t n)
 {
     uint32_t nw = (n + 63) / 64;
 #if defined(__AVX512F__)
     uint8_t *u8 = (uint8_t *)up, *d8 = (uint8_t *)dn;
     up[nw - 1] = dn[nw - 1] = 0;
+    const __m512i ix_f = _mm512_setr_epi64(fl, 2 + fl, 4 + fl, 6 + fl, 8 + fl, 10 + fl,
+                                           12 + fl, 14 + fl);
+    const __m512i ix_s = _mm512_setr_epi64(sl, 2 + sl, 4 + sl, 6 + sl, 8 + sl, 10 + sl,
+                                           12 + sl, 14 + sl);
     for (uint32_t j = 0; j < n; j += 8) {
+        uint32_t e = n - j >= 8 ? 16 : 2 * (n - j); /* doubles of rows j.. */
         __mmask8 lm = n - j >= 8 ? (__mmask8)0xFF : (__mmask8)((1u << (n - j)) - 1);
-        __m512d F = _mm512_maskz_loadu_pd(lm, f + j);
-        __m512d S = _mm512_maskz_loadu_pd(lm, s + j);
+        __mmask8 m0 = e >= 8 ? (__mmask8)0xFF : (__mmask8)((1u << e) - 1);
+        __mmask8 m1 = e >= 16 ? (__mmask8)0xFF : e > 8 ? (__mmask8)((1u << (e - 8)) - 1) : 0;
+        const double *fp = fg + 2 * (size_t)j, *sp = sg + 2 * (size_t)j;
+        __m512d f0 = _mm512_maskz_loadu_pd(m0, fp), f1 = _mm512_maskz_loadu_pd(m1, fp + 8);
+        __m512d F = _mm512_permutex2var_pd(f0, ix_f, f1), S;
+        if (sg == fg) {
+            S = _mm512_permutex2var_pd(f0, ix_s, f1);
+        } else {
+            __m512d s0 = _mm512_maskz_loadu_pd(m0, sp), s1 = _mm512_maskz_loadu_pd(m1, sp + 8);
+            S = _mm512_permutex2var_pd(s0, ix_s, s1);
+        }
         u8[j >> 3] = (uint8_t)_mm512_mask_cmp_pd_mask(lm, F, S, _CMP_GT_OQ);
         d8[j >> 3] = (uint8_t)_mm512_mask_cmp_pd_mask(lm, S, F, _CMP_GE_OQ);
     }
@@ -388,9 +405,10 @@ __attribute__((noinline)) static void cross_pass(uint64_t *up, uint64_t *dn, con
         uint64_t wu = 0, wd = 0;
         uint32_t e = n - w * 64 < 64 ? n - w * 64 : 64;
         for (uint32_t t = 0; t < e; t++) {
-            uint32_t j = w * 64 + t;
-            wu |= (uint64_t)(f[j] > s[j]) << t;
-            wd |= (uint64_t)(s[j] >= f[j]) << t;
+            size_t j = (size_t)w * 64 + t;
+            double f = fg[2 * j + fl], s = sg[2 * j + sl];
+            wu |= (uint64_t)(f > s) << t;
+            wd |= (uint64_t)(s >= f) << t;
         }
         up[w] = wu;
         dn[w] = wd;
@@ -414,14 +432,14 @@ typedef struct bt_plane {
 typedef struct bt_coef {
     double af, cf, as, cs;
     const double *P;
-    double *F, *S;
+    double *G; /* the two chains interleaved: row j at G[2j] and G[2j + 1] */
 } bt_coef;
 
 __attribute__((noinline)) static void planes_step(bt_plane *L, uint32_t K, const bt_coef *cf)
 {
     const double af = cf->af, cF = cf->cf, as = cf->as, cS = cf->cs;
     const double *P = cf->P;
-    double *F = cf->F, *S = cf->S;
+    double *G = cf->G;
 #define BT_PLD(i)                                                                        \
     size_t j##i = L[i].j;                                                                \
     double f##i = L[i].f, s##i = L[i].s;
@@ -435,8 +453,8 @@ __attribute__((noinline)) static void planes_step(bt_plane *L, uint32_t K, const
         double x = P[j##i];                                                              \
         f##i = x * af + f##i * cF;                                                       \
         s##i = x * as + s##i * cS;                                                       \
-        F[j##i] = f##i;                                                                  \
-        S[j##i] = s##i;                                                                  \
+        G[2 * j##i] = f##i;                                                              \
+        G[2 * j##i + 1] = s##i;                                                          \
         j##i++;                                                                          \
     }
     BT_PLD(0) BT_PLD(1) BT_PLD(2) BT_PLD(3) BT_PLD(4) BT_PLD(5)
@@ -458,8 +476,8 @@ static void plane_run1(bt_plane *l, const bt_coef *cf)
         double x = cf->P[j];
         f = x * af + f * cF;
         s = x * as + s * cS;
-        cf->F[j] = f;
-        cf->S[j] = s;
+        cf->G[2 * j] = f;
+        cf->G[2 * j + 1] = s;
     }
     l->left = 0;
 }
@@ -820,14 +838,14 @@ static int flush_window(tl_bt_kernel *k, tl_error *err)
          * of a sweep; an odd last one is paired with itself, writing the
          * same values twice): a task is a run */
         uint32_t nch = k->nf + k->ns;
-        GROW(k->chain, k->cap_chain, (size_t)nch * n, "EMA chains");
+        GROW(k->chain, k->cap_chain, (size_t)(nch + 1) / 2 * 2 * n + 16, "EMA chains");
         rc = grow(err, &k->tasks, &k->cap_tasks, (size_t)nr * sizeof(bt_plane), "EMA tasks");
         if (rc)
             return rc;
         bt_plane *pt = k->tasks;
         for (uint32_t c1 = 0; c1 < nch; c1 += 2) {
             uint32_t c2 = c1 + 1 < nch ? c1 + 1 : c1;
-            double *o1 = k->chain + (size_t)c1 * n, *o2 = k->chain + (size_t)c2 * n;
+            double *g = k->chain + (size_t)c1 * n; /* group c1 / 2: 2n doubles */
             size_t nt = 0;
             for (uint32_t r = 0; r < nr; r++) {
                 uint32_t s = r ? re[r - 1] : 0, e = re[r];
@@ -840,7 +858,7 @@ static int flush_window(tl_bt_kernel *k, tl_error *err)
                     l->j = s;
                     l->left = e - s;
                 } else { /* a series' first row: fast = slow = p[0] */
-                    o1[s] = o2[s] = P[s];
+                    g[2 * (size_t)s] = g[2 * (size_t)s + 1] = P[s];
                     l->f = l->s = P[s];
                     l->j = s + 1;
                     l->left = e - s - 1;
@@ -848,7 +866,7 @@ static int flush_window(tl_bt_kernel *k, tl_error *err)
                         nt--;
                 }
             }
-            bt_coef cf = {k->ca[c1], k->cc[c1], k->ca[c2], k->cc[c2], P, o1, o2};
+            bt_coef cf = {k->ca[c1], k->cc[c1], k->ca[c2], k->cc[c2], P, g};
             long_first(pt, nt, n);
             planes_run(pt, nt, &cf);
         }
@@ -857,8 +875,9 @@ static int flush_window(tl_bt_kernel *k, tl_error *err)
     /* 4. decisions, pair by pair, runs in order */
     for (uint32_t pi = 0; pi < k->n_pairs; pi++) {
         if (n > 0)
-            cross_pass(k->up, k->dn, k->chain + (size_t)k->pair_f[pi] * n,
-                       k->chain + (size_t)k->pair_s[pi] * n, n);
+            cross_pass(k->up, k->dn, k->chain + (size_t)(k->pair_f[pi] / 2) * 2 * n,
+                       k->pair_f[pi] % 2, k->chain + (size_t)(k->pair_s[pi] / 2) * 2 * n,
+                       k->pair_s[pi] % 2, n);
         bt_pair_state *st = &k->st[pi];
         uint64_t *ptr = &k->u.trades[pi];
         for (uint32_t r = 0; r < nr; r++) {
@@ -915,7 +934,7 @@ static int flush_window(tl_bt_kernel *k, tl_error *err)
     uint64_t last_before = (nr == 1 && cont) ? k->cur_m : 0;
     if (le > ls) {
         for (uint32_t c = 0; c < k->nf + k->ns; c++)
-            k->carry[c] = k->chain[(size_t)c * n + le - 1];
+            k->carry[c] = k->chain[(size_t)(c / 2) * 2 * n + 2 * ((size_t)le - 1) + c % 2];
         k->cur_plast = P[le - 1];
         k->cur_tlast = T ? T[le - 1] : 0;
     } else if (!(nr == 1 && cont)) {
