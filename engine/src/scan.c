@@ -940,14 +940,17 @@ int tl_scan_emit(tl_scan_worker *w, size_t unit, size_t partition, size_t file,
     } else if ((rc = compute_runs(w, n, &b.run_ends, &b.n_runs, err))) {
         return rc;
     }
-    b.continues = n ? first_continues(w) : 0;
+    if (w->preset_continues >= 0)
+        b.continues = w->preset_continues;
+    else
+        b.continues = n ? first_continues(w) : 0;
     w->rows_selected += b.n_sel;
     if (w->cb && w->cb->block) {
         rc = w->cb->block(w->cb->ctx, &b, err);
         if (rc)
             return rc;
     }
-    if (n && p->n_run && (rc = save_last(w, n, err)))
+    if (n && p->n_run && w->preset_continues < 0 && (rc = save_last(w, n, err)))
         return rc;
     if (n && p->n_run == 0)
         w->have_last = 1;
@@ -1260,6 +1263,7 @@ static int worker_init(tl_scan_worker *w, const tl_scan_plan *p, uint32_t id, sc
     w->ctl = c;
     w->cb = c->cb;
     w->rows_done = &c->rows_done;
+    w->preset_continues = -1;
     w->stop = &c->stop;
     size_t ns = p->n_slots ? p->n_slots : 1, nr = p->n_run ? p->n_run : 1;
     w->bufs = calloc(ns, sizeof *w->bufs);

@@ -135,6 +135,8 @@ typedef struct tl_scan_worker {
     tl_scan_runval *last; /* n_run */
     const uint32_t *preset_ends; /* runs computed by the caller of emit */
     uint32_t preset_n;
+    int preset_continues; /* >= 0: the caller's "continues" (it then keeps
+                             the last run values itself); -1: emit's */
     int have_last;
     /* batches */
     tl_bio_range *ranges[2];
@@ -170,7 +172,8 @@ TL_WUR int tl_scan_decode(tl_scan_worker *w, const tl_scan_file *f, uint32_t slo
 
 /* Deliver n rows whose vectors are w->vec (every decoded slot; run slots
  * decoded or described by w->rle): evaluates the predicate, computes the
- * runs and "continues", calls cb->block, counts. */
+ * runs and "continues" (unless preset: then run-only slots are not read),
+ * calls cb->block, counts. */
 TL_WUR int tl_scan_emit(tl_scan_worker *w, size_t unit, size_t partition, size_t file,
                         uint64_t first_row, uint32_t n, tl_error *err);
 

@@ -55,6 +55,9 @@ typedef struct mstate {
     size_t *data_len;
     uint32_t out_n;
     mcur **ord;       /* active cursors by head */
+    tl_scan_runval *lastv; /* n_run: run values of the last row delivered */
+    int have_lastv;
+    int out_continues; /* "continues" of the output block being built */
     uint32_t *ends;   /* run ends of the output block so far (starts > 0) */
     size_t ends_cap;
     uint32_t n_ends;
@@ -84,6 +87,10 @@ void tl_scan_merge_free(tl_scan_worker *w)
         cur_free(&m->c[i], ns);
     free(m->c);
     free(m->ord);
+    if (m->lastv)
+        for (uint32_t r = 0; r < w->p->n_run; r++)
+            free(m->lastv[r].s);
+    free(m->lastv);
     if (m->out)
         for (uint32_t k = 0; k < ns; k++) {
             free(m->out[k].buf);
@@ -110,7 +117,8 @@ static int merge_init(tl_scan_worker *w, size_t n_files, tl_error *err)
         m->out = calloc(ns, sizeof *m->out);
         m->has_null = calloc(ns, 1);
         m->data_len = calloc(ns, sizeof *m->data_len);
-        if (!m->out || !m->has_null || !m->data_len)
+        m->lastv = calloc(w->p->n_run ? w->p->n_run : 1, sizeof *m->lastv);
+        if (!m->out || !m->has_null || !m->data_len || !m->lastv)
             return tl_error_set(err, TL_ENOMEM, "scan: out of memory (merge)");
     }
     if (n_files > m->cap_c) {
@@ -297,54 +305,83 @@ static size_t ord_insert(const tl_scan_plan *p, mcur **ord, size_t n, mcur *c)
     return n + 1;
 }
 
-/* A sort-key column that is neither delivered, nor a predicate or run
- * column: the merge compares it in the inputs and does not copy it. */
-static int key_only(const tl_scan_plan *p, uint32_t k)
+/* A column the output block needs: projection and predicate columns. Run
+ * and sort-key columns are compared in the inputs (the merge keeps the run
+ * values of the last delivered row itself) and never copied. */
+static int delivered(const tl_scan_plan *p, uint32_t k)
 {
-    return !p->slots[k].decode && p->slots[k].run < 0;
+    return p->slots[k].decode;
 }
 
-/* Run values of cursor row r differ from output row o (bit for bit,
- * validity included). */
-static int run_differs(const tl_scan_worker *w, const mcur *c, uint32_t r, uint32_t o)
+/* Run column r's value at cursor row `row`. */
+static void cur_runval(const tl_scan_plan *p, const mcur *c, uint32_t r, uint32_t row,
+                       int *is_null, const uint8_t **ptr, size_t *len)
 {
-    const tl_scan_plan *p = w->p;
-    const mstate *m = w->merge;
-    for (uint32_t i = 0; i < p->n_run; i++) {
-        uint32_t k = p->run_slot[i];
-        const tl_colvec *v = &c->vec[k];
-        const tl_scan_buf *ob = &m->out[k];
-        int vr = tl_bit_get(v->validity, r);
-        int vo = m->has_null[k] ? tl_bit_get(ob->valid, o) : 1;
-        if (vr != vo)
-            return 1;
-        if (!vr)
-            continue;
-        if (p->slots[k].type == TL_STRING) {
-            const uint32_t *oo = ob->buf;
-            uint32_t l0 = v->offsets[r + 1] - v->offsets[r], l1 = oo[o + 1] - oo[o];
-            if (l0 != l1 || memcmp(v->data + v->offsets[r], ob->data + oo[o], l0) != 0)
-                return 1;
-        } else {
-            size_t wd = tl_type_width(p->slots[k].type);
-            if (memcmp((const uint8_t *)v->values + (size_t)r * wd,
-                       (const uint8_t *)ob->buf + (size_t)o * wd, wd) != 0)
-                return 1;
-        }
+    uint32_t k = p->run_slot[r];
+    const tl_colvec *v = &c->vec[k];
+    *is_null = !tl_bit_get(v->validity, row);
+    if (*is_null) {
+        *ptr = NULL;
+        *len = 0;
+    } else if (p->slots[k].type == TL_STRING) {
+        *ptr = v->data + v->offsets[row];
+        *len = v->offsets[row + 1] - v->offsets[row];
+    } else {
+        *len = tl_type_width(p->slots[k].type);
+        *ptr = (const uint8_t *)v->values + (size_t)row * *len;
     }
-    return 0;
+}
+
+/* Cursor row `row` has the run values of the last row delivered. */
+static int same_as_last(const tl_scan_plan *p, const mstate *m, const mcur *c, uint32_t row)
+{
+    if (!m->have_lastv)
+        return 0;
+    for (uint32_t r = 0; r < p->n_run; r++) {
+        int isn;
+        const uint8_t *ptr;
+        size_t len;
+        cur_runval(p, c, r, row, &isn, &ptr, &len);
+        const tl_scan_runval *lv = &m->lastv[r];
+        if (isn != lv->is_null || (!isn && (len != lv->s_len || memcmp(ptr, lv->s, len) != 0)))
+            return 0;
+    }
+    return 1;
+}
+
+static int save_lastv(const tl_scan_plan *p, mstate *m, const mcur *c, uint32_t row,
+                      tl_error *err)
+{
+    for (uint32_t r = 0; r < p->n_run; r++) {
+        int isn;
+        const uint8_t *ptr;
+        size_t len;
+        cur_runval(p, c, r, row, &isn, &ptr, &len);
+        tl_scan_runval *lv = &m->lastv[r];
+        if (tl_grow((void **)&lv->s, &lv->s_cap, len ? len : 1))
+            return tl_error_set(err, TL_ENOMEM, "scan: out of memory (merge runs)");
+        lv->is_null = isn;
+        if (len)
+            memcpy(lv->s, ptr, len);
+        lv->s_len = len;
+    }
+    m->have_lastv = 1;
+    return TL_OK;
 }
 
 static int out_reserve(tl_scan_worker *w, tl_error *err)
 {
     const tl_scan_plan *p = w->p;
     mstate *m = w->merge;
+    if (tl_grow((void **)&m->ends, &m->ends_cap, (TL_SCAN_MERGE_ROWS + 1) * sizeof *m->ends))
+        return tl_error_set(err, TL_ENOMEM, "scan: out of memory (merge output)");
     for (uint32_t k = 0; k < p->n_slots; k++) {
         size_t wd = tl_type_width(p->slots[k].type);
         size_t need = p->slots[k].type == TL_STRING ? (TL_SCAN_MERGE_ROWS + 1) * 4
                                                      : TL_SCAN_MERGE_ROWS * wd;
-        if (tl_grow((void **)&m->ends, &m->ends_cap, (TL_SCAN_MERGE_ROWS + 1) * sizeof *m->ends) ||
-            tl_grow(&m->out[k].buf, &m->out[k].buf_cap, need) ||
+        if (!delivered(p, k))
+            continue;
+        if (tl_grow(&m->out[k].buf, &m->out[k].buf_cap, need) ||
             tl_grow((void **)&m->out[k].valid, &m->out[k].valid_cap,
                     TL_SCAN_MERGE_ROWS / 8 + 8))
             return tl_error_set(err, TL_ENOMEM, "scan: out of memory (merge output)");
@@ -392,8 +429,11 @@ static int copy_rows(tl_scan_worker *w, mcur *c, uint32_t n, tl_error *err)
     const tl_scan_plan *p = w->p;
     mstate *m = w->merge;
     uint32_t at = m->out_n, from = c->pos;
+    int same = same_as_last(p, m, c, from);
+    if (at == 0)
+        m->out_continues = same;
     if (p->n_run) {
-        if (at > 0 && run_differs(w, c, from, at - 1))
+        if (at > 0 && !same)
             m->ends[m->n_ends++] = at;
         while (c->ri < c->n_rends && c->rends[c->ri] <= from)
             c->ri++;
@@ -403,8 +443,8 @@ static int copy_rows(tl_scan_worker *w, mcur *c, uint32_t n, tl_error *err)
     for (uint32_t k = 0; k < p->n_slots; k++) {
         const tl_colvec *v = &c->vec[k];
         tl_scan_buf *o = &m->out[k];
-        if (key_only(p, k))
-            continue; /* compared in the inputs, never delivered */
+        if (!delivered(p, k))
+            continue;
         if (p->slots[k].type == TL_STRING) {
             const uint32_t *so = v->offsets;
             uint32_t *oo = o->buf;
@@ -434,7 +474,7 @@ static int copy_rows(tl_scan_worker *w, mcur *c, uint32_t n, tl_error *err)
             copy_bits(o->valid, at, v->validity, from, n);
     }
     m->out_n += n;
-    return TL_OK;
+    return save_lastv(p, m, c, from + n - 1, err);
 }
 
 static int flush_out(tl_scan_worker *w, size_t unit, uint64_t *merged_row, tl_error *err)
@@ -445,7 +485,7 @@ static int flush_out(tl_scan_worker *w, size_t unit, uint64_t *merged_row, tl_er
         return TL_OK;
     for (uint32_t k = 0; k < p->n_slots; k++) {
         tl_scan_buf *o = &m->out[k];
-        if (key_only(p, k))
+        if (!delivered(p, k))
             w->vec[k] = (tl_colvec){NULL, NULL, NULL, NULL};
         else if (p->slots[k].type == TL_STRING)
             w->vec[k] = (tl_colvec){NULL, m->has_null[k] ? o->valid : NULL, o->buf,
@@ -456,16 +496,18 @@ static int flush_out(tl_scan_worker *w, size_t unit, uint64_t *merged_row, tl_er
     m->ends[m->n_ends++] = m->out_n;
     w->preset_ends = m->ends;
     w->preset_n = m->n_ends;
+    w->preset_continues = m->out_continues;
     int rc = tl_scan_emit(w, unit, p->units[unit].partition, SIZE_MAX, *merged_row, m->out_n,
                           err);
     w->preset_ends = NULL;
+    w->preset_continues = -1;
     *merged_row += m->out_n;
     m->out_n = 0;
     m->n_ends = 0;
     memset(m->has_null, 0, p->n_slots ? p->n_slots : 1);
     memset(m->data_len, 0, (p->n_slots ? p->n_slots : 1) * sizeof *m->data_len);
     for (uint32_t k = 0; k < p->n_slots; k++)
-        if (p->slots[k].type == TL_STRING)
+        if (delivered(p, k) && p->slots[k].type == TL_STRING)
             ((uint32_t *)m->out[k].buf)[0] = 0;
     return rc;
 }
@@ -486,7 +528,7 @@ static int emit_view(tl_scan_worker *w, size_t unit, mcur *c, uint32_t n, uint64
         const tl_colvec *v = &c->vec[k];
         tl_scan_buf *o = &m->out[k];
         tl_colvec out = {NULL, NULL, NULL, NULL};
-        if (key_only(p, k)) {
+        if (!delivered(p, k)) {
             w->vec[k] = out;
             continue;
         }
@@ -524,9 +566,13 @@ static int emit_view(tl_scan_worker *w, size_t unit, mcur *c, uint32_t n, uint64
     m->ends[ne++] = n;
     w->preset_ends = m->ends;
     w->preset_n = ne;
+    w->preset_continues = same_as_last(p, m, c, from);
     int rc = tl_scan_emit(w, unit, p->units[unit].partition, SIZE_MAX, *merged_row, n, err);
     w->preset_ends = NULL;
+    w->preset_continues = -1;
     *merged_row += n;
+    if (!rc)
+        rc = save_lastv(p, m, c, from + n - 1, err);
     /* the output buffers were lent to the view: restore their invariants */
     for (uint32_t k = 0; k < p->n_slots; k++)
         if (p->slots[k].type == TL_STRING && m->out[k].buf)
@@ -561,6 +607,7 @@ int tl_scan_merge_unit(tl_scan_worker *w, size_t unit, tl_error *err)
     uint64_t merged_row = 0;
     m->out_n = 0;
     m->n_ends = 0;
+    m->have_lastv = 0;
     /* active cursors sorted by their heads (ties: file order) */
     mcur **ord = m->ord;
     size_t n_act = 0;

@@ -1661,6 +1661,17 @@ Test(scan, no_sort_key_ordered_is_concatenation)
     for (size_t r = 0; r < got.n; r++)
         cr_assert_eq(got.rstart[r], r == 0, "row %zu: one run", r);
     tab_free(&got);
+    /* no columns at all (empty projection, no key, no runs): rows only */
+    static const char *const none[] = {"v"};
+    o.columns = none;
+    o.n_columns = 0;
+    for (int ordered = 0; ordered < 2; ordered++) {
+        o.ordered = ordered;
+        cr_assert_eq(scan_collect(s, &o, &got, &st, &err, 0), TL_OK, "%s", err.msg);
+        cr_assert_eq(got.n, all.n);
+        cr_assert_eq(st.rows_selected, all.n);
+        tab_free(&got);
+    }
     tab_free(&all);
     tl_snapshot_close(s);
     tl_table_close(t);
