@@ -520,6 +520,7 @@ static tl_scan_opts opts_default(void)
 
 /* ---- (a) unordered scans equal the reader ----------------------------------------------- */
 
+/* SCAN-S2, SCAN-S4, SCAN-S12 */
 Test(scan, unordered_all_columns_equal_reader)
 {
     make_ticks();
@@ -628,6 +629,7 @@ static void check_filter(const tl_snapshot *s, const tab *all, tl_scan_opts *o, 
     tab_free(&got);
 }
 
+/* SCAN-S1, SCAN-S5 */
 Test(scan, predicates_equal_brute_force)
 {
     make_ticks();
@@ -666,6 +668,7 @@ Test(scan, predicates_equal_brute_force)
 
 /* ---- (c) threads and I/O paths ------------------------------------------------------------ */
 
+/* SCAN-S3, SCAN-S13, SCAN-S17 */
 Test(scan, identical_across_threads_and_io)
 {
     make_ticks();
@@ -732,6 +735,7 @@ Test(scan, identical_across_threads_and_io)
     tl_table_close(t);
 }
 
+/* SCAN-S14 */
 Test(scan, no_uring_falls_back_to_pread)
 {
     make_ticks();
@@ -818,6 +822,7 @@ static int runs_differ(const tab *t, size_t a, size_t b)
     return 0;
 }
 
+/* SCAN-S6, SCAN-S7, SCAN-S8, SCAN-S18..S21 */
 Test(scan, ordered_equals_stable_sort_with_runs)
 {
     make_ticks();
@@ -1012,6 +1017,7 @@ static void make_handmade(uint32_t rows_per_part)
     tl_table_close(t);
 }
 
+/* section 3, SCAN-S10, SCAN-S11, SCAN-S12 */
 Test(scan, pruning_counts_at_three_levels)
 {
     make_handmade(40000); /* per partition: 2 files x 2 blocks */
@@ -1121,6 +1127,7 @@ static char *read_file(const char *path, size_t *len)
     return b;
 }
 
+/* section 1.1 */
 Test(scan, print_csv_json_limit)
 {
     make_handmade(20000);
@@ -1189,6 +1196,7 @@ Test(scan, print_csv_json_limit)
 
 /* ---- (f) errors ---------------------------------------------------------------------------- */
 
+/* SCAN-S1 */
 Test(scan, bad_where_and_options)
 {
     make_handmade(1000);
@@ -1234,6 +1242,7 @@ static int stop_block(void *ctx, const tl_scan_block *b, tl_error *err)
     return 0;
 }
 
+/* SCAN-S9 */
 Test(scan, callback_error_stops_the_scan)
 {
     make_handmade(40000);
@@ -1274,6 +1283,7 @@ static void block_offset(const tl_snapshot *s, const char *col, char *path, size
     tlf_unmap_file(base, size);
 }
 
+/* SCAN-S16 */
 Test(scan, corrupt_block_is_a_checksum_error)
 {
     make_handmade(20000);
@@ -1317,6 +1327,7 @@ Test(scan, corrupt_block_is_a_checksum_error)
     tl_table_close(t);
 }
 
+/* SCAN-S16 (LOG-R58) */
 Test(scan, shorter_file_is_corrupt)
 {
     make_handmade(20000);
@@ -1359,6 +1370,7 @@ static void on_progress(void *ctx, uint64_t done, uint64_t total)
     p->last_total = total;
 }
 
+/* SCAN-S9 */
 Test(scan, progress_from_the_calling_thread)
 {
     make_handmade(20000);
@@ -1471,6 +1483,7 @@ static int p_u(const tab *t, size_t r)
     return t->c[2].valid[r] && cell_f(t, 2, r) >= 1.0 && cell_i(t, 1, r) % 2 == 0;
 }
 
+/* SCAN-S6, SCAN-S8, SCAN-S13, SCAN-S14, SCAN-S18, SCAN-S19, SCAN-S22 */
 Test(scan, unpartitioned_nullable_runs_batches_and_merge)
 {
     make_u();
@@ -1563,6 +1576,7 @@ static int count_units(void *ctx, size_t n_units, uint32_t n_workers, tl_error *
     return 0;
 }
 
+/* SCAN-S3 */
 Test(scan, empty_table)
 {
     tl_error err;
@@ -1596,6 +1610,7 @@ Test(scan, empty_table)
     tl_table_close(t);
 }
 
+/* SCAN-S8, SCAN-S16 */
 Test(scan, corrupt_run_column_block_read_only_for_runs)
 {
     make_handmade(20000);
@@ -1637,6 +1652,7 @@ Test(scan, corrupt_run_column_block_read_only_for_runs)
     tl_table_close(t);
 }
 
+/* SCAN-S6, SCAN-S18 */
 Test(scan, no_sort_key_ordered_is_concatenation)
 {
     tl_error err;
