@@ -368,50 +368,61 @@ __attribute__((noinline)) static void elig_pass(uint64_t *out, uint32_t n, const
 #endif
 }
 
-/* up bit j = f[j] > s[j]; down bit j = s[j] >= f[j] (two separate IEEE
- * comparisons: with NaN both are false). f[j] is fg[2j + fl], s[j] is
- * sg[2j + sl] (chains stored two by two, interleaved). */
-__attribute__((noinline)) static void cross_pass(uint64_t *up, uint64_t *dn, const double *fg,
-                                                 unsigned fl, const double *sg, unsigned sl,
-                                                 uint32_t n)
+/* For every pair k: up bit j = fast[j] > slow[j], down bit j = slow[j] >=
+ * fast[j] (two separate IEEE comparisons: with NaN both are false), into
+ * up/dn + k * nwp. Chains are stored two by two, interleaved (chain c at
+ * chain[(c / 2) * 2n + 2j + c % 2]); each row block of the chains is read
+ * once for all pairs. */
+static void cross_all(tl_bt_kernel *k, uint32_t n, size_t nwp)
 {
-    uint32_t nw = (n + 63) / 64;
+    const uint32_t nch = k->nf + k->ns, ng = (nch + 1) / 2, np = k->n_pairs;
+    const double *G = k->chain;
+    const size_t gs = 2 * (size_t)n; /* doubles per group */
+    for (uint32_t pi = 0; pi < np; pi++)
+        k->up[pi * nwp + nwp - 2] = k->dn[pi * nwp + nwp - 2] = 0;
 #if defined(__AVX512F__)
-    uint8_t *u8 = (uint8_t *)up, *d8 = (uint8_t *)dn;
-    up[nw - 1] = dn[nw - 1] = 0;
-    const __m512i ix_f = _mm512_setr_epi64(fl, 2 + fl, 4 + fl, 6 + fl, 8 + fl, 10 + fl,
-                                           12 + fl, 14 + fl);
-    const __m512i ix_s = _mm512_setr_epi64(sl, 2 + sl, 4 + sl, 6 + sl, 8 + sl, 10 + sl,
-                                           12 + sl, 14 + sl);
+    const __m512i ix0 = _mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14);
+    const __m512i ix1 = _mm512_setr_epi64(1, 3, 5, 7, 9, 11, 13, 15);
+    __m512d ch[2 * BT_MAX_SPANS];
+    uint8_t *u8[BT_MAX_PAIRS], *d8[BT_MAX_PAIRS];
+    for (uint32_t pi = 0; pi < np; pi++) {
+        u8[pi] = (uint8_t *)(k->up + pi * nwp);
+        d8[pi] = (uint8_t *)(k->dn + pi * nwp);
+    }
     for (uint32_t j = 0; j < n; j += 8) {
         uint32_t e = n - j >= 8 ? 16 : 2 * (n - j); /* doubles of rows j.. */
         __mmask8 lm = n - j >= 8 ? (__mmask8)0xFF : (__mmask8)((1u << (n - j)) - 1);
         __mmask8 m0 = e >= 8 ? (__mmask8)0xFF : (__mmask8)((1u << e) - 1);
         __mmask8 m1 = e >= 16 ? (__mmask8)0xFF : e > 8 ? (__mmask8)((1u << (e - 8)) - 1) : 0;
-        const double *fp = fg + 2 * (size_t)j, *sp = sg + 2 * (size_t)j;
-        __m512d f0 = _mm512_maskz_loadu_pd(m0, fp), f1 = _mm512_maskz_loadu_pd(m1, fp + 8);
-        __m512d F = _mm512_permutex2var_pd(f0, ix_f, f1), S;
-        if (sg == fg) {
-            S = _mm512_permutex2var_pd(f0, ix_s, f1);
-        } else {
-            __m512d s0 = _mm512_maskz_loadu_pd(m0, sp), s1 = _mm512_maskz_loadu_pd(m1, sp + 8);
-            S = _mm512_permutex2var_pd(s0, ix_s, s1);
+        for (uint32_t g = 0; g < ng; g++) {
+            const double *gp = G + g * gs + 2 * (size_t)j;
+            __m512d lo = _mm512_maskz_loadu_pd(m0, gp), hi = _mm512_maskz_loadu_pd(m1, gp + 8);
+            ch[2 * g] = _mm512_permutex2var_pd(lo, ix0, hi);
+            ch[2 * g + 1] = _mm512_permutex2var_pd(lo, ix1, hi);
         }
-        u8[j >> 3] = (uint8_t)_mm512_mask_cmp_pd_mask(lm, F, S, _CMP_GT_OQ);
-        d8[j >> 3] = (uint8_t)_mm512_mask_cmp_pd_mask(lm, S, F, _CMP_GE_OQ);
+        for (uint32_t pi = 0; pi < np; pi++) {
+            __m512d F = ch[k->pair_f[pi]], S = ch[k->pair_s[pi]];
+            u8[pi][j >> 3] = (uint8_t)_mm512_mask_cmp_pd_mask(lm, F, S, _CMP_GT_OQ);
+            d8[pi][j >> 3] = (uint8_t)_mm512_mask_cmp_pd_mask(lm, S, F, _CMP_GE_OQ);
+        }
     }
 #else
-    for (uint32_t w = 0; w < nw; w++) {
-        uint64_t wu = 0, wd = 0;
-        uint32_t e = n - w * 64 < 64 ? n - w * 64 : 64;
-        for (uint32_t t = 0; t < e; t++) {
-            size_t j = (size_t)w * 64 + t;
-            double f = fg[2 * j + fl], s = sg[2 * j + sl];
-            wu |= (uint64_t)(f > s) << t;
-            wd |= (uint64_t)(s >= f) << t;
+    uint32_t nw = (n + 63) / 64;
+    for (uint32_t pi = 0; pi < np; pi++) {
+        uint32_t cf = k->pair_f[pi], cs = k->pair_s[pi];
+        const double *fg = G + (cf / 2) * gs + cf % 2, *sg = G + (cs / 2) * gs + cs % 2;
+        for (uint32_t w = 0; w < nw; w++) {
+            uint64_t wu = 0, wd = 0;
+            uint32_t e = n - w * 64 < 64 ? n - w * 64 : 64;
+            for (uint32_t t = 0; t < e; t++) {
+                size_t j = (size_t)w * 64 + t;
+                double f = fg[2 * j], s = sg[2 * j];
+                wu |= (uint64_t)(f > s) << t;
+                wd |= (uint64_t)(s >= f) << t;
+            }
+            k->up[pi * nwp + w] = wu;
+            k->dn[pi * nwp + w] = wd;
         }
-        up[w] = wu;
-        dn[w] = wd;
     }
 #endif
 }
@@ -831,8 +842,8 @@ static int flush_window(tl_bt_kernel *k, tl_error *err)
 
     if (n > 0) {
         size_t nw = (n + 63) / 64 + 1;
-        GROW(k->up, k->cap_up, nw, "bitmaps");
-        GROW(k->dn, k->cap_dn, nw, "bitmaps");
+        GROW(k->up, k->cap_up, nw * k->n_pairs, "bitmaps");
+        GROW(k->dn, k->cap_dn, nw * k->n_pairs, "bitmaps");
 
         /* 3. chains, two at a time (fast and slow of one pair, or any two
          * of a sweep; an odd last one is paired with itself, writing the
@@ -872,12 +883,13 @@ static int flush_window(tl_bt_kernel *k, tl_error *err)
         }
     }
 
-    /* 4. decisions, pair by pair, runs in order */
+    /* 4. crossover bitmaps of every pair in one pass, then decisions, pair
+     * by pair, runs in order */
+    const size_t nwp = ((size_t)n + 63) / 64 + 1; /* words per pair */
+    if (n > 0)
+        cross_all(k, n, nwp);
     for (uint32_t pi = 0; pi < k->n_pairs; pi++) {
-        if (n > 0)
-            cross_pass(k->up, k->dn, k->chain + (size_t)(k->pair_f[pi] / 2) * 2 * n,
-                       k->pair_f[pi] % 2, k->chain + (size_t)(k->pair_s[pi] / 2) * 2 * n,
-                       k->pair_s[pi] % 2, n);
+        const uint64_t *up = k->up + pi * nwp, *dn = k->dn + pi * nwp;
         bt_pair_state *st = &k->st[pi];
         uint64_t *ptr = &k->u.trades[pi];
         for (uint32_t r = 0; r < nr; r++) {
@@ -897,7 +909,7 @@ static int flush_window(tl_bt_kernel *k, tl_error *err)
             uint32_t pos = r ? re[r - 1] : 0, e = re[r];
             while (pos < e) {
                 if (!st->open) {
-                    uint32_t j = next_bit(k->up, k->elig, pos, e);
+                    uint32_t j = next_bit(up, k->elig, pos, e);
                     if (j == e)
                         break;
                     st->open = 1;
@@ -909,7 +921,7 @@ static int flush_window(tl_bt_kernel *k, tl_error *err)
                         k->u.series_trades[series * k->n_pairs + pi]++;
                     pos = j + 1;
                 } else {
-                    uint32_t j = next_bit(k->dn, NULL, pos, e);
+                    uint32_t j = next_bit(dn, NULL, pos, e);
                     if (j == e)
                         break;
                     double diff = P[j] - st->entry;
