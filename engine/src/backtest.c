@@ -375,12 +375,13 @@ __attribute__((noinline)) static void elig_pass(uint64_t *out, uint32_t n, const
  * once for all pairs. */
 static void cross_all(tl_bt_kernel *k, uint32_t n, size_t nwp)
 {
-    const uint32_t nch = k->nf + k->ns, ng = (nch + 1) / 2, np = k->n_pairs;
+    const uint32_t np = k->n_pairs;
     const double *G = k->chain;
     const size_t gs = 2 * (size_t)n; /* doubles per group */
     for (uint32_t pi = 0; pi < np; pi++)
         k->up[pi * nwp + nwp - 2] = k->dn[pi * nwp + nwp - 2] = 0;
 #if defined(__AVX512F__)
+    const uint32_t ng = (k->nf + k->ns + 1) / 2;
     const __m512i ix0 = _mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14);
     const __m512i ix1 = _mm512_setr_epi64(1, 3, 5, 7, 9, 11, 13, 15);
     __m512d ch[2 * BT_MAX_SPANS];
