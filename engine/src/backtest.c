@@ -1189,7 +1189,7 @@ static int bt_block(void *ctx, const tl_scan_block *b, tl_error *err)
         .ask = &b->cols[c->proj_a],
         .volume = &b->cols[c->proj_v],
         .ts = c->proj_t >= 0 ? b->cols[c->proj_t].values : NULL,
-        .sel = b->sel,
+        .sel = b->n_sel == b->n_rows ? NULL : b->sel, /* all selected: no compaction */
         .n_runs = c->n_np ? b->n_runs : 0,
         .run_ends = b->run_ends,
         .continues = c->n_np ? b->continues : !w->first_block,
