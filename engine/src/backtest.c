@@ -10,17 +10,19 @@
  * and the EMA recurrences stay serial per series (several series and
  * spans are stepped side by side, never one series reassociated).
  *
- * Kernel pipeline per block (scratch reused across blocks, nothing
- * allocated per block once warm):
- *   1. rows with null price (or not selected) are dropped (compaction;
- *      skipped when there are none); bid/ask/volume nulls read as 0;
- *   2. elig bitmap: spread_ok and volume >= V (vectorised);
- *   3. one EMA chain per distinct fast span and per distinct slow span
- *      over the block (tasks = (span, run); 8 lanes stepped together);
- *   4. per pair: up = fast > slow and down = slow >= fast bitmaps, then the
- *      entry/exit state machine by scanning bits (entry: next up & elig
- *      while flat; exit: next down while open).
- * A series' last row is known only when the next block does not continue
+ * Kernel pipeline (scratch reused, nothing allocated per block once warm):
+ *   1. per block: rows with null price (or not selected) are dropped
+ *      (compaction; skipped when there are none); bid/ask/volume nulls
+ *      read as 0; the elig bitmap (spread_ok and volume >= V, vectorised)
+ *      and the prices are appended to a window;
+ *   2. per window (about 128K rows, or the unit's end): one EMA chain per
+ *      distinct fast span and per distinct slow span, two chains per lane
+ *      and 6 runs side by side (planes_step), longest runs first;
+ *   3. up = fast > slow and down = slow >= fast bitmaps of every pair in one
+ *      pass (cross_all), then per pair the entry/exit state machine by
+ *      scanning bits (entry: next up & elig while flat; exit: next down
+ *      while open).
+ * A series' last row is known only when the next window does not continue
  * it (or at the unit end): an open position is then closed at the
  * series' last price, adding p[m-1] - entry (BT-R7), which is what the
  * rule's "or j == m-1" exit adds, in the same place of the sum.
@@ -50,7 +52,6 @@
 
 #define BT_MAX_SPANS 16u
 #define BT_MAX_PAIRS (BT_MAX_SPANS * BT_MAX_SPANS)
-#define BT_LANES 8
 
 __attribute__((noinline)) double tl_bt_probe_muladd(double a, double b, double c)
 {
@@ -87,7 +88,7 @@ struct tl_bt_kernel {
     size_t cap_elig, cap_up, cap_dn;
     double *chain;
     size_t cap_chain;
-    /* per run of the current block: series-level facts */
+    /* per run of the current window: series-level facts */
     double *run_plast;
     int64_t *run_tlast;
     size_t cap_rp, cap_rt;
