@@ -311,9 +311,11 @@ static void to_double(double *dst, tl_type t, const tl_colvec *c, const uint32_t
  * writes it: d = a - b, mid = 0.5 * (a + b), d / mid <= X. av/bv/vv:
  * validity bitmaps (NULL = none; a null reads as 0). vol_i64: the volume
  * values are int64 (converted here) instead of double. */
-__attribute__((noinline)) static void elig_pass(uint64_t *out, uint32_t n, const double *a, const uint8_t *av,
-                      const double *b, const uint8_t *bv, const void *vol, const uint8_t *vv,
-                      int vol_i64, double X, double V, const double *psrc, double *pdst)
+__attribute__((noinline)) static void elig_pass(uint64_t *out, uint32_t n, const double *a,
+                                                const uint8_t *av, const double *b,
+                                                const uint8_t *bv, const void *vol,
+                                                const uint8_t *vv, int vol_i64, double X,
+                                                double V, const double *psrc, double *pdst)
 {
     /* psrc (may be NULL): prices copied to pdst on the way (one pass over
      * the block instead of two) */
@@ -332,9 +334,9 @@ __attribute__((noinline)) static void elig_pass(uint64_t *out, uint32_t n, const
             _mm512_storeu_pd(pdst + j, _mm512_maskz_loadu_pd(lm, psrc + j)); /* 8 spare */
         __m512d A = _mm512_maskz_loadu_pd(ma, a + j);
         __m512d B = _mm512_maskz_loadu_pd(mb, b + j);
-        __m512d Vv = vol_i64
-                         ? _mm512_cvtepi64_pd(_mm512_maskz_loadu_epi64(mv, (const int64_t *)vol + j))
-                         : _mm512_maskz_loadu_pd(mv, (const double *)vol + j);
+        __m512d Vv =
+            vol_i64 ? _mm512_cvtepi64_pd(_mm512_maskz_loadu_epi64(mv, (const int64_t *)vol + j))
+                    : _mm512_maskz_loadu_pd(mv, (const double *)vol + j);
         __m512d d = _mm512_sub_pd(A, B);
         __m512d mid = _mm512_mul_pd(half, _mm512_add_pd(A, B));
         __m512d q = _mm512_div_pd(d, mid);
@@ -1516,7 +1518,8 @@ int tl_backtest_run(const tl_snapshot *s, const tl_backtest_opts *o, tl_backtest
     uint32_t n_np = 0;
     for (uint32_t i = 0; i < n_cc; i++) {
         if (!cc[i] || find_col(&in, cc[i]) < 0)
-            return tl_error_set(err, TL_EINVAL, "backtest: contract column '%s' not found in the table",
+            return tl_error_set(err, TL_EINVAL,
+                                "backtest: contract column '%s' not found in the table",
                                 cc[i] ? cc[i] : "(null)");
         for (uint32_t j = 0; j < i; j++)
             if (strcmp(cc[i], cc[j]) == 0)

@@ -880,7 +880,8 @@ static void table_reference(const char *path, int64_t version, const tl_rows_fil
             r->r.ts = ts;
             uint32_t sb;
             memcpy(&sb, &r->strike, 4);
-            r->r.key = ((uint64_t)(uint32_t)r->expiry << 40) ^ ((uint64_t)(uint8_t)r->opt[0] << 32) ^ sb;
+            r->r.key = ((uint64_t)(uint32_t)r->expiry << 40) ^
+                       ((uint64_t)(uint8_t)r->opt[0] << 32) ^ sb;
             r->r.p = ((const double *)b.cols[5].values)[i];
             r->r.p_null = !tl_bit_get(b.cols[5].validity, i);
             r->r.b = ((const double *)b.cols[6].values)[i];
@@ -942,7 +943,8 @@ static void check_table_f(const char *path, int64_t version, const tl_rows_filte
     double pnl[256];
     size_t nf = o->n_fast ? o->n_fast : 1, ns = o->n_slow ? o->n_slow : 1;
     static const double f5 = 5, s21 = 21;
-    table_reference(path, version, flt, o->n_fast ? o->fast : &f5, nf, o->n_slow ? o->slow : &s21, ns,
+    table_reference(path, version, flt, o->n_fast ? o->fast : &f5, nf,
+                    o->n_slow ? o->slow : &s21, ns,
                     o->max_spread, o->min_volume, trades, pnl, &rows, &contracts, NULL, NULL);
     cr_assert_eq(r->rows, rows, "%s: rows %llu vs %llu", what, (unsigned long long)r->rows,
                  (unsigned long long)rows);
