@@ -629,16 +629,6 @@ int tl_scan_decode(tl_scan_worker *w, const tl_scan_file *f, uint32_t slot, uint
 
 /* ---- runs ---------------------------------------------------------------------- */
 
-static inline uint64_t load_w(const uint8_t *p, size_t w)
-{
-    switch (w) {
-    case 1: return *p;
-    case 2: { uint16_t x; memcpy(&x, p, 2); return x; }
-    case 4: { uint32_t x; memcpy(&x, p, 4); return x; }
-    default: { uint64_t x; memcpy(&x, p, 8); return x; }
-    }
-}
-
 /* Value of run column r at row `row` (decoded) or at its run `run` (rle;
  * UINT32_MAX = the last run). */
 static void run_value(const tl_scan_worker *w, uint32_t r, uint32_t row, uint32_t run,
