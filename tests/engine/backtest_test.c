@@ -1484,3 +1484,41 @@ Test(backtest, other_schema_types_and_names, .timeout = 60)
     free(rr); free(g); free(ts); free(id); free(vol); free(px); free(b); free(a);
     free(bv); free(av); free(vv);
 }
+
+/* BT-R1: rows of one contract with equal timestamps in different files of a
+ * partition are taken in file order (the snapshot's, by path), as the
+ * reference reads them; same result with one and two threads. */
+Test(backtest, equal_timestamps_across_files_in_file_order, .timeout = 120)
+{
+    size_t nb = 0;
+    own_batch *v = gen_batches(1, 10000, 10000, &nb);
+    char p[400];
+    snprintf(p, sizeof p, "%s/ties", dir);
+    table_make(p);
+    append_range(p, v, 0, (long)nb, 1, 0);
+    /* the same rows again, prices moved: every row ties with one in the
+     * first file */
+    for (size_t i = 0; i < nb; i++)
+        for (uint32_t c = 0; c < v[i].b.n_cols; c++)
+            if (strcmp(v[i].b.defs[c].name, "price") == 0) {
+                double *px = (double *)v[i].cols[c].values;
+                for (uint32_t r = 0; r < v[i].b.n_rows; r++)
+                    px[r] = px[r] + (r % 3 == 0 ? 0.05 : -0.05);
+            }
+    append_range(p, v, 0, (long)nb, 1, 0);
+    tl_backtest_opts o;
+    tl_backtest_opts_default(&o);
+    o.max_spread = 0.01;
+    o.threads = 1;
+    tl_backtest_result r1 = run_bt(p, -1, &o);
+    check_table(p, -1, &o, &r1, "ties");
+    o.threads = 2;
+    tl_backtest_result r2 = run_bt(p, -1, &o);
+    same_result(&r1, &r2, "ties, two threads");
+    cr_assert_eq(r1.rows, 2 * 20000);
+    tl_backtest_result_free(&r1);
+    tl_backtest_result_free(&r2);
+    for (size_t i = 0; i < nb; i++)
+        free_batch(&v[i]);
+    free(v);
+}
