@@ -1252,10 +1252,11 @@ typedef struct bt_out {
 static int out_open(bt_out *o, const char *path, tl_error *err)
 {
     o->path = path;
-    int n = snprintf(o->tmp, sizeof o->tmp, "%s.tmp.%ld", path, (long)getpid());
+    static _Atomic unsigned seq; /* two runs of one process never share a name */
+    int n = snprintf(o->tmp, sizeof o->tmp, "%s.tmp.%ld.%u", path, (long)getpid(), seq++);
     if (n < 0 || (size_t)n >= sizeof o->tmp)
         return tl_error_set(err, TL_EINVAL, "backtest: output path too long: %s", path);
-    int fd = open(o->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int fd = open(o->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0)
         return tl_error_sys(err, errno, "backtest: cannot create %s", o->tmp);
     o->f = fdopen(fd, "w");
