@@ -371,6 +371,8 @@ static int plan_build(const tl_snapshot *s, const tl_scan_opts *o, int explain, 
     p->o = o;
     p->t = tl_snapshot_table(s);
     p->explain = explain;
+    /* diagnostics and tests: every ordered multi-file unit is merged */
+    p->merge_always = getenv("TICKLAKE_SCAN_MERGE") != NULL;
     tl_snapshot_get_info(s, &p->info);
     const tl_snapshot_info *in = &p->info;
     uint32_t nf = in->n_fields;
@@ -1051,16 +1053,12 @@ static int try_rle(tl_scan_worker *w, const tl_scan_file *f, uint32_t k, uint32_
 
 static int stopped(const tl_scan_worker *w) { return atomic_load(w->stop) != 0; }
 
-static int unit_file(tl_scan_worker *w, size_t unit, size_t partition, size_t fidx,
-                     tl_error *err)
+int tl_scan_stream_file(tl_scan_worker *w, size_t unit, tl_scan_file *f, uint64_t *merged_row,
+                        tl_error *err)
 {
     const tl_scan_plan *p = w->p;
-    tl_scan_file *f = &w->file;
-    int rc = tl_scan_file_open(w, fidx, f, 0, err);
-    if (rc || p->explain) {
-        tl_scan_file_close(f);
-        return rc;
-    }
+    size_t partition = p->units[unit].partition;
+    int rc = TL_OK;
     int verify = !p->o->no_verify;
     tl_bio_batch *cur = NULL, *nxt = NULL;
     uint32_t s = 0, e = batch_end(w, f, 0), which = 0;
@@ -1096,7 +1094,12 @@ static int unit_file(tl_scan_worker *w, size_t unit, size_t partition, size_t fi
             if (rc)
                 break;
             const tlf_block_info *bi = tlf_seg_block(f->seg, 0, blk);
-            rc = tl_scan_emit(w, unit, partition, fidx, bi->first_row, bi->n_rows, err);
+            if (!merged_row) {
+                rc = tl_scan_emit(w, unit, partition, f->index, bi->first_row, bi->n_rows, err);
+            } else if (bi->n_rows) { /* as the merge: empty blocks are not delivered */
+                rc = tl_scan_emit(w, unit, partition, SIZE_MAX, *merged_row, bi->n_rows, err);
+                *merged_row += bi->n_rows;
+            }
         }
         tl_bio_release(cur);
         cur = nxt;
@@ -1109,6 +1112,15 @@ static int unit_file(tl_scan_worker *w, size_t unit, size_t partition, size_t fi
     tl_bio_release(nxt);
     for (uint32_t r = 0; r < p->n_run; r++)
         w->rle[r].kind = TL_SCAN_RLE_NONE;
+    return rc;
+}
+
+static int unit_file(tl_scan_worker *w, size_t unit, size_t fidx, tl_error *err)
+{
+    tl_scan_file *f = &w->file;
+    int rc = tl_scan_file_open(w, fidx, f, 0, err);
+    if (!rc && !w->p->explain)
+        rc = tl_scan_stream_file(w, unit, f, NULL, err);
     tl_scan_file_close(f);
     return rc;
 }
@@ -1175,7 +1187,7 @@ static int do_unit(tl_scan_worker *w, size_t u, tl_error *err)
     if (cb && cb->unit_begin && (rc = cb->unit_begin(cb->ctx, w->id, u, un->partition, err)))
         return rc;
     if (un->n == 1)
-        rc = unit_file(w, u, un->partition, p->files[un->first], err);
+        rc = unit_file(w, u, p->files[un->first], err);
     else
         rc = tl_scan_merge_unit(w, u, err);
     if (!rc && cb && cb->unit_end)

@@ -44,6 +44,7 @@ typedef struct tl_scan_plan {
     tl_snapshot_info info;
     const tl_scan_opts *o;
     int explain;
+    int merge_always;     /* TICKLAKE_SCAN_MERGE set: no follow-on streaming */
     int io_mode;          /* MMAP/URING/PREAD */
     tl_pred *pred;        /* bound predicate (where + filters) */
     int pred_true;
@@ -185,7 +186,18 @@ TL_WUR int tl_scan_runs_of(tl_scan_worker *w, const tl_scan_file *f, uint32_t bl
                            const tl_bio_range *r, uint32_t n, const uint32_t **ends,
                            uint32_t *n_runs, tl_error *err);
 
-/* An ordered unit of several files (scan_merge.c). */
+/* Stream the kept row blocks of the open file f in stored order as blocks of
+ * unit: batches of exact byte ranges, zero copy where possible, runs from
+ * the stored runs. merged_row NULL: blocks name the file and their row in
+ * it; else they are merged-unit blocks (file SIZE_MAX, first_row
+ * *merged_row, advanced; empty blocks skipped). "continues" carries on from
+ * the worker's last delivered block (w->have_last). Leaves f open. */
+TL_WUR int tl_scan_stream_file(tl_scan_worker *w, size_t unit, tl_scan_file *f,
+                               uint64_t *merged_row, tl_error *err);
+
+/* An ordered unit of several files (scan_merge.c): files whose sort-key
+ * ranges follow one another are streamed one after another
+ * (tl_scan_stream_file), others merged. */
 TL_WUR int tl_scan_merge_unit(tl_scan_worker *w, size_t unit, tl_error *err);
 void tl_scan_merge_free(tl_scan_worker *w); /* NULL-safe state */
 

@@ -1,6 +1,9 @@
 /*
  * scan_merge.c - ordered scans of a partition with several kept data files:
- * a streaming k-way merge by the table's full sort key (spec/SCAN.md 4).
+ * a streaming k-way merge by the table's full sort key (spec/SCAN.md 4),
+ * or, when the files' key ranges follow one another (first and last kept
+ * key of each file, read first: SCAN-S23), the files streamed one after
+ * another through the single-file path - the same output without a merge.
  *
  * Order: nulls first; signed and unsigned integers, dates and timestamps
  * numerically; floats numerically (-0.0 equals +0.0) with NaN last;
@@ -33,6 +36,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A copy of one row's sort-key values, as one-row vectors (key slots
+ * only), so rows of different files compare with cmp_vecs. */
+typedef struct ktup {
+    tl_colvec *vec;      /* n_slots */
+    tl_scan_runval *val; /* n_slots: the bytes */
+    uint8_t *valid;      /* n_slots: bit 0 */
+    uint32_t *offs;      /* 2 per slot: {0, len} */
+} ktup;
+
 typedef struct mcur {
     tl_scan_file f;
     tl_scan_buf *bufs; /* n_slots */
@@ -45,6 +57,7 @@ typedef struct mcur {
     size_t rends_cap;
     uint32_t n_rends;
     uint32_t ri;       /* first run end > pos */
+    ktup first, last;  /* sort-key tuples of the first and last kept rows */
 } mcur;
 
 typedef struct mstate {
@@ -61,6 +74,8 @@ typedef struct mstate {
     uint32_t *ends;   /* run ends of the output block so far (starts > 0) */
     size_t ends_cap;
     uint32_t n_ends;
+    size_t *seq;      /* files that follow one another, in order */
+    size_t seq_cap;
 } mstate;
 
 static void cur_free(mcur *c, uint32_t n_slots)
@@ -75,6 +90,15 @@ static void cur_free(mcur *c, uint32_t n_slots)
     free(c->bufs);
     free(c->vec);
     free(c->rends);
+    ktup *t[2] = {&c->first, &c->last};
+    for (int j = 0; j < 2; j++) {
+        for (uint32_t k = 0; t[j]->val && k < n_slots; k++)
+            free(t[j]->val[k].s);
+        free(t[j]->vec);
+        free(t[j]->val);
+        free(t[j]->valid);
+        free(t[j]->offs);
+    }
 }
 
 void tl_scan_merge_free(tl_scan_worker *w)
@@ -101,6 +125,7 @@ void tl_scan_merge_free(tl_scan_worker *w)
     free(m->has_null);
     free(m->data_len);
     free(m->ends);
+    free(m->seq);
     free(m);
     w->merge = NULL;
 }
@@ -134,7 +159,16 @@ static int merge_init(tl_scan_worker *w, size_t n_files, tl_error *err)
         for (size_t i = m->cap_c; i < n_files; i++) {
             c[i].bufs = calloc(ns, sizeof *c[i].bufs);
             c[i].vec = calloc(ns, sizeof *c[i].vec);
-            if (!c[i].bufs || !c[i].vec) {
+            int ok = c[i].bufs && c[i].vec;
+            ktup *t[2] = {&c[i].first, &c[i].last};
+            for (int j = 0; j < 2; j++) {
+                t[j]->vec = calloc(ns, sizeof *t[j]->vec);
+                t[j]->val = calloc(ns, sizeof *t[j]->val);
+                t[j]->valid = calloc(ns, 1);
+                t[j]->offs = calloc(2 * (size_t)ns, sizeof *t[j]->offs);
+                ok = ok && t[j]->vec && t[j]->val && t[j]->valid && t[j]->offs;
+            }
+            if (!ok) {
                 m->cap_c = i + 1;
                 return tl_error_set(err, TL_ENOMEM, "scan: out of memory (merge)");
             }
@@ -199,13 +233,13 @@ static int cur_advance(tl_scan_worker *w, mcur *c, tl_error *err)
     return TL_OK;
 }
 
-/* Compare row ra of a with row rb of b by the sort key. */
-static int cmp_rows(const tl_scan_plan *p, const mcur *a, uint32_t ra, const mcur *b,
+/* Compare row ra of the slot vectors a with row rb of b by the sort key. */
+static int cmp_vecs(const tl_scan_plan *p, const tl_colvec *a, uint32_t ra, const tl_colvec *b,
                     uint32_t rb)
 {
     for (uint32_t i = 0; i < p->n_key; i++) {
         uint32_t k = p->key_slot[i];
-        const tl_colvec *va = &a->vec[k], *vb = &b->vec[k];
+        const tl_colvec *va = &a[k], *vb = &b[k];
         int na = !tl_bit_get(va->validity, ra), nb = !tl_bit_get(vb->validity, rb);
         if (na || nb) {
             if (na && nb)
@@ -280,6 +314,12 @@ static int cmp_rows(const tl_scan_plan *p, const mcur *a, uint32_t ra, const mcu
         }
     }
     return 0;
+}
+
+static int cmp_rows(const tl_scan_plan *p, const mcur *a, uint32_t ra, const mcur *b,
+                    uint32_t rb)
+{
+    return cmp_vecs(p, a->vec, ra, b->vec, rb);
 }
 
 /* Row r of a comes before the head of b in the merged order. */
@@ -580,6 +620,112 @@ static int emit_view(tl_scan_worker *w, size_t unit, mcur *c, uint32_t n, uint64
     return rc;
 }
 
+/* ---- files that follow one another: no merge ------------------------------------ */
+
+/* Copy row `row` of the sort-key slots of c's block blk into t: read and
+ * decode (verified) the key columns of that block. */
+static int key_tuple(tl_scan_worker *w, mcur *c, uint32_t blk, int last_row, ktup *t,
+                     tl_error *err)
+{
+    const tl_scan_plan *p = w->p;
+    uint32_t nk = p->n_key;
+    if (nk == 0)
+        return TL_OK;
+    if (tl_grow((void **)&w->ranges[0], &w->ranges_cap[0], nk * sizeof(tl_bio_range)))
+        return tl_error_set(err, TL_ENOMEM, "scan: out of memory (ranges)");
+    for (uint32_t i = 0; i < nk; i++) {
+        const tlf_block_info *bi = tl_scan_blockinfo(&c->f, p->key_slot[i], blk);
+        w->ranges[0][i] = (tl_bio_range){bi->offset, bi->length, NULL};
+    }
+    tl_bio_batch *bt = NULL;
+    int rc = tl_bio_submit(w->bio, c->f.bf, w->ranges[0], nk, &bt, err);
+    if (!rc)
+        rc = tl_bio_wait(bt, err);
+    if (rc)
+        tl_error_prefix(err, "table %s", p->t->path);
+    int zero_copy = tl_bio_mode(w->bio) == TL_IO_MMAP;
+    uint32_t n = tlf_seg_block(c->f.seg, 0, blk)->n_rows, row = last_row ? n - 1 : 0;
+    for (uint32_t i = 0; i < nk && !rc; i++) {
+        uint32_t k = p->key_slot[i];
+        tl_colvec v;
+        rc = tl_scan_decode(w, &c->f, k, blk, w->ranges[0][i].data, zero_copy, &c->bufs[k], &v,
+                            err);
+        if (rc)
+            break;
+        int isn = !tl_bit_get(v.validity, row);
+        const uint8_t *ptr = NULL;
+        size_t len = 0;
+        if (isn) {
+            len = 0;
+        } else if (p->slots[k].type == TL_STRING) {
+            ptr = v.data + v.offsets[row];
+            len = v.offsets[row + 1] - v.offsets[row];
+        } else {
+            len = tl_type_width(p->slots[k].type);
+            ptr = (const uint8_t *)v.values + (size_t)row * len;
+        }
+        tl_scan_runval *tv = &t->val[k];
+        if (tl_grow((void **)&tv->s, &tv->s_cap, len + 8)) {
+            rc = tl_error_set(err, TL_ENOMEM, "scan: out of memory (merge keys)");
+            break;
+        }
+        memset(tv->s, 0, len + 8);
+        if (len)
+            memcpy(tv->s, ptr, len);
+        tv->s_len = len;
+        t->valid[k] = isn ? 0 : 1;
+        t->offs[2 * k] = 0;
+        t->offs[2 * k + 1] = (uint32_t)len;
+        t->vec[k] = (tl_colvec){tv->s, &t->valid[k], &t->offs[2 * k], tv->s};
+    }
+    tl_bio_release(bt);
+    return rc;
+}
+
+/* Whether the unit's open files (cursors 0..nc) follow one another by the
+ * sort key, and if so their order in *seq (files with no kept row left
+ * out; *n_seq of them). Files are sorted by their first kept row's key
+ * (ties: file order); they follow one another when each one's last kept
+ * row's key is below the next one's first, or equal to it with the earlier
+ * file first in file order. Their concatenation in that order is then a
+ * stable sort of the files (each file is sorted). Returns 1, 0, or < 0. */
+static int files_follow(tl_scan_worker *w, size_t nc, size_t *seq, size_t *n_seq, tl_error *err)
+{
+    const tl_scan_plan *p = w->p;
+    mstate *m = w->merge;
+    size_t k = 0;
+    for (size_t i = 0; i < nc; i++) {
+        mcur *c = &m->c[i];
+        if (c->f.n_blocks == 0)
+            continue;
+        uint32_t b0 = c->f.blocks[0], b1 = c->f.blocks[c->f.n_blocks - 1];
+        if (tlf_seg_block(c->f.seg, 0, b0)->n_rows == 0 ||
+            tlf_seg_block(c->f.seg, 0, b1)->n_rows == 0)
+            return 0; /* rare: let the merge skip empty blocks */
+        int rc = key_tuple(w, c, b0, 0, &c->first, err);
+        if (!rc)
+            rc = key_tuple(w, c, b1, 1, &c->last, err);
+        if (rc)
+            return rc;
+        /* insertion by first key, ties by file order (i increases) */
+        size_t j = k;
+        while (j > 0 && cmp_vecs(p, c->first.vec, 0, m->c[seq[j - 1]].first.vec, 0) < 0) {
+            seq[j] = seq[j - 1];
+            j--;
+        }
+        seq[j] = i;
+        k++;
+    }
+    for (size_t j = 1; j < k; j++) {
+        const mcur *a = &m->c[seq[j - 1]], *b = &m->c[seq[j]];
+        int c = cmp_vecs(p, a->last.vec, 0, b->first.vec, 0);
+        if (c > 0 || (c == 0 && a->order > b->order))
+            return 0;
+    }
+    *n_seq = k;
+    return 1;
+}
+
 int tl_scan_merge_unit(tl_scan_worker *w, size_t unit, tl_error *err)
 {
     const tl_scan_plan *p = w->p;
@@ -596,7 +742,29 @@ int tl_scan_merge_unit(tl_scan_worker *w, size_t unit, tl_error *err)
         c->order = (uint32_t)i;
         c->bi = 0;
         rc = tl_scan_file_open(w, p->files[un->first + i], &c->f, 1, err);
-        if (!rc && !p->explain && c->f.n_blocks) {
+    }
+    if (!rc && !p->explain && !p->merge_always) {
+        /* files that follow one another (e.g. the spill files of a sorted
+         * import) are streamed one after another: the merge's output
+         * without its work */
+        size_t n_seq = 0;
+        int follow = tl_grow((void **)&m->seq, &m->seq_cap, nc * sizeof *m->seq)
+                         ? tl_error_set(err, TL_ENOMEM, "scan: out of memory (merge)")
+                         : files_follow(w, nc, m->seq, &n_seq, err);
+        if (follow < 0) {
+            rc = follow;
+        } else if (follow) {
+            uint64_t row = 0;
+            for (size_t j = 0; j < n_seq && !rc; j++)
+                rc = tl_scan_stream_file(w, unit, &m->c[m->seq[j]].f, &row, err);
+            for (size_t i = 0; i < nc; i++)
+                tl_scan_file_close(&m->c[i].f);
+            return rc;
+        }
+    }
+    for (size_t i = 0; i < nc && !rc && !p->explain; i++) {
+        mcur *c = &m->c[i];
+        if (c->f.n_blocks) {
             c->bi = (uint32_t)-1;
             c->active = 1;
             rc = cur_advance(w, c, err);

@@ -955,6 +955,53 @@ Test(scan, ordered_equals_stable_sort_with_runs)
     tl_table_close(t);
 }
 
+/* An ordered scan run twice: as it is (units whose files follow one
+ * another by the sort key are streamed file after file) and with every
+ * multi-file unit merged (TICKLAKE_SCAN_MERGE): identical rows, runs,
+ * selection. */
+static void scan_both(const tl_snapshot *s, const tl_scan_opts *o, tab *fol, tab *mer, int only_sel)
+{
+    tl_scan_stats st1, st2;
+    tl_error err;
+    cr_assert_eq(scan_collect(s, o, fol, &st1, &err, only_sel), TL_OK, "%s", err.msg);
+    setenv("TICKLAKE_SCAN_MERGE", "1", 1);
+    int rc = scan_collect(s, o, mer, &st2, &err, only_sel);
+    unsetenv("TICKLAKE_SCAN_MERGE");
+    cr_assert_eq(rc, TL_OK, "%s", err.msg);
+    cr_assert_eq(fol->n, mer->n);
+    tab_assert_eq(fol, only_sel, mer, "follow-on vs merge");
+    for (size_t r = 0; r < fol->n; r++) {
+        cr_assert_eq(fol->rstart[r], mer->rstart[r], "row %zu: run start %d, merge %d", r,
+                     fol->rstart[r], mer->rstart[r]);
+        cr_assert_eq(fol->sel[r], mer->sel[r], "row %zu: selection", r);
+    }
+    cr_assert_eq(st1.rows_selected, st2.rows_selected);
+    cr_assert_eq(st1.blocks_kept, st2.blocks_kept);
+}
+
+/* Files whose key ranges overlap, and files sharing one key at their
+ * boundary (ties: file order), still give the merge's order. */
+Test(scan, ordered_overlapping_files_still_merge)
+{
+    make_ticks(); /* partitions of 2 follow-on files plus 2 overlapping ones */
+    tl_table *t;
+    tl_snapshot *s = snap_open(&t);
+    static const char *const cols[] = {"expiry", "opt_type", "strike", "timestamp", "price"};
+    for (uint32_t th = 1; th <= 2; th++) {
+        tl_scan_opts o = opts_default();
+        o.columns = cols;
+        o.n_columns = 5;
+        o.ordered = 1;
+        o.threads = th;
+        tab fol, mer;
+        scan_both(s, &o, &fol, &mer, 0);
+        tab_free(&fol);
+        tab_free(&mer);
+    }
+    tl_snapshot_close(s);
+    tl_table_close(t);
+}
+
 /* ---- hand-made table: exact pruning counts ------------------------------------------------- */
 
 /* Columns ts (timestamp), sym (string), g (int32 = k / 1000), k (int64),
@@ -967,6 +1014,11 @@ static const tl_field hm_fields[] = {
 };
 static const char *const hm_sort[] = {"g", "k"};
 
+/* Knobs of make_handmade (the follow-on test changes them): rows per
+ * file, g = i / hm_gdiv, k = i / 3 in partitions of "AA" when hm_ktie. */
+static uint32_t hm_seg = 20000, hm_gdiv = 1000;
+static int hm_ktie;
+
 static void make_handmade(uint32_t rows_per_part)
 {
     tl_error err;
@@ -975,7 +1027,7 @@ static void make_handmade(uint32_t rows_per_part)
     cr_assert_eq(tl_table_create(tpath, &spec, &err), TL_OK, "%s", err.msg);
     tl_table *t;
     cr_assert_eq(tl_table_open(tpath, &t, &err), TL_OK, "%s", err.msg);
-    tl_append_opts ao = {.segment_rows = 20000, .threads = 1};
+    tl_append_opts ao = {.segment_rows = hm_seg, .threads = 1};
     tl_append *a;
     cr_assert_eq(tl_append_begin(t, &ao, &a, &err), TL_OK, "%s", err.msg);
     uint32_t n = rows_per_part;
@@ -990,8 +1042,8 @@ static void make_handmade(uint32_t rows_per_part)
         for (int sidx = 0; sidx < 2; sidx++) {
             for (uint32_t i = 0; i < n; i++) {
                 ts[i] = (int64_t)(DAY0 + d) * 86400 * INT64_C(1000000000) + (int64_t)(n - i) * 1000;
-                k[i] = i;
-                g[i] = (int32_t)(i / 1000);
+                k[i] = hm_ktie && sidx == 0 ? i / 3 : i;
+                g[i] = (int32_t)(i / hm_gdiv);
                 x[i] = i % 7 ? (double)i * 0.5 : 0;
                 tl_bit_set(xv, i, i % 7 != 0);
                 memcpy(sd + 2 * i, sy[sidx], 2);
@@ -1014,6 +1066,67 @@ static void make_handmade(uint32_t rows_per_part)
     free(xv);
     free(off);
     free(sd);
+    tl_table_close(t);
+}
+
+/* Files of one sorted append split by segment_rows follow one another;
+ * runs (g) carry on across the file boundaries; in "AA" partitions keys
+ * repeat across boundaries (ties: file order decides whether they can be
+ * streamed, else they are merged). Output equals the merge's. SCAN-S7,
+ * SCAN-S18, SCAN-S23 */
+Test(scan, ordered_follow_on_files_with_runs_across_files)
+{
+    hm_seg = 7000;
+    hm_gdiv = 1500;
+    hm_ktie = 1;
+    make_handmade(40000); /* per partition: 6 files */
+    hm_seg = 20000;
+    hm_gdiv = 1000;
+    hm_ktie = 0;
+    tl_table *t;
+    tl_snapshot *s = snap_open(&t);
+    cr_assert_eq(tl_snapshot_n_partitions(s), 4);
+    cr_assert_eq(tl_snapshot_n_files(s), 24);
+    static const char *const cols[] = {"g", "k", "x", "sym"};
+    static const int ios[2] = {TL_IO_MMAP, TL_IO_PREAD};
+    for (int io = 0; io < 2; io++)
+        for (uint32_t th = 1; th <= 2; th++) {
+            tl_scan_opts o = opts_default();
+            o.columns = cols;
+            o.n_columns = 4;
+            o.ordered = 1;
+            o.threads = th;
+            o.io = ios[io];
+            tab fol, mer;
+            scan_both(s, &o, &fol, &mer, 0);
+            cr_assert_eq(fol.n, 4 * 40000);
+            size_t starts = 0;
+            for (size_t r = 0; r < fol.n; r++) {
+                int exp = r == 0 || fol.part[r] != fol.part[r - 1] ||
+                          !cell_eq(&fol, r - 1, &fol, r, 0);
+                cr_assert_eq(fol.rstart[r], exp, "row %zu: run start", r);
+                starts += (size_t)exp;
+                if (r && fol.part[r] == fol.part[r - 1])
+                    cr_assert(cell_i(&fol, 1, r - 1) <= cell_i(&fol, 1, r), "row %zu: k order", r);
+            }
+            cr_assert_eq(starts, 4 * 27); /* ceil(40000 / 1500) runs a partition */
+            tab_free(&fol);
+            tab_free(&mer);
+        }
+    /* a predicate pruning blocks and files of the streamed units */
+    {
+        tl_scan_opts o = opts_default();
+        o.columns = cols;
+        o.n_columns = 4;
+        o.ordered = 1;
+        o.where = "k >= 9000 AND x > 10";
+        tab fol, mer;
+        scan_both(s, &o, &fol, &mer, 1);
+        cr_assert_gt(fol.n, 0);
+        tab_free(&fol);
+        tab_free(&mer);
+    }
+    tl_snapshot_close(s);
     tl_table_close(t);
 }
 
