@@ -32,6 +32,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+/* XXH3 compiled here, inline, for this machine's vectors (AVX-512 with
+ * -march=native): the shared library's generic build runs SSE2 */
+#define XXH_INLINE_ALL
 #include <xxhash.h>
 
 /* Batches: at most this many row blocks, and about this many bytes. */

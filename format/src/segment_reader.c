@@ -46,6 +46,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+/* XXH3 compiled here, inline, for this machine's vectors (AVX-512 with
+ * -march=native): the shared library's generic build runs SSE2 */
+#define XXH_INLINE_ALL
 #include <xxhash.h>
 #include <zstd.h>
 
