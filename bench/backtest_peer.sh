@@ -84,7 +84,7 @@ import re, sys
 log = open(sys.argv[1]).read()
 fio = float(sys.argv[2])
 ours = {}
-for m in re.finditer(r"^(warm|cold) io=(\S+) threads=(\d+): median\s+([\d.]+) M rows/s.*?([\d.]+) B/row read, ([\d.]+) GB/s", log, re.M):
+for m in re.finditer(r"^(warm|cold) io=(\S+)\s+threads=(\d+): median\s+([\d.]+) M rows/s.*?([\d.]+) B/row read, ([\d.]+) GB/s", log, re.M):
     ours[(m[1], m[2], int(m[3]))] = (float(m[4]), float(m[5]), float(m[6]))
 peer = {}
 for m in re.finditer(r"^(numba|duckdb) threads=(\d+): median ([\d.]+) M rows/s", log, re.M):
