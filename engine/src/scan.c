@@ -288,6 +288,7 @@ static int block_zone(void *ctx, uint32_t field, tl_pred_zone *z)
 static void plan_free(tl_scan_plan *p)
 {
     tl_pred_free(p->pred);
+    tl_pred_free(p->row_pred);
     free(p->slots);
     free(p->slot_of_field);
     free(p->proj_slot);
@@ -312,7 +313,10 @@ static int add_slot(tl_scan_plan *p, uint32_t field, int decode)
     return k;
 }
 
-static int compose_where(const tl_scan_plan *p, const tl_scan_opts *o, text *t, tl_error *err)
+/* rows_only: leave out the filter terms that partition pruning decides
+ * exactly (every row of a kept partition passes them). */
+static int compose_where(const tl_scan_plan *p, const tl_scan_opts *o, int rows_only, text *t,
+                         tl_error *err)
 {
     const tl_snapshot_info *in = &p->info;
     if (o->where && *o->where) {
@@ -320,7 +324,7 @@ static int compose_where(const tl_scan_plan *p, const tl_scan_opts *o, text *t, 
         text_str(t, o->where);
         text_str(t, ")");
     }
-    if (o->symbols && o->n_symbols) {
+    if (o->symbols && o->n_symbols && !(rows_only && in->symbol_column)) {
         const char *col = in->symbol_column;
         if (!col) {
             int k = find_field(in, "symbol");
@@ -348,7 +352,7 @@ static int compose_where(const tl_scan_plan *p, const tl_scan_opts *o, text *t, 
             return tl_error_set(err, TL_EINVAL,
                                 "scan: a %s range given, but table %s has no day column",
                                 o->has_days ? "day" : "time", p->t->path);
-        if (o->has_days) {
+        if (o->has_days && !rows_only) {
             const int64_t lim = INT64_MAX / TL_NS_PER_DAY;
             int64_t lo = o->day_from, hi = (int64_t)o->day_to + 1;
             if (lo > -lim)
@@ -395,14 +399,20 @@ static int plan_build(const tl_snapshot *s, const tl_scan_opts *o, int explain, 
         if (rc)
             return rc;
     }
-    text t = {0};
-    int rc = compose_where(p, o, &t, err);
+    text t = {0}, tr = {0};
+    int rc = compose_where(p, o, 0, &t, err);
     if (!rc)
         rc = tl_pred_parse(t.p ? t.p : "", in->fields, nf, &p->pred, err);
+    if (!rc)
+        rc = compose_where(p, o, 1, &tr, err);
+    if (!rc)
+        rc = tl_pred_parse(tr.p ? tr.p : "", in->fields, nf, &p->row_pred, err);
     free(t.p);
+    free(tr.p);
     if (rc)
         return rc;
     p->pred_true = tl_pred_is_true(p->pred);
+    p->row_true = tl_pred_is_true(p->row_pred);
 
     uint32_t n_proj = o->columns ? o->n_columns : nf;
     uint32_t n_run = 0;
@@ -913,7 +923,7 @@ int tl_scan_emit(tl_scan_worker *w, size_t unit, size_t partition, size_t file,
     tl_scan_block b = {.worker = w->id, .unit = unit, .partition = partition, .file = file,
                        .first_row = first_row, .n_rows = n, .n_cols = p->n_proj,
                        .defs = p->proj_defs, .cols = w->pcols};
-    if (p->pred_true) {
+    if (p->row_true) {
         b.sel = NULL;
         b.n_sel = n;
     } else {
@@ -923,7 +933,7 @@ int tl_scan_emit(tl_scan_worker *w, size_t unit, size_t partition, size_t file,
         size_t need = ((size_t)n + 7) / 8 + 8;
         if (tl_grow((void **)&w->sel, &w->sel_cap, need))
             return tl_error_set(err, TL_ENOMEM, "scan: out of memory (selection)");
-        b.n_sel = tl_pred_eval(p->pred, w->fcols, n, NULL, w->sel);
+        b.n_sel = tl_pred_eval(p->row_pred, w->fcols, n, NULL, w->sel);
         b.sel = w->sel;
     }
     for (uint32_t i = 0; i < p->n_proj; i++)

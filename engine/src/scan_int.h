@@ -46,8 +46,13 @@ typedef struct tl_scan_plan {
     int explain;
     int merge_always;     /* TICKLAKE_SCAN_MERGE set: no follow-on streaming */
     int io_mode;          /* MMAP/URING/PREAD */
-    tl_pred *pred;        /* bound predicate (where + filters) */
+    tl_pred *pred;        /* bound predicate (where + filters): pruning */
     int pred_true;
+    tl_pred *row_pred;    /* what rows of kept partitions still need checked:
+                             pred without the filter terms partition pruning
+                             decides exactly (symbols on the symbol partition
+                             column, whole days on the day column) */
+    int row_true;
     tl_scan_slot *slots;
     uint32_t n_need, n_slots;
     int32_t *slot_of_field; /* n_fields: slot or -1 */
