@@ -366,6 +366,7 @@ typedef struct bar {
     int active;
 } bar;
 
+/* The progress bar of long commands, on stderr: "<command> [####....] 42%  done / total rows". */
 static void progress_cb(void *ctx, uint64_t done, uint64_t total)
 {
     bar *b = ctx;
@@ -373,8 +374,10 @@ static void progress_cb(void *ctx, uint64_t done, uint64_t total)
         return;
     int width = 30;
     int fill = total ? (int)((double)done / (double)total * width) : width;
-    char line[128], ga[32], gb[32];
-    int o = snprintf(line, sizeof line, "\rgen [");
+    if (fill > width)
+        fill = width;
+    char line[160], ga[32], gb[32];
+    int o = snprintf(line, sizeof line, "\r%s [", g_cmd ? g_cmd : "");
     for (int i = 0; i < width; i++)
         line[o++] = i < fill ? '#' : '.';
     snprintf(line + o, sizeof line - (size_t)o, "] %3d%%  %s / %s rows",
@@ -1559,6 +1562,29 @@ static int cmd_describe(int argc, char **argv)
 
 /* ---- cat ------------------------------------------------------------------------- */
 
+/* --from/--to (or --date) -> day range; EXIT_USAGE printed on error. */
+static int parse_day_range(const char *d, const char *from, const char *to, int *has,
+                           int32_t *lo, int32_t *hi)
+{
+    *has = 0;
+    if (d && (from || to))
+        return usage_error("give --date or --from/--to, not both");
+    if (!d && !from && !to)
+        return 0;
+    *has = 1;
+    *lo = INT32_MIN;
+    *hi = INT32_MAX;
+    if (d && parse_date(d, lo) != 0)
+        return usage_error("--date: expected YYYY-MM-DD, got '%s'", d);
+    if (d)
+        *hi = *lo;
+    if (from && parse_date(from, lo) != 0)
+        return usage_error("--from: expected YYYY-MM-DD, got '%s'", from);
+    if (to && parse_date(to, hi) != 0)
+        return usage_error("--to: expected YYYY-MM-DD, got '%s'", to);
+    return 0;
+}
+
 static const char cat_help[] =
     "usage: ticklake cat TABLE [--version N | --timestamp T] [--symbol S]\n"
     "                   [--date D | --from D --to D] [--columns A,B,...] [--limit N]\n"
@@ -1581,22 +1607,9 @@ static int cmd_cat(int argc, char **argv)
     if (parse_at(opts[0].value, opts[1].value, &at))
         return EXIT_USAGE;
     tl_rows_filter f = {.symbol = opts[2].value};
-    const char *d = opts[3].value, *from = opts[4].value, *to = opts[5].value;
-    if (d && (from || to))
-        return usage_error("give --date or --from/--to, not both");
-    if (d || from || to) {
-        f.has_days = 1;
-        f.day_from = INT32_MIN;
-        f.day_to = INT32_MAX;
-        if (d && parse_date(d, &f.day_from) != 0)
-            return usage_error("--date: expected YYYY-MM-DD, got '%s'", d);
-        if (d)
-            f.day_to = f.day_from;
-        if (from && parse_date(from, &f.day_from) != 0)
-            return usage_error("--from: expected YYYY-MM-DD, got '%s'", from);
-        if (to && parse_date(to, &f.day_to) != 0)
-            return usage_error("--to: expected YYYY-MM-DD, got '%s'", to);
-    }
+    if (parse_day_range(opts[3].value, opts[4].value, opts[5].value, &f.has_days, &f.day_from,
+                        &f.day_to))
+        return EXIT_USAGE;
     uint64_t limit = UINT64_MAX;
     if (opts[7].value && parse_num_opt("--limit", opts[7].value, 0, UINT64_MAX, &limit))
         return EXIT_USAGE;
@@ -1810,55 +1823,12 @@ static void json_exact(FILE *f, double v)
         fputs(b, f);
 }
 
-static void progress_scan(void *ctx, uint64_t done, uint64_t total)
-{
-    bar *b = ctx;
-    if (!b->active)
-        return;
-    int width = 30;
-    int fill = total ? (int)((double)done / (double)total * width) : width;
-    if (fill > width)
-        fill = width;
-    char line[160], ga[32], gb[32];
-    int o = snprintf(line, sizeof line, "\r%s [", g_cmd ? g_cmd : "");
-    for (int i = 0; i < width; i++)
-        line[o++] = i < fill ? '#' : '.';
-    snprintf(line + o, sizeof line - (size_t)o, "] %3d%%  %s / %s rows",
-             total ? (int)(100.0 * (double)done / (double)total) : 100,
-             grouped(done, ga, sizeof ga), grouped(total, gb, sizeof gb));
-    fputs(line, stderr);
-    fflush(stderr);
-}
-
 static void bar_end(bar *b)
 {
     if (b->active) {
         fputs("\r\033[K", stderr);
         fflush(stderr);
     }
-}
-
-/* --from/--to (or --date) -> day range; EXIT_USAGE printed on error. */
-static int parse_day_range(const char *d, const char *from, const char *to, int *has,
-                           int32_t *lo, int32_t *hi)
-{
-    *has = 0;
-    if (d && (from || to))
-        return usage_error("give --date or --from/--to, not both");
-    if (!d && !from && !to)
-        return 0;
-    *has = 1;
-    *lo = INT32_MIN;
-    *hi = INT32_MAX;
-    if (d && parse_date(d, lo) != 0)
-        return usage_error("--date: expected YYYY-MM-DD, got '%s'", d);
-    if (d)
-        *hi = *lo;
-    if (from && parse_date(from, lo) != 0)
-        return usage_error("--from: expected YYYY-MM-DD, got '%s'", from);
-    if (to && parse_date(to, hi) != 0)
-        return usage_error("--to: expected YYYY-MM-DD, got '%s'", to);
-    return 0;
 }
 
 /* --threads, --io, --direct, --no-verify. */
@@ -2147,7 +2117,7 @@ static int cmd_scan(int argc, char **argv)
         so->n_symbols = c.syms.n;
     }
     c.pb.active = isatty(STDERR_FILENO) && !SV("--explain");
-    so->progress = progress_scan;
+    so->progress = progress_cb;
     so->progress_ctx = &c.pb;
 
     tl_error err = {0};
@@ -2348,7 +2318,7 @@ static int cmd_backtest(int argc, char **argv)
         bo.n_symbols = syms.n;
     }
     bar pb = {.active = isatty(STDERR_FILENO) && !json};
-    bo.progress = progress_scan;
+    bo.progress = progress_cb;
     bo.progress_ctx = &pb;
 
     tl_error err = {0};
