@@ -5,6 +5,7 @@
 TL_PACKAGES=(
     build-essential cmake pkg-config clang
     libzstd-dev libxxhash-dev liburing-dev libjansson-dev
+    libsnappy-dev zlib1g-dev liblz4-dev libbrotli-dev # Parquet codecs
     libcriterion-dev
     python3 # the CLI tests check JSON output with it
 )

@@ -839,6 +839,86 @@ TL_WUR int tl_backtest_run(const tl_snapshot *s, const tl_backtest_opts *o,
                            tl_backtest_result *res, tl_error *err);
 void tl_backtest_result_free(tl_backtest_result *res); /* NULL-safe */
 
+/* ---- Parquet export and import (engine/src/export.c, import.c;
+ *      spec/PARQUET.md) ------------------------------------------------------ */
+
+enum { TL_EXPORT_AUTO = 0, TL_EXPORT_PARTITIONED = 1, TL_EXPORT_SINGLE = 2 };
+
+typedef struct tl_export_opts {
+    const char *where;          /* as tl_scan_opts (NULL = every row) */
+    const char *const *columns; /* projection; NULL = all, schema order */
+    uint32_t n_columns;
+    const char *const *symbols; /* NULL = any */
+    uint32_t n_symbols;
+    int has_days;               /* UTC days in [day_from, day_to] */
+    int32_t day_from, day_to;
+    const char *compression;    /* "zstd" (NULL = default), "snappy", "none" */
+    uint64_t row_group_rows;    /* 0 = writer default (1 Mi rows) */
+    int layout;                 /* TL_EXPORT_*: AUTO = partitioned when the
+                                   table has partition columns */
+    int spark_compatible;       /* TIMESTAMP(MICROS) instead of NANOS */
+    int delta;                  /* also write _delta_log/000...0.json */
+    uint32_t threads;           /* partitions written in parallel; 0 = CPUs */
+    tl_progress_fn progress;    /* rows written of rows to write */
+    void *progress_ctx;
+} tl_export_opts;
+
+typedef struct tl_export_result {
+    char *dest;                 /* owned */
+    int64_t version;            /* snapshot exported */
+    uint64_t rows, files, bytes;
+    double elapsed_s, rows_per_s;
+} tl_export_result;
+
+/* Export snapshot s as Parquet to dest: a directory tree of Hive-style
+ * partitions symbol=S/date=YYYY-MM-DD/part-NNNNN.parquet (PARTITIONED), or
+ * the single file dest (SINGLE). Rows keep the table's sort order in every
+ * file. dest must not exist (it is built beside, then renamed into place);
+ * on error nothing is left at dest. Errors: TL_EINVAL (bad option or
+ * predicate), TL_ECONFLICT (dest exists), the scan's, TL_EIO. */
+TL_WUR int tl_export_parquet(const tl_snapshot *s, const char *dest,
+                             const tl_export_opts *o, tl_export_result *res,
+                             tl_error *err);
+void tl_export_result_free(tl_export_result *res); /* NULL-safe */
+
+typedef struct tl_import_map {
+    const char *src;            /* column name in the Parquet files */
+    const char *dst;            /* column name in the table */
+} tl_import_map;
+
+typedef struct tl_import_opts {
+    int create;                 /* create the table when it does not exist,
+                                   schema inferred from the first file */
+    const char *symbol_column;  /* --create: partition columns and sort key */
+    const char *day_column;     /* (NULL = inferred: a string column named
+                                   symbol, a timestamp column named
+                                   timestamp/ts/time) */
+    const char *const *sort_key;
+    uint32_t n_sort_key;
+    const tl_import_map *map;   /* renames, applied before matching */
+    uint32_t n_map;
+    tl_append_opts append;      /* app_id/app_version (idempotent), memory,
+                                   threads; progress reports input bytes */
+} tl_import_opts;
+
+typedef struct tl_import_result {
+    tl_append_result append;    /* the commit */
+    uint32_t files;             /* Parquet files read */
+    uint64_t rows;              /* rows read */
+    uint64_t bytes;             /* bytes of input files */
+    int created;                /* 1: the table was created */
+} tl_import_result;
+
+/* Import Parquet files into the table at path, as one commit: inputs are
+ * files or directories (searched recursively for *.parquet; Hive k=v
+ * directory names become columns). Columns map by name (after map); values
+ * convert only when exact (spec/PARQUET.md); rows are repacked into the
+ * table's partitions and sort order in bounded memory. Errors name the file,
+ * row group, column, page and byte offset; nothing is committed then. */
+TL_WUR int tl_import_parquet(const char *path, const char *const *inputs,
+                             uint32_t n_inputs, const tl_import_opts *o,
+                             tl_import_result *res, tl_error *err);
+
 #ifdef __cplusplus
 }
 #endif
