@@ -199,10 +199,11 @@ void tlf_pq_codec_ctx_free(tlf_pq_codec_ctx *ctx); /* NULL-safe */
 
 /* Decompress src[0..src_len) into exactly expected_len bytes of dst.
  * UNCOMPRESSED, SNAPPY, GZIP (one or more concatenated gzip members; a
- * zlib or raw deflate stream is accepted too), BROTLI, ZSTD (one or more
- * frames), LZ4_RAW. Output that would be shorter or longer than
- * expected_len -> TL_ECORRUPT; LZO, LZ4 (Hadoop framing) and unknown
- * codecs -> TL_EUNSUPPORTED naming the codec. */
+ * zlib stream is accepted too), BROTLI, ZSTD (one or more frames), LZ4_RAW,
+ * and the deprecated LZ4 (5): Hadoop framing, else an LZ4 frame, else a raw
+ * LZ4 block (what old writers produced). Output that would be shorter or
+ * longer than expected_len -> TL_ECORRUPT; LZO and unknown codecs ->
+ * TL_EUNSUPPORTED naming the codec. Empty input for expected_len 0 is OK. */
 TL_WUR int tlf_pq_decompress(tlf_pq_codec_ctx *ctx, int codec,
                              const uint8_t *src, size_t src_len, uint8_t *dst,
                              size_t expected_len, tl_error *err);
