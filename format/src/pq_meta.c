@@ -499,6 +499,12 @@ static int el_i64_nonneg(dctx *c, void *e)
     return TL_OK;
 }
 
+static int el_i64(dctx *c, void *e)
+{
+    c->vstart = c->r.pos;
+    return tlf_thr_read_i64(&c->r, e, c->err);
+}
+
 static int el_str(dctx *c, void *e)
 {
     c->vstart = c->r.pos;
@@ -1193,12 +1199,12 @@ static int dec_column_index(dctx *c, void *v)
         break;
     case 5:
         got = f_list(c, t, fid, "null_counts", TLF_THR_I64, sizeof(int64_t),
-                     el_i64_nonneg, (const void **)&ci->null_counts, &n_nc,
+                     el_i64, (const void **)&ci->null_counts, &n_nc,
                      &ci->has_null_counts);
         break;
     case 8:
         got = f_list(c, t, fid, "nan_counts", TLF_THR_I64, sizeof(int64_t),
-                     el_i64_nonneg, (const void **)&ci->nan_counts, &n_nan,
+                     el_i64, (const void **)&ci->nan_counts, &n_nan,
                      &ci->has_nan_counts);
         break;
     FIELDS_END

@@ -259,8 +259,7 @@ typedef struct tlf_pqm_col_meta { /* ColumnMetaData */
 typedef struct tlf_pqm_col_chunk { /* ColumnChunk */
     uint8_t has_file_path;            /* 1 */
     tlf_pqm_str file_path;
-    int64_t file_offset;              /* 2: required (default 0 when a
-                                         writer omitted it: tolerated) */
+    int64_t file_offset;              /* 2: required, >= 0 */
     uint8_t has_meta_data;            /* 3 */
     tlf_pqm_col_meta meta_data;
     uint8_t has_offset_index_offset;  /* 4 */
@@ -372,7 +371,8 @@ typedef struct tlf_pqm_column_index { /* ColumnIndex */
     const tlf_pqm_bin *min_values; /* 2 */
     const tlf_pqm_bin *max_values; /* 3 */
     int32_t boundary_order;        /* 4: as read */
-    uint8_t has_null_counts;       /* 5 */
+    uint8_t has_null_counts;       /* 5: as read (parquet-mr 1.13 writes -1
+                                      for "unknown"; negative = unknown) */
     const int64_t *null_counts;
     uint8_t has_nan_counts;        /* 8 */
     const int64_t *nan_counts;
