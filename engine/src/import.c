@@ -878,7 +878,7 @@ static int plan_file(imp *im, const tl_import_file *fi, tl_pq_file *f, int creat
                                 fi->path, dst, ci->name);
         int rc = tl_import_convertible(ci, dst, sc->f[k].type, err);
         if (rc)
-            return tl_error_prefix(err, "import %s", fi->path), rc;
+            return tl_error_prefix(err, "import %s: ", fi->path), rc;
         if (create_mode && ci->optional)
             sc->f[k].nullable = 1;
         im->taken[k] = 1;
@@ -929,7 +929,7 @@ static int plan_file(imp *im, const tl_import_file *fi, tl_pq_file *f, int creat
         } else {
             rc = tl_import_parse_value(hv->value, sc->f[k].type, &s->k, err);
             if (rc)
-                return tl_error_prefix(err, "import %s: Hive directory '%s=%s' for column '%s'",
+                return tl_error_prefix(err, "import %s: Hive directory '%s=%s' for column '%s': ",
                                        fi->path, hv->key, hv->value, dst),
                        rc;
         }
@@ -1116,7 +1116,7 @@ static int import_file(imp *im, tl_append *a, const tl_import_file *fi, tl_error
     tl_pq_file *f = NULL;
     int rc = tl_pq_open(fi->path, &f, err);
     if (rc)
-        return tl_error_prefix(err, "import"), rc;
+        return tl_error_prefix(err, "import: "), rc;
     rc = plan_file(im, fi, f, 0, err);
     if (!rc)
         rc = ensure_bufs(im, tl_pq_n_cols(f), err);
@@ -1143,8 +1143,10 @@ static int import_file(imp *im, tl_append *a, const tl_import_file *fi, tl_error
                 continue;
             tl_pq_colbuf *b = &im->bufs[s->pq_col];
             rc = tl_pq_read_chunk(f, rg, s->pq_col, b, err);
-            if (rc)
+            if (rc) {
+                tl_error_prefix(err, "import: ");
                 break;
+            }
             if (b->n != rows)
                 rc = tl_error_set(err, TL_ECORRUPT,
                                   "import %s: row group %u, column '%s': %" PRIu64
@@ -1173,7 +1175,7 @@ static int import_file(imp *im, tl_append *a, const tl_import_file *fi, tl_error
             tl_batch bt = {.n_rows = n, .n_cols = nb, .defs = im->defs, .cols = im->vecs};
             rc = tl_append_batch(a, &bt, err);
             if (rc) {
-                tl_error_prefix(err, "import %s: row group %u, rows %" PRIu64 "..%" PRIu64,
+                tl_error_prefix(err, "import %s: row group %u, rows %" PRIu64 "..%" PRIu64 ": ",
                                 fi->path, rg, first_row + start, first_row + start + n - 1);
                 break;
             }
@@ -1213,7 +1215,7 @@ static int infer_spec(imp *im, const tl_import_list *l, tl_table_spec *spec,
     tl_pq_file *f = NULL;
     int rc = tl_pq_open(l->files[0].path, &f, err);
     if (rc)
-        return tl_error_prefix(err, "import"), rc;
+        return tl_error_prefix(err, "import: "), rc;
     uint32_t nc = tl_pq_n_cols(f);
     for (uint32_t c = 0; !rc && c < nc; c++) {
         const tl_pq_colinfo *ci = tl_pq_col(f, c);
@@ -1272,7 +1274,7 @@ static int infer_spec(imp *im, const tl_import_list *l, tl_table_spec *spec,
     for (uint32_t i = 0; !rc && i < l->n; i++) {
         rc = tl_pq_open(l->files[i].path, &f, err);
         if (rc)
-            return tl_error_prefix(err, "import"), rc;
+            return tl_error_prefix(err, "import: "), rc;
         rc = plan_file(im, &l->files[i], f, 1, err);
         tl_pq_close(f);
     }
@@ -1520,7 +1522,7 @@ int tl_import_parquet(const char *path, const char *const *inputs, uint32_t n_in
             goto out;
         schema_free(&im.sc);
     } else if (rc == TL_ENOTFOUND) {
-        tl_error_prefix(err, "import (use --create to create the table)");
+        tl_error_prefix(err, "import (use --create to create the table): ");
         goto out;
     } else if (rc) {
         goto out;
@@ -1549,7 +1551,7 @@ int tl_import_parquet(const char *path, const char *const *inputs, uint32_t n_in
         for (uint32_t i = 0; !rc && i < list.n; i++) {
             rc = tl_pq_open(list.files[i].path, &f, err);
             if (rc) {
-                tl_error_prefix(err, "import");
+                tl_error_prefix(err, "import: ");
                 break;
             }
             rc = plan_file(&im, &list.files[i], f, 0, err);
