@@ -586,13 +586,19 @@ static int require(dctx *c, uint64_t seen, const int *ids,
 
 /* ---- struct decoders ----------------------------------------------------------- */
 
+/* structs without required fields: the mask is not checked */
+static void no_required(uint64_t seen)
+{
+    (void)seen;
+}
+
 static int dec_empty(dctx *c, void *unused)
 {
     (void)unused;
     uint64_t seen = 0;
     FIELDS_BEGIN
     FIELDS_END
-    (void)seen;
+    no_required(seen);
     return TL_OK;
 }
 
@@ -626,6 +632,7 @@ static int dec_stats(dctx *c, void *v)
         got = f_i64(c, t, fid, "nan_count", &s->nan_count, &s->has_nan_count, 1);
         break;
     FIELDS_END
+    no_required(seen);
     return TL_OK;
 }
 
@@ -659,7 +666,7 @@ static int dec_time_unit(dctx *c, void *v)
         }
         break;
     FIELDS_END
-    (void)seen;
+    no_required(seen);
     if (*unit == 0) {
         c->vstart = c->r.pos - 1;
         return bad(c, TL_ECORRUPT, "TimeUnit union has no member");
@@ -713,7 +720,7 @@ static int dec_variant(dctx *c, void *v)
                    &lt->has_spec_version);
         break;
     FIELDS_END
-    (void)seen;
+    no_required(seen);
     return TL_OK;
 }
 
@@ -729,7 +736,7 @@ static int dec_geo(dctx *c, void *v)
                         &lt->has_algorithm, 0);
         break;
     FIELDS_END
-    (void)seen;
+    no_required(seen);
     return TL_OK;
 }
 
@@ -777,7 +784,7 @@ static int dec_logical(dctx *c, void *v)
         }
         break;
     FIELDS_END
-    (void)seen;
+    no_required(seen);
     if (lt->id == 0) {
         c->vstart = c->r.pos - 1;
         return bad(c, TL_ECORRUPT, "LogicalType union has no member");
@@ -1013,7 +1020,7 @@ static int dec_column_order(dctx *c, void *v)
         }
         break;
     FIELDS_END
-    (void)seen;
+    no_required(seen);
     if (o->id == 0) {
         c->vstart = c->r.pos - 1;
         return bad(c, TL_ECORRUPT, "ColumnOrder union has no member");
