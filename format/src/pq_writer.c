@@ -168,6 +168,7 @@ static int dict_grow(pqw_dict *d, int strings, tl_error *err)
 typedef struct pqw_sref { /* a string statistic: bytes in a buffer */
     uint8_t which;        /* 0 = dictionary bytes, 1 = page plain buffer */
     uint32_t off, len;
+    uint32_t e;           /* which = 0: the dictionary entry */
 } pqw_sref;
 
 typedef struct pqw_stat {   /* min/max in the column's order */
@@ -1151,7 +1152,7 @@ static int seg_string(pqw_col *c, const tl_colvec *vec, uint64_t off,
             if ((rc = dict_put_str(&c->dict, p, len, &e, err)))
                 return rc;
             if (e != li) {
-                pqw_sref sr = {0, c->dict.soff[e], len};
+                pqw_sref sr = {0, c->dict.soff[e], len, e};
                 sstat_update(c, sr, p, len);
             }
             lp = p;
@@ -1178,7 +1179,7 @@ static int seg_string(pqw_col *c, const tl_colvec *vec, uint64_t off,
             memcpy(dst + pos, &len, 4);
             memcpy(dst + pos + 4, p, len);
             if (!(lp && ll == len && memcmp(lp, p, len) == 0)) {
-                pqw_sref sr = {1, (uint32_t)(c->pg_plain.len + pos + 4), len};
+                pqw_sref sr = {1, (uint32_t)(c->pg_plain.len + pos + 4), len, 0};
                 sstat_update(c, sr, p, len);
             }
             lp = p;
@@ -1191,6 +1192,63 @@ static int seg_string(pqw_col *c, const tl_colvec *vec, uint64_t off,
     }
     c->pg_rows += k;
     c->pg_vals += nv;
+    return TL_OK;
+}
+
+/* Leave dictionary mode before any dictionary-encoded page was written:
+ * the page being built is rewritten as PLAIN in place (no dictionary page
+ * will be written for the chunk). */
+static int dict_abandon(pqw_col *c, tl_error *err)
+{
+    pqw_dict *d = &c->dict;
+    const uint32_t *idx = (const uint32_t *)(void *)c->pg_idx.p;
+    uint32_t nv = c->pg_vals;
+    int rc;
+    c->pg_plain.len = 0;
+    if (c->kind == PK_BYTES) {
+        uint64_t bytes = c->ch_dict_plain;
+        if ((rc = buf_need(&c->pg_plain, bytes, err)))
+            return rc;
+        uint8_t *dst = c->pg_plain.p;
+        size_t pos = 0;
+        int smin_done = 0, smax_done = 0;
+        for (uint32_t i = 0; i < nv; i++) {
+            uint32_t e = idx[i], len = d->soff[e + 1] - d->soff[e];
+            memcpy(dst + pos, &len, 4);
+            memcpy(dst + pos + 4, d->bytes.p + d->soff[e], len);
+            if (c->pg_has && !smin_done && e == c->pg_smin.e) {
+                c->pg_smin.which = 1;
+                c->pg_smin.off = (uint32_t)(pos + 4);
+                smin_done = 1;
+            }
+            if (c->pg_has && !smax_done && e == c->pg_smax.e) {
+                c->pg_smax.which = 1;
+                c->pg_smax.off = (uint32_t)(pos + 4);
+                smax_done = 1;
+            }
+            pos += 4 + (size_t)len;
+        }
+        c->pg_plain.len = pos;
+        c->pg_bytes = pos;
+    } else {
+        if ((rc = buf_need(&c->pg_plain, (size_t)nv * c->pw, err)))
+            return rc;
+        if (c->pw == 8) {
+            uint64_t *o = (uint64_t *)(void *)c->pg_plain.p;
+            for (uint32_t i = 0; i < nv; i++)
+                o[i] = d->fixed[idx[i]];
+        } else {
+            uint32_t *o = (uint32_t *)(void *)c->pg_plain.p;
+            for (uint32_t i = 0; i < nv; i++)
+                o[i] = (uint32_t)d->fixed[idx[i]];
+        }
+        c->pg_plain.len = (size_t)nv * c->pw;
+        c->pg_bytes = c->pg_plain.len;
+    }
+    c->pg_idx.len = 0;
+    dict_reset(d);
+    c->dict_mode = 0;
+    c->ch_dict_vals = c->ch_dict_plain = 0;
     return TL_OK;
 }
 
@@ -1245,6 +1303,11 @@ static int col_append(tl_pq_writer *w, pqw_col *c, const tl_colvec *vec,
         off += take;
         n -= take;
         if (c->dict_mode && !dict_pays(w, c)) {
+            if (!c->dict_used) {
+                if ((rc = dict_abandon(c, err)))
+                    return rc;
+                goto page_end;
+            }
             /* finish this page with the dictionary, the rest PLAIN */
             c->ch_dict_vals += c->pg_vals;
             if ((rc = page_flush(w, c, err)))
@@ -1252,6 +1315,7 @@ static int col_append(tl_pq_writer *w, pqw_col *c, const tl_colvec *vec,
             c->dict_mode = 0;
             continue;
         }
+    page_end:
         if (c->pg_rows >= w->page_rows || c->pg_bytes >= w->page_bytes) {
             if (c->dict_mode)
                 c->ch_dict_vals += c->pg_vals;
