@@ -17,6 +17,7 @@
 #include "export_int.h"
 #include "io_int.h"
 #include "log_int.h"
+#include "pq_meta.h"
 #include "table_int.h"
 #include "tl_parquet.h"
 
@@ -464,7 +465,29 @@ Test(export, partitioned_files_equal_their_partitions)
     tl_table_close(t);
 }
 
-/* PQ-E5: sorting_columns = the sort key's prefix present in the file. */
+/* The footer's FileMetaData, decoded with pq_meta. */
+static void footer(const char *path, tlf_pqm_file *fm)
+{
+    size_t len = 0;
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f);
+    fseek(f, 0, SEEK_END);
+    len = (size_t)ftell(f);
+    uint8_t *b = malloc(len);
+    fseek(f, 0, SEEK_SET);
+    cr_assert_eq(fread(b, 1, len, f), len);
+    fclose(f);
+    cr_assert(len >= 12 && memcmp(b + len - 4, "PAR1", 4) == 0);
+    uint32_t fl = (uint32_t)b[len - 8] | (uint32_t)b[len - 7] << 8 | (uint32_t)b[len - 6] << 16 |
+                  (uint32_t)b[len - 5] << 24;
+    tl_error err = {0};
+    cr_assert_eq(tlf_pqm_decode_file(b + len - 8 - fl, fl, len - 8 - fl, fm, &err), TL_OK, "%s",
+                 err.msg);
+    free(b);
+}
+
+/* PQ-E5: every row group's sorting_columns = the sort key's prefix present
+ * in the file, ascending, nulls first. */
 Test(export, sorting_columns_are_the_sort_key_prefix)
 {
     tl_table *t = make_ticks(300, 1, NULL);
@@ -473,17 +496,40 @@ Test(export, sorting_columns_are_the_sort_key_prefix)
     tl_export_opts o = {.layout = TL_EXPORT_SINGLE, .columns = cols, .n_columns = 4};
     tl_error err = {0};
     cr_assert_eq(tl_export_parquet(s, dest, &o, NULL, &err), TL_OK, "%s", err.msg);
-    /* sorting columns are in the footer; the reader API does not expose
-     * them, so check the bytes: DuckDB's parquet_metadata in the interop
-     * test reads them. Here: the file reads back and equals the scan. */
+    tlf_pqm_file fm;
+    footer(dest, &fm);
+    cr_assert_eq(fm.n_row_groups, 2);
+    for (uint32_t rg = 0; rg < fm.n_row_groups; rg++) {
+        const tlf_pqm_row_group *g = &fm.row_groups[rg];
+        cr_assert(g->has_sorting_columns);
+        cr_assert_eq(g->n_sorting_columns, 2); /* expiry, opt_type; strike not exported */
+        cr_assert_eq(g->sorting_columns[0].column_idx, 1);
+        cr_assert_eq(g->sorting_columns[1].column_idx, 2);
+        cr_assert(!g->sorting_columns[0].descending && g->sorting_columns[0].nulls_first);
+    }
+    tlf_pqm_file_free(&fm);
+    /* partitioned, all columns: expiry opt_type strike timestamp without symbol */
+    char d2[400];
+    snprintf(d2, sizeof d2, "%s/p", dir);
+    o = (tl_export_opts){0};
+    cr_assert_eq(tl_export_parquet(s, d2, &o, NULL, &err), TL_OK, "%s", err.msg);
+    char p[700];
+    snprintf(p, sizeof p, "%s/symbol=NIFTY/date=2025-11-17/part-00000.parquet", d2);
+    footer(p, &fm);
+    const tlf_pqm_row_group *g = &fm.row_groups[0];
+    cr_assert_eq(g->n_sorting_columns, 4);
+    static const int want[4] = {1, 2, 3, 0}; /* timestamp 0, expiry 1, ... (symbol gone) */
+    for (int i = 0; i < 4; i++)
+        cr_assert_eq(g->sorting_columns[i].column_idx, want[i]);
+    tlf_pqm_file_free(&fm);
     membuf m;
     mb_open(&m);
     pq_csv(dest, &m, NULL, NULL);
     mb_close(&m);
     tl_scan_opts so = {.columns = cols, .n_columns = 4};
-    char *want = scan_csv(s, &so);
-    assert_same_text(m.p, want);
-    free(want);
+    char *wantcsv = scan_csv(s, &so);
+    assert_same_text(m.p, wantcsv);
+    free(wantcsv);
     free(m.p);
     tl_snapshot_close(s);
     tl_table_close(t);
