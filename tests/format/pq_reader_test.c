@@ -278,3 +278,921 @@ Test(pq_reader_corpus, bad_files_fail_cleanly)
     }
     cr_assert_eq(n_fail, 0, "%d of %d bad files:%s", n_fail, n, failures);
 }
+
+/* ---- files written by tl_pq_writer ------------------------------------------ */
+
+#include "enc.h"
+#include "pq_meta.h"
+
+static int mem_write(void *ctx, const void *buf, size_t len, tl_error *err)
+{
+    return tlf_buf_append((tlf_buf *)ctx, buf, len, err);
+}
+
+/* Column data of the round-trip table: every writable type. */
+enum { RT_COLS = 14 };
+static const tl_coldef rt_cols[RT_COLS] = {
+    {"b", TL_BOOL},     {"i8", TL_INT8},     {"i16", TL_INT16},   {"i32", TL_INT32},
+    {"i64", TL_INT64},  {"u8", TL_UINT8},    {"u16", TL_UINT16},  {"u32", TL_UINT32},
+    {"u64", TL_UINT64}, {"f32", TL_FLOAT32}, {"f64", TL_FLOAT64}, {"ts", TL_TIMESTAMP},
+    {"d", TL_DATE},     {"s", TL_STRING},
+};
+
+typedef struct rt_table {
+    uint64_t n;
+    void *vals[RT_COLS];
+    uint8_t *valid;    /* shared by every column: row i null when i % 7 == 3 */
+    uint32_t *offs;
+    uint8_t *data;
+    tl_colvec vec[RT_COLS];
+} rt_table;
+
+static void rt_make(rt_table *t, uint64_t n, int distinct_strings)
+{
+    memset(t, 0, sizeof *t);
+    t->n = n;
+    t->valid = calloc((n + 7) / 8 + 1, 1);
+    for (uint64_t i = 0; i < n; i++)
+        tl_bit_set(t->valid, i, i % 7 != 3);
+    for (int c = 0; c < RT_COLS - 1; c++)
+        t->vals[c] = calloc(n + 1, tl_type_width(rt_cols[c].type));
+    t->offs = calloc(n + 1, sizeof(uint32_t));
+    t->data = malloc(n * 24 + 1);
+    uint32_t pos = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        int null = i % 7 == 3;
+        int64_t k = (int64_t)i;
+        ((uint8_t *)t->vals[0])[i] = null ? 0 : (uint8_t)(i % 3 == 0);
+        ((int8_t *)t->vals[1])[i] = null ? 0 : (int8_t)(k % 256 - 128);
+        ((int16_t *)t->vals[2])[i] = null ? 0 : (int16_t)(k * 977 % 65536 - 32768);
+        ((int32_t *)t->vals[3])[i] = null ? 0 : (int32_t)(k * 2654435761u) ^ (i == 5 ? INT32_MIN : 0);
+        ((int64_t *)t->vals[4])[i] = null ? 0 : i == 1 ? INT64_MIN : i == 2 ? INT64_MAX : k * 1000003 - 77;
+        ((uint8_t *)t->vals[5])[i] = null ? 0 : (uint8_t)(i * 7);
+        ((uint16_t *)t->vals[6])[i] = null ? 0 : (uint16_t)(i * 4099);
+        ((uint32_t *)t->vals[7])[i] = null ? 0 : (uint32_t)(i * 2246822519u);
+        ((uint64_t *)t->vals[8])[i] = null ? 0 : i == 4 ? UINT64_MAX : i * 0x9E3779B97F4A7C15ull;
+        ((float *)t->vals[9])[i] = null ? 0 : i == 6 ? -0.0f : (float)k / 3.0f;
+        ((double *)t->vals[10])[i] = null ? 0 : i == 8 ? NAN : i == 9 ? -INFINITY : (double)k * 0.1;
+        ((int64_t *)t->vals[11])[i] = null ? 0 : 1710253800000000000ll + k * 1234567891ll - 5000000000000ll;
+        ((int32_t *)t->vals[12])[i] = null ? 0 : (int32_t)(19000 + k % 400 - 200);
+        if (!null) {
+            int l = distinct_strings ? snprintf((char *)t->data + pos, 24, "v%llu-%llx",
+                                                (unsigned long long)i, (unsigned long long)(i * 31))
+                                     : snprintf((char *)t->data + pos, 24, "%s",
+                                                (const char *[]){"AAPL", "", "MSFT", "a,b\"c"}[i % 4]);
+            pos += (uint32_t)l;
+        }
+        t->offs[i + 1] = pos;
+    }
+    for (int c = 0; c < RT_COLS; c++) {
+        t->vec[c].validity = t->valid;
+        t->vec[c].values = c < RT_COLS - 1 ? t->vals[c] : NULL;
+    }
+    t->vec[RT_COLS - 1].offsets = t->offs;
+    t->vec[RT_COLS - 1].data = t->data;
+}
+
+static void rt_free(rt_table *t)
+{
+    for (int c = 0; c < RT_COLS; c++)
+        free(t->vals[c]);
+    free(t->valid);
+    free(t->offs);
+    free(t->data);
+}
+
+static void write_pq(const tl_coldef *cols, uint32_t nc, const uint8_t *optional,
+                     const tl_pq_write_opts *o, const tl_colvec *vec, uint64_t n, tlf_buf *out)
+{
+    tl_error err = {0};
+    tl_pq_writer *w = NULL;
+    tlf_sink sink = {mem_write, out};
+    cr_assert_eq(tl_pq_writer_open(cols, nc, optional, o, sink, &w, &err), TL_OK, "%s", err.msg);
+    /* in two calls, so pages and row groups cross call boundaries */
+    uint64_t half = n / 2;
+    cr_assert_eq(tl_pq_writer_write(w, vec, half, &err), TL_OK, "%s", err.msg);
+    tl_colvec rest[RT_COLS];
+    for (uint32_t c = 0; c < nc; c++) {
+        rest[c] = vec[c];
+        size_t wd = tl_type_width(cols[c].type);
+        if (wd)
+            rest[c].values = (const uint8_t *)vec[c].values + half * wd;
+        else
+            rest[c].offsets = vec[c].offsets + half;
+        rest[c].validity = NULL;
+        if (vec[c].validity) {
+            static uint8_t vb[1 << 16];
+            memset(vb, 0, sizeof vb);
+            for (uint64_t i = half; i < n; i++)
+                tl_bit_set(vb, i - half, tl_bit_get(vec[c].validity, i));
+            rest[c].validity = vb;
+            /* every column shares the same validity, so one copy will do */
+            for (uint32_t k = 0; k < nc; k++)
+                if (vec[k].validity == vec[c].validity)
+                    rest[k].validity = vb;
+        }
+    }
+    cr_assert_eq(tl_pq_writer_write(w, rest, n - half, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(tl_pq_writer_close(w, NULL, &err), TL_OK, "%s", err.msg);
+    tl_pq_writer_free(w);
+}
+
+/* Reads every chunk of f and compares with t (ts_div: timestamps written
+ * floored to this many ns). */
+static void rt_check(tl_pq_file *f, const rt_table *t, const uint8_t *optional, int ts_unit,
+                     int64_t ts_div)
+{
+    cr_assert_eq(tl_pq_n_rows(f), t->n);
+    cr_assert_eq(tl_pq_n_cols(f), RT_COLS);
+    tl_pq_colbuf buf = {0}; /* one buffer for every chunk: reuse across types */
+    for (int c = 0; c < RT_COLS; c++) {
+        const tl_pq_colinfo *ci = tl_pq_col(f, (uint32_t)c);
+        cr_assert_str_eq(ci->name, rt_cols[c].name);
+        cr_assert_eq(ci->type, rt_cols[c].type, "column %s: type %d, desc %s", ci->name,
+                     ci->type, ci->desc);
+        int opt = optional ? optional[c] : 1;
+        cr_assert_eq(ci->optional, opt);
+        uint64_t row = 0;
+        for (uint32_t rg = 0; rg < tl_pq_n_row_groups(f); rg++) {
+            tl_error err = {0};
+            cr_assert_eq(tl_pq_read_chunk(f, rg, (uint32_t)c, &buf, &err), TL_OK, "%s", err.msg);
+            cr_assert_eq(buf.n, tl_pq_row_group_rows(f, rg));
+            if (!opt)
+                cr_assert_null(buf.vec.validity, "column %s", ci->name);
+            for (uint64_t i = 0; i < buf.n; i++, row++) {
+                int present = !opt || row % 7 != 3;
+                cr_assert_eq(tl_bit_get(buf.vec.validity, i), present, "column %s row %llu",
+                             ci->name, (unsigned long long)row);
+                if (ci->type == TL_STRING) {
+                    uint32_t a = buf.vec.offsets[i], b = buf.vec.offsets[i + 1];
+                    uint32_t ea = t->offs[row], eb = t->offs[row + 1];
+                    cr_assert_eq(b - a, present ? eb - ea : 0, "column s row %llu",
+                                 (unsigned long long)row);
+                    cr_assert(memcmp(buf.vec.data + a, t->data + ea, b - a) == 0);
+                    continue;
+                }
+                size_t w = tl_type_width(ci->type);
+                const uint8_t *got = (const uint8_t *)buf.vec.values + i * w;
+                uint8_t exp[8] = {0};
+                if (present)
+                    memcpy(exp, (const uint8_t *)t->vals[c] + row * w, w);
+                if (ci->type == TL_TIMESTAMP) {
+                    cr_assert_eq(buf.ts_unit, ts_unit);
+                    int64_t e;
+                    memcpy(&e, exp, 8);
+                    e = e / ts_div - (e % ts_div < 0);
+                    memcpy(exp, &e, 8);
+                }
+                cr_assert(memcmp(got, exp, w) == 0, "column %s row %llu differs", ci->name,
+                          (unsigned long long)row);
+            }
+        }
+        cr_assert_eq(row, t->n);
+    }
+    tl_pq_colbuf_free(&buf);
+}
+
+static void roundtrip(const tl_pq_write_opts *o, uint64_t n, int distinct, const uint8_t *optional)
+{
+    rt_table t;
+    rt_make(&t, n, distinct);
+    for (int c = 0; optional && c < RT_COLS; c++)
+        if (!optional[c])
+            t.vec[c].validity = NULL; /* null slots hold 0 / "": written as values */
+    tlf_buf out = {0};
+    write_pq(rt_cols, RT_COLS, optional, o, t.vec, n, &out);
+    tl_pq_file *f = NULL;
+    tl_error err = {0};
+    cr_assert_eq(tl_pq_open_mem(out.p, out.len, "rt.parquet", &f, &err), TL_OK, "%s", err.msg);
+    rt_check(f, &t, optional, o->timestamp_micros ? TL_PQ_MICROS : TL_PQ_NANOS,
+             o->timestamp_micros ? 1000 : 1);
+    tl_pq_close(f);
+    tlf_buf_free(&out);
+    rt_free(&t);
+}
+
+Test(pq_reader, roundtrip_every_type_v1_zstd)
+{
+    tl_pq_write_opts o;
+    tl_pq_write_opts_default(&o);
+    roundtrip(&o, 3000, 0, NULL);
+}
+
+Test(pq_reader, roundtrip_v2_pages_small_pages_many_row_groups)
+{
+    tl_pq_write_opts o;
+    tl_pq_write_opts_default(&o);
+    o.data_page_v2 = 1;
+    o.page_rows = 97;
+    o.row_group_rows = 1000;
+    o.codec = TL_PQ_SNAPPY;
+    roundtrip(&o, 4321, 1, NULL);
+}
+
+Test(pq_reader, roundtrip_uncompressed_plain_fallback_required_columns)
+{
+    tl_pq_write_opts o;
+    tl_pq_write_opts_default(&o);
+    o.codec = TL_PQ_UNCOMPRESSED;
+    o.dict_max_bytes = 256; /* strings fall back to PLAIN after a few pages */
+    o.page_rows = 500;
+    uint8_t optional[RT_COLS];
+    for (int c = 0; c < RT_COLS; c++)
+        optional[c] = c % 2;
+    roundtrip(&o, 2500, 1, optional);
+}
+
+Test(pq_reader, timestamp_micros_floor_and_unit)
+{
+    tl_pq_write_opts o;
+    tl_pq_write_opts_default(&o);
+    o.timestamp_micros = 1;
+    roundtrip(&o, 777, 0, NULL);
+}
+
+Test(pq_reader, required_columns_have_no_validity)
+{
+    static const tl_coldef cols[2] = {{"x", TL_INT64}, {"s", TL_STRING}};
+    int64_t xs[5] = {1, -2, 3, INT64_MIN, INT64_MAX};
+    uint32_t offs[6] = {0, 1, 1, 3, 6, 6};
+    tl_colvec vec[2] = {{.values = xs}, {.offsets = offs, .data = (const uint8_t *)"abcdef"}};
+    uint8_t optional[2] = {0, 0};
+    tl_pq_write_opts o;
+    tl_pq_write_opts_default(&o);
+    tlf_buf out = {0};
+    write_pq(cols, 2, optional, &o, vec, 5, &out);
+    tl_pq_file *f = NULL;
+    tl_error err = {0};
+    cr_assert_eq(tl_pq_open_mem(out.p, out.len, "req.parquet", &f, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(tl_pq_col(f, 0)->optional, 0);
+    cr_assert_str_eq(tl_pq_col(f, 0)->desc, "INT64/INTEGER(64,signed)");
+    cr_assert_str_eq(tl_pq_col(f, 1)->desc, "BYTE_ARRAY/STRING");
+    cr_assert_eq(tl_pq_col(f, 1)->is_blob, 0);
+    cr_assert(strncmp(tl_pq_created_by(f), "ticklake version", 16) == 0, "%s",
+              tl_pq_created_by(f));
+    tl_pq_colbuf b = {0};
+    cr_assert_eq(tl_pq_read_chunk(f, 0, 0, &b, &err), TL_OK, "%s", err.msg);
+    cr_assert_null(b.vec.validity);
+    cr_assert(memcmp(b.vec.values, xs, sizeof xs) == 0);
+    cr_assert_eq(tl_pq_read_chunk(f, 0, 1, &b, &err), TL_OK, "%s", err.msg);
+    cr_assert(memcmp(b.vec.offsets, offs, sizeof offs) == 0);
+    cr_assert(memcmp(b.vec.data, "abcdef", 6) == 0);
+    /* out-of-range arguments */
+    cr_assert_eq(tl_pq_read_chunk(f, 1, 0, &b, &err), TL_EINVAL);
+    cr_assert_eq(tl_pq_read_chunk(f, 0, 2, &b, &err), TL_EINVAL);
+    cr_assert_null(tl_pq_col(f, 2));
+    tl_pq_colbuf_free(&b);
+    tl_pq_close(f);
+    tlf_buf_free(&out);
+}
+
+/* A page byte flipped: the CRC check names file, row group, column, page
+ * and byte offset. */
+Test(pq_reader, page_crc_mismatch_names_the_page)
+{
+    static const tl_coldef cols[1] = {{"px", TL_FLOAT64}};
+    double v[1000];
+    for (int i = 0; i < 1000; i++)
+        v[i] = i * 0.25;
+    tl_colvec vec[1] = {{.values = v}};
+    tl_pq_write_opts o;
+    tl_pq_write_opts_default(&o);
+    o.codec = TL_PQ_UNCOMPRESSED;
+    o.page_rows = 100;
+    tlf_buf out = {0};
+    write_pq(cols, 1, NULL, &o, vec, 1000, &out);
+    /* find the bytes of value 500 (0.25 * 500 = 125.0) and change them */
+    double needle = 125.0;
+    uint8_t *hit = memmem(out.p, out.len, &needle, 8);
+    cr_assert_not_null(hit);
+    hit[0] ^= 1;
+    tl_pq_file *f = NULL;
+    tl_error err = {0};
+    cr_assert_eq(tl_pq_open_mem(out.p, out.len, "crc.parquet", &f, &err), TL_OK, "%s", err.msg);
+    tl_pq_colbuf b = {0};
+    cr_assert_eq(tl_pq_read_chunk(f, 0, 0, &b, &err), TL_ECHECKSUM);
+    cr_assert(strstr(err.msg, "crc.parquet: row group 0, column 'px', page ") != NULL, "%s",
+              err.msg);
+    cr_assert(strstr(err.msg, " at byte ") && strstr(err.msg, "CRC mismatch"), "%s", err.msg);
+    tl_pq_colbuf_free(&b);
+    tl_pq_close(f);
+    tlf_buf_free(&out);
+}
+
+Test(pq_reader, open_errors)
+{
+    tl_error err = {0};
+    tl_pq_file *f = NULL;
+    cr_assert_eq(tl_pq_open("/nonexistent/x.parquet", &f, &err), TL_ENOTFOUND);
+    cr_assert(strstr(err.msg, "/nonexistent/x.parquet"));
+    cr_assert_null(f);
+    cr_assert_eq(tl_pq_open_mem("PAR1PAR1", 8, "short.parquet", &f, &err), TL_ECORRUPT);
+    cr_assert(strstr(err.msg, "short.parquet: 8 bytes is too small"), "%s", err.msg);
+    static const uint8_t enc[16] = "PAR1\0\0\0\0\4\0\0\0PARE";
+    cr_assert_eq(tl_pq_open_mem(enc, 16, "e.parquet", &f, &err), TL_EUNSUPPORTED);
+    cr_assert(strstr(err.msg, "encrypted"), "%s", err.msg);
+    static const uint8_t big[16] = "PAR1\0\0\0\0\5\0\0\0PAR1";
+    cr_assert_eq(tl_pq_open_mem(big, 16, "b.parquet", &f, &err), TL_ECORRUPT);
+    cr_assert(strstr(err.msg, "footer length 5"), "%s", err.msg);
+    static const uint8_t junk[16] = "PAR1\xff\xff\xff\xff\4\0\0\0PAR1";
+    cr_assert_eq(tl_pq_open_mem(junk, 16, "j.parquet", &f, &err), TL_ECORRUPT);
+    cr_assert(strstr(err.msg, "j.parquet: footer: FileMetaData"), "%s", err.msg);
+}
+
+/* ---- files built by hand (pq_meta encoders) ----------------------------------- */
+
+typedef struct hb {
+    tlf_buf out;
+    tlf_pqm_schema_elem schema[8];
+    uint32_t n_schema;
+    tlf_pqm_col_chunk cc[8];
+    tlf_pqm_str paths[8];
+    uint32_t n_cc;
+    int64_t rows;
+    uint64_t chunk_start;
+    int codec;
+} hb;
+
+static const int32_t hb_encs[1] = {0};
+
+static void hb_put(hb *h, const void *p, size_t n)
+{
+    tl_error err = {0};
+    cr_assert_eq(tlf_buf_append(&h->out, p, n, &err), TL_OK);
+}
+
+static void hb_init(hb *h, int64_t rows)
+{
+    memset(h, 0, sizeof *h);
+    h->rows = rows;
+    hb_put(h, "PAR1", 4);
+    h->schema[0].name = (tlf_pqm_str){"schema", 6};
+    h->schema[0].has_num_children = 1;
+    h->n_schema = 1;
+}
+
+static tlf_pqm_schema_elem *hb_leaf(hb *h, const char *name, int phys, int rep)
+{
+    tlf_pqm_schema_elem *e = &h->schema[h->n_schema++];
+    e->name = (tlf_pqm_str){name, (uint32_t)strlen(name)};
+    e->has_type = 1;
+    e->type = phys;
+    e->has_repetition = 1;
+    e->repetition = rep;
+    h->schema[0].num_children++;
+    return e;
+}
+
+static void hb_page(hb *h, tlf_pqm_page_header ph, const void *body, size_t len)
+{
+    if (!ph.compressed_page_size)
+        ph.compressed_page_size = (int32_t)len;
+    if (!ph.uncompressed_page_size)
+        ph.uncompressed_page_size = (int32_t)len;
+    tl_error err = {0};
+    cr_assert_eq(tlf_pqm_encode_page_header(&ph, &h->out, &err), TL_OK, "%s", err.msg);
+    hb_put(h, body, len);
+}
+
+static void hb_chunk_begin(hb *h)
+{
+    h->chunk_start = h->out.len;
+}
+
+static void hb_chunk_end(hb *h, int phys, const char *name, int64_t num_values)
+{
+    tlf_pqm_col_chunk *c = &h->cc[h->n_cc];
+    memset(c, 0, sizeof *c);
+    c->has_meta_data = 1;
+    c->file_offset = (int64_t)h->chunk_start;
+    tlf_pqm_col_meta *m = &c->meta_data;
+    m->type = phys;
+    m->n_encodings = 1;
+    m->encodings = hb_encs;
+    h->paths[h->n_cc] = (tlf_pqm_str){name, (uint32_t)strlen(name)};
+    m->n_path = 1;
+    m->path_in_schema = &h->paths[h->n_cc];
+    m->codec = h->codec;
+    m->num_values = num_values;
+    m->total_compressed_size = m->total_uncompressed_size =
+        (int64_t)(h->out.len - h->chunk_start);
+    m->data_page_offset = (int64_t)h->chunk_start;
+    h->n_cc++;
+}
+
+static void hb_finish(hb *h)
+{
+    tlf_pqm_row_group rg = {0};
+    rg.n_columns = h->n_cc;
+    rg.columns = h->cc;
+    rg.num_rows = h->rows;
+    tlf_pqm_file fm = {0};
+    fm.version = 1;
+    fm.n_schema = h->n_schema;
+    fm.schema = h->schema;
+    fm.num_rows = h->rows;
+    fm.n_row_groups = 1;
+    fm.row_groups = &rg;
+    size_t at = h->out.len;
+    tl_error err = {0};
+    cr_assert_eq(tlf_pqm_encode_file(&fm, &h->out, &err), TL_OK, "%s", err.msg);
+    uint32_t flen = (uint32_t)(h->out.len - at);
+    hb_put(h, &flen, 4);
+    hb_put(h, "PAR1", 4);
+}
+
+/* One-column file: leaf (phys, rep) holding the given pages. */
+static tlf_pqm_page_header ph_v1(int32_t n, int32_t enc)
+{
+    tlf_pqm_page_header ph = {0};
+    ph.type = TLF_PQM_PAGE_DATA;
+    ph.has_data_page = 1;
+    ph.data_page.num_values = n;
+    ph.data_page.encoding = enc;
+    ph.data_page.definition_level_encoding = TLF_PQM_ENC_RLE;
+    ph.data_page.repetition_level_encoding = TLF_PQM_ENC_RLE;
+    return ph;
+}
+
+static tlf_pqm_page_header ph_dict(int32_t n)
+{
+    tlf_pqm_page_header ph = {0};
+    ph.type = TLF_PQM_PAGE_DICTIONARY;
+    ph.has_dict_page = 1;
+    ph.dict_page.num_values = n;
+    ph.dict_page.encoding = TLF_PQM_ENC_PLAIN;
+    return ph;
+}
+
+static int hb_read(hb *h, tl_pq_file **f, tl_pq_colbuf *b, tl_error *err)
+{
+    int rc = tl_pq_open_mem(h->out.p, h->out.len, "hand.parquet", f, err);
+    if (rc)
+        return rc;
+    return tl_pq_read_chunk(*f, 0, 0, b, err);
+}
+
+static void hb_done(hb *h, tl_pq_file *f, tl_pq_colbuf *b)
+{
+    tl_pq_colbuf_free(b);
+    tl_pq_close(f);
+    tlf_buf_free(&h->out);
+}
+
+static void int96(uint8_t *p, int64_t nanos, int32_t jd)
+{
+    memcpy(p, &nanos, 8);
+    memcpy(p + 8, &jd, 4);
+}
+
+Test(pq_reader_hand, int96_nanos_when_every_value_fits)
+{
+    hb h;
+    hb_init(&h, 2);
+    hb_leaf(&h, "t", TL_PQ_INT96, TLF_PQM_REQUIRED);
+    uint8_t v[24];
+    int96(v, 1, 2440588);
+    int96(v + 12, 86399999999999, 2440587);
+    hb_chunk_begin(&h);
+    hb_page(&h, ph_v1(2, TLF_PQM_ENC_PLAIN), v, 24);
+    hb_chunk_end(&h, TL_PQ_INT96, "t", 2);
+    hb_finish(&h);
+    tl_pq_file *f = NULL;
+    tl_pq_colbuf b = {0};
+    tl_error err = {0};
+    cr_assert_eq(hb_read(&h, &f, &b, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(tl_pq_col(f, 0)->type, TL_TIMESTAMP);
+    cr_assert_str_eq(tl_pq_col(f, 0)->desc, "INT96");
+    cr_assert_eq(b.ts_unit, TL_PQ_NANOS);
+    const int64_t *t = b.vec.values;
+    cr_assert_eq(t[0], 1);
+    cr_assert_eq(t[1], -1);
+    hb_done(&h, f, &b);
+}
+
+/* A later page holds year 9999 (beyond int64 ns): the whole chunk comes
+ * back in µs, earlier values floored. */
+Test(pq_reader_hand, int96_micros_when_a_value_overflows_ns)
+{
+    hb h;
+    hb_init(&h, 3);
+    hb_leaf(&h, "t", TL_PQ_INT96, TLF_PQM_REQUIRED);
+    uint8_t v[24];
+    int96(v, 1, 2440588);
+    int96(v + 12, 86399999999999, 2440587);
+    hb_chunk_begin(&h);
+    hb_page(&h, ph_v1(2, TLF_PQM_ENC_PLAIN), v, 24);
+    int96(v, 0, 5373484); /* 9999-12-31 */
+    hb_page(&h, ph_v1(1, TLF_PQM_ENC_PLAIN), v, 12);
+    hb_chunk_end(&h, TL_PQ_INT96, "t", 3);
+    hb_finish(&h);
+    tl_pq_file *f = NULL;
+    tl_pq_colbuf b = {0};
+    tl_error err = {0};
+    cr_assert_eq(hb_read(&h, &f, &b, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(b.ts_unit, TL_PQ_MICROS);
+    const int64_t *t = b.vec.values;
+    cr_assert_eq(t[0], 0);
+    cr_assert_eq(t[1], -1);
+    cr_assert_eq(t[2], 253402214400000000ll);
+    hb_done(&h, f, &b);
+}
+
+Test(pq_reader_hand, int96_dictionary_overflow_switches_before_gather)
+{
+    hb h;
+    hb_init(&h, 3);
+    hb_leaf(&h, "t", TL_PQ_INT96, TLF_PQM_OPTIONAL);
+    uint8_t v[24];
+    int96(v, 1000, 2440588);
+    int96(v + 12, 0, 5373484);
+    hb_chunk_begin(&h);
+    hb_page(&h, ph_dict(2), v, 24);
+    /* def levels: u32 length 2, RLE run of 3 ones; indices: bit width 1,
+     * one bit-packed group holding 1, 0, 0 */
+    uint8_t page[] = {2, 0, 0, 0, 3 << 1, 1, 1, 3, 0x01};
+    hb_page(&h, ph_v1(3, TLF_PQM_ENC_RLE_DICTIONARY), page, sizeof page);
+    hb_chunk_end(&h, TL_PQ_INT96, "t", 3);
+    hb_finish(&h);
+    tl_pq_file *f = NULL;
+    tl_pq_colbuf b = {0};
+    tl_error err = {0};
+    cr_assert_eq(hb_read(&h, &f, &b, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(b.ts_unit, TL_PQ_MICROS);
+    const int64_t *t = b.vec.values;
+    cr_assert_eq(t[0], 253402214400000000ll);
+    cr_assert_eq(t[1], 1);
+    cr_assert_eq(t[2], 1);
+    cr_assert_null(b.vec.validity);
+    hb_done(&h, f, &b);
+}
+
+Test(pq_reader_hand, float16_to_float32_exactly)
+{
+    hb h;
+    hb_init(&h, 8);
+    tlf_pqm_schema_elem *e = hb_leaf(&h, "h", TL_PQ_FIXED_LEN_BYTE_ARRAY, TLF_PQM_REQUIRED);
+    e->has_type_length = 1;
+    e->type_length = 2;
+    e->has_logical = 1;
+    e->logical.id = TLF_PQM_LT_FLOAT16;
+    e->logical.known = 1;
+    static const uint16_t hv[8] = {0x3c00, 0xc000, 0x0001, 0x7bff, 0x7c00, 0x7e00, 0x8000, 0x03ff};
+    hb_chunk_begin(&h);
+    hb_page(&h, ph_v1(8, TLF_PQM_ENC_PLAIN), hv, sizeof hv);
+    hb_chunk_end(&h, TL_PQ_FIXED_LEN_BYTE_ARRAY, "h", 8);
+    hb_finish(&h);
+    tl_pq_file *f = NULL;
+    tl_pq_colbuf b = {0};
+    tl_error err = {0};
+    cr_assert_eq(hb_read(&h, &f, &b, &err), TL_OK, "%s", err.msg);
+    const tl_pq_colinfo *ci = tl_pq_col(f, 0);
+    cr_assert_eq(ci->type, TL_FLOAT32);
+    cr_assert_eq(ci->is_float16, 1);
+    cr_assert_str_eq(ci->desc, "FIXED_LEN_BYTE_ARRAY(2)/FLOAT16");
+    const float *x = b.vec.values;
+    cr_assert_eq(x[0], 1.0f);
+    cr_assert_eq(x[1], -2.0f);
+    cr_assert_eq(x[2], ldexpf(1, -24));
+    cr_assert_eq(x[3], 65504.0f);
+    cr_assert(isinf(x[4]) && x[4] > 0);
+    cr_assert(isnan(x[5]));
+    cr_assert(x[6] == 0 && signbit(x[6]));
+    cr_assert_eq(x[7], ldexpf(1023, -24));
+    hb_done(&h, f, &b);
+}
+
+static void dec_leaf(tlf_pqm_schema_elem *e, int prec, int scale, int use_logical)
+{
+    if (use_logical) {
+        e->has_logical = 1;
+        e->logical.id = TLF_PQM_LT_DECIMAL;
+        e->logical.known = 1;
+        e->logical.dec_precision = prec;
+        e->logical.dec_scale = scale;
+    } else {
+        e->has_converted_type = 1;
+        e->converted_type = TLF_PQM_CT_DECIMAL;
+        e->has_precision = e->has_scale = 1;
+        e->precision = prec;
+        e->scale = scale;
+    }
+}
+
+Test(pq_reader_hand, decimal_int32_to_nearest_double)
+{
+    hb h;
+    hb_init(&h, 3);
+    dec_leaf(hb_leaf(&h, "p", TL_PQ_INT32, TLF_PQM_REQUIRED), 9, 2, 1);
+    int32_t v[3] = {-12345, 1, 999999999};
+    hb_chunk_begin(&h);
+    hb_page(&h, ph_v1(3, TLF_PQM_ENC_PLAIN), v, sizeof v);
+    hb_chunk_end(&h, TL_PQ_INT32, "p", 3);
+    hb_finish(&h);
+    tl_pq_file *f = NULL;
+    tl_pq_colbuf b = {0};
+    tl_error err = {0};
+    cr_assert_eq(hb_read(&h, &f, &b, &err), TL_OK, "%s", err.msg);
+    const tl_pq_colinfo *ci = tl_pq_col(f, 0);
+    cr_assert_eq(ci->type, TL_FLOAT64);
+    cr_assert(ci->is_decimal && ci->decimal_precision == 9 && ci->decimal_scale == 2);
+    cr_assert_str_eq(ci->desc, "INT32/DECIMAL(9,2)");
+    const double *x = b.vec.values;
+    cr_assert_eq(x[0], -123.45);
+    cr_assert_eq(x[1], 0.01);
+    cr_assert_eq(x[2], 9999999.99);
+    hb_done(&h, f, &b);
+}
+
+static void expect_strings(const tl_pq_colbuf *b, const char *const *s, size_t n)
+{
+    cr_assert_eq(b->n, n);
+    for (size_t i = 0; i < n; i++) {
+        uint32_t a = b->vec.offsets[i], e = b->vec.offsets[i + 1];
+        cr_assert(e - a == strlen(s[i]) && memcmp(b->vec.data + a, s[i], e - a) == 0,
+                  "value %zu: '%.*s', expected '%s'", i, (int)(e - a), b->vec.data + a, s[i]);
+    }
+}
+
+Test(pq_reader_hand, decimal_int64_precision_18_exact_text)
+{
+    hb h;
+    hb_init(&h, 4);
+    dec_leaf(hb_leaf(&h, "n", TL_PQ_INT64, TLF_PQM_REQUIRED), 18, 4, 0);
+    int64_t v[4] = {-5, 123456789012345678ll, 0, -100000};
+    hb_chunk_begin(&h);
+    hb_page(&h, ph_v1(4, TLF_PQM_ENC_PLAIN), v, sizeof v);
+    hb_chunk_end(&h, TL_PQ_INT64, "n", 4);
+    hb_finish(&h);
+    tl_pq_file *f = NULL;
+    tl_pq_colbuf b = {0};
+    tl_error err = {0};
+    cr_assert_eq(hb_read(&h, &f, &b, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(tl_pq_col(f, 0)->type, TL_STRING);
+    cr_assert_str_eq(tl_pq_col(f, 0)->desc, "INT64/DECIMAL");
+    expect_strings(&b, (const char *[]){"-0.0005", "12345678901234.5678", "0.0000", "-10.0000"}, 4);
+    hb_done(&h, f, &b);
+}
+
+Test(pq_reader_hand, decimal_flba16_bignum_text)
+{
+    hb h;
+    hb_init(&h, 3);
+    tlf_pqm_schema_elem *e = hb_leaf(&h, "d", TL_PQ_FIXED_LEN_BYTE_ARRAY, TLF_PQM_OPTIONAL);
+    e->has_type_length = 1;
+    e->type_length = 16;
+    dec_leaf(e, 38, 10, 1);
+    uint8_t v[48];
+    memset(v, 0xff, 16); /* -1 */
+    /* 10^37 = 0x0785EE10D5DA46D900F436A000000000 */
+    static const uint8_t p37[16] = {0x07, 0x85, 0xEE, 0x10, 0xD5, 0xDA, 0x46, 0xD9,
+                                    0x00, 0xF4, 0x36, 0xA0, 0x00, 0x00, 0x00, 0x00};
+    memcpy(v + 16, p37, 16);
+    /* -(2^127) */
+    memset(v + 32, 0, 16);
+    v[32] = 0x80;
+    /* def levels 1 1 1 as a bit-packed group: len 2, header 3, byte 0x07 */
+    uint8_t page[6 + 48] = {2, 0, 0, 0, 3, 0x07};
+    memcpy(page + 6, v, 48);
+    hb_chunk_begin(&h);
+    hb_page(&h, ph_v1(3, TLF_PQM_ENC_PLAIN), page, sizeof page);
+    hb_chunk_end(&h, TL_PQ_FIXED_LEN_BYTE_ARRAY, "d", 3);
+    hb_finish(&h);
+    tl_pq_file *f = NULL;
+    tl_pq_colbuf b = {0};
+    tl_error err = {0};
+    cr_assert_eq(hb_read(&h, &f, &b, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(tl_pq_col(f, 0)->type, TL_STRING);
+    cr_assert_eq(tl_pq_col(f, 0)->is_blob, 0);
+    expect_strings(&b,
+                   (const char *[]){"-0.0000000001", "1000000000000000000000000000.0000000000",
+                                    "-17014118346046923173168730371.5884105728"},
+                   3);
+    hb_done(&h, f, &b);
+}
+
+Test(pq_reader_hand, decimal_byte_array_converted_type_with_nulls)
+{
+    hb h;
+    hb_init(&h, 4);
+    dec_leaf(hb_leaf(&h, "d", TL_PQ_BYTE_ARRAY, TLF_PQM_OPTIONAL), 5, 2, 0);
+    /* levels 1 0 1 1 (bit-packed), values 12345, -1, 0 (empty) */
+    uint8_t page[] = {2, 0, 0, 0, 3, 0x0d, 2, 0, 0, 0, 0x30, 0x39, 1, 0, 0, 0, 0xff, 0, 0, 0, 0};
+    hb_chunk_begin(&h);
+    hb_page(&h, ph_v1(4, TLF_PQM_ENC_PLAIN), page, sizeof page);
+    hb_chunk_end(&h, TL_PQ_BYTE_ARRAY, "d", 4);
+    hb_finish(&h);
+    tl_pq_file *f = NULL;
+    tl_pq_colbuf b = {0};
+    tl_error err = {0};
+    cr_assert_eq(hb_read(&h, &f, &b, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(tl_pq_col(f, 0)->type, TL_FLOAT64);
+    const double *x = b.vec.values;
+    cr_assert_not_null(b.vec.validity);
+    cr_assert(tl_bit_get(b.vec.validity, 0) && !tl_bit_get(b.vec.validity, 1));
+    cr_assert_eq(x[0], 123.45);
+    cr_assert_eq(x[1], 0.0);
+    cr_assert_eq(x[2], -0.01);
+    cr_assert_eq(x[3], 0.0);
+    hb_done(&h, f, &b);
+}
+
+Test(pq_reader_hand, int8_out_of_range_names_page)
+{
+    hb h;
+    hb_init(&h, 2);
+    tlf_pqm_schema_elem *e = hb_leaf(&h, "x", TL_PQ_INT32, TLF_PQM_REQUIRED);
+    e->has_logical = 1;
+    e->logical.id = TLF_PQM_LT_INTEGER;
+    e->logical.known = 1;
+    e->logical.bit_width = 8;
+    e->logical.is_signed = 1;
+    int32_t v[2] = {-128, 300};
+    hb_chunk_begin(&h);
+    hb_page(&h, ph_v1(2, TLF_PQM_ENC_PLAIN), v, sizeof v);
+    hb_chunk_end(&h, TL_PQ_INT32, "x", 2);
+    hb_finish(&h);
+    tl_pq_file *f = NULL;
+    tl_pq_colbuf b = {0};
+    tl_error err = {0};
+    cr_assert_eq(hb_read(&h, &f, &b, &err), TL_ECORRUPT);
+    cr_assert_eq(tl_pq_col(f, 0)->type, TL_INT8);
+    cr_assert(strstr(err.msg, "hand.parquet: row group 0, column 'x', page 0 at byte 4: "),
+              "%s", err.msg);
+    cr_assert(strstr(err.msg, "300 out of range"), "%s", err.msg);
+    hb_done(&h, f, &b);
+}
+
+Test(pq_reader_hand, uint_converted_types)
+{
+    hb h;
+    hb_init(&h, 2);
+    tlf_pqm_schema_elem *e = hb_leaf(&h, "u", TL_PQ_INT32, TLF_PQM_REQUIRED);
+    e->has_converted_type = 1;
+    e->converted_type = TLF_PQM_CT_UINT_16;
+    int32_t v[2] = {65535, 7};
+    hb_chunk_begin(&h);
+    hb_page(&h, ph_v1(2, TLF_PQM_ENC_PLAIN), v, sizeof v);
+    hb_chunk_end(&h, TL_PQ_INT32, "u", 2);
+    hb_finish(&h);
+    tl_pq_file *f = NULL;
+    tl_pq_colbuf b = {0};
+    tl_error err = {0};
+    cr_assert_eq(hb_read(&h, &f, &b, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(tl_pq_col(f, 0)->type, TL_UINT16);
+    cr_assert_eq(((const uint16_t *)b.vec.values)[0], 65535);
+    cr_assert_eq(((const uint16_t *)b.vec.values)[1], 7);
+    hb_done(&h, f, &b);
+}
+
+Test(pq_reader_hand, deprecated_bit_packed_definition_levels)
+{
+    hb h;
+    hb_init(&h, 10);
+    hb_leaf(&h, "x", TL_PQ_INT32, TLF_PQM_OPTIONAL);
+    /* levels 1011001110, MSB first: 0b10110011 0b10xxxxxx */
+    uint8_t page[2 + 6 * 4] = {0xb3, 0x80};
+    for (int32_t i = 0; i < 6; i++)
+        memcpy(page + 2 + 4 * i, &(int32_t){i + 1}, 4);
+    tlf_pqm_page_header ph = ph_v1(10, TLF_PQM_ENC_PLAIN);
+    ph.data_page.definition_level_encoding = TLF_PQM_ENC_BIT_PACKED;
+    hb_chunk_begin(&h);
+    hb_page(&h, ph, page, sizeof page);
+    hb_chunk_end(&h, TL_PQ_INT32, "x", 10);
+    hb_finish(&h);
+    tl_pq_file *f = NULL;
+    tl_pq_colbuf b = {0};
+    tl_error err = {0};
+    cr_assert_eq(hb_read(&h, &f, &b, &err), TL_OK, "%s", err.msg);
+    static const int32_t exp[10] = {1, 0, 2, 3, 0, 0, 4, 5, 6, 0};
+    static const char pres[] = "1011001110";
+    for (int i = 0; i < 10; i++) {
+        cr_assert_eq(tl_bit_get(b.vec.validity, (uint64_t)i), pres[i] == '1', "slot %d", i);
+        cr_assert_eq(((const int32_t *)b.vec.values)[i], exp[i], "slot %d", i);
+    }
+    hb_done(&h, f, &b);
+}
+
+/* DATA_PAGE_V2 of nulls only: the empty values body never reaches the codec. */
+Test(pq_reader_hand, v2_all_null_page_empty_body)
+{
+    hb h;
+    hb_init(&h, 3);
+    h.codec = TL_PQ_SNAPPY;
+    hb_leaf(&h, "s", TL_PQ_BYTE_ARRAY, TLF_PQM_OPTIONAL);
+    uint8_t levels[2] = {3 << 1, 0};
+    tlf_pqm_page_header ph = {0};
+    ph.type = TLF_PQM_PAGE_DATA_V2;
+    ph.has_data_page_v2 = 1;
+    ph.data_page_v2.num_values = 3;
+    ph.data_page_v2.num_rows = 3;
+    ph.data_page_v2.num_nulls = 3;
+    ph.data_page_v2.encoding = TLF_PQM_ENC_PLAIN;
+    ph.data_page_v2.definition_levels_byte_length = 2;
+    ph.data_page_v2.is_compressed = 1;
+    hb_chunk_begin(&h);
+    tlf_pqm_page_header ix = {0};
+    ix.type = TLF_PQM_PAGE_INDEX; /* skipped */
+    hb_page(&h, ix, "zz", 2);
+    hb_page(&h, ph, levels, 2);
+    hb_chunk_end(&h, TL_PQ_BYTE_ARRAY, "s", 3);
+    hb_finish(&h);
+    tl_pq_file *f = NULL;
+    tl_pq_colbuf b = {0};
+    tl_error err = {0};
+    cr_assert_eq(hb_read(&h, &f, &b, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(tl_pq_col(f, 0)->is_blob, 1);
+    cr_assert_not_null(b.vec.validity);
+    for (int i = 0; i < 3; i++) {
+        cr_assert(!tl_bit_get(b.vec.validity, (uint64_t)i));
+        cr_assert_eq(b.vec.offsets[i + 1], 0);
+    }
+    hb_done(&h, f, &b);
+}
+
+/* Malformed one-column files: code and the words the message must hold. */
+enum { BAD_TYPE, BAD_COUNT, BAD_SHORT, BAD_OVER, BAD_NODICT, BAD_LATEDICT, BAD_ENC, BAD_PTYPE,
+       BAD_NESTED, BAD_N };
+
+static void bad_file(int kind, hb *h)
+{
+    hb_init(h, 4);
+    if (kind == BAD_NESTED) {
+        tlf_pqm_schema_elem *g = &h->schema[h->n_schema++];
+        g->name = (tlf_pqm_str){"g", 1};
+        g->has_num_children = 1;
+        g->num_children = 1;
+        g->has_repetition = 1;
+        h->schema[0].num_children = 1;
+        hb_leaf(h, "x", TL_PQ_INT32, TLF_PQM_REQUIRED);
+        h->schema[0].num_children = 1;
+    } else {
+        hb_leaf(h, "x", TL_PQ_INT32, TLF_PQM_REQUIRED);
+    }
+    int32_t v[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    hb_chunk_begin(h);
+    switch (kind) {
+    case BAD_SHORT:
+        hb_page(h, ph_v1(2, TLF_PQM_ENC_PLAIN), v, 8);
+        break;
+    case BAD_OVER:
+        hb_page(h, ph_v1(8, TLF_PQM_ENC_PLAIN), v, 32);
+        break;
+    case BAD_NODICT:
+        hb_page(h, ph_v1(4, TLF_PQM_ENC_RLE_DICTIONARY), "\0\x08\0", 3);
+        break;
+    case BAD_LATEDICT:
+        hb_page(h, ph_v1(2, TLF_PQM_ENC_PLAIN), v, 8);
+        hb_page(h, ph_dict(1), v, 4);
+        break;
+    case BAD_ENC:
+        hb_page(h, ph_v1(4, TLF_PQM_ENC_DELTA_LENGTH_BYTE_ARRAY), v, 16);
+        break;
+    case BAD_PTYPE: {
+        tlf_pqm_page_header ph = ph_v1(4, TLF_PQM_ENC_PLAIN);
+        ph.type = 7;
+        hb_page(h, ph, v, 16);
+        break;
+    }
+    default:
+        hb_page(h, ph_v1(4, TLF_PQM_ENC_PLAIN), v, 16);
+        break;
+    }
+    hb_chunk_end(h, kind == BAD_TYPE ? TL_PQ_INT64 : TL_PQ_INT32, "x", kind == BAD_COUNT ? 3 : 4);
+    hb_finish(h);
+}
+
+Test(pq_reader_hand, malformed_files_fail_with_placed_messages)
+{
+    static const struct {
+        int code;
+        int at_open;
+        const char *needle;
+    } want[BAD_N] = {
+        [BAD_TYPE] = {TL_ECORRUPT, 1, "row group 0, column 'x': chunk type INT64, schema type INT32"},
+        [BAD_COUNT] = {TL_ECORRUPT, 1, "3 values in the column chunk, the row group has 4 rows"},
+        [BAD_SHORT] = {TL_ECORRUPT, 0, "page 1 at byte 29: column chunk (25 bytes) ends after 2 of 4 values"},
+        [BAD_OVER] = {TL_ECORRUPT, 0, "page holds 8 values, only 4 of the row group's 4 rows remain"},
+        [BAD_NODICT] = {TL_ECORRUPT, 0, "no dictionary page"},
+        [BAD_LATEDICT] = {TL_ECORRUPT, 0, "dictionary page after data pages"},
+        [BAD_ENC] = {TL_EUNSUPPORTED, 0, "encoding DELTA_LENGTH_BYTE_ARRAY (6) is not supported for INT32"},
+        [BAD_PTYPE] = {TL_ECORRUPT, 0, "page 0 at byte 4: unknown page type 7"},
+        [BAD_NESTED] = {TL_EUNSUPPORTED, 1, "nested schema not supported (column g.x)"},
+    };
+    for (int k = 0; k < BAD_N; k++) {
+        hb h;
+        bad_file(k, &h);
+        tl_pq_file *f = NULL;
+        tl_pq_colbuf b = {0};
+        tl_error err = {0};
+        int rc = tl_pq_open_mem(h.out.p, h.out.len, "hand.parquet", &f, &err);
+        if (!want[k].at_open) {
+            cr_assert_eq(rc, TL_OK, "case %d: %s", k, err.msg);
+            rc = tl_pq_read_chunk(f, 0, 0, &b, &err);
+        }
+        cr_assert_eq(rc, want[k].code, "case %d: %d %s", k, rc, err.msg);
+        cr_assert(strncmp(err.msg, "hand.parquet: ", 14) == 0, "case %d: %s", k, err.msg);
+        cr_assert(strstr(err.msg, want[k].needle), "case %d: %s", k, err.msg);
+        hb_done(&h, f, &b);
+    }
+}
