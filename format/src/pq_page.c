@@ -653,106 +653,85 @@ static size_t put_packed_u32(uint8_t *dst, const uint32_t *v, size_t cnt,
     return k;
 }
 
-/* The encoder walks runs of equal values; a run of >= 8 becomes an RLE
- * run once the pending bit-packed stretch is a whole number of groups
- * (it first lends the stretch the values needed to complete a group). */
-size_t tlf_pq_hybrid_encode32(const uint32_t *v, size_t n, unsigned bw,
-                              uint8_t *dst)
+/* The encoder looks at the values 8 at a time, from the start of the
+ * current bit-packed stretch (so the stretch stays whole groups): 8 equal
+ * values start an RLE run, extended as far as the value repeats; anything
+ * else joins the stretch as one group. A run of >= 8 is thus taken as RLE
+ * from the first group boundary of the stretch at which 8 repeats remain. */
+static ALWAYS_INLINE size_t hyb_encode(const void *vv, int is8, size_t n,
+                                       unsigned bw, uint8_t *dst)
 {
-    size_t k = 0, i = 0, bp_start = 0, bp_cnt = 0;
+    const uint32_t *v32 = vv;
+    const uint8_t *v8 = vv;
+#define VAL(i) (is8 ? (uint32_t)v8[i] : v32[i])
     const uint32_t mask = bw >= 32 ? 0xffffffffu : ((1u << bw) - 1);
+    size_t k = 0, i = 0, bp_start = 0, bp_cnt = 0;
+    uint32_t tmp[512];
     while (i < n) {
-        uint32_t x = v[i];
-        size_t r = 1;
-        while (i + r < n && v[i + r] == x)
-            r++;
-        if (r >= 8 && (bp_cnt & 7)) {
-            size_t fill = 8 - (bp_cnt & 7);
-            bp_cnt += fill;
-            i += fill;
-            r -= fill;
-            if (r < 8) {
-                bp_cnt += r;
+        if (n - i >= 8) {
+            uint32_t x = VAL(i);
+            int same = 1;
+            for (unsigned j = 1; j < 8; j++)
+                same &= VAL(i + j) == x;
+            if (same) {
+                size_t r = 8;
+                while (i + r < n && VAL(i + r) == x)
+                    r++;
+                if (bp_cnt) {
+                    if (is8) {
+                        for (size_t s_ = bp_start; s_ < bp_start + bp_cnt;) {
+                            size_t t_ = bp_start + bp_cnt - s_;
+                            t_ = t_ < 512 ? t_ : 512;
+                            for (size_t j = 0; j < t_; j++)
+                                tmp[j] = v8[s_ + j];
+                            k += put_packed_u32(dst + k, tmp, t_, bw);
+                            s_ += t_;
+                        }
+                    } else {
+                        k += put_packed_u32(dst + k, v32 + bp_start, bp_cnt,
+                                            bw);
+                    }
+                }
+                k += put_rle(dst + k, x & mask, r, bw);
                 i += r;
+                bp_cnt = 0;
                 continue;
             }
         }
-        if (r >= 8) {
-            if (bp_cnt)
-                k += put_packed_u32(dst + k, v + bp_start, bp_cnt, bw);
-            k += put_rle(dst + k, x & mask, r, bw);
-            i += r;
+        if (!bp_cnt)
             bp_start = i;
-            bp_cnt = 0;
+        size_t t = n - i < 8 ? n - i : 8;
+        bp_cnt += t;
+        i += t;
+    }
+    if (bp_cnt) {
+        if (is8) {
+            for (size_t s_ = bp_start; s_ < bp_start + bp_cnt;) {
+                size_t t_ = bp_start + bp_cnt - s_;
+                t_ = t_ < 512 ? t_ : 512;
+                for (size_t j = 0; j < t_; j++)
+                    tmp[j] = v8[s_ + j];
+                k += put_packed_u32(dst + k, tmp, t_, bw);
+                s_ += t_;
+            }
         } else {
-            if (!bp_cnt)
-                bp_start = i;
-            bp_cnt += r;
-            i += r;
+            k += put_packed_u32(dst + k, v32 + bp_start, bp_cnt, bw);
         }
     }
-    if (bp_cnt)
-        k += put_packed_u32(dst + k, v + bp_start, bp_cnt, bw);
+#undef VAL
     return k;
+}
+
+size_t tlf_pq_hybrid_encode32(const uint32_t *v, size_t n, unsigned bw,
+                              uint8_t *dst)
+{
+    return hyb_encode(v, 0, n, bw, dst);
 }
 
 size_t tlf_pq_hybrid_encode8(const uint8_t *v, size_t n, unsigned bw,
                              uint8_t *dst)
 {
-    /* through a small u32 window: runs are found on the bytes, bit-packed
-     * stretches are widened chunk by chunk */
-    size_t k = 0, i = 0, bp_start = 0, bp_cnt = 0;
-    uint32_t tmp[512];
-    const uint32_t mask = (1u << bw) - 1;
-#define FLUSH_BP()                                                             \
-    do {                                                                       \
-        size_t s_ = bp_start, c_ = bp_cnt;                                     \
-        while (c_) {                                                           \
-            size_t t_ = c_ < 512 ? c_ : 512;                                   \
-            for (size_t j_ = 0; j_ < t_; j_++)                                 \
-                tmp[j_] = v[s_ + j_];                                          \
-            k += put_packed_u32(dst + k, tmp, t_, bw);                         \
-            s_ += t_;                                                          \
-            c_ -= t_;                                                          \
-        }                                                                      \
-    } while (0)
-    if (bw == 0) {
-        return n ? put_rle(dst, 0, n, 0) : 0;
-    }
-    while (i < n) {
-        uint8_t x = v[i];
-        size_t r = 1;
-        while (i + r < n && v[i + r] == x)
-            r++;
-        if (r >= 8 && (bp_cnt & 7)) {
-            size_t fill = 8 - (bp_cnt & 7);
-            bp_cnt += fill;
-            i += fill;
-            r -= fill;
-            if (r < 8) {
-                bp_cnt += r;
-                i += r;
-                continue;
-            }
-        }
-        if (r >= 8) {
-            if (bp_cnt)
-                FLUSH_BP();
-            k += put_rle(dst + k, x & mask, r, bw);
-            i += r;
-            bp_start = i;
-            bp_cnt = 0;
-        } else {
-            if (!bp_cnt)
-                bp_start = i;
-            bp_cnt += r;
-            i += r;
-        }
-    }
-    if (bp_cnt)
-        FLUSH_BP();
-#undef FLUSH_BP
-    return k;
+    return hyb_encode(v, 1, n, bw, dst);
 }
 
 /* byte b (8 values) of the bitmap starting at bit bit0 */
