@@ -285,6 +285,7 @@ Test(pq_thrift, varint_zigzag_roundtrip_and_exact_bytes)
     tlf_buf_free(&b);
 }
 
+/* PQ-T1 */
 Test(pq_thrift, varint_too_long_is_corrupt)
 {
     static const uint8_t eleven[] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
@@ -400,6 +401,7 @@ Test(pq_thrift, list_headers_short_long_and_bool_elements)
     tlf_buf_free(&b);
 }
 
+/* PQ-T1 */
 Test(pq_thrift, lengths_and_counts_bounded_by_bytes_left)
 {
     tl_error err = {0};
@@ -449,6 +451,7 @@ Test(pq_thrift, lengths_and_counts_bounded_by_bytes_left)
     cr_assert_eq(tlf_thr_read_bool_elem(&r, &bv, &err), TL_ECORRUPT);
 }
 
+/* PQ-T1 */
 Test(pq_thrift, nesting_depth_is_bounded)
 {
     /* field 1 struct, nested 100 times, inside a struct */
@@ -620,6 +623,7 @@ static void check_file_roundtrip(int full)
     tlf_buf_free(&b2);
 }
 
+/* PQ-T6, PQ-T8, PQ-T9 */
 Test(pq_meta, file_roundtrip_all_optional_fields_set)
 {
     check_file_roundtrip(1);
@@ -676,6 +680,7 @@ Test(pq_meta, every_logical_type_roundtrips)
     }
 }
 
+/* PQ-T5 */
 Test(pq_meta, unknown_logical_type_id_is_kept)
 {
     fixture x;
@@ -792,6 +797,7 @@ Test(pq_meta, page_header_v1_dict_v2_roundtrip)
     tlf_buf_free(&keep);
 }
 
+/* PQ-T9: the example of spec/PARQUET.md "Thrift and metadata" */
 Test(pq_meta, page_header_exact_bytes)
 {
     /* DICTIONARY_PAGE, 100/60 bytes, crc -1, dict {7, PLAIN, sorted} */
@@ -1015,6 +1021,7 @@ static void cm_long_varint(tlf_thr_writer *w)
     tlf_thr_w_byte(w, 0);
 }
 
+/* PQ-T7 */
 Test(pq_meta, error_names_path_field_and_byte)
 {
     tlf_buf b = {0};
@@ -1078,6 +1085,7 @@ static void cm_ok_with_junk(tlf_thr_writer *w)
     tlf_thr_w_binary(w, "zz", 2);
 }
 
+/* PQ-T3, PQ-T4 */
 Test(pq_meta, negative_size_and_missing_required_are_corrupt)
 {
     tlf_buf b = {0};
@@ -1098,6 +1106,7 @@ Test(pq_meta, negative_size_and_missing_required_are_corrupt)
     tlf_buf_free(&b);
 }
 
+/* PQ-T2 */
 Test(pq_meta, unknown_and_mistyped_fields_are_skipped)
 {
     tlf_buf b = {0};
@@ -1115,6 +1124,7 @@ Test(pq_meta, unknown_and_mistyped_fields_are_skipped)
     tlf_buf_free(&b);
 }
 
+/* PQ-T4 */
 Test(pq_meta, invalid_physical_type_rejected_with_value)
 {
     fixture x;
@@ -1150,6 +1160,7 @@ Test(pq_meta, deep_unknown_nesting_bounded_in_footer)
               "%s", err.msg);
 }
 
+/* PQ-T1 */
 Test(pq_meta, huge_declared_counts_fail_without_allocating)
 {
     /* schema: list<struct> of 2^31 elements in a 10-byte footer */
