@@ -720,7 +720,7 @@ static const tl_type all_types[] = {TL_BOOL,   TL_INT8,    TL_INT16,   TL_INT32,
                                     TL_FLOAT64, TL_TIMESTAMP, TL_DATE, TL_STRING};
 #define N_TYPES 14
 
-/* Every type as REQUIRED, OPTIONAL without nulls and OPTIONAL with nulls,
+/* PQ-W1..W5: every type as REQUIRED, OPTIONAL without nulls and OPTIONAL with nulls,
  * dictionary-friendly and high-cardinality variants, in one file per
  * (codec, page version, timestamp unit) with small pages and row groups. */
 static void matrix_case(const wcase *k, uint64_t n, uint64_t batch)
@@ -738,7 +738,7 @@ static void matrix_case(const wcase *k, uint64_t n, uint64_t batch)
         /* OPTIONAL, no nulls (validity given), low cardinality */
         tcol_make(&cols[nc], all_types[t], n, 37 + t, 300, 0, 1);
         opt[nc++] = 1;
-        /* OPTIONAL, mostly nulls, no validity in ... (all-null stretch) */
+        /* OPTIONAL, every other row null, 5 distinct values */
         tcol_make(&cols[nc], all_types[t], n, 41 + t, 5, 2, 1);
         opt[nc++] = 1;
     }
@@ -1010,6 +1010,7 @@ Test(pq_writer, legacy_stats_only_for_signed_order_types)
 
 Test(pq_writer, timestamp_micros_floors_negative_values)
 {
+    /* PQ-W6 */
     int64_t ts[4] = {-1, -1000, -1001, 1999};
     msink s = {0};
     tl_pq_write_opts o;
@@ -1060,6 +1061,7 @@ static int32_t boundary_of(tl_type type, const void *v, uint64_t n, uint32_t pag
 
 Test(pq_writer, boundary_order_is_computed)
 {
+    /* PQ-W10 */
     int64_t v[1000];
     for (int i = 0; i < 1000; i++)
         v[i] = i * 3 - 1000;
@@ -1083,7 +1085,8 @@ Test(pq_writer, boundary_order_is_computed)
 
 Test(pq_writer, offset_index_points_at_page_headers)
 {
-    /* several row groups: offsets are absolute, first rows restart at 0 */
+    /* PQ-W10, PQ-W11: several row groups: offsets are absolute, first rows
+     * restart at 0 */
     tcol c;
     tcol_make(&c, TL_INT32, 10000, 3, 0, 5, 1);
     msink s = {0};
@@ -1192,6 +1195,7 @@ Test(pq_writer, distinct_numbers_are_written_plain_without_dictionary)
 
 Test(pq_writer, footer_schema_and_metadata)
 {
+    /* PQ-W5, PQ-W11, PQ-W12 */
     tl_coldef defs[14];
     char names[14][8];
     for (int i = 0; i < N_TYPES; i++) {
@@ -1330,6 +1334,7 @@ Test(pq_writer, empty_file_is_valid)
 
 Test(pq_writer, file_stats_cover_every_row_group)
 {
+    /* PQ-W13 */
     tl_coldef defs[3] = {{"d", TL_FLOAT64}, {"s", TL_STRING}, {"t", TL_TIMESTAMP}};
     double d[6] = {2.0, NAN, -7.25, 0.0, 1e300, 3.0};
     uint8_t dv = 0x3F & ~0x20; /* row 5 null */
@@ -1370,6 +1375,7 @@ Test(pq_writer, file_stats_cover_every_row_group)
 
 Test(pq_writer, null_in_required_column_names_column_and_row)
 {
+    /* PQ-W14 */
     tl_coldef defs[2] = {{"a", TL_INT32}, {"qty", TL_INT32}};
     uint8_t opt[2] = {0, 0};
     int32_t a[20] = {0}, q[20] = {0};
@@ -1396,6 +1402,7 @@ Test(pq_writer, null_in_required_column_names_column_and_row)
 
 Test(pq_writer, bad_options_and_columns_are_refused)
 {
+    /* PQ-W14 */
     tl_coldef defs[2] = {{"a", TL_INT32}, {"b", TL_STRING}};
     msink s = {0};
     tl_pq_writer *w = (tl_pq_writer *)1;
@@ -1461,6 +1468,7 @@ Test(pq_writer, bad_options_and_columns_are_refused)
 
 Test(pq_writer, sink_failure_propagates_and_poisons_the_writer)
 {
+    /* PQ-W14 */
     tl_coldef def = {"x", TL_INT64};
     int64_t v[1000];
     for (int i = 0; i < 1000; i++)
@@ -1579,10 +1587,35 @@ Test(pq_writer, tick_schema_throughput)
     tl_pq_write_opts_default(&o);
     if (codec)
         cr_assert_eq(tl_pq_codec_parse(codec, &o.codec, &e), TL_OK);
+    if (getenv("TL_PQW_BENCH_PAGE_ROWS"))
+        o.page_rows = (uint32_t)atol(getenv("TL_PQW_BENCH_PAGE_ROWS"));
+    if (getenv("TL_PQW_BENCH_PAGE_BYTES"))
+        o.page_bytes = (uint32_t)atol(getenv("TL_PQW_BENCH_PAGE_BYTES"));
+    if (getenv("TL_PQW_BENCH_LEVEL"))
+        o.zstd_level = atoi(getenv("TL_PQW_BENCH_LEVEL"));
+    if (getenv("TL_PQW_BENCH_MICROS"))
+        o.timestamp_micros = 1;
+    if (getenv("TL_PQW_BENCH_RG_ROWS"))
+        o.row_group_rows = (uint64_t)atol(getenv("TL_PQW_BENCH_RG_ROWS"));
     uint64_t bytes = 0;
     tlf_sink sk = {null_sink, &bytes};
+    /* TL_PQW_BENCH_OUT=path: also keep the file (for DuckDB comparisons) */
+    const char *outp = getenv("TL_PQW_BENCH_OUT");
+    msink keep = {0};
+    if (outp)
+        sk = sink_of(&keep);
     tl_pq_writer *w;
     struct timespec t0, t1;
+    int repeat = getenv("TL_PQW_BENCH_REPEAT") ? atoi(getenv("TL_PQW_BENCH_REPEAT")) : 1;
+    for (int rep = 1; rep < repeat; rep++) { /* warm-up / profiling runs */
+        uint64_t junk = 0;
+        tlf_sink js = {null_sink, &junk};
+        cr_assert_eq(tl_pq_writer_open(schema, nc, NULL, &o, js, &w, &e), TL_OK);
+        for (uint32_t i = 0; i < nb; i++)
+            cr_assert_eq(tl_pq_writer_write(w, vecs[i], ns[i], &e), TL_OK, "%s", e.msg);
+        cr_assert_eq(tl_pq_writer_close(w, NULL, &e), TL_OK, "%s", e.msg);
+        tl_pq_writer_free(w);
+    }
     clock_gettime(CLOCK_MONOTONIC, &t0);
     cr_assert_eq(tl_pq_writer_open(schema, nc, NULL, &o, sk, &w, &e), TL_OK);
     uint64_t total = 0;
@@ -1593,6 +1626,13 @@ Test(pq_writer, tick_schema_throughput)
     cr_assert_eq(tl_pq_writer_close(w, NULL, &e), TL_OK, "%s", e.msg);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     tl_pq_writer_free(w);
+    if (outp) {
+        bytes = keep.len;
+        FILE *fp = fopen(outp, "wb");
+        cr_assert(fp && fwrite(keep.p, 1, keep.len, fp) == keep.len);
+        fclose(fp);
+        free(keep.p);
+    }
     double sec = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     fprintf(stderr, "pq_writer: %llu rows x %u cols, codec %s: %.3f s, %.0f rows/s, %llu bytes "
                     "(%.1f bytes/row)\n",
