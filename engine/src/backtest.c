@@ -339,12 +339,11 @@ __attribute__((noinline)) static void elig_pass(uint64_t *out, uint32_t n, const
                     : _mm512_maskz_loadu_pd(mv, (const double *)vol + j);
         __m512d d = _mm512_sub_pd(A, B);
         __m512d mid = _mm512_mul_pd(half, _mm512_add_pd(A, B));
-        __m512d q = _mm512_div_pd(d, mid);
         __mmask8 m = _mm512_cmp_pd_mask(A, zero, _CMP_GT_OQ);
         m = _mm512_mask_cmp_pd_mask(m, B, zero, _CMP_GT_OQ);
         m = _mm512_mask_cmp_pd_mask(m, mid, zero, _CMP_GT_OQ);
-        m = _mm512_mask_cmp_pd_mask(m, q, vx, _CMP_LE_OQ);
         m = _mm512_mask_cmp_pd_mask(m, Vv, vV, _CMP_GE_OQ);
+        m = _mm512_mask_cmp_pd_mask(m, _mm512_div_pd(d, mid), vx, _CMP_LE_OQ);
         o8[j >> 3] = (uint8_t)(m & lm);
     }
 #else

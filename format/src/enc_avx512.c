@@ -264,6 +264,115 @@ static TLF_ALWAYS_INLINE __m512i scan8(__m512i d)
     return d;
 }
 
+/* inclusive prefix sum of 16 int32 lanes */
+static TLF_ALWAYS_INLINE __m512i scan16(__m512i d)
+{
+    const __m512i z = _mm512_setzero_si512();
+    d = _mm512_add_epi32(d, _mm512_alignr_epi32(d, z, 15));
+    d = _mm512_add_epi32(d, _mm512_alignr_epi32(d, z, 14));
+    d = _mm512_add_epi32(d, _mm512_alignr_epi32(d, z, 12));
+    d = _mm512_add_epi32(d, _mm512_alignr_epi32(d, z, 8));
+    return d;
+}
+
+/* 16 int32 lanes of v to output values i .. i + 15 (lanes km) as int64 or
+ * as the double quotient by the divisor (the F64 sink's arithmetic) */
+static TLF_ALWAYS_INLINE void sink16(int kind, __m512i v, __mmask16 km, uint8_t *dst, size_t i,
+                                     const sinkp *s)
+{
+    __m256i h[2] = {_mm512_castsi512_si256(v), _mm512_extracti64x4_epi64(v, 1)};
+    for (int k = 0; k < 2; k++) {
+        __mmask8 m = (__mmask8)(km >> (8 * k));
+        if (!m)
+            break;
+        if (kind == TLF_K_64) {
+            _mm512_mask_storeu_epi64(dst + 8 * (i + 8 * (size_t)k), m, _mm512_cvtepi32_epi64(h[k]));
+            continue;
+        }
+        __m512d d = _mm512_cvtepi32_pd(h[k]);
+        if (s->pow2) {
+            d = _mm512_mul_pd(d, s->rcp);
+        } else {
+            __m512d q = _mm512_mul_pd(d, s->rcp);
+            __m512d r = _mm512_fnmadd_pd(q, s->dv, d);
+            d = _mm512_fmadd_pd(r, s->rcp, q);
+        }
+        _mm512_mask_storeu_pd(dst + 8 * (i + 8 * (size_t)k), m, d);
+    }
+}
+
+/* One DELTA miniblock whose values, deltas and partial sums all fit int32
+ * (checked by the caller), 16 values a step in 32-bit lanes: half the
+ * unpack and prefix-sum work of the 64-bit path, same results (no
+ * wrap-around happens in either). Returns the miniblock's last value. */
+static TLF_ALWAYS_INLINE int32_t delta32_mini(int kind, const uint8_t *data, size_t avail,
+                                              unsigned W, int32_t mn, uint32_t f, uint32_t cnt,
+                                              int32_t c0, uint8_t *dst, size_t at,
+                                              const sinkp *s)
+{
+    __m512i j = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
+    __m512i jw = _mm512_mullo_epi32(j, _mm512_set1_epi32((int)W));
+    __m512i o = _mm512_srli_epi32(jw, 3);
+    __m512i idx = _mm512_add_epi32(_mm512_mullo_epi32(o, _mm512_set1_epi32(0x01010101)),
+                                   _mm512_set1_epi32(0x03020100));
+    __m512i sh = _mm512_and_si512(jw, _mm512_set1_epi32(7));
+    __m512i mask = _mm512_set1_epi32((int)((1u << W) - 1));
+    __m512i vm = _mm512_set1_epi32(mn), vf = _mm512_set1_epi32((int)f);
+    __m512i carry = _mm512_set1_epi32(c0);
+    const __m512i last = _mm512_set1_epi32(15);
+    uint32_t ng = cnt / 16, g = 0;
+    size_t gb = 2 * (size_t)W; /* bytes per 16 values */
+    uint32_t safe = W == 0 ? ng : avail >= 64 ? (uint32_t)((avail - 64) / gb + 1) : 0;
+    if (safe > ng)
+        safe = ng;
+    for (; g < safe; g++) {
+        __m512i d = _mm512_setzero_si512();
+        if (W) {
+            __m512i x = _mm512_permutexvar_epi8(idx, _mm512_loadu_si512(data + g * gb));
+            d = _mm512_and_si512(_mm512_srlv_epi32(x, sh), mask);
+            if (f != 1)
+                d = _mm512_mullo_epi32(d, vf);
+        }
+        __m512i sc = scan16(_mm512_add_epi32(d, vm));
+        __m512i v = _mm512_add_epi32(sc, carry);
+        carry = _mm512_add_epi32(carry, _mm512_permutexvar_epi32(last, sc));
+        sink16(kind, v, 0xFFFF, dst, at + (size_t)g * 16, s);
+    }
+    for (; g * 16 < cnt; g++) {
+        uint32_t lanes = cnt - g * 16 < 16 ? cnt - g * 16 : 16;
+        __m512i d = _mm512_setzero_si512();
+        if (W) {
+            size_t off = g * gb, av = avail - off;
+            __mmask64 m = av >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << av) - 1);
+            __m512i x = _mm512_permutexvar_epi8(idx, _mm512_maskz_loadu_epi8(m, data + off));
+            d = _mm512_and_si512(_mm512_srlv_epi32(x, sh), mask);
+            if (f != 1)
+                d = _mm512_mullo_epi32(d, vf);
+        }
+        __m512i sc = scan16(_mm512_add_epi32(d, vm));
+        __m512i v = _mm512_add_epi32(sc, carry);
+        carry = _mm512_add_epi32(carry,
+                                 _mm512_permutexvar_epi32(_mm512_set1_epi32((int)lanes - 1), sc));
+        sink16(kind, v, (__mmask16)(lanes >= 16 ? 0xFFFF : (1u << lanes) - 1), dst,
+               at + (size_t)g * 16, s);
+    }
+    return _mm_cvtsi128_si32(_mm512_castsi512_si128(carry));
+}
+
+/* 1 when every value, delta and partial sum of the miniblock fits int32 */
+static inline int delta_fits32(int64_t c0, int64_t mn, unsigned W, uint32_t f, uint32_t cnt)
+{
+    if (W > 25)
+        return 0;
+    __int128 top = (__int128)mn + (__int128)f * (((__int128)1 << W) - 1);
+    __int128 amn = mn < 0 ? -(__int128)mn : (__int128)mn;
+    __int128 atop = top < 0 ? -top : top;
+    __int128 mx = amn > atop ? amn : atop;
+    __int128 ac0 = c0 < 0 ? -(__int128)c0 : (__int128)c0;
+    __int128 lim = ((__int128)1 << 31) - 1;
+    return (__int128)f * (((__int128)1 << W) - 1) <= lim && ac0 + (__int128)cnt * mx <= lim;
+}
+
 static TLF_ALWAYS_INLINE int delta_k(int kind, const tlf_delta_hdr *h,
                                      uint8_t *dst, const sinkp *s)
 {
@@ -287,6 +396,16 @@ static TLF_ALWAYS_INLINE int delta_k(int kind, const tlf_delta_hdr *h,
         const uint8_t *data = h->data + pos;
         size_t avail = h->data_len - pos;
         size_t at = 1 + (size_t)m * TLF_MINI;
+        if (kind == TLF_K_F64 || kind == TLF_K_64) {
+            int64_t c0 = _mm_cvtsi128_si64(_mm512_castsi512_si128(carry));
+            if (delta_fits32(c0, mn, W, f, cnt)) {
+                int32_t e = delta32_mini(kind, data, avail, W, (int32_t)mn, f, cnt, (int32_t)c0,
+                                         dst, at, s);
+                carry = _mm512_set1_epi64(e);
+                pos += (size_t)tlf_pad8(tlf_bitpack_bytes(cnt, W));
+                continue;
+            }
+        }
         upk u;
         upk_init(&u, W);
         uint32_t ng = cnt / 8, g = 0;

@@ -496,6 +496,50 @@ Test(backtest, kernel_matches_reference_adversarial_values)
     }
 }
 
+/* BT-R4: the spread test at its limit. The kernel decides d / mid <= X
+ * without dividing where the answer is clear and divides near X; here X
+ * is set to the exact quotient of rows of the data (and to its neighbours
+ * one ulp away), and bid/ask pairs are drawn so that many rows sit on or
+ * next to the limit, including tiny and huge mids. */
+Test(backtest, kernel_spread_limit_exactly_at_quotients)
+{
+    double F[] = {2, 5}, S[] = {3, 21};
+    for (int it = 0; it < 24; it++) {
+        rng_state = 4242 + (uint64_t)it;
+        size_t n = 200 + rndn(3000);
+        bt_ref_row *rows = make_rows(n, 0.01, it % 2);
+        /* half the rows share a few (bid, ask) shapes scaled by powers of
+         * two (same quotient) or by neighbouring prices (quotients one or
+         * two ulps apart) */
+        static const double shape_b[] = {100.0, 99.95, 1.0, 0.05, 2267.6};
+        static const double shape_a[] = {100.05, 100.0, 1.0005, 0.05005, 2268.2};
+        for (size_t i = 0; i < n; i++) {
+            if (rndn(2))
+                continue;
+            uint32_t sh = rndn(5);
+            int e = (int)rndn(9) - 4;
+            if (it % 6 == 5)
+                e = rndn(2) ? 990 + (int)rndn(30) : -990 - (int)rndn(30); /* near the edges */
+            rows[i].b = ldexp(shape_b[sh], e);
+            rows[i].a = ldexp(shape_a[sh], e);
+            if (rndn(4) == 0)
+                rows[i].a = nextafter(rows[i].a, rndn(2) ? INFINITY : 0);
+        }
+        size_t pick = rndn((uint32_t)n);
+        double q = (rows[pick].a - rows[pick].b) / (0.5 * (rows[pick].a + rows[pick].b));
+        double X = it % 3 == 0 ? q : it % 3 == 1 ? nextafter(q, INFINITY) : nextafter(q, -INFINITY);
+        if (!(X > 0) || !isfinite(X))
+            X = (100.05 - 100.0) / (0.5 * (100.05 + 100.0));
+        tl_bt_params pr = {F, 2, S, 2, X, 1};
+        feed fd = {.max_block = 1 + rndn(300), .want_trades = 1, .want_series = 1,
+                   .window = it % 2 ? 1 + rndn(700) : 0};
+        char what[96];
+        snprintf(what, sizeof what, "iteration %d, X = %.17g", it, X);
+        check_same(rows, n, &pr, &fd, what);
+        free(rows);
+    }
+}
+
 /* Series of length 1 and 2, entry on the last row, a position open across
  * many blocks of one row. */
 /* BT-R7 */

@@ -479,6 +479,71 @@ Test(delta_enc, alternating_extremes_need_few_bits)
     cr_assert_eq(sz, 16 + 24 + 8 + 64 + 64 + 24, "size %zu (no factor array)", sz);
 }
 
+/* The AVX-512 DELTA decoder takes miniblocks whose values, deltas and
+ * partial sums fit int32 16 at a time in 32-bit lanes (SCALED prices,
+ * volumes); the others 8 at a time in 64-bit lanes. Both must give the
+ * scalar decoder's values: every width 0..26, factors 1/5/25, values up
+ * to the int32 edge and just past it (falls back), int64 and SCALED
+ * (double) outputs, lengths that end inside a 16-value group. */
+Test(delta_enc, simd_32bit_lanes_match_scalar)
+{
+    tlf_buf b = {0};
+    enum { N = 1500 };
+    int64_t *v = malloc(N * sizeof *v), *o1 = malloc(N * sizeof *o1), *o2 = malloc(N * sizeof *o2);
+    double *d1 = malloc(N * sizeof *d1), *d2 = malloc(N * sizeof *d2);
+    rng_state = 99;
+    static const uint32_t lens[] = {1, 2, 17, 257, 271, 512, 513, N};
+    static const int64_t bases[] = {0, 45356, -1000000, 2147483000, INT32_MAX, -2147483000,
+                                    (int64_t)1 << 40};
+    for (unsigned w = 0; w <= 26; w++)
+        for (int fi = 0; fi < 3; fi++)
+            for (size_t bi = 0; bi < sizeof bases / sizeof bases[0]; bi++) {
+                int64_t f = fi == 0 ? 1 : fi == 1 ? 5 : 25;
+                uint32_t n = lens[(w + (unsigned)fi + (unsigned)bi) % (sizeof lens / sizeof lens[0])];
+                int64_t x = bases[bi];
+                for (uint32_t i = 0; i < n; i++) {
+                    v[i] = x;
+                    uint64_t u = w ? rnd() & ((1ull << w) - 1) : 0;
+                    x += f * ((int64_t)u - (w ? (int64_t)1 << (w - 1) : 0));
+                }
+                b.len = 0;
+                cr_assert_eq(tlf_delta_encode(v, n, 8, 1, &b, NULL), TL_OK);
+                uint8_t *pl = dup_exact(b.p, b.len);
+                tlf_enc_no_simd = 1;
+                cr_assert_eq(tlf_delta_decode(pl, b.len, n, 8, 1, o1, NULL), TL_OK);
+                tlf_enc_no_simd = 0;
+                cr_assert_eq(tlf_delta_decode(pl, b.len, n, 8, 1, o2, NULL), TL_OK);
+                cr_assert_eq(memcmp(o1, v, (size_t)n * 8), 0, "w=%u f=%lld base=%lld n=%u scalar",
+                             w, (long long)f, (long long)bases[bi], n);
+                cr_assert_eq(memcmp(o2, v, (size_t)n * 8), 0, "w=%u f=%lld base=%lld n=%u simd",
+                             w, (long long)f, (long long)bases[bi], n);
+                free(pl);
+                /* SCALED: the same integers over a divisor, as doubles */
+                int ok = 1;
+                for (uint32_t i = 0; i < n; i++)
+                    ok &= v[i] > -((int64_t)1 << 52) && v[i] < ((int64_t)1 << 52);
+                if (!ok)
+                    continue;
+                uint64_t div = fi == 2 ? 64 : 20;
+                b.len = 0;
+                cr_assert_eq(tlf_scaled_encode(v, n, div, TLF_ENC_DELTA, &b, NULL), TL_OK);
+                pl = dup_exact(b.p, b.len);
+                tlf_enc_no_simd = 1;
+                cr_assert_eq(tlf_scaled_decode(pl, b.len, n, 8, d1, NULL, NULL), TL_OK);
+                tlf_enc_no_simd = 0;
+                cr_assert_eq(tlf_scaled_decode(pl, b.len, n, 8, d2, NULL, NULL), TL_OK);
+                for (uint32_t i = 0; i < n; i++) {
+                    double want = (double)v[i] / (double)div;
+                    cr_assert(memcmp(&d1[i], &want, 8) == 0 && memcmp(&d2[i], &want, 8) == 0,
+                              "scaled w=%u f=%lld base=%lld i=%u: %.17g %.17g want %.17g", w,
+                              (long long)f, (long long)bases[bi], i, d1[i], d2[i], want);
+                }
+                free(pl);
+            }
+    free(v), free(o1), free(o2), free(d1), free(d2);
+    tlf_buf_free(&b);
+}
+
 /* FMT-R22: delta factor edge cases: a gcd of 2^63 (INT64_MIN deltas) does
  * not fit a u32 factor: 2^31 is used; a gcd of 2^32 - 1 fits */
 Test(delta_enc, factor_edge_cases)
