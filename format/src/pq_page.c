@@ -292,6 +292,11 @@ static int hybrid_walk(const uint8_t *src, size_t len, unsigned bw,
             uint32_t v = 0;
             for (size_t b = 0; b < vbytes; b++)
                 v |= (uint32_t)src[pos + b] << (8 * b);
+            if (bw < 32 && (v >> bw)) {
+                snprintf(buf, sizeof buf,
+                         "RLE run value %u does not fit bit width %u", v, bw);
+                return corrupt(err, HYB, off0 + pos, buf);
+            }
             pos += vbytes;
             switch (o->kind) {
             case OUT_U32:
@@ -302,11 +307,6 @@ static int hybrid_walk(const uint8_t *src, size_t len, unsigned bw,
                 memset(o->u8 + done, (int)v, cnt);
                 break;
             default:
-                if (v > 1) {
-                    snprintf(buf, sizeof buf,
-                             "RLE run value %u is not 0 or 1 (bit width 1)", v);
-                    return corrupt(err, HYB, off0 + pos - vbytes, buf);
-                }
                 bits_fill(o->bm, o->bit0 + done, cnt, (int)v);
                 if (v)
                     o->n_set += cnt;

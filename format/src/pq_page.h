@@ -41,8 +41,9 @@ extern "C" {
  * 8 values bit-packed LSB first, bw bits each. Exactly n values are
  * decoded; the last bit-packed group may hold padding values past n (and
  * its trailing bytes may be absent when they only hold padding); any other
- * shortfall is TL_ECORRUPT. bw is 0..32 (0: every value is 0, no bytes
- * need follow). */
+ * shortfall is TL_ECORRUPT, as is an RLE value >= 2^bw (so every decoded
+ * value is < 2^bw). bw is 0..32 (0: every value is 0, no bytes need
+ * follow). */
 
 /* n values of width bw (0..32) into out[0..n). */
 TL_WUR int tlf_pq_hybrid_decode32(const uint8_t *src, size_t len, unsigned bw,

@@ -423,6 +423,16 @@ Test(pq_hybrid, bits_rejects_level_above_one)
     uint8_t bm[2];
     tl_error e;
     ASSERT_CORRUPT_AT(tlf_pq_hybrid_decode_bits(s, 2, bm, 0, 8, NULL, 0, NULL, &e), e);
+    cr_assert(strstr(e.msg, "value 2 does not fit bit width 1"), "%s", e.msg);
+    /* the same for any width: an RLE value must fit */
+    uint32_t o[8];
+    uint8_t st2[] = {8 << 1, 0x00, 0x10}; /* 4096 at width 12 */
+    uint8_t *s2 = dup_bytes(st2, 3);
+    ASSERT_CORRUPT_AT(tlf_pq_hybrid_decode32(s2, 3, 12, o, 8, 0, NULL, &e), e);
+    s2[2] = 0x0f;
+    cr_assert_eq(tlf_pq_hybrid_decode32(s2, 3, 12, o, 8, 0, NULL, &e), TL_OK);
+    cr_assert_eq(o[7], 0xf00);
+    free(s2);
     free(s);
 }
 
