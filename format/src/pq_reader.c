@@ -1309,13 +1309,19 @@ static int pqr_gather(pqr_ctx *x, const uint32_t *idx, size_t m, uint64_t vd, tl
         total += doffs[idx[i] + 1] - doffs[idx[i]];
     pqr_dst d = pqr_out_dst(x, vd);
     uint64_t base = d.offs[0];
-    PQR_TRY(pqr_data_reserve(x, &d, base, total + 1, err));
+    PQR_TRY(pqr_data_reserve(x, &d, base, total + 16, err));
     uint8_t *data = s->data;
+    const uint8_t *dd = s->ddata;
     uint32_t *o = d.offs;
     uint32_t pos = (uint32_t)base;
+    /* Short entries (the usual symbols, venues, ids) are moved as one
+     * 16-byte copy: both buffers keep 16 bytes of slack past their end. */
     for (size_t i = 0; i < m; i++) {
         uint32_t a = doffs[idx[i]], l = doffs[idx[i] + 1] - a;
-        memcpy(data + pos, s->ddata + a, l);
+        if (l <= 16)
+            memcpy(data + pos, dd + a, 16);
+        else
+            memcpy(data + pos, dd + a, l);
         pos += l;
         o[i + 1] = pos;
     }
@@ -1506,6 +1512,19 @@ static int pqr_page_values(pqr_ctx *x, int enc, const uint8_t *src, size_t len, 
     return TL_OK;
 }
 
+static int pqr_decompress_to(pqr_ctx *x, int codec, const uint8_t *src, size_t clen,
+                             uint8_t *dst, size_t ulen, tl_error *err)
+{
+    pqr_scratch *s = x->s;
+    if (!s->codec) {
+        s->codec = tlf_pq_codec_ctx_new();
+        if (!s->codec)
+            return tl_error_set(err, TL_ENOMEM, "out of memory (codec context)");
+    }
+    int rc = tlf_pq_decompress(s->codec, codec, src, clen, dst, ulen, err);
+    return rc ? pqr_prefix(x, err, rc) : TL_OK;
+}
+
 /* Decompresses src[0..clen) of codec into the page scratch (ulen bytes). */
 static int pqr_inflate(pqr_ctx *x, int codec, const uint8_t *src, size_t clen, size_t ulen,
                        const uint8_t **out, tl_error *err)
@@ -1523,17 +1542,22 @@ static int pqr_inflate(pqr_ctx *x, int codec, const uint8_t *src, size_t clen, s
         *out = src;
         return TL_OK;
     }
-    if (!s->codec) {
-        s->codec = tlf_pq_codec_ctx_new();
-        if (!s->codec)
-            return tl_error_set(err, TL_ENOMEM, "out of memory (codec context)");
-    }
     PQR_TRY(pqr_grow(&s->page, &s->page_cap, ulen + 1, err));
-    int rc = tlf_pq_decompress(s->codec, codec, src, clen, s->page, ulen, err);
-    if (rc)
-        return pqr_prefix(x, err, rc);
+    PQR_TRY(pqr_decompress_to(x, codec, src, clen, s->page, ulen, err));
     *out = s->page;
     return TL_OK;
+}
+
+/* PLAIN values of a fixed-width type whose bytes are the output bytes
+ * (INT32, INT64, FLOAT, DOUBLE and their CV_COPY mappings): a compressed
+ * body holding exactly m values may be decompressed straight into the
+ * output, saving a copy. */
+static int pqr_direct_ok(const pqr_ctx *x, int enc, int codec, size_t ulen, uint64_t m)
+{
+    const pqr_col *c = x->col;
+    return enc == TLF_PQM_ENC_PLAIN && c->conv == CV_COPY &&
+           c->info.physical != TL_PQ_BOOLEAN && codec != TL_PQ_UNCOMPRESSED && m > 0 &&
+           (uint64_t)ulen == m * c->pw;
 }
 
 static int pqr_dict_page(pqr_ctx *x, const tlf_pqm_page_header *ph, int codec,
@@ -1576,6 +1600,8 @@ static int pqr_dict_page(pqr_ctx *x, const tlf_pqm_page_header *ph, int codec,
         d.data_cap = &s->ddata_cap;
     }
     PQR_TRY(pqr_decode_to(x, TLF_PQM_ENC_PLAIN, p, len, n, 0, &d, 1, err));
+    if (!c->ow) /* the 16 bytes of slack pqr_gather reads past the last entry */
+        PQR_TRY(pqr_grow(&s->ddata, &s->ddata_cap, (size_t)s->doffs[n] + 16, err));
     x->have_dict = 1;
     x->dict_n = (uint32_t)n;
     return TL_OK;
@@ -1628,9 +1654,15 @@ static int pqr_data_page_v1(pqr_ctx *x, const tlf_pqm_page_header *ph, int codec
     size_t n = (size_t)dp->num_values;
     const uint8_t *p;
     size_t len = (size_t)ph->uncompressed_page_size;
-    PQR_TRY(pqr_inflate(x, codec, body, (size_t)ph->compressed_page_size, len, &p, err));
     uint64_t vd = x->vd;
     PQR_TRY(pqr_reserve_out(x, vd + n, err));
+    if (!x->col->info.optional && pqr_direct_ok(x, dp->encoding, codec, len, n)) {
+        PQR_TRY(pqr_decompress_to(x, codec, body, (size_t)ph->compressed_page_size,
+                                  x->s->vals + vd * x->col->ow, len, err));
+        x->vd = vd + n;
+        return TL_OK;
+    }
+    PQR_TRY(pqr_inflate(x, codec, body, (size_t)ph->compressed_page_size, len, &p, err));
     uint64_t m = n;
     size_t used = 0;
     if (x->col->info.optional) {
@@ -1688,6 +1720,13 @@ static int pqr_data_page_v2(pqr_ctx *x, const tlf_pqm_page_header *ph, int codec
     size_t len = vclen;
     if (vclen == 0) {
         len = 0; /* an empty body is never fed to the codec */
+    } else if (dp->is_compressed && pqr_direct_ok(x, dp->encoding, codec, vulen, m)) {
+        PQR_TRY(pqr_decompress_to(x, codec, vals, vclen, x->s->vals + vd * x->col->ow, vulen,
+                                  err));
+        if (m < n)
+            pqr_expand(x, vd, n, (size_t)m);
+        x->vd = vd + n;
+        return TL_OK;
     } else if (dp->is_compressed && codec != TL_PQ_UNCOMPRESSED) {
         PQR_TRY(pqr_inflate(x, codec, vals, vclen, vulen, &p, err));
         len = vulen;
