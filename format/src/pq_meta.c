@@ -261,7 +261,7 @@ static int rd_str_into(dctx *c, tlf_pqm_str *out)
 
 static int rd_bin_into(dctx *c, tlf_pqm_bin *out)
 {
-    tlf_pqm_str s;
+    tlf_pqm_str s = {0};
     int rc = rd_str_into(c, &s);
     if (rc)
         return rc;

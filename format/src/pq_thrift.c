@@ -144,7 +144,7 @@ static int read_zz(tlf_thr_reader *r, unsigned max_bytes, int64_t lo,
 
 int tlf_thr_read_i16(tlf_thr_reader *r, int16_t *v, tl_error *err)
 {
-    int64_t x;
+    int64_t x = 0;
     int rc = read_zz(r, 5, INT16_MIN, INT16_MAX, "i16", &x, err);
     if (rc)
         return rc;
@@ -154,7 +154,7 @@ int tlf_thr_read_i16(tlf_thr_reader *r, int16_t *v, tl_error *err)
 
 int tlf_thr_read_i32(tlf_thr_reader *r, int32_t *v, tl_error *err)
 {
-    int64_t x;
+    int64_t x = 0;
     int rc = read_zz(r, 5, INT32_MIN, INT32_MAX, "i32", &x, err);
     if (rc)
         return rc;

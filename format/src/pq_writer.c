@@ -1148,7 +1148,7 @@ static int seg_string(pqw_col *c, const tl_colvec *vec, uint64_t off,
                 idx[nv++] = li;
                 continue;
             }
-            uint32_t e;
+            uint32_t e = 0;
             if ((rc = dict_put_str(&c->dict, p, len, &e, err)))
                 return rc;
             if (e != li) {
