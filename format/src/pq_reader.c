@@ -1255,16 +1255,29 @@ static void pqr_expand(pqr_ctx *x, uint64_t vd, size_t n, size_t m)
     }
     size_t w = x->col->ow;
     uint8_t *v = s->vals + vd * w;
-    for (size_t i = n; i-- > 0;) {
-        uint64_t b = vd + i;
+    size_t i = n; /* slots [0, i) left; dense values [0, j) left */
+    while (i > 0 && j < i) {
+        uint64_t b = vd + i - 1;
+        if ((b & 7) == 7 && i >= 8 && (bm[b >> 3] == 0xff || bm[b >> 3] == 0)) {
+            /* a whole bitmap byte: 8 slots present (one move) or null */
+            i -= 8;
+            if (bm[b >> 3]) {
+                j -= 8;
+                memmove(v + i * w, v + j * w, 8 * w);
+            } else {
+                memset(v + i * w, 0, 8 * w);
+            }
+            continue;
+        }
+        i--;
         if ((bm[b >> 3] >> (b & 7)) & 1) {
             j--;
-            if (j != i)
-                memcpy(v + i * w, v + j * w, w);
+            memcpy(v + i * w, v + j * w, w);
         } else {
             memset(v + i * w, 0, w);
         }
     }
+    /* once j == i the remaining slots are all present and in place */
 }
 
 /* Gathers m dictionary entries by index into the output at vd. */

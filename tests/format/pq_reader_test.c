@@ -1196,3 +1196,55 @@ Test(pq_reader_hand, malformed_files_fail_with_placed_messages)
         hb_done(&h, f, &b);
     }
 }
+
+/* DuckDB 1.x ends a page's hybrid data with a bit-packed run header of 32
+ * groups whatever the count left, and only the bytes of the values needed:
+ * accepted for dictionary indices and definition levels (PQ-R12). */
+Test(pq_reader_hand, overlong_last_bit_packed_run_is_accepted)
+{
+    hb h;
+    hb_init(&h, 3);
+    hb_leaf(&h, "x", TL_PQ_INT32, TLF_PQM_OPTIONAL);
+    int32_t dict[2] = {10, 20};
+    /* levels: len 2, run header 32 groups (0x41), bits 1 0 1; indices: bit
+     * width 1, run header 32 groups, bits 1 0 (slots 0 and 2) */
+    uint8_t page[] = {2, 0, 0, 0, 0x41, 0x05, 1, 0x41, 0x01};
+    hb_chunk_begin(&h);
+    hb_page(&h, ph_dict(2), dict, sizeof dict);
+    hb_page(&h, ph_v1(3, TLF_PQM_ENC_RLE_DICTIONARY), page, sizeof page);
+    hb_chunk_end(&h, TL_PQ_INT32, "x", 3);
+    hb_finish(&h);
+    tl_pq_file *f = NULL;
+    tl_pq_colbuf b = {0};
+    tl_error err = {0};
+    cr_assert_eq(hb_read(&h, &f, &b, &err), TL_OK, "%s", err.msg);
+    const int32_t *v = b.vec.values;
+    cr_assert(tl_bit_get(b.vec.validity, 0) && !tl_bit_get(b.vec.validity, 1) &&
+              tl_bit_get(b.vec.validity, 2));
+    cr_assert_eq(v[0], 20);
+    cr_assert_eq(v[1], 0);
+    cr_assert_eq(v[2], 10);
+    hb_done(&h, f, &b);
+}
+
+/* ...but an index past the dictionary is still refused, naming the page. */
+Test(pq_reader_hand, dictionary_index_out_of_range)
+{
+    hb h;
+    hb_init(&h, 2);
+    hb_leaf(&h, "x", TL_PQ_INT32, TLF_PQM_REQUIRED);
+    int32_t dict[2] = {10, 20};
+    uint8_t page[] = {2, 0x03, 0x09}; /* bit width 2, one group: 1, 2 */
+    hb_chunk_begin(&h);
+    hb_page(&h, ph_dict(2), dict, sizeof dict);
+    hb_page(&h, ph_v1(2, TLF_PQM_ENC_PLAIN_DICTIONARY), page, sizeof page);
+    hb_chunk_end(&h, TL_PQ_INT32, "x", 2);
+    hb_finish(&h);
+    tl_pq_file *f = NULL;
+    tl_pq_colbuf b = {0};
+    tl_error err = {0};
+    cr_assert_eq(hb_read(&h, &f, &b, &err), TL_ECORRUPT);
+    cr_assert(strstr(err.msg, "hand.parquet: row group 0, column 'x', page 1 at byte "), "%s",
+              err.msg);
+    hb_done(&h, f, &b);
+}
