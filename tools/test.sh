@@ -40,6 +40,18 @@ run_ctest() {
     echo "== $name: $line"
 }
 
+# Interop peers (DuckDB, nodejs-polars) for tests/interop, pinned by
+# tests/package-lock.json. Without node or the registry those tests report
+# themselves skipped (exit 77), never passed.
+echo "== interop: npm ci in tests/"
+if ! command -v npm >/dev/null 2>&1; then
+    tl_install_node || echo "== interop: no npm (interop tests will be skipped)"
+fi
+if command -v npm >/dev/null 2>&1; then
+    (cd tests && npm ci --no-audit --no-fund --loglevel=error) ||
+        echo "== interop: npm ci failed (interop tests will be skipped)"
+fi
+
 echo "== release: configure and build (build/)"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release
 cmake --build build -j"$jobs"

@@ -54,6 +54,11 @@ static const char main_help[] =
     "  scan        rows, counts and aggregates of a version, with --where pruning\n"
     "  backtest    run the EMA-crossover backtest over a version\n"
     "\n"
+    "Parquet:\n"
+    "  export      write a version as Parquet (Hive partitions or one file),\n"
+    "              optionally as a Delta Lake table\n"
+    "  import      import Parquet files written by other tools as one commit\n"
+    "\n"
     "Run 'ticklake <command> --help' for a command's options.\n"
     "Exit status: 0 ok, 1 error, 2 usage error.\n";
 
@@ -2423,6 +2428,299 @@ out:
 #undef BV
 }
 
+/* ---- export / import (Parquet) ------------------------------------------------------- */
+
+static const char export_help[] =
+    "usage: ticklake export TABLE --to PATH [--version N | --timestamp T]\n"
+    "                      [--where EXPR] [--columns A,B,...] [--symbols A,B,...]\n"
+    "                      [--date D | --from D --to-date D]\n"
+    "                      [--compression zstd|snappy|none] [--row-group-rows N]\n"
+    "                      [--single-file | --partitioned] [--spark-compatible]\n"
+    "                      [--delta] [--threads N] [--json]\n"
+    "\n"
+    "Write a table version as Parquet: Hive-style partition directories\n"
+    "PATH/symbol=S/date=YYYY-MM-DD/part-00000.parquet (the default for a\n"
+    "partitioned table), or one file (--single-file). Rows keep the table's sort\n"
+    "order; files carry statistics, the page index and sorting_columns. PATH must\n"
+    "not exist; on error nothing is left there.\n"
+    "\n"
+    "  --to PATH            output directory (or file, with --single-file)\n"
+    "  --where EXPR         export only matching rows (scan's predicate language)\n"
+    "  --from D, --to-date D  first and last UTC day (inclusive); --date D one day\n"
+    "  --compression C      page codec (default zstd)\n"
+    "  --row-group-rows N   rows per row group (default 1048576)\n"
+    "  --spark-compatible   TIMESTAMP(MICROS) instead of NANOS (Spark rejects NANOS)\n"
+    "  --delta              also write _delta_log/ so Spark, delta-rs and Databricks\n"
+    "                       open PATH as a Delta Lake table (implies\n"
+    "                       --spark-compatible)\n"
+    "  --threads N          partitions written in parallel (default: CPUs)\n"
+    "  --json               print the result as one JSON object\n";
+
+static int cmd_export(int argc, char **argv)
+{
+    opt opts[] = {{"--to", 1, NULL},          {"--version", 1, NULL},
+                  {"--timestamp", 1, NULL},   {"--where", 1, NULL},
+                  {"--columns", 1, NULL},     {"--symbols", 1, NULL},
+                  {"--date", 1, NULL},        {"--from", 1, NULL},
+                  {"--to-date", 1, NULL},     {"--compression", 1, NULL},
+                  {"--row-group-rows", 1, NULL}, {"--single-file", 0, NULL},
+                  {"--partitioned", 0, NULL}, {"--spark-compatible", 0, NULL},
+                  {"--delta", 0, NULL},       {"--threads", 1, NULL},
+                  {"--json", 0, NULL}};
+    size_t no = sizeof opts / sizeof opts[0];
+    char *pos[1] = {0};
+    int st = table_args(argc, argv, opts, no, pos, export_help);
+    if (st != GO_ON)
+        return st;
+#define EV(name) opt_val(opts, no, name)
+    if (!EV("--to") || !*EV("--to"))
+        return usage_error("missing --to PATH");
+    tl_at at;
+    if (parse_at(EV("--version"), EV("--timestamp"), &at))
+        return EXIT_USAGE;
+    tl_export_opts eo = {0};
+    if (parse_day_range(EV("--date"), EV("--from"), EV("--to-date"), &eo.has_days, &eo.day_from,
+                        &eo.day_to))
+        return EXIT_USAGE;
+    if (EV("--single-file") && EV("--partitioned"))
+        return usage_error("give at most one of --single-file and --partitioned");
+    eo.layout = EV("--single-file")   ? TL_EXPORT_SINGLE
+                : EV("--partitioned") ? TL_EXPORT_PARTITIONED
+                                      : TL_EXPORT_AUTO;
+    const char *comp = EV("--compression");
+    if (comp && strcmp(comp, "zstd") != 0 && strcmp(comp, "snappy") != 0 &&
+        strcmp(comp, "none") != 0 && strcmp(comp, "uncompressed") != 0)
+        return usage_error("--compression: expected zstd, snappy or none, got '%s'", comp);
+    eo.compression = comp;
+    uint64_t v = 0;
+    if (EV("--row-group-rows")) {
+        if (parse_num_opt("--row-group-rows", EV("--row-group-rows"), 1, UINT64_C(1) << 31, &v))
+            return EXIT_USAGE;
+        eo.row_group_rows = v;
+    }
+    if (EV("--threads")) {
+        if (parse_num_opt("--threads", EV("--threads"), 1, 1024, &v))
+            return EXIT_USAGE;
+        eo.threads = (uint32_t)v;
+    }
+    eo.spark_compatible = EV("--spark-compatible") != NULL;
+    eo.delta = EV("--delta") != NULL;
+    eo.where = EV("--where");
+    strlist cols = {0}, syms = {0};
+    if ((EV("--columns") && split_list(EV("--columns"), &cols)) ||
+        (EV("--symbols") && split_list(EV("--symbols"), &syms))) {
+        strlist_free(&cols);
+        strlist_free(&syms);
+        fputs("ticklake: error: out of memory\n", stderr);
+        return EXIT_ERR;
+    }
+    if (EV("--columns")) {
+        eo.columns = cols.v;
+        eo.n_columns = cols.n;
+    }
+    if (EV("--symbols")) {
+        eo.symbols = syms.v;
+        eo.n_symbols = syms.n;
+    }
+    int json = EV("--json") != NULL;
+    bar b = {.active = isatty(STDERR_FILENO)};
+    eo.progress = progress_cb;
+    eo.progress_ctx = &b;
+    tl_table *t = NULL;
+    tl_snapshot *s = NULL;
+    tl_export_result res = {0};
+    tl_error err = {0};
+    int rc = EXIT_OK;
+    if ((st = open_table(pos[0], &t)) != EXIT_OK) {
+        rc = st;
+        goto out;
+    }
+    if (tl_snapshot_open(t, &at, &s, &err) != TL_OK ||
+        tl_export_parquet(s, EV("--to"), &eo, &res, &err) != TL_OK) {
+        if (b.active)
+            fputs("\r\033[K", stderr);
+        rc = lib_error(&err);
+        goto out;
+    }
+    if (b.active)
+        fputs("\r\033[K", stderr);
+    if (json) {
+        printf("{\"command\":\"export\",\"table\":");
+        json_str(stdout, pos[0]);
+        printf(",\"dest\":");
+        json_str(stdout, res.dest ? res.dest : EV("--to"));
+        printf(",\"version\":%" PRId64 ",\"rows\":%" PRIu64 ",\"files\":%" PRIu64
+               ",\"bytes\":%" PRIu64 ",\"delta\":%s,\"elapsed_s\":",
+               res.version, res.rows, res.files, res.bytes, eo.delta ? "true" : "false");
+        json_num(stdout, res.elapsed_s);
+        printf(",\"rows_per_s\":");
+        json_num(stdout, res.rows_per_s);
+        printf("}\n");
+    } else {
+        char ga[32], hb[32];
+        printf("export: version %" PRId64 ": %s rows in %" PRIu64 " file%s, %s, in %.2f s "
+               "(%.2f M rows/s, %.1f MB/s) -> %s%s\n",
+               res.version, grouped(res.rows, ga, sizeof ga), res.files,
+               res.files == 1 ? "" : "s", human_bytes((double)res.bytes, hb, sizeof hb),
+               res.elapsed_s, res.rows_per_s / 1e6,
+               res.elapsed_s > 0 ? (double)res.bytes / res.elapsed_s / 1e6 : 0.0,
+               res.dest ? res.dest : EV("--to"), eo.delta ? " (Delta Lake table)" : "");
+    }
+out:
+    tl_export_result_free(&res);
+    tl_snapshot_close(s);
+    tl_table_close(t);
+    strlist_free(&cols);
+    strlist_free(&syms);
+    return rc;
+#undef EV
+}
+
+static const char import_help[] =
+    "usage: ticklake import TABLE FILE|DIR... [--create] [--symbol-column C]\n"
+    "                      [--day-column C] [--sort-key A,B,...] [--map SRC=DST,...]\n"
+    "                      [--app-id ID --app-version N] [--max-memory MB]\n"
+    "                      [--threads N] [--json]\n"
+    "\n"
+    "Import Parquet files (written by DuckDB, Polars, pyarrow, Spark, ...) as one\n"
+    "commit. Directories are searched for *.parquet; Hive directory names k=v\n"
+    "become columns. Columns map by name and convert only when exact; rows are\n"
+    "repacked into the table's partitions and sort order in bounded memory. On any\n"
+    "error (naming file, row group, column, page and byte offset) nothing is\n"
+    "committed.\n"
+    "\n"
+    "  --create           create TABLE if it does not exist, schema from the first\n"
+    "                     file; partitioned by a string column 'symbol' and the day\n"
+    "                     of a timestamp column 'timestamp' when present (or the\n"
+    "                     columns given), sorted by --sort-key (or inferred)\n"
+    "  --map SRC=DST,...  rename Parquet column SRC to table column DST; SRC= drops\n"
+    "                     column SRC\n"
+    "  --app-id/--app-version  idempotent import: skipped when already applied\n"
+    "  --max-memory MB    rows buffered before a partition is written (default 256)\n"
+    "  --threads N        segment writers at commit (default: CPUs)\n"
+    "  --json             print the result as one JSON object\n";
+
+#define IMPORT_MAX_INPUTS 4096
+
+static int cmd_import(int argc, char **argv)
+{
+    opt opts[] = {{"--create", 0, NULL},     {"--symbol-column", 1, NULL},
+                  {"--day-column", 1, NULL}, {"--sort-key", 1, NULL},
+                  {"--map", 1, NULL},        {"--app-id", 1, NULL},
+                  {"--app-version", 1, NULL}, {"--max-memory", 1, NULL},
+                  {"--threads", 1, NULL},    {"--json", 0, NULL}};
+    size_t no = sizeof opts / sizeof opts[0];
+    char **pos = calloc(IMPORT_MAX_INPUTS + 1, sizeof *pos);
+    if (!pos)
+        return fputs("ticklake: error: out of memory\n", stderr), EXIT_ERR;
+    int n_pos = 0;
+    int st = parse_args(argc, argv, opts, no, pos, &n_pos, IMPORT_MAX_INPUTS + 1, import_help);
+    if (st != GO_ON) {
+        free(pos);
+        return st;
+    }
+#define IV(name) opt_val(opts, no, name)
+    if (n_pos < 2) {
+        free(pos);
+        return usage_error("expected TABLE and at least one FILE or DIR");
+    }
+    tl_import_opts io = {0};
+    strlist key = {0}, maps = {0};
+    tl_import_map *mv = NULL;
+    int rc = EXIT_OK;
+    if (parse_app(opts, no, &io.append)) {
+        rc = EXIT_USAGE;
+        goto out;
+    }
+    if (IV("--threads")) {
+        uint64_t v = 0;
+        if (parse_num_opt("--threads", IV("--threads"), 1, 1024, &v)) {
+            rc = EXIT_USAGE;
+            goto out;
+        }
+        io.append.threads = (uint32_t)v;
+    }
+    io.create = IV("--create") != NULL;
+    if (!io.create && (IV("--symbol-column") || IV("--day-column") || IV("--sort-key"))) {
+        rc = usage_error("--symbol-column, --day-column and --sort-key need --create");
+        goto out;
+    }
+    io.symbol_column = IV("--symbol-column");
+    io.day_column = IV("--day-column");
+    if ((IV("--sort-key") && split_list(IV("--sort-key"), &key)) ||
+        (IV("--map") && split_list(IV("--map"), &maps))) {
+        rc = (fputs("ticklake: error: out of memory\n", stderr), EXIT_ERR);
+        goto out;
+    }
+    if (IV("--sort-key")) {
+        io.sort_key = key.v;
+        io.n_sort_key = key.n;
+    }
+    if (maps.n) {
+        mv = calloc(maps.n, sizeof *mv);
+        if (!mv) {
+            rc = (fputs("ticklake: error: out of memory\n", stderr), EXIT_ERR);
+            goto out;
+        }
+        for (uint32_t i = 0; i < maps.n; i++) {
+            const char *eq = strchr(maps.v[i], '=');
+            if (!eq || eq == maps.v[i]) {
+                rc = usage_error("--map: expected SRC=DST (or SRC= to drop SRC), got '%s'",
+                                 maps.v[i]);
+                goto out;
+            }
+            ((char *)maps.v[i])[eq - maps.v[i]] = '\0';
+            mv[i].src = maps.v[i];
+            mv[i].dst = eq + 1;
+        }
+        io.map = mv;
+        io.n_map = maps.n;
+    }
+    int json = IV("--json") != NULL;
+    bar b = {.active = isatty(STDERR_FILENO)};
+    io.append.progress = progress_cb;
+    io.append.progress_ctx = &b;
+    io.append.operation = "IMPORT";
+    tl_import_result res = {0};
+    tl_error err = {0};
+    int lrc = tl_import_parquet(pos[0], (const char *const *)(pos + 1), (uint32_t)(n_pos - 1),
+                                &io, &res, &err);
+    if (b.active)
+        fputs("\r\033[K", stderr);
+    if (lrc != TL_OK) {
+        rc = lib_error(&err);
+        goto out;
+    }
+    if (json) {
+        const tl_append_result *r = &res.append;
+        printf("{\"command\":\"import\",\"table\":");
+        json_str(stdout, pos[0]);
+        printf(",\"created\":%s,\"version\":%" PRId64 ",\"noop\":%s,\"inputs\":%u"
+               ",\"rows\":%" PRIu64 ",\"input_bytes\":%" PRIu64 ",\"files\":%" PRIu64
+               ",\"bytes\":%" PRIu64 ",\"partitions\":%u,\"elapsed_s\":",
+               res.created ? "true" : "false", r->version, r->noop ? "true" : "false", res.files,
+               res.rows, res.bytes, r->n_files, r->bytes, r->n_partitions);
+        json_num(stdout, r->elapsed_s);
+        printf(",\"rows_per_s\":");
+        json_num(stdout, r->elapsed_s > 0 ? (double)res.rows / r->elapsed_s : 0);
+        printf("}\n");
+    } else {
+        char ga[32], hb[32];
+        if (res.created)
+            printf("import: created table %s\n", pos[0]);
+        printf("import: read %u file%s, %s rows, %s\n", res.files, res.files == 1 ? "" : "s",
+               grouped(res.rows, ga, sizeof ga), human_bytes((double)res.bytes, hb, sizeof hb));
+        print_append_result("import", pos[0], &res.append, 0);
+    }
+out:
+    free(mv);
+    strlist_free(&key);
+    strlist_free(&maps);
+    free(pos);
+    return rc;
+#undef IV
+}
+
 typedef struct command {
     const char *name;
     int (*run)(int argc, char **argv);
@@ -2443,6 +2741,8 @@ static const command commands[] = {
     {"checkpoint", cmd_checkpoint, checkpoint_help},
     {"scan", cmd_scan, scan_help},
     {"backtest", cmd_backtest, backtest_help},
+    {"export", cmd_export, export_help},
+    {"import", cmd_import, import_help},
 };
 
 static const command *find_command(const char *name)
