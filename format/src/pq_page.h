@@ -10,9 +10,10 @@
  *   - off0 is the offset of src[0] inside the page (or wherever the caller
  *     measures from); messages report "byte offset <off0 + k>". Callers
  *     prefix file / row group / column / page with tl_error_prefix().
- *   - Malformed or short input -> TL_ECORRUPT; a valid but unsupported
- *     feature (e.g. bit width > 32 for levels) -> TL_ECORRUPT as well since
- *     the spec bounds it; caller mistakes (NULL output, width 0) -> TL_EINVAL.
+ *   - Malformed or short input (including a bit width read from the data
+ *     beyond what the spec allows) -> TL_ECORRUPT; caller mistakes (a bit
+ *     width argument out of range, value width 0, NULL output, data_cap
+ *     below what the contract says is needed) -> TL_EINVAL.
  *   - *consumed (may be NULL) receives how many bytes of src the encoded
  *     values occupied.
  * Byte arrays are produced as tl_types.h TL_STRING: uint32 offsets and a

@@ -130,6 +130,7 @@ static size_t t_delta(const int64_t *v, size_t n, int is32, unsigned block,
 
 /* ---- RLE / bit-packed hybrid ---------------------------------------------- */
 
+/* PQ-D3 */
 Test(pq_hybrid, spec_bitpacking_example)
 {
     /* Encodings.md: 0..7 at bit width 3 -> 10001000 11000110 11111010 */
@@ -154,6 +155,7 @@ Test(pq_hybrid, spec_bitpacking_example)
     free(s);
 }
 
+/* PQ-D3 */
 Test(pq_hybrid, rle_run_and_bitpacked_mix)
 {
     /* RLE run of 5 x 300 at width 9 (2 value bytes), then one packed group */
@@ -242,6 +244,7 @@ static void hybrid_roundtrip(const uint32_t *v, size_t n, unsigned bw)
     free(buf);
 }
 
+/* PQ-D3, PQ-D6 */
 Test(pq_hybrid, roundtrip_every_width_and_length)
 {
     uint32_t *v = xmalloc(1001 * 4);
@@ -256,6 +259,7 @@ Test(pq_hybrid, roundtrip_every_width_and_length)
     free(v);
 }
 
+/* PQ-D6 */
 Test(pq_hybrid, roundtrip_large)
 {
     size_t n = 200000;
@@ -268,6 +272,7 @@ Test(pq_hybrid, roundtrip_large)
     free(v);
 }
 
+/* PQ-D1, PQ-D3 */
 Test(pq_hybrid, truncated_at_every_length)
 {
     uint32_t v[300];
@@ -291,6 +296,7 @@ Test(pq_hybrid, truncated_at_every_length)
     }
 }
 
+/* PQ-D1 */
 Test(pq_hybrid, offsets_in_messages)
 {
     /* stream ends: offset = off0 + length */
@@ -305,6 +311,7 @@ Test(pq_hybrid, offsets_in_messages)
     free(s);
 }
 
+/* PQ-D3 */
 Test(pq_hybrid, overshoot_rules)
 {
     tl_error e;
@@ -339,6 +346,7 @@ Test(pq_hybrid, overshoot_rules)
     free(s);
 }
 
+/* PQ-D1, PQ-D3 */
 Test(pq_hybrid, bad_varint_and_width)
 {
     uint8_t st[12];
@@ -397,6 +405,7 @@ static void bits_roundtrip(const uint8_t *bm, uint64_t bit0, size_t n)
     free(buf);
 }
 
+/* PQ-D5, PQ-D6 */
 Test(pq_hybrid, bitmap_levels_roundtrip)
 {
     uint8_t bm[300];
@@ -416,6 +425,7 @@ Test(pq_hybrid, bitmap_levels_roundtrip)
     bits_roundtrip(NULL, 0, 5000);
 }
 
+/* PQ-D3 */
 Test(pq_hybrid, bits_rejects_level_above_one)
 {
     uint8_t st[] = {8 << 1, 2};
@@ -436,6 +446,7 @@ Test(pq_hybrid, bits_rejects_level_above_one)
     free(s);
 }
 
+/* PQ-D4 */
 Test(pq_levels, v1_prefix_and_v2)
 {
     uint8_t lv[100];
@@ -469,6 +480,7 @@ Test(pq_levels, v1_prefix_and_v2)
     free(s);
 }
 
+/* PQ-D4, PQ-D5 */
 Test(pq_levels, v1_bits)
 {
     uint8_t bm[13];
@@ -494,6 +506,7 @@ Test(pq_levels, v1_bits)
     free(s);
 }
 
+/* PQ-D4 */
 Test(pq_dict, indices_checked)
 {
     uint32_t idx[500];
@@ -558,6 +571,7 @@ Test(pq_hybrid, bitpack_roundtrip)
 
 /* ---- PLAIN ---------------------------------------------------------------- */
 
+/* PQ-D7 */
 Test(pq_plain, fixed_widths)
 {
     uint8_t src[12 * 9];
@@ -582,6 +596,7 @@ Test(pq_plain, fixed_widths)
     cr_assert_eq(tlf_pq_plain_fixed(src, 8, 0, src, 1, 0, NULL, &e), TL_EINVAL);
 }
 
+/* PQ-D7 */
 Test(pq_plain, booleans)
 {
     uint8_t v[83];
@@ -606,6 +621,7 @@ Test(pq_plain, booleans)
     free(s);
 }
 
+/* PQ-D2, PQ-D7 */
 Test(pq_plain, byte_arrays)
 {
     const char *vals[] = {"Hello", "", "World", "Foobar", "ABCDEF"};
@@ -686,6 +702,7 @@ static void delta_check(const int64_t *v, size_t n, int is32, unsigned block,
     free(buf);
 }
 
+/* PQ-D8 */
 Test(pq_delta, spec_examples)
 {
     /* Example 1 (1..5) and 2 (7 5 3 1 2 3 4 5) with a valid block size */
@@ -700,6 +717,7 @@ Test(pq_delta, spec_examples)
     cr_assert_arr_eq(buf, want, sizeof want);
 }
 
+/* PQ-D8 */
 Test(pq_delta, every_bit_width_int64)
 {
     size_t n = 700;
@@ -720,6 +738,7 @@ Test(pq_delta, every_bit_width_int64)
     free(v);
 }
 
+/* PQ-D8 */
 Test(pq_delta, every_bit_width_int32)
 {
     size_t n = 515;
@@ -739,6 +758,7 @@ Test(pq_delta, every_bit_width_int32)
     free(v);
 }
 
+/* PQ-D8 */
 Test(pq_delta, wrapping_extremes)
 {
     int64_t a[] = {INT64_MIN, INT64_MAX, INT64_MIN, 0, -1, INT64_MAX, INT64_MAX, INT64_MIN, 1};
@@ -755,6 +775,7 @@ Test(pq_delta, wrapping_extremes)
     }
 }
 
+/* PQ-D8 */
 Test(pq_delta, last_miniblock_without_padding)
 {
     int64_t v[40];
@@ -783,6 +804,7 @@ Test(pq_delta, last_miniblock_without_padding)
     free(s);
 }
 
+/* PQ-D1 */
 Test(pq_delta, truncated_at_every_length)
 {
     int64_t v[600];
@@ -803,6 +825,7 @@ Test(pq_delta, truncated_at_every_length)
     }
 }
 
+/* PQ-D1, PQ-D8 */
 Test(pq_delta, corrupt_headers)
 {
     tl_error e;
@@ -870,6 +893,7 @@ static size_t t_dlba(const char **vals, size_t n, uint8_t *out)
     return k;
 }
 
+/* PQ-D2, PQ-D9 */
 Test(pq_dlba, spec_example_and_truncation)
 {
     const char *vals[] = {"Hello", "World", "Foobar", "ABCDEF"};
@@ -925,6 +949,7 @@ static size_t t_dba(const char **vals, size_t n, uint8_t *out)
     return k;
 }
 
+/* PQ-D10 */
 Test(pq_dba, spec_example)
 {
     const char *vals[] = {"axis", "axle", "babble", "babyhood", "", "b", "bb"};
@@ -956,6 +981,7 @@ Test(pq_dba, spec_example)
     free(s);
 }
 
+/* PQ-D10 */
 Test(pq_dba, prefix_longer_than_previous)
 {
     int64_t pre[] = {0, 5}, suf[] = {3, 1};
@@ -983,6 +1009,7 @@ Test(pq_dba, prefix_longer_than_previous)
 
 /* ---- BYTE_STREAM_SPLIT ---------------------------------------------------- */
 
+/* PQ-D11 */
 Test(pq_bss, spec_example)
 {
     const uint8_t enc[] = {0xAA, 0x00, 0xA3, 0xBB, 0x11, 0xB4,
@@ -997,6 +1024,7 @@ Test(pq_bss, spec_example)
     free(s);
 }
 
+/* PQ-D11 */
 Test(pq_bss, every_width_and_errors)
 {
     for (size_t k = 1; k <= 16; k++) {
@@ -1034,6 +1062,7 @@ static uint8_t *sample(size_t n, int kind)
     return p;
 }
 
+/* PQ-D12 */
 Test(pq_codec, roundtrip_every_codec)
 {
     tlf_pq_codec_ctx *ctx = tlf_pq_codec_ctx_new();
@@ -1077,6 +1106,7 @@ Test(pq_codec, roundtrip_every_codec)
     tlf_pq_codec_ctx_free(ctx);
 }
 
+/* PQ-D12 */
 Test(pq_codec, truncated_and_garbage_input)
 {
     tlf_pq_codec_ctx *ctx = tlf_pq_codec_ctx_new();
@@ -1111,6 +1141,7 @@ Test(pq_codec, truncated_and_garbage_input)
     tlf_pq_codec_ctx_free(ctx);
 }
 
+/* PQ-D12 */
 Test(pq_codec, gzip_concatenated_members)
 {
     tlf_pq_codec_ctx *ctx = tlf_pq_codec_ctx_new();
@@ -1144,6 +1175,7 @@ Test(pq_codec, gzip_concatenated_members)
     tlf_pq_codec_ctx_free(ctx);
 }
 
+/* PQ-D12 */
 Test(pq_codec, lz4_legacy_framings)
 {
     size_t n = 7000;
@@ -1187,6 +1219,7 @@ Test(pq_codec, lz4_legacy_framings)
     free(src);
 }
 
+/* PQ-D12 */
 Test(pq_codec, unsupported_codecs)
 {
     uint8_t in[4] = {1, 2, 3, 4}, out[16];
@@ -1206,6 +1239,7 @@ Test(pq_codec, unsupported_codecs)
     cr_assert_eq(tlf_pq_compress(NULL, TL_PQ_ZSTD, 0, in, 4, out, 2, &ol, &e), TL_EINVAL);
 }
 
+/* PQ-D12 */
 Test(pq_codec, zstd_frame_size_checked_first)
 {
     uint8_t *src = sample(1000, 0);
@@ -1226,6 +1260,7 @@ Test(pq_codec, zstd_frame_size_checked_first)
     free(src);
 }
 
+/* PQ-D13, PQ-D14 */
 Test(pq_codec, names_and_crc)
 {
     cr_assert_str_eq(tl_pq_codec_name(TL_PQ_ZSTD), "zstd");
