@@ -1211,6 +1211,9 @@ int tlf_pq_delta_count(const uint8_t *src, size_t len, uint64_t *total,
     return rc;
 }
 
+/* Whole-stream decode for the INT32/INT64 outputs: miniblock by
+ * miniblock, unpacked straight into the output (INT64) or through a
+ * stack chunk (INT32), then prefix-summed in place. */
 static int delta_decode(const uint8_t *src, size_t len, void *out, int is32,
                         size_t n, size_t off0, size_t *consumed,
                         tl_error *err)
@@ -1221,26 +1224,47 @@ static int delta_decode(const uint8_t *src, size_t len, void *out, int is32,
         return rc;
     if (d.total != n)
         return count_mismatch(err, off0, d.total, n);
+    if (n) {
+        if (is32)
+            ((int32_t *)out)[0] = (int32_t)(uint32_t)d.prev;
+        else
+            ((uint64_t *)out)[0] = d.prev;
+        d.decoded = 1;
+    }
     uint64_t tmp[256];
-    size_t at = 0;
-    while (at < n) {
-        size_t got;
-        size_t want = n - at < 256 ? n - at : 256;
-        if (!is32 && want == 256) {
-            rc = dbp_next(&d, (uint64_t *)out + at, want, &got, err);
-        } else {
-            rc = dbp_next(&d, tmp, want, &got, err);
-            if (rc == TL_OK) {
-                if (is32)
-                    for (size_t i = 0; i < got; i++)
-                        ((int32_t *)out)[at + i] = (int32_t)(uint32_t)tmp[i];
-                else
-                    memcpy((uint64_t *)out + at, tmp, got * 8);
+    uint32_t p32 = (uint32_t)d.prev;
+    uint64_t p64 = d.prev;
+    while (d.decoded < n) {
+        if ((rc = dbp_next_mini(&d, err)))
+            return rc;
+        unsigned bw = d.widths[d.mini];
+        size_t cnt = (size_t)d.mini_left, at = (size_t)d.decoded;
+        size_t avail = d.len - d.mini_pos;
+        for (size_t c = 0; c < cnt; c += 256) {
+            size_t k = cnt - c < 256 ? cnt - c : 256;
+            size_t boff = c * bw / 8; /* c is a multiple of 256 */
+            if (is32) {
+                tlf_unpack_at(d.src + d.mini_pos + boff, avail - boff, 0,
+                              (uint32_t)k, bw, tmp);
+                uint32_t m = (uint32_t)d.min_delta;
+                int32_t *o = (int32_t *)out + at + c;
+                for (size_t i = 0; i < k; i++) {
+                    p32 = p32 + m + (uint32_t)tmp[i];
+                    o[i] = (int32_t)p32;
+                }
+            } else {
+                uint64_t *o = (uint64_t *)out + at + c;
+                tlf_unpack_at(d.src + d.mini_pos + boff, avail - boff, 0,
+                              (uint32_t)k, bw, o);
+                uint64_t m = d.min_delta;
+                for (size_t i = 0; i < k; i++) {
+                    p64 = p64 + m + o[i];
+                    o[i] = p64;
+                }
             }
         }
-        if (rc)
-            return rc;
-        at += got;
+        d.decoded += cnt;
+        d.mini_left = 0;
     }
     if (consumed)
         *consumed = d.end;
@@ -1435,6 +1459,53 @@ static ALWAYS_INLINE void bss_k(const uint8_t *src, size_t S, size_t K,
             out[i * K + j] = src[j * S + i];
 }
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+/* 8 streams: 16 values per step as an 8 x 16 byte transpose (three rounds
+ * of unpacks), the tail byte by byte */
+static void bss_8(const uint8_t *src, size_t S, uint8_t *out, size_t n)
+{
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m128i a[8];
+        for (int j = 0; j < 8; j++)
+            a[j] = _mm_loadu_si128((const __m128i *)(const void *)(src + (size_t)j * S + i));
+        __m128i b[8], c[8];
+        for (int j = 0; j < 4; j++) {
+            b[2 * j] = _mm_unpacklo_epi8(a[2 * j], a[2 * j + 1]);
+            b[2 * j + 1] = _mm_unpackhi_epi8(a[2 * j], a[2 * j + 1]);
+        }
+        /* b[0],b[1]: bytes 0-1 of values 0-7 / 8-15; b[2],b[3]: bytes 2-3 .. */
+        for (int h = 0; h < 2; h++) {
+            c[4 * h + 0] = _mm_unpacklo_epi16(b[h], b[2 + h]);
+            c[4 * h + 1] = _mm_unpackhi_epi16(b[h], b[2 + h]);
+            c[4 * h + 2] = _mm_unpacklo_epi16(b[4 + h], b[6 + h]);
+            c[4 * h + 3] = _mm_unpackhi_epi16(b[4 + h], b[6 + h]);
+        }
+        /* c[4h+0]: bytes 0-3 of values 8h+0..3, c[4h+1]: of 8h+4..7,
+         * c[4h+2], c[4h+3]: bytes 4-7 of the same */
+        uint8_t *o = out + i * 8;
+        for (int h = 0; h < 2; h++) {
+            for (int q = 0; q < 2; q++) {
+                __m128i lo = _mm_unpacklo_epi32(c[4 * h + q], c[4 * h + 2 + q]);
+                __m128i hi = _mm_unpackhi_epi32(c[4 * h + q], c[4 * h + 2 + q]);
+                size_t v = (size_t)8 * h + (size_t)4 * q;
+                _mm_storeu_si128((__m128i *)(void *)(o + v * 8), lo);
+                _mm_storeu_si128((__m128i *)(void *)(o + v * 8 + 16), hi);
+            }
+        }
+    }
+    for (; i < n; i++)
+        for (size_t j = 0; j < 8; j++)
+            out[i * 8 + j] = src[j * S + i];
+}
+#else
+static void bss_8(const uint8_t *src, size_t S, uint8_t *out, size_t n)
+{
+    bss_k(src, S, 8, out, n);
+}
+#endif
+
 int tlf_pq_bss_decode(const uint8_t *src, size_t len, size_t width, void *out,
                       size_t n, size_t off0, tl_error *err)
 {
@@ -1460,7 +1531,7 @@ int tlf_pq_bss_decode(const uint8_t *src, size_t len, size_t width, void *out,
     switch (width) {
     case 2: bss_k(src, S, 2, o, n); break;
     case 4: bss_k(src, S, 4, o, n); break;
-    case 8: bss_k(src, S, 8, o, n); break;
+    case 8: bss_8(src, S, o, n); break;
     default: bss_k(src, S, width, o, n); break;
     }
     return TL_OK;
