@@ -129,6 +129,8 @@ typedef struct pqr_ctx {
     uint64_t data_used;  /* output string bytes */
     int ts_unit;         /* TIMESTAMP output unit (INT96 may switch to µs) */
     int any_null;
+    int lenient_idx;     /* the strict hybrid decoder refused this chunk's */
+    int lenient_def;     /* indices / levels once: go tolerant directly */
     int have_dict;
     uint32_t dict_n;
     uint64_t dict_used;  /* dictionary string bytes */
@@ -1281,38 +1283,39 @@ static void pqr_expand(pqr_ctx *x, uint64_t vd, size_t n, size_t m)
 }
 
 /* Gathers m dictionary entries by index into the output at vd. */
+#define PQR_GATHER(T)                                                          \
+    static void pqr_gather_##T(T *restrict o, const T *restrict d,             \
+                               const uint32_t *restrict idx, size_t m)         \
+    {                                                                          \
+        for (size_t i = 0; i < m; i++)                                         \
+            o[i] = d[idx[i]];                                                  \
+    }
+PQR_GATHER(uint8_t)
+PQR_GATHER(uint16_t)
+PQR_GATHER(uint32_t)
+PQR_GATHER(uint64_t)
+#undef PQR_GATHER
+
 static int pqr_gather(pqr_ctx *x, const uint32_t *idx, size_t m, uint64_t vd, tl_error *err)
 {
     pqr_scratch *s = x->s;
     size_t w = x->col->ow;
     if (w) {
-        uint8_t *o = s->vals + vd * w;
+        void *o = s->vals + vd * w;
+        const void *d = s->dvals;
         switch (w) {
         case 1:
-            for (size_t i = 0; i < m; i++)
-                o[i] = s->dvals[idx[i]];
+            pqr_gather_uint8_t(o, d, idx, m);
             break;
-        case 2: {
-            const uint16_t *d = (const uint16_t *)(void *)s->dvals;
-            uint16_t *q = (uint16_t *)(void *)o;
-            for (size_t i = 0; i < m; i++)
-                q[i] = d[idx[i]];
+        case 2:
+            pqr_gather_uint16_t(o, d, idx, m);
             break;
-        }
-        case 4: {
-            const uint32_t *d = (const uint32_t *)(void *)s->dvals;
-            uint32_t *q = (uint32_t *)(void *)o;
-            for (size_t i = 0; i < m; i++)
-                q[i] = d[idx[i]];
+        case 4:
+            pqr_gather_uint32_t(o, d, idx, m);
             break;
-        }
-        default: {
-            const uint64_t *d = (const uint64_t *)(void *)s->dvals;
-            uint64_t *q = (uint64_t *)(void *)o;
-            for (size_t i = 0; i < m; i++)
-                q[i] = d[idx[i]];
+        default:
+            pqr_gather_uint64_t(o, d, idx, m);
             break;
-        }
         }
         return TL_OK;
     }
@@ -1341,6 +1344,46 @@ static int pqr_gather(pqr_ctx *x, const uint32_t *idx, size_t m, uint64_t vd, tl
     return TL_OK;
 }
 
+/* Sets bits [at, at + n) of bm to v. */
+static void pqr_bits_fill(uint8_t *bm, uint64_t at, size_t n, int v)
+{
+    while (n && (at & 7)) {
+        tl_bit_set(bm, at++, v);
+        n--;
+    }
+    memset(bm + (at >> 3), v ? 0xff : 0, n >> 3);
+    at += n & ~(size_t)7;
+    for (size_t k = 0; k < (n & 7); k++)
+        tl_bit_set(bm, at + k, v);
+}
+
+/* Copies n bits of src (LSB first) to bits [at, at + n) of bm, leaving the
+ * bits below at alone (bits of the last byte above at + n may change);
+ * returns how many are set. */
+static uint64_t pqr_bits_copy(uint8_t *bm, uint64_t at, const uint8_t *src, size_t n)
+{
+    uint64_t ones = 0;
+    unsigned sh = (unsigned)(at & 7);
+    size_t nb = n >> 3;
+    uint8_t *d = bm + (at >> 3);
+    if (sh == 0) {
+        memcpy(d, src, nb);
+    } else {
+        for (size_t k = 0; k < nb; k++) {
+            d[k] = (uint8_t)((d[k] & ((1u << sh) - 1)) | (unsigned)(src[k] << sh));
+            d[k + 1] = (uint8_t)(src[k] >> (8 - sh));
+        }
+    }
+    for (size_t k = 0; k < nb; k++)
+        ones += (uint64_t)__builtin_popcount(src[k]);
+    for (size_t k = nb * 8; k < n; k++) {
+        int b = (src[k >> 3] >> (k & 7)) & 1;
+        tl_bit_set(bm, at + k, b);
+        ones += (uint64_t)b;
+    }
+    return ones;
+}
+
 /* RLE/bit-packed hybrid, tolerant of a last run that claims more values
  * than are left (DuckDB 1.x ends pages with a full 32-group bit-packed run
  * header whatever the count left; arrow and DuckDB read such pages): used
@@ -1357,6 +1400,8 @@ static int pqr_hybrid_lenient(const pqr_ctx *x, const uint8_t *src, size_t len, 
     size_t pos = 0, done = 0;
     uint64_t ones = 0;
     uint64_t mask = bw == 32 ? 0xffffffffu : (((uint64_t)1 << bw) - 1);
+    if (!out32 && bw != 1)
+        return pqr_fail(x, err, TL_EINVAL, 1, "internal: bitmap levels of width %u", bw);
     while (done < n) {
         uint64_t h = 0;
         int shift = 0;
@@ -1397,8 +1442,7 @@ static int pqr_hybrid_lenient(const pqr_ctx *x, const uint8_t *src, size_t len, 
                 for (size_t k = 0; k < take; k++)
                     out32[done + k] = v;
             } else {
-                for (size_t k = 0; k < take; k++)
-                    tl_bit_set(bm, bit0 + done + k, (int)v);
+                pqr_bits_fill(bm, bit0 + done, take, (int)v);
                 ones += v ? take : 0;
             }
             done += take;
@@ -1410,31 +1454,19 @@ static int pqr_hybrid_lenient(const pqr_ctx *x, const uint8_t *src, size_t len, 
                                 "%s: bit-packed run needs %zu bytes at byte offset %zu, %zu "
                                 "left",
                                 what, need, off0 + pos, len - pos);
-            uint64_t acc = 0;
-            unsigned have = 0;
-            size_t p = pos;
-            uint32_t mx = 0;
-            for (size_t k = 0; k < take; k++) {
-                while (have < bw) {
-                    acc |= (uint64_t)src[p++] << have;
-                    have += 8;
-                }
-                uint32_t v = (uint32_t)(acc & mask);
-                acc >>= bw;
-                have -= bw;
-                mx = v > mx ? v : mx;
-                if (out32) {
-                    out32[done + k] = v;
-                } else {
-                    tl_bit_set(bm, bit0 + done + k, (int)v);
-                    ones += v;
-                }
+            if (out32) {
+                tlf_pq_bitunpack32(src + pos, take, bw, out32 + done);
+                uint32_t mx = 0;
+                for (size_t k = 0; k < take; k++)
+                    mx = out32[done + k] > mx ? out32[done + k] : mx;
+                if (take && mx >= limit)
+                    return pqr_fail(x, err, TL_ECORRUPT, 1,
+                                    "%s: index %u out of range (dictionary of %u) in the "
+                                    "bit-packed run at byte offset %zu",
+                                    what, mx, limit, off0 + pos);
+            } else {
+                ones += pqr_bits_copy(bm, bit0 + done, src + pos, take);
             }
-            if (take && ((out32 && mx >= limit) || (!out32 && mx > 1)))
-                return pqr_fail(x, err, TL_ECORRUPT, 1,
-                                "%s: value %u out of range in the bit-packed run at byte offset "
-                                "%zu",
-                                what, mx, off0 + pos);
             done += take;
             uint64_t run = cnt * bw;
             pos += run < (uint64_t)(len - pos) ? (size_t)run : len - pos;
@@ -1452,6 +1484,9 @@ static int pqr_dict_indices(pqr_ctx *x, const uint8_t *src, size_t len, size_t m
                             tl_error *err)
 {
     pqr_scratch *s = x->s;
+    if (x->lenient_idx && len >= 1 && src[0] <= 32)
+        return pqr_hybrid_lenient(x, src + 1, len - 1, src[0], m, s->idx, x->dict_n, NULL, 0,
+                                  NULL, off0 + 1, NULL, err);
     int rc = tlf_pq_dict_indices(src, len, s->idx, m, x->dict_n, off0, err);
     if (rc != TL_ECORRUPT)
         return rc ? pqr_prefix(x, err, rc) : TL_OK;
@@ -1462,6 +1497,7 @@ static int pqr_dict_indices(pqr_ctx *x, const uint8_t *src, size_t len, size_t m
                                  NULL, off0 + 1, NULL, &e2);
     if (rc2 == TL_OK) {
         tl_error_clear(err);
+        x->lenient_idx = 1;
         return TL_OK;
     }
     return pqr_prefix(x, err, rc);
@@ -1474,10 +1510,25 @@ static int pqr_def_levels(pqr_ctx *x, int v2, const uint8_t *src, size_t len, ui
                           tl_error *err)
 {
     uint8_t *bm = x->s->valid;
-    int rc = v2 ? tlf_pq_levels_v2_bits(src, len, bm, vd, n, n_set, off0, err)
-                : tlf_pq_levels_v1_bits(src, len, bm, vd, n, n_set, off0, consumed, err);
+    int rc = x->lenient_def ? TL_ECORRUPT
+             : v2 ? tlf_pq_levels_v2_bits(src, len, bm, vd, n, n_set, off0, err)
+                  : tlf_pq_levels_v1_bits(src, len, bm, vd, n, n_set, off0, consumed, err);
     if (rc != TL_ECORRUPT)
         return rc ? pqr_prefix(x, err, rc) : TL_OK;
+    if (x->lenient_def) {
+        size_t hl = v2 ? 0 : 4;
+        size_t body = v2 ? len : len >= 4 ? ld32(src) : 0;
+        if (len >= hl && body <= len - hl) {
+            PQR_TRY(pqr_hybrid_lenient(x, src + hl, body, 1, n, NULL, 0, bm, vd, n_set,
+                                       off0 + hl, NULL, err));
+            if (consumed)
+                *consumed = hl + body;
+            return TL_OK;
+        }
+        rc = v2 ? tlf_pq_levels_v2_bits(src, len, bm, vd, n, n_set, off0, err)
+                : tlf_pq_levels_v1_bits(src, len, bm, vd, n, n_set, off0, consumed, err);
+        return rc ? pqr_prefix(x, err, rc) : TL_OK;
+    }
     size_t hl = 0, body = len;
     if (!v2) {
         if (len < 4)
@@ -1493,6 +1544,7 @@ static int pqr_def_levels(pqr_ctx *x, int v2, const uint8_t *src, size_t len, ui
     if (rc2 != TL_OK)
         return pqr_prefix(x, err, rc);
     tl_error_clear(err);
+    x->lenient_def = 1;
     if (consumed)
         *consumed = hl + body;
     return TL_OK;
