@@ -1248,3 +1248,35 @@ Test(pq_reader_hand, dictionary_index_out_of_range)
               err.msg);
     hb_done(&h, f, &b);
 }
+
+/* The tolerant path writes levels at an unaligned bit position (second
+ * page) and counts the nulls right. */
+Test(pq_reader_hand, overlong_run_levels_at_unaligned_bit)
+{
+    hb h;
+    hb_init(&h, 13);
+    hb_leaf(&h, "x", TL_PQ_INT32, TLF_PQM_OPTIONAL);
+    uint8_t p1[4 + 2 + 12] = {2, 0, 0, 0, 3 << 1, 1};
+    for (int32_t i = 0; i < 3; i++)
+        memcpy(p1 + 6 + 4 * i, &(int32_t){100 + i}, 4);
+    /* levels of slots 3..12: bits 1011001101 (slot order), 32-group header */
+    uint8_t p2[4 + 3 + 24] = {3, 0, 0, 0, 0x41, 0xcd, 0x02};
+    for (int32_t i = 0; i < 6; i++)
+        memcpy(p2 + 7 + 4 * i, &(int32_t){i + 1}, 4);
+    hb_chunk_begin(&h);
+    hb_page(&h, ph_v1(3, TLF_PQM_ENC_PLAIN), p1, sizeof p1);
+    hb_page(&h, ph_v1(10, TLF_PQM_ENC_PLAIN), p2, sizeof p2);
+    hb_chunk_end(&h, TL_PQ_INT32, "x", 13);
+    hb_finish(&h);
+    tl_pq_file *f = NULL;
+    tl_pq_colbuf b = {0};
+    tl_error err = {0};
+    cr_assert_eq(hb_read(&h, &f, &b, &err), TL_OK, "%s", err.msg);
+    static const char pres[] = "1111011001101";
+    static const int32_t exp[13] = {100, 101, 102, 1, 0, 2, 3, 0, 0, 4, 5, 0, 6};
+    for (int i = 0; i < 13; i++) {
+        cr_assert_eq(tl_bit_get(b.vec.validity, (uint64_t)i), pres[i] == '1', "slot %d", i);
+        cr_assert_eq(((const int32_t *)b.vec.values)[i], exp[i], "slot %d", i);
+    }
+    hb_done(&h, f, &b);
+}
