@@ -46,7 +46,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#if defined(__AVX512F__)
+#if defined(__SSE2__)
 #include <immintrin.h>
 #endif
 
@@ -449,6 +449,14 @@ typedef struct bt_coef {
     double *G; /* the two chains interleaved: row j at G[2j] and G[2j + 1] */
 } bt_coef;
 
+/* G[0] = f, G[1] = s as one 16-byte store (the step is store-bound: 12
+ * stores per 6 rows would fill both store ports) */
+#if defined(__SSE2__)
+#define BT_STORE2(g, f, s) _mm_storeu_pd((g), _mm_unpacklo_pd(_mm_set_sd(f), _mm_set_sd(s)))
+#else
+#define BT_STORE2(g, f, s) ((g)[0] = (f), (g)[1] = (s))
+#endif
+
 __attribute__((noinline)) static void planes_step(bt_plane *L, uint32_t K, const bt_coef *cf)
 {
     const double af = cf->af, cF = cf->cf, as = cf->as, cS = cf->cs;
@@ -467,8 +475,7 @@ __attribute__((noinline)) static void planes_step(bt_plane *L, uint32_t K, const
         double x = P[j##i];                                                              \
         f##i = x * af + f##i * cF;                                                       \
         s##i = x * as + s##i * cS;                                                       \
-        G[2 * j##i] = f##i;                                                              \
-        G[2 * j##i + 1] = s##i;                                                          \
+        BT_STORE2(G + 2 * j##i, f##i, s##i);                                             \
         j##i++;                                                                          \
     }
     BT_PLD(0) BT_PLD(1) BT_PLD(2) BT_PLD(3) BT_PLD(4) BT_PLD(5)
