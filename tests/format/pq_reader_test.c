@@ -129,7 +129,7 @@ Test(pq_reader_corpus, good_files_equal_expected_csv)
     int n_fail = 0;
     for (int i = 0; i < n; i++) {
         char path[1024], exp_path[1024];
-        snprintf(path, sizeof path, "%s/good/%s", CORPUS, names[i]);
+        snprintf(path, sizeof path, "%s/good/%.512s", CORPUS, names[i]);
         snprintf(exp_path, sizeof exp_path, "%s/good/%.*s.expected.csv", CORPUS,
                  (int)(strlen(names[i]) - 8), names[i]);
         size_t exp_len;
@@ -181,7 +181,7 @@ Test(pq_reader_corpus, lenient_files_equal_or_fail_specifically)
     int n_fail = 0;
     for (int i = 0; i < n; i++) {
         char path[1024], exp_path[1024];
-        snprintf(path, sizeof path, "%s/lenient/%s", CORPUS, names[i]);
+        snprintf(path, sizeof path, "%s/lenient/%.512s", CORPUS, names[i]);
         snprintf(exp_path, sizeof exp_path, "%s/lenient/%.*s.expected.csv", CORPUS,
                  (int)(strlen(names[i]) - 8), names[i]);
         size_t exp_len;
@@ -251,7 +251,7 @@ Test(pq_reader_corpus, bad_files_fail_cleanly)
     int n_fail = 0;
     for (int i = 0; i < n; i++) {
         char path[1024];
-        snprintf(path, sizeof path, "%s/bad/%s", CORPUS, names[i]);
+        snprintf(path, sizeof path, "%s/bad/%.512s", CORPUS, names[i]);
         for (int mem = 0; mem < 2; mem++) {
             pqcsv_buf csv = {0};
             tl_error err = {0};
@@ -270,7 +270,7 @@ Test(pq_reader_corpus, bad_files_fail_cleanly)
             if (!ok || !known) {
                 n_fail++;
                 size_t l = strlen(failures);
-                snprintf(failures + l, sizeof failures - l, "\n  %s (%s): %s%d %s", names[i],
+                snprintf(failures + l, sizeof failures - l, "\n  %.200s (%s): %s%d %s", names[i],
                          mem ? "mem" : "file", known ? "" : "(not in the table) ", rc, err.msg);
                 break;
             }
