@@ -1219,7 +1219,7 @@ static int delta_decode(const uint8_t *src, size_t len, void *out, int is32,
                         tl_error *err)
 {
     dbp d;
-    int rc = dbp_open(&d, src, len, is32 ? 32 : 64, off0, err);
+    int rc = dbp_open(&d, src, len, 64, off0, err);
     if (rc)
         return rc;
     if (d.total != n)
