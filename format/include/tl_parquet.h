@@ -27,8 +27,8 @@
  *          ENUM/JSON or none) and FIXED_LEN_BYTE_ARRAY without a logical type ->
  *          TL_STRING (raw bytes; colinfo.is_blob says whether text was
  *          declared); unknown logical types fall back to the physical type.
- *          Nested schemas, encryption, LZO and Hadoop-framed LZ4 are refused
- *          with TL_EUNSUPPORTED.
+ *          Nested schemas, encryption and LZO are refused with
+ *          TL_EUNSUPPORTED.
  * Every length, count, offset and size taken from the file is checked
  * against the file's size and hard limits before it is used; errors name the
  * file, row group, column, page and byte offset.
@@ -54,7 +54,8 @@ typedef enum tl_pq_codec {
     TL_PQ_GZIP = 2,
     TL_PQ_LZO = 3,
     TL_PQ_BROTLI = 4,
-    TL_PQ_LZ4 = 5, /* deprecated Hadoop framing: refused */
+    TL_PQ_LZ4 = 5, /* deprecated: read (Hadoop framing, LZ4 frame or one
+                      raw block, tried in that order), never written */
     TL_PQ_ZSTD = 6,
     TL_PQ_LZ4_RAW = 7,
 } tl_pq_codec;
