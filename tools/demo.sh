@@ -22,7 +22,8 @@ cmake --build build -j"$jobs" --target ticklake
 TL=build/tools/ticklake
 DATA=build/demo-segments
 TABLE=build/demo-table
-rm -rf "$DATA" "$TABLE" build/demo-day3.csv
+PQ=build/demo-parquet
+rm -rf "$DATA" "$TABLE" "$PQ" build/demo-day3.csv
 
 step() {
     echo
@@ -58,5 +59,12 @@ step "$TL" backtest "$TABLE"
 step "$TL" backtest "$TABLE" --version 1
 step "$TL" backtest "$TABLE" --fast 5,8,13 --slow 21,34 --trades build/demo-trades.csv
 step head -n 4 build/demo-trades.csv
+
+# Parquet: export (Hive partitions, and a Delta Lake table), import back
+mkdir -p "$PQ"
+step "$TL" export "$TABLE" --to "$PQ/hive" --symbols NIFTY
+step "$TL" export "$TABLE" --to "$PQ/delta" --version 1 --delta
+step "$TL" import "$PQ/table" "$PQ/hive" --create
+step "$TL" scan "$PQ/table" --agg "count, sum(volume), min(price), max(price)" --group-by day
 echo
 echo "demo: done. Try: $TL --help"
