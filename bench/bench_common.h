@@ -3,7 +3,8 @@
  * share (bench_decode, bench_size): integer and date flags, the generator
  * flags (--seed, --days, --rows-per-day, --symbols, --start) and splitting
  * the symbol list; and the timing helpers every benchmark uses (wall and
- * CPU seconds, a qsort comparator for medians). Header-only (static
+ * CPU seconds, a qsort comparator for medians); making the tick table the
+ * backtest and Parquet benchmarks share. Header-only (static
  * inline), so bench/CMakeLists.txt needs nothing.
  *
  * Errors go through the program's own usage function, which prints the
@@ -142,6 +143,60 @@ static inline int bench_split_symbols(const char *symbols, char **buf, const cha
     gen->symbols = *names;
     gen->n_symbols = n;
     return 0;
+}
+
+/* Make the benchmarks' tick table at path (must not exist): created with
+ * the built-in ticks spec, then go.days weekdays from go.start_day, one
+ * generator and one append (commit) per weekday, as a day-by-day ingest
+ * would. Progress on stderr. Returns TL_OK or the failing call's code with
+ * err naming it. */
+static inline int bench_make_ticks_table(const char *path, tl_gen_opts go, tl_error *err)
+{
+    fprintf(stderr, "making %s: %u days x %u symbols x %" PRIu64 " rows\n", path, go.days,
+            go.n_symbols, go.rows_per_day);
+    tl_table_spec spec;
+    tl_ticks_table_spec(&spec);
+    tl_table *t = NULL;
+    int rc = tl_table_create(path, &spec, err);
+    if (!rc)
+        rc = tl_table_open(path, &t, err);
+    double t0 = bench_now_s();
+    uint64_t total = 0;
+    int32_t day = go.start_day;
+    for (uint32_t d = 0; !rc && d < go.days; d++) {
+        while (((day % 7) + 7 + 3) % 7 >= 5) /* 1970-01-01 was a Thursday: 0 = Monday */
+            day++;
+        tl_gen_opts o = go;
+        o.days = 1;
+        o.start_day = day++;
+        tl_gen *g = NULL;
+        tl_append *a = NULL;
+        tl_append_opts ao = {0};
+        if ((rc = tl_gen_open(&o, &g, err)) || (rc = tl_append_begin(t, &ao, &a, err))) {
+            tl_gen_close(g);
+            break;
+        }
+        for (;;) {
+            tl_batch b;
+            int done = 0;
+            if ((rc = tl_gen_next(g, 1 << 16, &b, &done, err)) || done)
+                break;
+            if ((rc = tl_append_batch(a, &b, err)))
+                break;
+            total += b.n_rows;
+        }
+        tl_gen_close(g);
+        if (rc) {
+            tl_append_abort(a);
+            break;
+        }
+        rc = tl_append_commit(a, NULL, err);
+        fprintf(stderr, "\rday %u/%u appended: %" PRIu64 " rows, %.0f s", d + 1, go.days, total,
+                bench_now_s() - t0);
+    }
+    fprintf(stderr, "\n");
+    tl_table_close(t);
+    return rc;
 }
 
 #endif

@@ -98,55 +98,6 @@ static uint64_t parquet_bytes(const char *path)
 
 /* ---- table ------------------------------------------------------------------------ */
 
-static void make_table(const char *table, tl_gen_opts go)
-{
-    tl_error err = {0};
-    tl_table *t;
-    fprintf(stderr, "making %s: %u days x %u symbols x %" PRIu64 " rows\n", table, go.days,
-            go.n_symbols, go.rows_per_day);
-    tl_table_spec spec;
-    tl_ticks_table_spec(&spec);
-    if (tl_table_create(table, &spec, &err) != TL_OK)
-        die("create", &err);
-    if (tl_table_open(table, &t, &err) != TL_OK)
-        die("open", &err);
-    double t0 = bench_now_s();
-    uint64_t total = 0;
-    int32_t day = go.start_day;
-    for (uint32_t d = 0; d < go.days; d++) {
-        while (((day % 7) + 7 + 3) % 7 >= 5) /* 1970-01-01 was a Thursday: 0 = Monday */
-            day++;
-        tl_gen_opts o = go;
-        o.days = 1;
-        o.start_day = day++;
-        tl_gen *g;
-        if (tl_gen_open(&o, &g, &err) != TL_OK)
-            die("gen", &err);
-        tl_append *a;
-        tl_append_opts ao = {0};
-        if (tl_append_begin(t, &ao, &a, &err) != TL_OK)
-            die("append", &err);
-        for (;;) {
-            tl_batch b;
-            int done = 0;
-            if (tl_gen_next(g, 1 << 16, &b, &done, &err) != TL_OK)
-                die("gen", &err);
-            if (done)
-                break;
-            if (tl_append_batch(a, &b, &err) != TL_OK)
-                die("append", &err);
-            total += b.n_rows;
-        }
-        tl_gen_close(g);
-        if (tl_append_commit(a, NULL, &err) != TL_OK)
-            die("commit", &err);
-        fprintf(stderr, "\rday %u/%u appended: %" PRIu64 " rows, %.0f s", d + 1, go.days, total,
-                bench_now_s() - t0);
-    }
-    fprintf(stderr, "\n");
-    tl_table_close(t);
-}
-
 /* ---- lists ------------------------------------------------------------------------ */
 
 typedef struct strlist {
@@ -383,7 +334,9 @@ int main(int argc, char **argv)
     if (tl_table_open(table, &t, &err) != TL_OK) {
         if (err.code != TL_ENOTFOUND)
             die("open", &err);
-        make_table(table, go);
+        tl_error merr = {0};
+        if (bench_make_ticks_table(table, go, &merr) != TL_OK)
+            die("make table", &merr);
         if (tl_table_open(table, &t, &err) != TL_OK)
             die("open", &err);
     }
