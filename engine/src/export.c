@@ -42,8 +42,6 @@
 #include <string.h>
 #include <time.h>
 
-#define SINK_CAP ((size_t)1 << 20)
-
 /* ---- names ----------------------------------------------------------------- */
 
 size_t tl_export_hive_escape(const char *value, size_t len, char *out, size_t cap)
@@ -145,39 +143,6 @@ static int rm_tree(const tl_io *io, const tl_io_file *dir, const char *name, tl_
 
 /* ---- the export context ---------------------------------------------------- */
 
-/* A buffered sink over a tl_io_file. */
-typedef struct ex_sink {
-    tl_io_file *f;
-    uint8_t *buf;
-    size_t len;
-    uint64_t total;
-} ex_sink;
-
-static int sink_flush(ex_sink *s, tl_error *err)
-{
-    if (!s->len)
-        return TL_OK;
-    int rc = tl_io_write_all(s->f, s->buf, s->len, err);
-    s->len = 0;
-    return rc;
-}
-
-static int sink_write(void *ctx, const void *buf, size_t len, tl_error *err)
-{
-    ex_sink *s = ctx;
-    s->total += len;
-    if (s->len + len > SINK_CAP) {
-        int rc = sink_flush(s, err);
-        if (rc)
-            return rc;
-        if (len >= SINK_CAP)
-            return tl_io_write_all(s->f, buf, len, err);
-    }
-    memcpy(s->buf + s->len, buf, len);
-    s->len += len;
-    return TL_OK;
-}
-
 /* Gather buffers of one output column. */
 typedef struct ex_gbuf {
     void *vals;
@@ -191,7 +156,7 @@ typedef struct ex_gbuf {
 typedef struct ex_worker {
     tl_pq_writer *w;
     tl_io_file f;
-    ex_sink sink;
+    tl_io_bufsink sink;
     size_t unit, partition;
     tl_export_file *cur;  /* the file being written (PARTITIONED) */
     ex_gbuf *g;           /* n_out */
@@ -223,7 +188,7 @@ typedef struct ex_ctx {
     pthread_mutex_t mu;   /* mkdir of partition directories */
     tl_io_file single_f;  /* SINGLE: the staging file */
     tl_pq_writer *single_w; /* SINGLE: until handed to worker 0 */
-    ex_sink single_sink;
+    tl_io_bufsink single_sink;
     uint64_t rows;
 } ex_ctx;
 
@@ -242,7 +207,7 @@ static int ex_start(void *ctx, size_t n_units, uint32_t n_workers, tl_error *err
         w->g = calloc(c->n_out ? c->n_out : 1, sizeof *w->g);
         w->vec = calloc(c->n_out ? c->n_out : 1, sizeof *w->vec);
         w->has_nan = calloc(c->n_out ? c->n_out : 1, 1);
-        w->sink.buf = c->single ? NULL : malloc(SINK_CAP);
+        w->sink.buf = c->single ? NULL : malloc(TL_IO_CHUNK);
         if (!w->g || !w->vec || !w->has_nan || (!c->single && !w->sink.buf))
             return tl_error_set(err, TL_ENOMEM, "export: out of memory");
     }
@@ -319,11 +284,11 @@ static int open_part_file(ex_ctx *c, ex_worker *w, tl_error *err)
     if (rc)
         return rc;
     w->sink.f = &w->f;
-    w->sink.len = 0;
+    w->sink.n = 0;
     w->sink.total = 0;
     w->cur = fe;
     return tl_pq_writer_open(c->out_defs, c->n_out, c->out_opt, &c->wo,
-                             (tlf_sink){sink_write, &w->sink}, &w->w, err);
+                             (tlf_sink){tl_io_bufsink_write, &w->sink}, &w->w, err);
 }
 
 static int gather(ex_ctx *c, ex_worker *w, const tl_scan_block *b, tl_error *err)
@@ -433,7 +398,7 @@ static int finish_part_file(ex_ctx *c, ex_worker *w, tl_error *err)
     tl_pq_writer_free(w->w);
     w->w = NULL;
     if (!rc)
-        rc = sink_flush(&w->sink, err);
+        rc = tl_io_bufsink_flush(&w->sink, err);
     if (!rc)
         rc = tl_io_fsync(&w->f, err);
     struct stat fs;
@@ -686,7 +651,7 @@ static int finish_single(ex_ctx *c, tl_export_file *fe, tl_error *err)
     tl_pq_write_stats st;
     int rc = tl_pq_writer_close(w, &st, err);
     if (!rc)
-        rc = sink_flush(&c->single_sink, err);
+        rc = tl_io_bufsink_flush(&c->single_sink, err);
     if (!rc)
         rc = tl_io_fsync(&c->single_f, err);
     struct stat fs;
@@ -769,11 +734,11 @@ int tl_export_parquet(const tl_snapshot *s, const char *dest, const tl_export_op
                         &c.single_f, err);
         staged = !rc;
         c.single_sink.f = &c.single_f;
-        if (!rc && !(c.single_sink.buf = malloc(SINK_CAP)))
+        if (!rc && !(c.single_sink.buf = malloc(TL_IO_CHUNK)))
             rc = tl_error_set(err, TL_ENOMEM, "export: out of memory");
         if (!rc)
             rc = tl_pq_writer_open(c.out_defs, c.n_out, c.out_opt, &c.wo,
-                                   (tlf_sink){sink_write, &c.single_sink}, &c.single_w, err);
+                                   (tlf_sink){tl_io_bufsink_write, &c.single_sink}, &c.single_w, err);
     }
     if (!rc) {
         tl_scan_opts so;

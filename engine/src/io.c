@@ -564,6 +564,43 @@ int tl_io_sink_write(void *ctx, const void *buf, size_t len, tl_error *err)
     return tl_io_write_all((tl_io_file *)ctx, buf, len, err);
 }
 
+int tl_io_bufsink_write(void *ctx, const void *p, size_t len, tl_error *err)
+{
+    tl_io_bufsink *cs = ctx;
+    const uint8_t *src = p;
+    cs->total += len;
+    while (len) {
+        if (cs->n == 0 && len >= TL_IO_CHUNK) { /* whole chunks straight through */
+            size_t k = len - len % TL_IO_CHUNK;
+            int rc = tl_io_write_all(cs->f, src, k, err);
+            if (rc)
+                return rc;
+            src += k;
+            len -= k;
+            continue;
+        }
+        size_t k = TL_IO_CHUNK - cs->n < len ? TL_IO_CHUNK - cs->n : len;
+        memcpy(cs->buf + cs->n, src, k);
+        cs->n += k;
+        src += k;
+        len -= k;
+        if (cs->n == TL_IO_CHUNK) {
+            int rc = tl_io_write_all(cs->f, cs->buf, TL_IO_CHUNK, err);
+            if (rc)
+                return rc;
+            cs->n = 0;
+        }
+    }
+    return TL_OK;
+}
+
+int tl_io_bufsink_flush(tl_io_bufsink *cs, tl_error *err)
+{
+    int rc = cs->n ? tl_io_write_all(cs->f, cs->buf, cs->n, err) : TL_OK;
+    cs->n = 0;
+    return rc;
+}
+
 int tl_io_fsync(tl_io_file *f, tl_error *err)
 {
     int r = f->io->ops->fsync(f->io->ctx, f->fd);

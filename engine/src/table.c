@@ -414,58 +414,9 @@ typedef struct wscratch {
     tl_sortcol *keys;
     uint8_t *foot;
     size_t cap_foot;
-    uint8_t *wbuf; /* FILE_CHUNK bytes: data files are written in whole,
-                      aligned chunks (see chunk_sink_write) */
+    uint8_t *wbuf; /* TL_IO_CHUNK bytes: data files are written in whole,
+                      aligned chunks (tl_io_bufsink) */
 } wscratch;
-
-/* Data files are written in aligned 2 MiB pieces: on a filesystem with
- * large folios (ext4, xfs on Linux >= 6.x) a write of a whole aligned
- * 2 MiB range puts the bytes in one PMD-sized page-cache folio, which a
- * later scan maps with one page-table entry instead of 512: mapping the
- * kernel columns of a warm table got 5x cheaper (bench/RESULTS.md). */
-#define FILE_CHUNK ((size_t)2 << 20)
-
-typedef struct chunk_sink {
-    tl_io_file *f;
-    uint8_t *buf;
-    size_t n;
-} chunk_sink;
-
-static int chunk_sink_write(void *ctx, const void *p, size_t len, tl_error *err)
-{
-    chunk_sink *cs = ctx;
-    const uint8_t *src = p;
-    while (len) {
-        if (cs->n == 0 && len >= FILE_CHUNK) { /* whole chunks straight through */
-            size_t k = len - len % FILE_CHUNK;
-            int rc = tl_io_write_all(cs->f, src, k, err);
-            if (rc)
-                return rc;
-            src += k;
-            len -= k;
-            continue;
-        }
-        size_t k = FILE_CHUNK - cs->n < len ? FILE_CHUNK - cs->n : len;
-        memcpy(cs->buf + cs->n, src, k);
-        cs->n += k;
-        src += k;
-        len -= k;
-        if (cs->n == FILE_CHUNK) {
-            int rc = tl_io_write_all(cs->f, cs->buf, FILE_CHUNK, err);
-            if (rc)
-                return rc;
-            cs->n = 0;
-        }
-    }
-    return TL_OK;
-}
-
-static int chunk_sink_flush(chunk_sink *cs, tl_error *err)
-{
-    int rc = cs->n ? tl_io_write_all(cs->f, cs->buf, cs->n, err) : TL_OK;
-    cs->n = 0;
-    return rc;
-}
 
 struct tl_append {
     tl_table *t;
@@ -1428,13 +1379,13 @@ static int write_file(tl_append *a, part *p, const uint32_t *perm, uint32_t m, i
     if (rc)
         goto fail;
     created = 1;
-    if (!ws->wbuf && !(ws->wbuf = malloc(FILE_CHUNK))) {
+    if (!ws->wbuf && !(ws->wbuf = malloc(TL_IO_CHUNK))) {
         rc = tl_error_set(err, TL_ENOMEM, "append: out of memory");
         goto fail;
     }
-    chunk_sink cs = {.f = &fd, .buf = ws->wbuf};
+    tl_io_bufsink cs = {.f = &fd, .buf = ws->wbuf};
     tlf_writer_opts wo = {.col_opts = a->col_opts};
-    rc = tlf_seg_writer_open(a->defs, a->nf, &wo, (tlf_sink){chunk_sink_write, &cs}, &w, err);
+    rc = tlf_seg_writer_open(a->defs, a->nf, &wo, (tlf_sink){tl_io_bufsink_write, &cs}, &w, err);
     for (uint32_t off = 0; !rc && off < m; off += CHUNK_ROWS) {
         uint32_t k = m - off < CHUNK_ROWS ? m - off : CHUNK_ROWS;
         rc = gather(a, p, perm + off, k, ident, ws, err);
@@ -1445,7 +1396,7 @@ static int write_file(tl_append *a, part *p, const uint32_t *perm, uint32_t m, i
     if (!rc)
         rc = tlf_seg_writer_finish(w, &st, err);
     if (!rc)
-        rc = chunk_sink_flush(&cs, err);
+        rc = tl_io_bufsink_flush(&cs, err);
     tlf_seg_writer_free(w);
     if (rc)
         goto fail;
