@@ -545,6 +545,194 @@ static void planes_run(bt_plane *tasks, size_t nt, const bt_coef *cf)
     }
 }
 
+/* ---- one pair: chains and crossover bits fused ------------------------------ */
+
+/* With one pair (the usual run), the two chains need not be stored: 16
+ * runs side by side, one per lane of two 8-lane vectors, step 8 rows at a
+ * time (each lane's 8 prices loaded and transposed), and the comparisons'
+ * mask bits (8 steps x 8 lanes) are transposed into each lane's 8 row bits
+ * and OR-ed into the zeroed up/dn bitmaps. The arithmetic per row is the
+ * scalar step's (x * a + f * c, two comparisons), so results are the same
+ * bit for bit; lanes with fewer than 8 rows left finish in scalar code. */
+typedef struct bt_fused {
+    const double *P;
+    uint8_t *up, *dn; /* the window's bitmaps, as bytes (little-endian words) */
+    double af, cf, as, cs;
+} bt_fused;
+
+/* b (8 bits) into bitmap bm at bit pos (one spare byte after the end) */
+static inline void bits_or8(uint8_t *bm, uint32_t pos, uint32_t b)
+{
+    uint8_t *p = bm + (pos >> 3);
+    uint16_t v;
+    memcpy(&v, p, 2);
+    v = (uint16_t)(v | (b << (pos & 7)));
+    memcpy(p, &v, 2);
+}
+
+static void fused_scalar(const bt_fused *c, bt_plane *l)
+{
+    const double af = c->af, cF = c->cf, as = c->as, cS = c->cs;
+    double f = l->f, s = l->s;
+    uint32_t j = l->j, e = j + l->left;
+    for (; j < e; j++) {
+        double x = c->P[j];
+        f = x * af + f * cF;
+        s = x * as + s * cS;
+        c->up[j >> 3] = (uint8_t)(c->up[j >> 3] | ((f > s) << (j & 7)));
+        c->dn[j >> 3] = (uint8_t)(c->dn[j >> 3] | ((s >= f) << (j & 7)));
+    }
+    l->f = f, l->s = s, l->j = e, l->left = 0;
+}
+
+#if defined(__AVX512F__)
+/* bit 8t + i -> bit 8i + t (an 8 x 8 bit matrix transposed) */
+static inline uint64_t bits_t8(uint64_t x)
+{
+    uint64_t t;
+    t = (x ^ (x >> 7)) & 0x00AA00AA00AA00AAull;
+    x = x ^ t ^ (t << 7);
+    t = (x ^ (x >> 14)) & 0x0000CCCC0000CCCCull;
+    x = x ^ t ^ (t << 14);
+    t = (x ^ (x >> 28)) & 0x00000000F0F0F0F0ull;
+    x = x ^ t ^ (t << 28);
+    return x;
+}
+
+/* x[t] lane i = src[i][t]: 8 rows of 8 doubles transposed */
+static inline __attribute__((always_inline)) void tr8(const double *const *src, __m512d *x)
+{
+    const __m512i i0 = _mm512_setr_epi64(0, 1, 8, 9, 4, 5, 12, 13);
+    const __m512i i2 = _mm512_setr_epi64(2, 3, 10, 11, 6, 7, 14, 15);
+    __m512d a[8], b[8];
+    for (int r = 0; r < 8; r += 2) {
+        __m512d r0 = _mm512_loadu_pd(src[r]), r1 = _mm512_loadu_pd(src[r + 1]);
+        a[r] = _mm512_unpacklo_pd(r0, r1);     /* cols 0 2 4 6 of rows r, r+1 */
+        a[r + 1] = _mm512_unpackhi_pd(r0, r1); /* cols 1 3 5 7 */
+    }
+    for (int h = 0; h < 8; h += 4) { /* rows h..h+3 */
+        b[h] = _mm512_permutex2var_pd(a[h], i0, a[h + 2]);         /* cols 0, 4 */
+        b[h + 2] = _mm512_permutex2var_pd(a[h], i2, a[h + 2]);     /* cols 2, 6 */
+        b[h + 1] = _mm512_permutex2var_pd(a[h + 1], i0, a[h + 3]); /* cols 1, 5 */
+        b[h + 3] = _mm512_permutex2var_pd(a[h + 1], i2, a[h + 3]); /* cols 3, 7 */
+    }
+    for (int t = 0; t < 4; t++) {
+        x[t] = _mm512_shuffle_f64x2(b[t], b[4 + t], 0x44);
+        x[t + 4] = _mm512_shuffle_f64x2(b[t], b[4 + t], 0xEE);
+    }
+}
+
+/* K chunks of 8 rows for the first nv * 8 lanes (active of them real):
+ * the nv vectors' chains interleaved step by step */
+static inline __attribute__((always_inline)) void
+fused_chunks(const bt_fused *c, bt_plane *const *lane, int active, uint32_t K, const int nv,
+             __m512d *F, __m512d *S, __m512d af, __m512d cf, __m512d as, __m512d cs)
+{
+    static const double zeros[8];
+    for (uint32_t q = 0; q < K; q++) {
+        __m512d x[2][8];
+        for (int v = 0; v < nv; v++) {
+            const double *src[8];
+            for (int i = 0; i < 8; i++) {
+                int li = 8 * v + i;
+                src[i] = li < active ? c->P + lane[li]->j + 8 * (size_t)q : zeros;
+            }
+            tr8(src, x[v]);
+        }
+        uint64_t U[2] = {0, 0}, D[2] = {0, 0};
+        for (int t = 0; t < 8; t++)
+            for (int v = 0; v < nv; v++) {
+                F[v] = _mm512_add_pd(_mm512_mul_pd(x[v][t], af), _mm512_mul_pd(F[v], cf));
+                S[v] = _mm512_add_pd(_mm512_mul_pd(x[v][t], as), _mm512_mul_pd(S[v], cs));
+                U[v] |= (uint64_t)_mm512_cmp_pd_mask(F[v], S[v], _CMP_GT_OQ) << (8 * t);
+                D[v] |= (uint64_t)_mm512_cmp_pd_mask(S[v], F[v], _CMP_GE_OQ) << (8 * t);
+            }
+        for (int v = 0; v < nv; v++) {
+            uint64_t u = bits_t8(U[v]), d = bits_t8(D[v]);
+            for (int i = 0; i < 8; i++) {
+                int li = 8 * v + i;
+                if (li >= active)
+                    break;
+                uint32_t pos = lane[li]->j + 8 * q;
+                bits_or8(c->up, pos, (uint32_t)(u >> (8 * i)) & 0xFF);
+                bits_or8(c->dn, pos, (uint32_t)(d >> (8 * i)) & 0xFF);
+            }
+        }
+    }
+}
+#endif
+
+#define BT_FLANES 16
+static void fused_run(bt_plane *tasks, size_t nt, const bt_fused *c)
+{
+    size_t next = 0;
+#if defined(__AVX512F__)
+    bt_plane *lane[BT_FLANES] = {0};
+    const __m512d af = _mm512_set1_pd(c->af), cf = _mm512_set1_pd(c->cf);
+    const __m512d as = _mm512_set1_pd(c->as), cs = _mm512_set1_pd(c->cs);
+    for (;;) {
+        /* fill the lanes with runs of >= 8 rows left; shorter ones and
+         * tails run scalar */
+        int active = 0;
+        for (int i = 0; i < BT_FLANES; i++) {
+            for (;;) {
+                if (lane[i] && lane[i]->left >= 8)
+                    break;
+                if (lane[i]) {
+                    fused_scalar(c, lane[i]);
+                    lane[i] = NULL;
+                }
+                if (next == nt)
+                    break;
+                lane[i] = &tasks[next++];
+            }
+            active += lane[i] != NULL;
+        }
+        if (active == 0)
+            return;
+        /* compact: the active lanes first, so one vector serves <= 8 */
+        int nv = active > 8 ? 2 : 1;
+        for (int i = 0, w = 0; i < BT_FLANES; i++)
+            if (lane[i]) {
+                bt_plane *t = lane[i];
+                lane[i] = NULL;
+                lane[w++] = t;
+            }
+        uint32_t K = UINT32_MAX;
+        for (int i = 0; i < active; i++)
+            if (lane[i]->left / 8 < K)
+                K = lane[i]->left / 8;
+        __m512d F[2], S[2];
+        double fv[16], sv[16];
+        for (int i = 0; i < 8 * nv; i++) {
+            fv[i] = i < active ? lane[i]->f : 0.0;
+            sv[i] = i < active ? lane[i]->s : 0.0;
+        }
+        for (int v = 0; v < nv; v++) {
+            F[v] = _mm512_loadu_pd(fv + 8 * v);
+            S[v] = _mm512_loadu_pd(sv + 8 * v);
+        }
+        if (nv == 2)
+            fused_chunks(c, lane, active, K, 2, F, S, af, cf, as, cs);
+        else
+            fused_chunks(c, lane, active, K, 1, F, S, af, cf, as, cs);
+        for (int v = 0; v < nv; v++) {
+            _mm512_storeu_pd(fv + 8 * v, F[v]);
+            _mm512_storeu_pd(sv + 8 * v, S[v]);
+        }
+        for (int i = 0; i < active; i++) {
+            lane[i]->f = fv[i];
+            lane[i]->s = sv[i];
+            lane[i]->j += 8 * K;
+            lane[i]->left -= 8 * K;
+        }
+    }
+#else
+    for (; next < nt; next++)
+        fused_scalar(c, &tasks[next]);
+#endif
+}
+
 static int plane_cmp(const void *x, const void *y)
 {
     const bt_plane *a = x, *b = y;
@@ -850,7 +1038,52 @@ static int flush_window(tl_bt_kernel *k, tl_error *err)
             k->u.series_rows[s0 + r] += e - s;
     }
 
-    if (n > 0) {
+    /* one pair: chains and crossover bits in one fused pass (no chain
+     * arrays); sweeps: chains stored, then cross_all */
+    const int fused = k->n_pairs == 1 && k->nf + k->ns == 2 && k->pair_f[0] == 0 &&
+                      k->pair_s[0] == 1;
+    double fused_carry[2] = {0, 0};
+    if (n > 0 && fused) {
+        size_t nw = (n + 63) / 64 + 1;
+        GROW(k->up, k->cap_up, nw, "bitmaps");
+        GROW(k->dn, k->cap_dn, nw, "bitmaps");
+        memset(k->up, 0, nw * sizeof(uint64_t));
+        memset(k->dn, 0, nw * sizeof(uint64_t));
+        rc = grow(err, &k->tasks, &k->cap_tasks, (size_t)nr * sizeof(bt_plane), "EMA tasks");
+        if (rc)
+            return rc;
+        bt_plane *pt = k->tasks;
+        uint8_t *dn8 = (uint8_t *)k->dn;
+        size_t nt = 0;
+        for (uint32_t r = 0; r < nr; r++) {
+            uint32_t s = r ? re[r - 1] : 0, e = re[r];
+            if (e == s)
+                continue;
+            bt_plane *l = &pt[nt++];
+            l->j = s;
+            l->left = e - s;
+            if (r == 0 && cont_rows) {
+                l->f = k->carry[0];
+                l->s = k->carry[1];
+            } else { /* a series' first row: fast = slow = p[0]; up = 0 */
+                l->f = l->s = P[s];
+                dn8[s >> 3] = (uint8_t)(dn8[s >> 3] | ((P[s] >= P[s]) << (s & 7)));
+                l->j++;
+                l->left--;
+            }
+        }
+        /* the last run's chains at its last row carry into the next window */
+        uint32_t le = re[nr - 1];
+        fused_carry[0] = fused_carry[1] = P[le - 1];
+        bt_fused fc = {P, (uint8_t *)k->up, dn8, k->ca[0], k->cc[0], k->ca[1], k->cc[1]};
+        long_first(pt, nt, n);
+        fused_run(pt, nt, &fc);
+        for (size_t t = 0; t < nt; t++)
+            if (pt[t].j == le) {
+                fused_carry[0] = pt[t].f;
+                fused_carry[1] = pt[t].s;
+            }
+    } else if (n > 0) {
         size_t nw = (n + 63) / 64 + 1;
         GROW(k->up, k->cap_up, nw * k->n_pairs, "bitmaps");
         GROW(k->dn, k->cap_dn, nw * k->n_pairs, "bitmaps");
@@ -896,7 +1129,7 @@ static int flush_window(tl_bt_kernel *k, tl_error *err)
     /* 4. crossover bitmaps of every pair in one pass, then decisions, pair
      * by pair, runs in order */
     const size_t nwp = ((size_t)n + 63) / 64 + 1; /* words per pair */
-    if (n > 0)
+    if (n > 0 && !fused)
         cross_all(k, n, nwp);
     for (uint32_t pi = 0; pi < k->n_pairs; pi++) {
         const uint64_t *up = k->up + pi * nwp, *dn = k->dn + pi * nwp;
@@ -955,8 +1188,13 @@ static int flush_window(tl_bt_kernel *k, tl_error *err)
     uint32_t ls = nr > 1 ? re[nr - 2] : 0, le = re[nr - 1];
     uint64_t last_before = (nr == 1 && cont) ? k->cur_m : 0;
     if (le > ls) {
-        for (uint32_t c = 0; c < k->nf + k->ns; c++)
-            k->carry[c] = k->chain[(size_t)(c / 2) * 2 * n + 2 * ((size_t)le - 1) + c % 2];
+        if (fused) {
+            k->carry[0] = fused_carry[0];
+            k->carry[1] = fused_carry[1];
+        } else {
+            for (uint32_t c = 0; c < k->nf + k->ns; c++)
+                k->carry[c] = k->chain[(size_t)(c / 2) * 2 * n + 2 * ((size_t)le - 1) + c % 2];
+        }
         k->cur_plast = P[le - 1];
         k->cur_tlast = T ? T[le - 1] : 0;
     } else if (!(nr == 1 && cont)) {

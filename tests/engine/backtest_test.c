@@ -586,6 +586,38 @@ Test(backtest, kernel_short_series_and_last_row_entry)
     free(rows);
 }
 
+/* The single-pair path runs 16 series side by side, 8 rows at a time:
+ * many concurrent series of 8..40 rows (tails of 0..7 rows), a few long
+ * ones, NaN and infinite prices inside series, windows that cut series. */
+Test(backtest, kernel_single_pair_lanes_match_reference)
+{
+    double F[] = {3}, S[] = {7};
+    for (int it = 0; it < 12; it++) {
+        rng_state = 7000 + (uint64_t)it;
+        size_t n = 4000 + rndn(6000);
+        bt_ref_row *rows = make_rows(n, 0.0, 0);
+        size_t i = 0;
+        uint64_t key = 1u << 20;
+        while (i < n) { /* re-cut into series of 8..40 rows, every 9th long */
+            size_t len = rndn(9) == 0 ? 200 + rndn(900) : 8 + rndn(33);
+            key++;
+            for (size_t j = 0; j < len && i < n; j++, i++)
+                rows[i].key = key;
+        }
+        for (int q = 0; q < 6; q++) {
+            size_t at = rndn((uint32_t)n);
+            rows[at].p = q % 3 == 0 ? NAN : q % 3 == 1 ? INFINITY : -INFINITY;
+        }
+        tl_bt_params pr = {F, 1, S, 1, X_LOOSE, 1};
+        feed fd = {.max_block = it % 3 == 0 ? 61 : 5000, .want_trades = 1, .want_series = 1,
+                   .window = it % 4 == 0 ? 512 : it % 4 == 1 ? 8193 : 0};
+        char what[64];
+        snprintf(what, sizeof what, "lanes iteration %d", it);
+        check_same(rows, n, &pr, &fd, what);
+        free(rows);
+    }
+}
+
 /* Every pair of a sweep equals a run of that pair alone. */
 /* BT-R11 */
 Test(backtest, sweep_pairs_equal_single_runs)
