@@ -49,7 +49,7 @@
 /* XXH3 compiled here, inline, for this machine's vectors (AVX-512 with
  * -march=native): the shared library's generic build runs SSE2 */
 #define XXH_INLINE_ALL
-#include <xxhash.h>
+#include "xxh_int.h"
 #include <zstd.h>
 
 typedef struct rcol {
@@ -725,7 +725,7 @@ static tlf_seg *seg_new(const char *name)
 static int check_footer_sum(const tlf_seg *s, const uint8_t *tail, tl_error *err)
 {
     uint64_t want = tlf_ld64(tail + TLF_TRL_FOOTER_SUM);
-    uint64_t got = XXH3_64bits(s->footer, (size_t)s->footer_len);
+    uint64_t got = tlf_xxh3(s->footer, (size_t)s->footer_len);
     if (want != got)
         return seg_fail(s->name, err, TL_ECHECKSUM,
                         "footer at byte offset %llu (%llu bytes): checksum mismatch: "
@@ -1282,7 +1282,7 @@ int tlf_seg_decode(const tlf_seg *s, uint32_t col, uint32_t blk, const uint8_t *
     if (rc0 != TL_OK)
         return rc0;
     if (flags & TLF_DECODE_VERIFY) {
-        uint64_t h = XXH3_64bits(bytes, (size_t)len);
+        uint64_t h = tlf_xxh3(bytes, (size_t)len);
         if (h != bi->checksum)
             return blk_fail(s, col, blk, bi->offset, err, TL_ECHECKSUM,
                             "block checksum mismatch: expected 0x%016llx, found 0x%016llx",
@@ -1468,7 +1468,7 @@ int tlf_seg_verify_all(const tlf_seg *s, tl_error *err)
     for (uint32_t b = 0; b < s->n_blocks; b++) {
         for (uint32_t c = 0; c < s->n_cols; c++) {
             const tlf_block_info *bi = &s->blocks[(uint64_t)c * s->n_blocks + b];
-            uint64_t h = XXH3_64bits(s->base + bi->offset, (size_t)bi->length);
+            uint64_t h = tlf_xxh3(s->base + bi->offset, (size_t)bi->length);
             if (h != bi->checksum)
                 return blk_fail(s, c, b, bi->offset, err, TL_ECHECKSUM,
                                 "block checksum mismatch: expected 0x%016llx, found 0x%016llx",

@@ -58,7 +58,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <xxhash.h>
+#include "xxh_int.h"
 #include <zstd.h>
 
 #define DEF_DICT_ENTRIES 65536u
@@ -840,7 +840,7 @@ static int ht_grow(wcol *c, tl_error *err)
     for (uint32_t idx = 0; idx < c->dict_n; idx++) {
         const uint8_t *p;
         uint32_t l = dict_len_of(c, idx, &p);
-        uint32_t s = (uint32_t)XXH3_64bits(p, l) & (cap - 1);
+        uint32_t s = (uint32_t)tlf_xxh3(p, l) & (cap - 1);
         while (ht[s])
             s = (s + 1) & (cap - 1);
         ht[s] = idx + 1;
@@ -857,7 +857,7 @@ static void dict_rollback(wcol *c, uint32_t keep)
     for (uint32_t idx = c->dict_n; idx-- > keep;) {
         const uint8_t *p;
         uint32_t l = dict_len_of(c, idx, &p);
-        uint32_t s = (uint32_t)XXH3_64bits(p, l) & (c->ht_cap - 1);
+        uint32_t s = (uint32_t)tlf_xxh3(p, l) & (c->ht_cap - 1);
         while (c->ht[s] != idx + 1)
             s = (s + 1) & (c->ht_cap - 1);
         c->ht[s] = 0;
@@ -887,7 +887,7 @@ static int dict_code_of(tlf_seg_writer *w, wcol *c, const uint8_t *p, uint32_t l
         if (rc != TL_OK)
             return rc;
     }
-    uint32_t s = (uint32_t)XXH3_64bits(p, l) & (c->ht_cap - 1);
+    uint32_t s = (uint32_t)tlf_xxh3(p, l) & (c->ht_cap - 1);
     while (c->ht[s]) {
         const uint8_t *q;
         uint32_t ql = dict_len_of(c, c->ht[s] - 1, &q);
@@ -1273,7 +1273,7 @@ static int write_block(tlf_seg_writer *w, uint32_t ci, uint32_t n, tl_error *err
     tlf_st32(e + TLF_BI_PAYLOAD_LEN, (uint32_t)payload_len);
     tlf_st32(e + TLF_BI_ENCODED_LEN, (uint32_t)encoded_len);
     tlf_st64(e + TLF_BI_DECODED, c->type == TL_STRING ? c->sdata.len : (uint64_t)n * c->w);
-    tlf_st64(e + TLF_BI_CHECKSUM, XXH3_64bits(blk->p, blk->len));
+    tlf_st64(e + TLF_BI_CHECKSUM, tlf_xxh3(blk->p, blk->len));
     e[TLF_BI_ENCODING] = (uint8_t)ch.enc;
     e[TLF_BI_INNER] = (uint8_t)ch.inner;
     e[TLF_BI_COMPRESSION] = (uint8_t)comp;
@@ -1659,7 +1659,7 @@ int tlf_seg_writer_finish(tlf_seg_writer *w, tlf_seg_write_stats *stats, tl_erro
     uint8_t trl[TLF_TRAILER_SIZE] = {0};
     tlf_st64(trl + TLF_TRL_FOOTER_OFF, footer_off);
     tlf_st64(trl + TLF_TRL_FOOTER_LEN, w->foot.len);
-    tlf_st64(trl + TLF_TRL_FOOTER_SUM, XXH3_64bits(w->foot.p, w->foot.len));
+    tlf_st64(trl + TLF_TRL_FOOTER_SUM, tlf_xxh3(w->foot.p, w->foot.len));
     tlf_st16(trl + TLF_TRL_VMAJOR, TLF_VERSION_MAJOR);
     tlf_st16(trl + TLF_TRL_VMINOR, TLF_VERSION_MINOR);
     memcpy(trl + TLF_TRL_MAGIC, TLF_MAGIC, TLF_MAGIC_LEN);
