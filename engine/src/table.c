@@ -566,7 +566,8 @@ int tl_append_begin(tl_table *t, const tl_append_opts *o, tl_append **out, tl_er
     if (!t)
         return tl_error_set(err, TL_EINVAL, "append: no table");
     if (t->delta)
-        return tl_error_set(err, TL_EUNSUPPORTED, "append to " TL_DELTA_READ_ONLY_FMT, t->path);
+        return tl_error_set(err, TL_EUNSUPPORTED, "append to %s: " TL_DELTA_READ_ONLY_FMT, t->path,
+                            t->path);
     tl_append_opts def = {0};
     if (!o)
         o = &def;

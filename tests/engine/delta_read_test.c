@@ -421,3 +421,287 @@ Test(delta_read, multi_commit_log_time_travels_by_version_and_timestamp)
     free(h);
     tl_table_close(t);
 }
+
+/* ---- malformed logs --------------------------------------------------------------- */
+
+typedef struct bad_case {
+    const char *what;
+    const char *v0, *v1; /* v1 NULL: none */
+    int code;
+    const char *want[3]; /* substrings of the message */
+} bad_case;
+
+#define V0 CI(1000, "CREATE TABLE") PROTO META2
+#define ADD_OBJ_STATS                                                                       \
+    "{\"add\":{\"path\":\"a.parquet\",\"partitionValues\":{\"sym\":\"A\"},\"size\":1,"  \
+    "\"modificationTime\":1,\"dataChange\":true,\"stats\":{\"numRecords\":1}}}\n"
+#define F0 "00000000000000000000.json"
+#define F1 "00000000000000000001.json"
+#define SCHEMA_WITH(field)                                                                  \
+    "{\"metaData\":{\"id\":\"x\",\"format\":{\"provider\":\"parquet\"},\"schemaString\":"   \
+    "\"{\\\"type\\\":\\\"struct\\\",\\\"fields\\\":[{\\\"name\\\":\\\"sym\\\",\\\"type\\\":"  \
+    "\\\"string\\\",\\\"nullable\\\":true,\\\"metadata\\\":{}}," field "]}\","               \
+    "\"partitionColumns\":[],\"configuration\":{}}}\n"
+
+static const bad_case bad_cases[] = {
+    {"bad JSON", V0 "{\"add\":{\"path\":\"x\",}}\n", NULL, TL_ECORRUPT,
+     {F0 ": line 4", "invalid JSON"}},
+    {"stats not a string", V0, ADD_OBJ_STATS, TL_ECORRUPT,
+     {F1 ": line 1", "add.stats: expected a string"}},
+    {"unknown reader features", CI(1, "X")
+         "{\"protocol\":{\"minReaderVersion\":3,\"minWriterVersion\":7,\"readerFeatures\":"
+         "[\"timestampNtz\",\"deletionVectors\",\"fancyNew\"],\"writerFeatures\":[]}}\n" META2,
+     NULL, TL_EUNSUPPORTED, {F0 ": line 2", "deletionVectors, fancyNew"}},
+    {"readerFeatures below reader 3",
+     CI(1, "X") "{\"protocol\":{\"minReaderVersion\":1,\"minWriterVersion\":2,"
+                "\"readerFeatures\":[]}}\n" META2,
+     NULL, TL_ECORRUPT, {F0 ": line 2", "protocol.readerFeatures"}},
+    {"reader version 4", CI(1, "X") "{\"protocol\":{\"minReaderVersion\":4,"
+                                    "\"minWriterVersion\":7}}\n" META2,
+     NULL, TL_EVERSION, {F0 ": line 2", "minReaderVersion"}},
+    {"missing protocol", CI(1, "X") META2, NULL, TL_ECORRUPT, {F0, "no protocol action"}},
+    {"bad %XX", V0, ADD("sym=A/a%2.parquet", "\"A\"", 1), TL_ECORRUPT,
+     {F1 ": line 1", "add.path", "%XX"}},
+    {"escaped NUL", V0, ADD("sym=A/a%00.parquet", "\"A\"", 1), TL_ECORRUPT,
+     {F1 ": line 1", "add.path"}},
+    {"absolute URI", V0, ADD("s3://bucket/a.parquet", "\"A\"", 1), TL_EUNSUPPORTED,
+     {F1 ": line 1", "absolute URI"}},
+    {"escape out of the table", V0, ADD("sym=A/%2E%2E/%2E%2E/x.parquet", "\"A\"", 1),
+     TL_ECORRUPT, {F1 ": line 1", "add.path"}},
+    {"decimal column", CI(1, "X") PROTO SCHEMA_WITH(
+         "{\\\"name\\\":\\\"amt\\\",\\\"type\\\":\\\"decimal(10,2)\\\",\\\"nullable\\\":true,"
+         "\\\"metadata\\\":{}}"),
+     NULL, TL_EUNSUPPORTED, {F0 ": line 3", "field 'amt'", "decimal(10,2)"}},
+    {"struct column", CI(1, "X") PROTO SCHEMA_WITH(
+         "{\\\"name\\\":\\\"s\\\",\\\"type\\\":{\\\"type\\\":\\\"struct\\\",\\\"fields\\\":[]},"
+         "\\\"nullable\\\":true,\\\"metadata\\\":{}}"),
+     NULL, TL_EUNSUPPORTED, {F0 ": line 3", "field 's'", "nested type struct"}},
+    {"binary column", CI(1, "X") PROTO SCHEMA_WITH(
+         "{\\\"name\\\":\\\"b\\\",\\\"type\\\":\\\"binary\\\",\\\"nullable\\\":true,"
+         "\\\"metadata\\\":{}}"),
+     NULL, TL_EUNSUPPORTED, {F0 ": line 3", "field 'b'", "binary"}},
+    {"names differing in case", CI(1, "X") PROTO SCHEMA_WITH(
+         "{\\\"name\\\":\\\"SYM\\\",\\\"type\\\":\\\"long\\\",\\\"nullable\\\":true,"
+         "\\\"metadata\\\":{}}"),
+     NULL, TL_ECORRUPT, {F0 ": line 3", "differ only in case"}},
+    {"column mapping", CI(1, "X") PROTO
+         "{\"metaData\":{\"id\":\"x\",\"format\":{\"provider\":\"parquet\"},\"schemaString\":\""
+         SCHEMA2 "\",\"partitionColumns\":[],\"configuration\":{\"delta.columnMapping.mode\":"
+         "\"name\"}}}\n",
+     NULL, TL_EUNSUPPORTED, {F0 ": line 3", "columnMapping"}},
+    {"orc files", CI(1, "X") PROTO
+         "{\"metaData\":{\"id\":\"x\",\"format\":{\"provider\":\"orc\"},\"schemaString\":\""
+         SCHEMA2 "\",\"partitionColumns\":[]}}\n",
+     NULL, TL_EUNSUPPORTED, {F0 ": line 3", "metaData.format.provider"}},
+    {"partition column of another type", CI(1, "X") PROTO
+         "{\"metaData\":{\"id\":\"x\",\"format\":{\"provider\":\"parquet\"},\"schemaString\":\""
+         SCHEMA2 "\",\"partitionColumns\":[\"id\"]}}\n",
+     NULL, TL_EUNSUPPORTED, {F0 ": line 3", "'id' (int64)"}},
+    {"partition column not in the schema", CI(1, "X") PROTO
+         "{\"metaData\":{\"id\":\"x\",\"format\":{\"provider\":\"parquet\"},\"schemaString\":\""
+         SCHEMA2 "\",\"partitionColumns\":[\"nope\"]}}\n",
+     NULL, TL_ECORRUPT, {F0 ": line 3", "partitionColumns[0]", "'nope'"}},
+    {"deletion vector", V0,
+     "{\"add\":{\"path\":\"sym=A/a.parquet\",\"partitionValues\":{\"sym\":\"A\"},\"size\":1,"
+     "\"modificationTime\":1,\"dataChange\":true,\"deletionVector\":{\"storageType\":\"i\"}}}\n",
+     TL_EUNSUPPORTED, {F1 ": line 1", "deletionVectors"}},
+    {"unknown partition key", V0, ADD("sym=A/a.parquet", "\"A\",\"x\":\"1\"", 1), TL_ECORRUPT,
+     {F1 ": line 1", "add.partitionValues.x"}},
+    {"missing partition value", V0,
+     "{\"add\":{\"path\":\"a.parquet\",\"partitionValues\":{},\"size\":1,"
+     "\"modificationTime\":1,\"dataChange\":true}}\n",
+     TL_ECORRUPT, {F1 ": line 1", "no value for partition column 'sym'"}},
+    {"negative numRecords", V0,
+     "{\"add\":{\"path\":\"a.parquet\",\"partitionValues\":{\"sym\":\"A\"},\"size\":1,"
+     "\"modificationTime\":1,\"dataChange\":true,\"stats\":\"{\\\"numRecords\\\":-1}\"}}\n",
+     TL_ECORRUPT, {F1 ": line 1", "add.stats.numRecords"}},
+    {"nullCount above numRecords", V0,
+     "{\"add\":{\"path\":\"a.parquet\",\"partitionValues\":{\"sym\":\"A\"},\"size\":1,"
+     "\"modificationTime\":1,\"dataChange\":true,\"stats\":\"{\\\"numRecords\\\":2,"
+     "\\\"nullCount\\\":{\\\"id\\\":3}}\"}}\n",
+     TL_ECORRUPT, {F1 ": line 1", "add.stats.nullCount.id"}},
+    {"bound of the wrong type", V0,
+     "{\"add\":{\"path\":\"a.parquet\",\"partitionValues\":{\"sym\":\"A\"},\"size\":1,"
+     "\"modificationTime\":1,\"dataChange\":true,\"stats\":\"{\\\"numRecords\\\":2,"
+     "\\\"minValues\\\":{\\\"id\\\":\\\"one\\\"}}\"}}\n",
+     TL_ECORRUPT, {F1 ": line 1", "add.stats.minValues.id"}},
+    {"stats text not JSON", V0,
+     "{\"add\":{\"path\":\"a.parquet\",\"partitionValues\":{\"sym\":\"A\"},\"size\":1,"
+     "\"modificationTime\":1,\"dataChange\":true,\"stats\":\"{numRecords:2}\"}}\n",
+     TL_ECORRUPT, {F1 ": line 1", "add.stats: invalid JSON"}},
+    {"size missing", V0,
+     "{\"add\":{\"path\":\"a.parquet\",\"partitionValues\":{\"sym\":\"A\"},"
+     "\"modificationTime\":1,\"dataChange\":true}}\n",
+     TL_ECORRUPT, {F1 ": line 1", "add.size"}},
+    {"remove without dataChange", V0, "{\"remove\":{\"path\":\"a.parquet\"}}\n", TL_ECORRUPT,
+     {F1 ": line 1", "remove.dataChange"}},
+    {"path added twice", V0,
+     ADD("sym=A/a.parquet", "\"A\"", 1) ADD("sym=A/b.parquet", "\"A\"", 1)
+         ADD("sym=A/a.parquet", "\"A\"", 1),
+     TL_ECORRUPT, {F1 ": line 3", "also on line 1"}},
+    {"two metaData", V0, META2 META2, TL_ECORRUPT, {F1 ": line 2", "second metaData"}},
+    {"a line that is not one action", V0, "{\"add\":{},\"remove\":{}}\n", TL_ECORRUPT,
+     {F1 ": line 1", "exactly one key"}},
+    {"an action that is not an object", V0, "{\"txn\":[1]}\n", TL_ECORRUPT,
+     {F1 ": line 1", "txn: expected an object"}},
+    {"empty commit", V0, "\n\n", TL_ECORRUPT, {F1, "empty commit"}},
+    {"duplicate key", V0, "{\"txn\":{\"appId\":\"a\",\"appId\":\"b\",\"version\":1}}\n",
+     TL_ECORRUPT, {F1 ": line 1", "invalid JSON"}},
+    {"nesting too deep", V0,
+     "{\"zz\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}\n",
+     TL_EUNSUPPORTED, {F1 ": line 1", "nested"}},
+    {"commitInfo timestamp not an integer", V0, "{\"commitInfo\":{\"timestamp\":\"now\"}}\n",
+     TL_ECORRUPT, {F1 ": line 1", "commitInfo.timestamp"}},
+};
+
+/* LOG-D2 .. D10: each malformed or unsupported log fails with its code and a
+ * message naming the commit file, the line and the action / field. */
+Test(delta_read, malformed_logs_fail_naming_file_line_and_field)
+{
+    for (size_t i = 0; i < sizeof bad_cases / sizeof bad_cases[0]; i++) {
+        const bad_case *bc = &bad_cases[i];
+        char cmd[700];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dpath);
+        cr_assert_eq(system(cmd), 0);
+        put_commit(0, bc->v0);
+        if (bc->v1)
+            put_commit(1, bc->v1);
+        tl_table *t = open_delta();
+        cr_assert(t->delta, "%s: not detected as Delta", bc->what);
+        tl_snapshot *s = NULL;
+        tl_error err = {0};
+        int rc = tl_snapshot_open(t, NULL, &s, &err);
+        cr_assert_eq(rc, bc->code, "%s: code %d, message: %s", bc->what, rc, err.msg);
+        cr_assert_null(s);
+        for (int k = 0; k < 3 && bc->want[k]; k++)
+            cr_assert_not_null(strstr(err.msg, bc->want[k]), "%s: '%s' not in: %s", bc->what,
+                               bc->want[k], err.msg);
+        /* history reads the same log and fails the same way */
+        tl_history_entry *h = NULL;
+        size_t nh = 0;
+        cr_assert_eq(tl_table_history(t, &h, &nh, &err), bc->code, "%s", bc->what);
+        cr_assert_null(h);
+        tl_table_close(t);
+    }
+}
+
+/* LOG-D4: a gap in the versions names the missing commit. */
+Test(delta_read, version_gap_names_the_missing_commit)
+{
+    put_commit(0, V0);
+    put_commit(2, CI(3000, "WRITE"));
+    tl_table *t = open_delta();
+    tl_snapshot *s = NULL;
+    tl_error err = {0};
+    cr_assert_eq(tl_snapshot_open(t, NULL, &s, &err), TL_ECORRUPT);
+    cr_assert_not_null(strstr(err.msg, "version 1 (" F1 ") is missing but version 2 exists"),
+                       "%s", err.msg);
+    cr_assert_not_null(strstr(err.msg, "_delta_log"), "%s", err.msg);
+    tl_table_close(t);
+}
+
+/* LOG-D12: Delta checkpoints are not read: a log whose version 0 is gone
+ * fails to open, naming the checkpoint; one with a gap after version 0 and a
+ * checkpoint fails to load. */
+Test(delta_read, checkpoint_only_logs_are_unsupported)
+{
+    put_file("_delta_log/00000000000000000010.checkpoint.parquet", "PAR1");
+    put_commit(11, CI(3000, "WRITE"));
+    tl_table *t = NULL;
+    tl_error err = {0};
+    cr_assert_eq(tl_table_open(dpath, &t, &err), TL_EUNSUPPORTED);
+    cr_assert_null(t);
+    cr_assert_not_null(strstr(err.msg, "Delta checkpoint"), "%s", err.msg);
+    cr_assert_not_null(strstr(err.msg, dpath), "%s", err.msg);
+    put_commit(0, V0);
+    t = open_delta();
+    tl_snapshot *s = NULL;
+    cr_assert_eq(tl_snapshot_open(t, NULL, &s, &err), TL_EUNSUPPORTED);
+    cr_assert_not_null(strstr(err.msg, "00000000000000000010.checkpoint.parquet"), "%s",
+                       err.msg);
+    cr_assert_not_null(strstr(err.msg, "version 1 (" F1 ")"), "%s", err.msg);
+    tl_table_close(t);
+}
+
+/* LOG-D1: a ticklake table is not taken for a Delta one. */
+Test(delta_read, ticklake_tables_are_not_delta)
+{
+    tl_table_spec spec;
+    tl_ticks_table_spec(&spec);
+    tl_error err = {0};
+    cr_assert_eq(tl_table_create(tpath, &spec, &err), TL_OK, "%s", err.msg);
+    tl_table *t = NULL;
+    cr_assert_eq(tl_table_open(tpath, &t, &err), TL_OK, "%s", err.msg);
+    cr_assert_not(t->delta);
+    int kind = -1;
+    cr_assert_eq(tl_delta_detect(NULL, &t->root, &kind, &err), TL_OK);
+    cr_assert_eq(kind, TL_DELTA_NO);
+    tl_table_close(t);
+    mkdir(dpath, 0755);
+    cr_assert_eq(tl_table_open(dpath, &t, &err), TL_ENOTFOUND);
+}
+
+/* LOG-D3: bad input never crashes: every prefix and many one-byte edits of a
+ * valid multi-action commit parse to TL_OK or a clean error (ASan checks the
+ * bounds). */
+Test(delta_read, truncated_and_mutated_commits_fail_cleanly)
+{
+    static const char text[] = V0 ADD("sym=A/a%20b.parquet", "\"A\"", 10)
+        "{\"remove\":{\"path\":\"sym=A/z.parquet\",\"dataChange\":false,\"size\":3}}\n"
+        "{\"txn\":{\"appId\":\"x\",\"version\":1}}\n";
+    size_t n = strlen(text);
+    char *buf = malloc(n + 1);
+    static const char subst[] = {'"', '{', '}', '[', ']', ':', ',', '%', '\\', '0', 'x', '\n'};
+    int ok = 0, bad = 0;
+    for (size_t len = 0; len <= n; len++) {
+        for (size_t m = 0; m <= sizeof subst; m++) {
+            if (m > 0 && len != n)
+                break;
+            for (size_t at = 0; at < (m ? n : 1); at += m ? 3 : 1) {
+                memcpy(buf, text, n);
+                if (m)
+                    buf[at] = subst[m - 1];
+                tl_delta_arena *ar = tl_delta_arena_new();
+                tl_delta_parse_in in = {.file = "c.json", .version = 0};
+                tl_log_commit c;
+                tl_error err = {0};
+                int rc = tl_delta_commit_parse(buf, len, &in, ar, &c, &err);
+                if (rc == TL_OK) {
+                    ok++;
+                    cr_assert_gt(c.n_actions, 0);
+                } else {
+                    bad++;
+                    cr_assert(rc == TL_ECORRUPT || rc == TL_EUNSUPPORTED || rc == TL_EVERSION,
+                              "rc %d: %s", rc, err.msg);
+                    cr_assert_not_null(strstr(err.msg, "c.json"), "%s", err.msg);
+                    cr_assert_null(c.actions);
+                }
+                tl_log_commit_free(&c);
+                tl_delta_arena_free(ar);
+                int64_t ms;
+                rc = tl_delta_commit_time(buf, len, "c.json", &ms, &err);
+                cr_assert(rc == TL_OK || rc == TL_ECORRUPT || rc == TL_EUNSUPPORTED);
+            }
+        }
+    }
+    cr_assert_gt(ok, 0);
+    cr_assert_gt(bad, 0);
+    free(buf);
+}
+
+/* LOG-D3: the reader's limits are TL_EUNSUPPORTED, checked before parsing. */
+Test(delta_read, limits_are_unsupported)
+{
+    static const char text[] = V0;
+    tl_delta_arena *ar = tl_delta_arena_new();
+    tl_log_commit c;
+    tl_error err = {0};
+    tl_delta_parse_in in = {.file = "c.json", .version = 0, .max_line_bytes = 60};
+    cr_assert_eq(tl_delta_commit_parse(text, strlen(text), &in, ar, &c, &err), TL_EUNSUPPORTED);
+    cr_assert_not_null(strstr(err.msg, "c.json: line 3"), "%s", err.msg);
+    in = (tl_delta_parse_in){.file = "c.json", .version = 0, .max_lines = 2};
+    cr_assert_eq(tl_delta_commit_parse(text, strlen(text), &in, ar, &c, &err), TL_EUNSUPPORTED);
+    in = (tl_delta_parse_in){.file = "c.json", .version = 0, .max_file_bytes = 10};
+    cr_assert_eq(tl_delta_commit_parse(text, strlen(text), &in, ar, &c, &err), TL_EUNSUPPORTED);
+    tl_delta_arena_free(ar);
+}
