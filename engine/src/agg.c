@@ -553,7 +553,8 @@ static int acc_uniform(acc *a, int fn, tl_type type, const tl_colvec *c, const u
     case TL_INT8: ACC_INT(int8_t, int64_t, imin, imax); return 0;
     case TL_INT16: ACC_INT(int16_t, int64_t, imin, imax); return 0;
     case TL_INT32: case TL_DATE: ACC_INT(int32_t, int64_t, imin, imax); return 0;
-    case TL_INT64: case TL_TIMESTAMP: ACC_INT(int64_t, int64_t, imin, imax); return 0;
+    case TL_INT64: case TL_TIMESTAMP: case TL_TIMESTAMP_US:
+        ACC_INT(int64_t, int64_t, imin, imax); return 0;
     case TL_UINT8: case TL_BOOL: ACC_INT(uint8_t, uint64_t, umin, umax); return 0;
     case TL_UINT16: ACC_INT(uint16_t, uint64_t, umin, umax); return 0;
     case TL_UINT32: ACC_INT(uint32_t, uint64_t, umin, umax); return 0;
@@ -877,7 +878,8 @@ int tl_scan_aggregate(const tl_snapshot *s, const tl_scan_opts *o, const tl_agg_
         sp[k].kind = kind_of(sp[k].type);
         sp[k].name = info.fields[f].name;
         if ((a->fn == TL_AGG_SUM || a->fn == TL_AGG_AVG) &&
-            (sp[k].kind == K_STRING || sp[k].type == TL_TIMESTAMP || sp[k].type == TL_DATE)) {
+            (sp[k].kind == K_STRING || sp[k].type == TL_TIMESTAMP ||
+             sp[k].type == TL_TIMESTAMP_US || sp[k].type == TL_DATE)) {
             rc = tl_error_set(err, TL_EINVAL, "aggregates: %s(%s): %s is %s, not a number",
                               a->fn == TL_AGG_SUM ? "sum" : "avg", a->column, a->column,
                               tl_type_name(sp[k].type));

@@ -1325,6 +1325,9 @@ int tl_log_checkpoint_write(const tl_io_file *root, const tl_log_snapshot *snap,
         memset(info, 0, sizeof *info);
     if (!root || !snap || snap->version < 0)
         return tl_error_set(err, TL_EINVAL, "tl_log_checkpoint_write: bad arguments");
+    if (snap->delta) /* LOG-D1: a Delta log is read-only */
+        return tl_error_set(err, TL_EUNSUPPORTED, "%s is a Delta Lake table (read-only in "
+                            "ticklake)", root->path ? root->path : "the table");
     char *bytes = NULL;
     size_t len = 0;
     int rc = tl_log_ckpt_encode(snap, &bytes, &len, err);

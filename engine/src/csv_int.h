@@ -25,7 +25,12 @@
  *     year digits allowed, as the writer prints far dates), a valid day;
  *     timestamps: integer nanoseconds since the epoch, or ISO 8601
  *     YYYY-MM-DD[(T|t|space)HH:MM:SS[(.|,)1-9 digits][Z|z|(+|-)HH[:]MM]]
- *     (no offset = UTC), within the int64 nanosecond range.
+ *     (no offset = UTC), within the int64 nanosecond range; timestamp_us:
+ *     integer microseconds, or the same ISO text with also a leading '-'
+ *     and more than four year digits (as the writer prints far years:
+ *     "290000-12-30 23:00:00", year 0 = 1 BC) that is a whole microsecond
+ *     (more fraction digits must be zeros: no silent rounding), within the
+ *     int64 microsecond range.
  * Errors (TL_EINVAL) name the file ("stdin" for "-"), the line, the column
  * and the offending text (escaped, cut at 40 bytes): "f.csv: line 7:
  * column 'qty' (int32): expected an integer in -2147483648..2147483647,

@@ -579,9 +579,12 @@ static int parse_date(const uint8_t *s, size_t len, int32_t *out)
     return 0;
 }
 
-/* Integer ns or ISO 8601. 0 ok, 1 syntax, 2 out of range, 3 invalid date
- * or time. */
-static int parse_timestamp(const uint8_t *s, size_t len, int64_t *out)
+/* Integer ns (us = 0) or µs (us = 1, timestamp_us), or ISO 8601. With us
+ * the date may also have a leading '-' and more than four year digits (as
+ * tl_fmt_timestamp_us prints far years) and the time must be a whole
+ * microsecond. 0 ok, 1 syntax, 2 out of range, 3 invalid date or time,
+ * 4 (us) nanoseconds below the microsecond. */
+static int parse_timestamp(const uint8_t *s, size_t len, int us, int64_t *out)
 {
     int neg;
     uint64_t mag;
@@ -590,12 +593,12 @@ static int parse_timestamp(const uint8_t *s, size_t len, int64_t *out)
         return to_signed(neg, mag, INT64_MIN, INT64_MAX, out) ? 0 : 2;
     if (rc == 2)
         return 2;
-    if (len < 10 || s[0] == '-' || s[0] == '+')
+    if (len < 10 || (!us && s[0] == '-') || s[0] == '+')
         return 1;
     int64_t day = 0;
     int bad = 0;
     size_t i = parse_ymd(s, len, &day, &bad);
-    if (i != 10) /* four-digit years only */
+    if (us ? i < 10 : i != 10) /* four-digit years only, but for us */
         return 1;
     int64_t tod = 0, off_s = 0;
     if (i < len) {
@@ -658,6 +661,11 @@ static int parse_timestamp(const uint8_t *s, size_t len, int64_t *out)
         return 3;
     /* exact in 128 bits: day * 86400e9 alone leaves int64 at both ends */
     __int128 ns = (__int128)day * TL_NS_PER_DAY + tod - (__int128)off_s * TL_NS_PER_S;
+    if (us) {
+        if (ns % 1000 != 0)
+            return 4;
+        ns /= 1000;
+    }
     if (ns < INT64_MIN || ns > INT64_MAX)
         return 2;
     *out = (int64_t)ns;
@@ -756,8 +764,26 @@ TL_WUR static inline int put_value(tl_csv_reader *r, csv_col *c, uint32_t row, c
             memcpy(slot, &d, 8);
         return TL_OK;
     }
+    case TL_TIMESTAMP_US:
+        rc = parse_timestamp(s, len, 1, &v);
+        if (rc == 1)
+            return field_error(r, line, c, s, len, e,
+                               "expected integer microseconds or [-]YYYY-MM-DD[ |T]HH:MM:SS"
+                               "[.ffffff][Z|+HH:MM]");
+        if (rc == 3)
+            return field_error(r, line, c, s, len, e, "expected a valid date and time");
+        if (rc == 4)
+            return field_error(r, line, c, s, len, e,
+                               "expected a whole microsecond (timestamp_us), found "
+                               "nanoseconds below it");
+        if (rc == 2)
+            return field_error(r, line, c, s, len, e,
+                               "expected a time in -290308-12-21 19:59:05.224192.."
+                               "294247-01-10 04:00:54.775807 (int64 microseconds)");
+        memcpy(slot, &v, 8);
+        return TL_OK;
     case TL_TIMESTAMP:
-        rc = parse_timestamp(s, len, &v);
+        rc = parse_timestamp(s, len, 0, &v);
         if (rc == 1)
             return field_error(r, line, c, s, len, e,
                                "expected integer nanoseconds or YYYY-MM-DDTHH:MM:SS[.fraction]"

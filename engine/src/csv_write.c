@@ -3,8 +3,10 @@
  *
  * Output rules (also in ticklake.h): one line per row ending in \n, fields
  * separated by commas, a null as an empty field. Integers in decimal; bool
- * true/false; timestamps as integer nanoseconds; dates YYYY-MM-DD and floats
- * as the shortest decimal that parses back to the same value, both as
+ * true/false; timestamps as integer nanoseconds; timestamp_us values as
+ * YYYY-MM-DD HH:MM:SS[.ffffff] (UTC, the corpus/DuckDB form, far years
+ * included); dates YYYY-MM-DD and floats as the shortest decimal that
+ * parses back to the same value, all three as
  * text_int.h writes them (its comment gives the rules and why the float
  * search is correct); strings raw unless they hold a comma, quote, CR or LF
  * (then quoted, quotes doubled) or are empty (then "").
@@ -117,6 +119,7 @@ static size_t fmt_value(char *out, tl_type t, const void *values, uint32_t i)
     case TL_FLOAT32: return tl_fmt_f32(out, ((const float *)values)[i]);
     case TL_FLOAT64: return tl_fmt_f64(out, ((const double *)values)[i]);
     case TL_DATE: return tl_fmt_date(out, ((const int32_t *)values)[i]);
+    case TL_TIMESTAMP_US: return tl_fmt_timestamp_us(out, ((const int64_t *)values)[i]);
     default: return 0;
     }
 }

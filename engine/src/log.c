@@ -39,6 +39,7 @@
 #include "log_int.h"
 
 #include "checkpoint_int.h"
+#include "delta_read_int.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -178,6 +179,7 @@ void tl_log_snapshot_free(tl_log_snapshot *s)
         tl_log_ckpt_free(s->ckpt);
         free(s->ckpt);
     }
+    tl_delta_arena_free(s->delta_arena);
     memset(s, 0, sizeof *s);
     s->version = -1;
     s->checkpoint_version = -1;
@@ -287,7 +289,7 @@ static int snap_apply(tl_log_snapshot *s, int64_t v, const tl_log_commit *c, tl_
         own_meta |= c->actions[i].kind == TL_LOG_METADATA;
         has_files |= c->actions[i].kind == TL_LOG_ADD || c->actions[i].kind == TL_LOG_REMOVE;
     }
-    if (!own_meta && has_files && s->meta) {
+    if (!own_meta && has_files && s->meta && !s->delta) {
         int rc = tl_log_actions_check_meta(c->actions, c->n_actions, s->meta, name, TL_ECORRUPT,
                                            err);
         if (rc != TL_OK) {
@@ -330,7 +332,9 @@ static int snap_apply(tl_log_snapshot *s, int64_t v, const tl_log_commit *c, tl_
         }
         case TL_LOG_REMOVE: {
             const tl_log_remove *r = &a->u.rm;
-            if (!smap_get(&s->live, r->path))
+            /* Delta: a remove of a path that is not live only leaves a
+             * tombstone (LOG-D10) */
+            if (!s->delta && !smap_get(&s->live, r->path))
                 return tl_error_set(err, TL_ECORRUPT,
                                     "version %" PRId64 " (%s), line %u: remove.path \"%.200s\": "
                                     "expected a live file (LOG-R49), found %s",
@@ -349,7 +353,7 @@ static int snap_apply(tl_log_snapshot *s, int64_t v, const tl_log_commit *c, tl_
                 return tl_error_set(err, TL_ECORRUPT,
                                     "version %" PRId64 " (%s), line %u: add before any metaData",
                                     v, name, a->line);
-            if (d->data_change) {
+            if (d->data_change && !s->delta) { /* Delta: the newest add wins (LOG-D10) */
                 const char *what = smap_get(&s->live, d->path)         ? "a live file"
                                    : smap_get(&s->tombstones, d->path) ? "a removed file"
                                                                        : NULL;
@@ -934,12 +938,39 @@ static int version_at_ts(const tl_io *io, const tl_io_file *root, const tl_io_fi
     return TL_OK;
 }
 
+static int delta_load(const tl_io_file *root, const tl_log_snap_opts *opts, tl_log_snapshot *out,
+                      tl_error *err);
+
+static int load_ticklake(const tl_io_file *root, const tl_log_snap_opts *opts,
+                         tl_log_snapshot *out, tl_error *err);
+
 int tl_log_snapshot_load(const tl_io_file *root, const tl_log_snap_opts *opts,
                          tl_log_snapshot *out, tl_error *err)
 {
     tl_log_snap_opts dflt = {0};
     if (!opts)
         opts = &dflt;
+    if (opts->delta) {
+        int rc = delta_load(root, opts, out, err);
+        if (rc != TL_OK)
+            tl_log_snapshot_free(out);
+        return rc;
+    }
+    int rc = load_ticklake(root, opts, out, err);
+    if (rc != TL_OK && rc != TL_ENOMEM && rc != TL_EIO) {
+        /* LOG-D1: a Delta Lake log is read only through opts->delta */
+        int kind = TL_DELTA_NO;
+        tl_error e;
+        if (tl_delta_detect(opts->io, root, &kind, &e) == TL_OK && kind != TL_DELTA_NO)
+            rc = tl_error_set(err, TL_EUNSUPPORTED, TL_DELTA_READ_ONLY_FMT,
+                              root->path ? root->path : "the table");
+    }
+    return rc;
+}
+
+static int load_ticklake(const tl_io_file *root, const tl_log_snap_opts *opts,
+                         tl_log_snapshot *out, tl_error *err)
+{
     snap_init(out);
     const tl_io *io = opts->io;
     tl_io_file logdir;
@@ -1007,6 +1038,174 @@ int tl_log_snapshot_load(const tl_io_file *root, const tl_log_snap_opts *opts,
         tl_log_snapshot_free(out);
         return tl_error_set(err, TL_ECORRUPT, "version 0 lacks protocol or metaData (LOG-R27)");
     }
+    return TL_OK;
+}
+
+/* ---- the Delta dialect (LOG.md section 10) --------------------------------------- */
+
+static int64_t st_mtime_ms(const struct stat *st)
+{
+    return (int64_t)st->st_mtim.tv_sec * 1000 + st->st_mtim.tv_nsec / 1000000;
+}
+
+/* Read commit v of a Delta log: bytes and display path. */
+static int delta_read(const tl_io *io, const tl_io_file *logdir, int64_t v, char *path,
+                      size_t cap, char **buf, size_t *len, tl_error *err)
+{
+    char name[TL_LOG_NAME_LEN + 1];
+    tl_log_commit_name(v, name);
+    snprintf(path, cap, "%s/%s", logdir->path ? logdir->path : TL_LOG_DIR, name);
+    int rc = tl_io_read_file(io, logdir, name, TL_LOG_MAX_FILE_BYTES, buf, len, err);
+    if (rc == TL_ECORRUPT) /* above the size limit */
+        rc = tl_error_set(err, TL_EUNSUPPORTED, "%s: above this reader's limit of %zu bytes "
+                          "(LOG-D3)", path, TL_LOG_MAX_FILE_BYTES);
+    else if (rc == TL_ENOTFOUND)
+        rc = tl_error_set(err, TL_ECORRUPT, "%s: listed a moment ago, now gone", path);
+    return rc;
+}
+
+/* LOG-D8: the timestamp of version v given that of v - 1 (prev, or -1 at
+ * v = 0): the commit's inCommitTimestamp / timestamp, else the file's
+ * modification time, raised to prev + 1 so that timestamps increase. */
+static int delta_time(const tl_io *io, const tl_io_file *logdir, int64_t v, const char *buf,
+                      size_t len, const char *path, int64_t prev, int64_t *ts, tl_error *err)
+{
+    int64_t raw;
+    int rc = tl_delta_commit_time(buf, len, path, &raw, err);
+    if (rc != TL_OK)
+        return rc;
+    if (raw < 0) {
+        char name[TL_LOG_NAME_LEN + 1];
+        tl_log_commit_name(v, name);
+        struct stat st;
+        if ((rc = tl_io_stat(io, logdir, name, &st, err)) != TL_OK)
+            return rc;
+        raw = st_mtime_ms(&st);
+        if (raw < 0)
+            raw = 0;
+    }
+    *ts = v > 0 && raw <= prev ? prev + 1 : raw;
+    return TL_OK;
+}
+
+static int delta_load(const tl_io_file *root, const tl_log_snap_opts *opts, tl_log_snapshot *out,
+                      tl_error *err)
+{
+    snap_init(out);
+    out->delta = 1;
+    const tl_io *io = opts->io;
+    const char *tp = root->path ? root->path : "table";
+    if (!(out->delta_arena = tl_delta_arena_new()))
+        return nomem(err, tp);
+    tl_io_file logdir;
+    int rc = tl_io_open(io, root, TL_LOG_DIR, O_RDONLY | O_DIRECTORY, 0, &logdir, err);
+    if (rc != TL_OK) {
+        if (rc == TL_ENOTFOUND && err)
+            tl_error_prefix(err, "not a table (no %s/): ", TL_LOG_DIR);
+        return rc;
+    }
+    tl_io_names names = {0};
+    int64_t *cv = NULL, *ts = NULL;
+    size_t n = 0;
+    char ck[TL_LOG_NAME_LEN + 64] = "", path[4400];
+    rc = tl_io_list(io, &logdir, NULL, &names, err);
+    if (rc == TL_OK && !(cv = malloc((names.n ? names.n : 1) * sizeof *cv)))
+        rc = nomem(err, tp);
+    for (size_t i = 0; rc == TL_OK && i < names.n; i++) {
+        int64_t v;
+        if (tl_log_commit_version(names.names[i], &v) == TL_OK)
+            cv[n++] = v; /* names sort bytewise, so versions ascend */
+        else if (!ck[0] && tl_delta_checkpoint_name(names.names[i]))
+            snprintf(ck, sizeof ck, "%.80s", names.names[i]);
+    }
+    tl_io_names_free(&names);
+    /* LOG-D4 / LOG-D12: versions 0 .. latest, every JSON commit present */
+    int64_t miss = 0;
+    while (rc == TL_OK && (size_t)miss < n && cv[miss] == miss)
+        miss++;
+    if (rc == TL_OK && (size_t)miss < n + (n == 0)) {
+        char mname[TL_LOG_NAME_LEN + 1];
+        tl_log_commit_name(miss, mname);
+        if (ck[0])
+            rc = tl_error_set(err, TL_EUNSUPPORTED,
+                              "%s: version %" PRId64 " (%s) has no JSON commit and the table's "
+                              "state is in the Delta checkpoint %s: this reader replays JSON "
+                              "commits from version 0 and does not read Delta checkpoints "
+                              "(LOG-D12)",
+                              logdir.path, miss, mname, ck);
+        else if (n == 0 || miss == 0)
+            rc = tl_error_set(err, TL_ENOTFOUND, "not a table: %s holds no version 0 (%s)",
+                              logdir.path, mname);
+        else
+            rc = tl_error_set(err, TL_ECORRUPT,
+                              "%s: version %" PRId64 " (%s) is missing but version %" PRId64
+                              " exists (Delta versions are contiguous; LOG-D4)",
+                              logdir.path, miss, mname, cv[miss]);
+    }
+    int64_t latest = n ? cv[n - 1] : -1, target = latest, known = -1;
+    if (rc == TL_OK && !(ts = malloc((size_t)(latest + 1) * sizeof *ts)))
+        rc = nomem(err, tp);
+    if (rc == TL_OK && opts->at == TL_LOG_AT_VERSION) {
+        if (opts->version < 0 || opts->version > latest)
+            rc = tl_error_set(err, opts->version < 0 ? TL_EINVAL : TL_ENOTFOUND,
+                              "%s: version %" PRId64 " does not exist: the latest version "
+                              "is %" PRId64 " (LOG-R57)",
+                              tp, opts->version, latest);
+        target = opts->version;
+    } else if (rc == TL_OK && opts->at == TL_LOG_AT_TIMESTAMP) {
+        /* timestamps increase (LOG-D8): the last version at or before T */
+        for (int64_t v = 0; rc == TL_OK && v <= latest; v++) {
+            char *buf = NULL;
+            size_t len = 0;
+            rc = delta_read(io, &logdir, v, path, sizeof path, &buf, &len, err);
+            if (rc == TL_OK)
+                rc = delta_time(io, &logdir, v, buf, len, path, v ? ts[v - 1] : -1, &ts[v],
+                                err);
+            free(buf);
+            if (rc != TL_OK)
+                break;
+            known = v;
+            if (ts[v] > opts->ts_ms)
+                break;
+        }
+        if (rc == TL_OK && ts[0] > opts->ts_ms)
+            rc = tl_error_set(err, TL_ENOTFOUND,
+                              "%s: no version as of timestamp %" PRId64 " ms: version 0, the "
+                              "oldest, has timestamp %" PRId64 " ms (LOG-D8)",
+                              tp, opts->ts_ms, ts[0]);
+        if (rc == TL_OK)
+            target = ts[known] > opts->ts_ms ? known - 1 : known;
+    }
+    out->latest_listed = latest;
+    if (rc == TL_OK)
+        rc = snap_alloc(out, target, tp, err);
+    for (int64_t v = 0; rc == TL_OK && v <= target; v++) {
+        char *buf = NULL;
+        size_t len = 0;
+        rc = delta_read(io, &logdir, v, path, sizeof path, &buf, &len, err);
+        tl_delta_parse_in in = {.file = path, .version = v, .meta = out->meta};
+        if (rc == TL_OK)
+            rc = tl_delta_commit_parse(buf, len, &in, out->delta_arena, &out->commits[v], err);
+        if (rc == TL_OK && v > known) {
+            rc = delta_time(io, &logdir, v, buf, len, path, v ? ts[v - 1] : -1, &ts[v], err);
+            known = v;
+        }
+        free(buf);
+        if (rc == TL_OK) {
+            out->commits[v].actions[0].u.ci.ict_ms = ts[v];
+            rc = snap_apply(out, v, &out->commits[v], err);
+        }
+        if (rc == TL_OK)
+            out->version = v;
+    }
+    free(cv);
+    free(ts);
+    (void)tl_io_close(&logdir, NULL);
+    if (rc != TL_OK)
+        return rc;
+    out->oldest_reachable = 0;
+    if (!out->protocol || !out->meta) /* the parser makes version 0 hold both */
+        return tl_error_set(err, TL_ECORRUPT, "%s: version 0 lacks protocol or metaData", tp);
     return TL_OK;
 }
 

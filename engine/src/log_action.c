@@ -701,7 +701,8 @@ static int check_value(const vctx *v, const char *col, const char *leaf, tl_type
     case TL_INT8: lo = INT8_MIN, hi = INT8_MAX; break;
     case TL_INT16: lo = INT16_MIN, hi = INT16_MAX; break;
     case TL_INT32: case TL_DATE: lo = INT32_MIN, hi = INT32_MAX; break;
-    case TL_INT64: case TL_TIMESTAMP: lo = INT64_MIN, hi = INT64_MAX; break;
+    case TL_INT64: case TL_TIMESTAMP: case TL_TIMESTAMP_US:
+        lo = INT64_MIN, hi = INT64_MAX; break;
     case TL_BOOL: uhi = 1; break;
     case TL_UINT8: uhi = UINT8_MAX; break;
     case TL_UINT16: uhi = UINT16_MAX; break;
@@ -1409,7 +1410,7 @@ static int as_type(pctx *p, const char *field, const json_t *j, tl_type *out)
     if (!json_is_string(j) || tl_type_from_name(json_string_value(j), out) != TL_OK)
         return jfail(p, field,
                      "a type name (bool, int8, int16, int32, int64, uint8, uint16, uint32, "
-                     "uint64, float32, float64, timestamp, date, string)",
+                     "uint64, float32, float64, timestamp, date, string, timestamp_us)",
                      j);
     return TL_OK;
 }

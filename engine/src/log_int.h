@@ -379,6 +379,9 @@ typedef struct tl_log_snapshot {
                                          when not determined (then 0 or the
                                          checkpoint used is a lower bound) */
     tl_log_ckpt *ckpt;                /* owned; NULL without a checkpoint */
+    int delta;                        /* 1: read from a Delta Lake log (read-only;
+                                         its data files are Parquet) */
+    struct tl_delta_arena *delta_arena; /* owned: the Delta commits' strings */
 } tl_log_snapshot;
 
 typedef struct tl_log_snap_opts {
@@ -388,6 +391,12 @@ typedef struct tl_log_snap_opts {
     int64_t ts_ms;      /* TL_LOG_AT_TIMESTAMP */
     int no_checkpoint;  /* 1: ignore checkpoints, replay from version 0 (tests,
                            benchmarks; fails once log cleanup deleted commits) */
+    int delta;          /* 1: the log is a Delta Lake log (tl_delta_detect): read
+                           it in the Delta dialect (delta_read.c, LOG.md section
+                           10), read-only. 0: a ticklake log; a Delta log is then
+                           refused with TL_EUNSUPPORTED "<table> is a Delta Lake
+                           table (read-only in ticklake)" (LOG-D1), so writers,
+                           checkpoints and vacuum never act on one. */
 } tl_log_snap_opts;
 
 enum { TL_LOG_AT_LATEST = 0, TL_LOG_AT_VERSION = 1, TL_LOG_AT_TIMESTAMP = 2 };

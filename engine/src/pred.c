@@ -7,7 +7,7 @@
  * AND is associative). Binding types every literal against its column and
  * compiles each term to one of a few forms, folding what the column's type
  * decides by itself:
- *   integer families (signed: int8..int64, date, timestamp; unsigned:
+ *   integer families (signed: int8..int64, date, timestamp, timestamp_us; unsigned:
  *   uint8..uint64, bool): RANGE [a, b] inclusive with a, b inside the
  *   type's range (=, <, <=, >, >=, BETWEEN), NE, IN / NOT IN (sorted,
  *   distinct, in range); a literal outside the type's range folds to
@@ -96,7 +96,7 @@ static int fam_of(tl_type t)
 {
     switch (t) {
     case TL_INT8: case TL_INT16: case TL_INT32: case TL_INT64: case TL_DATE:
-    case TL_TIMESTAMP:
+    case TL_TIMESTAMP: case TL_TIMESTAMP_US:
         return FAM_S;
     case TL_UINT8: case TL_UINT16: case TL_UINT32: case TL_UINT64: case TL_BOOL:
         return FAM_U;
@@ -119,7 +119,7 @@ static void type_range(tl_type t, i128 *lo, i128 *hi)
     case TL_UINT32: *lo = 0; *hi = UINT32_MAX; break;
     case TL_UINT64: *lo = 0; *hi = (i128)UINT64_MAX; break;
     case TL_BOOL: *lo = 0; *hi = 1; break;
-    default: *lo = INT64_MIN; *hi = INT64_MAX; break; /* int64, timestamp */
+    default: *lo = INT64_MIN; *hi = INT64_MAX; break; /* int64, timestamp(_us) */
     }
 }
 
@@ -469,12 +469,23 @@ static int digits(const uint8_t *s, uint32_t len, uint32_t *i, int count)
     return v;
 }
 
-/* 'YYYY-MM-DD' at s[*i] -> day number; 0 on success. */
-static int parse_ymd(const uint8_t *s, uint32_t len, uint32_t *i, int64_t *day)
+/* 'YYYY-MM-DD' at s[*i] -> day number; 0 on success. wide (timestamp_us
+ * literals): also an optional leading '-' and 5 or 6 year digits, as the
+ * CSV writer prints far years (year 0 = 1 BC). */
+static int parse_ymd_ex(const uint8_t *s, uint32_t len, uint32_t *i, int64_t *day, int wide)
 {
+    int neg = 0;
+    if (wide && *i < len && s[*i] == '-') {
+        neg = 1;
+        (*i)++;
+    }
     int y = digits(s, len, i, 4);
+    for (int k = 0; wide && y >= 0 && k < 2 && *i < len && is_digit(s[*i]); k++)
+        y = y * 10 + (s[(*i)++] - '0');
     if (y < 0 || *i >= len || s[(*i)++] != '-')
         return -1;
+    if (neg)
+        y = -y;
     int m = digits(s, len, i, 2);
     if (m < 1 || m > 12 || *i >= len || s[(*i)++] != '-')
         return -1;
@@ -491,12 +502,18 @@ static int parse_ymd(const uint8_t *s, uint32_t len, uint32_t *i, int64_t *day)
     return 0;
 }
 
-/* Timestamp text -> ns (unclamped, as i128); 0 on success. */
-static int parse_ts_text(const uint8_t *s, uint32_t len, i128 *ns)
+static int parse_ymd(const uint8_t *s, uint32_t len, uint32_t *i, int64_t *day)
+{
+    return parse_ymd_ex(s, len, i, day, 0);
+}
+
+/* Timestamp text -> ns (unclamped, as i128); 0 on success. wide: years as
+ * parse_ymd_ex's (timestamp_us literals). */
+static int parse_ts_text(const uint8_t *s, uint32_t len, i128 *ns, int wide)
 {
     uint32_t i = 0;
     int64_t day;
-    if (parse_ymd(s, len, &i, &day))
+    if (parse_ymd_ex(s, len, &i, &day, wide))
         return -1;
     i128 v = (i128)day * TL_NS_PER_DAY;
     if (i == len) {
@@ -572,11 +589,26 @@ static int lit_int(parser *P, const tl_field *f, const lit *l, i128 *v)
     }
     if (l->kind == L_STR) {
         if (f->type == TL_TIMESTAMP) {
-            if (parse_ts_text(l->str, l->slen, v) == 0)
+            if (parse_ts_text(l->str, l->slen, v, 0) == 0)
                 return TL_OK;
             return perr(P, l->pos,
                         "%s is timestamp: expected 'YYYY-MM-DD', 'YYYY-MM-DD HH:MM:SS[.fffffffff]"
                         "[Z|+hh:mm]' or integer nanoseconds", f->name);
+        }
+        if (f->type == TL_TIMESTAMP_US) {
+            i128 ns;
+            if (parse_ts_text(l->str, l->slen, &ns, 1) == 0) {
+                if (ns % 1000 == 0) {
+                    *v = ns / 1000;
+                    return TL_OK;
+                }
+                return perr(P, l->pos,
+                            "%s is timestamp_us: the literal has nanoseconds below the "
+                            "microsecond (at most 6 fraction digits count)", f->name);
+            }
+            return perr(P, l->pos,
+                        "%s is timestamp_us: expected '[-]YYYY-MM-DD', '[-]YYYY-MM-DD "
+                        "HH:MM:SS[.ffffff][Z|+hh:mm]' or integer microseconds", f->name);
         }
         if (f->type == TL_DATE) {
             uint32_t i = 0;
@@ -1542,7 +1574,8 @@ static void eval_term(const term *t, const tl_colvec *c, uint32_t n_total, uint3
         case TL_INT8: INT_TERM(int8_t, t->ia, t->ib, t->ilist); break;
         case TL_INT16: INT_TERM(int16_t, t->ia, t->ib, t->ilist); break;
         case TL_INT32: case TL_DATE: INT_TERM(int32_t, t->ia, t->ib, t->ilist); break;
-        case TL_INT64: case TL_TIMESTAMP: INT_TERM(int64_t, t->ia, t->ib, t->ilist); break;
+        case TL_INT64: case TL_TIMESTAMP: case TL_TIMESTAMP_US:
+            INT_TERM(int64_t, t->ia, t->ib, t->ilist); break;
         case TL_UINT8: case TL_BOOL: INT_TERM(uint8_t, t->ua, t->ub, t->ulist); break;
         case TL_UINT16: INT_TERM(uint16_t, t->ua, t->ub, t->ulist); break;
         case TL_UINT32: INT_TERM(uint32_t, t->ua, t->ub, t->ulist); break;

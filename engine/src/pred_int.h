@@ -13,6 +13,9 @@
  *              = ') | true | false | null is not a literal (use IS NULL)
  * Literals of timestamp columns: 'YYYY-MM-DD[ |T]HH:MM:SS[.f{1,9}][Z|+hh:mm]'
  * or 'YYYY-MM-DD' (midnight UTC) or an integer (ns since the epoch); of
+ * timestamp_us columns the same text with an optional '-' and up to 6 year
+ * digits (years beyond 9999 and before 1), whose value must be a whole
+ * microsecond (else an error, no rounding), or an integer (µs); of
  * date columns: 'YYYY-MM-DD' or an integer (days). Integer columns take
  * integer literals only (a fraction is a type error: no silent rounding;
  * out-of-range literals are folded: x < 300 on int8 is always true); float

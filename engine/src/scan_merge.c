@@ -267,7 +267,8 @@ static int cmp_vecs(const tl_scan_plan *p, const tl_colvec *a, uint32_t ra, cons
         case TL_INT32:
         case TL_DATE: CMP_T(int32_t)
         case TL_INT64:
-        case TL_TIMESTAMP: CMP_T(int64_t)
+        case TL_TIMESTAMP:
+        case TL_TIMESTAMP_US: CMP_T(int64_t)
 #undef CMP_T
         case TL_FLOAT32:
         case TL_FLOAT64: {

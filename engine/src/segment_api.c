@@ -404,6 +404,7 @@ static void fmt_zval(char *out, tl_type type, tlf_zval v)
         break;
     case TL_DATE: n = tl_fmt_date(out, (int32_t)v.i); break; /* the reader checked the range */
     case TL_TIMESTAMP: n = tl_fmt_timestamp_iso(out, v.i); break;
+    case TL_TIMESTAMP_US: n = tl_fmt_timestamp_us(out, v.i); break;
     case TL_FLOAT32: n = tl_fmt_f32(out, (float)v.f); break; /* widened exactly */
     case TL_FLOAT64: n = tl_fmt_f64(out, v.f); break;
     default: break;

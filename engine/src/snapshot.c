@@ -66,6 +66,47 @@ static int same_part(const tl_log_add *a, const tl_log_add *b)
     return 1;
 }
 
+/* The three settings of tl_snapshot_info from a Delta table's configuration
+ * (LOG-D11): delta.checkpointInterval (default 10), and the hours of
+ * delta.logRetentionDuration (default 30 days) and
+ * delta.deletedFileRetentionDuration (default 1 week), written
+ * "interval <n> <unit>". Nonzero when a value is not understood. */
+static int delta_config(const tl_log_metadata *m, int which, int64_t *out)
+{
+    static const char *const keys[3] = {"delta.checkpointInterval", "delta.logRetentionDuration",
+                                        "delta.deletedFileRetentionDuration"};
+    static const int64_t dflt[3] = {10, 720, 168};
+    const char *v = NULL;
+    for (uint32_t i = 0; i < m->config.n; i++)
+        if (strcmp(m->config.kv[i].key, keys[which]) == 0)
+            v = m->config.kv[i].val;
+    *out = dflt[which];
+    if (!v)
+        return 0;
+    char unit[16] = "";
+    long long n = 0;
+    int used = 0;
+    if (which == 0)
+        return sscanf(v, "%lld%n", &n, &used) == 1 && !v[used] && n > 0 ? (*out = n, 0) : 1;
+    if (sscanf(v, "interval %lld %15s%n", &n, unit, &used) != 2 || v[used] || n < 0 ||
+        n > 1000000000)
+        return 1;
+    size_t ul = strlen(unit);
+    if (ul > 1 && unit[ul - 1] == 's')
+        unit[ul - 1] = 0; /* "days" -> "day" */
+    static const struct {
+        const char *u;
+        int64_t num, den; /* hours = n * num / den */
+    } units[] = {{"week", 168, 1}, {"day", 24, 1}, {"hour", 1, 1}, {"minute", 1, 60},
+                 {"second", 1, 3600}};
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+        if (strcmp(unit, units[i].u) == 0) {
+            *out = (int64_t)n * units[i].num / units[i].den;
+            return 0;
+        }
+    return 1;
+}
+
 int tl_snapshot_open(tl_table *t, const tl_at *at, tl_snapshot **out, tl_error *err)
 {
     if (!out)
@@ -73,7 +114,7 @@ int tl_snapshot_open(tl_table *t, const tl_at *at, tl_snapshot **out, tl_error *
     *out = NULL;
     if (!t)
         return tl_error_set(err, TL_EINVAL, "snapshot: no table");
-    tl_log_snap_opts so = {.io = t->io, .at = TL_LOG_AT_LATEST};
+    tl_log_snap_opts so = {.io = t->io, .at = TL_LOG_AT_LATEST, .delta = t->delta};
     if (at && at->kind == TL_AT_VERSION) {
         if (at->version < 0)
             return tl_error_set(err, TL_EINVAL, "table %s: version %" PRId64 " is negative",
@@ -92,7 +133,7 @@ int tl_snapshot_open(tl_table *t, const tl_at *at, tl_snapshot **out, tl_error *
     s->t = t;
     int rc = tl_log_snapshot_load(&t->root, &so, &s->ls, err);
     if (rc) {
-        tl_error_prefix(err, "table %s", t->path);
+        tl_error_prefix(err, "table %s: ", t->path);
         free(s);
         return rc;
     }
@@ -143,7 +184,8 @@ int tl_snapshot_open(tl_table *t, const tl_at *at, tl_snapshot **out, tl_error *
                                         TL_LOG_CONF_LOG_RETENTION_HOURS,
                                         TL_LOG_CONF_DELETED_FILE_RETENTION_HOURS};
     for (int i = 0; i < 3; i++)
-        if (tl_log_config_int(m, keys[i], &s->cfg[i], NULL))
+        if (s->ls.delta ? delta_config(m, i, &s->cfg[i])
+                        : tl_log_config_int(m, keys[i], &s->cfg[i], NULL))
             s->cfg[i] = -1;
     *out = s;
     return TL_OK;
@@ -264,6 +306,9 @@ int tl_reader_open(const tl_snapshot *s, const tl_rows_filter *f, const char *co
     *out = NULL;
     if (!s)
         return tl_error_set(err, TL_EINVAL, "reader: no snapshot");
+    int rc0 = tl_snapshot_check_rows(s, err);
+    if (rc0)
+        return rc0;
     const tl_log_metadata *m = s->ls.meta;
     uint32_t n = columns ? n_columns : m->n_fields;
     tl_reader *r = calloc(1, sizeof *r);
@@ -341,7 +386,7 @@ static int open_file(tl_reader *r, const tl_log_add *ad, tl_error *err)
                             t->path, ad->path, r->map.len, r->s->ls.version, ad->size_bytes);
     rc = tlf_seg_open_mem(r->map.addr, r->map.len, ad->path, 0, &r->seg, err);
     if (rc)
-        return tl_error_prefix(err, "table %s", t->path), rc;
+        return tl_error_prefix(err, "table %s: ", t->path), rc;
     if ((int64_t)tlf_seg_n_rows(r->seg) != ad->n_rows)
         return tl_error_set(err, TL_ECORRUPT,
                             "%s/%s: %" PRIu64 " rows, but the log says %" PRId64 " (LOG-R58)",
@@ -398,7 +443,7 @@ int tl_reader_next(tl_reader *r, tl_batch *b, tl_error *err)
         int rc = tlf_seg_decode(r->seg, sc, blk, base + bi->offset, bi->length, TLF_DECODE_VERIFY,
                                 &v, err);
         if (rc)
-            return tl_error_prefix(err, "table %s", r->s->t->path), rc;
+            return tl_error_prefix(err, "table %s: ", r->s->t->path), rc;
         r->vecs[i] = (tl_colvec){v.values, v.validity, v.offsets, v.data};
         rows = bi->n_rows;
     }
@@ -428,35 +473,62 @@ void tl_reader_close(tl_reader *r)
 
 /* ---- history ------------------------------------------------------------------ */
 
+static void hist_entry(tl_history_entry *h, const tl_log_version_info *vi)
+{
+    h->version = vi->version;
+    h->timestamp_ms = vi->ict_ms;
+    snprintf(h->operation, sizeof h->operation, "%s", vi->operation ? vi->operation : "");
+    h->has_read_version = vi->has_read_version;
+    h->read_version = vi->read_version;
+    h->added_files = vi->n_added_files;
+    h->added_rows = vi->n_added_rows;
+    h->removed_files = vi->n_removed_files;
+    h->removed_rows = vi->n_removed_rows;
+}
+
+/* A Delta table's history: its log replayed to the latest version, which
+ * fills the per-version summaries of every version (LOG-D11). */
+static int delta_history(tl_table *t, tl_history_entry **out, size_t *n, tl_error *err)
+{
+    tl_log_snapshot ls;
+    tl_log_snap_opts so = {.io = t->io, .at = TL_LOG_AT_LATEST, .delta = 1};
+    int rc = tl_log_snapshot_load(&t->root, &so, &ls, err);
+    if (rc)
+        return tl_error_prefix(err, "table %s: ", t->path), rc;
+    size_t nv = (size_t)ls.version + 1;
+    tl_history_entry *h = calloc(nv, sizeof *h);
+    if (!h) {
+        tl_log_snapshot_free(&ls);
+        return tl_error_set(err, TL_ENOMEM, "history: out of memory");
+    }
+    for (size_t i = 0; i < nv; i++)
+        hist_entry(&h[i], &ls.history[i]);
+    tl_log_snapshot_free(&ls);
+    *out = h;
+    *n = nv;
+    return TL_OK;
+}
+
 int tl_table_history(tl_table *t, tl_history_entry **out, size_t *n, tl_error *err)
 {
     if (!t || !out || !n)
         return tl_error_set(err, TL_EINVAL, "history: missing argument");
     *out = NULL;
     *n = 0;
+    if (t->delta)
+        return delta_history(t, out, n, err);
     tl_log_hist lh = {0};
     int rc = tl_log_history(&t->root, t->io, &lh, err);
     if (rc)
-        return tl_error_prefix(err, "table %s", t->path), rc;
+        return tl_error_prefix(err, "table %s: ", t->path), rc;
     size_t nv = lh.n;
     tl_history_entry *h = calloc(nv ? nv : 1, sizeof *h);
     if (!h) {
         tl_log_hist_free(&lh);
         return tl_error_set(err, TL_ENOMEM, "history: out of memory");
     }
-    for (size_t i = 0; i < nv; i++) {
-        const tl_log_version_info *vi = &lh.entries[i];
-        h[i].version = vi->version;
-        h[i].timestamp_ms = vi->ict_ms;
-        snprintf(h[i].operation, sizeof h[i].operation, "%s",
-                 vi->operation ? vi->operation : "");
-        h[i].has_read_version = vi->has_read_version;
-        h[i].read_version = vi->read_version;
-        h[i].added_files = vi->n_added_files;
-        h[i].added_rows = vi->n_added_rows;
-        h[i].removed_files = vi->n_removed_files;
-        h[i].removed_rows = vi->n_removed_rows;
-    }
+    for (size_t i = 0; i < nv; i++)
+        hist_entry(&h[i], &lh.entries[i]);
     tl_log_hist_free(&lh);
     *out = h;
     *n = nv;
@@ -478,4 +550,16 @@ const tl_log_add *tl_snapshot_add(const tl_snapshot *s, size_t i)
 const tl_log_snapshot *tl_snapshot_log(const tl_snapshot *s)
 {
     return &s->ls;
+}
+
+int tl_snapshot_check_rows(const tl_snapshot *s, tl_error *err)
+{
+    if (s && s->ls.delta)
+        return tl_error_set(err, TL_EUNSUPPORTED,
+                            "%s is a Delta Lake table (read-only in ticklake): its data files "
+                            "are Parquet, which ticklake does not scan in place; import them "
+                            "into a ticklake table: `ticklake import NEW_TABLE %s --create` "
+                            "(LOG-D1)",
+                            s->t->path, s->t->path);
+    return TL_OK;
 }

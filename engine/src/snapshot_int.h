@@ -19,4 +19,10 @@ const tl_log_add *tl_snapshot_add(const tl_snapshot *s, size_t i);
 /* The log snapshot (version, metadata). */
 const tl_log_snapshot *tl_snapshot_log(const tl_snapshot *s);
 
+/* Can rows of s be read? TL_OK for a ticklake table; TL_EUNSUPPORTED for a
+ * Delta Lake table (its data files are Parquet: the message suggests
+ * `ticklake import`; LOG-D1). Every path that opens s's data files calls it
+ * first: tl_reader_open does; the scan planner (scan.c) should. */
+TL_WUR int tl_snapshot_check_rows(const tl_snapshot *s, tl_error *err);
+
 #endif /* TL_SNAPSHOT_INT_H */

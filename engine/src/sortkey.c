@@ -204,6 +204,7 @@ static int column_codes(const tl_sortcol *c, uint32_t n, uint64_t *codes, tl_sor
         break;
     case TL_INT64:
     case TL_TIMESTAMP:
+    case TL_TIMESTAMP_US:
         for (uint32_t i = 0; i < n; i++)
             codes[i] = (uint64_t)((const int64_t *)p)[i] ^ (UINT64_C(1) << 63);
         break;

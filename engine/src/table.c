@@ -23,6 +23,7 @@
 
 #include "civil_int.h"
 #include "csv_int.h"
+#include "delta_read_int.h"
 #include "partpath_int.h"
 #include "sortkey_int.h"
 #include "text_int.h"
@@ -192,7 +193,7 @@ int tl_table_create_io(const char *path, const tl_table_spec *spec, const tl_io 
         return tl_error_set(err, TL_EINVAL, "create table: no path");
     int rc = check_spec(spec, err);
     if (rc)
-        return tl_error_prefix(err, "create table %s", path), rc;
+        return tl_error_prefix(err, "create table %s: ", path), rc;
     if (!io)
         io = tl_io_default();
 
@@ -297,7 +298,7 @@ int tl_table_create_io(const char *path, const tl_table_spec *spec, const tl_io 
     tl_log_write_result wr;
     rc = tl_log_write(&root, -1, acts, 2, &wo, &wr, err);
     if (rc == TL_ECONFLICT)
-        tl_error_prefix(err, "create table %s", path);
+        tl_error_prefix(err, "create table %s: ", path);
     free(fields);
     free(hot);
 out:
@@ -332,7 +333,17 @@ int tl_table_open_io(const char *path, const tl_io *io, int64_t (*now_ms)(void *
         tl_error_set(err, TL_ENOTFOUND, "open table %s: no such directory", path);
         rc = TL_ENOTFOUND;
     }
-    if (!rc) {
+    int kind = TL_DELTA_NO;
+    if (!rc)
+        rc = tl_delta_detect(t->io, &t->root, &kind, err);
+    if (!rc && kind == TL_DELTA_CKPT_ONLY)
+        rc = tl_error_set(err, TL_EUNSUPPORTED,
+                          "open table %s: a Delta Lake table whose version 0 commit is gone "
+                          "(its state is in a Delta checkpoint): this reader replays JSON "
+                          "commits from version 0 and does not read Delta checkpoints (LOG-D12)",
+                          path);
+    t->delta = kind == TL_DELTA_YES;
+    if (!rc && !t->delta) {
         struct stat st;
         char v0[TL_LOG_NAME_LEN + 1 + sizeof TL_LOG_DIR + 1];
         char name[TL_LOG_NAME_LEN + 1];
@@ -554,6 +565,9 @@ int tl_append_begin(tl_table *t, const tl_append_opts *o, tl_append **out, tl_er
     *out = NULL;
     if (!t)
         return tl_error_set(err, TL_EINVAL, "append: no table");
+    if (t->delta)
+        return tl_error_set(err, TL_EUNSUPPORTED, "append to %s: " TL_DELTA_READ_ONLY_FMT, t->path,
+                            t->path);
     tl_append_opts def = {0};
     if (!o)
         o = &def;
@@ -586,7 +600,7 @@ int tl_append_begin(tl_table *t, const tl_append_opts *o, tl_append **out, tl_er
     tl_log_snap_opts so = {.io = t->io, .at = TL_LOG_AT_LATEST};
     rc = tl_log_snapshot_load(&t->root, &so, &a->snap, err);
     if (rc) {
-        tl_error_prefix(err, "append to %s", t->path);
+        tl_error_prefix(err, "append to %s: ", t->path);
         goto fail;
     }
     a->meta = a->snap.meta;
@@ -938,7 +952,7 @@ static int batch_partitions(tl_append *a, const tl_batch *b, tl_error *err)
         }
         int rc = part_get(a, snull, sym, len, dnull, day, &a->pid[r], err);
         if (rc)
-            return tl_error_prefix(err, "append to %s", a->t->path), rc;
+            return tl_error_prefix(err, "append to %s: ", a->t->path), rc;
         last_ok = 1, l_snull = snull, l_dnull = dnull, l_day = day, l_sym = sym, l_len = len;
         l_pid = a->pid[r];
     }
@@ -1426,7 +1440,7 @@ fail:
     if (created)
         if (tl_io_unlink(t->io, &t->root, f.path, NULL)) { /* best effort: an orphan */
         }
-    tl_error_prefix(err, "append to %s: data file %s", t->path, f.path);
+    tl_error_prefix(err, "append to %s: data file %s: ", t->path, f.path);
     outfile_free(&f);
     return rc;
 }
@@ -1470,11 +1484,11 @@ static int write_part(tl_append *a, part *p, wscratch *ws, tl_error *err)
     int ident = 0;
     rc = tl_sort_perm(ws->keys, a->n_sort, n, ws->perm, &ident, &ws->sort, err);
     if (rc)
-        return tl_error_prefix(err, "append to %s: partition %s", a->t->path, p->dir), rc;
+        return tl_error_prefix(err, "append to %s: partition %s: ", a->t->path, p->dir), rc;
     if (!p->dir_made && p->dir[0]) {
         rc = tl_io_mkdir_p(a->t->io, &a->t->root, p->dir, 0777, err);
         if (rc)
-            return tl_error_prefix(err, "append to %s", a->t->path), rc;
+            return tl_error_prefix(err, "append to %s: ", a->t->path), rc;
         p->dir_made = 1;
     }
     for (uint64_t off = 0; off < n; off += a->segment_rows) {
@@ -1693,7 +1707,7 @@ int tl_append_commit(tl_append *a, tl_append_result *res, tl_error *err)
     rc = tl_log_write(&t->root, a->snap.version, acts, (uint32_t)nact, &wo, &wr, err);
     free(acts);
     if (rc) {
-        tl_error_prefix(err, "append to %s", t->path);
+        tl_error_prefix(err, "append to %s: ", t->path);
         goto fail;
     }
     if (wr.noop) {

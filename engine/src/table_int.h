@@ -22,6 +22,9 @@ struct tl_table {
     tl_io_file root;
     int64_t (*now_ms)(void *arg); /* NULL: CLOCK_REALTIME */
     void *now_arg;
+    int delta; /* 1: a Delta Lake table (LOG-D1): read-only; snapshots and
+                  history read its log in the Delta dialect; every write
+                  returns TL_EUNSUPPORTED */
 };
 
 /* tl_table_open with an I/O layer and a clock (both may be NULL). */

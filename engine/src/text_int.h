@@ -10,7 +10,8 @@
  *
  * Rules: integers in decimal; dates YYYY-MM-DD (proleptic Gregorian, year 0
  * = 1 BC, negative years with a leading '-', at least 4 year digits);
- * timestamps (ISO form) YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ in UTC; floats as
+ * timestamps (ISO form) YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ in UTC; timestamp_us
+ * values YYYY-MM-DD HH:MM:SS[.ffffff] in UTC (tl_fmt_timestamp_us); floats as
  * the shortest decimal that parses back to the same value, in %g style
  * (nan, inf, -inf; -0 kept).
  *
@@ -190,6 +191,45 @@ static inline size_t tl_fmt_timestamp_iso(char *out, int64_t ns)
         out[n + (size_t)i] = (char)('0' + frac % 10);
     n += 9;
     out[n++] = 'Z';
+    return n;
+}
+
+/* Microseconds since the epoch (timestamp_us), UTC, in the form DuckDB
+ * prints TIMESTAMP values and the parquet-testing corpus stores them:
+ * YYYY-MM-DD HH:MM:SS[.ffffff], the fraction left out when zero and
+ * trimmed of trailing zeros; the date as tl_fmt_date's (at least 4 year
+ * digits, '-' before years <= 0 as in ISO 8601, where year 0 is 1 BC), so
+ * every int64 (-290308-12-21 19:59:05.224192 .. 294247-01-10
+ * 04:00:54.775807) fits in 30 bytes. The CSV reader and the --where
+ * literals of timestamp_us columns parse it back. */
+static inline size_t tl_fmt_timestamp_us(char *out, int64_t us)
+{
+    const int64_t per_day = INT64_C(86400000000);
+    int64_t day = us / per_day, tod = us % per_day;
+    if (tod < 0) {
+        tod += per_day;
+        day -= 1;
+    }
+    size_t n = tl_fmt_date(out, (int32_t)day);
+    uint32_t secs = (uint32_t)(tod / 1000000), frac = (uint32_t)(tod % 1000000);
+    out[n++] = ' ';
+    memcpy(out + n, tl_digits2 + 2 * (secs / 3600), 2);
+    out[n + 2] = ':';
+    memcpy(out + n + 3, tl_digits2 + 2 * (secs / 60 % 60), 2);
+    out[n + 5] = ':';
+    memcpy(out + n + 6, tl_digits2 + 2 * (secs % 60), 2);
+    n += 8;
+    if (frac) {
+        int nd = 6;
+        while (frac % 10 == 0) {
+            frac /= 10;
+            nd--;
+        }
+        out[n++] = '.';
+        for (int i = nd - 1; i >= 0; i--, frac /= 10)
+            out[n + (size_t)i] = (char)('0' + frac % 10);
+        n += (size_t)nd;
+    }
     return n;
 }
 

@@ -9,6 +9,9 @@
  *   TL_FLOAT32/64 IEEE 754 binary32/binary64
  *   TL_TIMESTAMP  int64 nanoseconds since 1970-01-01T00:00:00Z
  *   TL_DATE       int32 days since 1970-01-01
+ *   TL_TIMESTAMP_US int64 microseconds since 1970-01-01T00:00:00Z (years
+ *                 about -290308 .. 294247, for data such as Spark INT96
+ *                 timestamps that do not fit in nanoseconds)
  *   TL_STRING     uint32 offsets[n+1] into a byte array (offsets[0] == 0);
  *                 value i is data[offsets[i] .. offsets[i+1]); bytes are
  *                 opaque (UTF-8 by convention, not validated)
@@ -41,18 +44,20 @@ typedef enum tl_type {
     TL_TIMESTAMP = 12,
     TL_DATE = 13,
     TL_STRING = 14,
+    TL_TIMESTAMP_US = 15,
 } tl_type;
 
-#define TL_TYPE_MAX 14
+#define TL_TYPE_MAX 15
 
-/* "bool", "int8", ..., "timestamp", "date", "string"; NULL if unknown. */
+/* "bool", "int8", ..., "timestamp", "date", "string", "timestamp_us";
+ * NULL if unknown. */
 const char *tl_type_name(int type);
 /* Parse a name as printed by tl_type_name. Returns TL_OK or TL_EINVAL. */
 int tl_type_from_name(const char *name, tl_type *out);
 /* Bytes per value in decoded form: 1, 2, 4 or 8; 0 for strings and for
  * unknown types. */
 size_t tl_type_width(int type);
-/* 1 for signed integer types, timestamp and date. */
+/* 1 for signed integer types, timestamp, timestamp_us and date. */
 int tl_type_is_signed_int(int type);
 /* 1 for the unsigned integer types and bool. */
 int tl_type_is_unsigned_int(int type);

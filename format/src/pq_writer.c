@@ -354,6 +354,9 @@ static int map_type(pqw_col *c, int ts_micros)
         c->phys = TLF_PQM_INT64; c->pw = 8; c->kind = PK_SIGNED;
         c->direct = !ts_micros;
         return 1;
+    case TL_TIMESTAMP_US: /* already microseconds, in both modes */
+        c->phys = TLF_PQM_INT64; c->pw = 8; c->kind = PK_SIGNED; c->direct = 1;
+        return 1;
     case TL_UINT64:
         c->phys = TLF_PQM_INT64; c->pw = 8; c->kind = PK_UNSIGNED; c->direct = 1;
         return 1;
@@ -1968,6 +1971,14 @@ static void schema_elem(const tl_pq_writer *w, const pqw_col *c,
         e->logical.known = 1;
         e->logical.is_adjusted_to_utc = 1;
         e->logical.unit = w->ts_micros ? TLF_PQM_UNIT_MICROS : TLF_PQM_UNIT_NANOS;
+        break;
+    case TL_TIMESTAMP_US:
+        ct = TLF_PQM_CT_TIMESTAMP_MICROS;
+        e->has_logical = 1;
+        e->logical.id = TLF_PQM_LT_TIMESTAMP;
+        e->logical.known = 1;
+        e->logical.is_adjusted_to_utc = 1;
+        e->logical.unit = TLF_PQM_UNIT_MICROS;
         break;
     default:
         break;

@@ -19,7 +19,8 @@
  *   0   8    bytes magic "\x89TLSEG\r\n" (high-bit first byte catches 7-bit
  *                  channels; CR LF catches line-ending conversion)
  *   8   2    u16   version_major = 1 (reader rejects other majors)
- *   10  2    u16   version_minor = 0 (newer minors are readable)
+ *   10  2    u16   version_minor = 0, or 1 when a column has type
+ *                  timestamp_us (FMT-R25; newer minors are readable)
  *   12  4    u32   flags = 0 (reserved; reader rejects nonzero)
  *   16  4    u32   n_cols (must equal the footer's)
  *   20  4    u32   block_rows (must equal the footer's)
@@ -153,6 +154,12 @@
 #include "le_int.h"
 #include "tl_format.h"
 #include "tl_types.h"
+
+/* The minor version that introduced type timestamp_us (15): a file with
+ * such a column is written as 1.1 (a 1.0 reader rejects the unknown type
+ * id at open, FMT-R25), every other file as 1.0 (TLF_VERSION_MINOR), so
+ * files without it stay byte-identical to 1.0 ones. */
+#define TLF_VMINOR_TIMESTAMP_US 1
 
 /* header field offsets */
 #define TLF_HDR_MAGIC 0

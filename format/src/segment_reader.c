@@ -284,6 +284,13 @@ static int parse_schema(tlf_seg *s, uint64_t so, uint64_t sl, uint64_t dso, uint
                             "column '%s' (%u), schema record at byte offset %llu: unknown "
                             "type %u (expected 1..%u)",
                             rc->info.name, c, FABS(s, at), type, (unsigned)TL_TYPE_MAX);
+        if (type == TL_TIMESTAMP_US && s->vminor < TLF_VMINOR_TIMESTAMP_US)
+            return seg_fail(s->name, err, TL_ECORRUPT,
+                            "column '%s' (%u), schema record at byte offset %llu: type "
+                            "timestamp_us (15) in a file of version 1.%u (expected version "
+                            "1.%u or later, FMT-R25)",
+                            rc->info.name, c, FABS(s, at), s->vminor,
+                            (unsigned)TLF_VMINOR_TIMESTAMP_US);
         rc->info.type = (tl_type)type;
         if ((flags & ~TLF_COLF_DICT) || res != 0)
             return seg_fail(s->name, err, TL_ECORRUPT,

@@ -136,6 +136,7 @@ struct tlf_seg_writer {
     wcol *cols;
     uint32_t n_cols;
     uint32_t block_rows;
+    uint16_t vminor; /* 1 with a timestamp_us column, else 0 (FMT-R25) */
     int zstd_level;
     uint32_t dict_max_entries, dict_max_bytes;
     tlf_sink sink;
@@ -290,6 +291,7 @@ int tlf_seg_writer_open(const tl_coldef *cols, uint32_t n_cols,
     if (!w)
         return nomem(NULL, err, "writer");
     w->n_cols = n_cols;
+    w->vminor = TLF_VERSION_MINOR;
     w->block_rows = (opts && opts->block_rows) ? opts->block_rows : TLF_DEFAULT_BLOCK_ROWS;
     w->zstd_level = (opts && opts->zstd_level) ? opts->zstd_level : DEF_ZSTD_LEVEL;
     w->dict_max_entries = (opts && opts->dict_max_entries) ? opts->dict_max_entries : DEF_DICT_ENTRIES;
@@ -308,6 +310,8 @@ int tlf_seg_writer_open(const tl_coldef *cols, uint32_t n_cols,
             goto oom;
         memcpy(c->name, cols[i].name, c->name_len + 1);
         c->type = cols[i].type;
+        if (c->type == TL_TIMESTAMP_US)
+            w->vminor = TLF_VMINOR_TIMESTAMP_US;
         c->w = (unsigned)tl_type_width((int)c->type);
         c->is_signed = tl_type_is_signed_int((int)c->type);
         const tlf_col_opts *co = (opts && opts->col_opts) ? &opts->col_opts[i] : NULL;
@@ -361,7 +365,7 @@ int tlf_seg_writer_open(const tl_coldef *cols, uint32_t n_cols,
     uint8_t hdr[TLF_HEADER_SIZE] = {0};
     memcpy(hdr + TLF_HDR_MAGIC, TLF_MAGIC, TLF_MAGIC_LEN);
     tlf_st16(hdr + TLF_HDR_VMAJOR, TLF_VERSION_MAJOR);
-    tlf_st16(hdr + TLF_HDR_VMINOR, TLF_VERSION_MINOR);
+    tlf_st16(hdr + TLF_HDR_VMINOR, w->vminor);
     tlf_st32(hdr + TLF_HDR_FLAGS, 0);
     tlf_st32(hdr + TLF_HDR_NCOLS, n_cols);
     tlf_st32(hdr + TLF_HDR_BLOCK_ROWS, w->block_rows);
@@ -1661,7 +1665,7 @@ int tlf_seg_writer_finish(tlf_seg_writer *w, tlf_seg_write_stats *stats, tl_erro
     tlf_st64(trl + TLF_TRL_FOOTER_LEN, w->foot.len);
     tlf_st64(trl + TLF_TRL_FOOTER_SUM, tlf_xxh3(w->foot.p, w->foot.len));
     tlf_st16(trl + TLF_TRL_VMAJOR, TLF_VERSION_MAJOR);
-    tlf_st16(trl + TLF_TRL_VMINOR, TLF_VERSION_MINOR);
+    tlf_st16(trl + TLF_TRL_VMINOR, w->vminor);
     memcpy(trl + TLF_TRL_MAGIC, TLF_MAGIC, TLF_MAGIC_LEN);
     rc = sink_write(w, w->foot.p, w->foot.len, err);
     if (rc == TL_OK)

@@ -17,6 +17,7 @@ static const struct {
     [TL_UINT64] = {"uint64", 8},   [TL_FLOAT32] = {"float32", 4},
     [TL_FLOAT64] = {"float64", 8}, [TL_TIMESTAMP] = {"timestamp", 8},
     [TL_DATE] = {"date", 4},       [TL_STRING] = {"string", 0},
+    [TL_TIMESTAMP_US] = {"timestamp_us", 8},
 };
 
 const char *tl_type_name(int type)
@@ -43,7 +44,8 @@ size_t tl_type_width(int type)
 int tl_type_is_signed_int(int type)
 {
     return type == TL_INT8 || type == TL_INT16 || type == TL_INT32 ||
-           type == TL_INT64 || type == TL_TIMESTAMP || type == TL_DATE;
+           type == TL_INT64 || type == TL_TIMESTAMP || type == TL_DATE ||
+           type == TL_TIMESTAMP_US;
 }
 
 int tl_type_is_unsigned_int(int type)

@@ -276,7 +276,7 @@ static const tl_coldef edge_defs[] = {
     {"b", TL_BOOL},    {"i8", TL_INT8},     {"i16", TL_INT16},  {"i32", TL_INT32},
     {"i64", TL_INT64}, {"u8", TL_UINT8},    {"u16", TL_UINT16}, {"u32", TL_UINT32},
     {"u64", TL_UINT64}, {"f32", TL_FLOAT32}, {"f64", TL_FLOAT64}, {"ts", TL_TIMESTAMP},
-    {"d", TL_DATE},    {"s", TL_STRING},
+    {"d", TL_DATE},    {"tu", TL_TIMESTAMP_US}, {"s", TL_STRING},
 };
 #define EDGE_COLS (sizeof edge_defs / sizeof edge_defs[0])
 
@@ -293,6 +293,9 @@ static float e_f32[EDGE_ROWS];
 static double e_f64[EDGE_ROWS];
 static int64_t e_ts[EDGE_ROWS] = {INT64_MIN, INT64_MAX, 0, -1, INT64_C(1763351100699000000)};
 static int32_t e_d[EDGE_ROWS] = {INT32_MIN, INT32_MAX, 0, -1, 20409, -719528, -719529, 2932896};
+static int64_t e_tu[EDGE_ROWS] = {INT64_MIN, INT64_MAX, 0, -1, INT64_C(1704141296123456),
+                                  INT64_C(9089380393200000000), INT64_C(-62198755200000000),
+                                  INT64_C(-62135596800000000), 1, 10, 100000, 999999};
 static const char *e_s[EDGE_ROWS] = {"plain",      "a,b",     "say \"hi\"", "cr\rhere",
                                      "lf\nhere",   "crlf\r\n", "",         "\"",
                                      ",",          "x",        "\xc3\xa9t\xc3\xa9", "last"};
@@ -318,7 +321,7 @@ static void edge_batch(tl_batch *b, tl_colvec *v)
     }
     e_off[EDGE_ROWS] = o;
     const void *vals[EDGE_COLS] = {e_b,   e_i8,  e_i16, e_i32, e_i64, e_u8, e_u16,
-                                   e_u32, e_u64, e_f32, e_f64, e_ts,  e_d,  NULL};
+                                   e_u32, e_u64, e_f32, e_f64, e_ts,  e_d,  e_tu, NULL};
     for (size_t c = 0; c < EDGE_COLS; c++) {
         v[c] = (tl_colvec){.values = vals[c], .validity = c % 2 ? e_valid_most : NULL};
     }
@@ -559,6 +562,52 @@ Test(csv_read, accepts_iso_timestamps)
         cr_assert_eq(((const int64_t *)b.cols[0].values)[i], cases[i].ns, "%s: %" PRId64,
                      cases[i].text, ((const int64_t *)b.cols[0].values)[i]);
     close_at_end(r);
+}
+
+/* timestamp_us: what tl_batch_write_csv prints (far years, '-' years,
+ * trimmed fractions), ISO with offsets, integer µs; sub-µs digits must be
+ * zeros. */
+Test(csv_read, accepts_timestamp_us_text)
+{
+    static const struct {
+        const char *text;
+        int64_t us;
+    } cases[] = {
+        {"0", 0},
+        {"-1", -1},
+        {"1970-01-01", 0},
+        {"2024-01-01 20:34:56.123456", INT64_C(1704141296123456)},
+        {"2024-01-01T20:34:56.123456Z", INT64_C(1704141296123456)},
+        {"2024-01-01 21:34:56.123456+01:00", INT64_C(1704141296123456)},
+        {"2024-01-01 20:34:56.123456000", INT64_C(1704141296123456)},
+        {"2024-01-01 20:34:56.1", INT64_C(1704141296100000)},
+        {"9999-12-31 03:00:00", INT64_C(253402225200000000)},
+        {"290000-12-30 23:00:00", INT64_C(9089380393200000000)},
+        {"-0001-01-01 00:00:00", INT64_C(-62198755200000000)},
+        {"0000-12-31 23:59:59.999999", INT64_C(-62135596800000001)},
+        {"-290308-12-21 19:59:05.224192", INT64_MIN},
+        {"294247-01-10 04:00:54.775807", INT64_MAX},
+    };
+    static const tl_coldef defs[] = {{"t", TL_TIMESTAMP_US}};
+    char text[2048] = "t\n";
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        strcat(strcat(text, cases[i].text), "\n");
+    tl_csv_reader *r = open_text(text, defs, 1, NULL, 0);
+    tl_batch b;
+    one_batch(r, &b, sizeof cases / sizeof cases[0]);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        cr_assert_eq(((const int64_t *)b.cols[0].values)[i], cases[i].us, "%s: %" PRId64,
+                     cases[i].text, ((const int64_t *)b.cols[0].values)[i]);
+    close_at_end(r);
+    static const uint8_t nl[1] = {1};
+#define US_FAILS(text, want) read_fails_n(text, strlen(text), defs, 1, nl, want)
+    US_FAILS("t\n2024-01-01 20:34:56.1234567\n",
+             "line 2: column 't' (timestamp_us): expected a whole microsecond");
+    US_FAILS("t\n294247-01-10 04:00:54.775808\n",
+             "294247-01-10 04:00:54.775807 (int64 microseconds)");
+    US_FAILS("t\n2024-02-30 00:00:00\n", "expected a valid date");
+    US_FAILS("t\n2024-01-01 00:00\n", "expected integer microseconds");
+#undef US_FAILS
 }
 
 Test(csv_read, accepts_dates_bools_and_integer_signs)
@@ -812,7 +861,7 @@ Test(csv_read, argument_errors)
     static const tl_coldef dup[] = {{"a", TL_INT8}, {"a", TL_INT16}};
     open_fails("a\n", dup, 2, NULL, TL_EINVAL, "schema names column 'a' twice");
     static const tl_coldef badt[] = {{"a", (tl_type)99}};
-    open_fails("a\n", badt, 1, NULL, TL_EINVAL, "schema column 'a': expected a type 1..14");
+    open_fails("a\n", badt, 1, NULL, TL_EINVAL, "schema column 'a': expected a type 1..15");
     tl_csv_opts o = {.batch_rows = (1u << 20) + 1};
     cr_assert_eq(tl_csv_open_mem("ts\n", 3, "t.csv", small_defs, 4, &o, &r, &err), TL_EINVAL);
     cr_assert_not_null(strstr(err.msg, "batch_rows"), "%s", err.msg);

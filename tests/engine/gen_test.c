@@ -1301,7 +1301,7 @@ Test(csv, bad_batches_are_einval)
     FILE *f = fopen(path, "w");
     d.type = (tl_type)99;
     cr_assert_eq(tl_batch_write_csv(&b, f, 1, &err), TL_EINVAL);
-    cr_assert_not_null(strstr(err.msg, "column 0 'x': expected a type 1..14, found 99"), "%s",
+    cr_assert_not_null(strstr(err.msg, "column 0 'x': expected a type 1..15, found 99"), "%s",
                        err.msg);
     d.type = TL_FLOAT64;
     c.values = NULL;

@@ -1221,3 +1221,87 @@ Test(pred, string_equality_at_every_length_up_to_the_end_of_the_data)
         free(data);
     }
 }
+
+/* timestamp_us columns: literals in µs (far years, a leading '-', offsets,
+ * integer µs), a literal below the microsecond is an error (no rounding),
+ * out-of-range literals fold, and zones in µs prune. */
+static int us_zone(void *ctx, uint32_t field, tl_pred_zone *z)
+{
+    const int64_t *mm = ctx;
+    cr_assert_eq(field, 0);
+    memset(z, 0, sizeof *z);
+    z->known = 1;
+    z->n_rows = 10;
+    z->has_null_count = 1;
+    z->has_minmax = 1;
+    z->min.i = mm[0];
+    z->max.i = mm[1];
+    return 0;
+}
+
+Test(pred, timestamp_us_literals_and_zones)
+{
+    static const tl_field f1[1] = {{"t", TL_TIMESTAMP_US, 1}};
+    /* 2024-01-01 20:34:56.123456; 9999-12-31 03:00; 290000-12-30 23:00;
+     * -0001-01-01 (2 BC) 00:00; null */
+    const int64_t us2024 = INT64_C(1704141296123456);
+    const int64_t us9999 = INT64_C(253402225200000000);
+    const int64_t us290000 = INT64_C(9089380393200000000);
+    const int64_t usbc2 = INT64_C(-62198755200000000);
+    int64_t v[5] = {us2024, us9999, us290000, usbc2, 0};
+    uint8_t valid = 0x0f;
+    tl_colvec c = {.values = v, .validity = &valid};
+    static const struct {
+        const char *text;
+        uint32_t count;
+    } cases[] = {
+        {"t = '2024-01-01 20:34:56.123456'", 1},
+        {"t = '2024-01-01T20:34:56.123456Z'", 1},
+        {"t = '2024-01-01 21:34:56.123456+01:00'", 1},
+        {"t = '2024-01-01 20:34:56.123456000'", 1}, /* zeros below the µs are fine */
+        {"t = 1704141296123456", 1},
+        {"t = '9999-12-31 03:00:00'", 1},
+        {"t = '290000-12-30 23:00:00'", 1},
+        {"t > '2024-01-01 00:00:00'", 3},
+        {"t >= '10000-01-01'", 1},
+        {"t = '-0001-01-01'", 1},
+        {"t < '0001-01-01'", 1},
+        {"t < '999999-01-01'", 4}, /* beyond int64 µs: folds */
+        {"t IS NULL", 1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        tl_pred *p = NULL;
+        tl_error err = {0};
+        cr_assert_eq(tl_pred_parse(cases[i].text, f1, 1, &p, &err), TL_OK, "%s: %s",
+                     cases[i].text, err.msg);
+        uint8_t sel = 0;
+        cr_assert_eq(tl_pred_eval(p, &c, 5, NULL, &sel), cases[i].count, "%s", cases[i].text);
+        tl_pred_free(p);
+    }
+    tl_pred *p = NULL;
+    tl_error err = {0};
+    cr_assert_eq(tl_pred_parse("t = '2024-01-01 20:34:56.1234567'", f1, 1, &p, &err), TL_EINVAL);
+    cr_assert_null(p);
+    cr_assert(strstr(err.msg, "t is timestamp_us"), "%s", err.msg);
+    cr_assert(strstr(err.msg, "below the microsecond"), "%s", err.msg);
+    cr_assert_eq(tl_pred_parse("t = '2024-13-01'", f1, 1, &p, &err), TL_EINVAL);
+    cr_assert(strstr(err.msg, "integer microseconds"), "%s", err.msg);
+    /* zones: [2024-01-01, 9999-12-31 03:00] */
+    int64_t mm[2] = {us2024, us9999};
+    static const struct {
+        const char *text;
+        int may;
+    } zs[] = {
+        {"t > '9999-12-31 03:00:00'", 0},
+        {"t >= '9999-12-31 03:00:00'", 1},
+        {"t < '2024-01-01 20:34:56.123456'", 0},
+        {"t <= '2024-01-01 20:34:56.123456'", 1},
+        {"t = '290000-12-30 23:00:00'", 0},
+        {"t BETWEEN '5000-01-01' AND '6000-01-01'", 1},
+    };
+    for (size_t i = 0; i < sizeof zs / sizeof zs[0]; i++) {
+        cr_assert_eq(tl_pred_parse(zs[i].text, f1, 1, &p, &err), TL_OK, "%s", err.msg);
+        cr_assert_eq(tl_pred_may_match(p, us_zone, mm, NULL), zs[i].may, "%s", zs[i].text);
+        tl_pred_free(p);
+    }
+}

@@ -61,6 +61,35 @@ Test(text, timestamp_iso_at_the_int64_extremes)
                      "2262-04-11T23:47:16.854775807Z");
 }
 
+/* timestamp_us text: the corpus/DuckDB form, fraction trimmed, far years
+ * and years <= 0 (ISO: year 0 = 1 BC), at the int64 extremes. */
+Test(text, timestamp_us_form_and_extremes)
+{
+    static const struct {
+        int64_t us;
+        const char *text;
+    } cases[] = {
+        {0, "1970-01-01 00:00:00"},
+        {-1, "1969-12-31 23:59:59.999999"},
+        {1, "1970-01-01 00:00:00.000001"},
+        {100000, "1970-01-01 00:00:00.1"},
+        {120000, "1970-01-01 00:00:00.12"},
+        {INT64_C(1704141296123456), "2024-01-01 20:34:56.123456"},
+        {INT64_C(253402225200000000), "9999-12-31 03:00:00"},
+        {INT64_C(9089380393200000000), "290000-12-30 23:00:00"},
+        {INT64_C(-62135596800000000), "0001-01-01 00:00:00"},
+        {INT64_C(-62135596800000001), "0000-12-31 23:59:59.999999"},
+        {INT64_C(-62198755200000000), "-0001-01-01 00:00:00"},
+        {INT64_MIN, "-290308-12-21 19:59:05.224192"},
+        {INT64_MAX, "294247-01-10 04:00:54.775807"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        size_t n = tl_fmt_timestamp_us(tb, cases[i].us);
+        cr_assert_leq(n, TL_FMT_MAX);
+        cr_assert_str_eq(z(n), cases[i].text, "%" PRId64, cases[i].us);
+    }
+}
+
 Test(text, timestamp_iso_agrees_with_gmtime)
 {
     cr_assert_geq(sizeof(time_t), 8, "needs a 64-bit time_t");

@@ -22,6 +22,10 @@
  *    dump updated.
  * Regenerate (only together with a version bump): run this test with
  * TL_GOLDEN_WRITE=1 in the environment; it rewrites the file and fails.
+ *
+ * tests/golden/tiny_v1_1.tls (version 1.1, FMT-R25): 5 rows in row blocks
+ * of 4, a timestamp_us column "t" (DELTA; years 2024, 9999, a null, 290000
+ * and 2 BC) and an int32 "q" (PLAIN); checked the same two ways.
  */
 #include <criterion/criterion.h>
 #include <stdint.h>
@@ -341,5 +345,93 @@ Test(golden, spec_hex_dump_matches_file)
     for (size_t i = 0; i < len; i++)
         cr_assert(seen[i], "spec section 9 does not show byte 0x%zx of the golden file", i);
     free(seen);
+    free(p);
+}
+
+/* ---- tiny_v1_1.tls: version 1.1, a timestamp_us column (FMT-R25) -------------------- */
+
+#define GOLDEN11_PATH TL_SOURCE_DIR "/tests/golden/tiny_v1_1.tls"
+#define N11_ROWS 5
+/* 2024-01-01 20:34:56.123456, 9999-12-31 03:00, null, 290000-12-30 23:00,
+ * -0001-01-01 (2 BC) */
+static const int64_t k11_t[N11_ROWS] = {1704141296123456ll, 253402225200000000ll, 0,
+                                        9089380393200000000ll, -62198755200000000ll};
+static const int32_t k11_q[N11_ROWS] = {1, 2, 3, 4, 5};
+static const tl_coldef k11_cols[2] = {{"t", TL_TIMESTAMP_US}, {"q", TL_INT32}};
+
+static void make_tiny11(gbuf *g)
+{
+    uint8_t valid = 0x1f & (uint8_t)~(1u << 2);
+    tl_colvec v[2] = {{.values = k11_t, .validity = &valid}, {.values = k11_q}};
+    tlf_col_opts co[2] = {{.encoding = TLF_ENC_DELTA, .compression = TLF_COMP_NONE},
+                          {.encoding = TLF_ENC_PLAIN, .compression = TLF_COMP_NONE}};
+    tlf_writer_opts o = {.block_rows = BLOCK_ROWS, .col_opts = co};
+    tlf_seg_writer *w = NULL;
+    tl_error err = {0};
+    cr_assert_eq(tlf_seg_writer_open(k11_cols, 2, &o, (tlf_sink){gbuf_write, g}, &w, &err),
+                 TL_OK, "%s", err.msg);
+    cr_assert_eq(tlf_seg_writer_append(w, v, N11_ROWS, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(tlf_seg_writer_finish(w, NULL, &err), TL_OK, "%s", err.msg);
+    tlf_seg_writer_free(w);
+}
+
+/* FMT-R25: the released 1.1 file opens, says 1.1, and decodes to the same
+ * microseconds (zone maps in µs, the null as 0). */
+Test(golden, tiny_v1_1_timestamp_us_opens_and_decodes)
+{
+    gbuf g = {0};
+    make_tiny11(&g);
+    const char *regen = getenv("TL_GOLDEN_WRITE"); /* rewrites the file first */
+    if (regen && *regen) {
+        FILE *o = fopen(GOLDEN11_PATH, "wb");
+        cr_assert(o);
+        cr_assert_eq(fwrite(g.p, 1, g.len, o), g.len);
+        fclose(o);
+    }
+    FILE *f = fopen(GOLDEN11_PATH, "rb");
+    cr_assert(f, "cannot open %s", GOLDEN11_PATH);
+    cr_assert_eq(fseek(f, 0, SEEK_END), 0);
+    long sz = ftell(f);
+    cr_assert(sz > 0);
+    rewind(f);
+    uint8_t *p = aligned_alloc(64, ((size_t)sz + 63) / 64 * 64);
+    cr_assert(p);
+    cr_assert_eq(fread(p, 1, (size_t)sz, f), (size_t)sz);
+    fclose(f);
+    size_t len = (size_t)sz;
+    cr_assert_eq(tlf_ld16(p + TLF_HDR_VMAJOR), 1);
+    cr_assert_eq(tlf_ld16(p + TLF_HDR_VMINOR), 1);
+    cr_assert_eq(tlf_ld16(p + len - TLF_TRAILER_SIZE + TLF_TRL_VMINOR), 1);
+    tlf_seg *s = NULL;
+    tl_error err = {0};
+    cr_assert_eq(tlf_seg_open_mem(p, len, "tiny_v1_1.tls", TLF_OPEN_VERIFY_BLOCKS, &s, &err),
+                 TL_OK, "%s", err.msg);
+    cr_assert_eq(tlf_seg_version_minor(s), 1);
+    cr_assert_eq(tlf_seg_col(s, 0)->type, TL_TIMESTAMP_US);
+    cr_assert_eq(tlf_seg_col(s, 0)->null_count, 1);
+    const tlf_block_info *bi = tlf_seg_block(s, 0, 0);
+    cr_assert_eq(bi->encoding, TLF_ENC_DELTA);
+    cr_assert(bi->min.i == k11_t[0] && bi->max.i == k11_t[3]);
+    bi = tlf_seg_block(s, 0, 1);
+    cr_assert(bi->min.i == k11_t[4] && bi->max.i == k11_t[4]);
+    uint8_t buf[64], valid[8];
+    for (uint32_t b = 0; b < 2; b++) {
+        bi = tlf_seg_block(s, 0, b);
+        tlf_vec v = {.buf = buf, .buf_cap = sizeof buf, .valid_buf = valid,
+                     .valid_cap = sizeof valid};
+        cr_assert_eq(tlf_seg_decode(s, 0, b, p + bi->offset, bi->length, TLF_DECODE_VERIFY, &v,
+                                    &err),
+                     TL_OK, "%s", err.msg);
+        for (uint32_t i = 0; i < v.n; i++) {
+            uint32_t r = b * BLOCK_ROWS + i;
+            cr_assert_eq(((const int64_t *)v.values)[i], k11_t[r], "row %u", r);
+            cr_assert_eq(tl_bit_get(v.validity, i), r != 2, "row %u", r);
+        }
+    }
+    tlf_seg_close(s);
+    /* today's writer reproduces it */
+    cr_assert_eq(g.len, len, "writer produced %zu bytes, golden file has %zu", g.len, len);
+    cr_assert_eq(memcmp(g.p, p, len), 0, "the writer no longer reproduces %s", GOLDEN11_PATH);
+    free(g.p);
     free(p);
 }

@@ -502,7 +502,10 @@ Test(corrupt, schema_and_dictionary)
     free(f);
     /* column 0 record: type, flags, name_len */
     footer_field(so + 0, 1, 0, TL_ECORRUPT, "unknown type 0");
-    footer_field(so + 0, 1, 15, TL_ECORRUPT, "unknown type 15");
+    footer_field(so + 0, 1, 16, TL_ECORRUPT, "unknown type 16");
+    /* FMT-R25: timestamp_us (15) only in files of version >= 1.1 */
+    footer_field(so + 0, 1, TL_TIMESTAMP_US, TL_ECORRUPT,
+                 "type timestamp_us (15) in a file of version 1.0 (expected version 1.1");
     footer_field(so + 0, 1, TL_INT32, TL_ECORRUPT, "decoded_bytes"); /* width mismatch */
     footer_field(so + 1, 1, 0x02, TL_ECORRUPT, "reserved bits");
     footer_field(so + 1, 1, 0x01, TL_ECORRUPT, "dictionary flag"); /* dict on int */

@@ -38,7 +38,8 @@ TestSuite(segment, .init = setup, .fini = teardown);
 
 static const tl_type all_types[] = {TL_BOOL,   TL_INT8,    TL_INT16,   TL_INT32,  TL_INT64,
                                     TL_UINT8,  TL_UINT16,  TL_UINT32,  TL_UINT64, TL_FLOAT32,
-                                    TL_FLOAT64, TL_TIMESTAMP, TL_DATE, TL_STRING};
+                                    TL_FLOAT64, TL_TIMESTAMP, TL_DATE, TL_STRING,
+                                    TL_TIMESTAMP_US};
 
 /* Build one column per (type, encoding, data kind). */
 static uint32_t matrix_cols(tcol *cols, uint64_t n, tnulls nl, uint8_t comp)
@@ -97,7 +98,7 @@ static uint32_t matrix_cols(tcol *cols, uint64_t n, tnulls nl, uint8_t comp)
             k++;
         }
     }
-    cr_assert(k <= 192);
+    cr_assert(k <= 224);
     return k;
 }
 
@@ -107,7 +108,7 @@ static void run_matrix(uint32_t block_rows, uint64_t n, uint32_t chunk)
     static const uint8_t comps[] = {TLF_COMP_NONE, TLF_COMP_AUTO, TLF_COMP_ZSTD};
     for (size_t ni = 0; ni < 4; ni++) {
         for (size_t ci = 0; ci < 3; ci++) {
-            tcol *cols = calloc(192, sizeof *cols);
+            tcol *cols = calloc(224, sizeof *cols);
             uint32_t k = matrix_cols(cols, n, nls[ni], comps[ci]);
             membuf m = write_cols(cols, k, block_rows, chunk, NULL, NULL);
             uint8_t *file = aligned_copy(m.p, m.len);
@@ -1317,9 +1318,9 @@ Test(segment, writer_open_rejects_bad_arguments)
     cr_assert_eq(open_err(lng, 1, NULL, &err), TL_OK, "%s", err.msg);
     tl_coldef badt[1] = {{"a", (tl_type)0}};
     cr_assert_eq(open_err(badt, 1, NULL, &err), TL_EINVAL);
-    badt[0].type = (tl_type)15;
+    badt[0].type = (tl_type)16;
     cr_assert_eq(open_err(badt, 1, NULL, &err), TL_EINVAL);
-    cr_assert(strstr(err.msg, "type 15"), "%s", err.msg);
+    cr_assert(strstr(err.msg, "type 16"), "%s", err.msg);
     tl_coldef *many = calloc(TLF_MAX_COLUMNS + 1, sizeof *many);
     cr_assert_eq(open_err(many, TLF_MAX_COLUMNS + 1, NULL, &err), TL_EINVAL);
     free(many);
@@ -1570,4 +1571,55 @@ Test(segment, header_and_trailer_bytes)
     cr_assert_eq(tlf_ld32(m.p + fo + TLF_FH_ENTRY_SIZE), TLF_ENTRY_SIZE);
     free(m.p);
     tcol_free(&c);
+}
+
+/* FMT-R25: a file with a timestamp_us column is version 1.1 (header and
+ * trailer), one without stays 1.0; a 1.0 reader, which knows type ids
+ * 1..14 only, meets type 15 in the schema record and rejects the file at
+ * open (section 8, item 7); this reader rejects type 15 in a file that says
+ * 1.0. Values, zone maps and encodings are those of int64. */
+Test(segment, timestamp_us_files_are_version_1_1)
+{
+    tcol c[2];
+    tcol_fill(&c[0], "a", TL_INT32, TLF_ENC_AUTO, TLF_COMP_AUTO, D_SMALL, N_NONE, 300, 1);
+    tcol_fill(&c[1], "t", TL_TIMESTAMP_US, TLF_ENC_AUTO, TLF_COMP_AUTO, D_EDGE, N_RAND5, 300, 2);
+    membuf m = write_cols(c, 2, 64, 0, NULL, NULL);
+    cr_assert_eq(tlf_ld16(m.p + 8), 1);
+    cr_assert_eq(tlf_ld16(m.p + 10), TLF_VMINOR_TIMESTAMP_US);
+    cr_assert_eq(TLF_VMINOR_TIMESTAMP_US, 1);
+    const uint8_t *t = m.p + m.len - 40;
+    cr_assert_eq(tlf_ld16(t + 24), 1);
+    cr_assert_eq(tlf_ld16(t + 26), 1);
+    uint8_t *f = aligned_copy(m.p, m.len);
+    check_file(f, m.len, c, 2);
+    tl_error err;
+    tlf_seg *s;
+    cr_assert_eq(tlf_seg_open_mem(f, m.len, "us.seg", TLF_OPEN_VERIFY_BLOCKS, &s, &err), TL_OK,
+                 "%s", err.msg);
+    cr_assert_eq(tlf_seg_version_minor(s), 1);
+    cr_assert_eq(tlf_seg_col(s, 1)->type, TL_TIMESTAMP_US);
+    tlf_seg_close(s);
+    /* the schema record's type byte is 15, above what a 1.0 reader knows */
+    uint64_t fo = tlf_ld64(t);
+    uint64_t so = tlf_ld64(f + fo + TLF_FH_SECTIONS);
+    cr_assert_eq(f[fo + so], TL_INT32);
+    cr_assert_gt(TL_TIMESTAMP_US, 14);
+    /* the same bytes labelled 1.0 (header and trailer, which no checksum
+     * covers) are refused, naming the column, the offset and the rule */
+    tlf_st16(f + 10, 0);
+    tlf_st16(f + m.len - 40 + 26, 0);
+    cr_assert_eq(tlf_seg_open_mem(f, m.len, "us.seg", 0, &s, &err), TL_ECORRUPT);
+    cr_assert(strstr(err.msg, "us.seg"), "%s", err.msg);
+    cr_assert(strstr(err.msg, "column 't' (1)"), "%s", err.msg);
+    cr_assert(strstr(err.msg, "timestamp_us (15) in a file of version 1.0"), "%s", err.msg);
+    cr_assert(strstr(err.msg, "FMT-R25"), "%s", err.msg);
+    free(f);
+    free(m.p);
+    /* without a timestamp_us column: 1.0 */
+    m = write_cols(c, 1, 64, 0, NULL, NULL);
+    cr_assert_eq(tlf_ld16(m.p + 10), 0);
+    cr_assert_eq(tlf_ld16(m.p + m.len - 40 + 26), 0);
+    free(m.p);
+    tcol_free(&c[0]);
+    tcol_free(&c[1]);
 }

@@ -100,7 +100,7 @@ static inline uint64_t edge_value(tl_type t, uint64_t k)
     case TL_INT8: { static const int8_t e[] = {INT8_MIN, INT8_MAX, 0, -1, 1}; return (uint64_t)(int64_t)e[k % 5]; }
     case TL_INT16: { static const int16_t e[] = {INT16_MIN, INT16_MAX, 0, -1, 1}; return (uint64_t)(int64_t)e[k % 5]; }
     case TL_INT32: case TL_DATE: { static const int32_t e[] = {INT32_MIN, INT32_MAX, 0, -1, 1}; return (uint64_t)(int64_t)e[k % 5]; }
-    case TL_INT64: case TL_TIMESTAMP: { static const int64_t e[] = {INT64_MIN, INT64_MAX, 0, -1, 1}; return (uint64_t)e[k % 5]; }
+    case TL_INT64: case TL_TIMESTAMP: case TL_TIMESTAMP_US: { static const int64_t e[] = {INT64_MIN, INT64_MAX, 0, -1, 1}; return (uint64_t)e[k % 5]; }
     case TL_UINT8: { static const uint8_t e[] = {0, UINT8_MAX, 1, UINT8_MAX - 1}; return e[k % 4]; }
     case TL_UINT16: { static const uint16_t e[] = {0, UINT16_MAX, 1, UINT16_MAX - 1}; return e[k % 4]; }
     case TL_UINT32: { static const uint32_t e[] = {0, UINT32_MAX, 1, UINT32_MAX - 1}; return e[k % 4]; }
