@@ -919,6 +919,18 @@ TL_WUR int tl_import_parquet(const char *path, const char *const *inputs,
                              uint32_t n_inputs, const tl_import_opts *o,
                              tl_import_result *res, tl_error *err);
 
+/* ---- timestamp_us values as text -------------------------------------------------
+ * Columns of type TL_TIMESTAMP_US (int64 microseconds since the epoch, UTC;
+ * years -290308 .. 294247) are written by tl_batch_write_csv (and read back
+ * by CSV appends) as YYYY-MM-DD HH:MM:SS[.ffffff]: the fraction left out when
+ * zero and trimmed of trailing zeros, at least four year digits, a leading
+ * '-' for years <= 0 (year 0 = 1 BC), e.g. "290000-12-30 23:00:00".
+ * tl_timestamp_us_text writes that text of us to out (at least
+ * TL_TIMESTAMP_US_TEXT_MAX bytes), NUL-terminated, and returns its length;
+ * for tools printing such values (aggregate min/max, backtest rows). */
+#define TL_TIMESTAMP_US_TEXT_MAX 32
+size_t tl_timestamp_us_text(int64_t us, char *out);
+
 #ifdef __cplusplus
 }
 #endif

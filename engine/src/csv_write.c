@@ -96,6 +96,15 @@ TL_WUR static int put_string(csvw *w, const uint8_t *s, size_t n, tl_error *err)
     return rc;
 }
 
+size_t tl_timestamp_us_text(int64_t us, char *out)
+{
+    char b[TL_FMT_MAX + 1];
+    size_t n = tl_fmt_timestamp_us(b, us); /* at most 29 bytes */
+    memcpy(out, b, n);
+    out[n] = '\0';
+    return n;
+}
+
 /* One non-null fixed-width value into the buffer (room for TL_FMT_MAX). */
 static size_t fmt_value(char *out, tl_type t, const void *values, uint32_t i)
 {

@@ -54,6 +54,7 @@ const char *tl_delta_type_name(tl_type t)
     case TL_FLOAT32: return "float";
     case TL_FLOAT64: return "double";
     case TL_TIMESTAMP: return "timestamp";
+    case TL_TIMESTAMP_US: return "timestamp"; /* Spark's timestamp is µs */
     case TL_DATE: return "date";
     case TL_STRING: return "string";
     default: return NULL;
@@ -71,12 +72,17 @@ static void date_text(int64_t day, char out[48])
         snprintf(out, 48, "%04" PRId64 "-%02d-%02d", y, m, d);
 }
 
-/* ns -> "YYYY-MM-DDTHH:MM:SS.mmmZ", ms floored (up = 0) or raised (up = 1). */
-static void ts_text(int64_t ns, int up, char out[80])
+/* v in units of 1/per_ms ms (ns: 1000000, µs: 1000) ->
+ * "YYYY-MM-DDTHH:MM:SS.mmmZ", ms floored (up = 0) or raised (up = 1).
+ * Returns 0 (and writes nothing useful) when the year is outside
+ * 0001..9999, which Delta's timestamp bounds cannot spell. */
+static int ts_text(int64_t v, int64_t per_ms, int up, char out[80])
 {
-    int64_t ms = tl_floor_div(ns, 1000000);
-    if (up && ms * 1000000 != ns)
+    int64_t ms = tl_floor_div(v, per_ms);
+    if (up && ms * per_ms != v)
         ms++;
+    if (ms < INT64_C(-62135596800000) || ms > INT64_C(253402300799999))
+        return 0;
     int64_t msd = ms - tl_floor_div(ms, 86400000) * 86400000;
     int64_t day = tl_floor_div(ms, 86400000);
     char d[48];
@@ -84,6 +90,7 @@ static void ts_text(int64_t ns, int up, char out[80])
     unsigned h = (unsigned)(msd / 3600000) % 24u, mi = (unsigned)(msd / 60000 % 60),
              se = (unsigned)(msd / 1000 % 60), mls = (unsigned)(msd % 1000);
     snprintf(out, 80, "%sT%02u:%02u:%02u.%03uZ", d, h, mi, se, mls);
+    return 1;
 }
 
 /* Bound of column type t as JSON, or NULL when it is left out. */
@@ -105,8 +112,9 @@ static json_t *bound(tl_type t, const tlf_zval *v, const uint8_t *s, uint32_t sl
         date_text(v->i, b);
         return json_string(b);
     case TL_TIMESTAMP:
-        ts_text(v->i, up, b);
-        return json_string(b);
+        return ts_text(v->i, 1000000, up, b) ? json_string(b) : NULL;
+    case TL_TIMESTAMP_US:
+        return ts_text(v->i, 1000, up, b) ? json_string(b) : NULL;
     case TL_STRING:
         if (!s || slen > DELTA_STR_STATS_MAX || tl_utf8_bad(s, slen) != slen ||
             memchr(s, 0, slen))

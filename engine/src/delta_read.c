@@ -1278,14 +1278,17 @@ int tl_delta_checkpoint_name(const char *name)
            (n > 12 + 5 && strcmp(r + n - 5, ".json") == 0);
 }
 
-/* Version 0's first metaData line: has schemaString (Delta) or not. */
-static int detect_v0(const tl_io *io, const tl_io_file *logdir, int *kind, tl_error *err)
+/* Version 0's first metaData line: has schemaString (Delta) or not.
+ * *found: version 0's commit could be opened. */
+static int detect_v0(const tl_io *io, const tl_io_file *logdir, int *kind, int *found,
+                     tl_error *err)
 {
     char name[TL_LOG_NAME_LEN + 1];
     tl_log_commit_name(0, name);
     tl_io_file f;
     tl_error e;
     int rc = tl_io_open(io, logdir, name, O_RDONLY, 0, &f, &e);
+    *found = rc == TL_OK;
     if (rc)
         return rc == TL_ENOMEM ? tl_error_set(err, rc, "%s", e.msg) : TL_OK;
     size_t cap = (size_t)64 << 10, len = 0, scanned = 0;
@@ -1341,24 +1344,19 @@ int tl_delta_detect(const tl_io *io, const tl_io_file *root, int *kind, tl_error
     int rc = tl_io_open(io, root, TL_LOG_DIR, O_RDONLY | O_DIRECTORY, 0, &logdir, &e);
     if (rc)
         return rc == TL_ENOMEM ? tl_error_set(err, rc, "%s", e.msg) : TL_OK;
-    tl_io_names names = {0};
-    rc = tl_io_list(io, &logdir, NULL, &names, &e);
-    if (rc) {
-        (void)tl_io_close(&logdir, NULL);
-        return rc == TL_ENOMEM ? tl_error_set(err, rc, "%s", e.msg) : TL_OK;
+    int found = 0;
+    rc = detect_v0(io, &logdir, kind, &found, err);
+    if (rc == TL_OK && !found) { /* no version 0: a Delta checkpoint instead? */
+        tl_io_names names = {0};
+        if (tl_io_list(io, &logdir, NULL, &names, &e) == TL_OK) {
+            for (size_t i = 0; i < names.n; i++)
+                if (tl_delta_checkpoint_name(names.names[i]))
+                    *kind = TL_DELTA_CKPT_ONLY;
+        } else if (e.code == TL_ENOMEM) {
+            rc = tl_error_set(err, TL_ENOMEM, "%s", e.msg);
+        }
+        tl_io_names_free(&names);
     }
-    char v0[TL_LOG_NAME_LEN + 1];
-    tl_log_commit_name(0, v0);
-    int has_v0 = 0, has_ck = 0;
-    for (size_t i = 0; i < names.n; i++) {
-        has_v0 |= strcmp(names.names[i], v0) == 0;
-        has_ck |= tl_delta_checkpoint_name(names.names[i]);
-    }
-    tl_io_names_free(&names);
-    if (has_v0)
-        rc = detect_v0(io, &logdir, kind, err);
-    else if (has_ck)
-        *kind = TL_DELTA_CKPT_ONLY;
     (void)tl_io_close(&logdir, NULL);
     return rc;
 }

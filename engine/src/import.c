@@ -306,6 +306,18 @@ int tl_import_parse_value(const char *value, tl_type t, tl_import_const *out, tl
         memcpy(out->bytes, &ns, 8);
         break;
     }
+    case TL_TIMESTAMP_US: {
+        int64_t us = 0;
+        if (parse_ts(value, &us)) {
+            if (us % 1000)
+                want = "a whole microsecond";
+            us /= 1000;
+        } else if (!parse_i64(value, &us)) {
+            want = "a timestamp YYYY-MM-DD[THH:MM[:SS[.ffffff]]][Z] or integer microseconds";
+        }
+        memcpy(out->bytes, &us, 8);
+        break;
+    }
     case TL_STRING: {
         size_t len = strlen(value);
         if (len > UINT32_MAX / 2) {
@@ -375,6 +387,8 @@ int tl_import_convertible(const tl_pq_colinfo *c, const char *dst_name, tl_type 
     tl_type src = c->type;
     if (widens(src, dst))
         return TL_OK;
+    if (src == TL_TIMESTAMP && dst == TL_TIMESTAMP_US)
+        return TL_OK; /* exact per value (PQ-I15): checked while converting */
     const char *why;
     if (c->is_decimal)
         why = src == TL_STRING ? "a DECIMAL of more than 15 digits is read as exact text and "
@@ -1007,6 +1021,67 @@ static const char *unit_name(int u)
     return u == TL_PQ_MILLIS ? "ms" : u == TL_PQ_MICROS ? "us" : u == TL_PQ_NANOS ? "ns" : "?";
 }
 
+/* slice_vec for a TIMESTAMP source into a timestamp_us column (PQ-I15):
+ * MILLIS times 1000 (an overflow is an error), MICROS as they are, NANOS
+ * and INT96 (decoded as ns) divided by 1000 when that is exact, else an
+ * error naming the row and value; an INT96 chunk the reader decoded in µs
+ * (it holds values beyond int64 ns) is refused when its flooring dropped
+ * nanoseconds (the reader cannot say which row). Never rounds. */
+static int slice_ts_us(imp *im, const tl_import_file *fi, uint32_t rg, uint64_t first_row,
+                       source *s, const tl_pq_colbuf *b, const uint8_t *sv, uint64_t start,
+                       uint32_t n, tl_colvec *v, tl_error *err)
+{
+    const char *cname = s->info->name, *desc = s->info->desc ? s->info->desc : "?";
+    const char *tname = im->sc.f[s->field].name;
+    if (b->ts_unit == TL_PQ_MICROS) {
+        if (b->ts_sub_us_dropped)
+            return tl_error_set(err, TL_EINVAL,
+                                "import %s: row group %u, column '%s' (%s): %" PRIu64
+                                " values have nanoseconds below the microsecond, which table "
+                                "column '%s' (timestamp_us) cannot hold (the chunk also holds "
+                                "values beyond the nanosecond range, so no row can be named)",
+                                fi->path, rg, cname, desc, b->ts_sub_us_dropped, tname);
+        v->values = sv;
+        return TL_OK;
+    }
+    if (b->ts_unit != TL_PQ_MILLIS && b->ts_unit != TL_PQ_NANOS)
+        return tl_error_set(err, TL_ECORRUPT,
+                            "import %s: row group %u, column '%s': unknown timestamp unit %d",
+                            fi->path, rg, cname, b->ts_unit);
+    if (tl_grow(&s->conv, &s->conv_cap, (size_t)n * 8))
+        return tl_error_set(err, TL_ENOMEM, "import: out of memory");
+    int64_t *out = s->conv;
+    for (uint32_t r = 0; r < n; r++) {
+        int64_t x;
+        memcpy(&x, sv + (size_t)r * 8, 8);
+        if (b->ts_unit == TL_PQ_NANOS) {
+            out[r] = x / 1000;
+            if (x % 1000 == 0)
+                continue;
+        } else if (!__builtin_mul_overflow(x, 1000, &out[r])) {
+            continue;
+        }
+        if (!tl_bit_get(v->validity, r)) {
+            out[r] = 0;
+            continue;
+        }
+        if (b->ts_unit == TL_PQ_NANOS)
+            return tl_error_set(err, TL_EINVAL,
+                                "import %s: row group %u, column '%s' (%s): row %" PRIu64
+                                ": timestamp %" PRId64 " ns has nanoseconds below the "
+                                "microsecond, which table column '%s' (timestamp_us) cannot "
+                                "hold (no rounding)",
+                                fi->path, rg, cname, desc, first_row + start + r, x, tname);
+        return tl_error_set(err, TL_EINVAL,
+                            "import %s: row group %u, column '%s' (%s): row %" PRIu64
+                            ": timestamp %" PRId64 " ms is outside the microsecond range of "
+                            "table column '%s' (timestamp_us)",
+                            fi->path, rg, cname, desc, first_row + start + r, x, tname);
+    }
+    v->values = out;
+    return TL_OK;
+}
+
 /* Column vector of source s for rows [start, start + n) of the row group
  * (first_row = the row group's first row in the file). */
 static int slice_vec(imp *im, const tl_import_file *fi, uint32_t rg, uint64_t first_row,
@@ -1046,6 +1121,8 @@ static int slice_vec(imp *im, const tl_import_file *fi, uint32_t rg, uint64_t fi
     }
     size_t sw = tl_type_width(s->src_type);
     const uint8_t *sv = (const uint8_t *)src->values + start * sw;
+    if (s->src_type == TL_TIMESTAMP && fd->type == TL_TIMESTAMP_US)
+        return slice_ts_us(im, fi, rg, first_row, s, b, sv, start, n, v, err);
     if (s->src_type == TL_TIMESTAMP) {
         int64_t mult = b->ts_unit == TL_PQ_MILLIS   ? INT64_C(1000000)
                        : b->ts_unit == TL_PQ_MICROS ? INT64_C(1000)
@@ -1205,6 +1282,53 @@ static int find_field_type(const schema *sc, const char *name, tl_type t)
     return k >= 0 && sc->f[k].type == t ? k : -1;
 }
 
+/* PQ-I16: the type --create gives TIMESTAMP column c of file f: timestamp
+ * (ns) when every value of the column fits int64 nanoseconds, else
+ * timestamp_us. NANOS columns fit by definition. MILLIS/MICROS: per row
+ * group, the chunk statistics' min/max when present
+ * (tl_pq_chunk_i64_bounds), else the decoded values; INT96 has no usable
+ * statistics, so its chunks are decoded and the reader's unit says it (it
+ * switches a chunk to µs exactly when a value does not fit ns). */
+static int infer_ts_type(imp *im, tl_pq_file *f, uint32_t c, tl_type *out, tl_error *err)
+{
+    const tl_pq_colinfo *ci = tl_pq_col(f, c);
+    *out = TL_TIMESTAMP;
+    if (ci->ts_unit == TL_PQ_NANOS && ci->physical != TL_PQ_INT96)
+        return TL_OK;
+    int64_t mult = ci->ts_unit == TL_PQ_MILLIS ? 1000000 : 1000;
+    int rc = ensure_bufs(im, c + 1, err);
+    for (uint32_t rg = 0; !rc && rg < tl_pq_n_row_groups(f); rg++) {
+        int64_t lo, hi, t;
+        if (ci->physical == TL_PQ_INT64 && tl_pq_chunk_i64_bounds(f, rg, c, &lo, &hi)) {
+            if (__builtin_mul_overflow(lo, mult, &t) || __builtin_mul_overflow(hi, mult, &t)) {
+                *out = TL_TIMESTAMP_US;
+                return TL_OK;
+            }
+            continue;
+        }
+        tl_pq_colbuf *b = &im->bufs[c];
+        rc = tl_pq_read_chunk(f, rg, c, b, err);
+        if (rc)
+            return tl_error_prefix(err, "import: "), rc;
+        if (ci->physical == TL_PQ_INT96) {
+            if (b->ts_unit == TL_PQ_MICROS) {
+                *out = TL_TIMESTAMP_US;
+                return TL_OK;
+            }
+            continue;
+        }
+        for (uint64_t r = 0; r < b->n && b->vec.values; r++) {
+            int64_t x;
+            memcpy(&x, (const char *)b->vec.values + r * 8, 8);
+            if (tl_bit_get(b->vec.validity, r) && __builtin_mul_overflow(x, mult, &t)) {
+                *out = TL_TIMESTAMP_US;
+                return TL_OK;
+            }
+        }
+    }
+    return rc;
+}
+
 /* Infer the schema from the first file, every file's nullability and the
  * Hive values of all files; then the partition spec and sort key. */
 static int infer_spec(imp *im, const tl_import_list *l, tl_table_spec *spec,
@@ -1223,11 +1347,14 @@ static int infer_spec(imp *im, const tl_import_list *l, tl_table_spec *spec,
         map_name(im, ci->name, &dst);
         if (!dst)
             continue;
+        tl_type t = ci->type;
         if (schema_find(sc, dst) >= 0)
             rc = tl_error_set(err, TL_EINVAL, "import %s: two columns named '%s' (after --map)",
                               l->files[0].path, dst);
-        else
-            rc = schema_add(sc, dst, ci->type, ci->optional, err);
+        else if (t == TL_TIMESTAMP)
+            rc = infer_ts_type(im, f, c, &t, err);
+        if (!rc)
+            rc = schema_add(sc, dst, t, ci->optional, err);
     }
     tl_pq_close(f);
     if (rc)

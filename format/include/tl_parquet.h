@@ -11,6 +11,8 @@
  *          TL_FLOAT32 -> FLOAT; TL_FLOAT64 -> DOUBLE; TL_DATE -> INT32 + DATE;
  *          TL_TIMESTAMP -> INT64 + TIMESTAMP(isAdjustedToUTC=true, NANOS), or
  *          MICROS when opts.timestamp_micros (values floored to whole µs);
+ *          TL_TIMESTAMP_US -> INT64 + TIMESTAMP(isAdjustedToUTC=true,
+ *          MICROS) in both modes (values as they are);
  *          TL_STRING -> BYTE_ARRAY + STRING. Legacy converted_type is written
  *          alongside wherever one exists (INT_8.., UINT_8.., DATE, UTF8,
  *          TIMESTAMP_MICROS).
@@ -20,7 +22,10 @@
  *          DATE -> TL_DATE; INT64 TIMESTAMP(ms/us/ns) and INT96 -> TL_TIMESTAMP
  *          as int64 in the unit reported by the column buffer (ts_unit: the
  *          stored unit; INT96 -> ns, or µs for a chunk whose values do not fit
- *          int64 nanoseconds); FLOAT -> TL_FLOAT32; FLOAT16 -> TL_FLOAT32;
+ *          int64 nanoseconds; ts_sub_us_dropped counts the values whose
+ *          sub-µs nanoseconds that floor dropped); the importer maps TIMESTAMP
+ *          columns onto TL_TIMESTAMP or TL_TIMESTAMP_US table columns (see
+ *          spec/PARQUET.md PQ-I rules); FLOAT -> TL_FLOAT32; FLOAT16 -> TL_FLOAT32;
  *          DOUBLE -> TL_FLOAT64; DECIMAL with precision <= 15 -> TL_FLOAT64
  *          (nearest double of the exact decimal), larger precision ->
  *          TL_STRING holding the exact decimal text; BYTE_ARRAY (STRING/UTF8/
@@ -203,6 +208,13 @@ uint64_t tl_pq_n_rows(const tl_pq_file *f);
 uint32_t tl_pq_n_row_groups(const tl_pq_file *f);
 uint64_t tl_pq_row_group_rows(const tl_pq_file *f, uint32_t rg);
 const char *tl_pq_created_by(const tl_pq_file *f); /* "" if absent */
+/* The chunk statistics' min and max of an INT64 column (min_value/max_value,
+ * else the legacy min/max, which use the signed order INT64 needs), as
+ * stored; 1 when both are present, 8 bytes long and min <= max, else 0 (no
+ * statistics, or not INT64). Values are those of the writer: a consumer that
+ * relies on them must still check what it decodes. */
+int tl_pq_chunk_i64_bounds(const tl_pq_file *f, uint32_t rg, uint32_t col, int64_t *min,
+                           int64_t *max);
 uint32_t tl_pq_n_kv(const tl_pq_file *f);
 const tl_pq_kv *tl_pq_kv_at(const tl_pq_file *f, uint32_t i);
 
@@ -213,6 +225,12 @@ typedef struct tl_pq_colbuf {
     uint64_t n;
     tl_colvec vec;
     int ts_unit;          /* TL_TIMESTAMP columns: unit of these values */
+    uint64_t ts_sub_us_dropped; /* INT96 chunks decoded in µs (ts_unit
+                                   TL_PQ_MICROS): how many values (dictionary
+                                   entries included) had nanoseconds below
+                                   the microsecond that flooring dropped; 0
+                                   otherwise. An exact consumer refuses the
+                                   chunk when nonzero. */
     void *priv;           /* reader-owned storage */
 } tl_pq_colbuf;
 

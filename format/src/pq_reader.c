@@ -128,6 +128,7 @@ typedef struct pqr_ctx {
     uint64_t cap_rows;   /* output capacity in values */
     uint64_t data_used;  /* output string bytes */
     int ts_unit;         /* TIMESTAMP output unit (INT96 may switch to µs) */
+    uint64_t sub_us_dropped; /* INT96 values floored to µs with ns lost */
     int any_null;
     int lenient_idx;     /* the strict hybrid decoder refused this chunk's */
     int lenient_def;     /* indices / levels once: go tolerant directly */
@@ -733,6 +734,30 @@ uint64_t tl_pq_row_group_rows(const tl_pq_file *f, uint32_t rg)
     return rg < f->meta.n_row_groups ? (uint64_t)f->meta.row_groups[rg].num_rows : 0;
 }
 
+int tl_pq_chunk_i64_bounds(const tl_pq_file *f, uint32_t rg, uint32_t col, int64_t *min,
+                           int64_t *max)
+{
+    if (rg >= f->meta.n_row_groups || col >= f->n_cols || f->cols[col].info.physical != TL_PQ_INT64)
+        return 0;
+    const tlf_pqm_col_chunk *cc = &f->meta.row_groups[rg].columns[col];
+    if (!cc->has_meta_data || !cc->meta_data.has_statistics)
+        return 0;
+    const tlf_pqm_stats *st = &cc->meta_data.statistics;
+    const tlf_pqm_bin *lo = NULL, *hi = NULL;
+    if (st->has_min_value && st->has_max_value) {
+        lo = &st->min_value;
+        hi = &st->max_value;
+    } else if (st->has_min && st->has_max) { /* legacy: signed order, right for INT64 */
+        lo = &st->min;
+        hi = &st->max;
+    }
+    if (!lo || lo->len != 8 || hi->len != 8 || !lo->p || !hi->p)
+        return 0;
+    *min = (int64_t)ld64(lo->p);
+    *max = (int64_t)ld64(hi->p);
+    return *min <= *max;
+}
+
 const char *tl_pq_created_by(const tl_pq_file *f)
 {
     return f->meta.has_created_by && f->meta.created_by.s ? f->meta.created_by.s : "";
@@ -908,12 +933,16 @@ static size_t pqr_dec_text(const uint8_t *p, size_t n, int be, int scale, char *
 static void pqr_int96_to_micros(pqr_ctx *x, int dst_is_dict)
 {
     int64_t *o = (int64_t *)x->s->vals;
-    for (uint64_t i = 0; o && i < x->vd; i++)
+    for (uint64_t i = 0; o && i < x->vd; i++) {
+        x->sub_us_dropped += o[i] % 1000 != 0;
         o[i] = o[i] / 1000 - (o[i] % 1000 < 0);
+    }
     if (!dst_is_dict && x->have_dict) {
         int64_t *d = (int64_t *)x->s->dvals;
-        for (uint32_t i = 0; i < x->dict_n; i++)
+        for (uint32_t i = 0; i < x->dict_n; i++) {
+            x->sub_us_dropped += d[i] % 1000 != 0;
             d[i] = d[i] / 1000 - (d[i] % 1000 < 0);
+        }
     }
     x->ts_unit = TL_PQ_MICROS;
 }
@@ -986,8 +1015,10 @@ static int pqr_convert(pqr_ctx *x, const uint8_t *pv, const uint32_t *poffs,
                 return TL_OK;
             pqr_int96_to_micros(x, dst_is_dict);
         }
-        for (size_t i = 0; i < m; i++)
+        for (size_t i = 0; i < m; i++) {
             (void)pqr_int96_one(pv + 12 * i, TL_PQ_MICROS, &o[i]);
+            x->sub_us_dropped += (int64_t)ld64(pv + 12 * i) % 1000 != 0;
+        }
         return TL_OK;
     }
     case CV_F16: {
@@ -1942,6 +1973,7 @@ int tl_pq_read_chunk(tl_pq_file *f, uint32_t rg, uint32_t col, tl_pq_colbuf *buf
     }
     buf->n = x.rows;
     buf->ts_unit = x.ts_unit;
+    buf->ts_sub_us_dropped = x.sub_us_dropped;
     if (x.col->ow) {
         if (!s->vals)
             PQR_TRY(pqr_grow(&s->vals, &s->vals_cap, 8, err));

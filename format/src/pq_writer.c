@@ -1732,7 +1732,7 @@ int tl_pq_writer_open(const tl_coldef *cols, uint32_t n_cols,
             return tl_error_set(err, TL_EINVAL,
                                 "parquet writer: column %u name longer than "
                                 "65535 bytes", i);
-        if (cols[i].type < TL_BOOL || cols[i].type > TL_STRING)
+        if (cols[i].type < TL_BOOL || cols[i].type > TL_TYPE_MAX)
             return tl_error_set(err, TL_EINVAL,
                                 "parquet writer: column '%s' has bad type %d",
                                 cols[i].name, (int)cols[i].type);

@@ -641,3 +641,59 @@ Test(agg, ordered_scan_same_exact_values_any_thread_count)
     tl_snapshot_close(s);
     tl_table_close(t);
 }
+
+/* timestamp_us: count, min and max (in µs, type timestamp_us, far years
+ * included, with and without --where on it); sum and avg are refused. A
+ * timestamp_us column cannot be the day partition column. */
+Test(agg, timestamp_us_min_max_count)
+{
+    static const tl_field f[] = {{"tu", TL_TIMESTAMP_US, 1}};
+    tl_table_spec spec = {.fields = f, .n_fields = 1};
+    tl_error err = {0};
+    cr_assert_eq(tl_table_create(tpath, &spec, &err), TL_OK, "%s", err.msg);
+    tl_table *t = NULL;
+    cr_assert_eq(tl_table_open(tpath, &t, &err), TL_OK, "%s", err.msg);
+    int64_t tu[4] = {INT64_C(1704141296123456), INT64_C(9089380393200000000), 0,
+                     INT64_C(-62198755200000000)};
+    uint8_t valid = 0x0b; /* row 2 null */
+    tl_coldef defs[1] = {{"tu", TL_TIMESTAMP_US}};
+    tl_colvec cols[1] = {{.values = tu, .validity = &valid}};
+    tl_batch b = {.n_rows = 4, .n_cols = 1, .defs = defs, .cols = cols};
+    tl_append *a = NULL;
+    cr_assert_eq(tl_append_begin(t, NULL, &a, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(tl_append_batch(a, &b, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(tl_append_commit(a, NULL, &err), TL_OK, "%s", err.msg);
+    tl_snapshot *s = NULL;
+    cr_assert_eq(tl_snapshot_open(t, NULL, &s, &err), TL_OK, "%s", err.msg);
+    tl_scan_opts o = {0};
+    tl_agg_result r;
+    tl_agg_spec sp[3] = {{TL_AGG_COUNT, "tu"}, {TL_AGG_MIN, "tu"}, {TL_AGG_MAX, "tu"}};
+    cr_assert_eq(tl_scan_aggregate(s, &o, sp, 3, 0, &r, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(r.rows[0].values[0].i, 3);
+    cr_assert_eq(r.rows[0].values[1].type, TL_TIMESTAMP_US);
+    cr_assert_eq(r.rows[0].values[1].i, tu[3]);
+    cr_assert_eq(r.rows[0].values[2].i, tu[1]);
+    tl_agg_result_free(&r);
+    o.where = "tu > '2024-01-01' AND tu < '10000-01-01'";
+    cr_assert_eq(tl_scan_aggregate(s, &o, sp, 3, 0, &r, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(r.rows[0].values[0].i, 1);
+    cr_assert_eq(r.rows[0].values[1].i, tu[0]);
+    cr_assert_eq(r.rows[0].values[2].i, tu[0]);
+    tl_agg_result_free(&r);
+    o.where = NULL;
+    tl_agg_spec bad[2] = {{TL_AGG_SUM, "tu"}, {TL_AGG_AVG, "tu"}};
+    for (int i = 0; i < 2; i++) {
+        cr_assert_eq(tl_scan_aggregate(s, &o, &bad[i], 1, 0, &r, &err), TL_EINVAL);
+        cr_assert_not_null(strstr(err.msg, "tu is timestamp_us, not a number"), "%s", err.msg);
+    }
+    tl_snapshot_close(s);
+    tl_table_close(t);
+    /* not a day partition column */
+    char p2[400];
+    snprintf(p2, sizeof p2, "%s2", tpath);
+    static const tl_field f2[] = {{"tu", TL_TIMESTAMP_US, 0}};
+    tl_table_spec s2 = {.fields = f2, .n_fields = 1, .day_column = "tu"};
+    cr_assert_eq(tl_table_create(p2, &s2, &err), TL_EINVAL);
+    cr_assert_not_null(strstr(err.msg, "day partition column 'tu' is timestamp_us, expected "
+                                       "timestamp"), "%s", err.msg);
+}

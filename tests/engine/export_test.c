@@ -1067,3 +1067,89 @@ Test(delta, stats_json_bounds)
     cr_assert_str_eq(tl_delta_type_name(TL_UINT32), "long");
     cr_assert_str_eq(tl_delta_type_name(TL_UINT64), "decimal(20,0)");
 }
+
+/* timestamp_us columns export as INT64 TIMESTAMP(isAdjustedToUTC=true,
+ * MICROS) in the normal and the --spark-compatible mode, values as they are
+ * (extremes and nulls included); --delta names them Spark "timestamp" and
+ * leaves out bounds Delta cannot spell (years beyond 0001..9999). */
+Test(export, timestamp_us_exports_as_micros)
+{
+    tl_field fl[2] = {{"tu", TL_TIMESTAMP_US, 1}, {"k", TL_INT32, 0}};
+    tl_table_spec spec = {.fields = fl, .n_fields = 2};
+    tl_error err = {0};
+    cr_assert_eq(tl_table_create(tpath, &spec, &err), TL_OK, "%s", err.msg);
+    tl_table *t = NULL;
+    cr_assert_eq(tl_table_open(tpath, &t, &err), TL_OK, "%s", err.msg);
+    int64_t tu[5] = {INT64_MIN, INT64_MAX, 0, 1704141296123456LL, -62198755200000000LL};
+    int32_t k[5] = {0, 1, 2, 3, 4};
+    uint8_t valid = 0x1b; /* row 2 null */
+    tl_coldef defs[2] = {{"tu", TL_TIMESTAMP_US}, {"k", TL_INT32}};
+    tl_colvec cols[2] = {{.values = tu, .validity = &valid}, {.values = k}};
+    tl_batch bt = {5, 2, defs, cols};
+    tl_append *a = NULL;
+    cr_assert_eq(tl_append_begin(t, NULL, &a, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(tl_append_batch(a, &bt, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(tl_append_commit(a, NULL, &err), TL_OK, "%s", err.msg);
+    tl_snapshot *s = snap(t, -1);
+    for (int spark = 0; spark < 2; spark++) {
+        char out[400];
+        snprintf(out, sizeof out, "%s/tu%d.parquet", dir, spark);
+        tl_export_opts o = {.layout = TL_EXPORT_SINGLE, .spark_compatible = (uint8_t)spark};
+        cr_assert_eq(tl_export_parquet(s, out, &o, NULL, &err), TL_OK, "%s", err.msg);
+        tl_pq_file *f = NULL;
+        cr_assert_eq(tl_pq_open(out, &f, &err), TL_OK, "%s", err.msg);
+        const tl_pq_colinfo *ci = tl_pq_col(f, 0);
+        cr_assert_eq(ci->type, TL_TIMESTAMP);
+        cr_assert_eq(ci->ts_unit, TL_PQ_MICROS);
+        cr_assert_eq(ci->ts_utc, 1);
+        cr_assert_str_eq(ci->desc, "INT64/TIMESTAMP(UTC,MICROS)");
+        int64_t lo, hi;
+        cr_assert_eq(tl_pq_chunk_i64_bounds(f, 0, 0, &lo, &hi), 1);
+        cr_assert(lo == INT64_MIN && hi == INT64_MAX);
+        tl_pq_colbuf cb = {0};
+        cr_assert_eq(tl_pq_read_chunk(f, 0, 0, &cb, &err), TL_OK, "%s", err.msg);
+        cr_assert_eq(cb.n, 5);
+        cr_assert_eq(cb.ts_unit, TL_PQ_MICROS);
+        for (int i = 0; i < 5; i++) {
+            cr_assert_eq(tl_bit_get(cb.vec.validity, (uint64_t)i), i != 2, "row %d", i);
+            if (i != 2)
+                cr_assert_eq(((const int64_t *)cb.vec.values)[i], tu[i], "row %d", i);
+        }
+        tl_pq_colbuf_free(&cb);
+        tl_pq_close(f);
+    }
+    /* --delta (a directory even without partitions) */
+    tl_export_opts o = {.layout = TL_EXPORT_PARTITIONED, .delta = 1};
+    cr_assert_eq(tl_export_parquet(s, dest, &o, NULL, &err), TL_OK, "%s", err.msg);
+    tl_delta_check_result cr;
+    cr_assert_eq(tl_delta_check(dest, &cr, &err), TL_OK, "%s", err.msg);
+    char p[700];
+    snprintf(p, sizeof p, "%s/%s", dest, TL_EXPORT_DELTA_COMMIT);
+    char *log = slurp(p, NULL);
+    cr_assert_not_null(strstr(log, "\\\"name\\\":\\\"tu\\\",\\\"type\\\":\\\"timestamp\\\""), "%s",
+                       log);
+    cr_assert_null(strstr(log, "\\\"minValues\\\":{\\\"tu\\\""), "%s", log);
+    free(log);
+    tl_snapshot_close(s);
+    tl_table_close(t);
+    /* bounds in years Delta can spell are written, in ms */
+    tl_coldef c1[1] = {{"tu", TL_TIMESTAMP_US}};
+    tl_pq_col_stats cs[1];
+    memset(cs, 0, sizeof cs);
+    cs[0].has_minmax = 1;
+    cs[0].min.i = 1704141296123456LL;
+    cs[0].max.i = 253402225200000001LL; /* 9999-12-31T03:00:00.000001 */
+    tl_pq_write_stats st = {.rows = 2, .row_groups = 1, .file_bytes = 10, .cols = cs};
+    char *js = NULL;
+    cr_assert_eq(tl_delta_stats_json(c1, 1, &st, NULL, &js, &err), TL_OK, "%s", err.msg);
+    cr_assert_str_eq(js, "{\"numRecords\":2,\"minValues\":{\"tu\":\"2024-01-01T20:34:56.123Z\"},"
+                         "\"maxValues\":{\"tu\":\"9999-12-31T03:00:00.001Z\"},"
+                         "\"nullCount\":{\"tu\":0}}");
+    free(js);
+    cs[0].max.i = INT64_MAX;
+    cr_assert_eq(tl_delta_stats_json(c1, 1, &st, NULL, &js, &err), TL_OK, "%s", err.msg);
+    cr_assert_str_eq(js, "{\"numRecords\":2,\"minValues\":{},\"maxValues\":{},"
+                         "\"nullCount\":{\"tu\":0}}");
+    free(js);
+    cr_assert_str_eq(tl_delta_type_name(TL_TIMESTAMP_US), "timestamp");
+}

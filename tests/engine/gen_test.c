@@ -1320,3 +1320,26 @@ Test(csv, bad_batches_are_einval)
     cr_assert_not_null(strstr(err.msg, "offsets/data pointer is NULL"), "%s", err.msg);
     fclose(f);
 }
+
+/* timestamp_us columns print as the corpus/DuckDB text (far years, years
+ * <= 0 with '-', trimmed fractions, a null as an empty field), and
+ * tl_timestamp_us_text gives the same text. */
+Test(csv, timestamp_us_text)
+{
+    int64_t v[5] = {INT64_C(1704141296123456), INT64_C(9089380393200000000), 0,
+                    INT64_C(-62198755200000000), INT64_MIN};
+    uint8_t valid = 0x1b; /* row 2 null */
+    tl_coldef d = {"t", TL_TIMESTAMP_US};
+    tl_colvec c = {.values = v, .validity = &valid};
+    tl_batch b = {.n_rows = 5, .n_cols = 1, .defs = &d, .cols = &c};
+    char *text = csv_of(&b, 1);
+    cr_assert_str_eq(text, "t\n2024-01-01 20:34:56.123456\n290000-12-30 23:00:00\n\n"
+                           "-0001-01-01 00:00:00\n-290308-12-21 19:59:05.224192\n");
+    free(text);
+    char out[TL_TIMESTAMP_US_TEXT_MAX];
+    cr_assert_eq(tl_timestamp_us_text(INT64_MAX, out), 28);
+    cr_assert_str_eq(out, "294247-01-10 04:00:54.775807");
+    cr_assert_eq(tl_timestamp_us_text(INT64_MIN, out), 29);
+    cr_assert_eq(tl_timestamp_us_text(100000, out), 21);
+    cr_assert_str_eq(out, "1970-01-01 00:00:00.1");
+}

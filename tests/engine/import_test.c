@@ -265,6 +265,45 @@ static int parse_csv_ts(const char *s, int64_t *ns)
     return 1;
 }
 
+/* The same text -> µs (timestamp_us columns); 0 when out of range or
+ * not a whole microsecond. */
+static int parse_csv_ts_us(const char *s, int64_t *us)
+{
+    const char *e;
+    int64_t day;
+    if (!parse_csv_date(s, &e, &day))
+        return 0;
+    int hh = 0, mm = 0, ss = 0;
+    int64_t frac = 0;
+    if (*e == ' ' || *e == 'T') {
+        char *x;
+        hh = (int)strtol(e + 1, &x, 10);
+        mm = (int)strtol(x + 1, &x, 10);
+        ss = (int)strtol(x + 1, &x, 10);
+        if (*x == '.') {
+            int k = 0;
+            x++;
+            while (*x >= '0' && *x <= '9') {
+                if (k < 9)
+                    frac = frac * 10 + (*x - '0');
+                x++, k++;
+            }
+            for (; k < 9; k++)
+                frac *= 10;
+        }
+        e = x;
+    }
+    if (frac % 1000)
+        return 0;
+    int64_t v;
+    if (__builtin_mul_overflow(day, INT64_C(86400000000), &v) ||
+        __builtin_add_overflow(v, ((int64_t)hh * 3600 + mm * 60 + ss) * INT64_C(1000000) +
+                                      frac / 1000, &v))
+        return 0;
+    *us = v;
+    return 1;
+}
+
 /* What the test knows of a column beyond the table's type. */
 typedef struct colmeta {
     int is_blob, is_decimal_text;
@@ -295,6 +334,7 @@ static void canon_value(sbuf *b, tl_type t, const colmeta *cm, const tl_colvec *
         break;
     case TL_INT64:
     case TL_TIMESTAMP:
+    case TL_TIMESTAMP_US:
         snprintf(tmp, sizeof tmp, "%" PRId64, ((const int64_t *)p)[r]);
         break;
     case TL_UINT8:
@@ -404,6 +444,13 @@ static void canon_text(sbuf *b, tl_type t, const colmeta *cm, const char *s, int
         cr_assert(parse_csv_ts(s, &ns), "%s: timestamp '%s' not in the nanosecond range", where,
                   s);
         snprintf(tmp, sizeof tmp, "%" PRId64, ns);
+        break;
+    }
+    case TL_TIMESTAMP_US: {
+        int64_t us = 0;
+        cr_assert(parse_csv_ts_us(s, &us), "%s: timestamp '%s' not a microsecond in range",
+                  where, s);
+        snprintf(tmp, sizeof tmp, "%" PRId64, us);
         break;
     }
     case TL_STRING:
@@ -745,24 +792,61 @@ GOOD(rle_boolean_encoding, "rle_boolean_encoding")
 GOOD(sort_columns, "sort_columns")
 GOOD(unknown_logical_type, "unknown-logical-type")
 
-/* PQ-I12: int96_from_spark holds years 9999 and 290000, outside the table's
- * nanosecond timestamps: the import fails naming file, column, row and
- * value, and leaves no table behind. */
-Test(import, good_int96_from_spark_out_of_range_is_clean_error)
+/* PQ-I16: int96_from_spark holds years 9999 and 290000, beyond int64
+ * nanoseconds: --create makes its column timestamp_us, and the table then
+ * equals the expected CSV. */
+Test(import, good_int96_from_spark)
+{
+    good_file("int96_from_spark");
+    tinfo ti;
+    rowset none = {0};
+    read_table(pathf("%s/t", dir), NULL, NULL, 0, &none, &ti);
+    rowset_free(&none);
+    cr_assert_eq(ti.nf, 1);
+    cr_assert_eq(ti.fields[0].type, TL_TIMESTAMP_US, "column a is %s",
+                 tl_type_name(ti.fields[0].type));
+    cr_assert_null(ti.day_column);
+    tinfo_free(&ti);
+}
+
+/* PQ-I12: into an existing table whose column is timestamp (ns) the same
+ * file fails naming file, column, row and value; nothing is committed. */
+Test(import, int96_from_spark_into_ns_column_is_clean_error)
 {
     if (!have_corpus())
         cr_skip_test("no %s", CORPUS);
     const char *tpath = pathf("%s/t", dir);
+    tl_field fl[1] = {{"a", TL_TIMESTAMP, 1}};
+    tl_table_spec spec = {.fields = fl, .n_fields = 1};
     tl_error err = {0};
-    int rc = corpus_import("good/int96_from_spark.parquet", tpath, NULL, &err);
-    /* the reader refuses the chunk (ECORRUPT, naming page and offset), or
-     * the import refuses the row (EINVAL, naming row and value) */
-    cr_assert(rc == TL_EINVAL || rc == TL_ECORRUPT, "%d %s", rc, err.msg);
+    cr_assert_eq(tl_table_create(tpath, &spec, &err), TL_OK, "%s", err.msg);
+    int64_t v0 = table_version(tpath);
+    tl_import_opts o;
+    memset(&o, 0, sizeof o);
+    const char *in[1] = {pathf("%s/good/int96_from_spark.parquet", CORPUS)};
+    int rc = tl_import_parquet(tpath, in, 1, &o, NULL, &err);
+    cr_assert_eq(rc, TL_EINVAL, "%d %s", rc, err.msg);
     cr_assert(strstr(err.msg, "int96_from_spark.parquet"), "%s", err.msg);
     cr_assert(strstr(err.msg, "column 'a'"), "%s", err.msg);
-    cr_assert(strstr(err.msg, "out of range") || strstr(err.msg, "outside the nanosecond range"),
-              "%s", err.msg);
-    cr_assert_not(exists(tpath), "a failed --create leaves no table");
+    cr_assert(strstr(err.msg, "outside the nanosecond range"), "%s", err.msg);
+    cr_assert_eq(table_version(tpath), v0);
+}
+
+/* PQ-I15: the same file into an existing timestamp_us column. */
+Test(import, int96_from_spark_into_us_column)
+{
+    if (!have_corpus())
+        cr_skip_test("no %s", CORPUS);
+    const char *tpath = pathf("%s/t", dir);
+    tl_field fl[1] = {{"a", TL_TIMESTAMP_US, 1}};
+    tl_table_spec spec = {.fields = fl, .n_fields = 1};
+    tl_error err = {0};
+    cr_assert_eq(tl_table_create(tpath, &spec, &err), TL_OK, "%s", err.msg);
+    tl_import_opts o;
+    memset(&o, 0, sizeof o);
+    const char *in[1] = {pathf("%s/good/int96_from_spark.parquet", CORPUS)};
+    cr_assert_eq(tl_import_parquet(tpath, in, 1, &o, NULL, &err), TL_OK, "%s", err.msg);
+    corpus_compare("good/int96_from_spark.parquet", tpath);
 }
 
 static int clean_code(int rc)
@@ -1306,6 +1390,124 @@ Test(import, missing_nullable_column_is_null_and_timestamps_convert)
     rowset_free(&rs);
 }
 
+/* PQ-I15: into a timestamp_us column MICROS values go as they are, NANOS
+ * ones when they are whole microseconds, else the import fails naming
+ * file, row group, column, row and value, and commits nothing. */
+Test(import, timestamp_us_column_takes_micros_and_whole_nanos)
+{
+    const char *tpath = pathf("%s/t", dir);
+    tl_field fl[1] = {{"ts", TL_TIMESTAMP_US, 1}};
+    tl_table_spec spec = {.fields = fl, .n_fields = 1};
+    tl_error err = {0};
+    cr_assert_eq(tl_table_create(tpath, &spec, &err), TL_OK, "%s", err.msg);
+    tl_coldef d[1] = {{"ts", TL_TIMESTAMP}};
+    int64_t ts[3] = {INT64_C(1700000000123456000), INT64_C(-1000), INT64_C(7)};
+    uint8_t valid = 0x05; /* row 1 null */
+    tl_colvec c[1] = {{.values = ts, .validity = &valid}};
+    const char *fn = pathf("%s/ns.parquet", dir), *fu = pathf("%s/us.parquet", dir);
+    write_pq(fn, d, 1, (uint8_t[]){1}, c, 2, 0); /* NANOS, rows 0-1 */
+    ts[2] = INT64_C(-1500);
+    write_pq(fu, d, 1, (uint8_t[]){1}, c, 3, 1); /* MICROS (floored): 3 rows */
+    tl_import_opts o;
+    memset(&o, 0, sizeof o);
+    const char *in[2] = {fn, fu};
+    cr_assert_eq(tl_import_parquet(tpath, in, 2, &o, NULL, &err), TL_OK, "%s", err.msg);
+    rowset rs = {0};
+    read_table(tpath, NULL, NULL, 0, &rs, NULL);
+    cr_assert_eq(rs.n, 5);
+    cr_assert_str_eq(rs.rows[0], "1700000000123456");
+    cr_assert_str_eq(rs.rows[1], "\\N");
+    cr_assert_str_eq(rs.rows[2], "1700000000123456");
+    cr_assert_str_eq(rs.rows[3], "\\N");
+    cr_assert_str_eq(rs.rows[4], "-2");
+    rowset_free(&rs);
+    /* a NANOS value below the microsecond */
+    int64_t v0 = table_version(tpath);
+    ts[1] = INT64_C(1700000000123456789);
+    valid = 0x07;
+    write_pq(fn, d, 1, (uint8_t[]){1}, c, 3, 0);
+    const char *in1[1] = {fn};
+    cr_assert_eq(tl_import_parquet(tpath, in1, 1, &o, NULL, &err), TL_EINVAL);
+    cr_assert(strstr(err.msg, "ns.parquet"), "%s", err.msg);
+    cr_assert(strstr(err.msg, "row group 0, column 'ts'"), "%s", err.msg);
+    cr_assert(strstr(err.msg, "row 1: timestamp 1700000000123456789 ns has nanoseconds below "
+                              "the microsecond"), "%s", err.msg);
+    cr_assert_eq(table_version(tpath), v0);
+    /* other types still do not go into it */
+    tl_coldef di[1] = {{"ts", TL_INT64}};
+    write_pq(fn, di, 1, (uint8_t[]){1}, c, 3, 0);
+    cr_assert_eq(tl_import_parquet(tpath, in1, 1, &o, NULL, &err), TL_EINVAL);
+    cr_assert(strstr(err.msg, "cannot be stored in column 'ts' (timestamp_us)"), "%s", err.msg);
+}
+
+/* PQ-I16: --create keeps timestamp (ns) for MICROS values that fit, and
+ * gives timestamp_us when one does not (statistics or values). */
+Test(import, create_infers_timestamp_us_only_beyond_ns)
+{
+    tl_coldef d[1] = {{"t", TL_TIMESTAMP_US}};
+    int64_t v[2] = {INT64_C(1700000000123456), INT64_C(-5)};
+    tl_colvec c[1] = {{.values = v}};
+    const char *f = pathf("%s/a.parquet", dir);
+    write_pq(f, d, 1, (uint8_t[]){0}, c, 2, 0);
+    tl_import_opts o;
+    memset(&o, 0, sizeof o);
+    o.create = 1;
+    const char *in[1] = {f};
+    tl_error err = {0};
+    cr_assert_eq(tl_import_parquet(pathf("%s/t1", dir), in, 1, &o, NULL, &err), TL_OK, "%s",
+                 err.msg);
+    tinfo ti;
+    rowset rs = {0};
+    read_table(pathf("%s/t1", dir), NULL, NULL, 0, &rs, &ti);
+    cr_assert_eq(ti.fields[0].type, TL_TIMESTAMP);
+    cr_assert_str_eq(rs.rows[0], "1700000000123456000");
+    rowset_free(&rs);
+    tinfo_free(&ti);
+    v[1] = INT64_C(-9000000000000000000); /* about year -283000: beyond ns */
+    write_pq(f, d, 1, (uint8_t[]){0}, c, 2, 0);
+    cr_assert_eq(tl_import_parquet(pathf("%s/t2", dir), in, 1, &o, NULL, &err), TL_OK, "%s",
+                 err.msg);
+    read_table(pathf("%s/t2", dir), NULL, NULL, 0, &rs, &ti);
+    cr_assert_eq(ti.fields[0].type, TL_TIMESTAMP_US);
+    cr_assert_null(ti.day_column);
+    cr_assert_str_eq(rs.rows[0], "1700000000123456");
+    cr_assert_str_eq(rs.rows[1], "-9000000000000000000");
+    rowset_free(&rs);
+    tinfo_free(&ti);
+}
+
+/* The generated corpus files' MILLIS and MICROS columns into timestamp_us
+ * columns equal the expected CSV (MILLIS x 1000 exactly). */
+Test(import, gen_tick_into_timestamp_us_columns)
+{
+    if (!have_corpus())
+        cr_skip_test("no %s", CORPUS);
+    const char *rel = "good/gen_tick_duckdb_v1_snappy.parquet";
+    tl_pq_file *f = NULL;
+    tl_error err = {0};
+    cr_assert_eq(tl_pq_open(pathf("%s/%s", CORPUS, rel), &f, &err), TL_OK, "%s", err.msg);
+    tl_field fl[64];
+    uint32_t nc = tl_pq_n_cols(f), n_us = 0;
+    cr_assert_leq(nc, 64);
+    for (uint32_t i = 0; i < nc; i++) {
+        const tl_pq_colinfo *ci = tl_pq_col(f, i);
+        tl_type t = ci->type;
+        if (t == TL_TIMESTAMP && ci->ts_unit != TL_PQ_NANOS)
+            t = TL_TIMESTAMP_US, n_us++;
+        fl[i] = (tl_field){ci->name, t, 1};
+    }
+    cr_assert_eq(n_us, 2, "ts_utc (MICROS) and ts_ms (MILLIS)");
+    tl_table_spec spec = {.fields = fl, .n_fields = nc};
+    const char *tpath = pathf("%s/t", dir);
+    cr_assert_eq(tl_table_create(tpath, &spec, &err), TL_OK, "%s", err.msg);
+    tl_pq_close(f);
+    tl_import_opts o;
+    memset(&o, 0, sizeof o);
+    const char *in[1] = {pathf("%s/%s", CORPUS, rel)};
+    cr_assert_eq(tl_import_parquet(tpath, in, 1, &o, NULL, &err), TL_OK, "%s", err.msg);
+    corpus_compare(rel, tpath);
+}
+
 Test(import, idempotent_with_app_id)
 {
     const char *f = pathf("%s/a.parquet", dir);
@@ -1519,7 +1721,8 @@ Test(import, failed_create_leaves_nothing_and_existing_dir_kept)
 
 static const tl_type all_types[] = {TL_BOOL,   TL_INT8,    TL_INT16,   TL_INT32,     TL_INT64,
                                     TL_UINT8,  TL_UINT16,  TL_UINT32,  TL_UINT64,    TL_FLOAT32,
-                                    TL_FLOAT64, TL_TIMESTAMP, TL_DATE, TL_STRING};
+                                    TL_FLOAT64, TL_TIMESTAMP, TL_DATE, TL_STRING,
+                                    TL_TIMESTAMP_US};
 #define N_TYPES (sizeof all_types / sizeof all_types[0])
 #define RT_ROWS 40u
 
@@ -1587,6 +1790,10 @@ static void make_all_types_table(const char *tpath, int partitioned)
                 memcpy(vals[i] + r * 8, &x, 8); break; }
             case TL_DATE: { int32_t x = k == 0 ? -719528 : k == 1 ? 2932896 : (int32_t)r;
                 memcpy(vals[i] + r * 4, &x, 4); break; }
+            case TL_TIMESTAMP_US: { int64_t x = k == 0 ? INT64_MIN : k == 1 ? INT64_MAX
+                : k == 2 ? INT64_C(9089380393200000000) : k == 3 ? INT64_C(-62198755200000000)
+                : (int64_t)r * 123456789 - 1;
+                memcpy(vals[i] + r * 8, &x, 8); break; }
             default: break;
             }
             /* every column has nulls (none in row % 8 == 0..5 pattern) */

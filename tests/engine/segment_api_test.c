@@ -277,10 +277,11 @@ Test(segment_api, column_stats_text_at_extremes_reads_like_the_csv)
 {
     /* Zone-map text uses the CSV writer's formatters: dates and floats read
      * the same in `inspect` as in `dump`, at any value. */
-    enum { NX = 8 };
+    enum { NX = 9 };
     static const tl_coldef xd[NX] = {
         {"d", TL_DATE},     {"d_bc", TL_DATE}, {"ts", TL_TIMESTAMP}, {"f64", TL_FLOAT64},
         {"f32", TL_FLOAT32}, {"i64", TL_INT64}, {"u64", TL_UINT64},   {"b", TL_BOOL},
+        {"tu", TL_TIMESTAMP_US},
     };
     int32_t d[2] = {INT32_MAX, INT32_MIN}, d_bc[2] = {-719529, -1084366};
     int64_t ts[2] = {INT64_MAX, INT64_MIN}, i64[2] = {INT64_MIN, INT64_MAX};
@@ -288,7 +289,8 @@ Test(segment_api, column_stats_text_at_extremes_reads_like_the_csv)
     float f32[2] = {1e7f, -2.5e6f};
     uint64_t u64[2] = {UINT64_MAX, 0};
     uint8_t b[2] = {1, 0};
-    const void *vals[NX] = {d, d_bc, ts, f64, f32, i64, u64, b};
+    int64_t tu[2] = {INT64_MAX, INT64_MIN};
+    const void *vals[NX] = {d, d_bc, ts, f64, f32, i64, u64, b, tu};
     tl_colvec cols[NX];
     memset(cols, 0, sizeof cols);
     for (int c = 0; c < NX; c++)
@@ -313,8 +315,9 @@ Test(segment_api, column_stats_text_at_extremes_reads_like_the_csv)
         {"-9223372036854775808", "9223372036854775807"},
         {"0", "18446744073709551615"},
         {"false", "true"},
+        {"-290308-12-21 19:59:05.224192", "294247-01-10 04:00:54.775807"},
     };
-    /* CSV rows: row 0 holds the max of columns 0..4 and 6..7, row 1 the min */
+    /* CSV rows: row 0 holds the max of columns 0..4 and 6..8, row 1 the min */
     char *csv = batch_csv(&batch, 0);
     char *row1 = strchr(csv, '\n') + 1;
     for (uint32_t c = 0; c < NX; c++) {

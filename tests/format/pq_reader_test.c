@@ -764,6 +764,9 @@ Test(pq_reader_hand, int96_nanos_when_every_value_fits)
     cr_assert_eq(tl_pq_col(f, 0)->type, TL_TIMESTAMP);
     cr_assert_str_eq(tl_pq_col(f, 0)->desc, "INT96");
     cr_assert_eq(b.ts_unit, TL_PQ_NANOS);
+    cr_assert_eq(b.ts_sub_us_dropped, 0);
+    int64_t lo, hi;
+    cr_assert_eq(tl_pq_chunk_i64_bounds(f, 0, 0, &lo, &hi), 0, "INT96 has no usable bounds");
     const int64_t *t = b.vec.values;
     cr_assert_eq(t[0], 1);
     cr_assert_eq(t[1], -1);
@@ -771,7 +774,8 @@ Test(pq_reader_hand, int96_nanos_when_every_value_fits)
 }
 
 /* A later page holds year 9999 (beyond int64 ns): the whole chunk comes
- * back in µs, earlier values floored. */
+ * back in µs, earlier values floored, and the two whose nanoseconds the
+ * floor dropped are counted (an exact consumer refuses the chunk). */
 Test(pq_reader_hand, int96_micros_when_a_value_overflows_ns)
 {
     hb h;
@@ -791,6 +795,7 @@ Test(pq_reader_hand, int96_micros_when_a_value_overflows_ns)
     tl_error err = {0};
     cr_assert_eq(hb_read(&h, &f, &b, &err), TL_OK, "%s", err.msg);
     cr_assert_eq(b.ts_unit, TL_PQ_MICROS);
+    cr_assert_eq(b.ts_sub_us_dropped, 2);
     const int64_t *t = b.vec.values;
     cr_assert_eq(t[0], 0);
     cr_assert_eq(t[1], -1);
@@ -819,6 +824,7 @@ Test(pq_reader_hand, int96_dictionary_overflow_switches_before_gather)
     tl_error err = {0};
     cr_assert_eq(hb_read(&h, &f, &b, &err), TL_OK, "%s", err.msg);
     cr_assert_eq(b.ts_unit, TL_PQ_MICROS);
+    cr_assert_eq(b.ts_sub_us_dropped, 0, "1000 ns and 0 ns are whole microseconds");
     const int64_t *t = b.vec.values;
     cr_assert_eq(t[0], 253402214400000000ll);
     cr_assert_eq(t[1], 1);

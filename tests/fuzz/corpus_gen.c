@@ -402,6 +402,11 @@ static void gen_segments(const char *dir)
     seg_seed(dir, "seed_positions", sparse, 3, 400, 200);
     scol wide[] = {{"c", TL_INT8, TLF_ENC_RLE, CN, 6, 10000}};
     seg_seed(dir, "seed_positions_u32", wide, 1, 70000, 70000);
+    /* a version 1.1 file (FMT-R25): timestamp_us columns */
+    scol us[] = {{"tu", TL_TIMESTAMP_US, A, CN, 1, 5},
+                 {"tu_delta", TL_TIMESTAMP_US, TLF_ENC_DELTA, CN, 1, 0},
+                 {"tu_dict", TL_TIMESTAMP_US, TLF_ENC_DICT, CZ, 2, 0}};
+    seg_seed(dir, "seed_timestamp_us", us, 3, 30, 16);
 }
 
 /* ---- checking --------------------------------------------------------------- */

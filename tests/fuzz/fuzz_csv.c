@@ -26,8 +26,9 @@
 static const tl_coldef defs[] = {
     {"ts", TL_TIMESTAMP}, {"sym", TL_STRING}, {"px", TL_FLOAT64}, {"q", TL_INT32},
     {"d", TL_DATE},       {"f", TL_FLOAT32},  {"b", TL_BOOL},     {"u", TL_UINT64},
+    {"tu", TL_TIMESTAMP_US},
 };
-static const uint8_t nullable[] = {0, 1, 1, 1, 1, 1, 1, 1};
+static const uint8_t nullable[] = {0, 1, 1, 1, 1, 1, 1, 1, 1};
 #define N_COLS (sizeof defs / sizeof defs[0])
 
 /* Read data; on success *text (malloc'd) holds every row as CSV with a
