@@ -19,7 +19,7 @@ int tl_table_versions(tl_table *t, int64_t *oldest, int64_t *latest, tl_error *e
     int64_t o = 0, l = 0;
     int rc = tl_log_version_range(&t->root, t->io, &o, &l, err);
     if (rc)
-        return tl_error_prefix(err, "table %s", t->path), rc;
+        return tl_error_prefix(err, "table %s: ", t->path), rc;
     if (oldest)
         *oldest = o;
     if (latest)
@@ -37,16 +37,16 @@ int tl_table_checkpoint(tl_table *t, tl_checkpoint_result *res, tl_error *err)
     tl_log_snap_opts so = {.io = t->io, .at = TL_LOG_AT_LATEST};
     int rc = tl_log_snapshot_load(&t->root, &so, &snap, err);
     if (rc)
-        return tl_error_prefix(err, "checkpoint %s", t->path), rc;
+        return tl_error_prefix(err, "checkpoint %s: ", t->path), rc;
     tl_log_checkpoint_info ci = {0};
     rc = tl_log_checkpoint_write(&t->root, &snap, t->io, &ci, err);
     tl_log_snapshot_free(&snap);
     if (rc)
-        return tl_error_prefix(err, "checkpoint %s", t->path), rc;
+        return tl_error_prefix(err, "checkpoint %s: ", t->path), rc;
     tl_log_cleanup_report cr = {0};
     rc = tl_log_cleanup(&t->root, t->io, tl_table_now_ms(t), -1, &cr, err);
     if (rc)
-        return tl_error_prefix(err, "checkpoint %s: log cleanup", t->path), rc;
+        return tl_error_prefix(err, "checkpoint %s: log cleanup: ", t->path), rc;
     if (res) {
         res->version = ci.version;
         res->existed = ci.existed;
@@ -83,7 +83,7 @@ int tl_table_vacuum(tl_table *t, const tl_table_vacuum_opts *o, tl_table_vacuum_
     int rc = tl_vacuum(&t->root, &vo, in, err);
     if (rc) {
         free(in);
-        return tl_error_prefix(err, "vacuum %s", t->path), rc;
+        return tl_error_prefix(err, "table %s: ", t->path), rc;
     }
     rep->files = calloc(in->n_files ? in->n_files : 1, sizeof *rep->files);
     if (!rep->files) {

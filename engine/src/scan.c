@@ -377,6 +377,11 @@ static int plan_build(const tl_snapshot *s, const tl_scan_opts *o, int explain, 
     p->s = s;
     p->o = o;
     p->t = tl_snapshot_table(s);
+    /* a Delta Lake table opens read-only, but its data files are Parquet
+     * (spec/LOG.md LOG-D1): say so before any file is read */
+    int rc_rows = tl_snapshot_check_rows(s, err);
+    if (rc_rows)
+        return rc_rows;
     p->explain = explain;
     /* diagnostics and tests: every ordered multi-file unit is merged */
     p->merge_always = getenv("TICKLAKE_SCAN_MERGE") != NULL;
@@ -552,7 +557,7 @@ int tl_scan_file_open(tl_scan_worker *w, size_t file_index, tl_scan_file *f, int
         return tl_error_set(err, TL_ENOMEM, "scan: out of memory");
     int rc = tl_bio_file_open(w->bio, &t->root, a->path, (uint64_t)a->size_bytes, &f->bf, err);
     if (rc)
-        return tl_error_prefix(err, "table %s", t->path), rc;
+        return tl_error_prefix(err, "table %s: ", t->path), rc;
     uint64_t size = tl_bio_file_size(f->bf);
     const uint8_t *map = tl_bio_file_map(f->bf);
     if (map) {
@@ -577,7 +582,7 @@ int tl_scan_file_open(tl_scan_worker *w, size_t file_index, tl_scan_file *f, int
             rc = tlf_seg_open_footer(w->tail, flen, tail, size, a->path, &f->seg, err);
     }
     if (rc)
-        return tl_error_prefix(err, "table %s", t->path), rc;
+        return tl_error_prefix(err, "table %s: ", t->path), rc;
     if ((int64_t)tlf_seg_n_rows(f->seg) != a->n_rows)
         return tl_error_set(err, TL_ECORRUPT,
                             "table %s: %s: %" PRIu64 " rows, but the log says %" PRId64
@@ -637,7 +642,7 @@ int tl_scan_decode(tl_scan_worker *w, const tl_scan_file *f, uint32_t slot, uint
                      (zero_copy ? TLF_DECODE_ZERO_COPY : 0u);
     int rc = tlf_seg_decode(f->seg, col, blk, bytes, bi->length, flags, &v, err);
     if (rc)
-        return tl_error_prefix(err, "table %s", w->p->t->path), rc;
+        return tl_error_prefix(err, "table %s: ", w->p->t->path), rc;
     *out = (tl_colvec){v.values, v.validity, v.offsets, v.data};
     return TL_OK;
 }
@@ -1002,7 +1007,7 @@ static int submit_batch(tl_scan_worker *w, tl_scan_file *f, int which, uint32_t 
         }
     int rc = tl_bio_submit(w->bio, f->bf, w->ranges[which], n, out, err);
     if (rc)
-        tl_error_prefix(err, "table %s", w->p->t->path);
+        tl_error_prefix(err, "table %s: ", w->p->t->path);
     return rc;
 }
 
@@ -1034,7 +1039,7 @@ static int try_rle(tl_scan_worker *w, const tl_scan_file *f, uint32_t k, uint32_
         return 0;
     if (rc) {
         *err = e2;
-        tl_error_prefix(err, "table %s", p->t->path);
+        tl_error_prefix(err, "table %s: ", p->t->path);
         return rc;
     }
     ri->n = n;
@@ -1055,7 +1060,7 @@ static int try_rle(tl_scan_worker *w, const tl_scan_file *f, uint32_t k, uint32_
             return 0;
         if (rc) {
             *err = e2;
-            tl_error_prefix(err, "table %s", p->t->path);
+            tl_error_prefix(err, "table %s: ", p->t->path);
             return rc;
         }
         ri->dict = dict;
@@ -1095,7 +1100,7 @@ int tl_scan_stream_file(tl_scan_worker *w, size_t unit, tl_scan_file *f, uint64_
         if (e2 > s2 && (rc = submit_batch(w, f, which ^ 1, s2, e2, &nxt, err)))
             break;
         if ((rc = tl_bio_wait(cur, err))) {
-            tl_error_prefix(err, "table %s", p->t->path);
+            tl_error_prefix(err, "table %s: ", p->t->path);
             break;
         }
         const tl_bio_range *r = w->ranges[which];

@@ -1775,7 +1775,7 @@ int tl_table_append_csv(tl_table *t, const char *csv_path, const tl_append_opts 
             break;
         rc = tl_append_batch(a, &b, err);
         if (rc)
-            tl_error_prefix(err, "%s", csv_path);
+            tl_error_prefix(err, "%s: ", csv_path);
         double now = mono_s();
         if (progress && now - last >= 0.1) {
             last = now;

@@ -72,6 +72,7 @@ expect_stderr "ticklake import" "cat: suggests import"
 [ ! -s "$TMP/out" ] && ok "cat prints no rows" || bad "cat printed: $(snippet "$TMP/out")"
 run "$TL" scan "$D"
 expect_rc 1 "scan a Delta table"
+expect_stderr "data files are Parquet" "scan: Parquet message"
 [ "$(wc -l <"$TMP/out")" -le 1 ] && ok "scan prints no rows" || bad "scan printed: $(snippet "$TMP/out")"
 
 # nothing changed: one commit, the same bytes, every data file still there
