@@ -157,8 +157,10 @@
 
 /* The minor version that introduced type timestamp_us (15): a file with
  * such a column is written as 1.1 (a 1.0 reader rejects the unknown type
- * id at open, FMT-R25), every other file as 1.0 (TLF_VERSION_MINOR), so
- * files without it stay byte-identical to 1.0 ones. */
+ * id at open, FMT-R25), every other file as 1.0 (TLF_VMINOR_BASE), so files
+ * without it stay byte-identical to 1.0 ones. The writer uses these, not
+ * tl_format.h's TLF_VERSION_MINOR (the version this library implements). */
+#define TLF_VMINOR_BASE 0
 #define TLF_VMINOR_TIMESTAMP_US 1
 
 /* header field offsets */

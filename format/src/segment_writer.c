@@ -291,7 +291,7 @@ int tlf_seg_writer_open(const tl_coldef *cols, uint32_t n_cols,
     if (!w)
         return nomem(NULL, err, "writer");
     w->n_cols = n_cols;
-    w->vminor = TLF_VERSION_MINOR;
+    w->vminor = TLF_VMINOR_BASE;
     w->block_rows = (opts && opts->block_rows) ? opts->block_rows : TLF_DEFAULT_BLOCK_ROWS;
     w->zstd_level = (opts && opts->zstd_level) ? opts->zstd_level : DEF_ZSTD_LEVEL;
     w->dict_max_entries = (opts && opts->dict_max_entries) ? opts->dict_max_entries : DEF_DICT_ENTRIES;

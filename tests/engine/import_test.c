@@ -1440,6 +1440,35 @@ Test(import, timestamp_us_column_takes_micros_and_whole_nanos)
     cr_assert(strstr(err.msg, "cannot be stored in column 'ts' (timestamp_us)"), "%s", err.msg);
 }
 
+/* A timestamp_us sort key orders rows as int64 (sortkey.c), nulls first. */
+Test(import, timestamp_us_sort_key)
+{
+    const char *tpath = pathf("%s/t", dir);
+    tl_field fl[1] = {{"ts", TL_TIMESTAMP_US, 1}};
+    const char *sk[1] = {"ts"};
+    tl_table_spec spec = {.fields = fl, .n_fields = 1, .sort_key = sk, .n_sort_key = 1};
+    tl_error err = {0};
+    cr_assert_eq(tl_table_create(tpath, &spec, &err), TL_OK, "%s", err.msg);
+    tl_coldef d[1] = {{"ts", TL_TIMESTAMP_US}};
+    int64_t v[6] = {5, -3, INT64_MAX, INT64_MIN, 0, 7};
+    uint8_t valid = 0x2f; /* row 4 null */
+    tl_colvec c[1] = {{.values = v, .validity = &valid}};
+    const char *f = pathf("%s/a.parquet", dir);
+    write_pq(f, d, 1, (uint8_t[]){1}, c, 6, 0);
+    tl_import_opts o;
+    memset(&o, 0, sizeof o);
+    const char *in[1] = {f};
+    cr_assert_eq(tl_import_parquet(tpath, in, 1, &o, NULL, &err), TL_OK, "%s", err.msg);
+    rowset rs = {0};
+    read_table(tpath, NULL, NULL, 0, &rs, NULL);
+    static const char *const want[6] = {"\\N", "-9223372036854775808", "-3", "5", "7",
+                                        "9223372036854775807"};
+    cr_assert_eq(rs.n, 6);
+    for (int i = 0; i < 6; i++)
+        cr_assert_str_eq(rs.rows[i], want[i], "row %d", i);
+    rowset_free(&rs);
+}
+
 /* PQ-I16: --create keeps timestamp (ns) for MICROS values that fit, and
  * gives timestamp_us when one does not (statistics or values). */
 Test(import, create_infers_timestamp_us_only_beyond_ns)

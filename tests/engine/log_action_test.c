@@ -1352,3 +1352,31 @@ Test(log_action, fuzz_seed_corpus_parses_as_named)
     cr_assert_geq(n_ok, 4);
     cr_assert_geq(n_bad, 2);
 }
+
+/* timestamp_us: a schema type name; its stats bounds are int64
+ * microseconds (far years included); it is no day partition column. */
+Test(log_action, timestamp_us_schema_and_bounds)
+{
+    tl_log_commit c;
+    parse_ok(CI0 "{\"metaData\":{\"id\":\"" TABLE_ID "\",\"createdTime\":1,\"schema\":"
+             "[{\"name\":\"t\",\"type\":\"timestamp_us\",\"nullable\":true}],"
+             "\"partitionSpec\":{},\"sortKey\":[\"t\"],\"configuration\":{}}}\n",
+             -1, &c);
+    cr_assert_eq(c.actions[1].u.meta.fields[0].type, TL_TIMESTAMP_US);
+    tl_log_commit_free(&c);
+    parse_ok(STATS_ADD("\"t\":{\"type\":\"timestamp_us\",\"nullCount\":1,"
+                       "\"min\":-9223372036854775808,\"max\":9089380393200000000}"),
+             -1, &c);
+    cr_assert_eq(c.actions[1].u.add.stats.cols[0].type, TL_TIMESTAMP_US);
+    cr_assert_eq(c.actions[1].u.add.stats.cols[0].min.i, INT64_MIN);
+    cr_assert_eq(c.actions[1].u.add.stats.cols[0].max.i, INT64_C(9089380393200000000));
+    tl_log_commit_free(&c);
+    reject(STATS_ADD("\"t\":{\"type\":\"timestamp_us\",\"nullCount\":0,\"min\":\"2024-01-01\","
+                     "\"max\":1}"),
+           TL_ECORRUPT, "columns[t].min: expected an integer");
+    reject(CI0 "{\"metaData\":{\"id\":\"" TABLE_ID "\",\"createdTime\":1,\"schema\":"
+           "[{\"name\":\"t\",\"type\":\"timestamp_us\",\"nullable\":false}],"
+           "\"partitionSpec\":{\"dayColumn\":\"t\"},\"sortKey\":[],\"configuration\":{}}}\n",
+           TL_ECORRUPT, "dayColumn: expected the name of a timestamp column, found \"t\" "
+                        "(timestamp_us)");
+}
