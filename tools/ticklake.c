@@ -982,6 +982,7 @@ static const char create_help[] =
     "  --schema FILE     one column per line: NAME TYPE [nullable]; '#' starts a\n"
     "                    comment. TYPE: bool int8 int16 int32 int64 uint8 uint16\n"
     "                    uint32 uint64 float32 float64 timestamp date string\n"
+    "                    timestamp_us\n"
     "  --partition SPEC  comma-separated: COL or symbol(COL) partitions by a string\n"
     "                    column, day(COL) by the UTC day of a timestamp column;\n"
     "                    'none' = unpartitioned (default for a schema file)\n"
@@ -1963,6 +1964,13 @@ static void agg_value_print(const tl_agg_value *v, int json)
         break;
     case TL_DATE:
         fmt_day((int32_t)v->i, b, sizeof b);
+        if (json)
+            printf("\"%s\"", b);
+        else
+            fputs(b, stdout);
+        break;
+    case TL_TIMESTAMP_US:
+        tl_timestamp_us_text(v->i, b); /* b: 48 >= TL_TIMESTAMP_US_TEXT_MAX */
         if (json)
             printf("\"%s\"", b);
         else

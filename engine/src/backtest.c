@@ -1349,6 +1349,7 @@ static size_t fmt_field(char *out, tl_type t, const tl_colvec *v, uint32_t i, ch
     case TL_FLOAT32: return tl_fmt_f32(out, ((const float *)v->values)[i]);
     case TL_FLOAT64: return tl_fmt_f64(out, ((const double *)v->values)[i]);
     case TL_TIMESTAMP: return tl_fmt_timestamp_iso(out, ((const int64_t *)v->values)[i]);
+    case TL_TIMESTAMP_US: return tl_fmt_timestamp_us(out, ((const int64_t *)v->values)[i]);
     case TL_DATE: return tl_fmt_date(out, ((const int32_t *)v->values)[i]);
     case TL_STRING: {
         const uint8_t *p = v->data + v->offsets[i];

@@ -21,6 +21,7 @@
 #include "scan_int.h"
 
 #include "civil_int.h"
+#include "text_int.h"
 #include "util_int.h"
 
 #include <errno.h>
@@ -1681,6 +1682,12 @@ static void json_row(FILE *f, const tl_coldef *defs, const tl_colvec *cols, uint
         case TL_STRING:
             json_str(f, v->data + v->offsets[i], v->offsets[i + 1] - v->offsets[i]);
             break;
+        case TL_TIMESTAMP_US: { /* "YYYY-MM-DD HH:MM:SS[.ffffff]", as the CSV */
+            char t[TL_FMT_MAX + 1];
+            size_t n = tl_fmt_timestamp_us(t, ((const int64_t *)(const void *)vb)[i]);
+            fprintf(f, "\"%.*s\"", (int)n, t);
+            break;
+        }
         default: fputs("null", f); break;
         }
     }

@@ -197,7 +197,7 @@ static int cur_load(tl_scan_worker *w, mcur *c, tl_error *err)
         if (!rc)
             rc = tl_bio_wait(bt, err);
         if (rc)
-            tl_error_prefix(err, "table %s", p->t->path);
+            tl_error_prefix(err, "table %s: ", p->t->path);
     }
     int zero_copy = tl_bio_mode(w->bio) == TL_IO_MMAP;
     for (uint32_t k = 0; k < ns && !rc; k++)
@@ -643,7 +643,7 @@ static int key_tuple(tl_scan_worker *w, mcur *c, uint32_t blk, int last_row, ktu
     if (!rc)
         rc = tl_bio_wait(bt, err);
     if (rc)
-        tl_error_prefix(err, "table %s", p->t->path);
+        tl_error_prefix(err, "table %s: ", p->t->path);
     int zero_copy = tl_bio_mode(w->bio) == TL_IO_MMAP;
     uint32_t n = tlf_seg_block(c->f.seg, 0, blk)->n_rows, row = last_row ? n - 1 : 0;
     for (uint32_t i = 0; i < nk && !rc; i++) {

@@ -33,7 +33,7 @@ extern "C" {
 #define TLF_MAGIC "\x89TLSEG\r\n" /* 8 bytes, at both ends of the file */
 #define TLF_MAGIC_LEN 8
 #define TLF_VERSION_MAJOR 1
-#define TLF_VERSION_MINOR 0
+#define TLF_VERSION_MINOR 1 /* the newest minor this library reads and writes (1.1: timestamp_us) */
 #define TLF_HEADER_SIZE 64
 #define TLF_TRAILER_SIZE 40
 #define TLF_BLOCK_ALIGN 64            /* every block starts 64-byte aligned */
