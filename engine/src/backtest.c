@@ -155,9 +155,9 @@ int tl_bt_kernel_open(const tl_bt_params *p, int want_series, int want_trades,
     k->min_volume = p->min_volume;
     k->want_series = want_series;
     k->want_trades = want_trades;
-    /* the window's chains take nch * rows * 8 bytes: about 2 MiB with
-     * one pair, at most 4 MiB with sweeps (where the many chains of one
-     * run already fill the lanes) */
+    /* one pair: no chain arrays (fused), the window's prices take 4 MiB;
+     * sweeps: the chains take nch * rows * 8 bytes, at most 4 MiB (the
+     * many chains of one run already fill the lanes) */
     uint32_t nch = k->nf + k->ns;
     k->window_rows = nch <= 2 ? TL_BT_WINDOW_ROWS : (1u << 19) / nch;
     if (k->window_rows < 8192)
@@ -307,6 +307,39 @@ static void to_double(double *dst, tl_type t, const tl_colvec *c, const uint32_t
     }
 }
 
+#if defined(__AVX512F__) && defined(__AVX512DQ__)
+/* elig_pass over rows [0, n) (n a multiple of 16) without nulls: 16 rows
+ * a step, the same operations as the general loop below */
+static inline __attribute__((always_inline)) uint32_t
+elig_full(uint8_t *o8, uint32_t n, const double *a, const double *b, const void *vol,
+          const int vol_i64, double X, double V, const double *psrc, double *pdst)
+{
+    const __m512d zero = _mm512_setzero_pd(), half = _mm512_set1_pd(0.5);
+    const __m512d vx = _mm512_set1_pd(X), vV = _mm512_set1_pd(V);
+    for (uint32_t j = 0; j < n; j += 16) {
+        __mmask8 r[2];
+        for (int h = 0; h < 2; h++) {
+            uint32_t i = j + 8 * (uint32_t)h;
+            if (psrc)
+                _mm512_storeu_pd(pdst + i, _mm512_loadu_pd(psrc + i));
+            __m512d A = _mm512_loadu_pd(a + i), B = _mm512_loadu_pd(b + i);
+            __m512d Vv = vol_i64 ? _mm512_cvtepi64_pd(_mm512_loadu_si512((const int64_t *)vol + i))
+                                 : _mm512_loadu_pd((const double *)vol + i);
+            __m512d d = _mm512_sub_pd(A, B);
+            __m512d mid = _mm512_mul_pd(half, _mm512_add_pd(A, B));
+            __mmask8 m = _mm512_cmp_pd_mask(A, zero, _CMP_GT_OQ);
+            m = _mm512_mask_cmp_pd_mask(m, B, zero, _CMP_GT_OQ);
+            m = _mm512_mask_cmp_pd_mask(m, mid, zero, _CMP_GT_OQ);
+            m = _mm512_mask_cmp_pd_mask(m, Vv, vV, _CMP_GE_OQ);
+            r[h] = _mm512_mask_cmp_pd_mask(m, _mm512_div_pd(d, mid), vx, _CMP_LE_OQ);
+        }
+        uint16_t w = (uint16_t)(r[0] | (unsigned)r[1] << 8);
+        memcpy(o8 + j / 8, &w, 2);
+    }
+    return n;
+}
+#endif
+
 /* elig bit j = spread_ok(a[j], b[j]) and v[j] >= V, exactly as BT-R4
  * writes it: d = a - b, mid = 0.5 * (a + b), d / mid <= X. av/bv/vv:
  * validity bitmaps (NULL = none; a null reads as 0). vol_i64: the volume
@@ -325,7 +358,19 @@ __attribute__((noinline)) static void elig_pass(uint64_t *out, uint32_t n, const
     const __m512d vx = _mm512_set1_pd(X), vV = _mm512_set1_pd(V);
     uint8_t *o8 = (uint8_t *)out; /* little-endian: byte j/8 holds rows j..j+7 */
     out[nw - 1] = 0;
-    for (uint32_t j = 0; j < n; j += 8) {
+    uint32_t j0 = 0;
+    if (!av && !bv && !vv) { /* the common case: no nulls, full groups */
+        uint32_t nf = n & ~15u;
+        if (vol_i64 && psrc)
+            j0 = elig_full(o8, nf, a, b, vol, 1, X, V, psrc, pdst);
+        else if (vol_i64)
+            j0 = elig_full(o8, nf, a, b, vol, 1, X, V, NULL, pdst);
+        else if (psrc)
+            j0 = elig_full(o8, nf, a, b, vol, 0, X, V, psrc, pdst);
+        else
+            j0 = elig_full(o8, nf, a, b, vol, 0, X, V, NULL, pdst);
+    }
+    for (uint32_t j = j0; j < n; j += 8) {
         __mmask8 lm = n - j >= 8 ? (__mmask8)0xFF : (__mmask8)((1u << (n - j)) - 1);
         __mmask8 ma = av ? (__mmask8)(lm & av[j >> 3]) : lm;
         __mmask8 mb = bv ? (__mmask8)(lm & bv[j >> 3]) : lm;
@@ -550,31 +595,24 @@ static void planes_run(bt_plane *tasks, size_t nt, const bt_coef *cf)
 /* With one pair (the usual run), the two chains need not be stored: 16
  * runs side by side, one per lane of two 8-lane vectors, step 8 rows at a
  * time (each lane's 8 prices loaded and transposed), and the comparisons'
- * mask bits (8 steps x 8 lanes) are transposed into each lane's 8 row bits
- * and OR-ed into the zeroed up/dn bitmaps. The arithmetic per row is the
- * scalar step's (x * a + f * c, two comparisons), so results are the same
- * bit for bit; lanes with fewer than 8 rows left finish in scalar code. */
+ * mask bits (8 steps x 8 lanes) are transposed into each lane's 8 row bits.
+ * A lane starts its vector steps at a row that is a multiple of 8, so each
+ * step fills whole bytes of the up/dn bitmaps that belong to its run alone
+ * (plain byte stores); the rows before that and a run's last < 8 rows go
+ * through scalar code with the same operations, so results are the same bit
+ * for bit. Idle lanes repeat lane 0 (same values to the same bytes). */
 typedef struct bt_fused {
     const double *P;
-    uint8_t *up, *dn; /* the window's bitmaps, as bytes (little-endian words) */
+    uint8_t *up, *dn; /* the window's bitmaps (zeroed), as bytes (little-endian words) */
     double af, cf, as, cs;
 } bt_fused;
 
-/* b (8 bits) into bitmap bm at bit pos (one spare byte after the end) */
-static inline void bits_or8(uint8_t *bm, uint32_t pos, uint32_t b)
-{
-    uint8_t *p = bm + (pos >> 3);
-    uint16_t v;
-    memcpy(&v, p, 2);
-    v = (uint16_t)(v | (b << (pos & 7)));
-    memcpy(p, &v, 2);
-}
-
-static void fused_scalar(const bt_fused *c, bt_plane *l)
+/* cnt rows of l in scalar code, OR-ing the bits (shared bytes at the ends) */
+static void fused_scalar(const bt_fused *c, bt_plane *l, uint32_t cnt)
 {
     const double af = c->af, cF = c->cf, as = c->as, cS = c->cs;
     double f = l->f, s = l->s;
-    uint32_t j = l->j, e = j + l->left;
+    uint32_t j = l->j, e = j + cnt;
     for (; j < e; j++) {
         double x = c->P[j];
         f = x * af + f * cF;
@@ -582,7 +620,7 @@ static void fused_scalar(const bt_fused *c, bt_plane *l)
         c->up[j >> 3] = (uint8_t)(c->up[j >> 3] | ((f > s) << (j & 7)));
         c->dn[j >> 3] = (uint8_t)(c->dn[j >> 3] | ((s >= f) << (j & 7)));
     }
-    l->f = f, l->s = s, l->j = e, l->left = 0;
+    l->f = f, l->s = s, l->j = e, l->left -= cnt;
 }
 
 #if defined(__AVX512F__)
@@ -622,22 +660,21 @@ static inline __attribute__((always_inline)) void tr8(const double *const *src, 
     }
 }
 
-/* K chunks of 8 rows for the first nv * 8 lanes (active of them real):
- * the nv vectors' chains interleaved step by step */
+/* K steps of 8 rows for lanes 0 .. 8 nv - 1: lane i reads prices from
+ * src[i] and writes bitmap bytes ub[i][q], db[i][q] (q = 0 .. K-1); the nv
+ * vectors' chains interleaved step by step */
 static inline __attribute__((always_inline)) void
-fused_chunks(const bt_fused *c, bt_plane *const *lane, int active, uint32_t K, const int nv,
-             __m512d *F, __m512d *S, __m512d af, __m512d cf, __m512d as, __m512d cs)
+fused_chunks(const double *const *src, uint8_t *const *ub, uint8_t *const *db, uint32_t K,
+             const int nv, __m512d *F, __m512d *S, __m512d af, __m512d cf, __m512d as,
+             __m512d cs)
 {
-    static const double zeros[8];
     for (uint32_t q = 0; q < K; q++) {
         __m512d x[2][8];
         for (int v = 0; v < nv; v++) {
-            const double *src[8];
-            for (int i = 0; i < 8; i++) {
-                int li = 8 * v + i;
-                src[i] = li < active ? c->P + lane[li]->j + 8 * (size_t)q : zeros;
-            }
-            tr8(src, x[v]);
+            const double *sp[8];
+            for (int i = 0; i < 8; i++)
+                sp[i] = src[8 * v + i] + 8 * (size_t)q;
+            tr8(sp, x[v]);
         }
         uint64_t U[2] = {0, 0}, D[2] = {0, 0};
         for (int t = 0; t < 8; t++)
@@ -650,12 +687,8 @@ fused_chunks(const bt_fused *c, bt_plane *const *lane, int active, uint32_t K, c
         for (int v = 0; v < nv; v++) {
             uint64_t u = bits_t8(U[v]), d = bits_t8(D[v]);
             for (int i = 0; i < 8; i++) {
-                int li = 8 * v + i;
-                if (li >= active)
-                    break;
-                uint32_t pos = lane[li]->j + 8 * q;
-                bits_or8(c->up, pos, (uint32_t)(u >> (8 * i)) & 0xFF);
-                bits_or8(c->dn, pos, (uint32_t)(d >> (8 * i)) & 0xFF);
+                ub[8 * v + i][q] = (uint8_t)(u >> (8 * i));
+                db[8 * v + i][q] = (uint8_t)(d >> (8 * i));
             }
         }
     }
@@ -671,15 +704,21 @@ static void fused_run(bt_plane *tasks, size_t nt, const bt_fused *c)
     const __m512d af = _mm512_set1_pd(c->af), cf = _mm512_set1_pd(c->cf);
     const __m512d as = _mm512_set1_pd(c->as), cs = _mm512_set1_pd(c->cs);
     for (;;) {
-        /* fill the lanes with runs of >= 8 rows left; shorter ones and
-         * tails run scalar */
+        /* fill the lanes with runs at a row multiple of 8 with >= 8 rows
+         * left; rows before that, short runs and tails run scalar */
         int active = 0;
         for (int i = 0; i < BT_FLANES; i++) {
             for (;;) {
-                if (lane[i] && lane[i]->left >= 8)
+                bt_plane *l = lane[i];
+                if (l && l->left >= 8 && (l->j & 7) == 0)
                     break;
-                if (lane[i]) {
-                    fused_scalar(c, lane[i]);
+                if (l) {
+                    uint32_t pre = (8 - (l->j & 7)) & 7;
+                    if (l->left >= pre + 8 && pre) {
+                        fused_scalar(c, l, pre);
+                        break;
+                    }
+                    fused_scalar(c, l, l->left);
                     lane[i] = NULL;
                 }
                 if (next == nt)
@@ -690,32 +729,37 @@ static void fused_run(bt_plane *tasks, size_t nt, const bt_fused *c)
         }
         if (active == 0)
             return;
-        /* compact: the active lanes first, so one vector serves <= 8 */
-        int nv = active > 8 ? 2 : 1;
-        for (int i = 0, w = 0; i < BT_FLANES; i++)
+        for (int i = 0, w = 0; i < BT_FLANES; i++) /* the active lanes first */
             if (lane[i]) {
                 bt_plane *t = lane[i];
                 lane[i] = NULL;
                 lane[w++] = t;
             }
+        int nv = active > 8 ? 2 : 1;
         uint32_t K = UINT32_MAX;
         for (int i = 0; i < active; i++)
             if (lane[i]->left / 8 < K)
                 K = lane[i]->left / 8;
-        __m512d F[2], S[2];
-        double fv[16], sv[16];
+        const double *src[BT_FLANES];
+        uint8_t *ub[BT_FLANES], *db[BT_FLANES];
+        double fv[BT_FLANES], sv[BT_FLANES];
         for (int i = 0; i < 8 * nv; i++) {
-            fv[i] = i < active ? lane[i]->f : 0.0;
-            sv[i] = i < active ? lane[i]->s : 0.0;
+            const bt_plane *l = lane[i < active ? i : 0];
+            src[i] = c->P + l->j;
+            ub[i] = c->up + l->j / 8;
+            db[i] = c->dn + l->j / 8;
+            fv[i] = l->f;
+            sv[i] = l->s;
         }
+        __m512d F[2], S[2];
         for (int v = 0; v < nv; v++) {
             F[v] = _mm512_loadu_pd(fv + 8 * v);
             S[v] = _mm512_loadu_pd(sv + 8 * v);
         }
         if (nv == 2)
-            fused_chunks(c, lane, active, K, 2, F, S, af, cf, as, cs);
+            fused_chunks(src, ub, db, K, 2, F, S, af, cf, as, cs);
         else
-            fused_chunks(c, lane, active, K, 1, F, S, af, cf, as, cs);
+            fused_chunks(src, ub, db, K, 1, F, S, af, cf, as, cs);
         for (int v = 0; v < nv; v++) {
             _mm512_storeu_pd(fv + 8 * v, F[v]);
             _mm512_storeu_pd(sv + 8 * v, S[v]);
@@ -729,7 +773,7 @@ static void fused_run(bt_plane *tasks, size_t nt, const bt_fused *c)
     }
 #else
     for (; next < nt; next++)
-        fused_scalar(c, &tasks[next]);
+        fused_scalar(c, &tasks[next], tasks[next].left);
 #endif
 }
 

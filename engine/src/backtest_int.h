@@ -90,8 +90,11 @@ uint32_t tl_bt_kernel_n_pairs(const tl_bt_kernel *k);
 
 /* Blocks are staged into a window of about this many rows before the EMA
  * chains run over it (many series side by side); results do not depend on
- * it. tl_bt_kernel_set_window changes it (tests: tiny windows; 0 = 1). */
-#define TL_BT_WINDOW_ROWS (1u << 17)
+ * it. 512 Ki rows (4 MiB of prices): the generated tables' windows then hold
+ * enough series to keep 16 lanes 93 % busy (58 % at 128 Ki rows, where a few
+ * long at-the-money series were left running alone; bench/RESULTS.md).
+ * tl_bt_kernel_set_window changes it (tests: tiny windows; 0 = 1). */
+#define TL_BT_WINDOW_ROWS (1u << 19)
 void tl_bt_kernel_set_window(tl_bt_kernel *k, uint32_t rows);
 
 void tl_bt_kernel_unit_begin(tl_bt_kernel *k);
