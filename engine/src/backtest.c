@@ -43,6 +43,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -243,11 +244,32 @@ void tl_bt_kernel_set_window(tl_bt_kernel *k, uint32_t rows)
     k->window_rows = rows ? rows : 1;
 }
 
+/* Scratch of 2 MiB and more (the window's prices, timestamps, chains) is
+ * advised MADV_HUGEPAGE when (re)allocated: its first touch then faults
+ * once per 2 MiB instead of 512 times (first touches cost ~13 us per 4 KiB
+ * page on these machines: 4 MiB of prices were ~4 % of a backtest). Advice
+ * only: without THP nothing changes. */
+static void advise_huge(void *p, size_t n)
+{
+#ifdef MADV_HUGEPAGE
+    const uintptr_t H = (uintptr_t)2 << 20;
+    uintptr_t a = ((uintptr_t)p + H - 1) & ~(H - 1), e = ((uintptr_t)p + n) & ~(H - 1);
+    if (e > a)
+        (void)madvise((void *)a, (size_t)(e - a), MADV_HUGEPAGE);
+#else
+    (void)p, (void)n;
+#endif
+}
+
 static int grow(tl_error *err, void **p, size_t *cap, size_t need, const char *what)
 {
+    void *before = *p;
+    size_t cap_before = *cap;
     if (tl_grow(p, cap, need) != TL_OK)
         return tl_error_set(err, TL_ENOMEM, "backtest: out of memory for %s (%zu bytes)", what,
                             need);
+    if (*cap >= ((size_t)2 << 20) && (*p != before || *cap != cap_before))
+        advise_huge(*p, *cap);
     return TL_OK;
 }
 
