@@ -61,7 +61,10 @@
 #define PQW_STAT_TRUNC 64u       /* string statistics longer than this are
                                     truncated (PQ-W9) */
 #define PQW_DICT_PROBE 4096u     /* values after which a chunk decides
-                                    whether its dictionary pays (PQ-W4) */
+                                    whether its dictionary is hopeless (PQ-W4) */
+#define PQW_DICT_JUDGE 131072u   /* values after which (or half a row group,
+                                    if fewer) the chunk's dictionary must pay
+                                    (PQ-W4) */
 
 /* order of statistics */
 enum { PK_SIGNED, PK_UNSIGNED, PK_FLOAT, PK_BOOL, PK_BYTES };
@@ -256,6 +259,7 @@ struct tl_pq_writer {
     int codec, zstd_level;
     uint64_t rg_rows_max;
     uint32_t page_rows, page_bytes, dict_max;
+    uint64_t dict_judge;   /* PQ-W4: values before the size test */
     uint8_t ts_micros, v2, no_page_index;
     tl_pq_sorting_col *sorting;
     uint32_t n_sorting;
@@ -979,14 +983,24 @@ static int dict_put_str(pqw_dict *d, const uint8_t *p, uint32_t len,
     return TL_OK;
 }
 
-/* Whether the chunk's dictionary still pays (PQ-W4). */
-static int dict_pays(const tl_pq_writer *w, const pqw_col *c)
+/* Whether the chunk's dictionary still pays (PQ-W4). A prefix of a chunk
+ * overstates the dictionary's cost (its entries come early, their reuse
+ * later: sorted option ticks repeat the first contract's prices in the
+ * next ones), so the size test waits for PQW_DICT_JUDGE values (or half a
+ * row group) or the chunk's end (at_end); before that only a hopeless
+ * dictionary (more than 15/16 of the values distinct, while nothing has
+ * been written with it) is dropped, which also spares the hash probes. */
+static int dict_pays(const tl_pq_writer *w, const pqw_col *c, int at_end)
 {
     if (c->dict.page_bytes > w->dict_max)
         return 0;
-    if (c->ch_dict_vals + c->pg_vals < PQW_DICT_PROBE)
-        return 1;
     uint64_t vals = c->ch_dict_vals + c->pg_vals;
+    if (vals < PQW_DICT_PROBE)
+        return 1;
+    if (!c->dict_used && (uint64_t)c->dict.n * 16 > vals * 15)
+        return 0;
+    if (!at_end && vals < w->dict_judge)
+        return 1;
     unsigned bw = tlf_pq_bit_width(c->dict.n ? c->dict.n - 1 : 0);
     uint64_t est = c->dict.page_bytes + (vals * (bw ? bw : 1) + 7) / 8;
     return est * 10 <= c->ch_dict_plain * 9;
@@ -1305,7 +1319,7 @@ static int col_append(tl_pq_writer *w, pqw_col *c, const tl_colvec *vec,
             return rc;
         off += take;
         n -= take;
-        if (c->dict_mode && !dict_pays(w, c)) {
+        if (c->dict_mode && !dict_pays(w, c, 0)) {
             if (!c->dict_used) {
                 if ((rc = dict_abandon(c, err)))
                     return rc;
@@ -1463,6 +1477,10 @@ static int chunk_flush(tl_pq_writer *w, pqw_col *c, pqw_chunk_meta *cm,
                        tl_error *err)
 {
     int rc;
+    /* a chunk still in its first page gets the size test now (PQ-W4) */
+    if (c->dict_mode && !c->dict_used && c->pg_vals && !dict_pays(w, c, 1) &&
+        (rc = dict_abandon(c, err)))
+        return rc;
     if (c->pg_rows) {
         if (c->dict_mode)
             c->ch_dict_vals += c->pg_vals;
@@ -1754,6 +1772,8 @@ int tl_pq_writer_open(const tl_coldef *cols, uint32_t n_cols,
     w->codec = o.codec;
     w->zstd_level = o.zstd_level;
     w->rg_rows_max = o.row_group_rows ? o.row_group_rows : PQW_DEF_RG_ROWS;
+    w->dict_judge = w->rg_rows_max / 2 < PQW_DICT_JUDGE ? w->rg_rows_max / 2
+                                                         : PQW_DICT_JUDGE;
     w->page_rows = o.page_rows ? o.page_rows : PQW_DEF_PAGE_ROWS;
     w->page_bytes = o.page_bytes ? o.page_bytes : PQW_DEF_PAGE_BYTES;
     w->dict_max = o.dict_max_bytes ? o.dict_max_bytes : PQW_DEF_DICT_BYTES;

@@ -1191,6 +1191,144 @@ Test(pq_writer, distinct_numbers_are_written_plain_without_dictionary)
     free(s.p);
 }
 
+/* Data page encodings of chunk (rg, col), in order, from the page headers;
+ * returns the number of data pages; *dict_page = whether a dictionary page
+ * leads the chunk. */
+static uint32_t chunk_page_encs(const msink *s, const tlf_pqm_file *fm, uint32_t rg,
+                                uint32_t col, int32_t *encs, uint32_t max, int *dict_page)
+{
+    const tlf_pqm_col_meta *m = &fm->row_groups[rg].columns[col].meta_data;
+    int64_t start = m->has_dictionary_page_offset ? m->dictionary_page_offset
+                                                  : m->data_page_offset;
+    size_t pos = (size_t)start, end = (size_t)(start + m->total_compressed_size);
+    uint32_t n = 0;
+    *dict_page = 0;
+    cr_assert_leq(end, s->len);
+    while (pos < end) {
+        tlf_pqm_page_header ph;
+        size_t hl = 0;
+        tl_error e = {0};
+        cr_assert_eq(tlf_pqm_decode_page_header(s->p + pos, end - pos, pos, &ph, &hl, &e),
+                     TL_OK, "%s", e.msg);
+        if (ph.type == TLF_PQM_PAGE_DICTIONARY) {
+            cr_assert_eq(pos, (size_t)start, "dictionary page not first");
+            *dict_page = 1;
+        } else {
+            cr_assert_lt(n, max);
+            encs[n++] = ph.has_data_page_v2 ? ph.data_page_v2.encoding
+                                            : ph.data_page.encoding;
+        }
+        pos += hl + (size_t)ph.compressed_page_size;
+    }
+    cr_assert_eq(pos, end);
+    return n;
+}
+
+/* Doubles whose prefix is 7/8 distinct (every 8th value repeats the one
+ * before), cycling through `period` values: a dictionary looks costly on
+ * the first pages and pays once the cycle repeats. */
+static double *cycling_prices(uint64_t n, uint64_t period)
+{
+    double *v = malloc(n * 8);
+    cr_assert(v);
+    for (uint64_t i = 0; i < n; i++) {
+        uint64_t j = i % period;
+        v[i] = 100.0 + 0.05 * (double)(j - j / 8);
+    }
+    return v;
+}
+
+Test(pq_writer, dictionary_kept_when_the_prefix_is_mostly_distinct)
+{
+    /* PQ-W4: at 4,096 values 7/8 are distinct (not hopeless); the size test
+     * waits for 131,072 values, when the repeats have made it pay */
+    uint64_t n = 300000;
+    double *v = cycling_prices(n, 30000);
+    msink s = {0};
+    tl_pq_write_opts o;
+    tl_pq_write_opts_default(&o);
+    write_one(TL_FLOAT64, v, NULL, NULL, NULL, n, &o, &s);
+    tlf_pqm_file fm;
+    decode_footer(&s, &fm);
+    cr_assert_eq(fm.n_row_groups, 1);
+    int32_t encs[64];
+    int dp = 0;
+    uint32_t np = chunk_page_encs(&s, &fm, 0, 0, encs, 64, &dp);
+    cr_assert(dp, "no dictionary page");
+    cr_assert_eq(np, 15); /* 20,000-row pages */
+    for (uint32_t i = 0; i < np; i++)
+        cr_assert_eq(encs[i], TLF_PQM_ENC_RLE_DICTIONARY, "page %u", i);
+    tlf_pqm_file_free(&fm);
+    tcol c = {TL_FLOAT64, n, (uint8_t *)v, NULL, NULL, NULL};
+    wcase k = {TL_PQ_ZSTD, 0, 0, 0, 20000, 0, 0, 0};
+    verify_walk(&s, &c, 1, NULL, &k);
+    verify_reader(&s, &c, 1, NULL, 0);
+    free(v);
+    free(s.p);
+}
+
+Test(pq_writer, dictionary_dropped_at_chunk_end_when_it_does_not_pay)
+{
+    /* PQ-W4: a chunk that ends inside its first page gets the size test at
+     * its end; 6,000 values, 7/8 distinct: PLAIN, no dictionary page */
+    uint64_t n = 6000;
+    double *v = cycling_prices(n, n);
+    msink s = {0};
+    tl_pq_write_opts o;
+    tl_pq_write_opts_default(&o);
+    write_one(TL_FLOAT64, v, NULL, NULL, NULL, n, &o, &s);
+    tlf_pqm_file fm;
+    decode_footer(&s, &fm);
+    int32_t encs[4];
+    int dp = 1;
+    cr_assert_eq(chunk_page_encs(&s, &fm, 0, 0, encs, 4, &dp), 1);
+    cr_assert(!dp);
+    cr_assert_eq(encs[0], TLF_PQM_ENC_PLAIN);
+    cr_assert(!fm.row_groups[0].columns[0].meta_data.has_dictionary_page_offset);
+    tlf_pqm_file_free(&fm);
+    tcol c = {TL_FLOAT64, n, (uint8_t *)v, NULL, NULL, NULL};
+    wcase k = {TL_PQ_ZSTD, 0, 0, 0, 20000, 0, 0, 0};
+    verify_walk(&s, &c, 1, NULL, &k);
+    verify_reader(&s, &c, 1, NULL, 0);
+    free(v);
+    free(s.p);
+}
+
+Test(pq_writer, dictionary_size_test_after_half_a_small_row_group)
+{
+    /* PQ-W4: with 10,000-row row groups the size test starts at 5,000
+     * values; a 7/8-distinct column that never repeats then stops paying:
+     * the pages before are dictionary-encoded, the rest of the chunk PLAIN */
+    uint64_t n = 20000;
+    double *v = cycling_prices(n, n);
+    msink s = {0};
+    tl_pq_write_opts o;
+    tl_pq_write_opts_default(&o);
+    o.page_rows = 1000;
+    o.row_group_rows = 10000;
+    write_one(TL_FLOAT64, v, NULL, NULL, NULL, n, &o, &s);
+    tlf_pqm_file fm;
+    decode_footer(&s, &fm);
+    cr_assert_eq(fm.n_row_groups, 2);
+    for (uint32_t rg = 0; rg < 2; rg++) {
+        int32_t encs[16];
+        int dp = 0;
+        uint32_t np = chunk_page_encs(&s, &fm, rg, 0, encs, 16, &dp);
+        cr_assert_eq(np, 10);
+        cr_assert(dp, "row group %u: no dictionary page", rg);
+        for (uint32_t i = 0; i < np; i++)
+            cr_assert_eq(encs[i], i < 5 ? TLF_PQM_ENC_RLE_DICTIONARY : TLF_PQM_ENC_PLAIN,
+                         "row group %u page %u", rg, i);
+    }
+    tlf_pqm_file_free(&fm);
+    tcol c = {TL_FLOAT64, n, (uint8_t *)v, NULL, NULL, NULL};
+    wcase k = {TL_PQ_ZSTD, 0, 0, 0, 1000, 0, 0, 10000};
+    verify_walk(&s, &c, 1, NULL, &k);
+    verify_reader(&s, &c, 1, NULL, 0);
+    free(v);
+    free(s.p);
+}
+
 /* ---- footer ------------------------------------------------------------------------- */
 
 Test(pq_writer, footer_schema_and_metadata)
