@@ -1329,6 +1329,36 @@ Test(pq_writer, dictionary_size_test_after_half_a_small_row_group)
     free(s.p);
 }
 
+Test(pq_writer, large_fixed_width_dictionary_round_trips)
+{
+    /* 75,000 entries (each value twice): the slot table grows past 2 MiB
+     * (the huge-page path) and the dictionary still pays and stays */
+    uint64_t n = 150000;
+    int64_t *v = malloc(n * 8);
+    for (uint64_t i = 0; i < n; i++)
+        v[i] = (int64_t)(i / 2) * 7919 - 300000000;
+    msink s = {0};
+    tl_pq_write_opts o;
+    tl_pq_write_opts_default(&o);
+    write_one(TL_INT64, v, NULL, NULL, NULL, n, &o, &s);
+    tlf_pqm_file fm;
+    decode_footer(&s, &fm);
+    int32_t encs[16];
+    int dp = 0;
+    uint32_t np = chunk_page_encs(&s, &fm, 0, 0, encs, 16, &dp);
+    cr_assert(dp);
+    cr_assert_eq(np, 8);
+    for (uint32_t i = 0; i < np; i++)
+        cr_assert_eq(encs[i], TLF_PQM_ENC_RLE_DICTIONARY, "page %u", i);
+    tlf_pqm_file_free(&fm);
+    tcol c = {TL_INT64, n, (uint8_t *)v, NULL, NULL, NULL};
+    wcase k = {TL_PQ_ZSTD, 0, 0, 0, 20000, 0, 0, 0};
+    verify_walk(&s, &c, 1, NULL, &k);
+    verify_reader(&s, &c, 1, NULL, 0);
+    free(v);
+    free(s.p);
+}
+
 /* ---- footer ------------------------------------------------------------------------- */
 
 Test(pq_writer, footer_schema_and_metadata)
