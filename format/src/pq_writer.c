@@ -48,11 +48,15 @@
 #include "pq_page.h"
 #include "tl_parquet.h"
 
+/* created_by (PQ-W12): format/CMakeLists.txt passes TL_VERSION_STRING of
+ * engine/include/ticklake.h (format/ does not include engine headers) and
+ * the build id (git describe --always --dirty at configure time, else
+ * "unknown"). */
 #ifndef TL_PQ_VERSION_STRING
-#define TL_PQ_VERSION_STRING "0.1.0"
+#error "TL_PQ_VERSION_STRING is defined by format/CMakeLists.txt"
 #endif
 #ifndef TL_PQ_BUILD_ID
-#define TL_PQ_BUILD_ID "dev"
+#define TL_PQ_BUILD_ID "unknown"
 #endif
 
 #define PQW_DEF_RG_ROWS 1048576u

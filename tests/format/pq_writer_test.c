@@ -1403,9 +1403,20 @@ Test(pq_writer, footer_schema_and_metadata)
     cr_assert_eq(fm.n_row_groups, 2);
     cr_assert_eq(fm.row_groups[0].num_rows, 100);
     cr_assert_eq(fm.row_groups[1].num_rows, 50);
+    /* PQ-W12: "ticklake version <TL_VERSION_STRING> (build <id>)", the id
+     * one non-empty word (git describe, or "unknown") */
     cr_assert(fm.has_created_by);
-    cr_assert(strncmp(fm.created_by.s, "ticklake version ", 17) == 0);
-    cr_assert(strstr(fm.created_by.s, " (build ") != NULL);
+    {
+        const char *pre = "ticklake version " TL_VERSION_STRING " (build ";
+        size_t pl = strlen(pre), cl = fm.created_by.len;
+        const char *cb = fm.created_by.s;
+        cr_assert_gt(cl, pl + 1, "created_by '%.*s'", (int)cl, cb);
+        cr_assert(memcmp(cb, pre, pl) == 0, "created_by '%.*s'", (int)cl, cb);
+        cr_assert_eq(cb[cl - 1], ')', "created_by '%.*s'", (int)cl, cb);
+        for (size_t i = pl; i + 1 < cl; i++)
+            cr_assert(cb[i] != ' ' && cb[i] != '(' && cb[i] != ')',
+                      "created_by '%.*s': build id is not one word", (int)cl, cb);
+    }
     cr_assert(fm.has_kv && fm.n_kv == 2);
     cr_assert_eq(strcmp(fm.kv[0].key.s, "ticklake.table"), 0);
     cr_assert(fm.kv[0].has_value && strcmp(fm.kv[0].value.s, "ticks") == 0);
