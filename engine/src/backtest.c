@@ -330,14 +330,27 @@ static void to_double(double *dst, tl_type t, const tl_colvec *c, const uint32_t
 }
 
 #if defined(__AVX512F__) && defined(__AVX512DQ__)
+/* BT-R4 on 8 rows: a > 0, b > 0, mid = 0.5 * (a + b) > 0, (a - b) / mid
+ * <= X and v >= V, as IEEE operations in that form */
+static inline __attribute__((always_inline)) __mmask8 elig8(__m512d A, __m512d B, __m512d Vv,
+                                                            double X, double V)
+{
+    const __m512d zero = _mm512_setzero_pd();
+    __m512d d = _mm512_sub_pd(A, B);
+    __m512d mid = _mm512_mul_pd(_mm512_set1_pd(0.5), _mm512_add_pd(A, B));
+    __mmask8 m = _mm512_cmp_pd_mask(A, zero, _CMP_GT_OQ);
+    m = _mm512_mask_cmp_pd_mask(m, B, zero, _CMP_GT_OQ);
+    m = _mm512_mask_cmp_pd_mask(m, mid, zero, _CMP_GT_OQ);
+    m = _mm512_mask_cmp_pd_mask(m, Vv, _mm512_set1_pd(V), _CMP_GE_OQ);
+    return _mm512_mask_cmp_pd_mask(m, _mm512_div_pd(d, mid), _mm512_set1_pd(X), _CMP_LE_OQ);
+}
+
 /* elig_pass over rows [0, n) (n a multiple of 16) without nulls: 16 rows
  * a step, the same operations as the general loop below */
 static inline __attribute__((always_inline)) uint32_t
 elig_full(uint8_t *o8, uint32_t n, const double *a, const double *b, const void *vol,
           const int vol_i64, double X, double V, const double *psrc, double *pdst)
 {
-    const __m512d zero = _mm512_setzero_pd(), half = _mm512_set1_pd(0.5);
-    const __m512d vx = _mm512_set1_pd(X), vV = _mm512_set1_pd(V);
     for (uint32_t j = 0; j < n; j += 16) {
         __mmask8 r[2];
         for (int h = 0; h < 2; h++) {
@@ -347,13 +360,7 @@ elig_full(uint8_t *o8, uint32_t n, const double *a, const double *b, const void 
             __m512d A = _mm512_loadu_pd(a + i), B = _mm512_loadu_pd(b + i);
             __m512d Vv = vol_i64 ? _mm512_cvtepi64_pd(_mm512_loadu_si512((const int64_t *)vol + i))
                                  : _mm512_loadu_pd((const double *)vol + i);
-            __m512d d = _mm512_sub_pd(A, B);
-            __m512d mid = _mm512_mul_pd(half, _mm512_add_pd(A, B));
-            __mmask8 m = _mm512_cmp_pd_mask(A, zero, _CMP_GT_OQ);
-            m = _mm512_mask_cmp_pd_mask(m, B, zero, _CMP_GT_OQ);
-            m = _mm512_mask_cmp_pd_mask(m, mid, zero, _CMP_GT_OQ);
-            m = _mm512_mask_cmp_pd_mask(m, Vv, vV, _CMP_GE_OQ);
-            r[h] = _mm512_mask_cmp_pd_mask(m, _mm512_div_pd(d, mid), vx, _CMP_LE_OQ);
+            r[h] = elig8(A, B, Vv, X, V);
         }
         uint16_t w = (uint16_t)(r[0] | (unsigned)r[1] << 8);
         memcpy(o8 + j / 8, &w, 2);
@@ -376,8 +383,6 @@ __attribute__((noinline)) static void elig_pass(uint64_t *out, uint32_t n, const
      * the block instead of two) */
     uint32_t nw = (n + 63) / 64;
 #if defined(__AVX512F__) && defined(__AVX512DQ__)
-    const __m512d zero = _mm512_setzero_pd(), half = _mm512_set1_pd(0.5);
-    const __m512d vx = _mm512_set1_pd(X), vV = _mm512_set1_pd(V);
     uint8_t *o8 = (uint8_t *)out; /* little-endian: byte j/8 holds rows j..j+7 */
     out[nw - 1] = 0;
     uint32_t j0 = 0;
@@ -404,13 +409,7 @@ __attribute__((noinline)) static void elig_pass(uint64_t *out, uint32_t n, const
         __m512d Vv =
             vol_i64 ? _mm512_cvtepi64_pd(_mm512_maskz_loadu_epi64(mv, (const int64_t *)vol + j))
                     : _mm512_maskz_loadu_pd(mv, (const double *)vol + j);
-        __m512d d = _mm512_sub_pd(A, B);
-        __m512d mid = _mm512_mul_pd(half, _mm512_add_pd(A, B));
-        __mmask8 m = _mm512_cmp_pd_mask(A, zero, _CMP_GT_OQ);
-        m = _mm512_mask_cmp_pd_mask(m, B, zero, _CMP_GT_OQ);
-        m = _mm512_mask_cmp_pd_mask(m, mid, zero, _CMP_GT_OQ);
-        m = _mm512_mask_cmp_pd_mask(m, Vv, vV, _CMP_GE_OQ);
-        m = _mm512_mask_cmp_pd_mask(m, _mm512_div_pd(d, mid), vx, _CMP_LE_OQ);
+        __mmask8 m = elig8(A, B, Vv, X, V);
         o8[j >> 3] = (uint8_t)(m & lm);
     }
 #else
