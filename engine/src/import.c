@@ -15,14 +15,22 @@
  * tl_append_batch, which repacks rows into the table's partitions and sort
  * order and spills under max_memory. One tl_append_commit at the end.
  *
+ * Decoding overlaps the append (PQ-I17): with append.threads other than 1
+ * and a file of two or more row groups, a decoder thread reads row group
+ * r + 1 (into the second of two buffer sets) while this thread slices,
+ * converts and appends row group r. Batches reach the append in the same
+ * order and with the same contents as without it; a decode error at row
+ * group r is reported after row groups before r were appended, as in the
+ * sequential order.
+ *
  * Invariants: any error aborts the append (its files are removed) and, when
  * this call created the table, removes what the creation made, so a failed
  * import leaves the target as it was. A value is converted only when the
  * conversion is exact; every value check (range, null into a non-nullable
  * column) happens before the slice is handed over, and names the file, row
  * group, column and the row's index in the file. Memory: one decoded row
- * group (all its needed columns) plus one slice of conversion buffers, plus
- * the append's max_memory.
+ * group (all its needed columns; two with the decoder thread) plus one
+ * slice of conversion buffers, plus the append's max_memory.
  */
 #include "import_int.h"
 
@@ -36,6 +44,7 @@
 #include <ftw.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -790,7 +799,10 @@ typedef struct imp {
     source *src;
     uint32_t n_src, cap_src;
     uint8_t *taken;      /* per table column: given by this file */
-    tl_pq_colbuf *bufs;  /* per Parquet column index, reused across files */
+    tl_pq_colbuf *bufs;  /* per Parquet column index, reused across files;
+                            the set slice_vec reads */
+    tl_pq_colbuf *set[2]; /* the two sets (the decoder thread fills one while
+                             the other is appended); bufs is one of them */
     uint32_t n_bufs;
     tl_coldef *defs;
     tl_colvec *vecs;
@@ -980,11 +992,14 @@ static int ensure_bufs(imp *im, uint32_t n, tl_error *err)
 {
     if (n <= im->n_bufs)
         return TL_OK;
-    tl_pq_colbuf *b = realloc(im->bufs, n * sizeof *b);
-    if (!b)
-        return tl_error_set(err, TL_ENOMEM, "import: out of memory (column buffers)");
-    memset(b + im->n_bufs, 0, (n - im->n_bufs) * sizeof *b);
-    im->bufs = b;
+    for (int k = 0; k < 2; k++) {
+        tl_pq_colbuf *b = realloc(im->set[k], n * sizeof *b);
+        if (!b)
+            return tl_error_set(err, TL_ENOMEM, "import: out of memory (column buffers)");
+        memset(b + im->n_bufs, 0, (n - im->n_bufs) * sizeof *b);
+        im->set[k] = b;
+    }
+    im->bufs = im->set[0];
     im->n_bufs = n;
     return TL_OK;
 }
@@ -1188,6 +1203,144 @@ static int slice_vec(imp *im, const tl_import_file *fi, uint32_t rg, uint64_t fi
     return TL_OK;
 }
 
+/* Decode row group rg's needed column chunks into the buffer set bufs and
+ * check them against the row group's row count. */
+static int decode_rg(imp *im, tl_pq_file *f, const tl_import_file *fi, uint32_t rg,
+                     tl_pq_colbuf *bufs, tl_error *err)
+{
+    uint64_t rows = tl_pq_row_group_rows(f, rg);
+    for (uint32_t i = 0; i < im->n_src; i++) {
+        const source *s = &im->src[i];
+        if (s->kind != SRC_PQ)
+            continue;
+        tl_pq_colbuf *b = &bufs[s->pq_col];
+        int rc = tl_pq_read_chunk(f, rg, s->pq_col, b, err);
+        if (rc)
+            return tl_error_prefix(err, "import: "), rc;
+        if (b->n != rows)
+            return tl_error_set(err, TL_ECORRUPT,
+                                "import %s: row group %u, column '%s': %" PRIu64
+                                " values decoded, but the row group has %" PRIu64 " rows",
+                                fi->path, rg, s->info->name, b->n, rows);
+        if (s->src_type == TL_STRING && rows && !b->vec.offsets)
+            return tl_error_set(err, TL_ECORRUPT, "import %s: row group %u, column '%s': no "
+                                "string offsets", fi->path, rg, s->info->name);
+        if (s->src_type != TL_STRING && rows && !b->vec.values)
+            return tl_error_set(err, TL_ECORRUPT, "import %s: row group %u, column '%s': no "
+                                "values", fi->path, rg, s->info->name);
+    }
+    return TL_OK;
+}
+
+/* The decoder thread of one file (PQ-I17): row group r goes into buffer set
+ * r & 1; it runs at most two row groups ahead of the one released last, so
+ * a set is refilled only after the appending thread is done with it. It
+ * reads only the sources' plan fields (kind, pq_col, src_type, info), which
+ * stay fixed while the file is imported. */
+typedef struct decoder {
+    int on;                /* the thread runs */
+    imp *im;
+    tl_pq_file *f;
+    const tl_import_file *fi;
+    uint32_t n_rg;
+    pthread_t th;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    uint32_t decoded;      /* row groups 0..decoded-1 are ready */
+    uint32_t released;     /* row groups 0..released-1 were appended */
+    int stop;              /* the appending thread is done with the file */
+    int rc;                /* the decoder's error, at row group `decoded` */
+    tl_error err;
+} decoder;
+
+static void *decoder_main(void *arg)
+{
+    decoder *d = arg;
+    for (uint32_t rg = 0; rg < d->n_rg; rg++) {
+        pthread_mutex_lock(&d->mu);
+        while (!d->stop && rg >= d->released + 2)
+            pthread_cond_wait(&d->cv, &d->mu);
+        int stop = d->stop;
+        pthread_mutex_unlock(&d->mu);
+        if (stop)
+            break;
+        tl_error e;
+        memset(&e, 0, sizeof e);
+        int rc = decode_rg(d->im, d->f, d->fi, rg, d->im->set[rg & 1], &e);
+        pthread_mutex_lock(&d->mu);
+        if (rc) {
+            d->rc = rc;
+            d->err = e;
+        } else {
+            d->decoded = rg + 1;
+        }
+        pthread_cond_broadcast(&d->cv);
+        pthread_mutex_unlock(&d->mu);
+        if (rc)
+            break;
+    }
+    return NULL;
+}
+
+static int decoder_start(decoder *d, imp *im, tl_pq_file *f, const tl_import_file *fi,
+                         uint32_t n_rg, tl_error *err)
+{
+    d->im = im;
+    d->f = f;
+    d->fi = fi;
+    d->n_rg = n_rg;
+    if (pthread_mutex_init(&d->mu, NULL) != 0)
+        return tl_error_set(err, TL_ENOMEM, "import %s: cannot create the decoder's mutex",
+                            fi->path);
+    if (pthread_cond_init(&d->cv, NULL) != 0) {
+        pthread_mutex_destroy(&d->mu);
+        return tl_error_set(err, TL_ENOMEM, "import %s: cannot create the decoder's "
+                            "condition variable", fi->path);
+    }
+    int e = pthread_create(&d->th, NULL, decoder_main, d);
+    if (e != 0) {
+        pthread_cond_destroy(&d->cv);
+        pthread_mutex_destroy(&d->mu);
+        return tl_error_sys(err, e, "import %s: cannot start the decoder thread", fi->path);
+    }
+    d->on = 1;
+    return TL_OK;
+}
+
+/* Wait until row group rg is decoded; the decoder's error if it failed
+ * there. */
+static int decoder_wait(decoder *d, uint32_t rg, tl_error *err)
+{
+    pthread_mutex_lock(&d->mu);
+    while (d->decoded <= rg && !d->rc)
+        pthread_cond_wait(&d->cv, &d->mu);
+    int rc = d->decoded > rg ? TL_OK : d->rc;
+    if (rc && err)
+        *err = d->err;
+    pthread_mutex_unlock(&d->mu);
+    return rc;
+}
+
+static void decoder_release(decoder *d, uint32_t rg)
+{
+    pthread_mutex_lock(&d->mu);
+    d->released = rg + 1;
+    pthread_cond_broadcast(&d->cv);
+    pthread_mutex_unlock(&d->mu);
+}
+
+static void decoder_stop(decoder *d)
+{
+    pthread_mutex_lock(&d->mu);
+    d->stop = 1;
+    pthread_cond_broadcast(&d->cv);
+    pthread_mutex_unlock(&d->mu);
+    pthread_join(d->th, NULL);
+    pthread_cond_destroy(&d->cv);
+    pthread_mutex_destroy(&d->mu);
+    d->on = 0;
+}
+
 static int import_file(imp *im, tl_append *a, const tl_import_file *fi, tl_error *err)
 {
     tl_pq_file *f = NULL;
@@ -1212,30 +1365,19 @@ static int import_file(imp *im, tl_append *a, const tl_import_file *fi, tl_error
         nb += !(im->src[i].kind == SRC_HIVE && im->src[i].k_null);
     uint64_t file_rows = rc ? 0 : tl_pq_n_rows(f), done_rows = 0, first_row = 0;
     uint32_t n_rg = rc ? 0 : tl_pq_n_row_groups(f);
+    decoder dec;
+    memset(&dec, 0, sizeof dec);
+    if (!rc && n_rg >= 2 && im->o->append.threads != 1)
+        rc = decoder_start(&dec, im, f, fi, n_rg, err);
     for (uint32_t rg = 0; !rc && rg < n_rg; rg++) {
         uint64_t rows = tl_pq_row_group_rows(f, rg);
-        for (uint32_t i = 0; !rc && i < im->n_src; i++) {
-            source *s = &im->src[i];
-            if (s->kind != SRC_PQ)
-                continue;
-            tl_pq_colbuf *b = &im->bufs[s->pq_col];
-            rc = tl_pq_read_chunk(f, rg, s->pq_col, b, err);
-            if (rc) {
-                tl_error_prefix(err, "import: ");
-                break;
-            }
-            if (b->n != rows)
-                rc = tl_error_set(err, TL_ECORRUPT,
-                                  "import %s: row group %u, column '%s': %" PRIu64
-                                  " values decoded, but the row group has %" PRIu64 " rows",
-                                  fi->path, rg, s->info->name, b->n, rows);
-            else if (s->src_type == TL_STRING && rows && !b->vec.offsets)
-                rc = tl_error_set(err, TL_ECORRUPT, "import %s: row group %u, column '%s': no "
-                                  "string offsets", fi->path, rg, s->info->name);
-            else if (s->src_type != TL_STRING && rows && !b->vec.values)
-                rc = tl_error_set(err, TL_ECORRUPT, "import %s: row group %u, column '%s': no "
-                                  "values", fi->path, rg, s->info->name);
-        }
+        if (dec.on)
+            rc = decoder_wait(&dec, rg, err);
+        else
+            rc = decode_rg(im, f, fi, rg, im->set[0], err);
+        if (rc)
+            break;
+        im->bufs = dec.on ? im->set[rg & 1] : im->set[0];
         for (uint64_t start = 0; !rc && start < rows; start += im->slice_rows) {
             uint32_t n = (uint32_t)(rows - start < im->slice_rows ? rows - start : im->slice_rows);
             uint32_t j = 0;
@@ -1264,8 +1406,13 @@ static int import_file(imp *im, tl_append *a, const tl_import_file *fi, tl_error
                                                    : 0),
                    0);
         }
+        if (dec.on && !rc)
+            decoder_release(&dec, rg);
         first_row += rows;
     }
+    if (dec.on)
+        decoder_stop(&dec);
+    im->bufs = im->set[0];
     tl_pq_close(f);
     if (!rc) {
         im->bytes_done += fi->bytes;
@@ -1723,9 +1870,11 @@ out:
     if (rc && created)
         uncreate(path, before, n_before);
     names_free(before, n_before);
-    for (uint32_t i = 0; i < im.n_bufs; i++)
-        tl_pq_colbuf_free(&im.bufs[i]);
-    free(im.bufs);
+    for (int k = 0; k < 2; k++) {
+        for (uint32_t i = 0; k < 2 && im.set[k] && i < im.n_bufs; i++)
+            tl_pq_colbuf_free(&im.set[k][i]);
+        free(im.set[k]);
+    }
     sources_free(&im);
     schema_free(&im.sc);
     free(im.map_used);

@@ -17,6 +17,7 @@
 #include <criterion/criterion.h>
 
 #include "import_int.h"
+#include "pq_meta.h"
 #include "ticklake.h"
 #include "tl_format.h"
 #include "tl_parquet.h"
@@ -86,6 +87,10 @@ static int exists(const char *p)
     return stat(p, &st) == 0;
 }
 
+/* Rows per row group of write_pq's files (0 = the writer's default); set by
+ * a test before writing (each test runs in its own process). */
+static uint64_t write_rg_rows;
+
 /* Write a Parquet file with the project's writer. */
 static void write_pq(const char *path, const tl_coldef *defs, uint32_t nc, const uint8_t *optional,
                      const tl_colvec *cols, uint64_t n, int micros)
@@ -95,6 +100,7 @@ static void write_pq(const char *path, const tl_coldef *defs, uint32_t nc, const
     tl_pq_write_opts wo;
     tl_pq_write_opts_default(&wo);
     wo.timestamp_micros = (uint8_t)micros;
+    wo.row_group_rows = write_rg_rows;
     tlf_sink sink = {tlf_sink_fd_write, &fd};
     tl_pq_writer *w = NULL;
     tl_error err = {0};
@@ -1925,4 +1931,146 @@ Test(import, round_trip_single_file_every_type)
 Test(import, round_trip_partitioned_export_every_type)
 {
     round_trip(1, TL_EXPORT_PARTITIONED);
+}
+
+/* ---- the decoder thread (PQ-I17) -------------------------------------------------------- */
+
+static void import_ticks_with(const char *tpath, const char *const *in, uint32_t n_in,
+                              uint32_t threads, tl_import_result *res)
+{
+    tl_import_opts o;
+    memset(&o, 0, sizeof o);
+    o.create = 1;
+    o.append.threads = threads;
+    tl_error err = {0};
+    cr_assert_eq(tl_import_parquet(tpath, in, n_in, &o, res, &err), TL_OK, "%s", err.msg);
+}
+
+Test(import, decoder_thread_gives_the_same_table)
+{
+    /* files of 9 and 1 row groups (and a one-row-group file: no thread);
+     * threads 1 decodes on the calling thread, 2 and 0 on a decoder thread */
+    write_rg_rows = 700;
+    const char *f1 = pathf("%s/a.parquet", dir), *f2 = pathf("%s/b.parquet", dir);
+    const char *f3 = pathf("%s/c.parquet", dir);
+    write_ticks(f1, "NIFTY", INT64_C(1700000000000000000), 6000, 1);
+    write_ticks(f2, "BANKNIFTY", INT64_C(1700000000000000000), 700, 2);
+    write_ticks(f3, "NIFTY", INT64_C(1700086400000000000), 1500, 3);
+    const char *in[3] = {f1, f2, f3};
+    const uint32_t threads[3] = {1, 2, 0};
+    rowset rs[3];
+    tinfo ti[3];
+    for (int k = 0; k < 3; k++) {
+        const char *tpath = pathf("%s/t%d", dir, k);
+        tl_import_result res;
+        import_ticks_with(tpath, in, 3, threads[k], &res);
+        cr_assert_eq(res.rows, 8200);
+        cr_assert_eq(res.files, 3);
+        memset(&rs[k], 0, sizeof rs[k]);
+        read_table(tpath, NULL, NULL, 0, &rs[k], &ti[k]);
+    }
+    for (int k = 1; k < 3; k++) {
+        cr_assert_eq(ti[k].n_rows, ti[0].n_rows);
+        cr_assert_eq(ti[k].n_partitions, ti[0].n_partitions);
+        char *d = rowset_diff(&rs[k], &rs[0], 1);
+        cr_assert(d == NULL, "threads %u: %s", threads[k], d);
+    }
+    for (int k = 0; k < 3; k++) {
+        rowset_free(&rs[k]);
+        tinfo_free(&ti[k]);
+    }
+}
+
+/* Flip one byte inside the last data page of row group rg, column col:
+ * the page CRC no longer matches. */
+static void corrupt_chunk(const char *path, uint32_t rg, uint32_t col)
+{
+    FILE *fp = fopen(path, "r+b");
+    cr_assert(fp);
+    cr_assert_eq(fseek(fp, 0, SEEK_END), 0);
+    long len = ftell(fp);
+    uint8_t *b = malloc((size_t)len);
+    rewind(fp);
+    cr_assert_eq(fread(b, 1, (size_t)len, fp), (size_t)len);
+    uint32_t flen;
+    memcpy(&flen, b + len - 8, 4);
+    tlf_pqm_file fm;
+    tl_error e = {0};
+    cr_assert_eq(tlf_pqm_decode_file(b + len - 8 - flen, flen, 0, &fm, &e), TL_OK, "%s", e.msg);
+    cr_assert_gt(fm.n_row_groups, rg);
+    const tlf_pqm_col_meta *m = &fm.row_groups[rg].columns[col].meta_data;
+    int64_t start = m->has_dictionary_page_offset ? m->dictionary_page_offset
+                                                  : m->data_page_offset;
+    long at = (long)(start + m->total_compressed_size) - 2; /* the last data page's body */
+    cr_assert_gt(at, (long)m->data_page_offset);
+    b[at] ^= 0x5A;
+    cr_assert_eq(fseek(fp, at, SEEK_SET), 0);
+    cr_assert_eq(fwrite(b + at, 1, 1, fp), 1u);
+    fclose(fp);
+    tlf_pqm_file_free(&fm);
+    free(b);
+}
+
+Test(import, decoder_thread_error_in_a_later_row_group)
+{
+    /* a bad page in row group 6 of 9: the same error with and without the
+     * decoder thread, naming file, row group and column; nothing created */
+    write_rg_rows = 700;
+    const char *f = pathf("%s/bad.parquet", dir);
+    write_ticks(f, "NIFTY", INT64_C(1700000000000000000), 6000, 1);
+    corrupt_chunk(f, 6, 0);
+    const char *in[1] = {f};
+    char msgs[2][512];
+    int codes[2];
+    for (int k = 0; k < 2; k++) {
+        const char *tpath = pathf("%s/t%d", dir, k);
+        tl_import_opts o;
+        memset(&o, 0, sizeof o);
+        o.create = 1;
+        o.append.threads = k ? 2 : 1;
+        tl_error err = {0};
+        codes[k] = tl_import_parquet(tpath, in, 1, &o, NULL, &err);
+        cr_assert_neq(codes[k], TL_OK);
+        cr_assert(strstr(err.msg, "bad.parquet") && strstr(err.msg, "row group 6") &&
+                      strstr(err.msg, "'timestamp'"),
+                  "%s", err.msg);
+        snprintf(msgs[k], sizeof msgs[k], "%s", err.msg);
+        cr_assert(!exists(tpath), "%s was left behind", tpath);
+    }
+    cr_assert_eq(codes[0], codes[1]);
+    cr_assert_str_eq(msgs[0], msgs[1]);
+}
+
+Test(import, decoder_thread_stops_on_an_append_side_error)
+{
+    /* a null for a non-nullable column in row group 6 of 7 is found by the
+     * appending thread while the decoder runs ahead: same error, the
+     * decoder is stopped and joined, nothing committed */
+    const char *tpath = pathf("%s/t", dir);
+    make_table(tpath, 0);
+    int64_t v0 = table_version(tpath);
+    write_rg_rows = 10000;
+    tl_coldef d[1] = {{"x", TL_INT64}};
+    enum { N = 70000 };
+    int64_t *x = calloc(N, sizeof *x);
+    uint8_t *valid = malloc(N / 8 + 1);
+    memset(valid, 0xFF, N / 8 + 1);
+    valid[66000 / 8] &= (uint8_t)~(1u << (66000 % 8));
+    tl_colvec c[1] = {{.values = x, .validity = valid}};
+    const char *f = pathf("%s/nulls.parquet", dir);
+    write_pq(f, d, 1, (uint8_t[]){1}, c, N, 0);
+    for (uint32_t threads = 1; threads <= 2; threads++) {
+        tl_import_opts o;
+        memset(&o, 0, sizeof o);
+        o.append.threads = threads;
+        tl_error err = {0};
+        const char *in[1] = {f};
+        cr_assert_eq(tl_import_parquet(tpath, in, 1, &o, NULL, &err), TL_EINVAL);
+        cr_assert(strstr(err.msg, "nulls.parquet") && strstr(err.msg, "row group 6") &&
+                      strstr(err.msg, "column 'x'") && strstr(err.msg, "row 66000"),
+                  "threads %u: %s", threads, err.msg);
+        cr_assert_eq(table_version(tpath), v0);
+    }
+    free(x);
+    free(valid);
 }
