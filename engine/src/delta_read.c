@@ -46,61 +46,11 @@
 #include <string.h>
 #include <strings.h>
 
-/* ---- arena ------------------------------------------------------------------ */
+/* ---- strings (in the snapshot's tl_log_arena) ---------------------------- */
 
-typedef struct achunk {
-    struct achunk *next;
-    size_t used, cap;
-    max_align_t data[];
-} achunk;
-
-struct tl_delta_arena {
-    achunk *head;
-};
-
-#define ARENA_CHUNK ((size_t)64 << 10)
-
-tl_delta_arena *tl_delta_arena_new(void)
+static char *astrn(tl_log_arena *a, const char *s, size_t n)
 {
-    return calloc(1, sizeof(tl_delta_arena));
-}
-
-void tl_delta_arena_free(tl_delta_arena *a)
-{
-    if (!a)
-        return;
-    for (achunk *c = a->head; c;) {
-        achunk *n = c->next;
-        free(c);
-        c = n;
-    }
-    free(a);
-}
-
-static void *aalloc(tl_delta_arena *a, size_t n)
-{
-    n = (n + 15) & ~(size_t)15;
-    if (!n)
-        n = 16;
-    achunk *c = a->head;
-    if (!c || c->cap - c->used < n) {
-        size_t cap = n > ARENA_CHUNK ? n : ARENA_CHUNK;
-        achunk *nc = malloc(sizeof *nc + cap);
-        if (!nc)
-            return NULL;
-        nc->used = 0;
-        nc->cap = cap;
-        nc->next = c;
-        a->head = c = nc;
-    }
-    void *p = (unsigned char *)c->data + c->used;
-    c->used += n;
-    return p;
-}
-
-static char *astrn(tl_delta_arena *a, const char *s, size_t n)
-{
-    char *p = aalloc(a, n + 1);
+    char *p = tl_log_arena_alloc(a, n + 1);
     if (p) {
         memcpy(p, s, n);
         p[n] = 0;
@@ -232,7 +182,7 @@ typedef struct fref {
 typedef struct dctx {
     const tl_delta_parse_in *in;
     const char *buf;
-    tl_delta_arena *ar;
+    tl_log_arena *ar;
     tl_error *err;
     uint32_t line;               /* current line for messages; 0 = none */
     const tl_log_metadata *meta; /* in force for this commit's file actions */
@@ -389,7 +339,7 @@ static int get_features(dctx *c, json_t *p, const char *k, int want, tl_log_strs
     if (n > TL_LOG_MAX_FEATURES)
         return dfail(c, TL_EUNSUPPORTED, "protocol.%s: %zu features, above this reader's limit "
                      "of %d", k, n, TL_LOG_MAX_FEATURES);
-    const char **s = aalloc(c->ar, (n ? n : 1) * sizeof *s);
+    const char **s = tl_log_arena_alloc(c->ar, (n ? n : 1) * sizeof *s);
     if (!s)
         return dnomem(c);
     size_t bl = bad ? strlen(bad) : 0;
@@ -494,7 +444,7 @@ static int parse_schema(dctx *c, json_t *ss, tl_log_metadata *m)
         return dfail(c, TL_EUNSUPPORTED, "metaData.schemaString: %zu fields, above the limit "
                      "of %d", n, TL_LOG_MAX_COLUMNS);
     }
-    tl_log_field *fs = aalloc(c->ar, n * sizeof *fs);
+    tl_log_field *fs = tl_log_arena_alloc(c->ar, n * sizeof *fs);
     fref *ix = malloc(n * sizeof *ix);
     if (!fs || !ix) {
         free(ix);
@@ -602,7 +552,7 @@ static int parse_meta(dctx *c, json_t *o, tl_log_metadata *m)
             return dfail(c, TL_ECORRUPT, "metaData.configuration: expected an object of "
                          "strings, found %s", jt(conf));
         size_t n = json_object_size(conf);
-        tl_log_kv *kv = aalloc(c->ar, (n ? n : 1) * sizeof *kv);
+        tl_log_kv *kv = tl_log_arena_alloc(c->ar, (n ? n : 1) * sizeof *kv);
         if (!kv)
             return dnomem(c);
         const char *k;
@@ -693,7 +643,7 @@ static int parse_path(dctx *c, json_t *o, const char *act, const char **out)
         return dfail(c, TL_EUNSUPPORTED, "%s.path \"%.200s\": an absolute %s; this reader "
                      "reads only paths relative to the table directory (LOG-D9)", act, s,
                      s[0] == '/' ? "path" : "URI");
-    char *d = aalloc(c->ar, n + 1);
+    char *d = tl_log_arena_alloc(c->ar, n + 1);
     if (!d)
         return dnomem(c);
     size_t k = 0;
@@ -1073,7 +1023,7 @@ static int load_line(dctx *c, const dline *L, json_t **root, json_t **body, cons
 }
 
 int tl_delta_commit_parse(const char *buf, size_t len, const tl_delta_parse_in *in,
-                          tl_delta_arena *ar, tl_log_commit *out, tl_error *err)
+                          tl_log_arena *ar, tl_log_commit *out, tl_error *err)
 {
     memset(out, 0, sizeof *out);
     dctx c = {.in = in, .buf = buf, .ar = ar, .err = err, .meta = in->meta};

@@ -20,7 +20,7 @@
  *     numRecords.
  *
  * Ownership: every string and array the actions point to lives in a
- * tl_delta_arena (one per snapshot); the commit's actions array itself is
+ * tl_log_arena (one per snapshot); the commit's actions array itself is
  * malloc'd and freed by tl_log_commit_free (commit.arena is NULL).
  */
 #ifndef TL_DELTA_READ_INT_H
@@ -38,11 +38,6 @@
 
 /* The message every write to a Delta table returns (TL_EUNSUPPORTED). */
 #define TL_DELTA_READ_ONLY_FMT "%s is a Delta Lake table (read-only in ticklake)"
-
-typedef struct tl_delta_arena tl_delta_arena;
-
-tl_delta_arena *tl_delta_arena_new(void); /* NULL: out of memory */
-void tl_delta_arena_free(tl_delta_arena *a); /* NULL-safe */
 
 /* What tl_delta_detect found under a table directory (LOG-D1). */
 enum {
@@ -84,7 +79,7 @@ typedef struct tl_delta_parse_in {
  *   TL_EVERSION      minReaderVersion above 3
  *   TL_ENOMEM */
 TL_WUR int tl_delta_commit_parse(const char *buf, size_t len, const tl_delta_parse_in *in,
-                                 tl_delta_arena *ar, tl_log_commit *out, tl_error *err);
+                                 tl_log_arena *ar, tl_log_commit *out, tl_error *err);
 
 /* The raw timestamp of a commit (LOG-D8): commitInfo.inCommitTimestamp if
  * present, else commitInfo.timestamp, else -1 (the caller then uses the

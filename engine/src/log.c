@@ -179,7 +179,7 @@ void tl_log_snapshot_free(tl_log_snapshot *s)
         tl_log_ckpt_free(s->ckpt);
         free(s->ckpt);
     }
-    tl_delta_arena_free(s->delta_arena);
+    tl_log_arena_free(s->delta_arena);
     memset(s, 0, sizeof *s);
     s->version = -1;
     s->checkpoint_version = -1;
@@ -1095,7 +1095,7 @@ static int delta_load(const tl_io_file *root, const tl_log_snap_opts *opts, tl_l
     out->delta = 1;
     const tl_io *io = opts->io;
     const char *tp = root->path ? root->path : "table";
-    if (!(out->delta_arena = tl_delta_arena_new()))
+    if (!(out->delta_arena = tl_log_arena_new()))
         return nomem(err, tp);
     tl_io_file logdir;
     int rc = tl_io_open(io, root, TL_LOG_DIR, O_RDONLY | O_DIRECTORY, 0, &logdir, err);

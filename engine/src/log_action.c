@@ -65,9 +65,14 @@ struct tl_log_arena {
 #define ARENA_FIRST_CHUNK ((size_t)64 << 10)
 #define ARENA_MAX_CHUNK ((size_t)1 << 20)
 
-static void *arena_alloc(tl_log_arena *a, size_t n)
+tl_log_arena *tl_log_arena_new(void)
 {
-    n = (n + 15) & ~(size_t)15;
+    return calloc(1, sizeof(tl_log_arena));
+}
+
+void *tl_log_arena_alloc(tl_log_arena *a, size_t n)
+{
+    n = n ? (n + 15) & ~(size_t)15 : 16;
     arena_chunk *c = a->head;
     if (!c || c->cap - c->used < n) {
         size_t cap = c ? c->cap * 2 : ARENA_FIRST_CHUNK;
@@ -88,7 +93,7 @@ static void *arena_alloc(tl_log_arena *a, size_t n)
     return p;
 }
 
-static void arena_free(tl_log_arena *a)
+void tl_log_arena_free(tl_log_arena *a)
 {
     if (!a)
         return;
@@ -1265,7 +1270,7 @@ static int as_bool(pctx *p, const char *field, const json_t *j, int *out)
 
 static char *copy_bytes(pctx *p, const char *s, size_t n)
 {
-    char *c = arena_alloc(p->arena, n + 1);
+    char *c = tl_log_arena_alloc(p->arena, n + 1);
     if (c) {
         memcpy(c, s, n);
         c[n] = '\0';
@@ -1290,7 +1295,7 @@ static int as_map(pctx *p, const char *field, const json_t *j, tl_log_map *out)
     if (!json_is_object(j))
         return jfail(p, field, "an object of strings", j);
     size_t n = json_object_size(j);
-    tl_log_kv *kv = n ? arena_alloc(p->arena, n * sizeof *kv) : NULL;
+    tl_log_kv *kv = n ? tl_log_arena_alloc(p->arena, n * sizeof *kv) : NULL;
     if (n && !kv)
         return oom(&p->v);
     size_t i = 0;
@@ -1316,7 +1321,7 @@ static int as_strs(pctx *p, const char *field, const json_t *j, tl_log_strs *out
     if (!json_is_array(j))
         return jfail(p, field, "an array of strings", j);
     size_t n = json_array_size(j);
-    const char **s = n ? arena_alloc(p->arena, n * sizeof *s) : NULL;
+    const char **s = n ? tl_log_arena_alloc(p->arena, n * sizeof *s) : NULL;
     if (n && !s)
         return oom(&p->v);
     char f[96];
@@ -1449,7 +1454,7 @@ static int parse_meta(pctx *p, json_t *o, tl_log_metadata *m)
     if (n > TL_LOG_MAX_COLUMNS)
         return fail(&p->v, "metaData.schema", "expected 1 to %d columns, found %zu",
                     TL_LOG_MAX_COLUMNS, n);
-    tl_log_field *fs = n ? arena_alloc(p->arena, n * sizeof *fs) : NULL;
+    tl_log_field *fs = n ? tl_log_arena_alloc(p->arena, n * sizeof *fs) : NULL;
     if (n && !fs)
         return oom(&p->v);
     char f[64];
@@ -1627,7 +1632,7 @@ static int parse_value(pctx *p, const char *col, const char *leaf, tl_type t, co
                 const char *s = json_string_value(h);
                 size_t n = json_string_length(h);
                 if (n % 2 == 0 && n / 2 <= TL_LOG_STATS_STR_MAX) {
-                    uint8_t *b = arena_alloc(p->arena, n / 2 + 1);
+                    uint8_t *b = tl_log_arena_alloc(p->arena, n / 2 + 1);
                     if (!b)
                         return oom(&p->v);
                     size_t i;
@@ -1730,7 +1735,7 @@ static int parse_stats(pctx *p, const json_t *o, tl_log_stats *s)
     if (n > TL_LOG_MAX_COLUMNS)
         return fail(&p->v, "add.stats.columns", "expected at most %d columns, found %zu",
                     TL_LOG_MAX_COLUMNS, n);
-    tl_log_colstats *cs = n ? arena_alloc(p->arena, n * sizeof *cs) : NULL;
+    tl_log_colstats *cs = n ? tl_log_arena_alloc(p->arena, n * sizeof *cs) : NULL;
     if (n && !cs)
         return oom(&p->v);
     size_t i = 0;
@@ -1838,7 +1843,7 @@ void tl_log_commit_free(tl_log_commit *c)
     if (!c)
         return;
     free(c->actions);
-    arena_free(c->arena);
+    tl_log_arena_free(c->arena);
     memset(c, 0, sizeof *c);
 }
 
@@ -1890,7 +1895,7 @@ int tl_log_commit_parse(const char *buf, size_t len, const tl_log_parse_opts *op
                             "%s: empty file: expected at least a commitInfo line (LOG-R4)", cname);
 
     pctx p = {.v = {.err = err, .code = TL_ECORRUPT, .commit = cname}, .strict = o.strict};
-    p.arena = calloc(1, sizeof *p.arena);
+    p.arena = tl_log_arena_new();
     if (!p.arena)
         return oom(&p.v);
     tl_log_action *acts = NULL;
@@ -2039,7 +2044,7 @@ int tl_log_commit_parse(const char *buf, size_t len, const tl_log_parse_opts *op
     }
     if (rc) {
         free(acts);
-        arena_free(p.arena);
+        tl_log_arena_free(p.arena);
         return rc;
     }
     out->actions = acts;

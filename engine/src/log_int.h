@@ -217,6 +217,11 @@ typedef struct tl_log_action {
 } tl_log_action;
 
 typedef struct tl_log_arena tl_log_arena;
+/* An arena of 16-byte aligned pieces (chunks of 64 KiB growing to 1 MiB),
+ * freed at once: the memory of parsed commits (ticklake and Delta). */
+tl_log_arena *tl_log_arena_new(void);                   /* NULL: out of memory */
+void *tl_log_arena_alloc(tl_log_arena *a, size_t n);    /* NULL: out of memory */
+void tl_log_arena_free(tl_log_arena *a);                /* NULL-safe */
 
 /* A parsed commit: actions in file order (which is canonical, LOG-R6). */
 typedef struct tl_log_commit {
@@ -381,7 +386,7 @@ typedef struct tl_log_snapshot {
     tl_log_ckpt *ckpt;                /* owned; NULL without a checkpoint */
     int delta;                        /* 1: read from a Delta Lake log (read-only;
                                          its data files are Parquet) */
-    struct tl_delta_arena *delta_arena; /* owned: the Delta commits' strings */
+    tl_log_arena *delta_arena; /* owned: the Delta commits' strings */
 } tl_log_snapshot;
 
 typedef struct tl_log_snap_opts {

@@ -661,7 +661,7 @@ Test(delta_read, truncated_and_mutated_commits_fail_cleanly)
                 memcpy(buf, text, n);
                 if (m)
                     buf[at] = subst[m - 1];
-                tl_delta_arena *ar = tl_delta_arena_new();
+                tl_log_arena *ar = tl_log_arena_new();
                 tl_delta_parse_in in = {.file = "c.json", .version = 0};
                 tl_log_commit c;
                 tl_error err = {0};
@@ -677,7 +677,7 @@ Test(delta_read, truncated_and_mutated_commits_fail_cleanly)
                     cr_assert_null(c.actions);
                 }
                 tl_log_commit_free(&c);
-                tl_delta_arena_free(ar);
+                tl_log_arena_free(ar);
                 int64_t ms;
                 rc = tl_delta_commit_time(buf, len, "c.json", &ms, &err);
                 cr_assert(rc == TL_OK || rc == TL_ECORRUPT || rc == TL_EUNSUPPORTED);
@@ -693,7 +693,7 @@ Test(delta_read, truncated_and_mutated_commits_fail_cleanly)
 Test(delta_read, limits_are_unsupported)
 {
     static const char text[] = V0;
-    tl_delta_arena *ar = tl_delta_arena_new();
+    tl_log_arena *ar = tl_log_arena_new();
     tl_log_commit c;
     tl_error err = {0};
     tl_delta_parse_in in = {.file = "c.json", .version = 0, .max_line_bytes = 60};
@@ -703,5 +703,5 @@ Test(delta_read, limits_are_unsupported)
     cr_assert_eq(tl_delta_commit_parse(text, strlen(text), &in, ar, &c, &err), TL_EUNSUPPORTED);
     in = (tl_delta_parse_in){.file = "c.json", .version = 0, .max_file_bytes = 10};
     cr_assert_eq(tl_delta_commit_parse(text, strlen(text), &in, ar, &c, &err), TL_EUNSUPPORTED);
-    tl_delta_arena_free(ar);
+    tl_log_arena_free(ar);
 }
