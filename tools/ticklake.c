@@ -1,17 +1,11 @@
 /*
  * ticklake.c - the command-line tool. Thin: parses arguments, calls the
- * public API (ticklake.h only), prints results.
- *
- * Conventions kept by every command:
- * - exit 0 on success, 1 on an error reported by the library, 2 on a usage
- *   error (unknown command or option, missing or malformed argument);
- * - errors go to stderr as "ticklake: error: <message>";
- * - a command that reports figures takes --json and then prints exactly
- *   one JSON object on stdout (nothing else goes to stdout); history --json
- *   prints one JSON array (of version objects) instead;
- * - progress goes to stderr, and only when stderr is a terminal.
+ * public API (ticklake.h only), prints results. Holds main(), the command
+ * table, the helpers declared in cli.h (conventions every command keeps are
+ * listed there; history --json prints one JSON array of version objects) and
+ * the commands gen .. import; tools/cmd_*.c hold the rest.
  */
-#include "ticklake.h"
+#include "cli.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -21,9 +15,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define EXIT_OK 0
-#define EXIT_ERR 1
-#define EXIT_USAGE 2
 
 /* ---- help texts ----------------------------------------------------------- */
 
@@ -116,10 +107,9 @@ static const char dump_help[] =
 
 /* ---- errors ----------------------------------------------------------------- */
 
-static const char *g_cmd = NULL; /* for usage hints */
+const char *g_cmd = NULL; /* for usage hints */
 
-static int usage_error(const char *fmt, ...) TL_PRINTF(1, 2);
-static int usage_error(const char *fmt, ...)
+int usage_error(const char *fmt, ...)
 {
     va_list ap;
     fputs("ticklake: error: ", stderr);
@@ -133,7 +123,7 @@ static int usage_error(const char *fmt, ...)
     return EXIT_USAGE;
 }
 
-static int lib_error(const tl_error *err)
+int lib_error(const tl_error *err)
 {
     fprintf(stderr, "ticklake: error: %s\n", err->msg[0] ? err->msg : tl_strerror(err->code));
     return EXIT_ERR;
@@ -141,18 +131,11 @@ static int lib_error(const tl_error *err)
 
 /* ---- argument parsing --------------------------------------------------------- */
 
-typedef struct opt {
-    const char *name; /* "--seed" */
-    int has_arg;
-    const char *value; /* set when seen (has_arg), or "" for flags */
-} opt;
-
-#define GO_ON (-1) /* parse_args: arguments fine, the command runs */
 
 /* Parse argv[0..argc) into opts and positionals. Returns GO_ON, or the
  * command's exit status when it is over: EXIT_OK after printing help (on
  * --help/-h) to stdout, EXIT_USAGE after printing a usage error. */
-static int parse_args(int argc, char **argv, opt *opts, size_t n_opts, char **pos,
+int parse_args(int argc, char **argv, opt *opts, size_t n_opts, char **pos,
                       int *n_pos, int max_pos, const char *help)
 {
     int only_pos = 0;
@@ -200,13 +183,13 @@ static int parse_args(int argc, char **argv, opt *opts, size_t n_opts, char **po
 }
 
 /* Open TABLE: EXIT_OK, or EXIT_ERR after printing the library's error. */
-static int open_table(const char *path, tl_table **t)
+int open_table(const char *path, tl_table **t)
 {
     tl_error err = {0};
     return tl_table_open(path, t, &err) == TL_OK ? EXIT_OK : lib_error(&err);
 }
 
-static const char *opt_val(const opt *opts, size_t n, const char *name)
+const char *opt_val(const opt *opts, size_t n, const char *name)
 {
     for (size_t k = 0; k < n; k++)
         if (strcmp(opts[k].name, name) == 0)
@@ -215,7 +198,7 @@ static const char *opt_val(const opt *opts, size_t n, const char *name)
 }
 
 /* Unsigned decimal integer, digits only, no overflow. */
-static int parse_u64(const char *s, uint64_t *out)
+int parse_u64(const char *s, uint64_t *out)
 {
     if (!s || !*s)
         return -1;
@@ -232,7 +215,7 @@ static int parse_u64(const char *s, uint64_t *out)
     return 0;
 }
 
-static int parse_num_opt(const char *name, const char *s, uint64_t lo, uint64_t hi,
+int parse_num_opt(const char *name, const char *s, uint64_t lo, uint64_t hi,
                          uint64_t *out)
 {
     if (parse_u64(s, out) != 0 || *out < lo || *out > hi)
@@ -242,7 +225,7 @@ static int parse_num_opt(const char *name, const char *s, uint64_t lo, uint64_t 
 }
 
 /* YYYY-MM-DD -> days since 1970-01-01; -1 if malformed or not a real date. */
-static int parse_date(const char *s, int32_t *days)
+int parse_date(const char *s, int32_t *days)
 {
     int y, m, d, n = 0;
     if (strlen(s) != 10 || sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 || n != 10 ||
@@ -265,7 +248,7 @@ static int parse_date(const char *s, int32_t *days)
 
 /* JSON string: escapes quotes, backslashes and control bytes; invalid
  * UTF-8 bytes become U+FFFD so the output is always valid JSON. */
-static void json_str(FILE *f, const char *s)
+void json_str(FILE *f, const char *s)
 {
     const unsigned char *p = (const unsigned char *)(s ? s : "");
     fputc('"', f);
@@ -311,7 +294,7 @@ static void json_str(FILE *f, const char *s)
 }
 
 /* A finite double as a JSON number. */
-static void json_num(FILE *f, double v)
+void json_num(FILE *f, double v)
 {
     if (v != v || v > 1e300 || v < -1e300)
         v = 0;
@@ -319,7 +302,7 @@ static void json_num(FILE *f, double v)
 }
 
 /* 1234567 -> "1,234,567" */
-static const char *grouped(uint64_t v, char *buf, size_t cap)
+const char *grouped(uint64_t v, char *buf, size_t cap)
 {
     char tmp[32];
     int n = snprintf(tmp, sizeof tmp, "%" PRIu64, v);
@@ -333,7 +316,7 @@ static const char *grouped(uint64_t v, char *buf, size_t cap)
     return buf;
 }
 
-static const char *human_bytes(double b, char *buf, size_t cap)
+const char *human_bytes(double b, char *buf, size_t cap)
 {
     const char *u[] = {"B", "KB", "MB", "GB", "TB"};
     int i = 0;
@@ -344,7 +327,7 @@ static const char *human_bytes(double b, char *buf, size_t cap)
 }
 
 /* Display width of a UTF-8 string (code points). */
-static size_t disp_width(const char *s)
+size_t disp_width(const char *s)
 {
     size_t w = 0;
     for (; *s; s++)
@@ -353,7 +336,7 @@ static size_t disp_width(const char *s)
     return w;
 }
 
-static void print_padded(const char *s, size_t width, int right)
+void print_padded(const char *s, size_t width, int right)
 {
     size_t w = disp_width(s);
     if (right)
@@ -367,12 +350,9 @@ static void print_padded(const char *s, size_t width, int right)
 
 /* ---- gen ------------------------------------------------------------------------ */
 
-typedef struct bar {
-    int active;
-} bar;
 
 /* The progress bar of long commands, on stderr: "<command> [####....] 42%  done / total rows". */
-static void progress_cb(void *ctx, uint64_t done, uint64_t total)
+void progress_cb(void *ctx, uint64_t done, uint64_t total)
 {
     bar *b = ctx;
     if (!b->active)
@@ -814,7 +794,7 @@ static int cmd_dump(int argc, char **argv)
 
 /* Parse the arguments of a command that takes exactly one TABLE: GO_ON with
  * pos[0] set, or the exit status (after help or a usage error). */
-static int table_args(int argc, char **argv, opt *opts, size_t n_opts, char **pos,
+int table_args(int argc, char **argv, opt *opts, size_t n_opts, char **pos,
                       const char *help)
 {
     int n_pos;
@@ -828,7 +808,7 @@ static int table_args(int argc, char **argv, opt *opts, size_t n_opts, char **po
 
 /* "2025-11-18T10:00:00[.mmm][Z]", "2025-11-18 10:00:00", "2025-11-18" (UTC)
  * or integer ms since the epoch -> ms. -1 if malformed. */
-static int parse_time_ms(const char *s, int64_t *ms)
+int parse_time_ms(const char *s, int64_t *ms)
 {
     uint64_t v = 0;
     if (parse_u64(s, &v) == 0) {
@@ -881,7 +861,7 @@ static int parse_time_ms(const char *s, int64_t *ms)
     return 0;
 }
 
-static void fmt_ms(int64_t ms, char *buf, size_t cap)
+void fmt_ms(int64_t ms, char *buf, size_t cap)
 {
     time_t t = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
     struct tm tm;
@@ -890,7 +870,7 @@ static void fmt_ms(int64_t ms, char *buf, size_t cap)
     snprintf(buf + n, cap - n, ".%03dZ", (int)(((ms % 1000) + 1000) % 1000));
 }
 
-static void fmt_day(int32_t day, char *buf, size_t cap)
+void fmt_day(int32_t day, char *buf, size_t cap)
 {
     time_t t = (time_t)day * 86400;
     struct tm tm;
@@ -899,7 +879,7 @@ static void fmt_day(int32_t day, char *buf, size_t cap)
 }
 
 /* --version N | --timestamp T -> tl_at; EXIT_USAGE printed on error. */
-static int parse_at(const char *ver, const char *ts, tl_at *at)
+int parse_at(const char *ver, const char *ts, tl_at *at)
 {
     memset(at, 0, sizeof *at);
     if (ver && ts)
@@ -920,7 +900,7 @@ static int parse_at(const char *ver, const char *ts, tl_at *at)
     return 0;
 }
 
-static void progress_rows(void *ctx, uint64_t done, uint64_t total)
+void progress_rows(void *ctx, uint64_t done, uint64_t total)
 {
     bar *b = ctx;
     if (!b->active)
@@ -992,13 +972,8 @@ static const char create_help[] =
     "  --log-retention-hours H   keep covered commit files H hours (default 720)\n"
     "  --deleted-file-retention-hours H  keep removed data files H hours (default 168)\n";
 
-typedef struct strlist {
-    char *buf;
-    const char **v;
-    uint32_t n;
-} strlist;
 
-static int split_list(const char *s, strlist *out)
+int split_list(const char *s, strlist *out)
 {
     memset(out, 0, sizeof *out);
     out->buf = strdup(s);
@@ -1022,7 +997,7 @@ static int split_list(const char *s, strlist *out)
     return 0;
 }
 
-static void strlist_free(strlist *l)
+void strlist_free(strlist *l)
 {
     free(l->buf);
     free(l->v);
@@ -1569,7 +1544,7 @@ static int cmd_describe(int argc, char **argv)
 /* ---- cat ------------------------------------------------------------------------- */
 
 /* --from/--to (or --date) -> day range; EXIT_USAGE printed on error. */
-static int parse_day_range(const char *d, const char *from, const char *to, int *has,
+int parse_day_range(const char *d, const char *from, const char *to, int *has,
                            int32_t *lo, int32_t *hi)
 {
     *has = 0;
@@ -1804,7 +1779,7 @@ static int cmd_checkpoint(int argc, char **argv)
 
 /* Exact decimal for a double: the shortest %.{15,16,17}g that reads back the
  * same bits (finite values); "nan", "inf", "-inf" otherwise. */
-static const char *exact_num(double v, char *buf, size_t cap)
+const char *exact_num(double v, char *buf, size_t cap)
 {
     if (v != v)
         return snprintf(buf, cap, "nan"), buf;
@@ -1819,7 +1794,7 @@ static const char *exact_num(double v, char *buf, size_t cap)
 }
 
 /* A double for JSON: exact when finite, else a string ("nan", "inf"). */
-static void json_exact(FILE *f, double v)
+void json_exact(FILE *f, double v)
 {
     char b[40];
     exact_num(v, b, sizeof b);
@@ -1829,7 +1804,7 @@ static void json_exact(FILE *f, double v)
         fputs(b, f);
 }
 
-static void bar_end(bar *b)
+void bar_end(bar *b)
 {
     if (b->active) {
         fputs("\r\033[K", stderr);
@@ -1838,7 +1813,7 @@ static void bar_end(bar *b)
 }
 
 /* --threads, --io, --direct, --no-verify. */
-static int parse_io_opts(const char *threads, const char *io, uint32_t *n_threads, int *mode)
+int parse_io_opts(const char *threads, const char *io, uint32_t *n_threads, int *mode)
 {
     uint64_t v = 0;
     if (threads && parse_num_opt("--threads", threads, 1, 1024, &v))
@@ -2264,7 +2239,7 @@ static int parse_spans(const char *name, const char *s, double *out, uint32_t *n
     return ret;
 }
 
-static int parse_double_opt(const char *name, const char *s, double *out)
+int parse_double_opt(const char *name, const char *s, double *out)
 {
     char *end;
     double v = strtod(s, &end);
