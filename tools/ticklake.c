@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 
@@ -708,6 +709,11 @@ static int cmd_verify(int argc, char **argv)
     if (n_pos == 0) {
         free(pos);
         return usage_error("missing SEGFILE");
+    }
+    struct stat sb;
+    if (cmd_fsck && stat(pos[0], &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        free(pos);
+        return cmd_fsck(argc, argv); /* a table: every live file and the log */
     }
     int json = opt_val(opts, no, "--json") != NULL;
     int n_bad = 0;
@@ -2726,12 +2732,18 @@ static const command commands[] = {
     {"backtest", cmd_backtest, backtest_help},
     {"export", cmd_export, export_help},
     {"import", cmd_import, import_help},
+    {"optimize", cmd_optimize, optimize_help},
+    {"repartition", cmd_repartition, repartition_help},
+    {"tag", cmd_tag, tag_help},
+    {"tags", cmd_tags, tags_help},
+    {"validate", cmd_validate, validate_help},
+    {"resample", cmd_resample, resample_help},
 };
 
 static const command *find_command(const char *name)
 {
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (strcmp(commands[i].name, name) == 0)
+        if (commands[i].run && strcmp(commands[i].name, name) == 0)
             return &commands[i];
     return NULL;
 }
