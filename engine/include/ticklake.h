@@ -931,6 +931,164 @@ TL_WUR int tl_import_parquet(const char *path, const char *const *inputs,
 #define TL_TIMESTAMP_US_TEXT_MAX 32
 size_t tl_timestamp_us_text(int64_t us, char *out);
 
+/* ---- data quality: validate (engine/src/validate.c; spec/QUALITY.md) ---- */
+
+/* The checks, in report order (tl_validate_report.checks[i]). */
+enum {
+    TL_VCHK_MISSING_DAY = 0,   /* expected trading day without data */
+    TL_VCHK_EXTRA_DAY = 1,     /* data on a non-trading day */
+    TL_VCHK_GAP = 2,           /* no tick for longer than the gap */
+    TL_VCHK_BID_GT_ASK = 3,    /* bid > ask (both > 0) */
+    TL_VCHK_NEG_PRICE = 4,     /* price, bid or ask < 0 */
+    TL_VCHK_NEG_VOLUME = 5,    /* volume < 0 */
+    TL_VCHK_PRICE_JUMP = 6,    /* price change beyond k sigma */
+    TL_VCHK_OUTSIDE_SESSION = 7, /* timestamp outside the session */
+    TL_VCHK_DUP_KEY = 8,       /* same full sort key as the row before */
+    TL_VCHK_COUNT = 9
+};
+/* "missing_day", "extra_day", "gap", "bid_gt_ask", "negative_price",
+ * "negative_volume", "price_jump", "outside_session", "duplicate_key";
+ * NULL when out of range. */
+const char *tl_validate_check_name(int check);
+
+typedef struct tl_validate_opts {
+    const char *const *symbols; uint32_t n_symbols; /* NULL = every symbol */
+    int has_days; int32_t day_from, day_to;  /* days checked (inclusive);
+                                                coverage range (else the
+                                                table's first..last day) */
+    const int32_t *holidays; uint32_t n_holidays; /* non-trading weekdays */
+    int64_t gap_ns;            /* 0 = 60 s; < 0 = no gap check */
+    int has_session;           /* session [open, close) as UTC time of day */
+    int64_t session_open_ns, session_close_ns;
+    double jump_sigma;         /* k; 0 = 10; < 0 = no jump check */
+    uint32_t jump_min_changes; /* changes a contract-day needs; 0 = 20 */
+    const char *price_col, *volume_col, *bid_col, *ask_col; /* NULL =
+                                 price, volume, bp0, sp0 (a default that is
+                                 not in the table skips its checks; a name
+                                 given that is not: TL_EINVAL) */
+    int has_since;             /* check only partitions that gained data */
+    int64_t since_version;     /* files after this version */
+    int incremental;           /* since = the remembered version, if any */
+    int save_state;            /* remember the version validated */
+    uint32_t max_examples;     /* per check; 0 = 10 */
+    uint32_t threads; int io;  /* as tl_scan_opts */
+    tl_progress_fn progress; void *progress_ctx; /* rows scanned */
+} tl_validate_opts;
+
+typedef struct tl_validate_example {
+    const char *symbol;        /* NULL: no symbol partition */
+    int has_day; int32_t day;
+    const char *contract;      /* contract columns as text; NULL if none */
+    int has_ts; int64_t ts_ns; /* the row's timestamp (gap: its start) */
+    int64_t end_ts_ns;         /* gap: its end */
+    const char *column;        /* column checked; NULL if not one */
+    double value, value2;      /* per check (spec/QUALITY.md) */
+    const char *file;          /* data file; NULL: merged from several */
+    int has_row; uint64_t row; /* row in file, else in partition order */
+} tl_validate_example;
+
+typedef struct tl_validate_check {
+    const char *name;
+    int enabled;               /* 0: not run; note says why */
+    char note[160];
+    uint64_t count;
+    tl_validate_example *examples; /* at most max_examples */
+    uint32_t n_examples;
+} tl_validate_check;
+
+typedef struct tl_validate_coverage {
+    const char *symbol;        /* NULL: the table has no symbol partition */
+    uint32_t days_expected, days_present;
+    int32_t *missing; uint32_t n_missing; /* expected days without data */
+    int32_t *extra; uint32_t n_extra;     /* data on non-trading days */
+} tl_validate_coverage;
+
+typedef struct tl_validate_nulls {
+    const char *column;
+    uint64_t nulls, rows;
+} tl_validate_nulls;
+
+typedef struct tl_validate_report {
+    char *table;
+    int64_t version;           /* validated */
+    int64_t since_version;     /* -1: everything checked */
+    int has_range; int32_t day_from, day_to; /* coverage range */
+    uint64_t rows_checked, files_checked, partitions_checked;
+    tl_validate_coverage *coverage; size_t n_coverage;
+    tl_validate_nulls *nulls; size_t n_nulls; /* every column */
+    tl_validate_check checks[TL_VCHK_COUNT];
+    uint64_t findings;         /* sum of the checks' counts */
+    char notes[512];
+    tl_scan_stats scan;
+    double elapsed_s;
+    void *priv;
+} tl_validate_report;
+
+/* Validate the snapshot of t at `at` (NULL = latest): coverage from the
+ * partition list, per-row checks by an ordered scan of the partitions
+ * selected (all, or with since/incremental those with files added after
+ * the version), null rates from the data files' footers. Read-only except
+ * the state file _ticklake/validate.json when save_state. Errors:
+ * TL_EINVAL (bad option, a column given that is not in the table or is not
+ * numeric), TL_ENOTFOUND (since version unreachable), the scan's, TL_EIO. */
+TL_WUR int tl_table_validate(tl_table *t, const tl_at *at,
+                             const tl_validate_opts *o,
+                             tl_validate_report *rep, tl_error *err);
+void tl_validate_report_free(tl_validate_report *rep); /* NULL-safe */
+/* The report as text, or as one JSON object (json = 1). */
+TL_WUR int tl_validate_report_print(const tl_validate_report *rep, FILE *f,
+                                    int json, tl_error *err);
+/* The remembered version (*found 0 when none). */
+TL_WUR int tl_validate_state_read(tl_table *t, int64_t *version, int *found,
+                                  tl_error *err);
+/* Write findings into the table at path (created if missing: QUALITY.md
+ * gives its schema) as one commit: one row per check count, per example
+ * and per column with nulls. Errors: TL_EINVAL (a table there with another
+ * schema), the append's. */
+TL_WUR int tl_validate_write_table(const tl_validate_report *rep,
+                                   const char *path, tl_error *err);
+
+/* ---- resample (engine/src/resample.c; spec/QUALITY.md) ------------------ */
+
+enum { TL_RESAMPLE_BARS = 0, TL_RESAMPLE_QUOTES = 1 };
+enum { TL_RESAMPLE_PER_CONTRACT = 0, TL_RESAMPLE_PER_SYMBOL = 1 };
+
+typedef struct tl_resample_opts {
+    int64_t interval_ns;       /* > 0, divides a day */
+    int kind;                  /* TL_RESAMPLE_BARS / _QUOTES */
+    int per;                   /* TL_RESAMPLE_PER_CONTRACT / _SYMBOL */
+    const char *price_col, *volume_col;   /* NULL = price, volume */
+    const char *bid_col, *ask_col;        /* NULL = bp0, sp0 */
+    const char *bid_size_col, *ask_size_col; /* NULL = bq0, sq0 */
+    const char *const *symbols; uint32_t n_symbols;
+    int has_days; int32_t day_from, day_to;
+    uint32_t threads; int io;
+    tl_append_opts append;     /* app_id/app_version, memory, threads */
+    tl_progress_fn progress; void *progress_ctx; /* rows scanned */
+} tl_resample_opts;
+
+typedef struct tl_resample_result {
+    int64_t src_version;
+    uint64_t rows_in;          /* rows scanned */
+    uint64_t rows_out;         /* bars or quotes written */
+    int created;               /* DST was created */
+    tl_append_result append;
+    double elapsed_s;
+} tl_resample_result;
+
+/* "1s", "30s", "1m", "5m", "1h", "1d", "250ms": *ns. TL_EINVAL naming the
+ * text unless it is a positive whole number of a unit dividing a day. */
+TL_WUR int tl_resample_parse_interval(const char *text, int64_t *ns,
+                                      tl_error *err);
+/* Resample snapshot src into the table at dst_path (created if missing,
+ * partitioned like src; an existing one must have the same schema) as one
+ * commit. Errors: TL_EINVAL (bad option, unknown or non-numeric column, a
+ * source without the partitions or sort key needed, DST schema differs:
+ * the message names the column), the scan's, the append's. */
+TL_WUR int tl_table_resample(const tl_snapshot *src, const char *dst_path,
+                             const tl_resample_opts *o,
+                             tl_resample_result *res, tl_error *err);
+
 #ifdef __cplusplus
 }
 #endif
