@@ -417,7 +417,8 @@ TL_WUR int tl_table_append_csv(tl_table *t, const char *csv_path,
 enum { TL_AT_LATEST = 0, TL_AT_VERSION = 1, TL_AT_TIMESTAMP = 2 };
 
 /* Which version: the latest, version N, or the latest version whose commit
- * timestamp (in-commit, ms since the epoch) is <= ts_ms. */
+ * timestamp (in-commit, ms since the epoch) is <= ts_ms. (A tag name: see
+ * tl_at_parse and tl_snapshot_open_tag under "tags".) */
 typedef struct tl_at {
     int kind;
     int64_t version;
@@ -581,6 +582,15 @@ typedef struct tl_table_vacuum_report {
     size_t n_dirs_removed;
     int dry_run;
     void *priv;
+    /* Files vacuum would have deleted but kept because a tagged version
+     * needs them (LOG-T5); owned by the report. */
+    struct tl_vacuum_kept {
+        const char *path;    /* relative to the table */
+        int64_t bytes;
+        const char *tag;     /* a tag (the first by name) whose version needs it */
+        int64_t version;     /* that version */
+    } *kept;
+    size_t n_kept;
 } tl_table_vacuum_report;
 
 /* Delete data files that no version within the retention needs: removed
@@ -591,6 +601,126 @@ TL_WUR int tl_table_vacuum(tl_table *t, const tl_table_vacuum_opts *o,
                            tl_table_vacuum_report *rep, tl_error *err);
 void tl_table_vacuum_report_free(tl_table_vacuum_report *rep);
 
+
+/* ---- tags: named versions (engine/src/tags.c; spec/LOG.md section 11) ---- */
+
+/* A tag name (LOG-T1): 1 .. TL_TAG_NAME_MAX bytes of A-Z a-z 0-9 . _ -,
+ * starting with a letter, a digit or '_', and not only digits (a number is
+ * a version). Case matters. */
+#define TL_TAG_NAME_MAX 128
+
+typedef struct tl_tag_info {
+    char name[TL_TAG_NAME_MAX + 1];
+    int64_t version;       /* the version it names */
+    int64_t timestamp_ms;  /* that version's in-commit timestamp */
+    int64_t created_ms;    /* when the tag was written (table clock) */
+    char table_id[40];     /* metaData.id of the table it was made on */
+} tl_tag_info;
+
+/* TL_OK if name is a valid tag name, else TL_EINVAL saying why. */
+TL_WUR int tl_tag_name_check(const char *name, tl_error *err);
+
+enum { TL_TAG_FORCE = 1 }; /* tl_table_tag flags: move an existing tag */
+
+/* Name a version: at NULL (or TL_AT_LATEST) = the latest; TL_AT_VERSION
+ * and TL_AT_TIMESTAMP as for snapshots (another tag's version: resolve it
+ * with tl_at_parse first).
+ * Writes _delta_log/_tags/NAME.json put-if-absent (fsync of the file and
+ * the directory). While the tag exists, vacuum keeps every data file the
+ * version needs and log cleanup keeps what is needed to rebuild it
+ * (LOG-T5, LOG-T6). out (may be NULL) receives the tag; *replaced (may be
+ * NULL) the version the tag named before (TL_TAG_FORCE), else -1. Errors:
+ * TL_EINVAL (bad name, bad at), TL_ECONFLICT (the tag exists and
+ * TL_TAG_FORCE is not set: names its version), TL_ENOTFOUND (no such
+ * version / timestamp / tag, or the version stopped being reachable while
+ * tagging: the tag is then removed again), TL_EUNSUPPORTED (a Delta Lake
+ * table, read-only), TL_EIO, TL_ENOMEM, the log's. */
+TL_WUR int tl_table_tag(tl_table *t, const char *name, const tl_at *at, int flags,
+                        tl_tag_info *out, int64_t *replaced, tl_error *err);
+
+/* Delete a tag (unlink + fsync of _delta_log/_tags/); was (may be NULL)
+ * receives it as it was. Errors: TL_EINVAL, TL_ENOTFOUND (no such tag),
+ * TL_EUNSUPPORTED (Delta table), TL_EIO. The version's files become
+ * subject to vacuum and log cleanup again. */
+TL_WUR int tl_table_untag(tl_table *t, const char *name, tl_tag_info *was, tl_error *err);
+
+/* One tag. Errors: TL_EINVAL, TL_ENOTFOUND ("no tag"), TL_ECORRUPT (its
+ * file does not parse: names it), TL_EIO. */
+TL_WUR int tl_table_tag_get(tl_table *t, const char *name, tl_tag_info *out, tl_error *err);
+
+/* Every tag, sorted by name: *out (malloc'd, free()) holds *n. Errors:
+ * TL_ECORRUPT (a tag file that does not parse: names it), TL_EIO,
+ * TL_ENOMEM. */
+TL_WUR int tl_table_tags(tl_table *t, tl_tag_info **out, size_t *n, tl_error *err);
+
+/* A CLI's --version argument: a decimal version number, or the name of a
+ * tag of t, resolved to its version (either way at->kind = TL_AT_VERSION;
+ * *is_tag (may be NULL) says which). t may be NULL when text is a number.
+ * Errors: TL_EINVAL (empty, a number above 2^63-1, neither a number nor a
+ * valid tag name, a tag name without t), TL_ENOTFOUND (no such tag),
+ * TL_ECORRUPT (its file does not parse), TL_EIO. */
+TL_WUR int tl_at_parse(tl_table *t, const char *text, tl_at *at, int *is_tag, tl_error *err);
+
+/* Time travel by tag: the snapshot of the version tag `name` names, after
+ * checking that the tag belongs to this table and history (its tableId and
+ * timestamp match, LOG-T8: else TL_ECORRUPT). Errors: those of
+ * tl_table_tag_get and tl_snapshot_open. */
+TL_WUR int tl_snapshot_open_tag(tl_table *t, const char *name, tl_snapshot **out,
+                                tl_error *err);
+
+/* ---- verify (fsck): engine/src/fsck.c; spec/LOG.md section 12 ----------- */
+
+enum { TL_VERIFY_SEGMENT = 1, TL_VERIFY_COMMIT = 2, TL_VERIFY_CHECKPOINT = 3,
+       TL_VERIFY_LOG = 4, TL_VERIFY_TAG = 5 };
+
+typedef struct tl_verify_opts {
+    const tl_at *at;      /* check the data files of this version only;
+                             NULL = the latest and every tagged version */
+    int all_versions;     /* the data files of every reachable version (a
+                             removed file already vacuumed is counted in
+                             files_unavailable, not damage, unless a tagged
+                             version needs it) */
+    int log_only;         /* no data files: log, checkpoints, tags */
+    tl_progress_fn progress; /* bytes of data files checked of the total */
+    void *progress_ctx;
+} tl_verify_opts;
+
+typedef struct tl_verify_damage {
+    int kind;          /* TL_VERIFY_* */
+    char *path;        /* relative to the table, e.g. "_delta_log/000...07.json",
+                          "symbol=NIFTY/date=2025-11-18/<uuid>.tls" */
+    int code;          /* TL_ECHECKSUM, TL_ECORRUPT, TL_ENOTFOUND, ... */
+    char *msg;         /* what is wrong: block, column and byte offset when
+                          the lower layer says */
+    int64_t version;   /* the version concerned, -1 if none */
+} tl_verify_damage;
+
+typedef struct tl_verify_report {
+    int64_t oldest_version, latest_version; /* reachable range (LOG-R81) */
+    uint64_t versions_checked;  /* versions whose data files were checked */
+    uint64_t commits, checkpoints, tags; /* log files checked */
+    uint64_t files, bytes, rows, blocks; /* data files checked */
+    uint64_t files_unavailable; /* all_versions: removed files vacuumed */
+    tl_verify_damage *damaged;
+    size_t n_damaged;
+    double elapsed_s;
+} tl_verify_report;
+
+/* Check the table (LOG-V1 .. LOG-V6): every commit file present parses
+ * and versions are contiguous up to the latest from the oldest reachable
+ * one; every checkpoint decodes (checksum, structure) and matches its
+ * commit; every tag parses and names a reachable version of this table;
+ * and every data file of the chosen versions exists beneath the table with
+ * the size and row count its add records, opens (footer checksum) and has
+ * every block checksum right. Everything is checked even after damage is
+ * found. Returns TL_OK when nothing is damaged; TL_ECORRUPT when something
+ * is (rep->damaged names each file; err the count and the first); other
+ * codes when the check could not run (TL_EINVAL, TL_ENOTFOUND: not a
+ * table, TL_EIO listing _delta_log/, TL_ENOMEM). rep is filled in every
+ * case and must be freed with tl_verify_report_free. */
+TL_WUR int tl_table_verify(tl_table *t, const tl_verify_opts *o, tl_verify_report *rep,
+                           tl_error *err);
+void tl_verify_report_free(tl_verify_report *rep); /* NULL-safe */
 
 /* ---- scans (engine/src/scan.c; predicate grammar in spec/SCAN.md) ------- */
 

@@ -14,7 +14,9 @@
  *    skipped. Candidates are classified against the snapshot. Then
  *    _delta_log/ is listed for temporary files.
  * 3. Real runs reload the latest snapshot and drop candidates that a commit
- *    made meanwhile references (a slow writer, LOG-R83).
+ *    made meanwhile references (a slow writer, LOG-R83). Then (dry runs
+ *    too) the tags are read and each tagged version's snapshot loaded:
+ *    candidates it holds live are kept and reported as kept (LOG-T5).
  * 4. The versions that lose a file are computed from the snapshot's commits.
  * 5. Directories are processed children first (higher index = deeper):
  *    child directories marked empty are removed, then the directory's
@@ -32,6 +34,7 @@
 
 #include "log_int.h"
 #include "partpath_int.h"
+#include "tags_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -291,6 +294,53 @@ static int walk(vctx *c, tl_io_file *df, size_t di, int depth)
     return rc;
 }
 
+/* Temporary files of tag writers in _delta_log/_tags/ (LOG-T9), older
+ * than the cutoff. li: the index of _delta_log/ in c->dirs. */
+static int walk_tags(vctx *c, size_t li)
+{
+    struct stat st;
+    tl_error le = {0};
+    int rc = tl_io_stat(c->io, c->root, TL_TAGS_REL, &st, &le);
+    if (rc == TL_ENOTFOUND || (rc == TL_OK && !S_ISDIR(st.st_mode)))
+        return TL_OK;
+    if (rc != TL_OK) {
+        if (c->err)
+            *c->err = le;
+        return rc;
+    }
+    tl_io_file tf = TL_IO_FILE_INIT;
+    rc = tl_io_open_beneath(c->io, c->root, TL_TAGS_REL, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0,
+                            &tf, c->err);
+    char *rel = rc == TL_OK ? strdup(TL_TAGS_REL) : NULL;
+    if (rc == TL_OK && !rel)
+        rc = nomem(c, "path");
+    size_t ti = 0;
+    if (rc == TL_OK)
+        rc = push_dir(c, (vdir){rel, NULL, li, st.st_dev, st.st_ino, mtime_ms(&st), 0, 0, 0, 0, 0},
+                      &ti);
+    tl_io_names names = {0};
+    if (rc == TL_OK)
+        rc = tl_io_list(c->io, &tf, NULL, &names, c->err);
+    for (size_t i = 0; rc == TL_OK && i < names.n; i++) {
+        const char *name = names.names[i];
+        c->dirs[ti].n_entries++;
+        if (!is_tmp_name(name))
+            continue;
+        struct stat fst;
+        if (tl_io_stat(c->io, &tf, name, &fst, NULL) != TL_OK || !S_ISREG(fst.st_mode) ||
+            mtime_ms(&fst) > c->cutoff_ms)
+            continue;
+        char *p = join(TL_TAGS_REL, name);
+        if (!p)
+            rc = nomem(c, "path");
+        else
+            rc = push_cand(c, (vcand){p, ti, (int64_t)fst.st_size, TL_VACUUM_TMP, -1, 0});
+    }
+    tl_io_names_free(&names);
+    (void)tl_io_close(&tf, NULL);
+    return rc;
+}
+
 /* Temporary files of _delta_log/ (LOG-C5). */
 static int walk_log(vctx *c)
 {
@@ -337,6 +387,8 @@ static int walk_log(vctx *c)
     }
     tl_io_names_free(&names);
     (void)tl_io_close(&lf, NULL);
+    if (rc == TL_OK)
+        rc = walk_tags(c, li);
     return rc;
 }
 
@@ -728,6 +780,81 @@ static int delete_all(vctx *c, tl_vacuum_report *rep, const tl_vacuum_opts *o)
     return rc;
 }
 
+/* ---- tags (LOG-T5) ------------------------------------------------------------------ */
+
+static int kept_push(vctx *c, tl_vacuum_report *rep, size_t *cap, const vcand *v,
+                     const char *tag, int64_t version)
+{
+    if (rep->n_kept == *cap) {
+        size_t n = *cap ? *cap * 2 : 16;
+        tl_vacuum_kept_file *p = realloc(rep->kept, n * sizeof *p);
+        if (!p)
+            return nomem(c, "kept files");
+        rep->kept = p;
+        *cap = n;
+    }
+    tl_vacuum_kept_file *k = &rep->kept[rep->n_kept];
+    k->path = strdup(v->rel);
+    k->tag = strdup(tag);
+    if (!k->path || !k->tag) {
+        free(k->path);
+        free(k->tag);
+        return nomem(c, "kept files");
+    }
+    k->bytes = v->bytes;
+    k->reason = v->reason;
+    k->version = version;
+    rep->n_kept++;
+    return TL_OK;
+}
+
+/* Keep every candidate a tagged version holds live: read the tags, load
+ * each tagged version once (tags come sorted by name, so the first tag of a
+ * version names it in the report). Any tag that cannot be read, or tagged
+ * version that cannot be loaded, fails vacuum: deleting would be a guess. */
+static int protect_tags(vctx *c, tl_vacuum_report *rep)
+{
+    tl_tag_info *tags = NULL;
+    size_t nt = 0, cap = 0;
+    int rc = tl_tags_load(c->io, c->root, &tags, &nt, c->err);
+    if (rc != TL_OK) {
+        tl_error_prefix(c->err, "vacuum %s: reading the tags (LOG-T5; nothing deleted): ",
+                        root_name(c->root));
+        return rc;
+    }
+    for (size_t i = 0; rc == TL_OK && i < nt; i++) {
+        int64_t v = tags[i].version;
+        int seen = 0;
+        for (size_t j = 0; j < i; j++)
+            seen |= tags[j].version == v;
+        if (seen || v == c->snap->version)
+            continue; /* live files of the latest version are never candidates */
+        tl_log_snapshot ts = {0};
+        tl_log_snap_opts so = {.io = c->io, .at = TL_LOG_AT_VERSION, .version = v};
+        rc = tl_log_snapshot_load(c->root, &so, &ts, c->err);
+        if (rc != TL_OK) {
+            tl_error_prefix(c->err,
+                            "vacuum %s: tag '%s' names version %" PRId64
+                            ", which cannot be loaded, so vacuum cannot tell which files it "
+                            "needs (nothing deleted; delete the tag or repair the log, "
+                            "LOG-T5): ",
+                            root_name(c->root), tags[i].name, v);
+            break;
+        }
+        const char *first_tag = tags[i].name;
+        for (size_t k = 0; rc == TL_OK && k < c->n_cands; k++) {
+            vcand *cd = &c->cands[k];
+            if (cd->drop || cd->reason == TL_VACUUM_TMP || !tl_log_snapshot_live_get(&ts, cd->rel))
+                continue;
+            cd->drop = 1;
+            rc = kept_push(c, rep, &cap, cd, first_tag, v);
+        }
+        tl_log_snapshot_free(&ts);
+    }
+    free(tags);
+    return rc;
+}
+
 /* ---- entry point ------------------------------------------------------------------- */
 
 void tl_vacuum_report_free(tl_vacuum_report *rep)
@@ -738,6 +865,11 @@ void tl_vacuum_report_free(tl_vacuum_report *rep)
         free(rep->files[i].path);
     free(rep->files);
     free(rep->unreadable);
+    for (size_t i = 0; i < rep->n_kept; i++) {
+        free(rep->kept[i].path);
+        free(rep->kept[i].tag);
+    }
+    free(rep->kept);
     memset(rep, 0, sizeof *rep);
 }
 
@@ -839,6 +971,8 @@ int tl_vacuum(const tl_io_file *root, const tl_vacuum_opts *opts, tl_vacuum_repo
         else
             rc = recheck(&c, &snap, &fresh);
     }
+    if (rc == TL_OK)
+        rc = protect_tags(&c, rep);
     if (rc == TL_OK)
         rc = unreadable_versions(&c, rep);
     if (rc == TL_OK) {

@@ -15,8 +15,13 @@
  *   TL_VACUUM_TMP        a leftover temporary file in _delta_log/
  *                        (".<txnId>.json.tmp", "<name>.tmp.<pid>.<seq>")
  *                        whose mtime <= cutoff (LOG-C5);
+ *   (also in _delta_log/_tags/: leftovers of tag writers, LOG-T9);
  * plus partition directories left empty. Never a file the latest snapshot
- * holds live (LOG-C9, re-checked right before each unlink), nothing outside
+ * holds live (LOG-C9, re-checked right before each unlink), never a file a
+ * tagged version holds live (LOG-T5: tags are read, and each tagged
+ * version loaded, after the last reload of the latest version and before
+ * the first unlink; a tag that cannot be read or whose version cannot be
+ * loaded fails vacuum before it deletes anything), nothing outside
  * the paths LOG-R11 allows (hidden names, _delta_log/ except its tmp files),
  * and no symbolic link is ever followed or removed.
  */
@@ -61,6 +66,14 @@ typedef struct tl_vacuum_file {
                                    one; -1 for others or when unknown */
 } tl_vacuum_file;
 
+typedef struct tl_vacuum_kept_file {
+    char *path;
+    int64_t bytes;
+    int reason;                 /* what it would have gone as: TL_VACUUM_* */
+    char *tag;
+    int64_t version;            /* the tagged version needing it */
+} tl_vacuum_kept_file;
+
 typedef struct tl_vacuum_report {
     tl_vacuum_file *files;      /* in listing order (sorted walk, then tmp files) */
     size_t n_files;
@@ -77,6 +90,10 @@ typedef struct tl_vacuum_report {
     size_t n_unreadable;
     size_t n_dirs_removed;      /* empty partition directories removed */
     int dry_run;
+    /* Files that would have gone but a tagged version needs (LOG-T5), in
+     * candidate order; tag: the first tag (by name) of that version. */
+    tl_vacuum_kept_file *kept;
+    size_t n_kept;
 } tl_vacuum_report;
 
 /* Vacuum the table under root (an open directory). opts NULL: defaults.
@@ -89,7 +106,9 @@ typedef struct tl_vacuum_report {
  *   TL_EINVAL     retention below TL_VACUUM_MIN_RETAIN_HOURS without force,
  *                 or negative from the table configuration; bad arguments
  *   TL_EBUSY      a directory was replaced while vacuum ran (names it)
- *   TL_ECORRUPT   a file about to be deleted is live (LOG-C9; a bug guard)
+ *   TL_ECORRUPT   a file about to be deleted is live (LOG-C9; a bug guard);
+ *                 a tag file that does not parse, a tagged version whose
+ *                 snapshot does not load (LOG-T5: nothing deleted)
  *   TL_EIO, TL_ENOTFOUND, ...  from listing, stat, unlink, rmdir or fsync
  *                 (the message names the path), and from loading the log
  *   TL_ENOMEM */
