@@ -1049,6 +1049,68 @@ TL_WUR int tl_import_parquet(const char *path, const char *const *inputs,
                              uint32_t n_inputs, const tl_import_opts *o,
                              tl_import_result *res, tl_error *err);
 
+/* ---- optimize (engine/src/optimize.c; spec/MAINT.md) ---------------------- */
+
+/* Default rows per data file written by optimize (the append writer's most
+ * rows per file). */
+#define TL_OPTIMIZE_DEFAULT_TARGET_ROWS ((uint64_t)16 << 20)
+
+typedef struct tl_optimize_opts {
+    const char *const *symbols; /* partitions of these symbols; NULL = all */
+    uint32_t n_symbols;
+    int has_days;               /* partitions whose day is in */
+    int32_t day_from, day_to;   /* [day_from, day_to] */
+    uint64_t target_rows;       /* rows per output file, 1 .. 2^31; 0 = default;
+                                   files with >= target_rows rows are kept */
+    size_t max_memory;          /* decoded input blocks held at once; 0 = 256 MiB */
+    int dry_run;                /* plan only: list, write and commit nothing */
+    tl_progress_fn progress;    /* rows merged of rows to merge */
+    void *progress_ctx;
+} tl_optimize_opts;
+
+/* One partition compacted (or that a dry run would compact). */
+typedef struct tl_optimize_part {
+    int has_symbol, symbol_null;
+    const char *symbol;
+    int has_day, day_null;
+    int32_t day;
+    uint32_t files_in, files_out;   /* files_out 0 in a dry run */
+    uint64_t rows, bytes_in, bytes_out;
+    const char *const *paths_in;    /* files_in paths, in file order */
+} tl_optimize_part;
+
+typedef struct tl_optimize_result {
+    int64_t read_version;     /* the snapshot planned on */
+    int64_t version;          /* the version committed; -1 when nothing was */
+    int committed;
+    int dry_run;
+    uint64_t partitions;      /* partitions compacted (or to compact) */
+    uint64_t partitions_seen; /* partitions that passed the filters */
+    uint64_t files_removed, files_added, rows, bytes_removed, bytes_added;
+    tl_optimize_part *parts;  /* `partitions` entries, partition order */
+    int attempts;             /* publication attempts (LOG-R51) */
+    int redone;               /* partitions redone after a concurrent
+                                 removal of their inputs (MAINT-O8) */
+    int merge_passes;         /* most merge passes of a partition */
+    double elapsed_s, rows_per_s;
+    void *priv;
+} tl_optimize_result;
+
+/* Compact each selected partition's small data files (fewer rows than the
+ * target; at least two of them) into files of target_rows rows by a stable
+ * k-way merge of their sorted runs (no re-sort), as one commit: removes and
+ * adds with dataChange = false, operation "OPTIMIZE" (spec/MAINT.md
+ * MAINT-O1..O10). Nothing to do -> no commit (committed 0, version -1).
+ * Concurrent appends never conflict; a concurrent removal of an input makes
+ * its partition be redone (bounded), a concurrent metaData change is
+ * TL_ECONFLICT. res may be NULL; free it with tl_optimize_result_free.
+ * Errors: TL_EINVAL (options: target, a filter the table cannot apply),
+ * TL_EUNSUPPORTED (a Delta table), TL_ECONFLICT, the readers' (naming
+ * file, column, block), TL_EIO, TL_ENOMEM. Nothing is visible on failure. */
+TL_WUR int tl_table_optimize(tl_table *t, const tl_optimize_opts *o, tl_optimize_result *res,
+                             tl_error *err);
+void tl_optimize_result_free(tl_optimize_result *res); /* NULL-safe */
+
 /* ---- timestamp_us values as text -------------------------------------------------
  * Columns of type TL_TIMESTAMP_US (int64 microseconds since the epoch, UTC;
  * years -290308 .. 294247) are written by tl_batch_write_csv (and read back

@@ -51,6 +51,7 @@
 #define MAX_PART_STRING_BYTES ((size_t)3 << 30) /* u32 offsets in buffers */
 #define NS_PER_DAY INT64_C(86400000000000)
 #define MS_PER_HOUR INT64_C(3600000)
+_Static_assert(TL_TABLE_PART_DIR_MAX >= TL_PARTPATH_DIR_MAX, "partition directory buffer");
 
 /* ---- clock and small helpers ---------------------------------------------------- */
 
@@ -380,6 +381,59 @@ const char *tl_table_path(const tl_table *t)
     return t ? t->path : NULL;
 }
 
+/* ---- helpers shared by the data file writers (append, optimize, repartition) ---- */
+
+void tl_table_writer_cols(const tl_log_metadata *m, tl_coldef *defs, tlf_col_opts *col_opts)
+{
+    for (uint32_t i = 0; i < m->n_fields; i++) {
+        defs[i] = (tl_coldef){m->fields[i].name, m->fields[i].type};
+        col_opts[i] = (tlf_col_opts){.encoding = TLF_ENC_AUTO, .compression = TLF_COMP_AUTO};
+    }
+    for (uint32_t i = 0; i < m->config.n; i++)
+        if (strcmp(m->config.kv[i].key, TL_CONF_HOT_COLUMNS) == 0) {
+            const char *p = m->config.kv[i].val;
+            while (*p) {
+                const char *e = strchr(p, ',');
+                size_t len = e ? (size_t)(e - p) : strlen(p);
+                for (uint32_t c = 0; c < m->n_fields; c++)
+                    if (strlen(m->fields[c].name) == len && memcmp(m->fields[c].name, p, len) == 0)
+                        col_opts[c].hot = 1;
+                p += len + (e ? 1 : 0);
+            }
+        }
+    for (uint32_t i = 0; i < m->sort_key.n; i++) {
+        int k = tl_table_meta_col(m, m->sort_key.s[i]);
+        if (k >= 0)
+            col_opts[k].hot = 1;
+    }
+}
+
+int tl_table_part_dir(const tl_log_metadata *m, const tl_log_pvals *pv, char *dir, size_t cap,
+                      tl_error *err)
+{
+    size_t dl = 0;
+    int rc = TL_OK;
+    if (cap < TL_PARTPATH_DIR_MAX)
+        return tl_error_set(err, TL_EINVAL, "partition directory: buffer too small");
+    dir[0] = '\0';
+    if (m->part_symbol_col && !pv->symbol_null) {
+        rc = tl_partpath_dir(TL_LOG_PART_SYMBOL, pv->symbol, strlen(pv->symbol), NULL, 0, dir, cap,
+                             &dl, err);
+    } else if (m->part_symbol_col) {
+        dl = (size_t)snprintf(dir, cap, "%s=~null", TL_LOG_PART_SYMBOL);
+    }
+    if (!rc && m->part_day_col) {
+        char date[32];
+        if (pv->date_null)
+            snprintf(date, sizeof date, "~null");
+        else
+            date[tl_fmt_date(date, pv->date)] = '\0';
+        dl += (size_t)snprintf(dir + dl, cap - dl, "%s%s=%s", dl ? "/" : "", TL_LOG_PART_DATE,
+                               date);
+    }
+    return rc;
+}
+
 /* ---- append: buffers -------------------------------------------------------------------- */
 
 typedef struct colbuf {
@@ -410,10 +464,7 @@ typedef struct outfile {
     char *path;
     part *p;
     int64_t size, rows, mtime;
-    tl_log_colstats *cs; /* n_fields */
-    uint8_t *sbytes;     /* string bounds, 2 x 64 bytes per column */
-    int has_time_range;
-    int64_t first_ts, last_ts;
+    tl_dfstats st; /* add statistics, from the footer */
 } outfile;
 
 typedef struct wscratch {
@@ -513,8 +564,16 @@ static void wscratch_free(wscratch *w, uint32_t nf)
 static void outfile_free(outfile *f)
 {
     free(f->path);
-    free(f->cs);
-    free(f->sbytes);
+    tl_dfstats_free(&f->st);
+}
+
+void tl_dfstats_free(tl_dfstats *st)
+{
+    if (!st)
+        return;
+    free(st->cs);
+    free(st->sbytes);
+    memset(st, 0, sizeof *st);
 }
 
 static void append_free(tl_append *a)
@@ -544,7 +603,7 @@ static void append_free(tl_append *a)
     free(a);
 }
 
-static int meta_col(const tl_log_metadata *m, const char *name)
+int tl_table_meta_col(const tl_log_metadata *m, const char *name)
 {
     for (uint32_t i = 0; i < m->n_fields; i++)
         if (strcmp(m->fields[i].name, name) == 0)
@@ -615,16 +674,12 @@ int tl_append_begin(tl_table *t, const tl_append_opts *o, tl_append **out, tl_er
         rc = tl_error_set(err, TL_ENOMEM, "append to %s: out of memory", t->path);
         goto fail;
     }
-    for (uint32_t i = 0; i < a->nf; i++) {
-        a->defs[i] = (tl_coldef){m->fields[i].name, m->fields[i].type};
+    for (uint32_t i = 0; i < a->nf; i++)
         a->nullable[i] = (uint8_t)m->fields[i].nullable;
-        a->col_opts[i].encoding = TLF_ENC_AUTO;
-        a->col_opts[i].compression = TLF_COMP_AUTO;
-    }
-    a->sym_col = m->part_symbol_col ? meta_col(m, m->part_symbol_col) : -1;
-    a->day_col = m->part_day_col ? meta_col(m, m->part_day_col) : -1;
+    a->sym_col = m->part_symbol_col ? tl_table_meta_col(m, m->part_symbol_col) : -1;
+    a->day_col = m->part_day_col ? tl_table_meta_col(m, m->part_day_col) : -1;
     for (uint32_t i = 0; i < m->sort_key.n; i++) {
-        int k = meta_col(m, m->sort_key.s[i]);
+        int k = tl_table_meta_col(m, m->sort_key.s[i]);
         if (k < 0) {
             rc = tl_error_set(err, TL_ECORRUPT, "table %s: sort key column '%s' not in the schema",
                               t->path, m->sort_key.s[i]);
@@ -632,20 +687,7 @@ int tl_append_begin(tl_table *t, const tl_append_opts *o, tl_append **out, tl_er
         }
         a->sort_cols[a->n_sort++] = (uint32_t)k;
     }
-    for (uint32_t i = 0; i < m->config.n; i++)
-        if (strcmp(m->config.kv[i].key, TL_CONF_HOT_COLUMNS) == 0) {
-            const char *p = m->config.kv[i].val;
-            while (*p) {
-                const char *e = strchr(p, ',');
-                size_t len = e ? (size_t)(e - p) : strlen(p);
-                for (uint32_t c = 0; c < a->nf; c++)
-                    if (strlen(m->fields[c].name) == len && memcmp(m->fields[c].name, p, len) == 0)
-                        a->col_opts[c].hot = 1;
-                p += len + (e ? 1 : 0);
-            }
-        }
-    for (uint32_t i = 0; i < a->n_sort; i++)
-        a->col_opts[a->sort_cols[i]].hot = 1;
+    tl_table_writer_cols(m, a->defs, a->col_opts);
     /* LOG-R60: already applied? Then batches are ignored and commit says so. */
     if (a->app_id) {
         const tl_log_txn_entry *te = tl_log_snapshot_txn(&a->snap, a->app_id);
@@ -859,7 +901,7 @@ static int check_batch(tl_append *a, const tl_batch *b, tl_error *err)
         return tl_error_set(err, TL_EINVAL, "append to %s: batch without columns", tp);
     for (uint32_t j = 0; j < b->n_cols; j++) {
         const char *name = b->defs[j].name ? b->defs[j].name : "(null)";
-        int k = b->defs[j].name ? meta_col(a->meta, b->defs[j].name) : -1;
+        int k = b->defs[j].name ? tl_table_meta_col(a->meta, b->defs[j].name) : -1;
         if (k < 0) {
             char list[512];
             return tl_error_set(err, TL_EINVAL,
@@ -1258,18 +1300,19 @@ static int slt(const uint8_t *x, uint32_t xl, const uint8_t *y, uint32_t yl)
 }
 
 /* The add statistics of a written file, from its footer's zone maps. */
-static int file_stats(const tl_append *a, const tlf_seg *seg, outfile *f, tl_error *err)
+static int file_stats(const tl_coldef *defs, uint32_t nf, int day_col, const tlf_seg *seg,
+                      tl_dfstats *f, tl_error *err)
 {
-    f->cs = calloc(a->nf, sizeof *f->cs);
-    f->sbytes = malloc((size_t)a->nf * 2 * TLF_ZONE_STR_MAX + 1);
+    f->cs = calloc(nf ? nf : 1, sizeof *f->cs);
+    f->sbytes = malloc((size_t)nf * 2 * TLF_ZONE_STR_MAX + 1);
     if (!f->cs || !f->sbytes)
-        return tl_error_set(err, TL_ENOMEM, "append: out of memory (statistics)");
+        return tl_error_set(err, TL_ENOMEM, "out of memory (statistics)");
     uint32_t nb = tlf_seg_n_blocks(seg);
-    for (uint32_t c = 0; c < a->nf; c++) {
+    for (uint32_t c = 0; c < nf; c++) {
         tl_log_colstats *cs = &f->cs[c];
         const tlf_col_info *ci = tlf_seg_col(seg, c);
-        tl_type t = a->defs[c].type;
-        cs->name = a->defs[c].name;
+        tl_type t = defs[c].type;
+        cs->name = defs[c].name;
         cs->type = t;
         cs->null_count = (int64_t)ci->null_count;
         int have = 0, unbounded = 0, min_inexact = 0, max_inexact = 0;
@@ -1328,42 +1371,42 @@ static int file_stats(const tl_append *a, const tlf_seg *seg, outfile *f, tl_err
                 cs->min.i = mn.i, cs->max.i = mx.i;
         }
     }
-    if (a->day_col >= 0 && f->cs[a->day_col].has_min) {
+    if (day_col >= 0 && (uint32_t)day_col < nf && f->cs[day_col].has_min) {
         f->has_time_range = 1;
-        f->first_ts = f->cs[a->day_col].min.i;
-        f->last_ts = f->cs[a->day_col].max.i;
+        f->first_ts = f->cs[day_col].min.i;
+        f->last_ts = f->cs[day_col].max.i;
     }
     return TL_OK;
 }
 
-/* Read the footer of the file just written (through io) and fill f's stats;
- * also checks the row count the footer states. */
-static int read_back(const tl_append *a, tl_io_file *fd, outfile *f, wscratch *ws, tl_error *err)
+int tl_datafile_read_back(const tl_coldef *defs, uint32_t nf, int day_col, tl_io_file *fd,
+                          const char *path, int64_t size, int64_t rows, uint8_t **foot,
+                          size_t *cap_foot, tl_dfstats *st, tl_error *err)
 {
     uint8_t tail[TLF_TRAILER_SIZE];
-    if ((uint64_t)f->size < TLF_TRAILER_SIZE)
-        return tl_error_set(err, TL_ECORRUPT, "%s: %" PRId64 " bytes written, no trailer", f->path,
-                            f->size);
-    int rc = tl_io_pread_exact(fd, tail, sizeof tail, (uint64_t)f->size - sizeof tail, err);
+    if ((uint64_t)size < TLF_TRAILER_SIZE)
+        return tl_error_set(err, TL_ECORRUPT, "%s: %" PRId64 " bytes written, no trailer", path,
+                            size);
+    int rc = tl_io_pread_exact(fd, tail, sizeof tail, (uint64_t)size - sizeof tail, err);
     uint64_t foff = 0, flen = 0;
     if (!rc)
-        rc = tlf_seg_parse_trailer(tail, (uint64_t)f->size, f->path, &foff, &flen, err);
+        rc = tlf_seg_parse_trailer(tail, (uint64_t)size, path, &foff, &flen, err);
     if (rc)
         return rc;
-    if (tl_grow((void **)&ws->foot, &ws->cap_foot, flen ? flen : 1))
-        return tl_error_set(err, TL_ENOMEM, "append: out of memory (footer of %s)", f->path);
-    rc = tl_io_pread_exact(fd, ws->foot, flen, foff, err);
+    if (tl_grow((void **)foot, cap_foot, flen ? flen : 1))
+        return tl_error_set(err, TL_ENOMEM, "out of memory (footer of %s)", path);
+    rc = tl_io_pread_exact(fd, *foot, flen, foff, err);
     tlf_seg *seg = NULL;
     if (!rc)
-        rc = tlf_seg_open_footer(ws->foot, flen, tail, (uint64_t)f->size, f->path, &seg, err);
+        rc = tlf_seg_open_footer(*foot, flen, tail, (uint64_t)size, path, &seg, err);
     if (rc)
         return rc;
-    if (tlf_seg_n_rows(seg) != (uint64_t)f->rows || tlf_seg_n_cols(seg) != a->nf)
+    if (tlf_seg_n_rows(seg) != (uint64_t)rows || tlf_seg_n_cols(seg) != nf)
         rc = tl_error_set(err, TL_ECORRUPT, "%s: footer says %" PRIu64 " rows, %u columns; "
                           "%" PRId64 " rows, %u columns were written",
-                          f->path, tlf_seg_n_rows(seg), tlf_seg_n_cols(seg), f->rows, a->nf);
+                          path, tlf_seg_n_rows(seg), tlf_seg_n_cols(seg), rows, nf);
     else
-        rc = file_stats(a, seg, f, err);
+        rc = file_stats(defs, nf, day_col, seg, st, err);
     tlf_seg_close(seg);
     return rc;
 }
@@ -1417,7 +1460,8 @@ static int write_file(tl_append *a, part *p, const uint32_t *perm, uint32_t m, i
     f.size = (int64_t)st.file_bytes;
     rc = tl_io_fsync(&fd, err); /* LOG-R41, LOG-R46: never retried */
     if (!rc)
-        rc = read_back(a, &fd, &f, ws, err);
+        rc = tl_datafile_read_back(a->defs, a->nf, a->day_col, &fd, f.path, f.size, f.rows,
+                                   &ws->foot, &ws->cap_foot, &f.st, err);
     if (!rc)
         rc = tl_io_close(&fd, err);
     if (rc)
@@ -1618,10 +1662,10 @@ static void fill_add(const tl_append *a, const outfile *f, tl_log_action *act)
     ad->mtime_ms = f->mtime;
     ad->data_change = 1;
     ad->has_stats = 1;
-    ad->stats.has_time_range = f->has_time_range;
-    ad->stats.first_ts_ns = f->first_ts;
-    ad->stats.last_ts_ns = f->last_ts;
-    ad->stats.cols = f->cs;
+    ad->stats.has_time_range = f->st.has_time_range;
+    ad->stats.first_ts_ns = f->st.first_ts;
+    ad->stats.last_ts_ns = f->st.last_ts;
+    ad->stats.cols = f->st.cs;
     ad->stats.n_cols = a->nf;
 }
 

@@ -37,4 +37,43 @@ TL_WUR int tl_table_create_io(const char *path, const tl_table_spec *spec, const
 
 int64_t tl_table_now_ms(const tl_table *t);
 
+/* ---- shared by the data file writers: append (table.c), optimize
+ * (optimize.c) and repartition (repartition.c) ---- */
+
+#include "tl_format.h"
+
+/* Index of column name in m's schema, or -1. */
+int tl_table_meta_col(const tl_log_metadata *m, const char *name);
+
+/* The segment writer's columns for m (m->n_fields entries each): names and
+ * types, and the options: hot (never zstd, fast encodings) for the columns
+ * of ticklake.hotColumns and the sort key, AUTO otherwise. */
+void tl_table_writer_cols(const tl_log_metadata *m, tl_coldef *defs, tlf_col_opts *col_opts);
+
+/* The partition directory of partition values pv under m's spec (LOG.md
+ * 2.1, PP-5 for nulls); "" for an unpartitioned table. cap >=
+ * TL_TABLE_PART_DIR_MAX. Errors: TL_EINVAL (a symbol with NUL; cap). */
+#define TL_TABLE_PART_DIR_MAX 600
+TL_WUR int tl_table_part_dir(const tl_log_metadata *m, const tl_log_pvals *pv, char *dir,
+                             size_t cap, tl_error *err);
+
+/* The add statistics of a data file (LOG.md 6), from its footer. */
+typedef struct tl_dfstats {
+    tl_log_colstats *cs; /* one per column, schema order */
+    uint8_t *sbytes;     /* storage of the string bounds */
+    int has_time_range;
+    int64_t first_ts, last_ts;
+} tl_dfstats;
+
+void tl_dfstats_free(tl_dfstats *st); /* NULL-safe; zeroes it */
+
+/* Read back the footer of the data file just written through fd (size bytes,
+ * rows rows, nf columns defs) and fill st: per-file aggregates of the block
+ * zone maps, and the time range of column day_col (-1: none). foot/cap_foot:
+ * a reusable buffer. Errors: TL_EIO, TL_ECORRUPT (the footer disagrees with
+ * what was written), TL_ENOMEM. */
+TL_WUR int tl_datafile_read_back(const tl_coldef *defs, uint32_t nf, int day_col, tl_io_file *fd,
+                                 const char *path, int64_t size, int64_t rows, uint8_t **foot,
+                                 size_t *cap_foot, tl_dfstats *st, tl_error *err);
+
 #endif /* TL_TABLE_INT_H */

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# optimize_test.sh - `ticklake optimize` end to end (spec/MAINT.md): a
+# table of several small appends; a dry run changes nothing; optimize keeps
+# the ordered scan byte for byte and time travel reads the old files; a
+# second optimize has nothing to do; filters; JSON output; usage and
+# library errors.
+source "$(dirname "$0")/lib.sh" "$1"
+
+T="$TMP/t"
+run "$TL" create "$T" --schema ticks
+expect_rc 0 "create ticks table"
+for s in 1 2 3 4; do
+    run "$TL" gen --seed $s --days 2 --rows-per-day 1500 --table "$T"
+    expect_rc 0 "gen --table append $s"
+done
+run "$TL" scan "$T" --ordered
+cp "$TMP/out" "$TMP/before.csv"
+[ "$(wc -l <"$TMP/before.csv")" -eq 24001 ] && ok "24,000 rows before" || bad "rows before: $(wc -l <"$TMP/before.csv")"
+
+# dry run
+run "$TL" optimize "$T" --dry-run
+expect_rc 0 "optimize --dry-run"
+expect_stdout "would merge symbol=BANKNIFTY day=2025-11-17: 4 files, 6,000 rows" "dry run lists a partition"
+expect_stdout "optimize --dry-run: 4 partitions, 16 files, 24,000 rows" "dry run totals"
+run "$TL" describe "$T"
+expect_stdout "version    4 of 4" "dry run committed nothing"
+
+# filters, JSON
+run "$TL" optimize "$T" --symbols NIFTY --date 2025-11-18 --json
+expect_rc 0 "optimize one partition"
+expect_json "optimize --json"
+if [ "$(json_get partitions)" = 1 ] && [ "$(json_get files_removed)" = 4 ] &&
+    [ "$(json_get files_added)" = 1 ] && [ "$(json_get version)" = 5 ] &&
+    [ "$(json_get parts.0.symbol)" = NIFTY ] && [ "$(json_get parts.0.day)" = 2025-11-18 ]; then
+    ok "optimize --json: NIFTY 2025-11-18, 4 files -> 1, version 5"
+else
+    bad "optimize --json: $(snippet "$TMP/out")"
+fi
+
+# the rest
+run "$TL" optimize "$T"
+expect_rc 0 "optimize the rest"
+expect_stdout "optimize: version 6: 3 partitions, 12 files -> 3, 18,000 rows" "optimize reports the commit"
+run "$TL" scan "$T" --ordered
+if cmp -s "$TMP/out" "$TMP/before.csv"; then ok "ordered scan unchanged by optimize"; else bad "ordered scan differs after optimize"; fi
+run "$TL" scan "$T" --version 4 --ordered
+if cmp -s "$TMP/out" "$TMP/before.csv"; then ok "time travel to version 4 reads the old files"; else bad "version 4 differs"; fi
+run "$TL" history "$T"
+expect_stdout "OPTIMIZE" "history shows OPTIMIZE"
+run "$TL" optimize "$T"
+expect_rc 0 "optimize again"
+expect_stdout "optimize: nothing to do (4 partitions checked, table at version 6)" "nothing to do"
+run "$TL" describe "$T"
+expect_stdout "version    6 of 6" "nothing to do commits nothing"
+expect_stdout "24,000 in 4 files" "4 files after optimize"
+
+# errors
+expect_usage_error "optimize without a table" "$TL" optimize
+expect_usage_error "optimize --target-rows 0" "$TL" optimize "$T" --target-rows 0
+expect_usage_error "optimize --target-rows x" "$TL" optimize "$T" --target-rows x
+expect_usage_error "optimize --bogus" "$TL" optimize "$T" --bogus
+run "$TL" optimize "$TMP/none"
+expect_rc 1 "optimize a missing table"
+run "$TL" optimize --help
+expect_rc 0 "optimize --help"
+expect_stdout "usage: ticklake optimize" "optimize help"
+
+finish

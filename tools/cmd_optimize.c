@@ -1,0 +1,174 @@
+/*
+ * cmd_optimize.c - `ticklake optimize` (compact small data files); a thin
+ * wrapper over tl_table_optimize (spec/MAINT.md). Conventions of cli.h: exit 0/1/2, --json prints one
+ * object on stdout, progress on stderr only when it is a terminal.
+ */
+#include "cli.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+const char optimize_help[] =
+    "usage: ticklake optimize TABLE [--symbols A,B] [--date D | --from D --to D]\n"
+    "                         [--target-rows N] [--dry-run] [--json]\n"
+    "\n"
+    "Compact each partition's small data files (fewer rows than the target, at\n"
+    "least two of them) into files of about the target size, merging their\n"
+    "sorted runs (no re-sort), as one commit that removes the old files and adds\n"
+    "the new ones (dataChange false). Older versions still read the old files\n"
+    "until vacuum. Nothing to do: no commit.\n"
+    "\n"
+    "  --symbols A,B      only partitions of these symbols\n"
+    "  --date D, --from D --to D   only partitions of these days (YYYY-MM-DD)\n"
+    "  --target-rows N    rows per output file (default 16777216); files with\n"
+    "                     at least N rows are left alone\n"
+    "  --dry-run          list what would be merged; write nothing\n";
+
+static void print_day(int has, int null, int32_t day)
+{
+    char b[32];
+    if (!has)
+        return;
+    if (null)
+        printf(" day=(null)");
+    else {
+        fmt_day(day, b, sizeof b);
+        printf(" day=%s", b);
+    }
+}
+
+int cmd_optimize(int argc, char **argv)
+{
+    opt opts[] = {{"--symbols", 1, NULL},     {"--date", 1, NULL},    {"--from", 1, NULL},
+                  {"--to", 1, NULL},          {"--target-rows", 1, NULL}, {"--dry-run", 0, NULL},
+                  {"--json", 0, NULL}};
+    char *pos[1] = {0};
+    int st = table_args(argc, argv, opts, 7, pos, optimize_help);
+    if (st != GO_ON)
+        return st;
+    tl_optimize_opts oo = {0};
+    strlist syms = {0};
+    if (opts[0].value) {
+        if (split_list(opts[0].value, &syms))
+            return usage_error("out of memory");
+        if (syms.n == 0)
+            return usage_error("--symbols: an empty list");
+        oo.symbols = syms.v;
+        oo.n_symbols = syms.n;
+    }
+    if (parse_day_range(opts[1].value, opts[2].value, opts[3].value, &oo.has_days, &oo.day_from,
+                        &oo.day_to)) {
+        strlist_free(&syms);
+        return EXIT_USAGE;
+    }
+    if (opts[4].value && parse_num_opt("--target-rows", opts[4].value, 1, (uint64_t)1 << 31,
+                                       &oo.target_rows)) {
+        strlist_free(&syms);
+        return EXIT_USAGE;
+    }
+    oo.dry_run = opts[5].value != NULL;
+    int json = opts[6].value != NULL;
+    tl_table *t;
+    if ((st = open_table(pos[0], &t)) != EXIT_OK) {
+        strlist_free(&syms);
+        return st;
+    }
+    bar b = {.active = isatty(STDERR_FILENO) && !oo.dry_run};
+    oo.progress = progress_cb;
+    oo.progress_ctx = &b;
+    tl_error err = {0};
+    tl_optimize_result r;
+    int rc = tl_table_optimize(t, &oo, &r, &err);
+    bar_end(&b);
+    tl_table_close(t);
+    strlist_free(&syms);
+    if (rc != TL_OK)
+        return lib_error(&err);
+    if (json) {
+        printf("{\"command\":\"optimize\",\"table\":");
+        json_str(stdout, pos[0]);
+        printf(",\"dry_run\":%s,\"committed\":%s,\"read_version\":%" PRId64
+               ",\"version\":%" PRId64 ",\"partitions\":%" PRIu64 ",\"partitions_seen\":%" PRIu64
+               ",\"files_removed\":%" PRIu64 ",\"files_added\":%" PRIu64 ",\"rows\":%" PRIu64
+               ",\"bytes_removed\":%" PRIu64 ",\"bytes_added\":%" PRIu64
+               ",\"attempts\":%d,\"redone\":%d,\"merge_passes\":%d,\"elapsed_s\":",
+               r.dry_run ? "true" : "false", r.committed ? "true" : "false", r.read_version,
+               r.version, r.partitions, r.partitions_seen, r.files_removed, r.files_added, r.rows,
+               r.bytes_removed, r.bytes_added, r.attempts, r.redone, r.merge_passes);
+        json_num(stdout, r.elapsed_s);
+        printf(",\"rows_per_s\":");
+        json_num(stdout, r.rows_per_s);
+        printf(",\"parts\":[");
+        for (uint64_t i = 0; i < r.partitions; i++) {
+            const tl_optimize_part *p = &r.parts[i];
+            printf("%s{", i ? "," : "");
+            int sep = 0;
+            if (p->has_symbol) {
+                printf("\"symbol\":");
+                if (p->symbol_null)
+                    printf("null");
+                else
+                    json_str(stdout, p->symbol);
+                sep = 1;
+            }
+            if (p->has_day) {
+                char d[32];
+                printf("%s\"day\":", sep ? "," : "");
+                if (p->day_null)
+                    printf("null");
+                else {
+                    fmt_day(p->day, d, sizeof d);
+                    json_str(stdout, d);
+                }
+                sep = 1;
+            }
+            printf("%s\"files_in\":%u,\"files_out\":%u,\"rows\":%" PRIu64 ",\"bytes_in\":%" PRIu64
+                   ",\"bytes_out\":%" PRIu64 ",\"paths_in\":[",
+                   sep ? "," : "", p->files_in, p->files_out, p->rows, p->bytes_in, p->bytes_out);
+            for (uint32_t k = 0; k < p->files_in; k++) {
+                printf("%s", k ? "," : "");
+                json_str(stdout, p->paths_in[k]);
+            }
+            printf("]}");
+        }
+        printf("]}\n");
+    } else {
+        char g1[32], hb[32], hb2[32];
+        for (uint64_t i = 0; i < r.partitions; i++) {
+            const tl_optimize_part *p = &r.parts[i];
+            printf("  %s", r.dry_run ? "would merge" : "merged");
+            if (p->has_symbol)
+                printf(" symbol=%s", p->symbol_null ? "(null)" : p->symbol);
+            print_day(p->has_day, p->day_null, p->day);
+            printf(": %u files, %s rows", p->files_in, grouped(p->rows, g1, sizeof g1));
+            if (!r.dry_run)
+                printf(" -> %u file%s", p->files_out, p->files_out == 1 ? "" : "s");
+            printf("\n");
+            if (r.dry_run)
+                for (uint32_t k = 0; k < p->files_in; k++)
+                    printf("    %s\n", p->paths_in[k]);
+        }
+        if (r.partitions == 0)
+            printf("optimize: nothing to do (%" PRIu64 " partition%s checked, table at version %"
+                   PRId64 ")\n",
+                   r.partitions_seen, r.partitions_seen == 1 ? "" : "s", r.read_version);
+        else if (r.dry_run)
+            printf("optimize --dry-run: %" PRIu64 " partitions, %" PRIu64 " files, %s rows, %s "
+                   "(table at version %" PRId64 ")\n",
+                   r.partitions, r.files_removed, grouped(r.rows, g1, sizeof g1),
+                   human_bytes((double)r.bytes_removed, hb, sizeof hb), r.read_version);
+        else
+            printf("optimize: version %" PRId64 ": %" PRIu64 " partitions, %" PRIu64
+                   " files -> %" PRIu64 ", %s rows, %s -> %s, %.2f s (%s rows/s)\n",
+                   r.version, r.partitions, r.files_removed, r.files_added,
+                   grouped(r.rows, g1, sizeof g1),
+                   human_bytes((double)r.bytes_removed, hb, sizeof hb),
+                   human_bytes((double)r.bytes_added, hb2, sizeof hb2), r.elapsed_s,
+                   grouped((uint64_t)r.rows_per_s, g1, sizeof g1));
+    }
+    tl_optimize_result_free(&r);
+    return EXIT_OK;
+}
