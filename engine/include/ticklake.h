@@ -548,7 +548,9 @@ typedef struct tl_checkpoint_result {
 
 /* Write the checkpoint of the latest version, then clean up the log:
  * commit files older than the table's log retention that a checkpoint
- * covers are deleted (never one no checkpoint covers). res may be NULL. */
+ * covers are deleted (never one no checkpoint covers). With tags, never
+ * past the oldest tagged version m (a checkpoint of m is written so that
+ * the commits below it can go; LOG-T6). res may be NULL. */
 TL_WUR int tl_table_checkpoint(tl_table *t, tl_checkpoint_result *res,
                                tl_error *err);
 
@@ -596,7 +598,9 @@ typedef struct tl_table_vacuum_report {
 /* Delete data files that no version within the retention needs: removed
  * files whose removal is older than the retention, and orphans of crashed
  * writers older than it; never a file the latest version references
- * (LOG-R82). A dry run lists the same files and deletes nothing. */
+ * (LOG-R82), nor one a tagged version references (reported in kept,
+ * LOG-T5; a tag that cannot be read fails vacuum before any deletion). A
+ * dry run lists the same files and deletes nothing. */
 TL_WUR int tl_table_vacuum(tl_table *t, const tl_table_vacuum_opts *o,
                            tl_table_vacuum_report *rep, tl_error *err);
 void tl_table_vacuum_report_free(tl_table_vacuum_report *rep);

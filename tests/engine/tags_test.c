@@ -12,6 +12,7 @@
  */
 #include <criterion/criterion.h>
 
+#include "io_int.h"
 #include "log_int.h"
 #include "snapshot_int.h"
 #include "table_int.h"
@@ -511,4 +512,73 @@ Test(tags, vacuum_removes_old_tag_tmp_files)
     cr_assert_not(file_exists("_delta_log/_tags/x.json.tmp.123.0"));
     cr_assert(file_exists("_delta_log/_tags/x.json"));
     tl_table_close(t);
+}
+
+/* ---- crashes (LOG-T4) ----------------------------------------------------------------- */
+
+/* A power cut at every I/O call of creating (mode 0) or moving (mode 1) a
+ * tag, dropping or tearing what was not durable: afterwards the tag list
+ * loads, and the tag is absent or whole (mode 0), or names the old or the
+ * new version (mode 1); a call that returned TL_OK left it durable. */
+Test(tags, power_cut_at_every_call_of_tagging)
+{
+    for (int mode = 0; mode < 2; mode++) {
+        uint64_t total = 0;
+        for (int tear = 0; tear < 2; tear++) {
+            for (uint64_t k = 0; k <= total + 1; k++) {
+                teardown();
+                setup();
+                tl_table *t = create_open(tpath);
+                append_rows(t, 2, 1);
+                append_rows(t, 2, 2);
+                tl_error err;
+                tl_at v1 = {.kind = TL_AT_VERSION, .version = 1};
+                if (mode)
+                    cr_assert_eq(tl_table_tag(t, "snap", &v1, 0, NULL, NULL, &err), TL_OK, "%s",
+                                 err.msg);
+                tl_table_close(t);
+                tl_io_fault *fi;
+                cr_assert_eq(tl_io_fault_open(tpath, &fi, &err), TL_OK, "%s", err.msg);
+                if (k) {
+                    tl_io_fault_rule rule = {.op = TL_IO_OP_ANY, .nth = k,
+                                             .action = TL_IO_FAULT_CUT};
+                    cr_assert_eq(tl_io_fault_add(fi, &rule, &err), TL_OK);
+                }
+                int rc = tl_table_open_io(tpath, tl_io_fault_io(fi), clock_fn, &now_ms, &t, &err);
+                if (rc == TL_OK) {
+                    rc = tl_table_tag(t, "snap", NULL, mode ? TL_TAG_FORCE : 0, NULL, NULL, &err);
+                    tl_table_close(t);
+                }
+                if (!k) {
+                    cr_assert_eq(rc, TL_OK, "%s", err.msg);
+                    total = tl_io_fault_count(fi, TL_IO_OP_ANY);
+                    cr_assert_gt(total, 5);
+                    tl_io_fault_close(fi);
+                    continue;
+                }
+                tl_io_crash_opts o = {.tear = tear, .seed = k};
+                cr_assert_eq(tl_io_fault_crash(fi, &o, &err), TL_OK, "%s", err.msg);
+                tl_io_fault_close(fi);
+                cr_assert_eq(tl_table_open_io(tpath, NULL, clock_fn, &now_ms, &t, &err), TL_OK,
+                             "%s", err.msg);
+                tl_tag_info *v;
+                size_t n;
+                cr_assert_eq(tl_table_tags(t, &v, &n, &err), TL_OK, "mode %d k %llu: %s", mode,
+                             (unsigned long long)k, err.msg);
+                if (mode == 0) {
+                    cr_assert(n == 0 || (n == 1 && v[0].version == 2), "k %llu: n %zu",
+                              (unsigned long long)k, n);
+                    if (rc == TL_OK)
+                        cr_assert_eq(n, 1);
+                } else {
+                    cr_assert_eq(n, 1);
+                    cr_assert(v[0].version == 1 || v[0].version == 2);
+                    if (rc == TL_OK)
+                        cr_assert_eq(v[0].version, 2);
+                }
+                free(v);
+                tl_table_close(t);
+            }
+        }
+    }
 }
