@@ -1,6 +1,8 @@
 /*
- * cmd_optimize.c - `ticklake optimize` (compact small data files); a thin
- * wrapper over tl_table_optimize (spec/MAINT.md). Conventions of cli.h: exit 0/1/2, --json prints one
+ * cmd_optimize.c - `ticklake optimize` (compact small data files) and
+ * `ticklake repartition` (rewrite under a new partition spec / sort key);
+ * thin wrappers over tl_table_optimize and tl_table_repartition
+ * (spec/MAINT.md). Conventions of cli.h: exit 0/1/2, --json prints one
  * object on stdout, progress on stderr only when it is a terminal.
  */
 #include "cli.h"
@@ -26,6 +28,24 @@ const char optimize_help[] =
     "  --target-rows N    rows per output file (default 16777216); files with\n"
     "                     at least N rows are left alone\n"
     "  --dry-run          list what would be merged; write nothing\n";
+
+const char repartition_help[] =
+    "usage: ticklake repartition TABLE [--symbol-column C | --no-symbol]\n"
+    "                            [--day-column C | --no-day] [--sort-key a,b,c]\n"
+    "                            [--target-rows N] [--dry-run] [--json]\n"
+    "\n"
+    "Rewrite every live file of the table under a new partition spec and/or\n"
+    "sort key, as one commit (a new metaData, removes of the old files, adds of\n"
+    "the new ones). Older versions keep reading with their own spec. Memory is\n"
+    "bounded (sorted runs spill to TABLE/_tmp/). Any concurrent commit makes it\n"
+    "fail with a conflict, and nothing is visible.\n"
+    "\n"
+    "  --symbol-column C  partition by this string column; --no-symbol: not\n"
+    "  --day-column C     partition by the UTC day of this timestamp column;\n"
+    "                     --no-day: not\n"
+    "  --sort-key a,b,c   new sort key (\"\" = none)\n"
+    "  --target-rows N    rows per output file (default 16777216)\n"
+    "  --dry-run          say what would be rewritten; write nothing\n";
 
 static void print_day(int has, int null, int32_t day)
 {
@@ -170,5 +190,98 @@ int cmd_optimize(int argc, char **argv)
                    grouped((uint64_t)r.rows_per_s, g1, sizeof g1));
     }
     tl_optimize_result_free(&r);
+    return EXIT_OK;
+}
+
+int cmd_repartition(int argc, char **argv)
+{
+    opt opts[] = {{"--symbol-column", 1, NULL}, {"--no-symbol", 0, NULL},
+                  {"--day-column", 1, NULL},    {"--no-day", 0, NULL},
+                  {"--sort-key", 1, NULL},      {"--target-rows", 1, NULL},
+                  {"--dry-run", 0, NULL},       {"--json", 0, NULL}};
+    char *pos[1] = {0};
+    int st = table_args(argc, argv, opts, 8, pos, repartition_help);
+    if (st != GO_ON)
+        return st;
+    tl_repartition_opts ro = {0};
+    ro.symbol_column = opts[0].value;
+    ro.no_symbol = opts[1].value != NULL;
+    ro.day_column = opts[2].value;
+    ro.no_day = opts[3].value != NULL;
+    if (ro.symbol_column && ro.no_symbol)
+        return usage_error("--symbol-column and --no-symbol together");
+    if (ro.day_column && ro.no_day)
+        return usage_error("--day-column and --no-day together");
+    if ((ro.symbol_column && !ro.symbol_column[0]) || (ro.day_column && !ro.day_column[0]))
+        return usage_error("an empty column name");
+    strlist sk = {0};
+    if (opts[4].value) {
+        if (split_list(opts[4].value, &sk))
+            return usage_error("out of memory");
+        ro.set_sort_key = 1;
+        ro.sort_key = sk.v;
+        ro.n_sort_key = sk.n;
+    }
+    if (opts[5].value && parse_num_opt("--target-rows", opts[5].value, 1, (uint64_t)1 << 31,
+                                       &ro.target_rows)) {
+        strlist_free(&sk);
+        return EXIT_USAGE;
+    }
+    ro.dry_run = opts[6].value != NULL;
+    int json = opts[7].value != NULL;
+    tl_table *t;
+    if ((st = open_table(pos[0], &t)) != EXIT_OK) {
+        strlist_free(&sk);
+        return st;
+    }
+    bar b = {.active = isatty(STDERR_FILENO) && !ro.dry_run};
+    ro.progress = progress_cb;
+    ro.progress_ctx = &b;
+    tl_error err = {0};
+    tl_repartition_result r;
+    int rc = tl_table_repartition(t, &ro, &r, &err);
+    bar_end(&b);
+    tl_table_close(t);
+    strlist_free(&sk);
+    if (rc != TL_OK)
+        return lib_error(&err);
+    if (json) {
+        printf("{\"command\":\"repartition\",\"table\":");
+        json_str(stdout, pos[0]);
+        printf(",\"dry_run\":%s,\"committed\":%s,\"unchanged\":%s,\"read_version\":%" PRId64
+               ",\"version\":%" PRId64 ",\"rows\":%" PRIu64 ",\"files_removed\":%" PRIu64
+               ",\"files_added\":%" PRIu64 ",\"bytes_removed\":%" PRIu64 ",\"bytes_added\":%" PRIu64
+               ",\"partitions_before\":%" PRIu64 ",\"partitions_after\":%" PRIu64
+               ",\"runs_spilled\":%" PRIu64 ",\"elapsed_s\":",
+               r.dry_run ? "true" : "false", r.committed ? "true" : "false",
+               r.unchanged ? "true" : "false", r.read_version, r.version, r.rows, r.files_removed,
+               r.files_added, r.bytes_removed, r.bytes_added, r.partitions_before,
+               r.partitions_after, r.runs_spilled);
+        json_num(stdout, r.elapsed_s);
+        printf(",\"rows_per_s\":");
+        json_num(stdout, r.rows_per_s);
+        printf("}\n");
+    } else {
+        char g1[32], hb[32], hb2[32];
+        if (r.unchanged)
+            printf("repartition: nothing to do (the table already has this partition spec and "
+                   "sort key; version %" PRId64 ")\n",
+                   r.read_version);
+        else if (r.dry_run)
+            printf("repartition --dry-run: would rewrite %" PRIu64 " files (%s rows, %s) of %"
+                   PRIu64 " partitions (table at version %" PRId64 ")\n",
+                   r.files_removed, grouped(r.rows, g1, sizeof g1),
+                   human_bytes((double)r.bytes_removed, hb, sizeof hb), r.partitions_before,
+                   r.read_version);
+        else
+            printf("repartition: version %" PRId64 ": %" PRIu64 " files in %" PRIu64
+                   " partitions -> %" PRIu64 " files in %" PRIu64 " partitions, %s rows, %s -> "
+                   "%s, %" PRIu64 " runs spilled, %.2f s\n",
+                   r.version, r.files_removed, r.partitions_before, r.files_added,
+                   r.partitions_after, grouped(r.rows, g1, sizeof g1),
+                   human_bytes((double)r.bytes_removed, hb, sizeof hb),
+                   human_bytes((double)r.bytes_added, hb2, sizeof hb2), r.runs_spilled,
+                   r.elapsed_s);
+    }
     return EXIT_OK;
 }

@@ -1053,10 +1053,11 @@ TL_WUR int tl_import_parquet(const char *path, const char *const *inputs,
                              uint32_t n_inputs, const tl_import_opts *o,
                              tl_import_result *res, tl_error *err);
 
-/* ---- optimize (engine/src/optimize.c; spec/MAINT.md) ---------------------- */
+/* ---- optimize and repartition (engine/src/optimize.c, repartition.c;
+ *      spec/MAINT.md) ---------------------------------------------------------- */
 
-/* Default rows per data file written by optimize (the append writer's most
- * rows per file). */
+/* Default rows per data file written by optimize and repartition (the
+ * append writer's most rows per file). */
 #define TL_OPTIMIZE_DEFAULT_TARGET_ROWS ((uint64_t)16 << 20)
 
 typedef struct tl_optimize_opts {
@@ -1114,6 +1115,48 @@ typedef struct tl_optimize_result {
 TL_WUR int tl_table_optimize(tl_table *t, const tl_optimize_opts *o, tl_optimize_result *res,
                              tl_error *err);
 void tl_optimize_result_free(tl_optimize_result *res); /* NULL-safe */
+
+typedef struct tl_repartition_opts {
+    const char *symbol_column;  /* new symbol partition column; NULL = keep */
+    int no_symbol;              /* 1: drop the symbol partitioning */
+    const char *day_column;     /* new day partition column; NULL = keep */
+    int no_day;                 /* 1: drop the day partitioning */
+    int set_sort_key;           /* 1: replace the sort key by sort_key */
+    const char *const *sort_key;
+    uint32_t n_sort_key;
+    uint64_t target_rows;       /* rows per output file; 0 = default */
+    size_t max_memory;          /* rows buffered before a sorted run is
+                                   spilled; 0 = 256 MiB */
+    int dry_run;
+    tl_progress_fn progress;    /* rows read of the table's rows, then rows
+                                   written */
+    void *progress_ctx;
+} tl_repartition_opts;
+
+typedef struct tl_repartition_result {
+    int64_t read_version;
+    int64_t version;            /* -1 when nothing was committed */
+    int committed;
+    int dry_run;
+    int unchanged;              /* 1: the spec and sort key are already so */
+    uint64_t rows, files_removed, files_added, bytes_removed, bytes_added;
+    uint64_t partitions_before, partitions_after; /* after: 0 in a dry run */
+    uint64_t runs_spilled;      /* sorted runs written to _tmp/ */
+    double elapsed_s, rows_per_s;
+} tl_repartition_result;
+
+/* Rewrite every live file of the table under a new partition spec and/or
+ * sort key as one commit: a metaData action (same id, schema, name and
+ * configuration), removes of all live files and adds of the new ones, all
+ * dataChange = false, operation "REPARTITION" (spec/MAINT.md MAINT-P1..P9).
+ * Older versions keep reading with their own spec. Memory is bounded by an
+ * external sort (runs in <table>/_tmp/, removed on success and failure).
+ * Any concurrent commit is TL_ECONFLICT (LOG-R50). res may be NULL.
+ * Errors: TL_EINVAL (unknown column, wrong type, repeated sort column,
+ * target), TL_EUNSUPPORTED (Delta), TL_ECONFLICT, the readers', TL_EIO,
+ * TL_ENOMEM. */
+TL_WUR int tl_table_repartition(tl_table *t, const tl_repartition_opts *o,
+                                tl_repartition_result *res, tl_error *err);
 
 /* ---- timestamp_us values as text -------------------------------------------------
  * Columns of type TL_TIMESTAMP_US (int64 microseconds since the epoch, UTC;

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# optimize_test.sh - `ticklake optimize` end to end (spec/MAINT.md): a
-# table of several small appends; a dry run changes nothing; optimize keeps
-# the ordered scan byte for byte and time travel reads the old files; a
-# second optimize has nothing to do; filters; JSON output; usage and
-# library errors.
+# optimize_test.sh - `ticklake optimize` and `ticklake repartition` end to
+# end (spec/MAINT.md): a table of several small appends; dry runs change
+# nothing; optimize keeps the ordered scan byte for byte and time travel
+# reads the old files; a second optimize has nothing to do; filters; JSON
+# output; repartition to day-only partitions and back keeps the rows;
+# usage and library errors.
 source "$(dirname "$0")/lib.sh" "$1"
 
 T="$TMP/t"
@@ -54,11 +55,47 @@ run "$TL" describe "$T"
 expect_stdout "version    6 of 6" "nothing to do commits nothing"
 expect_stdout "24,000 in 4 files" "4 files after optimize"
 
+# repartition
+run "$TL" repartition "$T" --no-symbol --sort-key symbol,expiry,opt_type,strike,timestamp --dry-run
+expect_rc 0 "repartition --dry-run"
+expect_stdout "would rewrite 4 files (24,000 rows" "repartition dry run"
+run "$TL" repartition "$T" --no-symbol --sort-key symbol,expiry,opt_type,strike,timestamp --json
+expect_rc 0 "repartition to day partitions"
+expect_json "repartition --json"
+if [ "$(json_get version)" = 7 ] && [ "$(json_get partitions_after)" = 2 ] &&
+    [ "$(json_get files_removed)" = 4 ] && [ "$(json_get rows)" = 24000 ]; then
+    ok "repartition --json: version 7, 2 partitions"
+else
+    bad "repartition --json: $(snippet "$TMP/out")"
+fi
+run "$TL" describe "$T"
+expect_stdout "partition  day(timestamp)" "describe shows the new spec"
+[ -e "$T/_tmp" ] && bad "_tmp left behind" || ok "no _tmp left behind"
+run "$TL" scan "$T"
+LC_ALL=C sort "$TMP/out" >"$TMP/a.csv"
+LC_ALL=C sort "$TMP/before.csv" >"$TMP/b.csv"
+if cmp -s "$TMP/a.csv" "$TMP/b.csv"; then ok "same rows after repartition"; else bad "rows differ after repartition"; fi
+run "$TL" repartition "$T" --symbol-column symbol --sort-key expiry,opt_type,strike,timestamp
+expect_rc 0 "repartition back to symbol and day"
+run "$TL" scan "$T" --ordered
+if cmp -s "$TMP/out" "$TMP/before.csv"; then ok "ordered scan equal to the original after a round trip"; else bad "round trip differs"; fi
+run "$TL" scan "$T" --version 6 --ordered
+if cmp -s "$TMP/out" "$TMP/before.csv"; then ok "version 6 still reads with its own spec"; else bad "version 6 differs"; fi
+run "$TL" repartition "$T" --symbol-column symbol
+expect_stdout "nothing to do" "repartition to the same spec"
+
 # errors
 expect_usage_error "optimize without a table" "$TL" optimize
 expect_usage_error "optimize --target-rows 0" "$TL" optimize "$T" --target-rows 0
 expect_usage_error "optimize --target-rows x" "$TL" optimize "$T" --target-rows x
 expect_usage_error "optimize --bogus" "$TL" optimize "$T" --bogus
+expect_usage_error "repartition --no-symbol --symbol-column" "$TL" repartition "$T" --no-symbol --symbol-column symbol
+run "$TL" repartition "$T" --symbol-column nope
+expect_rc 1 "repartition by an unknown column"
+expect_stderr "'nope' is not in the schema" "the error names the column"
+run "$TL" repartition "$T" --day-column symbol
+expect_rc 1 "repartition by a string day column"
+expect_stderr "expected timestamp" "the error names the type"
 run "$TL" optimize "$TMP/none"
 expect_rc 1 "optimize a missing table"
 run "$TL" optimize --help
