@@ -12,7 +12,10 @@
  * sort-key order), so a contract's rows are consecutive and in time order
  * and a duplicate key is the row right after its twin. Each unit collects
  * its own counts and examples; they are merged in unit order, so the
- * report is the same for any thread count. Nothing of the table is
+ * report is the same for any thread count. Checks of single rows run
+ * column by column over a block; price changes and duplicate keys along
+ * each contract run; gaps from the first and last tick of each second
+ * (threshold >= 1 s) or from all timestamps sorted. Nothing of the table is
  * written except the state file (temp + fsync + rename + fsync of the
  * directory).
  */
@@ -38,6 +41,7 @@
 #define VAL_DEF_EXAMPLES 10u
 #define VAL_MAX_EXAMPLES 100000u
 #define VAL_MAX_RANGE_DAYS 1000000
+#define VAL_MAX_BUCKETS (UINT64_C(4) << 20) /* seconds of a partition's range */
 #define VAL_STATE_DIR "_ticklake"
 #define VAL_STATE_FILE "_ticklake/validate.json"
 
@@ -167,8 +171,7 @@ typedef struct ures {
     int checked;
 } ures;
 
-typedef struct jchg {
-    double d;
+typedef struct jchg { /* where a price change happened (its value: jd) */
     int64_t ts;
     uint64_t row;
     size_t file;
@@ -176,16 +179,25 @@ typedef struct jchg {
 } jchg;
 
 typedef struct vworker {
-    int64_t *ts;
+    int64_t *ts; /* timestamps to sort (all, or those outside the buckets) */
     size_t n_ts, cap_ts;
+    int64_t *bmin, *bmax; /* per second of the partition's range (gaps >= 1 s) */
+    size_t nb, cap_b;
+    int64_t bbase;        /* second of bucket 0 */
+    int use_b;
     uint64_t *tmp;
     size_t cap_tmp;
     uint32_t *cnt; /* 65536 radix counters */
     jchg *jb;
+    double *jd; /* the changes */
     size_t n_jb, cap_jb;
     double *sel_buf;
     size_t cap_sel;
+    double *conv[4]; /* bid, ask, volume, price as doubles (non-float64 columns) */
+    size_t cap_conv[4];
+    const double *px; /* the block's prices as doubles */
     char contract[256];
+    char ex_contract[256];
     int have_prev_price;
     double prev_price;
     int have_prev_key, prev_key_null;
@@ -299,36 +311,37 @@ static void row_ref(const tl_snapshot *s, const tl_scan_block *b, uint32_t i,
 
 /* ---- price jumps: a contract's changes against their trimmed sigma ---------------- */
 
-/* k-th smallest (0-based) of a[0..n) (reorders a). */
-static double select_kth(double *a, size_t n, size_t k)
+/* The t-th largest of |d[0..n)| (t <= n), with a min-heap of t values in h. */
+static double tth_largest_abs(const double *d, size_t n, size_t t, double *h)
 {
-    size_t lo = 0, hi = n - 1;
-    while (lo < hi) {
-        double piv = a[lo + (hi - lo) / 2];
-        size_t i = lo, j = hi;
-        while (i <= j) {
-            while (a[i] < piv)
-                i++;
-            while (a[j] > piv)
-                j--;
-            if (i <= j) {
-                double t = a[i];
-                a[i] = a[j];
-                a[j] = t;
-                i++;
-                if (j == 0)
-                    break;
-                j--;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        double a = fabs(d[i]);
+        if (k < t) { /* sift up */
+            size_t j = k++;
+            while (j > 0 && h[(j - 1) / 2] > a) {
+                h[j] = h[(j - 1) / 2];
+                j = (j - 1) / 2;
             }
+            h[j] = a;
+        } else if (a > h[0]) { /* replace the root, sift down */
+            size_t j = 0;
+            for (;;) {
+                size_t l = 2 * j + 1, r = l + 1, m = j;
+                double v = a;
+                if (l < t && h[l] < v)
+                    m = l, v = h[l];
+                if (r < t && h[r] < v)
+                    m = r;
+                if (m == j)
+                    break;
+                h[j] = h[m];
+                j = m;
+            }
+            h[j] = a;
         }
-        if (k <= j)
-            hi = j;
-        else if (k >= i)
-            lo = i;
-        else
-            return a[k];
     }
-    return a[k];
+    return h[0];
 }
 
 static int finish_contract(vctx *c, vworker *w, tl_error *err)
@@ -337,57 +350,64 @@ static int finish_contract(vctx *c, vworker *w, tl_error *err)
     w->n_jb = 0;
     if (!c->on[TL_VCHK_PRICE_JUMP] || n < c->min_changes || n < 3)
         return 0;
-    /* trim the t largest absolute changes (QUAL-V9) */
+    /* set aside the t largest absolute changes (QUAL-V9; ties: the earlier
+     * is kept) */
+    const double *d = w->jd;
     size_t t = n / 100 > 2 ? n / 100 : 2;
     size_t keep = n - t;
-    if (grow((void **)&w->sel_buf, &w->cap_sel, n, sizeof(double)))
+    if (grow((void **)&w->sel_buf, &w->cap_sel, t, sizeof(double)))
         return oom(err, "price changes");
-    for (size_t i = 0; i < n; i++)
-        w->sel_buf[i] = fabs(w->jb[i].d);
-    double thr = select_kth(w->sel_buf, n, keep - 1); /* the keep-th smallest */
-    size_t below = 0;
-    for (size_t i = 0; i < n; i++)
-        below += fabs(w->jb[i].d) < thr;
-    size_t eq_left = keep - below; /* changes equal to thr that are kept */
+    double thr = tth_largest_abs(d, n, t, w->sel_buf);
     double sum = 0;
-    size_t m = 0, eq = eq_left;
+    size_t below = 0;
     for (size_t i = 0; i < n; i++) {
-        double a = fabs(w->jb[i].d);
-        if (a < thr || (a == thr && eq > 0)) {
-            if (a == thr)
-                eq--;
-            sum += w->jb[i].d;
-            m++;
-        }
+        int in = fabs(d[i]) < thr;
+        sum += in ? d[i] : 0.0;
+        below += (size_t)in;
     }
-    double mean = sum / (double)m, ss = 0;
-    eq = eq_left;
+    size_t eq_keep = keep - below, eq = eq_keep; /* equal to thr, kept */
+    for (size_t i = 0; i < n && eq > 0; i++)
+        if (fabs(d[i]) == thr) {
+            sum += d[i];
+            eq--;
+        }
+    double mean = sum / (double)keep, ss = 0;
+    double lo = INFINITY, hi = -INFINITY;
     for (size_t i = 0; i < n; i++) {
-        double a = fabs(w->jb[i].d);
-        if (a < thr || (a == thr && eq > 0)) {
-            if (a == thr)
-                eq--;
-            ss += (w->jb[i].d - mean) * (w->jb[i].d - mean);
-        }
+        double x = d[i] - mean;
+        int in = fabs(d[i]) < thr;
+        ss += in ? x * x : 0.0;
+        lo = d[i] < lo ? d[i] : lo;
+        hi = d[i] > hi ? d[i] : hi;
     }
-    double sd = sqrt(ss / (double)(m - 1));
+    eq = eq_keep;
+    for (size_t i = 0; i < n && eq > 0; i++)
+        if (fabs(d[i]) == thr) {
+            ss += (d[i] - mean) * (d[i] - mean);
+            eq--;
+        }
+    double sd = sqrt(ss / (double)(keep - 1));
     if (!(sd > 0))
         return 0;
+    double lim = c->sigma * sd;
+    if (!(hi - mean > lim) && !(mean - lo > lim))
+        return 0;
     for (size_t i = 0; i < n; i++) {
-        double z = (w->jb[i].d - mean) / sd;
+        double z = (d[i] - mean) / sd;
         if (fabs(z) > c->sigma) {
+            const jchg *j = &w->jb[i];
             tl_validate_example e = {0};
             e.contract = w->contract;
-            e.has_ts = w->jb[i].has_ts;
-            e.ts_ns = w->jb[i].ts;
+            e.has_ts = j->has_ts;
+            e.ts_ns = j->ts;
             e.column = c->col_price;
-            e.value = w->jb[i].d;
+            e.value = d[i];
             e.value2 = z;
             e.has_row = 1;
-            e.row = w->jb[i].row;
-            if (w->jb[i].file != SIZE_MAX) {
+            e.row = j->row;
+            if (j->file != SIZE_MAX) {
                 tl_file_info fi;
-                tl_snapshot_file(c->s, w->jb[i].file, &fi);
+                tl_snapshot_file(c->s, j->file, &fi);
                 e.file = fi.path;
             }
             int rc = add_example(c, w, TL_VCHK_PRICE_JUMP, &e, err);
@@ -453,6 +473,20 @@ static int gap(vctx *c, vworker *w, int64_t from, int64_t to, tl_error *err)
 
 static int find_gaps(vctx *c, vworker *w, tl_error *err)
 {
+    if (w->use_b) {
+        /* each non-empty second contributes its first and last tick: two
+         * ticks less than 1 s apart are never a gap (the threshold is at
+         * least 1 s), and consecutive ticks in different seconds are the
+         * last of one non-empty second and the first of the next */
+        for (size_t b = 0; b < w->nb; b++) {
+            if (w->bmin[b] == INT64_MAX)
+                continue;
+            if (grow((void **)&w->ts, &w->cap_ts, w->n_ts + 2, sizeof(int64_t)))
+                return oom(err, "timestamps");
+            w->ts[w->n_ts++] = w->bmin[b];
+            w->ts[w->n_ts++] = w->bmax[b];
+        }
+    }
     int rc = sort_ts(w, err);
     if (rc)
         return rc;
@@ -509,8 +543,34 @@ static int cb_unit_begin(void *ctx, uint32_t worker, size_t unit, size_t partiti
     w->have_prev_price = 0;
     w->have_prev_key = 0;
     w->contract[0] = 0;
+    w->use_b = 0;
     if (!w->skip)
         w->ur->checked = 1;
+    if (!w->skip && c->on[TL_VCHK_GAP] && c->gap_ns >= TL_NS_PER_S && pi.has_time_range &&
+        pi.last_ts_ns >= pi.first_ts_ns) {
+        int64_t b0 = tl_floor_div(pi.first_ts_ns, TL_NS_PER_S);
+        uint64_t nb = (uint64_t)(tl_floor_div(pi.last_ts_ns, TL_NS_PER_S) - b0) + 1;
+        if (nb <= VAL_MAX_BUCKETS) {
+            if (nb > w->cap_b) {
+                int64_t *a = realloc(w->bmin, (size_t)nb * sizeof *a);
+                if (!a)
+                    return oom(err, "gap buckets");
+                w->bmin = a;
+                a = realloc(w->bmax, (size_t)nb * sizeof *a);
+                if (!a)
+                    return oom(err, "gap buckets");
+                w->bmax = a;
+                w->cap_b = (size_t)nb;
+            }
+            for (size_t b = 0; b < nb; b++) {
+                w->bmin[b] = INT64_MAX;
+                w->bmax[b] = INT64_MIN;
+            }
+            w->nb = (size_t)nb;
+            w->bbase = b0;
+            w->use_b = 1;
+        }
+    }
     return 0;
 }
 
@@ -564,75 +624,179 @@ static int key_equal_save(vctx *c, vworker *w, const tl_scan_block *b, uint32_t 
     return 0;
 }
 
-static int check_row(vctx *c, vworker *w, const tl_scan_block *b, uint32_t i, tl_error *err)
+/* Column i of the block as doubles: the values in place for float64, else
+ * converted into the worker's scratch slot. NULL when the column is absent. */
+static const double *as_f64(vworker *w, int slot, const tl_scan_block *b, int ix, tl_type t,
+                            tl_error *err, int *rc)
+{
+    if (ix < 0)
+        return NULL;
+    const tl_colvec *v = &b->cols[ix];
+    if (t == TL_FLOAT64)
+        return v->values;
+    if (grow((void **)&w->conv[slot], &w->cap_conv[slot], b->n_rows ? b->n_rows : 1,
+             sizeof(double))) {
+        *rc = oom(err, "conversion");
+        return NULL;
+    }
+    for (uint32_t i = 0; i < b->n_rows; i++)
+        w->conv[slot][i] = tl_val_num(v, t, i);
+    return w->conv[slot];
+}
+
+/* Record an example at row i of b (contract text of that row). */
+static int row_example(vctx *c, vworker *w, const tl_scan_block *b, uint32_t i, int chk,
+                       const char *column, double v1, double v2, tl_error *err)
+{
+    tl_validate_example e = {0};
+    if (c->n_contract) {
+        char save[sizeof w->contract];
+        memcpy(save, w->contract, sizeof save);
+        contract_text(c, w, b, i);
+        memcpy(w->ex_contract, w->contract, sizeof w->ex_contract);
+        memcpy(w->contract, save, sizeof save);
+        e.contract = w->ex_contract;
+    }
+    if (c->ix_ts >= 0 && tl_bit_get(b->cols[c->ix_ts].validity, i)) {
+        e.has_ts = 1;
+        e.ts_ns = ((const int64_t *)b->cols[c->ix_ts].values)[i];
+    }
+    e.column = column;
+    e.value = v1;
+    e.value2 = v2;
+    row_ref(c->s, b, i, &e);
+    return add_example(c, w, chk, &e, err);
+}
+
+#define ROW_SEL(b, i) ((b)->sel == NULL || tl_bit_get((b)->sel, (i)))
+
+/* Checks of single rows, column by column: session and gap timestamps, bid
+ * and ask, negative values. */
+static int row_checks(vctx *c, vworker *w, const tl_scan_block *b, tl_error *err)
 {
     int rc = 0;
-    tl_validate_example e = {0};
-    int has_ts = 0;
-    int64_t ts = 0;
-    if (c->ix_ts >= 0 && tl_bit_get(b->cols[c->ix_ts].validity, i)) {
-        has_ts = 1;
-        ts = ((const int64_t *)b->cols[c->ix_ts].values)[i];
+    uint32_t n = b->n_rows;
+    if (c->ix_ts >= 0 && (c->on[TL_VCHK_GAP] || c->on[TL_VCHK_OUTSIDE_SESSION])) {
+        const tl_colvec *tv = &b->cols[c->ix_ts];
+        const int64_t *ts = tv->values;
+        int64_t day0 = w->has_day ? (int64_t)w->day * TL_NS_PER_DAY : 0;
+        int64_t b0 = w->bbase * TL_NS_PER_S;
+        for (uint32_t i = 0; i < n; i++) {
+            if (!ROW_SEL(b, i) || !tl_bit_get(tv->validity, i))
+                continue;
+            int64_t t = ts[i];
+            if (c->has_session) {
+                uint64_t off = (uint64_t)t - (uint64_t)day0;
+                int64_t tod = w->has_day && off < (uint64_t)TL_NS_PER_DAY
+                                  ? (int64_t)off
+                                  : t - tl_floor_div(t, TL_NS_PER_DAY) * TL_NS_PER_DAY;
+                if (tod < c->s_open || tod >= c->s_close) {
+                    if (c->on[TL_VCHK_OUTSIDE_SESSION] &&
+                        (rc = row_example(c, w, b, i, TL_VCHK_OUTSIDE_SESSION, NULL,
+                                          (double)tod / 1e9, 0, err)))
+                        return rc;
+                    continue;
+                }
+            }
+            if (!c->on[TL_VCHK_GAP])
+                continue;
+            if (w->use_b) {
+                /* t >= b0: the second since b0; t < b0 wraps to a huge k */
+                uint64_t k = ((uint64_t)t - (uint64_t)b0) / (uint64_t)TL_NS_PER_S;
+                if (t >= b0 && k < w->nb) {
+                    w->bmin[k] = t < w->bmin[k] ? t : w->bmin[k];
+                    w->bmax[k] = t > w->bmax[k] ? t : w->bmax[k];
+                    continue;
+                }
+            }
+            if (grow((void **)&w->ts, &w->cap_ts, w->n_ts + 1, sizeof(int64_t)))
+                return oom(err, "timestamps");
+            w->ts[w->n_ts++] = t;
+        }
     }
-    e.contract = c->n_contract ? w->contract : NULL;
-    e.has_ts = has_ts;
-    e.ts_ns = ts;
-#define EX(chk, col, v1, v2)                                                                       \
-    do {                                                                                           \
-        e.column = (col);                                                                          \
-        e.value = (v1);                                                                            \
-        e.value2 = (v2);                                                                           \
-        row_ref(c->s, b, i, &e);                                                                   \
-        if ((rc = add_example(c, w, (chk), &e, err)))                                              \
-            return rc;                                                                             \
-    } while (0)
-    int in_session = 1;
-    if (has_ts && c->has_session) {
-        int64_t tod;
-        (void)tl_day_of_ns(ts, &tod);
-        in_session = tod >= c->s_open && tod < c->s_close;
-        if (!in_session && c->on[TL_VCHK_OUTSIDE_SESSION])
-            EX(TL_VCHK_OUTSIDE_SESSION, NULL, (double)tod / 1e9, 0);
+    const double *bid = as_f64(w, 0, b, c->ix_bid, c->t_bid, err, &rc);
+    const double *ask = rc ? NULL : as_f64(w, 1, b, c->ix_ask, c->t_ask, err, &rc);
+    int vol_i64 = c->ix_vol >= 0 && c->t_vol == TL_INT64;
+    const double *vol =
+        rc || vol_i64 ? NULL : as_f64(w, 2, b, c->ix_vol, c->t_vol, err, &rc);
+    const double *px = rc ? NULL : as_f64(w, 3, b, c->ix_price, c->t_price, err, &rc);
+    if (rc)
+        return rc;
+    w->px = px;
+    const uint8_t *bv = bid ? b->cols[c->ix_bid].validity : NULL;
+    const uint8_t *av = ask ? b->cols[c->ix_ask].validity : NULL;
+    if (bid && ask && c->on[TL_VCHK_BID_GT_ASK])
+        for (uint32_t i = 0; i < n; i++)
+            if (bid[i] > ask[i] && ask[i] > 0 && ROW_SEL(b, i) && tl_bit_get(bv, i) &&
+                tl_bit_get(av, i) &&
+                (rc = row_example(c, w, b, i, TL_VCHK_BID_GT_ASK, c->col_bid, bid[i], ask[i],
+                                  err)))
+                return rc;
+    if (c->on[TL_VCHK_NEG_PRICE]) {
+        const double *cols[3] = {px, bid, ask};
+        const char *names[3] = {c->col_price, c->col_bid, c->col_ask};
+        int ixs[3] = {c->ix_price, c->ix_bid, c->ix_ask};
+        for (int k = 0; k < 3; k++) {
+            if (!cols[k])
+                continue;
+            const uint8_t *vv = b->cols[ixs[k]].validity;
+            for (uint32_t i = 0; i < n; i++)
+                if (cols[k][i] < 0 && ROW_SEL(b, i) && tl_bit_get(vv, i) &&
+                    (rc = row_example(c, w, b, i, TL_VCHK_NEG_PRICE, names[k], cols[k][i], 0,
+                                      err)))
+                    return rc;
+        }
     }
-    if (has_ts && in_session && c->on[TL_VCHK_GAP]) {
-        if (grow((void **)&w->ts, &w->cap_ts, w->n_ts + 1, sizeof(int64_t)))
-            return oom(err, "timestamps");
-        w->ts[w->n_ts++] = ts;
+    if (vol_i64 && c->on[TL_VCHK_NEG_VOLUME]) {
+        const int64_t *vi = b->cols[c->ix_vol].values;
+        const uint8_t *vv = b->cols[c->ix_vol].validity;
+        for (uint32_t i = 0; i < n; i++)
+            if (vi[i] < 0 && ROW_SEL(b, i) && tl_bit_get(vv, i) &&
+                (rc = row_example(c, w, b, i, TL_VCHK_NEG_VOLUME, c->col_vol, (double)vi[i], 0,
+                                  err)))
+                return rc;
     }
-    int bid_ok = 0, ask_ok = 0;
-    double bid = 0, ask = 0;
-    if (c->ix_bid >= 0 && tl_bit_get(b->cols[c->ix_bid].validity, i)) {
-        bid = tl_val_num(&b->cols[c->ix_bid], c->t_bid, i);
-        bid_ok = 1;
-        if (bid < 0 && c->on[TL_VCHK_NEG_PRICE])
-            EX(TL_VCHK_NEG_PRICE, c->col_bid, bid, 0);
+    if (vol && c->on[TL_VCHK_NEG_VOLUME]) {
+        const uint8_t *vv = b->cols[c->ix_vol].validity;
+        for (uint32_t i = 0; i < n; i++)
+            if (vol[i] < 0 && ROW_SEL(b, i) && tl_bit_get(vv, i) &&
+                (rc = row_example(c, w, b, i, TL_VCHK_NEG_VOLUME, c->col_vol, vol[i], 0, err)))
+                return rc;
     }
-    if (c->ix_ask >= 0 && tl_bit_get(b->cols[c->ix_ask].validity, i)) {
-        ask = tl_val_num(&b->cols[c->ix_ask], c->t_ask, i);
-        ask_ok = 1;
-        if (ask < 0 && c->on[TL_VCHK_NEG_PRICE])
-            EX(TL_VCHK_NEG_PRICE, c->col_ask, ask, 0);
-    }
-    if (bid_ok && ask_ok && bid > 0 && ask > 0 && bid > ask && c->on[TL_VCHK_BID_GT_ASK])
-        EX(TL_VCHK_BID_GT_ASK, c->col_bid, bid, ask);
-    if (c->ix_vol >= 0 && c->on[TL_VCHK_NEG_VOLUME] &&
-        tl_bit_get(b->cols[c->ix_vol].validity, i)) {
-        double v = tl_val_num(&b->cols[c->ix_vol], c->t_vol, i);
-        if (v < 0)
-            EX(TL_VCHK_NEG_VOLUME, c->col_vol, v, 0);
-    }
-    if (c->ix_price >= 0 && tl_bit_get(b->cols[c->ix_price].validity, i)) {
-        double p = tl_val_num(&b->cols[c->ix_price], c->t_price, i);
-        if (p < 0 && c->on[TL_VCHK_NEG_PRICE])
-            EX(TL_VCHK_NEG_PRICE, c->col_price, p, 0);
-        if (isfinite(p) && c->on[TL_VCHK_PRICE_JUMP]) {
+    return 0;
+}
+
+/* Checks along a contract's rows [start, end) of b: price changes and
+ * duplicate keys (the rows before carried in the worker). */
+static int run_checks(vctx *c, vworker *w, const tl_scan_block *b, uint32_t start, uint32_t end,
+                      tl_error *err)
+{
+    int rc = 0;
+    if (c->on[TL_VCHK_PRICE_JUMP]) {
+        const double *px = w->px;
+        const uint8_t *pv = b->cols[c->ix_price].validity;
+        const tl_colvec *tv = c->ix_ts >= 0 ? &b->cols[c->ix_ts] : NULL;
+        for (uint32_t i = start; i < end; i++) {
+            if (!ROW_SEL(b, i) || !tl_bit_get(pv, i) || !isfinite(px[i]))
+                continue;
+            double p = px[i];
             if (w->have_prev_price) {
-                if (grow((void **)&w->jb, &w->cap_jb, w->n_jb + 1, sizeof *w->jb))
-                    return oom(err, "price changes");
+                if (w->n_jb == w->cap_jb) {
+                    size_t nc = w->cap_jb ? 2 * w->cap_jb : 4096;
+                    jchg *q = realloc(w->jb, nc * sizeof *q);
+                    if (!q)
+                        return oom(err, "price changes");
+                    w->jb = q;
+                    double *qd = realloc(w->jd, nc * sizeof *qd);
+                    if (!qd)
+                        return oom(err, "price changes");
+                    w->jd = qd;
+                    w->cap_jb = nc;
+                }
+                w->jd[w->n_jb] = p - w->prev_price;
                 jchg *j = &w->jb[w->n_jb++];
-                j->d = p - w->prev_price;
-                j->ts = ts;
-                j->has_ts = has_ts;
+                j->has_ts = tv && tl_bit_get(tv->validity, i);
+                j->ts = tv ? ((const int64_t *)tv->values)[i] : 0;
                 j->row = b->first_row + i;
                 j->file = b->file;
             }
@@ -641,13 +805,31 @@ static int check_row(vctx *c, vworker *w, const tl_scan_block *b, uint32_t i, tl
         }
     }
     if (c->ix_key >= 0 && c->on[TL_VCHK_DUP_KEY]) {
-        int dup;
-        if ((rc = key_equal_save(c, w, b, i, &dup, err)))
-            return rc;
-        if (dup)
-            EX(TL_VCHK_DUP_KEY, NULL, 0, 0);
+        const tl_colvec *kv = &b->cols[c->ix_key];
+        if (c->t_key != TL_STRING && tl_type_width(c->t_key) == 8 && !kv->validity) {
+            const uint64_t *k = kv->values;
+            for (uint32_t i = start; i < end; i++) {
+                if (!ROW_SEL(b, i))
+                    continue;
+                int dup = w->have_prev_key && !w->prev_key_null && k[i] == w->prev_key_bits;
+                w->have_prev_key = 1;
+                w->prev_key_null = 0;
+                w->prev_key_bits = k[i];
+                if (dup && (rc = row_example(c, w, b, i, TL_VCHK_DUP_KEY, NULL, 0, 0, err)))
+                    return rc;
+            }
+        } else {
+            for (uint32_t i = start; i < end; i++) {
+                if (!ROW_SEL(b, i))
+                    continue;
+                int dup;
+                if ((rc = key_equal_save(c, w, b, i, &dup, err)))
+                    return rc;
+                if (dup && (rc = row_example(c, w, b, i, TL_VCHK_DUP_KEY, NULL, 0, 0, err)))
+                    return rc;
+            }
+        }
     }
-#undef EX
     return 0;
 }
 
@@ -658,6 +840,9 @@ static int cb_block(void *ctx, const tl_scan_block *b, tl_error *err)
     if (w->skip)
         return 0;
     int rc;
+    w->ur->rows += b->n_sel;
+    if ((rc = row_checks(c, w, b, err)))
+        return rc;
     uint32_t start = 0;
     for (uint32_t r = 0; r < b->n_runs; r++) {
         uint32_t end = b->run_ends[r];
@@ -670,13 +855,8 @@ static int cb_block(void *ctx, const tl_scan_block *b, tl_error *err)
             if (start < end)
                 contract_text(c, w, b, start);
         }
-        for (uint32_t i = start; i < end; i++) {
-            if (b->sel && !tl_bit_get(b->sel, i))
-                continue;
-            w->ur->rows++;
-            if ((rc = check_row(c, w, b, i, err)))
-                return rc;
-        }
+        if ((rc = run_checks(c, w, b, start, end, err)))
+            return rc;
         start = end;
     }
     return 0;
@@ -1199,10 +1379,15 @@ static void free_ctx(vctx *c)
     for (uint32_t i = 0; c->w && i < c->n_w; i++) {
         vworker *w = &c->w[i];
         free(w->ts);
+        free(w->bmin);
+        free(w->bmax);
         free(w->tmp);
         free(w->cnt);
         free(w->jb);
+        free(w->jd);
         free(w->sel_buf);
+        for (int k = 0; k < 4; k++)
+            free(w->conv[k]);
         free(w->prev_key_str);
     }
     free(c->w);
