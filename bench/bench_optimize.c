@@ -6,7 +6,9 @@
  * before and after the optimize.
  *
  * The table is made fresh in --dir (which must not exist; it is left there
- * for inspection unless --clean): the generator's ticks in arrival order
+ * for inspection unless --clean; --build-only stops after making it, and
+ * --reuse takes an existing table, e.g. a copy of one made with
+ * --build-only, to profile optimize alone): the generator's ticks in arrival order
  * (--rows in total, default 20,000,000; BANKNIFTY and NIFTY over --days
  * days), cut into --appends commits of equal size (default 1,000), as an
  * intraday feed would write them: each append touches the partitions its
@@ -27,7 +29,7 @@ static void usage(const char *msg)
             "usage: bench_optimize --dir DIR [--rows N] [--appends K] [--days D]\n"
             "                      [--symbols A,B] [--seed S] [--start YYYY-MM-DD]\n"
             "                      [--target-rows N] [--max-memory BYTES] [--runs R]\n"
-            "                      [--clean] [--json]\n");
+            "                      [--clean] [--build-only] [--reuse] [--json]\n");
     exit(msg ? 2 : 0);
 }
 
@@ -73,7 +75,7 @@ int main(int argc, char **argv)
 {
     const char *dir = NULL, *symbols = NULL;
     uint64_t rows = 20000000, appends = 1000, target = 0, max_memory = 0;
-    int runs = 3, json = 0, clean = 0;
+    int runs = 3, json = 0, clean = 0, build_only = 0, reuse = 0;
     tl_gen_opts go;
     tl_gen_opts_default(&go);
     go.days = 5;
@@ -85,6 +87,14 @@ int main(int argc, char **argv)
         }
         if (strcmp(k, "--clean") == 0) {
             clean = 1;
+            continue;
+        }
+        if (strcmp(k, "--build-only") == 0) {
+            build_only = 1;
+            continue;
+        }
+        if (strcmp(k, "--reuse") == 0) {
+            reuse = 1;
             continue;
         }
         const char *v = bench_flag_value(usage, argc, argv, &i);
@@ -124,56 +134,70 @@ int main(int argc, char **argv)
 
     /* the table: K appends of equal slices of the arrival-order stream */
     struct stat st;
-    if (stat(dir, &st) == 0) {
-        fprintf(stderr, "bench_optimize: %s exists; give a fresh --dir\n", dir);
-        return 2;
-    }
     tl_error err;
-    tl_table_spec spec;
-    tl_ticks_table_spec(&spec);
-    if (tl_table_create(dir, &spec, &err) != TL_OK)
-        die("create", &err);
     tl_table *t;
-    if (tl_table_open(dir, &t, &err) != TL_OK)
-        die("open", &err);
-    tl_gen *g;
-    if (tl_gen_open(&go, &g, &err) != TL_OK)
-        die("generator", &err);
-    fprintf(stderr, "making %s: %" PRIu64 " rows in %" PRIu64 " appends of %" PRIu64 "\n", dir,
-            total_rows, appends, per_append);
-    double t0 = bench_now_s();
-    uint64_t done_rows = 0, n_commits = 0;
-    int gen_done = 0;
-    while (!gen_done) {
-        tl_append *a;
-        tl_append_opts ao = {.threads = 1};
-        if (tl_append_begin(t, &ao, &a, &err) != TL_OK)
-            die("append", &err);
-        uint64_t in_this = 0;
-        while (in_this < per_append) {
-            tl_batch b;
-            uint64_t want = per_append - in_this;
-            if (tl_gen_next(g, want > 65536 ? 65536 : (uint32_t)want, &b, &gen_done, &err) != TL_OK)
-                die("generator", &err);
-            if (gen_done)
-                break;
-            if (tl_append_batch(a, &b, &err) != TL_OK)
-                die("append batch", &err);
-            in_this += b.n_rows;
+    double build_s = 0;
+    uint64_t n_commits = 0;
+    if (reuse) {
+        if (tl_table_open(dir, &t, &err) != TL_OK)
+            die("open", &err);
+    } else {
+        if (stat(dir, &st) == 0) {
+            fprintf(stderr, "bench_optimize: %s exists; give a fresh --dir (or --reuse)\n", dir);
+            return 2;
         }
-        if (tl_append_commit(a, NULL, &err) != TL_OK)
-            die("commit", &err);
-        done_rows += in_this;
-        if (in_this)
-            n_commits++;
-        if (n_commits % 50 == 0)
-            fprintf(stderr, "\r%" PRIu64 " appends, %" PRIu64 " rows, %.0f s", n_commits,
-                    done_rows, bench_now_s() - t0);
+        tl_table_spec spec;
+        tl_ticks_table_spec(&spec);
+        if (tl_table_create(dir, &spec, &err) != TL_OK)
+            die("create", &err);
+        if (tl_table_open(dir, &t, &err) != TL_OK)
+            die("open", &err);
+        tl_gen *g;
+        if (tl_gen_open(&go, &g, &err) != TL_OK)
+            die("generator", &err);
+        fprintf(stderr, "making %s: %" PRIu64 " rows in %" PRIu64 " appends of %" PRIu64 "\n",
+                dir, total_rows, appends, per_append);
+        double t0 = bench_now_s();
+        uint64_t done_rows = 0;
+        int gen_done = 0;
+        while (!gen_done) {
+            tl_append *a;
+            tl_append_opts ao = {.threads = 1};
+            if (tl_append_begin(t, &ao, &a, &err) != TL_OK)
+                die("append", &err);
+            uint64_t in_this = 0;
+            while (in_this < per_append) {
+                tl_batch b;
+                uint64_t want = per_append - in_this;
+                if (tl_gen_next(g, want > 65536 ? 65536 : (uint32_t)want, &b, &gen_done, &err) !=
+                    TL_OK)
+                    die("generator", &err);
+                if (gen_done)
+                    break;
+                if (tl_append_batch(a, &b, &err) != TL_OK)
+                    die("append batch", &err);
+                in_this += b.n_rows;
+            }
+            if (tl_append_commit(a, NULL, &err) != TL_OK)
+                die("commit", &err);
+            done_rows += in_this;
+            if (in_this)
+                n_commits++;
+            if (n_commits % 50 == 0)
+                fprintf(stderr, "\r%" PRIu64 " appends, %" PRIu64 " rows, %.0f s", n_commits,
+                        done_rows, bench_now_s() - t0);
+        }
+        tl_gen_close(g);
+        build_s = bench_now_s() - t0;
+        fprintf(stderr, "\r%" PRIu64 " appends, %" PRIu64 " rows, %.1f s\n", n_commits, done_rows,
+                build_s);
+        if (build_only) {
+            tl_table_close(t);
+            free(symbuf);
+            free(symnames);
+            return 0;
+        }
     }
-    tl_gen_close(g);
-    double build_s = bench_now_s() - t0;
-    fprintf(stderr, "\r%" PRIu64 " appends, %" PRIu64 " rows, %.1f s\n", n_commits, done_rows,
-            build_s);
 
     uint64_t bt_rows = 0;
     size_t files_before = 0, files_after = 0;

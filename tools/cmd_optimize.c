@@ -156,7 +156,7 @@ int cmd_optimize(int argc, char **argv)
         }
         printf("]}\n");
     } else {
-        char g1[32], hb[32], hb2[32];
+        char g1[32], g2[32], hb[32], hb2[32];
         for (uint64_t i = 0; i < r.partitions; i++) {
             const tl_optimize_part *p = &r.parts[i];
             printf("  %s", r.dry_run ? "would merge" : "merged");
@@ -187,7 +187,7 @@ int cmd_optimize(int argc, char **argv)
                    grouped(r.rows, g1, sizeof g1),
                    human_bytes((double)r.bytes_removed, hb, sizeof hb),
                    human_bytes((double)r.bytes_added, hb2, sizeof hb2), r.elapsed_s,
-                   grouped((uint64_t)r.rows_per_s, g1, sizeof g1));
+                   grouped((uint64_t)r.rows_per_s, g2, sizeof g2));
     }
     tl_optimize_result_free(&r);
     return EXIT_OK;

@@ -143,14 +143,6 @@ static int cbuf_valid(tl_cbuf *b, uint32_t i, uint32_t rows_ahead, tl_error *err
     return TL_OK;
 }
 
-static inline void bit_put(uint8_t *bm, uint64_t i, int v)
-{
-    if (v)
-        bm[i >> 3] |= (uint8_t)(1u << (i & 7));
-    else
-        bm[i >> 3] &= (uint8_t)~(1u << (i & 7));
-}
-
 static int any_null(const uint8_t *valid, uint32_t from, uint32_t len)
 {
     if (!valid)
@@ -168,6 +160,25 @@ static int any_null(const uint8_t *valid, uint32_t from, uint32_t len)
         if (!tl_bit_get(valid, i++))
             return 1;
     return 0;
+}
+
+/* Clear the bits of dst from at on where src (from `from` on, len bits) has
+ * zeros. The buffers keep every bit at or past their row count set (reset,
+ * growth and new bitmaps fill 0xFF), so a row is present unless cleared. */
+static void clear_nulls(uint8_t *dst, uint64_t at, const uint8_t *src, uint32_t from,
+                        uint32_t len)
+{
+    uint32_t r = 0;
+    while (r < len) {
+        uint32_t s = from + r;
+        if ((s & 7) == 0 && r + 8 <= len && src[s >> 3] == 0xFF) {
+            r += 8;
+            continue;
+        }
+        if (!tl_bit_get(src, s))
+            dst[(at + r) >> 3] &= (uint8_t) ~(1u << ((at + r) & 7));
+        r++;
+    }
 }
 
 int tl_cbuf_append_range(tl_cbuf *b, const tl_colvec *src, uint32_t from, uint32_t len,
@@ -210,17 +221,115 @@ int tl_cbuf_append_range(tl_cbuf *b, const tl_colvec *src, uint32_t from, uint32
             if (rc)
                 return rc;
         }
+        if (c->valid && v->validity)
+            clear_nulls(c->valid, n, v->validity, from, len);
+    }
+    b->n += len;
+    return TL_OK;
+}
+
+int tl_cbuf_append_runs(tl_cbuf *b, const tl_crun *runs, uint32_t n_runs, tl_error *err)
+{
+    uint64_t total = 0;
+    for (uint32_t k = 0; k < n_runs; k++)
+        total += runs[k].len;
+    if (total == 0)
+        return TL_OK;
+    if (total >= UINT32_MAX)
+        return tl_error_set(err, TL_EINVAL, "column buffer above 2^32 rows");
+    int rc = cbuf_reserve(b, (uint32_t)total, err);
+    if (rc)
+        return rc;
+    uint32_t n = b->n;
+    for (uint32_t i = 0; i < b->nf; i++) {
+        tl_cbcol *c = &b->c[i];
+        size_t w = tl_type_width(b->defs[i].type);
+        uint32_t at = n;
+        if (w == 8) {
+            uint8_t *d = c->vals;
+            for (uint32_t k = 0; k < n_runs; k++) {
+                const uint8_t *src = (const uint8_t *)runs[k].v[i].values + (size_t)runs[k].from * 8;
+                uint32_t len = runs[k].len;
+                if (len > 8) {
+                    memcpy(d + (size_t)at * 8, src, (size_t)len * 8);
+                } else {
+                    for (uint32_t r = 0; r < len; r++) {
+                        uint64_t x;
+                        memcpy(&x, src + (size_t)r * 8, 8);
+                        memcpy(d + ((size_t)at + r) * 8, &x, 8);
+                    }
+                }
+                at += len;
+            }
+        } else if (w == 4) {
+            uint8_t *d = c->vals;
+            for (uint32_t k = 0; k < n_runs; k++) {
+                const uint8_t *src = (const uint8_t *)runs[k].v[i].values + (size_t)runs[k].from * 4;
+                uint32_t len = runs[k].len;
+                if (len > 16) {
+                    memcpy(d + (size_t)at * 4, src, (size_t)len * 4);
+                } else {
+                    for (uint32_t r = 0; r < len; r++) {
+                        uint32_t x;
+                        memcpy(&x, src + (size_t)r * 4, 4);
+                        memcpy(d + ((size_t)at + r) * 4, &x, 4);
+                    }
+                }
+                at += len;
+            }
+        } else if (w) {
+            for (uint32_t k = 0; k < n_runs; k++) {
+                memcpy(c->vals + (size_t)at * w,
+                       (const uint8_t *)runs[k].v[i].values + (size_t)runs[k].from * w,
+                       (size_t)runs[k].len * w);
+                at += runs[k].len;
+            }
+        } else {
+            size_t bytes = 0;
+            for (uint32_t k = 0; k < n_runs; k++) {
+                const uint32_t *so = runs[k].v[i].offsets;
+                bytes += so[runs[k].from + runs[k].len] - so[runs[k].from];
+            }
+            if (c->dlen + bytes > UINT32_MAX)
+                return tl_error_set(err, TL_EINVAL,
+                                    "column '%s': more than 4 GiB of strings in one buffer",
+                                    b->defs[i].name);
+            if (tl_grow((void **)&c->data, &c->dcap, c->dlen + bytes + 1))
+                return tl_error_set(err, TL_ENOMEM, "out of memory (strings)");
+            uint32_t *oo = (uint32_t *)c->vals;
+            for (uint32_t k = 0; k < n_runs; k++) {
+                const tl_colvec *v = &runs[k].v[i];
+                const uint32_t *so = v->offsets;
+                uint32_t from = runs[k].from, len = runs[k].len;
+                uint32_t base = so[from];
+                size_t rb = so[from + len] - base;
+                if (rb)
+                    memcpy(c->data + c->dlen, v->data + base, rb);
+                uint32_t d0 = (uint32_t)c->dlen;
+                for (uint32_t r = 0; r < len; r++)
+                    oo[at + 1 + r] = d0 + (so[from + 1 + r] - base);
+                c->dlen += rb;
+                at += len;
+            }
+        }
+        /* validity */
+        if (!c->valid) {
+            int nul = 0;
+            for (uint32_t k = 0; k < n_runs && !nul; k++)
+                nul = any_null(runs[k].v[i].validity, runs[k].from, runs[k].len);
+            if (nul && (rc = cbuf_valid(b, i, (uint32_t)total, err)) != TL_OK)
+                return rc;
+        }
         if (c->valid) {
-            if (!v->validity) {
-                for (uint32_t r = 0; r < len; r++)
-                    bit_put(c->valid, (uint64_t)n + r, 1);
-            } else {
-                for (uint32_t r = 0; r < len; r++)
-                    bit_put(c->valid, (uint64_t)n + r, tl_bit_get(v->validity, from + r));
+            at = n;
+            for (uint32_t k = 0; k < n_runs; k++) {
+                if (runs[k].v[i].validity)
+                    clear_nulls(c->valid, at, runs[k].v[i].validity, runs[k].from, runs[k].len);
+                at += runs[k].len;
             }
         }
     }
-    b->n += len;
+    b->n += (uint32_t)total;
     return TL_OK;
 }
 
@@ -285,9 +394,10 @@ int tl_cbuf_append_idx(tl_cbuf *b, const tl_colvec *src, const uint32_t *idx, ui
             if (nul && (rc = cbuf_valid(b, i, m, err)) != TL_OK)
                 return rc;
         }
-        if (c->valid)
+        if (c->valid && v->validity)
             for (uint32_t r = 0; r < m; r++)
-                bit_put(c->valid, (uint64_t)n + r, v->validity ? tl_bit_get(v->validity, idx[r]) : 1);
+                if (!tl_bit_get(v->validity, idx[r]))
+                    c->valid[(n + r) >> 3] &= (uint8_t) ~(1u << ((n + r) & 7));
     }
     b->n += m;
     return TL_OK;
@@ -622,6 +732,8 @@ typedef struct mstate {
     mcur **ord; /* active cursors by head (ties: order) */
     size_t n_ord;
     tl_cbuf out;
+    tl_crun *pend; /* runs chosen but not yet copied into out */
+    uint32_t n_pend, pend_rows;
 } mstate;
 
 static void cur_close_file(mcur *c)
@@ -844,11 +956,23 @@ static void ord_insert(const tl_merge_spec *ms, mcur **ord, size_t n, mcur *c)
 
 typedef int (*out_fn)(void *ctx, const tl_colvec *cols, uint32_t n, tl_error *err);
 
+/* Copy the pending runs into the output block (column by column). */
+static int materialize(mstate *m, tl_error *err)
+{
+    if (m->n_pend == 0)
+        return TL_OK;
+    int rc = tl_cbuf_append_runs(&m->out, m->pend, m->n_pend, err);
+    m->n_pend = 0;
+    m->pend_rows = 0;
+    return rc;
+}
+
 static int flush_out(mstate *m, out_fn out, void *ctx, tl_error *err)
 {
-    if (m->out.n == 0)
-        return TL_OK;
-    int rc = out(ctx, tl_cbuf_cols(&m->out), m->out.n, err);
+    int rc = materialize(m, err);
+    if (rc || m->out.n == 0)
+        return rc;
+    rc = out(ctx, tl_cbuf_cols(&m->out), m->out.n, err);
     if (rc)
         return rc;
     if (m->ms->rows_done)
@@ -863,6 +987,7 @@ static int merge_once(mstate *m, out_fn out, void *ctx, tl_error *err)
     const tl_merge_spec *ms = m->ms;
     int rc;
     m->n_ord = 0;
+    m->n_pend = m->pend_rows = 0;
     for (size_t i = 0; i < m->n_c; i++) {
         mcur *c = &m->c[i];
         if ((rc = cur_load(ms, c, err)) != TL_OK)
@@ -899,18 +1024,22 @@ static int merge_once(mstate *m, out_fn out, void *ctx, tl_error *err)
             }
         }
         while (len) {
-            uint32_t room = TL_MERGE_OUT_ROWS - m->out.n;
+            uint32_t room = TL_MERGE_OUT_ROWS - m->out.n - m->pend_rows;
             uint32_t k = len < room ? len : room;
-            if ((rc = tl_cbuf_append_range(&m->out, c->vec, c->pos, k, err)) != TL_OK)
-                return rc;
+            m->pend[m->n_pend++] = (tl_crun){c->vec, c->pos, k};
+            m->pend_rows += k;
             c->pos += k;
             len -= k;
-            if (m->out.n == TL_MERGE_OUT_ROWS && (rc = flush_out(m, out, ctx, err)) != TL_OK)
+            if (m->out.n + m->pend_rows == TL_MERGE_OUT_ROWS &&
+                (rc = flush_out(m, out, ctx, err)) != TL_OK)
                 return rc;
         }
         memmove(m->ord, m->ord + 1, (m->n_ord - 1) * sizeof *m->ord);
         m->n_ord--;
         if (c->pos == c->n) {
+            /* its block is about to be replaced: copy what points into it */
+            if ((rc = materialize(m, err)) != TL_OK)
+                return rc;
             if ((rc = cur_load(ms, c, err)) != TL_OK)
                 return rc;
             if (c->n == 0) {
@@ -961,7 +1090,8 @@ int tl_merge_run(const tl_merge_spec *ms, const tl_msrc *src, size_t n, out_fn o
     int rc = tl_cbuf_init(&m.out, ms->defs, ms->nf, err);
     m.c = calloc(n, sizeof *m.c);
     m.ord = calloc(n, sizeof *m.ord);
-    if (!rc && (!m.c || !m.ord))
+    m.pend = calloc(TL_MERGE_OUT_ROWS, sizeof *m.pend);
+    if (!rc && (!m.c || !m.ord || !m.pend))
         rc = tl_error_set(err, TL_ENOMEM, "out of memory (merge of %zu files)", n);
     /* fan-in from the first input's largest block */
     size_t fan = n;
@@ -1064,6 +1194,7 @@ int tl_merge_run(const tl_merge_spec *ms, const tl_msrc *src, size_t n, out_fn o
     mstate_close(&m);
     free(m.c);
     free(m.ord);
+    free(m.pend);
     tl_cbuf_free(&m.out);
     if (passes)
         *passes = npass;

@@ -61,6 +61,15 @@ TL_WUR int tl_cbuf_append_range(tl_cbuf *b, const tl_colvec *src, uint32_t from,
 /* Append rows idx[0..m) of src. */
 TL_WUR int tl_cbuf_append_idx(tl_cbuf *b, const tl_colvec *src, const uint32_t *idx, uint32_t m,
                               tl_error *err);
+/* A run of rows [from, from + len) of the nf vectors v. */
+typedef struct tl_crun {
+    const tl_colvec *v;
+    uint32_t from, len;
+} tl_crun;
+/* Append the rows of runs[0..n_runs) in order, column by column (many
+ * short runs: the merge's output). */
+TL_WUR int tl_cbuf_append_runs(tl_cbuf *b, const tl_crun *runs, uint32_t n_runs,
+                               tl_error *err);
 /* The buffer's rows as nf vectors (validity NULL for a column without nulls);
  * valid until the next change. */
 const tl_colvec *tl_cbuf_cols(tl_cbuf *b);
