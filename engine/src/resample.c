@@ -263,6 +263,7 @@ int tl_resample_parse_interval(const char *text, int64_t *ns, tl_error *err)
 /* ---- the resampler --------------------------------------------------------------- */
 
 #define RS_MAX_CONTRACT 16
+#define RS_MAX_SLOTS (1u << 20) /* per-symbol intervals in one partition */
 
 typedef struct kval { /* one contract column's value, kept across blocks */
     int null;
@@ -292,8 +293,9 @@ typedef struct rworker {
     tl_colbuild *out;       /* n_out builders */
     kval key[RS_MAX_CONTRACT];
     bacc cur;               /* per contract */
-    bacc *slots;            /* per symbol: one per interval of the day */
-    size_t n_slots;
+    bacc *slots;            /* per symbol: one per interval of the unit's */
+    size_t n_slots, cap_slots; /* time range, from interval slot0 on */
+    int64_t slot0;
     const char *symbol;
     int32_t day;
 } rworker;
@@ -320,6 +322,15 @@ typedef struct rctx {
     pthread_mutex_t mu;
     uint64_t rows_out;
 } rctx;
+
+static const char *day_str(int32_t day, char *buf)
+{
+    int64_t y;
+    int m, d;
+    tl_civil_from_days(day, &y, &m, &d);
+    snprintf(buf, 40, "%04" PRId64 "-%02d-%02d", y, m, d);
+    return buf;
+}
 
 static int r_oom(tl_error *err)
 {
@@ -356,15 +367,35 @@ static int rs_unit_begin(void *ctx, uint32_t worker, size_t unit, size_t partiti
     w->day = pi.day;
     w->cur.used = 0;
     if (c->per == TL_RESAMPLE_PER_SYMBOL) {
-        size_t n = (size_t)(TL_NS_PER_DAY / c->iv);
-        if (!w->slots) {
-            w->slots = calloc(n, sizeof *w->slots);
-            if (!w->slots)
+        /* one slot per interval of the partition's time range (its day) */
+        int64_t lo, hi;
+        if (pi.has_time_range && pi.first_ts_ns <= pi.last_ts_ns) {
+            lo = tl_floor_div(pi.first_ts_ns, c->iv);
+            hi = tl_floor_div(pi.last_ts_ns, c->iv);
+        } else {
+            lo = tl_floor_div((int64_t)pi.day * TL_NS_PER_DAY, c->iv);
+            hi = lo + TL_NS_PER_DAY / c->iv - 1;
+        }
+        uint64_t n = (uint64_t)(hi - lo) + 1;
+        char dbuf[40];
+        if (n > RS_MAX_SLOTS)
+            return tl_error_set(err, TL_EUNSUPPORTED,
+                                "resample: partition %s %s: %" PRIu64
+                                " intervals of %" PRId64 " ns per symbol (at most %u): use a "
+                                "longer interval",
+                                w->symbol ? w->symbol : "null", day_str(pi.day, dbuf), n, c->iv,
+                                (unsigned)RS_MAX_SLOTS);
+        if (n > w->cap_slots) {
+            bacc *q = realloc(w->slots, (size_t)n * sizeof *q);
+            if (!q)
                 return r_oom(err);
-            w->n_slots = n;
+            w->slots = q;
+            w->cap_slots = (size_t)n;
         }
         for (size_t i = 0; i < n; i++)
             w->slots[i].used = 0;
+        w->n_slots = (size_t)n;
+        w->slot0 = lo;
     }
     return 0;
 }
@@ -548,10 +579,14 @@ static int rs_block(void *ctx, const tl_scan_block *b, tl_error *err)
                     (void)fold(c, &w->cur, b, i, ts, bar);
                 }
             } else {
-                int64_t d0 = (int64_t)w->day * TL_NS_PER_DAY;
-                if (ts < d0 || ts >= d0 + TL_NS_PER_DAY)
-                    continue; /* not this partition's day (cannot happen) */
-                size_t slot = (size_t)((bar - d0) / c->iv);
+                uint64_t slot = (uint64_t)(bar / c->iv - w->slot0);
+                char dbuf[40];
+                if (slot >= w->n_slots)
+                    return tl_error_set(err, TL_ECORRUPT,
+                                        "resample: partition %s %s: timestamp %" PRId64
+                                        " lies outside the partition's time range (its log "
+                                        "statistics)",
+                                        w->symbol ? w->symbol : "null", day_str(w->day, dbuf), ts);
                 (void)fold(c, &w->slots[slot], b, i, ts, bar);
             }
         }
@@ -866,7 +901,8 @@ int tl_table_resample(const tl_snapshot *src, const char *dst_path, const tl_res
     memset(&st, 0, sizeof st);
     rc = tl_scan_run(src, &so, &cb, &st, err);
     if (rc) {
-        tl_error_prefix(err, "resample: ");
+        if (err && strncmp(err->msg, "resample: ", 10) != 0)
+            tl_error_prefix(err, "resample: ");
         tl_append_abort(c.app);
     } else {
         rc = tl_append_commit(c.app, &rr.append, err);

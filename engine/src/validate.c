@@ -1618,7 +1618,8 @@ int tl_table_validate(tl_table *t, const tl_at *at, const tl_validate_opts *o,
         tl_scan_cb cb = {cb_start, cb_unit_begin, cb_block, cb_unit_end, &c};
         rc = tl_scan_run(s, &so, &cb, &rep->scan, err);
         if (rc) {
-            tl_error_prefix(err, "validate: ");
+            if (err && strncmp(err->msg, "validate: ", 10) != 0)
+                tl_error_prefix(err, "validate: ");
             goto out;
         }
         if ((rc = merge_units(&c, rep, err)))

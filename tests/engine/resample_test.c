@@ -666,3 +666,24 @@ Test(resample, errors_name_the_place)
     cr_assert_not_null(strstr(err.msg, "sort key must end with its timestamp column 'timestamp'"),
                        "%s", err.msg);
 }
+
+Test(resample, per_symbol_interval_count_is_bounded)
+{
+    create_src(1);
+    int64_t t0 = (int64_t)D0 * TL_NS_PER_DAY + OPEN_NS;
+    row r[] = {{t0, "AA", D0 + 3, "CE", 100, 1, 1, 1.1, 1, 1, 1},
+               {t0 + 3 * 3600 * TL_NS_PER_S, "AA", D0 + 3, "CE", 100, 2, 2, 2.1, 1, 1, 1}};
+    append_rows(r, 2);
+    tl_resample_opts o;
+    memset(&o, 0, sizeof o);
+    o.per = TL_RESAMPLE_PER_SYMBOL;
+    o.interval_ns = 10 * 1000000; /* 10 ms: 1,080,001 intervals in 3 hours */
+    tl_error err = {0};
+    cr_assert_eq(run_err(&o, &err), TL_EUNSUPPORTED);
+    cr_assert_not_null(strstr(err.msg, "resample: partition AA 2025-11-17: 1080001 intervals"),
+                       "%s", err.msg);
+    o.interval_ns = 20 * 1000000; /* 540,001: fine */
+    tl_resample_result res;
+    run(&o, &res);
+    cr_assert_eq(res.rows_out, 2);
+}
