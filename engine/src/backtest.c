@@ -245,31 +245,40 @@ void tl_bt_kernel_set_window(tl_bt_kernel *k, uint32_t rows)
 }
 
 /* Scratch of 2 MiB and more (the window's prices, timestamps, chains) is
- * advised MADV_HUGEPAGE when (re)allocated: its first touch then faults
- * once per 2 MiB instead of 512 times (first touches cost ~13 us per 4 KiB
- * page on these machines: 4 MiB of prices were ~4 % of a backtest). Advice
- * only: without THP nothing changes. */
-static void advise_huge(void *p, size_t n)
-{
-#ifdef MADV_HUGEPAGE
-    const uintptr_t H = (uintptr_t)2 << 20;
-    uintptr_t a = ((uintptr_t)p + H - 1) & ~(H - 1), e = ((uintptr_t)p + n) & ~(H - 1);
-    if (e > a)
-        (void)madvise((void *)a, (size_t)(e - a), MADV_HUGEPAGE);
-#else
-    (void)p, (void)n;
-#endif
-}
+ * allocated 2 MiB-aligned and advised MADV_HUGEPAGE before anything touches
+ * it (a realloc would copy into 4 KiB pages first): its first touch then
+ * faults once per 2 MiB instead of 512 times (first touches cost ~13 us per
+ * 4 KiB page on these machines: 4 MiB of prices were ~4 % of a backtest).
+ * Advice only: without THP nothing changes. Smaller scratch grows by
+ * tl_grow (realloc, doubling). */
+#define HUGE_SZ ((size_t)2 << 20)
 
 static int grow(tl_error *err, void **p, size_t *cap, size_t need, const char *what)
 {
-    void *before = *p;
-    size_t cap_before = *cap;
-    if (tl_grow(p, cap, need) != TL_OK)
+    if (need <= *cap)
+        return TL_OK;
+    size_t n = *cap ? *cap : 4096;
+    while (n < need)
+        n = n > SIZE_MAX / 4 ? need : n * 2;
+    if (n < HUGE_SZ) {
+        if (tl_grow(p, cap, need) != TL_OK)
+            return tl_error_set(err, TL_ENOMEM, "backtest: out of memory for %s (%zu bytes)",
+                                what, need);
+        return TL_OK;
+    }
+    n = (n + HUGE_SZ - 1) & ~(HUGE_SZ - 1);
+    void *q = NULL;
+    if (posix_memalign(&q, HUGE_SZ, n) != 0)
         return tl_error_set(err, TL_ENOMEM, "backtest: out of memory for %s (%zu bytes)", what,
                             need);
-    if (*cap >= ((size_t)2 << 20) && (*p != before || *cap != cap_before))
-        advise_huge(*p, *cap);
+#ifdef MADV_HUGEPAGE
+    (void)madvise(q, n, MADV_HUGEPAGE);
+#endif
+    if (*p)
+        memcpy(q, *p, *cap);
+    free(*p);
+    *p = q;
+    *cap = n;
     return TL_OK;
 }
 
@@ -345,21 +354,44 @@ static inline __attribute__((always_inline)) __mmask8 elig8(__m512d A, __m512d B
     return _mm512_mask_cmp_pd_mask(m, _mm512_div_pd(d, mid), _mm512_set1_pd(X), _CMP_LE_OQ);
 }
 
-/* elig_pass over rows [0, n) (n a multiple of 16) without nulls: 16 rows
- * a step, the same operations as the general loop below */
+/* elig_pass over rows [0, n) (n a multiple of 16): 16 rows a step, the same
+ * operations as the tail loop below. av/bv/vv: validity bitmaps or NULL;
+ * a null loads as 0 (masked load), as BT-R4 reads it. has_nulls = 0 when
+ * all three are NULL (no mask work at all). */
 static inline __attribute__((always_inline)) uint32_t
-elig_full(uint8_t *o8, uint32_t n, const double *a, const double *b, const void *vol,
+elig_full(uint8_t *o8, uint32_t n, const double *a, const uint8_t *av, const double *b,
+          const uint8_t *bv, const void *vol, const uint8_t *vv, const int has_nulls,
           const int vol_i64, double X, double V, const double *psrc, double *pdst)
 {
     for (uint32_t j = 0; j < n; j += 16) {
+        uint16_t ma = 0xFFFF, mb = 0xFFFF, mv = 0xFFFF;
+        if (has_nulls) {
+            if (av)
+                memcpy(&ma, av + j / 8, 2);
+            if (bv)
+                memcpy(&mb, bv + j / 8, 2);
+            if (vv)
+                memcpy(&mv, vv + j / 8, 2);
+        }
         __mmask8 r[2];
         for (int h = 0; h < 2; h++) {
             uint32_t i = j + 8 * (uint32_t)h;
             if (psrc)
                 _mm512_storeu_pd(pdst + i, _mm512_loadu_pd(psrc + i));
-            __m512d A = _mm512_loadu_pd(a + i), B = _mm512_loadu_pd(b + i);
-            __m512d Vv = vol_i64 ? _mm512_cvtepi64_pd(_mm512_loadu_si512((const int64_t *)vol + i))
-                                 : _mm512_loadu_pd((const double *)vol + i);
+            __m512d A, B, Vv;
+            if (has_nulls) {
+                A = _mm512_maskz_loadu_pd((__mmask8)(ma >> (8 * h)), a + i);
+                B = _mm512_maskz_loadu_pd((__mmask8)(mb >> (8 * h)), b + i);
+                __mmask8 m = (__mmask8)(mv >> (8 * h));
+                Vv = vol_i64 ? _mm512_cvtepi64_pd(
+                                   _mm512_maskz_loadu_epi64(m, (const int64_t *)vol + i))
+                             : _mm512_maskz_loadu_pd(m, (const double *)vol + i);
+            } else {
+                A = _mm512_loadu_pd(a + i);
+                B = _mm512_loadu_pd(b + i);
+                Vv = vol_i64 ? _mm512_cvtepi64_pd(_mm512_loadu_si512((const int64_t *)vol + i))
+                             : _mm512_loadu_pd((const double *)vol + i);
+            }
             r[h] = elig8(A, B, Vv, X, V);
         }
         uint16_t w = (uint16_t)(r[0] | (unsigned)r[1] << 8);
@@ -386,16 +418,19 @@ __attribute__((noinline)) static void elig_pass(uint64_t *out, uint32_t n, const
     uint8_t *o8 = (uint8_t *)out; /* little-endian: byte j/8 holds rows j..j+7 */
     out[nw - 1] = 0;
     uint32_t j0 = 0;
-    if (!av && !bv && !vv) { /* the common case: no nulls, full groups */
+    {
+        /* full groups of 16 rows; instantiated per (nulls, volume type,
+         * price copy) so the loop carries no tests */
         uint32_t nf = n & ~15u;
-        if (vol_i64 && psrc)
-            j0 = elig_full(o8, nf, a, b, vol, 1, X, V, psrc, pdst);
-        else if (vol_i64)
-            j0 = elig_full(o8, nf, a, b, vol, 1, X, V, NULL, pdst);
-        else if (psrc)
-            j0 = elig_full(o8, nf, a, b, vol, 0, X, V, psrc, pdst);
+        int nulls = av || bv || vv;
+#define EF(NU, VI, PS) elig_full(o8, nf, a, av, b, bv, vol, vv, NU, VI, X, V, PS, pdst)
+        if (nulls)
+            j0 = vol_i64 ? (psrc ? EF(1, 1, psrc) : EF(1, 1, NULL))
+                         : (psrc ? EF(1, 0, psrc) : EF(1, 0, NULL));
         else
-            j0 = elig_full(o8, nf, a, b, vol, 0, X, V, NULL, pdst);
+            j0 = vol_i64 ? (psrc ? EF(0, 1, psrc) : EF(0, 1, NULL))
+                         : (psrc ? EF(0, 0, psrc) : EF(0, 0, NULL));
+#undef EF
     }
     for (uint32_t j = j0; j < n; j += 8) {
         __mmask8 lm = n - j >= 8 ? (__mmask8)0xFF : (__mmask8)((1u << (n - j)) - 1);
