@@ -1353,6 +1353,7 @@ int tlf_seg_decode(const tlf_seg *s, uint32_t col, uint32_t blk, const uint8_t *
     out->validity = NULL;
     out->offsets = NULL;
     out->data = NULL;
+    out->scale = 0;
 
     if (bi->null_count) {
         int rc = load_validity(s, col, blk, bi, bytes, zc, out->valid_buf, out->valid_cap,
@@ -1382,6 +1383,25 @@ int tlf_seg_decode(const tlf_seg *s, uint32_t col, uint32_t blk, const uint8_t *
         return rc;
     size_t el = bi->encoded_len;
     int inner = 0;
+    if ((flags & TLF_DECODE_NARROW) && ((type == TL_FLOAT64 && bi->encoding == TLF_ENC_SCALED) ||
+                                        (type == TL_INT64 && bi->encoding == TLF_ENC_DELTA))) {
+        /* int32 values when they all fit (buf holds n * 8 >= n * 4 bytes) */
+        uint64_t scale = 1;
+        int ok = type == TL_INT64
+                     ? tlf_delta_decode_i32(p, el, n, out->buf)
+                     : tlf_scaled_decode_i32(p, el, n, out->buf, &scale, &inner);
+        if (ok && type == TL_FLOAT64 && inner != bi->inner)
+            return blk_fail(s, col, blk, bi->offset, err, TL_ECORRUPT,
+                            "scaled: inner encoding %d in the payload, %u in the block index",
+                            inner, bi->inner);
+        if (ok) {
+            if (bi->null_count)
+                tlf_zero_nulls(out->buf, 4, out->validity, n); /* FMT-R23 */
+            out->values = out->buf;
+            out->scale = scale;
+            return TL_OK;
+        }
+    }
     switch (bi->encoding) {
     case TLF_ENC_PLAIN: memcpy(out->buf, p, need); break;
     case TLF_ENC_RLE: rc = tlf_rle_decode(p, el, n, (unsigned)w, out->buf, err); break;
