@@ -773,6 +773,14 @@ typedef struct tl_scan_opts {
                                        its last column; n_run_columns 0 and
                                        run_columns non-NULL = no runs */
     uint32_t n_run_columns;
+    const char *const *narrow_columns; /* projected float64/int64 columns the
+                                          consumer takes as int32 when a block's
+                                          values fit (tl_scan_block.scale):
+                                          half the bytes for kernels that
+                                          convert in registers. Ignored for
+                                          predicate and run columns and for
+                                          merged rows. NULL = none */
+    uint32_t n_narrow_columns;
     tl_progress_fn progress;    /* rows scanned so far of the total to scan */
     void *progress_ctx;
 } tl_scan_opts;
@@ -800,6 +808,13 @@ typedef struct tl_scan_block {
     int continues;          /* 1: the block's first run continues the last
                                run of the unit's previous block (same run
                                values); 0 for a unit's first block */
+    const uint64_t *scale;  /* NULL: every column holds values of its type.
+                               Else n_cols entries: 0 = so does column i;
+                               s != 0 = column i (a narrow_columns one) holds
+                               int32 v: a float64 value is (double)v / s,
+                               correctly rounded (bit for bit the normal
+                               decode), an int64 value is v (s = 1). Nulls
+                               hold 0 */
 } tl_scan_block;
 
 /* Callbacks. A unit's blocks are delivered in order, by one worker, between

@@ -245,31 +245,40 @@ void tl_bt_kernel_set_window(tl_bt_kernel *k, uint32_t rows)
 }
 
 /* Scratch of 2 MiB and more (the window's prices, timestamps, chains) is
- * advised MADV_HUGEPAGE when (re)allocated: its first touch then faults
- * once per 2 MiB instead of 512 times (first touches cost ~13 us per 4 KiB
- * page on these machines: 4 MiB of prices were ~4 % of a backtest). Advice
- * only: without THP nothing changes. */
-static void advise_huge(void *p, size_t n)
-{
-#ifdef MADV_HUGEPAGE
-    const uintptr_t H = (uintptr_t)2 << 20;
-    uintptr_t a = ((uintptr_t)p + H - 1) & ~(H - 1), e = ((uintptr_t)p + n) & ~(H - 1);
-    if (e > a)
-        (void)madvise((void *)a, (size_t)(e - a), MADV_HUGEPAGE);
-#else
-    (void)p, (void)n;
-#endif
-}
+ * allocated 2 MiB-aligned and advised MADV_HUGEPAGE before anything touches
+ * it (a realloc would copy into 4 KiB pages first): its first touch then
+ * faults once per 2 MiB instead of 512 times (first touches cost ~13 us per
+ * 4 KiB page on these machines: 4 MiB of prices were ~4 % of a backtest).
+ * Advice only: without THP nothing changes. Smaller scratch grows by
+ * tl_grow (realloc, doubling). */
+#define HUGE_SZ ((size_t)2 << 20)
 
 static int grow(tl_error *err, void **p, size_t *cap, size_t need, const char *what)
 {
-    void *before = *p;
-    size_t cap_before = *cap;
-    if (tl_grow(p, cap, need) != TL_OK)
+    if (need <= *cap)
+        return TL_OK;
+    size_t n = *cap ? *cap : 4096;
+    while (n < need)
+        n = n > SIZE_MAX / 4 ? need : n * 2;
+    if (n < HUGE_SZ) {
+        if (tl_grow(p, cap, need) != TL_OK)
+            return tl_error_set(err, TL_ENOMEM, "backtest: out of memory for %s (%zu bytes)",
+                                what, need);
+        return TL_OK;
+    }
+    n = (n + HUGE_SZ - 1) & ~(HUGE_SZ - 1);
+    void *q = NULL;
+    if (posix_memalign(&q, HUGE_SZ, n) != 0)
         return tl_error_set(err, TL_ENOMEM, "backtest: out of memory for %s (%zu bytes)", what,
                             need);
-    if (*cap >= ((size_t)2 << 20) && (*p != before || *cap != cap_before))
-        advise_huge(*p, *cap);
+#ifdef MADV_HUGEPAGE
+    (void)madvise(q, n, MADV_HUGEPAGE);
+#endif
+    if (*p)
+        memcpy(q, *p, *cap);
+    free(*p);
+    *p = q;
+    *cap = n;
     return TL_OK;
 }
 
@@ -305,6 +314,28 @@ static inline double num_at(tl_type t, const void *v, size_t i)
 }
 
 /* dst[j] = column value of row idx[j] (idx NULL: row j), null -> 0. */
+static void to_double(double *dst, tl_type t, const tl_colvec *c, const uint32_t *idx,
+                      uint32_t n);
+
+/* Column c as doubles into dst (rows idx[j], or 0..n-1), nulls 0; scale !=
+ * 0: c holds int32 values (a narrowed float64: v / scale, the same
+ * correctly rounded quotient as the full decode; a narrowed int64: v) */
+static void col_double(double *dst, tl_type t, const tl_colvec *c, uint64_t scale,
+                       const uint32_t *idx, uint32_t n)
+{
+    if (!scale) {
+        to_double(dst, t, c, idx, n);
+        return;
+    }
+    const int32_t *v = c->values;
+    double d = (double)scale;
+    for (uint32_t j = 0; j < n; j++) {
+        uint32_t i = idx ? idx[j] : j;
+        double x = (double)v[i]; /* null slots hold 0 */
+        dst[j] = t == TL_FLOAT64 ? x / d : x;
+    }
+}
+
 static void to_double(double *dst, tl_type t, const tl_colvec *c, const uint32_t *idx,
                       uint32_t n)
 {
@@ -345,21 +376,44 @@ static inline __attribute__((always_inline)) __mmask8 elig8(__m512d A, __m512d B
     return _mm512_mask_cmp_pd_mask(m, _mm512_div_pd(d, mid), _mm512_set1_pd(X), _CMP_LE_OQ);
 }
 
-/* elig_pass over rows [0, n) (n a multiple of 16) without nulls: 16 rows
- * a step, the same operations as the general loop below */
+/* elig_pass over rows [0, n) (n a multiple of 16): 16 rows a step, the same
+ * operations as the tail loop below. av/bv/vv: validity bitmaps or NULL;
+ * a null loads as 0 (masked load), as BT-R4 reads it. has_nulls = 0 when
+ * all three are NULL (no mask work at all). */
 static inline __attribute__((always_inline)) uint32_t
-elig_full(uint8_t *o8, uint32_t n, const double *a, const double *b, const void *vol,
+elig_full(uint8_t *o8, uint32_t n, const double *a, const uint8_t *av, const double *b,
+          const uint8_t *bv, const void *vol, const uint8_t *vv, const int has_nulls,
           const int vol_i64, double X, double V, const double *psrc, double *pdst)
 {
     for (uint32_t j = 0; j < n; j += 16) {
+        uint16_t ma = 0xFFFF, mb = 0xFFFF, mv = 0xFFFF;
+        if (has_nulls) {
+            if (av)
+                memcpy(&ma, av + j / 8, 2);
+            if (bv)
+                memcpy(&mb, bv + j / 8, 2);
+            if (vv)
+                memcpy(&mv, vv + j / 8, 2);
+        }
         __mmask8 r[2];
         for (int h = 0; h < 2; h++) {
             uint32_t i = j + 8 * (uint32_t)h;
             if (psrc)
                 _mm512_storeu_pd(pdst + i, _mm512_loadu_pd(psrc + i));
-            __m512d A = _mm512_loadu_pd(a + i), B = _mm512_loadu_pd(b + i);
-            __m512d Vv = vol_i64 ? _mm512_cvtepi64_pd(_mm512_loadu_si512((const int64_t *)vol + i))
-                                 : _mm512_loadu_pd((const double *)vol + i);
+            __m512d A, B, Vv;
+            if (has_nulls) {
+                A = _mm512_maskz_loadu_pd((__mmask8)(ma >> (8 * h)), a + i);
+                B = _mm512_maskz_loadu_pd((__mmask8)(mb >> (8 * h)), b + i);
+                __mmask8 m = (__mmask8)(mv >> (8 * h));
+                Vv = vol_i64 ? _mm512_cvtepi64_pd(
+                                   _mm512_maskz_loadu_epi64(m, (const int64_t *)vol + i))
+                             : _mm512_maskz_loadu_pd(m, (const double *)vol + i);
+            } else {
+                A = _mm512_loadu_pd(a + i);
+                B = _mm512_loadu_pd(b + i);
+                Vv = vol_i64 ? _mm512_cvtepi64_pd(_mm512_loadu_si512((const int64_t *)vol + i))
+                             : _mm512_loadu_pd((const double *)vol + i);
+            }
             r[h] = elig8(A, B, Vv, X, V);
         }
         uint16_t w = (uint16_t)(r[0] | (unsigned)r[1] << 8);
@@ -386,16 +440,19 @@ __attribute__((noinline)) static void elig_pass(uint64_t *out, uint32_t n, const
     uint8_t *o8 = (uint8_t *)out; /* little-endian: byte j/8 holds rows j..j+7 */
     out[nw - 1] = 0;
     uint32_t j0 = 0;
-    if (!av && !bv && !vv) { /* the common case: no nulls, full groups */
+    {
+        /* full groups of 16 rows; instantiated per (nulls, volume type,
+         * price copy) so the loop carries no tests */
         uint32_t nf = n & ~15u;
-        if (vol_i64 && psrc)
-            j0 = elig_full(o8, nf, a, b, vol, 1, X, V, psrc, pdst);
-        else if (vol_i64)
-            j0 = elig_full(o8, nf, a, b, vol, 1, X, V, NULL, pdst);
-        else if (psrc)
-            j0 = elig_full(o8, nf, a, b, vol, 0, X, V, psrc, pdst);
+        int nulls = av || bv || vv;
+#define EF(NU, VI, PS) elig_full(o8, nf, a, av, b, bv, vol, vv, NU, VI, X, V, PS, pdst)
+        if (nulls)
+            j0 = vol_i64 ? (psrc ? EF(1, 1, psrc) : EF(1, 1, NULL))
+                         : (psrc ? EF(1, 0, psrc) : EF(1, 0, NULL));
         else
-            j0 = elig_full(o8, nf, a, b, vol, 0, X, V, NULL, pdst);
+            j0 = vol_i64 ? (psrc ? EF(0, 1, psrc) : EF(0, 1, NULL))
+                         : (psrc ? EF(0, 0, psrc) : EF(0, 0, NULL));
+#undef EF
     }
     for (uint32_t j = j0; j < n; j += 8) {
         __mmask8 lm = n - j >= 8 ? (__mmask8)0xFF : (__mmask8)((1u << (n - j)) - 1);
@@ -434,6 +491,141 @@ __attribute__((noinline)) static void elig_pass(uint64_t *out, uint32_t n, const
         out[w] = word;
     }
 #endif
+}
+
+/* ---- eligibility from narrowed (int32) bid, ask and volume ---------------- */
+
+/* With bid and ask handed out as int32 k (value = k / d, correctly
+ * rounded), BT-R4's spread test is decided in exact integers where it is
+ * clear: with A' = ka*db and B' = kb*da (exact in double for |k| < 2^31,
+ * d <= 2^21), num = 2(A' - B') and den = A' + B' are exact, and the rational
+ * spread r = num / den is (a - b) / (0.5 (a + b)) of the exact quotients.
+ * The IEEE expression q = (A - B) / (0.5 (A + B)) of the rounded values is
+ * within 2^-50 (1 + |r|) of r (bid, ask > 0; five roundings), so q <= X is
+ * r <= X whenever t = num - X den lies outside +-M, M = 2^-40 (|num| + den +
+ * |X| den) (which also covers the two roundings of t). Rows inside the band
+ * (a spread equal or within 1e-12 of X) are decided by the IEEE expression
+ * itself, scalar. Volume: v >= V as doubles, or for int32 v against ceil(V).
+ * No division, no conversion to the values: the same bits as elig_pass. */
+enum { VOL_F64 = 0, VOL_I64 = 1, VOL_I32 = 2 };
+
+#define NARROW_MAX_DIV ((uint64_t)1 << 21)
+
+static int narrow_elig_ok(uint64_t da, uint64_t db, double X)
+{
+    return da <= NARROW_MAX_DIV && db <= NARROW_MAX_DIV && X - X == 0; /* X finite */
+}
+
+/* Row j by BT-R4 as written, from the narrowed values (the exact path). */
+static int elig_row_narrow(const int32_t *ka, uint64_t da, const int32_t *kb, uint64_t db,
+                           const void *vol, const uint8_t *vv, int vk, double X, double V,
+                           uint32_t j)
+{
+    double A = (double)ka[j] / (double)da, B = (double)kb[j] / (double)db;
+    double Vv = !tl_bit_get(vv, j) ? 0.0
+                : vk == VOL_I32    ? (double)((const int32_t *)vol)[j]
+                : vk == VOL_I64    ? (double)((const int64_t *)vol)[j]
+                                   : ((const double *)vol)[j];
+    double d = A - B;
+    double mid = 0.5 * (A + B);
+    double q = d / mid;
+    return (A > 0) & (B > 0) & (mid > 0) & (q <= X) & (Vv >= V);
+}
+
+__attribute__((noinline)) static void elig_narrow(uint64_t *out, uint32_t n, const int32_t *ka,
+                                                  uint64_t da, const int32_t *kb, uint64_t db,
+                                                  const void *vol, const uint8_t *vv, int vk,
+                                                  double X, double V, const double *psrc,
+                                                  double *pdst)
+{
+    uint32_t nw = (n + 63) / 64;
+    uint8_t *o8 = (uint8_t *)out; /* little-endian: byte j/8 holds rows j..j+7 */
+    out[nw - 1] = 0;
+    uint32_t j0 = 0;
+#if defined(__AVX512F__) && defined(__AVX512DQ__) && defined(__AVX512BW__)
+    /* int32 volume: v >= V <=> v >= ceil(V) (V not NaN) */
+    int vnone = V != V, vall = 0;
+    int32_t vthr = 0;
+    if (!vnone) {
+        double c = ceil(V);
+        if (c > 2147483647.0)
+            vnone = 1;
+        else if (c <= -2147483648.0)
+            vall = 1;
+        else
+            vthr = (int32_t)c;
+    }
+    const __m512d dA = _mm512_set1_pd((double)db), dB = _mm512_set1_pd((double)da);
+    const __m512d vX = _mm512_set1_pd(X), aX = _mm512_set1_pd(fabs(X));
+    const __m512d two = _mm512_set1_pd(2.0), eps = _mm512_set1_pd(0x1p-40);
+    const __m512d vV = _mm512_set1_pd(V);
+    const __m512i zero = _mm512_setzero_si512(), thr = _mm512_set1_epi32(vthr);
+    const uint32_t nf = n & ~15u;
+    for (uint32_t j = 0; j < nf; j += 16) {
+        if (psrc) {
+            _mm512_storeu_pd(pdst + j, _mm512_loadu_pd(psrc + j));
+            _mm512_storeu_pd(pdst + j + 8, _mm512_loadu_pd(psrc + j + 8));
+        }
+        __m512i KA = _mm512_loadu_si512(ka + j), KB = _mm512_loadu_si512(kb + j);
+        __mmask16 m = _mm512_cmpgt_epi32_mask(KA, zero) & _mm512_cmpgt_epi32_mask(KB, zero);
+        uint16_t vm = 0xFFFF;
+        if (vv)
+            memcpy(&vm, vv + j / 8, 2);
+        if (vk == VOL_I32) {
+            __mmask16 ok = vnone ? 0 : vall ? 0xFFFF
+                                            : _mm512_cmpge_epi32_mask(
+                                                  _mm512_loadu_si512((const int32_t *)vol + j), thr);
+            /* a null reads as 0 (its slot holds 0): same test */
+            m &= ok;
+        } else {
+            for (int h = 0; h < 2; h++) {
+                __mmask8 hm = (__mmask8)(vm >> (8 * h));
+                __m512d Vd = vk == VOL_I64
+                                 ? _mm512_cvtepi64_pd(_mm512_maskz_loadu_epi64(
+                                       hm, (const int64_t *)vol + j + 8 * h))
+                                 : _mm512_maskz_loadu_pd(hm, (const double *)vol + j + 8 * h);
+                __mmask8 ok = _mm512_cmp_pd_mask(Vd, vV, _CMP_GE_OQ);
+                m &= (__mmask16)~((unsigned)(~ok & 0xFF) << (8 * h));
+            }
+        }
+        __mmask8 r[2], amb[2];
+        for (int h = 0; h < 2; h++) {
+            __m256i ha = h ? _mm512_extracti64x4_epi64(KA, 1) : _mm512_castsi512_si256(KA);
+            __m256i hb = h ? _mm512_extracti64x4_epi64(KB, 1) : _mm512_castsi512_si256(KB);
+            __m512d a = _mm512_mul_pd(_mm512_cvtepi32_pd(ha), dA); /* ka * db, exact */
+            __m512d b = _mm512_mul_pd(_mm512_cvtepi32_pd(hb), dB); /* kb * da, exact */
+            __m512d num = _mm512_mul_pd(two, _mm512_sub_pd(a, b)); /* exact */
+            __m512d den = _mm512_add_pd(a, b);                      /* exact */
+            __m512d t = _mm512_sub_pd(num, _mm512_mul_pd(vX, den));
+            __m512d M = _mm512_mul_pd(
+                eps, _mm512_add_pd(_mm512_add_pd(_mm512_abs_pd(num), den), _mm512_mul_pd(aX, den)));
+            __mmask8 hm = (__mmask8)(m >> (8 * h));
+            __mmask8 lo = _mm512_mask_cmp_pd_mask(hm, t, _mm512_sub_pd(_mm512_setzero_pd(), M),
+                                                  _CMP_LT_OQ);
+            __mmask8 hi = _mm512_mask_cmp_pd_mask(hm, t, M, _CMP_GT_OQ);
+            r[h] = lo;
+            amb[h] = (__mmask8)(hm & ~lo & ~hi);
+        }
+        uint16_t w = (uint16_t)(r[0] | (unsigned)r[1] << 8);
+        uint16_t am = (uint16_t)(amb[0] | (unsigned)amb[1] << 8);
+        while (am) { /* within the band: BT-R4 as written */
+            unsigned b = (unsigned)__builtin_ctz(am);
+            am &= (uint16_t)(am - 1);
+            if (elig_row_narrow(ka, da, kb, db, vol, vv, vk, X, V, j + b))
+                w |= (uint16_t)(1u << b);
+        }
+        memcpy(o8 + j / 8, &w, 2);
+    }
+    j0 = nf;
+#endif
+    if (psrc && j0 < n)
+        memcpy(pdst + j0, psrc + j0, (size_t)(n - j0) * sizeof(double));
+    for (uint32_t j = j0; j < n; j += 8) {
+        uint8_t byte = 0;
+        for (uint32_t t = 0; t < 8 && j + t < n; t++)
+            byte |= (uint8_t)(elig_row_narrow(ka, da, kb, db, vol, vv, vk, X, V, j + t) << t);
+        o8[j >> 3] = byte;
+    }
 }
 
 /* For every pair k: up bit j = fast[j] > slow[j], down bit j = slow[j] >=
@@ -1016,37 +1208,49 @@ int tl_bt_kernel_block(tl_bt_kernel *k, const tl_bt_input *in, tl_error *err)
     }
 
     /* eligibility of the block's kept rows, appended to the window's bits */
+    GROW(k->elig, k->cap_elig, ((size_t)wn + n) / 64 + 3, "bitmaps");
+    if (n > 0 && !idx && in->ask_scale && in->bid_scale &&
+        narrow_elig_ok(in->ask_scale, in->bid_scale, k->max_spread) &&
+        (in->volume_scale || tt[3] == TL_INT64 || tt[3] == TL_FLOAT64)) {
+        GROW(k->etmp, k->cap_etmp, (size_t)n / 64 + 2, "bitmaps");
+        int vk = in->volume_scale ? VOL_I32 : tt[3] == TL_INT64 ? VOL_I64 : VOL_F64;
+        elig_narrow(k->etmp, n, in->ask->values, in->ask_scale, in->bid->values, in->bid_scale,
+                    in->volume->values, in->volume->validity, vk, k->max_spread, k->min_volume,
+                    psrc, k->P + wn);
+        bits_append(k->elig, wn, k->etmp, n);
+        goto elig_done;
+    }
     const double *A = in->ask->values, *B = in->bid->values;
     const uint8_t *Av = in->ask->validity, *Bv = in->bid->validity;
     const void *V = in->volume->values;
     const uint8_t *Vv = in->volume->validity;
-    int v_i64 = tt[3] == TL_INT64;
-    if (idx || tt[2] != TL_FLOAT64) {
+    int v_i64 = tt[3] == TL_INT64 && !in->volume_scale;
+    if (idx || tt[2] != TL_FLOAT64 || in->ask_scale) {
         GROW(k->A, k->capA, (size_t)n + 8, "asks");
-        to_double(k->A, tt[2], in->ask, idx, n);
+        col_double(k->A, tt[2], in->ask, in->ask_scale, idx, n);
         A = k->A;
         Av = NULL;
     }
-    if (idx || tt[1] != TL_FLOAT64) {
+    if (idx || tt[1] != TL_FLOAT64 || in->bid_scale) {
         GROW(k->B, k->capB, (size_t)n + 8, "bids");
-        to_double(k->B, tt[1], in->bid, idx, n);
+        col_double(k->B, tt[1], in->bid, in->bid_scale, idx, n);
         B = k->B;
         Bv = NULL;
     }
-    if (idx || (tt[3] != TL_FLOAT64 && tt[3] != TL_INT64)) {
+    if (idx || (tt[3] != TL_FLOAT64 && tt[3] != TL_INT64) || in->volume_scale) {
         GROW(k->V, k->capV, (size_t)n + 8, "volumes");
-        to_double(k->V, tt[3], in->volume, idx, n);
+        col_double(k->V, tt[3], in->volume, in->volume_scale, idx, n);
         V = k->V;
         Vv = NULL;
         v_i64 = 0;
     }
-    GROW(k->elig, k->cap_elig, ((size_t)wn + n) / 64 + 3, "bitmaps");
     if (n > 0) {
         GROW(k->etmp, k->cap_etmp, (size_t)n / 64 + 2, "bitmaps");
         elig_pass(k->etmp, n, A, Av, B, Bv, V, Vv, v_i64, k->max_spread, k->min_volume, psrc,
                   k->P + wn);
         bits_append(k->elig, wn, k->etmp, n);
     }
+elig_done:
 
     /* runs: the block's first run extends the window's last one when it
      * continues it */
@@ -1501,6 +1705,9 @@ static int bt_block(void *ctx, const tl_scan_block *b, tl_error *err)
         .bid = &b->cols[c->proj_b],
         .ask = &b->cols[c->proj_a],
         .volume = &b->cols[c->proj_v],
+        .bid_scale = b->scale ? b->scale[c->proj_b] : 0,
+        .ask_scale = b->scale ? b->scale[c->proj_a] : 0,
+        .volume_scale = b->scale ? b->scale[c->proj_v] : 0,
         .ts = c->proj_t >= 0 ? b->cols[c->proj_t].values : NULL,
         .sel = b->n_sel == b->n_rows ? NULL : b->sel, /* all selected: no compaction */
         .n_runs = c->n_np ? b->n_runs : 0,
@@ -1895,6 +2102,19 @@ int tl_backtest_run(const tl_snapshot *s, const tl_backtest_opts *o, tl_backtest
     memset(&so, 0, sizeof so);
     so.columns = proj;
     so.n_columns = n_proj;
+    /* bid, ask and volume may come as int32 (elig_narrow); not a column
+     * that is also the price, the time or a contract column */
+    const char *narrow[3];
+    uint32_t n_narrow = 0;
+    for (int i = 1; i <= 3; i++) {
+        int shared = strcmp(names[i], names[0]) == 0 || strcmp(names[i], names[4]) == 0;
+        for (uint32_t j = 0; j < n_cc; j++)
+            shared |= strcmp(names[i], cc[j]) == 0;
+        if (!shared)
+            narrow[n_narrow++] = names[i];
+    }
+    so.narrow_columns = narrow;
+    so.n_narrow_columns = n_narrow;
     so.symbols = o->symbols;
     so.n_symbols = o->n_symbols;
     so.has_days = o->has_days;

@@ -41,6 +41,8 @@ typedef struct tl_bt_input {
     uint32_t n_rows;
     tl_type price_type, bid_type, ask_type, volume_type;
     const tl_colvec *price, *bid, *ask, *volume;
+    uint64_t bid_scale, ask_scale, volume_scale; /* 0, or the column holds
+                                  int32 values (tl_scan_block.scale) */
     const int64_t *ts;
     const uint8_t *sel;
     uint32_t n_runs;

@@ -307,7 +307,7 @@ static int add_slot(tl_scan_plan *p, uint32_t field, int decode)
     if (k < 0) {
         k = (int)p->n_slots++;
         p->slot_of_field[field] = k;
-        p->slots[k] = (tl_scan_slot){field, p->info.fields[field].type, 0, -1};
+        p->slots[k] = (tl_scan_slot){field, p->info.fields[field].type, 0, -1, 0};
     }
     if (decode)
         p->slots[k].decode = 1;
@@ -460,6 +460,18 @@ static int plan_build(const tl_snapshot *s, const tl_scan_opts *o, int explain, 
     tl_pred_columns(p->pred, pcols, &npc);
     for (uint32_t i = 0; i < npc; i++)
         add_slot(p, pcols[i], 1);
+    /* narrowed columns: projected float64/int64 ones the predicate does not
+     * read (it needs the column's type); run columns are dropped below */
+    for (uint32_t i = 0; i < o->n_narrow_columns && o->narrow_columns; i++) {
+        int k = find_field(in, o->narrow_columns[i]);
+        if (k < 0 || p->slot_of_field[k] < 0)
+            continue;
+        tl_scan_slot *sl = &p->slots[p->slot_of_field[k]];
+        int in_pred = 0;
+        for (uint32_t j = 0; j < npc; j++)
+            in_pred |= pcols[j] == (uint32_t)k;
+        sl->narrow = !in_pred && (sl->type == TL_FLOAT64 || sl->type == TL_INT64);
+    }
     free(pcols);
     for (uint32_t i = 0; i < n_run; i++) {
         int k = find_field(in, run_names[i]);
@@ -473,13 +485,18 @@ static int plan_build(const tl_snapshot *s, const tl_scan_opts *o, int explain, 
     }
     p->n_run = n_run;
     p->n_need = p->n_slots;
+    for (uint32_t k = 0; k < p->n_slots; k++)
+        if (p->slots[k].run >= 0)
+            p->slots[k].narrow = 0; /* runs compare the column's values */
     for (uint32_t i = 0; i < in->n_sort_key; i++) {
         int k = find_field(in, in->sort_key[i]);
         if (k < 0)
             return tl_error_set(err, TL_ECORRUPT, "scan: table %s: sort key column '%s' is not in "
                                 "the schema", p->t->path, in->sort_key[i]);
-        if (o->ordered)
-            p->key_slot[p->n_key++] = (uint32_t)add_slot(p, (uint32_t)k, 0);
+        if (o->ordered) {
+            p->key_slot[p->n_key] = (uint32_t)add_slot(p, (uint32_t)k, 0);
+            p->slots[p->key_slot[p->n_key++]].narrow = 0; /* keys are compared */
+        }
     }
 
     /* partitions and files */
@@ -624,9 +641,22 @@ int tl_scan_file_open(tl_scan_worker *w, size_t file_index, tl_scan_file *f, int
 
 /* ---- decoding ----------------------------------------------------------------- */
 
+static int decode_slot(tl_scan_worker *w, const tl_scan_file *f, uint32_t slot, uint32_t blk,
+                       const uint8_t *bytes, int zero_copy, int narrow, tl_scan_buf *b,
+                       tl_colvec *out, uint64_t *scale, tl_error *err);
+
 int tl_scan_decode(tl_scan_worker *w, const tl_scan_file *f, uint32_t slot, uint32_t blk,
                    const uint8_t *bytes, int zero_copy, tl_scan_buf *b, tl_colvec *out,
                    tl_error *err)
+{
+    uint64_t scale;
+    return decode_slot(w, f, slot, blk, bytes, zero_copy, 0, b, out, &scale, err);
+}
+
+/* narrow: TLF_DECODE_NARROW; *scale = its tlf_vec.scale (0 when not narrowed) */
+static int decode_slot(tl_scan_worker *w, const tl_scan_file *f, uint32_t slot, uint32_t blk,
+                       const uint8_t *bytes, int zero_copy, int narrow, tl_scan_buf *b,
+                       tl_colvec *out, uint64_t *scale, tl_error *err)
 {
     uint32_t col = f->scol[slot];
     const tlf_block_info *bi = tlf_seg_block(f->seg, col, blk);
@@ -640,11 +670,12 @@ int tl_scan_decode(tl_scan_worker *w, const tl_scan_file *f, uint32_t slot, uint
     tlf_vec v = {.buf = b->buf, .buf_cap = b->buf_cap, .data_buf = b->data,
                  .data_cap = b->data_cap, .valid_buf = b->valid, .valid_cap = b->valid_cap};
     uint32_t flags = (w->p->o->no_verify ? 0u : TLF_DECODE_VERIFY) |
-                     (zero_copy ? TLF_DECODE_ZERO_COPY : 0u);
+                     (zero_copy ? TLF_DECODE_ZERO_COPY : 0u) | (narrow ? TLF_DECODE_NARROW : 0u);
     int rc = tlf_seg_decode(f->seg, col, blk, bytes, bi->length, flags, &v, err);
     if (rc)
         return tl_error_prefix(err, "table %s: ", w->p->t->path), rc;
     *out = (tl_colvec){v.values, v.validity, v.offsets, v.data};
+    *scale = v.scale;
     return TL_OK;
 }
 
@@ -942,8 +973,13 @@ int tl_scan_emit(tl_scan_worker *w, size_t unit, size_t partition, size_t file,
         b.n_sel = tl_pred_eval(p->row_pred, w->fcols, n, NULL, w->sel);
         b.sel = w->sel;
     }
-    for (uint32_t i = 0; i < p->n_proj; i++)
+    int narrowed = 0;
+    for (uint32_t i = 0; i < p->n_proj; i++) {
         w->pcols[i] = w->vec[p->proj_slot[i]];
+        w->pscale[i] = w->vscale[p->proj_slot[i]];
+        narrowed |= w->pscale[i] != 0;
+    }
+    b.scale = narrowed ? w->pscale : NULL;
     int rc = TL_OK;
     if (w->preset_ends) {
         b.run_ends = w->preset_ends;
@@ -1123,7 +1159,8 @@ int tl_scan_stream_file(tl_scan_worker *w, size_t unit, tl_scan_file *f, uint64_
                     }
                 }
                 if (p->slots[k].decode || !fast)
-                    rc = tl_scan_decode(w, f, k, blk, r[k].data, 1, &w->bufs[k], &w->vec[k], err);
+                    rc = decode_slot(w, f, k, blk, r[k].data, 1, p->slots[k].narrow, &w->bufs[k],
+                                     &w->vec[k], &w->vscale[k], err);
             }
             if (rc)
                 break;
@@ -1274,6 +1311,8 @@ static void worker_free(tl_scan_worker *w)
     free(w->vec);
     free(w->fcols);
     free(w->pcols);
+    free(w->vscale);
+    free(w->pscale);
     free(w->sel);
     for (int i = 0; i < 3; i++)
         free(w->ends[i]);
@@ -1306,10 +1345,12 @@ static int worker_init(tl_scan_worker *w, const tl_scan_plan *p, uint32_t id, sc
     w->vec = calloc(ns, sizeof *w->vec);
     w->fcols = calloc(p->info.n_fields ? p->info.n_fields : 1, sizeof *w->fcols);
     w->pcols = calloc(p->n_proj ? p->n_proj : 1, sizeof *w->pcols);
+    w->vscale = calloc(ns, sizeof *w->vscale);
+    w->pscale = calloc(p->n_proj ? p->n_proj : 1, sizeof *w->pscale);
     w->last = calloc(nr, sizeof *w->last);
     w->rle = calloc(nr, sizeof *w->rle);
     w->term_blocks = calloc(TL_PRED_MAX_TERMS + 1, sizeof *w->term_blocks);
-    if (!w->bufs || !w->vec || !w->fcols || !w->pcols || !w->last || !w->rle || !w->term_blocks)
+    if (!w->bufs || !w->vec || !w->fcols || !w->pcols || !w->vscale || !w->pscale || !w->last || !w->rle || !w->term_blocks)
         return tl_error_set(err, TL_ENOMEM, "scan: out of memory");
     const tl_scan_opts *o = p->o;
     tl_bio_opts bo = {.mode = p->io_mode, .io = p->t->io, .queue_depth = o->queue_depth,

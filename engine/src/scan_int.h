@@ -30,6 +30,7 @@ typedef struct tl_scan_slot {
     tl_type type;
     int decode;       /* projection or predicate column: always decoded */
     int run;          /* a run column (index into plan->run_slot) or -1 */
+    int narrow;       /* decoded with TLF_DECODE_NARROW (tl_scan_opts.narrow_columns) */
 } tl_scan_slot;
 
 typedef struct tl_scan_unit {
@@ -132,6 +133,8 @@ typedef struct tl_scan_worker {
     tl_colvec *vec;       /* n_slots: decoded (or merged) vectors */
     tl_colvec *fcols;     /* n_fields: for tl_pred_eval */
     tl_colvec *pcols;     /* n_proj */
+    uint64_t *vscale;     /* n_slots: tlf_vec.scale of vec (0 unless narrowed) */
+    uint64_t *pscale;     /* n_proj: tl_scan_block.scale */
     uint8_t *sel;
     size_t sel_cap;
     /* runs */

@@ -538,6 +538,7 @@ static int flush_out(tl_scan_worker *w, size_t unit, uint64_t *merged_row, tl_er
     w->preset_ends = m->ends;
     w->preset_n = m->n_ends;
     w->preset_continues = m->out_continues;
+    memset(w->vscale, 0, p->n_slots * sizeof *w->vscale); /* merged rows: never narrowed */
     int rc = tl_scan_emit(w, unit, p->units[unit].partition, SIZE_MAX, *merged_row, m->out_n,
                           err);
     w->preset_ends = NULL;
@@ -608,6 +609,7 @@ static int emit_view(tl_scan_worker *w, size_t unit, mcur *c, uint32_t n, uint64
     w->preset_ends = m->ends;
     w->preset_n = ne;
     w->preset_continues = same_as_last(p, m, c, from);
+    memset(w->vscale, 0, p->n_slots * sizeof *w->vscale); /* merged rows: never narrowed */
     int rc = tl_scan_emit(w, unit, p->units[unit].partition, SIZE_MAX, *merged_row, n, err);
     w->preset_ends = NULL;
     w->preset_continues = -1;

@@ -250,10 +250,20 @@ typedef struct tlf_vec {
                                  null positions are expanded into valid_buf */
     const uint32_t *offsets;  /* strings: n + 1 */
     const uint8_t *data;      /* strings */
+    uint64_t scale;           /* 0, or (TLF_DECODE_NARROW) the values are
+                                 int32: see TLF_DECODE_NARROW */
 } tlf_vec;
 
 #define TLF_DECODE_VERIFY 0x1    /* check the block checksum first */
 #define TLF_DECODE_ZERO_COPY 0x2 /* allow results pointing into `bytes` */
+/* Hand out int32 values when every value of the block fits, instead of the
+ * column's type (for kernels that convert in registers: half the bytes):
+ * a float64 SCALED block with an inner DELTA as its k (out->scale = the
+ * divisor: value = (double)k / scale, correctly rounded, bit for bit the
+ * normal decode), an int64 DELTA block as its values (out->scale = 1).
+ * Other blocks, or values beyond int32, decode normally (out->scale = 0).
+ * Null slots hold 0 either way. */
+#define TLF_DECODE_NARROW 0x4
 
 /* Scratch needed to decode a block: values (fixed: n*width; string:
  * (n+1)*4), string data bytes, validity bytes ((n+7)/8, 0 if no nulls;

@@ -141,6 +141,10 @@ int tlf_delta_encode_opt(const void *v, uint32_t n, unsigned w, int is_signed,
                          unsigned flags, tlf_buf *out, tl_error *err);
 int tlf_delta_decode(const uint8_t *src, size_t len, uint32_t n, unsigned w,
                      int is_signed, void *dst, tl_error *err);
+/* TLF_DECODE_NARROW of an int64 (signed) DELTA payload: the values as int32
+ * into dst. 1 when done (every value fits, AVX-512 kernels present), 0
+ * otherwise (tlf_delta_decode then decodes normally and names any fault). */
+int tlf_delta_decode_i32(const uint8_t *src, size_t len, uint32_t n, int32_t *dst);
 /* The DELTA parameters of n values per miniblock (min delta, factor, bit
  * width; flags: TLF_OPT_NO_FACTOR) into caller arrays of ceil((n-1)/256)
  * entries, and the exact payload size (returned, also in size), reused to
@@ -191,6 +195,13 @@ int tlf_scaled_encode_plan(const int64_t *k, uint32_t n, uint64_t divisor,
                            tlf_buf *out, tl_error *err);
 int tlf_scaled_decode(const uint8_t *src, size_t len, uint32_t n, unsigned w,
                       void *dst, int *inner_out, tl_error *err);
+/* TLF_DECODE_NARROW of a SCALED payload (w = 8): its k values as int32 into
+ * dst (n of them), *div the divisor, *inner_out its inner encoding. 1 when
+ * done: inner DELTA, every k fits int32, AVX-512 kernels present; 0
+ * otherwise (nothing to report: tlf_scaled_decode then decodes normally and
+ * names any fault). */
+int tlf_scaled_decode_i32(const uint8_t *src, size_t len, uint32_t n, int32_t *dst,
+                          uint64_t *div, int *inner_out);
 
 /* ---- DICT codes ---------------------------------------------------------- */
 /* The codes section of n codes each < n_dict (TL_EINVAL otherwise), as RLE

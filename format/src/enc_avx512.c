@@ -275,11 +275,16 @@ static TLF_ALWAYS_INLINE __m512i scan16(__m512i d)
     return d;
 }
 
-/* 16 int32 lanes of v to output values i .. i + 15 (lanes km) as int64 or
- * as the double quotient by the divisor (the F64 sink's arithmetic) */
+/* 16 int32 lanes of v to output values i .. i + 15 (lanes km) as int32,
+ * int64 or as the double quotient by the divisor (the F64 sink's
+ * arithmetic) */
 static TLF_ALWAYS_INLINE void sink16(int kind, __m512i v, __mmask16 km, uint8_t *dst, size_t i,
                                      const sinkp *s)
 {
+    if (kind == TLF_K_I32) {
+        _mm512_mask_storeu_epi32(dst + 4 * i, km, v);
+        return;
+    }
     __m256i h[2] = {_mm512_castsi512_si256(v), _mm512_extracti64x4_epi64(v, 1)};
     for (int k = 0; k < 2; k++) {
         __mmask8 m = (__mmask8)(km >> (8 * k));
@@ -396,7 +401,7 @@ static TLF_ALWAYS_INLINE int delta_k(int kind, const tlf_delta_hdr *h,
         const uint8_t *data = h->data + pos;
         size_t avail = h->data_len - pos;
         size_t at = 1 + (size_t)m * TLF_MINI;
-        if (kind == TLF_K_F64 || kind == TLF_K_64) {
+        if (kind == TLF_K_F64 || kind == TLF_K_64 || kind == TLF_K_I32) {
             int64_t c0 = _mm_cvtsi128_si64(_mm512_castsi512_si128(carry));
             if (delta_fits32(c0, mn, W, f, cnt)) {
                 int32_t e = delta32_mini(kind, data, avail, W, (int32_t)mn, f, cnt, (int32_t)c0,

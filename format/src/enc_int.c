@@ -625,6 +625,20 @@ uint32_t tlf_delta_mini(const tlf_delta_hdr *h, uint32_t m, uint64_t prev,
     return cnt;
 }
 
+int tlf_delta_decode_i32(const uint8_t *src, size_t len, uint32_t n, int32_t *dst)
+{
+    tlf_delta_hdr h;
+    if (tlf_enc_no_simd || tlf_delta_parse(src, len, n, 64, "delta", 0, &h, NULL) != TL_OK)
+        return 0;
+    if (n == 0)
+        return 1;
+    int64_t first = (int64_t)h.first;
+    if (first < INT32_MIN || first > INT32_MAX)
+        return 0;
+    dst[0] = (int32_t)first;
+    return tlf_fast_delta(&h, TLF_K_I32, NULL, dst);
+}
+
 int tlf_delta_decode(const uint8_t *src, size_t len, uint32_t n, unsigned w,
                      int is_signed, void *dst, tl_error *err)
 {

@@ -257,6 +257,34 @@ static int bad_k(uint64_t i, uint64_t k, tl_error *err)
                         (unsigned long long)i, (long long)k);
 }
 
+int tlf_scaled_decode_i32(const uint8_t *src, size_t len, uint32_t n, int32_t *dst,
+                          uint64_t *div, int *inner_out)
+{
+    if (tlf_enc_no_simd || len < 16)
+        return 0;
+    uint64_t d = tlf_ld64(src);
+    if (d == 0 || d > (uint64_t)K_MAX || src[8] != TLF_ENC_DELTA)
+        return 0;
+    for (size_t i = 9; i < 16; i++)
+        if (src[i])
+            return 0;
+    tlf_delta_hdr h;
+    if (tlf_delta_parse(src + 16, len - 16, n, 64, "scaled: inner delta", 16, &h, NULL) != TL_OK)
+        return 0;
+    if (n > 0) {
+        int64_t first = (int64_t)h.first;
+        if (first < INT32_MIN || first > INT32_MAX)
+            return 0;
+        dst[0] = (int32_t)first;
+        /* |k| < 2^31 <= 2^53: every k is valid (check_k) */
+        if (!tlf_fast_delta(&h, TLF_K_I32, NULL, dst))
+            return 0;
+    }
+    *div = d;
+    *inner_out = TLF_ENC_DELTA;
+    return 1;
+}
+
 int tlf_scaled_decode(const uint8_t *src, size_t len, uint32_t n, unsigned w,
                       void *dst, int *inner_out, tl_error *err)
 {

@@ -67,7 +67,20 @@ typedef struct feed {
     int want_series, want_trades;
     uint32_t window;     /* kernel window rows; 0 = default */
     const unsigned char *drop; /* per row: 1 = not selected (sel bit 0) */
+    uint64_t narrow_da, narrow_db; /* != 0: ask and bid handed over narrowed,
+                                      as int32 k with value = k / d (every
+                                      value must be one); an INT64 volume as
+                                      int32 (scale 1) */
 } feed;
+
+/* k with (double)k / d == x, bit for bit (the test's rows are built so). */
+static int32_t narrow_k(double x, uint64_t d)
+{
+    double k = nearbyint(x * (double)d);
+    cr_assert(fabs(k) < 2147483648.0, "%.17g * %llu out of int32", x, (unsigned long long)d);
+    cr_assert_eq(k / (double)d, x, "%.17g is not k / %llu", x, (unsigned long long)d);
+    return (int32_t)k;
+}
 
 static void set_bit(uint8_t *bm, size_t i, int v)
 {
@@ -92,6 +105,7 @@ static void kernel_run(const bt_ref_row *rows, size_t n, const tl_bt_params *pr,
     double *p = malloc((maxb + 1) * 8), *b = malloc((maxb + 1) * 8), *a = malloc((maxb + 1) * 8);
     float *pf = malloc((maxb + 1) * 4), *bf = malloc((maxb + 1) * 4), *af = malloc((maxb + 1) * 4);
     uint64_t *v = malloc((maxb + 1) * 8);
+    int32_t *ka = malloc((maxb + 1) * 4), *kb = malloc((maxb + 1) * 4), *kv = malloc((maxb + 1) * 4);
     int64_t *ts = malloc((maxb + 1) * 8);
     uint32_t *ends = malloc((maxb + 1) * 4);
     size_t vb = maxb / 8 + 2;
@@ -118,6 +132,11 @@ static void kernel_run(const bt_ref_row *rows, size_t n, const tl_bt_params *pr,
             case TL_INT32: ((int32_t *)v)[i] = (int32_t)vd; break;
             case TL_UINT16: ((uint16_t *)v)[i] = (uint16_t)vd; break;
             default: ((double *)v)[i] = vd; break;
+            }
+            if (fd->narrow_da) {
+                ka[i] = narrow_k(a[i], fd->narrow_da);
+                kb[i] = narrow_k(b[i], fd->narrow_db);
+                kv[i] = (int32_t)vd;
             }
             ts[i] = r->ts;
             set_bit(pv, i, !r->p_null);
@@ -152,12 +171,25 @@ static void kernel_run(const bt_ref_row *rows, size_t n, const tl_bt_params *pr,
         };
         if (nr == 1 && rndn(4) == 0)
             in.n_runs = 0; /* "the whole block is one run" */
+        tl_colvec nka = {ka, an ? av : NULL, NULL, NULL}, nkb = {kb, bn ? bv : NULL, NULL, NULL};
+        tl_colvec nkv = {kv, vn ? vv : NULL, NULL, NULL};
+        if (fd->narrow_da) {
+            in.ask = &nka;
+            in.bid = &nkb;
+            in.ask_scale = fd->narrow_da;
+            in.bid_scale = fd->narrow_db;
+            if (fd->vol_type == TL_INT64) {
+                in.volume = &nkv;
+                in.volume_scale = 1;
+            }
+        }
         cr_assert_eq(tl_bt_kernel_block(k, &in, &err), TL_OK, "%s", err.msg);
         pos += bs;
     }
     cr_assert_eq(tl_bt_kernel_unit_end(k, out, &err), TL_OK, "%s", err.msg);
     tl_bt_kernel_close(k);
     free(p); free(b); free(a); free(pf); free(bf); free(af); free(v); free(ts); free(ends);
+    free(ka); free(kb); free(kv);
     free(pv); free(bv); free(av); free(vv); free(sel);
 }
 
@@ -535,6 +567,50 @@ Test(backtest, kernel_spread_limit_exactly_at_quotients)
                    .window = it % 2 ? 1 + rndn(700) : 0};
         char what[96];
         snprintf(what, sizeof what, "iteration %d, X = %.17g", it, X);
+        check_same(rows, n, &pr, &fd, what);
+        free(rows);
+    }
+}
+
+/* BT-R4 with bid and ask narrowed (int32 k and a divisor, as a scan hands
+ * SCALED columns to the kernel): decided in integers away from X, by the
+ * IEEE expression near it. Prices on the divisors' grids, X set to the
+ * exact quotient of a row and its neighbours, divisors equal and not,
+ * nulls, volume as int32. */
+Test(backtest, kernel_narrowed_bid_ask_match_reference)
+{
+    static const uint64_t divs[][2] = {{20, 20}, {100, 20}, {1, 1000}, {2097152, 3}, {7, 100}};
+    double F[] = {2, 5}, S[] = {3, 21};
+    for (int it = 0; it < 30; it++) {
+        rng_state = 9191 + (uint64_t)it;
+        uint64_t da = divs[it % 5][0], db = divs[it % 5][1];
+        size_t n = 100 + rndn(4000);
+        bt_ref_row *rows = make_rows(n, 0.02, it % 2);
+        for (size_t i = 0; i < n; i++) { /* quotes on the grids, some crossed, some 0 */
+            int64_t kb = 1000 + (int64_t)rndn(200000) - (rndn(40) == 0 ? 300000 : 0);
+            int64_t ka = (int64_t)((double)kb / (double)db * (double)da) + (int64_t)rndn(60) - 5;
+            if (rndn(3) == 0) /* spreads exactly at a few shapes */
+                ka = (int64_t)(((double)kb / (double)db) * (double)da * 1.0005);
+            if (ka > 2000000000 || ka < -2000000000)
+                ka = 1;
+            if (!rows[i].b_null)
+                rows[i].b = (double)kb / (double)db;
+            if (!rows[i].a_null)
+                rows[i].a = (double)ka / (double)da;
+            rows[i].v = (double)((int64_t)rndn(5) - 1);
+        }
+        size_t pick = rndn((uint32_t)n);
+        double q = (rows[pick].a - rows[pick].b) / (0.5 * (rows[pick].a + rows[pick].b));
+        double X = it % 3 == 0 ? q : it % 3 == 1 ? nextafter(q, INFINITY) : nextafter(q, -INFINITY);
+        if (!isfinite(X))
+            X = 0.0005;
+        tl_bt_params pr = {F, 2, S, 2, X, it % 4 ? 1.0 : 0.5};
+        feed fd = {.max_block = 1 + rndn(600), .want_trades = 1, .want_series = 1,
+                   .vol_type = it % 2 ? TL_INT64 : TL_FLOAT64, .narrow_da = da,
+                   .narrow_db = db};
+        char what[128];
+        snprintf(what, sizeof what, "iteration %d, da %llu, db %llu, X = %.17g", it,
+                 (unsigned long long)da, (unsigned long long)db, X);
         check_same(rows, n, &pr, &fd, what);
         free(rows);
     }

@@ -1805,3 +1805,107 @@ Test(scan, no_sort_key_ordered_is_concatenation)
     tl_snapshot_close(s);
     tl_table_close(t);
 }
+
+/* ---- narrowed columns (tl_scan_opts.narrow_columns) ------------------------------------- */
+
+typedef struct narrow_chk {
+    double *bp0;      /* run without narrowing: bp0 and volume of every row, in order */
+    int64_t *vol;
+    size_t n, at;
+    int record;
+    int k_bp0, k_vol, k_strike;
+    uint64_t narrowed_bp0, narrowed_vol, bad;
+    char msg[200];
+} narrow_chk;
+
+static int nc_block(void *ctx, const tl_scan_block *b, tl_error *err)
+{
+    (void)err;
+    narrow_chk *c = ctx;
+    if (c->record) {
+        if (b->scale)
+            c->bad++;
+        c->bp0 = realloc(c->bp0, (c->n + b->n_rows) * sizeof *c->bp0);
+        c->vol = realloc(c->vol, (c->n + b->n_rows) * sizeof *c->vol);
+        memcpy(c->bp0 + c->n, b->cols[c->k_bp0].values, b->n_rows * sizeof(double));
+        memcpy(c->vol + c->n, b->cols[c->k_vol].values, b->n_rows * sizeof(int64_t));
+        c->n += b->n_rows;
+        return 0;
+    }
+    uint64_t sb = b->scale ? b->scale[c->k_bp0] : 0, sv = b->scale ? b->scale[c->k_vol] : 0;
+    if (b->scale && b->scale[c->k_strike] && !c->bad++)
+        snprintf(c->msg, sizeof c->msg, "strike (a run column) narrowed");
+    c->narrowed_bp0 += sb != 0;
+    c->narrowed_vol += sv != 0;
+    for (uint32_t i = 0; i < b->n_rows; i++, c->at++) {
+        double x = sb ? (double)((const int32_t *)b->cols[c->k_bp0].values)[i] / (double)sb
+                      : ((const double *)b->cols[c->k_bp0].values)[i];
+        int64_t v = sv ? ((const int32_t *)b->cols[c->k_vol].values)[i]
+                       : ((const int64_t *)b->cols[c->k_vol].values)[i];
+        if (c->at >= c->n || memcmp(&x, &c->bp0[c->at], 8) != 0 || v != c->vol[c->at]) {
+            if (!c->bad++)
+                snprintf(c->msg, sizeof c->msg, "row %zu: bp0 %.17g vol %lld, expected %.17g %lld",
+                         c->at, x, (long long)v, c->at < c->n ? c->bp0[c->at] : 0.0,
+                         (long long)(c->at < c->n ? c->vol[c->at] : 0));
+        }
+    }
+    return 0;
+}
+
+/* SCAN-S26 */
+Test(scan, narrowed_columns_equal_full_decode)
+{
+    make_ticks();
+    tl_table *t;
+    tl_snapshot *s = snap_open(&t);
+    static const char *cols[] = {"price", "bp0", "volume", "strike", "timestamp"};
+    static const char *nar[] = {"bp0", "volume", "strike", "timestamp", "nosuch"};
+    narrow_chk c = {.k_bp0 = 1, .k_vol = 2, .k_strike = 3, .record = 1};
+    tl_scan_cb cb = {.block = nc_block, .ctx = &c};
+    tl_scan_opts o = opts_default();
+    o.columns = cols;
+    o.n_columns = 5;
+    tl_error err;
+    cr_assert_eq(tl_scan_run(s, &o, &cb, NULL, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(c.bad, 0, "scale set without narrow_columns");
+    c.record = 0;
+    o.narrow_columns = nar;
+    o.n_narrow_columns = 5;
+    cr_assert_eq(tl_scan_run(s, &o, &cb, NULL, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(c.bad, 0, "%s", c.msg);
+    cr_assert_eq(c.at, c.n);
+    cr_assert_gt(c.narrowed_bp0, 0);
+    cr_assert_gt(c.narrowed_vol, 0);
+    /* a predicate column keeps its type */
+    c.at = 0;
+    c.narrowed_bp0 = c.narrowed_vol = 0;
+    o.where = "volume >= 0";
+    cr_assert_eq(tl_scan_run(s, &o, &cb, NULL, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(c.bad, 0, "%s", c.msg);
+    cr_assert_gt(c.narrowed_bp0, 0);
+    cr_assert_eq(c.narrowed_vol, 0);
+    /* ordered scans of merged rows never narrow (rows from several files) */
+    c.at = 0;
+    c.narrowed_bp0 = c.narrowed_vol = 0;
+    o.where = NULL;
+    o.ordered = 1;
+    free(c.bp0);
+    free(c.vol);
+    c.bp0 = NULL;
+    c.vol = NULL;
+    c.n = 0;
+    c.record = 1;
+    o.narrow_columns = NULL;
+    o.n_narrow_columns = 0;
+    cr_assert_eq(tl_scan_run(s, &o, &cb, NULL, &err), TL_OK, "%s", err.msg);
+    c.record = 0;
+    o.narrow_columns = nar;
+    o.n_narrow_columns = 5;
+    cr_assert_eq(tl_scan_run(s, &o, &cb, NULL, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(c.bad, 0, "%s", c.msg);
+    cr_assert_eq(c.at, c.n);
+    free(c.bp0);
+    free(c.vol);
+    tl_snapshot_close(s);
+    tl_table_close(t);
+}

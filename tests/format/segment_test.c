@@ -14,6 +14,8 @@
 #include "enc.h"
 #include "segment_testlib.h"
 
+extern int tlf_enc_no_simd; /* enc_priv.h: 1 forces the scalar decoders */
+
 static char tmpdir[256];
 
 static void setup(void)
@@ -1622,4 +1624,82 @@ Test(segment, timestamp_us_files_are_version_1_1)
     free(m.p);
     tcol_free(&c[0]);
     tcol_free(&c[1]);
+}
+
+/* ---- TLF_DECODE_NARROW ------------------------------------------------------ */
+
+/* Narrowed int32 values stand for the normal decode exactly: k / scale is
+ * the double bit for bit (nulls 0), int64 values equal; blocks whose values
+ * do not fit int32, or other encodings, come out normally (scale 0). */
+static void narrow_case(tl_type t, uint8_t enc, tdata d, tnulls nl, int expect_narrow)
+{
+    tcol c;
+    tcol_fill(&c, "x", t, enc, TLF_COMP_NONE, d, nl, 3 * 16384 + 77, 5);
+    membuf m = write_cols(&c, 1, 0, 0, NULL, NULL);
+    tl_error err;
+    tlf_seg *s;
+    cr_assert_eq(tlf_seg_open_mem(m.p, m.len, "n.seg", 0, &s, &err), TL_OK, "%s", err.msg);
+    int narrowed = 0;
+    for (uint32_t b = 0; b < tlf_seg_n_blocks(s); b++) {
+        const tlf_block_info *bi = tlf_seg_block(s, 0, b);
+        size_t nb, nd, nv;
+        tlf_seg_decode_needs(s, 0, b, &nb, &nd, &nv);
+        tscratch t1 = {0}, t2 = {0};
+        tscratch_fit(&t1, nb, nd, nv);
+        tscratch_fit(&t2, nb, nd, nv);
+        tlf_vec full = {.buf = t1.buf, .buf_cap = nb, .data_buf = t1.data, .data_cap = nd,
+                        .valid_buf = t1.valid, .valid_cap = nv};
+        tlf_vec nar = {.buf = t2.buf, .buf_cap = nb, .data_buf = t2.data, .data_cap = nd,
+                       .valid_buf = t2.valid, .valid_cap = nv};
+        cr_assert_eq(tlf_seg_decode(s, 0, b, m.p + bi->offset, bi->length, TLF_DECODE_VERIFY,
+                                    &full, &err),
+                     TL_OK, "%s", err.msg);
+        cr_assert_eq(full.scale, 0);
+        cr_assert_eq(tlf_seg_decode(s, 0, b, m.p + bi->offset, bi->length,
+                                    TLF_DECODE_VERIFY | TLF_DECODE_NARROW, &nar, &err),
+                     TL_OK, "%s", err.msg);
+        if (!nar.scale) {
+            check_vec(&c, bi->first_row, &nar, 0, b);
+        } else {
+            narrowed++;
+            cr_assert(bi->encoding == TLF_ENC_DELTA ||
+                      (bi->encoding == TLF_ENC_SCALED && bi->inner == TLF_ENC_DELTA));
+            cr_assert_eq(!!nar.validity, !!full.validity);
+            const int32_t *k = nar.values;
+            for (uint32_t i = 0; i < bi->n_rows; i++) {
+                if (t == TL_INT64) {
+                    cr_assert_eq(nar.scale, 1);
+                    cr_assert_eq((int64_t)k[i], ((const int64_t *)full.values)[i], "row %u", i);
+                } else {
+                    double x = (double)k[i] / (double)nar.scale;
+                    double y = ((const double *)full.values)[i];
+                    cr_assert_eq(memcmp(&x, &y, 8), 0, "block %u row %u: %d / %llu = %.17g, "
+                                 "full decode %.17g", b, i, k[i],
+                                 (unsigned long long)nar.scale, x, y);
+                }
+            }
+        }
+        tscratch_free(&t1);
+        tscratch_free(&t2);
+    }
+    if (expect_narrow)
+        cr_assert_gt(narrowed, 0, "%s: no block narrowed", tl_type_name(t));
+    else
+        cr_assert_eq(narrowed, 0, "%s: %d blocks narrowed", tl_type_name(t), narrowed);
+    tlf_seg_close(s);
+    free(m.p);
+    tcol_free(&c);
+}
+
+Test(segment, narrow_decode_matches_full_decode)
+{
+    narrow_case(TL_FLOAT64, TLF_ENC_SCALED, D_GRID, N_RAND5, 1); /* prices with nulls */
+    narrow_case(TL_FLOAT64, TLF_ENC_SCALED, D_GRID, N_NONE, 1);
+    narrow_case(TL_INT64, TLF_ENC_DELTA, D_SMALL, N_RAND5, 1);
+    narrow_case(TL_INT64, TLF_ENC_DELTA, D_RANDOM, N_NONE, 0); /* beyond int32 */
+    narrow_case(TL_FLOAT64, TLF_ENC_PLAIN, D_GRID, N_NONE, 0);  /* not SCALED */
+    narrow_case(TL_INT32, TLF_ENC_DELTA, D_SMALL, N_NONE, 0);  /* not int64 */
+    tlf_enc_no_simd = 1; /* no kernels: normal decode */
+    narrow_case(TL_FLOAT64, TLF_ENC_SCALED, D_GRID, N_RAND5, 0);
+    tlf_enc_no_simd = 0;
 }

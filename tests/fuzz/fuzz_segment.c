@@ -58,8 +58,10 @@ static void decode_all(const tlf_seg *s, const uint8_t *file, uint64_t size)
             void *buf = xmalloc(nb);
             uint8_t *data = xmalloc(nd), *valid = xmalloc(nv);
             static const uint32_t modes[] = {0, TLF_DECODE_VERIFY, TLF_DECODE_ZERO_COPY,
-                                             TLF_DECODE_VERIFY | TLF_DECODE_ZERO_COPY};
-            for (int m = 0; m < 4; m++) {
+                                             TLF_DECODE_VERIFY | TLF_DECODE_ZERO_COPY,
+                                             TLF_DECODE_NARROW,
+                                             TLF_DECODE_ZERO_COPY | TLF_DECODE_NARROW};
+            for (int m = 0; m < 6; m++) {
                 tlf_vec v = {.buf = buf, .buf_cap = nb, .data_buf = data, .data_cap = nd,
                              .valid_buf = valid, .valid_cap = nv};
                 int rc = tlf_seg_decode(s, c, b, bytes, bi->length, modes[m], &v, &err);
@@ -68,6 +70,7 @@ static void decode_all(const tlf_seg *s, const uint8_t *file, uint64_t size)
                     continue;
                 }
                 CHECK(v.n == bi->n_rows);
+                CHECK(v.scale == 0 || (modes[m] & TLF_DECODE_NARROW));
                 /* touch every output byte */
                 uint64_t acc = 0;
                 if (v.type == TL_STRING) {
