@@ -64,6 +64,9 @@ int parse_date(const char *s, int32_t *days);
 int parse_time_ms(const char *s, int64_t *ms);
 /* --version N | --timestamp T -> tl_at (either may be NULL); 0 or EXIT_USAGE. */
 int parse_at(const char *ver, const char *ts, tl_at *at);
+/* The same for a command on TABLE: a --version that is not a number names a
+ * tag of the table (tl_at_parse). 0, EXIT_USAGE or EXIT_ERR (printed). */
+int parse_at_table(const char *table, const char *ver, const char *ts, tl_at *at);
 /* --date D | --from D --to D -> *has and the day range; 0 or EXIT_USAGE. */
 int parse_day_range(const char *d, const char *from, const char *to, int *has, int32_t *lo,
                     int32_t *hi);

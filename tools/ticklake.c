@@ -29,7 +29,7 @@ static const char main_help[] =
     "  gen       generate deterministic sample ticks into CSV or segment files\n"
     "  inspect   show what a segment file holds: rows, blocks, per-column sizes,\n"
     "            encodings and zone maps\n"
-    "  verify    check every block checksum of one or more segment files\n"
+    "  verify    check every block checksum of segment files, or a whole table\n"
     "  dump      print rows of a segment file as CSV\n"
     "  help      show help for a command (same as <command> --help)\n"
     "\n"
@@ -41,6 +41,13 @@ static const char main_help[] =
     "  cat         print rows of a version as CSV\n"
     "  checkpoint  write a checkpoint and clean up old commit files\n"
     "  vacuum      delete data files no retained version needs\n"
+    "\n"
+    "maintenance and data quality:\n"
+    "  optimize    compact a partition's small files into files of a target size\n"
+    "  repartition rewrite the table under a new partition spec or sort key\n"
+    "  tag, tags   name a version (time travel and vacuum honour it), list names\n"
+    "  validate    coverage and quality checks (gaps, bid > ask, spikes, dups)\n"
+    "  resample    ticks to OHLCV bars or quotes per interval, into another table\n"
     "\n"
     "scans:\n"
     "  scan        rows, counts and aggregates of a version, with --where pruning\n"
@@ -91,9 +98,11 @@ static const char inspect_help[] =
 
 static const char verify_help[] =
     "usage: ticklake verify SEGFILE... [--json]\n"
+    "       ticklake verify TABLE [options]   (ticklake verify TABLE --help)\n"
     "\n"
     "Check the footer and every block checksum of each file. Exit 0 when all\n"
-    "files are intact, else 1, naming each damaged file and block.\n"
+    "files are intact, else 1, naming each damaged file and block. Given a table\n"
+    "directory: the log, checkpoints, tags and every data file a version needs.\n"
     "\n"
     "  --json  print one JSON object\n";
 
@@ -701,6 +710,21 @@ static int cmd_verify(int argc, char **argv)
         fputs("ticklake: error: out of memory\n", stderr);
         return EXIT_ERR;
     }
+    /* a directory (the first argument that is not an option) is a table:
+     * the table check, with its own options */
+    for (int i = 0; i < argc; i++) {
+        struct stat sb;
+        if (strcmp(argv[i], "--") == 0 || argv[i][0] != '-') {
+            const char *a = strcmp(argv[i], "--") == 0 && i + 1 < argc ? argv[i + 1] : argv[i];
+            if (stat(a, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+                free(pos);
+                return cmd_fsck(argc, argv);
+            }
+            break;
+        }
+        if (strcmp(argv[i], "--version") == 0 || strcmp(argv[i], "--timestamp") == 0)
+            i++; /* fsck's options with a value */
+    }
     int st = parse_args(argc, argv, opts, no, pos, &n_pos, argc, verify_help);
     if (st != GO_ON) {
         free(pos);
@@ -708,12 +732,7 @@ static int cmd_verify(int argc, char **argv)
     }
     if (n_pos == 0) {
         free(pos);
-        return usage_error("missing SEGFILE");
-    }
-    struct stat sb;
-    if (cmd_fsck && stat(pos[0], &sb) == 0 && S_ISDIR(sb.st_mode)) {
-        free(pos);
-        return cmd_fsck(argc, argv); /* a table: every live file and the log */
+        return usage_error("missing SEGFILE or TABLE");
     }
     int json = opt_val(opts, no, "--json") != NULL;
     int n_bad = 0;
@@ -904,6 +923,27 @@ int parse_at(const char *ver, const char *ts, tl_at *at)
         at->kind = TL_AT_TIMESTAMP;
     }
     return 0;
+}
+
+/* parse_at for a command on TABLE: --version may also name a tag of the
+ * table (resolved to its version now; LOG-T8). 0, EXIT_USAGE or EXIT_ERR
+ * (printed). */
+int parse_at_table(const char *table, const char *ver, const char *ts, tl_at *at)
+{
+    uint64_t v;
+    if (!ver || parse_u64(ver, &v) == 0 || ts)
+        return parse_at(ver, ts, at);
+    memset(at, 0, sizeof *at);
+    tl_table *t = NULL;
+    tl_error err = {0};
+    int rc = tl_table_open(table, &t, &err);
+    if (rc == TL_OK)
+        rc = tl_at_parse(t, ver, at, NULL, &err);
+    tl_table_close(t);
+    if (rc == TL_EINVAL)
+        return usage_error("--version: expected a version number or a tag name, got '%s' (%s)",
+                           ver, err.msg);
+    return rc == TL_OK ? 0 : lib_error(&err);
 }
 
 void progress_rows(void *ctx, uint64_t done, uint64_t total)
@@ -1399,7 +1439,7 @@ static int cmd_history(int argc, char **argv)
 /* ---- describe ---------------------------------------------------------------------- */
 
 static const char describe_help[] =
-    "usage: ticklake describe TABLE [--version N | --timestamp T] [--json]\n"
+    "usage: ticklake describe TABLE [--version N|TAG | --timestamp T] [--json]\n"
     "\n"
     "Describe the table at its latest version, at version N, or as of time T\n"
     "(YYYY-MM-DD[THH:MM[:SS[.mmm]]][Z], UTC, or ms since the epoch: the latest\n"
@@ -1415,8 +1455,8 @@ static int cmd_describe(int argc, char **argv)
     if (st != GO_ON)
         return st;
     tl_at at;
-    if (parse_at(opts[0].value, opts[1].value, &at))
-        return EXIT_USAGE;
+    if ((st = parse_at_table(pos[0], opts[0].value, opts[1].value, &at)))
+        return st;
     int json = opts[2].value != NULL;
     tl_table *t;
     if ((st = open_table(pos[0], &t)) != EXIT_OK)
@@ -1573,7 +1613,7 @@ int parse_day_range(const char *d, const char *from, const char *to, int *has,
 }
 
 static const char cat_help[] =
-    "usage: ticklake cat TABLE [--version N | --timestamp T] [--symbol S]\n"
+    "usage: ticklake cat TABLE [--version N|TAG | --timestamp T] [--symbol S]\n"
     "                   [--date D | --from D --to D] [--columns A,B,...] [--limit N]\n"
     "\n"
     "Print rows of a table version as CSV (header first): partition by partition\n"
@@ -1591,8 +1631,8 @@ static int cmd_cat(int argc, char **argv)
     if (st != GO_ON)
         return st;
     tl_at at;
-    if (parse_at(opts[0].value, opts[1].value, &at))
-        return EXIT_USAGE;
+    if ((st = parse_at_table(pos[0], opts[0].value, opts[1].value, &at)))
+        return st;
     tl_rows_filter f = {.symbol = opts[2].value};
     if (parse_day_range(opts[3].value, opts[4].value, opts[5].value, &f.has_days, &f.day_from,
                         &f.day_to))
@@ -1654,8 +1694,9 @@ static const char vacuum_help[] =
     "\n"
     "Delete data files no version within the retention needs: files removed from\n"
     "the table longer ago than the retention, and orphans of crashed or losing\n"
-    "writers older than it. Never a file the latest version uses. --dry-run lists\n"
-    "the files and the versions that would become unreadable, deleting nothing.\n"
+    "writers older than it. Never a file the latest version uses, nor one a\n"
+    "tagged version uses (listed as kept; ticklake tag). --dry-run lists the\n"
+    "files and the versions that would become unreadable, deleting nothing.\n"
     "\n"
     "  --retain HOURS  retention (default: the table's deleted file retention,\n"
     "                  168 h unless configured); under 1 h needs --force\n";
@@ -1709,6 +1750,14 @@ static int cmd_vacuum(int argc, char **argv)
                 printf(",\"removed_in_version\":%" PRId64, rep.files[i].removed_in_version);
             printf("}");
         }
+        printf("],\"kept\":[");
+        for (size_t i = 0; i < rep.n_kept; i++) {
+            printf("%s{\"path\":", i ? "," : "");
+            json_str(stdout, rep.kept[i].path);
+            printf(",\"bytes\":%" PRId64 ",\"tag\":", rep.kept[i].bytes);
+            json_str(stdout, rep.kept[i].tag);
+            printf(",\"version\":%" PRId64 "}", rep.kept[i].version);
+        }
         printf("],\"unreadable_versions\":[");
         for (size_t i = 0; i < rep.n_unreadable; i++)
             printf("%s[%" PRId64 ",%" PRId64 "]", i ? "," : "", rep.unreadable[i][0],
@@ -1719,6 +1768,9 @@ static int cmd_vacuum(int argc, char **argv)
         for (size_t i = 0; i < rep.n_files; i++)
             printf("  %s %s (%s)\n", rep.dry_run ? "would delete" : "deleted", rep.files[i].path,
                    reason_name(rep.files[i].reason));
+        for (size_t i = 0; i < rep.n_kept; i++)
+            printf("  kept %s (tag '%s', version %" PRId64 ")\n", rep.kept[i].path, rep.kept[i].tag,
+                   rep.kept[i].version);
         printf("vacuum%s: %zu files, %s, retention %" PRId64 " h (table at version %" PRId64 ")\n",
                rep.dry_run ? " --dry-run" : "", rep.n_files,
                human_bytes((double)rep.bytes, hb, sizeof hb), rep.retain_hours, rep.latest_version);
@@ -1742,7 +1794,9 @@ static const char checkpoint_help[] =
     "\n"
     "Write a checkpoint of the latest version (snapshots then load from it\n"
     "instead of replaying every commit), then delete commit files older than the\n"
-    "table's log retention that a checkpoint covers.\n";
+    "table's log retention that a checkpoint covers. Tagged versions stay\n"
+    "readable: a checkpoint at the oldest tagged version is kept (written if\n"
+    "missing) and nothing past it is cleaned (ticklake tag).\n";
 
 static int cmd_checkpoint(int argc, char **argv)
 {
@@ -1880,7 +1934,7 @@ static void print_scan_stats(FILE *f, const tl_scan_stats *st, int json)
 /* ---- scan ------------------------------------------------------------------------ */
 
 static const char scan_help[] =
-    "usage: ticklake scan TABLE [--version N | --timestamp T] [--columns A,B,...]\n"
+    "usage: ticklake scan TABLE [--version N|TAG | --timestamp T] [--columns A,B,...]\n"
     "                    [--where EXPR] [--symbols A,B,...] [--date D | --from D --to D]\n"
     "                    [--format csv|json] [--limit N] [--ordered]\n"
     "                    [--count | --agg LIST [--group-by symbol,day] | --explain]\n"
@@ -2049,8 +2103,8 @@ static int cmd_scan(int argc, char **argv)
         return st;
 #define SV(name) opt_val(opts, no, name)
     tl_at at;
-    if (parse_at(SV("--version"), SV("--timestamp"), &at))
-        return EXIT_USAGE;
+    if ((st = parse_at_table(pos[0], SV("--version"), SV("--timestamp"), &at)))
+        return st;
     scan_cli c = {0};
     tl_scan_opts *so = &c.so;
     if (parse_day_range(SV("--date"), SV("--from"), SV("--to"), &so->has_days, &so->day_from,
@@ -2198,7 +2252,7 @@ out:
 /* ---- backtest ---------------------------------------------------------------------- */
 
 static const char backtest_help[] =
-    "usage: ticklake backtest TABLE [--version N | --timestamp T] [--symbols A,B,...]\n"
+    "usage: ticklake backtest TABLE [--version N|TAG | --timestamp T] [--symbols A,B,...]\n"
     "                        [--from DATE --to DATE | --date DATE]\n"
     "                        [--fast F[,F...]] [--slow S[,S...]] [--max-spread X]\n"
     "                        [--min-volume V] [--price C] [--bid C] [--ask C]\n"
@@ -2271,8 +2325,8 @@ static int cmd_backtest(int argc, char **argv)
         return st;
 #define BV(name) opt_val(opts, no, name)
     tl_at at;
-    if (parse_at(BV("--version"), BV("--timestamp"), &at))
-        return EXIT_USAGE;
+    if ((st = parse_at_table(pos[0], BV("--version"), BV("--timestamp"), &at)))
+        return st;
     tl_backtest_opts bo;
     tl_backtest_opts_default(&bo);
     double fast[TL_BT_MAX_SPANS], slow[TL_BT_MAX_SPANS];
@@ -2420,7 +2474,7 @@ out:
 /* ---- export / import (Parquet) ------------------------------------------------------- */
 
 static const char export_help[] =
-    "usage: ticklake export TABLE --to PATH [--version N | --timestamp T]\n"
+    "usage: ticklake export TABLE --to PATH [--version N|TAG | --timestamp T]\n"
     "                      [--where EXPR] [--columns A,B,...] [--symbols A,B,...]\n"
     "                      [--date D | --from D --to-date D]\n"
     "                      [--compression zstd|snappy|none] [--row-group-rows N]\n"
@@ -2465,8 +2519,8 @@ static int cmd_export(int argc, char **argv)
     if (!EV("--to") || !*EV("--to"))
         return usage_error("missing --to PATH");
     tl_at at;
-    if (parse_at(EV("--version"), EV("--timestamp"), &at))
-        return EXIT_USAGE;
+    if ((st = parse_at_table(pos[0], EV("--version"), EV("--timestamp"), &at)))
+        return st;
     tl_export_opts eo = {0};
     if (parse_day_range(EV("--date"), EV("--from"), EV("--to-date"), &eo.has_days, &eo.day_from,
                         &eo.day_to))
