@@ -615,6 +615,18 @@ Test(validate, findings_go_into_a_table)
     cr_assert_float_eq(ar.rows[0].values[0].f, 610.0, 1e-9);
     tl_agg_result_free(&ar);
     tl_snapshot_close(s);
+    /* the findings table itself: no day partition, sort key or checked
+     * column; every check off with a note, rows still counted (QUAL-V17) */
+    tl_validate_report r2;
+    tl_validate_opts o2;
+    memset(&o2, 0, sizeof o2);
+    cr_assert_eq(tl_table_validate(t, NULL, &o2, &r2, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(r2.rows_checked, 2 * want);
+    for (int k = 0; k < TL_VCHK_COUNT; k++)
+        cr_assert_not(r2.checks[k].enabled, "%s", r2.checks[k].name);
+    cr_assert_str_eq(r2.checks[TL_VCHK_DUP_KEY].note, "the table has no sort key");
+    cr_assert_not_null(strstr(r2.notes, "no column 'price'"), "%s", r2.notes);
+    tl_validate_report_free(&r2);
     tl_table_close(t);
     tl_validate_report_free(&rep);
     free(rs.r);
