@@ -1046,12 +1046,13 @@ static int coverage(const tl_snapshot *s, const tl_validate_opts *o, vctx *c,
     rep->day_from = lo;
     rep->day_to = hi;
     /* symbols: given, else the table's (partition order: bytewise) */
-    size_t cap = (o->symbols && o->n_symbols) ? o->n_symbols : np + 1;
+    int given = o->symbols && o->n_symbols && si.symbol_column;
+    size_t cap = given ? o->n_symbols : np + 1;
     rep->coverage = calloc(cap, sizeof *rep->coverage);
     if (!rep->coverage)
         return oom(err, "coverage");
     size_t ns = 0;
-    if (o->symbols && o->n_symbols) {
+    if (given) {
         for (uint32_t i = 0; i < o->n_symbols; i++)
             rep->coverage[ns++].symbol = rep_dup(rep, o->symbols[i]);
     } else if (si.symbol_column) {
@@ -1076,12 +1077,30 @@ static int coverage(const tl_snapshot *s, const tl_validate_opts *o, vctx *c,
     for (size_t k = 0; k < ns && !rc; k++) {
         tl_validate_coverage *cv = &rep->coverage[k];
         memset(rows, 0, nd * sizeof *rows);
-        for (size_t p = 0; p < np; p++) {
+        size_t p = 0;
+        if (cv->symbol && si.symbol_column) {
+            /* partitions are ordered by symbol (null first): the first of this one */
+            size_t a = 0, z = np;
+            while (a < z) {
+                size_t m = a + (z - a) / 2;
+                tl_partition_info pm;
+                tl_snapshot_partition(s, m, &pm);
+                if (pm.symbol_null || strcmp(pm.symbol, cv->symbol) < 0)
+                    a = m + 1;
+                else
+                    z = m;
+            }
+            p = a;
+        }
+        for (; p < np; p++) {
             tl_partition_info pi;
             tl_snapshot_partition(s, p, &pi);
-            if (pi.day_null || pi.day < lo || pi.day > hi)
+            if (cv->symbol && (pi.symbol_null || strcmp(pi.symbol, cv->symbol) != 0)) {
+                if (si.symbol_column)
+                    break; /* past this symbol's partitions */
                 continue;
-            if (cv->symbol && (pi.symbol_null || strcmp(pi.symbol, cv->symbol) != 0))
+            }
+            if (pi.day_null || pi.day < lo || pi.day > hi)
                 continue;
             rows[pi.day - lo] += pi.n_rows;
         }
@@ -1311,7 +1330,7 @@ static int cmp_gap(const void *a, const void *b)
     const tl_validate_example *x = a, *y = b;
     if (x->value != y->value)
         return x->value > y->value ? -1 : 1;
-    return 0;
+    return x->row < y->row ? -1 : x->row > y->row;
 }
 
 static int merge_units(vctx *c, tl_validate_report *rep, tl_error *err)
@@ -1333,16 +1352,13 @@ static int merge_units(vctx *c, tl_validate_report *rep, tl_error *err)
         for (size_t u = 0; u < c->n_units; u++)
             for (uint32_t i = 0; i < c->units[u].n_ex[k]; i++)
                 all[n++] = c->units[u].ex[k][i];
-        if (k == TL_VCHK_GAP) /* longest first; qsort is not stable: break ties by order */
-            for (size_t i = 1; i < n; i++) {
-                tl_validate_example x = all[i];
-                size_t j = i;
-                while (j > 0 && cmp_gap(&all[j - 1], &x) > 0) {
-                    all[j] = all[j - 1];
-                    j--;
-                }
-                all[j] = x;
-            }
+        if (k == TL_VCHK_GAP) { /* longest first, ties in unit order */
+            for (size_t i = 0; i < n; i++)
+                all[i].row = i; /* gaps have no row: the slot holds the order */
+            qsort(all, n, sizeof *all, cmp_gap);
+            for (size_t i = 0; i < n; i++)
+                all[i].row = 0;
+        }
         if (n > c->k_ex)
             n = c->k_ex;
         for (size_t i = 0; i < n; i++) {

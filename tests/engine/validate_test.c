@@ -512,6 +512,45 @@ Test(validate, holiday_calendar_changes_the_expected_days)
     free(rs.r);
 }
 
+Test(validate, table_partitioned_by_day_only)
+{
+    static const char *const sk[] = {"symbol", "expiry", "opt_type", "strike", "timestamp"};
+    tl_table_spec spec;
+    memset(&spec, 0, sizeof spec);
+    spec.fields = fields;
+    spec.n_fields = NF;
+    spec.day_column = "timestamp";
+    spec.sort_key = sk;
+    spec.n_sort_key = 5;
+    tl_error err = {0};
+    cr_assert_eq(tl_table_create(tpath, &spec, &err), TL_OK, "%s", err.msg);
+    rows rs = {0};
+    clean_rows(&rs);
+    find_row(&rs, "B", D_MON, "CE", 9)->vol = -3;
+    append_rows(&rs);
+    tl_validate_opts o;
+    opts_default(&o);
+    static const char *const syms[] = {"B"};
+    o.symbols = syms;
+    o.n_symbols = 1;
+    tl_validate_report rep;
+    run_validate(&o, &rep);
+    /* no symbol partition: one coverage series; rows of B only (the scan's
+     * selection), the symbol a contract column */
+    cr_assert_eq(rep.n_coverage, 1);
+    cr_assert_null(rep.coverage[0].symbol);
+    cr_assert_eq(rep.coverage[0].days_present, 5);
+    cr_assert_eq(rep.rows_checked, rs.n / 2);
+    cr_assert_eq(rep.checks[TL_VCHK_NEG_VOLUME].count, 1);
+    cr_assert_str_eq(rep.checks[TL_VCHK_NEG_VOLUME].examples[0].contract, "B 2025-11-20 CE 100");
+    cr_assert_null(rep.checks[TL_VCHK_NEG_VOLUME].examples[0].symbol);
+    cr_assert_eq(rep.checks[TL_VCHK_GAP].count, 0);
+    cr_assert_eq(rep.checks[TL_VCHK_DUP_KEY].count, 0);
+    cr_assert_eq(rep.checks[TL_VCHK_PRICE_JUMP].count, 0);
+    tl_validate_report_free(&rep);
+    free(rs.r);
+}
+
 /* ---- incremental ----------------------------------------------------------------- */
 
 Test(validate, incremental_checks_only_partitions_with_new_files)
