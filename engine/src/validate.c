@@ -41,6 +41,7 @@
 #define VAL_DEF_EXAMPLES 10u
 #define VAL_MAX_EXAMPLES 100000u
 #define VAL_MAX_RANGE_DAYS 1000000
+#define VAL_SCAN_SYMS 4096 /* symbols an incremental scan is narrowed to (an IN list) */
 #define VAL_MAX_BUCKETS (UINT64_C(4) << 20) /* seconds of a partition's range */
 #define VAL_STATE_DIR "_ticklake"
 #define VAL_STATE_FILE "_ticklake/validate.json"
@@ -1451,6 +1452,7 @@ int tl_table_validate(tl_table *t, const tl_at *at, const tl_validate_opts *o,
         return rc;
     c.s = s;
     uint8_t *wanted = NULL;
+    const char **scan_syms = NULL;
     tl_snapshot_info si;
     tl_snapshot_get_info(s, &si);
     rep->version = si.version;
@@ -1631,6 +1633,31 @@ int tl_table_validate(tl_table *t, const tl_at *at, const tl_validate_opts *o,
             so.symbols = o->symbols;
             so.n_symbols = o->n_symbols;
         }
+        if (since >= 0 && si.symbol_column &&
+            (scan_syms = malloc(VAL_SCAN_SYMS * sizeof *scan_syms)) != NULL) {
+            /* narrow to the symbols of the partitions checked (consecutive:
+             * partitions are ordered by symbol) */
+            size_t ns = 0;
+            int ok = 1;
+            for (size_t p = 0; p < n_parts && ok; p++) {
+                if (!wanted[p])
+                    continue;
+                tl_partition_info pi;
+                tl_snapshot_partition(s, p, &pi);
+                if (pi.symbol_null)
+                    ok = 0;
+                else if (ns == 0 || strcmp(scan_syms[ns - 1], pi.symbol) != 0) {
+                    if (ns == VAL_SCAN_SYMS)
+                        ok = 0;
+                    else
+                        scan_syms[ns++] = pi.symbol;
+                }
+            }
+            if (ok && ns > 0) {
+                so.symbols = scan_syms;
+                so.n_symbols = (uint32_t)ns;
+            }
+        }
         tl_scan_cb cb = {cb_start, cb_unit_begin, cb_block, cb_unit_end, &c};
         rc = tl_scan_run(s, &so, &cb, &rep->scan, err);
         if (rc) {
@@ -1665,6 +1692,7 @@ out:
             rep->nulls[i].column = rep_dup(rep, rep->nulls[i].column);
     free_ctx(&c);
     free(wanted);
+    free(scan_syms);
     tl_snapshot_close(s);
     struct timespec t1;
     clock_gettime(CLOCK_MONOTONIC, &t1);

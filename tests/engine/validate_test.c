@@ -590,6 +590,7 @@ Test(validate, incremental_checks_only_partitions_with_new_files)
     cr_assert_eq(rep.rows_checked, more.n);
     cr_assert_eq(rep.partitions_checked, 1);
     cr_assert_eq(rep.files_checked, 1);
+    cr_assert_eq(rep.scan.partitions_kept, 1); /* the scan was narrowed to it */
     cr_assert_eq(rep.checks[TL_VCHK_NEG_VOLUME].count, 1);
     cr_assert_eq(rep.checks[TL_VCHK_NEG_VOLUME].examples[0].day, D_MON + 7);
     /* coverage still reasons over the whole range: B misses that Monday */
