@@ -27,7 +27,14 @@ const char optimize_help[] =
     "  --date D, --from D --to D   only partitions of these days (YYYY-MM-DD)\n"
     "  --target-rows N    rows per output file (default 16777216); files with\n"
     "                     at least N rows are left alone\n"
-    "  --dry-run          list what would be merged; write nothing\n";
+    "  --dry-run          list what would be merged; write nothing\n"
+    "\n"
+    "Automatic optimize (instead of optimizing now; one commit of the table's\n"
+    "configuration):\n"
+    "  --auto-min-files N after every append, optimize the partitions it wrote\n"
+    "                     to that then hold at least N files below the target\n"
+    "                     (ticklake.autoOptimize.minFiles; 0 turns it off)\n"
+    "  --auto-target-rows N  the target of those (ticklake.autoOptimize.targetRows)\n";
 
 const char repartition_help[] =
     "usage: ticklake repartition TABLE [--symbol-column C | --no-symbol]\n"
@@ -60,15 +67,74 @@ static void print_day(int has, int null, int32_t day)
     }
 }
 
+/* --auto-min-files / --auto-target-rows: set the table configuration. */
+static int set_auto(const char *table, const char *min_files, const char *target, int json,
+                    int other)
+{
+    if (other)
+        return usage_error("--auto-min-files and --auto-target-rows set the configuration and "
+                           "take no other option but --json");
+    uint64_t mf = 0, tr = 0;
+    if (min_files && parse_num_opt("--auto-min-files", min_files, 0, 1000000, &mf))
+        return EXIT_USAGE;
+    if (target && parse_num_opt("--auto-target-rows", target, 1, (uint64_t)1 << 31, &tr))
+        return EXIT_USAGE;
+    tl_table *t;
+    int st = open_table(table, &t);
+    if (st != EXIT_OK)
+        return st;
+    tl_error err = {0};
+    int64_t v1 = -1, v2 = -1;
+    char buf[24];
+    int rc = TL_OK;
+    if (min_files) {
+        snprintf(buf, sizeof buf, "%" PRIu64, mf);
+        rc = tl_table_set_config(t, "ticklake.autoOptimize.minFiles", mf ? buf : NULL, &v1, &err);
+    }
+    if (!rc && target) {
+        snprintf(buf, sizeof buf, "%" PRIu64, tr);
+        rc = tl_table_set_config(t, "ticklake.autoOptimize.targetRows", buf, &v2, &err);
+    }
+    tl_table_close(t);
+    if (rc != TL_OK)
+        return lib_error(&err);
+    int64_t v = v2 >= 0 ? v2 : v1;
+    if (json) {
+        printf("{\"command\":\"optimize\",\"table\":");
+        json_str(stdout, table);
+        printf(",\"version\":%" PRId64, v);
+        if (min_files)
+            printf(",\"auto_min_files\":%" PRIu64, mf);
+        if (target)
+            printf(",\"auto_target_rows\":%" PRIu64, tr);
+        printf("}\n");
+    } else {
+        printf("optimize: version %" PRId64 ": automatic optimize after appends %s", v,
+               min_files ? (mf ? "on" : "off") : "target set");
+        if (min_files && mf)
+            printf(" (partitions with at least %" PRIu64 " small files)", mf);
+        if (target)
+            printf(", target %" PRIu64 " rows", tr);
+        printf("\n");
+    }
+    return EXIT_OK;
+}
+
 int cmd_optimize(int argc, char **argv)
 {
-    opt opts[] = {{"--symbols", 1, NULL},     {"--date", 1, NULL},    {"--from", 1, NULL},
-                  {"--to", 1, NULL},          {"--target-rows", 1, NULL}, {"--dry-run", 0, NULL},
-                  {"--json", 0, NULL}};
+    opt opts[] = {{"--symbols", 1, NULL},       {"--date", 1, NULL},
+                  {"--from", 1, NULL},          {"--to", 1, NULL},
+                  {"--target-rows", 1, NULL},   {"--dry-run", 0, NULL},
+                  {"--json", 0, NULL},          {"--auto-min-files", 1, NULL},
+                  {"--auto-target-rows", 1, NULL}};
     char *pos[1] = {0};
-    int st = table_args(argc, argv, opts, 7, pos, optimize_help);
+    int st = table_args(argc, argv, opts, 9, pos, optimize_help);
     if (st != GO_ON)
         return st;
+    if (opts[7].value || opts[8].value)
+        return set_auto(pos[0], opts[7].value, opts[8].value, opts[6].value != NULL,
+                        opts[0].value || opts[1].value || opts[2].value || opts[3].value ||
+                            opts[4].value || opts[5].value);
     tl_optimize_opts oo = {0};
     strlist syms = {0};
     if (opts[0].value) {

@@ -373,6 +373,12 @@ typedef struct tl_append_result {
     uint32_t n_partitions;/* partitions touched */
     int attempts;         /* publication attempts (1 without a race) */
     double elapsed_s;     /* from begin to commit */
+    /* Automatic optimize (table configuration ticklake.autoOptimize.minFiles,
+     * spec/MAINT.md MAINT-O11): the OPTIMIZE version committed right after
+     * the append, or -1 when none was (off, nothing to do, or it failed);
+     * its outcome (TL_OK or a TL_E* code), which never fails the append. */
+    int64_t auto_optimize_version;
+    int auto_optimize_rc;
 } tl_append_result;
 
 typedef struct tl_append tl_append;
@@ -1130,6 +1136,16 @@ typedef struct tl_optimize_result {
 TL_WUR int tl_table_optimize(tl_table *t, const tl_optimize_opts *o, tl_optimize_result *res,
                              tl_error *err);
 void tl_optimize_result_free(tl_optimize_result *res); /* NULL-safe */
+
+/* Set (value non-NULL) or remove (value NULL) a table configuration key as
+ * one commit of a metaData action (operation "SET CONFIGURATION"; a
+ * metaData change, so a concurrent commit makes it TL_ECONFLICT). Known
+ * ticklake.* keys are checked (LOG-R17, spec/MAINT.md section 3:
+ * ticklake.autoOptimize.minFiles and .targetRows turn on the optimize of
+ * an append's partitions after it commits): TL_EINVAL naming the key and
+ * the range. *version (may be NULL) = the version committed. */
+TL_WUR int tl_table_set_config(tl_table *t, const char *key, const char *value,
+                               int64_t *version, tl_error *err);
 
 typedef struct tl_repartition_opts {
     const char *symbol_column;  /* new symbol partition column; NULL = keep */

@@ -65,6 +65,11 @@
 #define TL_LOG_DEFAULT_CHECKPOINT_INTERVAL 100
 #define TL_LOG_DEFAULT_LOG_RETENTION_HOURS 720         /* 30 days */
 #define TL_LOG_DEFAULT_DELETED_FILE_RETENTION_HOURS 168 /* 7 days */
+/* Automatic optimize after appends (spec/MAINT.md MAINT-O11): 0 = off. */
+#define TL_LOG_CONF_AUTO_OPTIMIZE_MIN_FILES "ticklake.autoOptimize.minFiles"
+#define TL_LOG_CONF_AUTO_OPTIMIZE_TARGET_ROWS "ticklake.autoOptimize.targetRows"
+#define TL_LOG_DEFAULT_AUTO_OPTIMIZE_MIN_FILES 0
+#define TL_LOG_DEFAULT_AUTO_OPTIMIZE_TARGET_ROWS 16777216
 
 /* Action kinds. The value is the action's rank in the canonical line order
  * of a commit (LOG-R6). */
@@ -289,8 +294,8 @@ TL_WUR int tl_log_protocol_check_read(const tl_log_protocol *p, tl_error *err);
 TL_WUR int tl_log_protocol_check_write(const tl_log_protocol *p, tl_error *err);
 
 /* The table configuration value of key as an integer: the map's value if
- * present, else the documented default. Only the three TL_LOG_CONF_* keys
- * are known: TL_EINVAL for others. TL_ECORRUPT if the value is malformed
+ * present, else the documented default. Only the TL_LOG_CONF_* keys are
+ * known: TL_EINVAL for others. TL_ECORRUPT if the value is malformed
  * (a validated metaData never has one). */
 TL_WUR int tl_log_config_int(const tl_log_metadata *m, const char *key, int64_t *out,
                              tl_error *err);

@@ -1301,6 +1301,18 @@ static int same_part(const tl_log_add *a, const tl_log_add *b)
     return 1;
 }
 
+static int same_pv(const tl_log_pvals *a, const tl_log_pvals *b)
+{
+    if (a->symbol_null != b->symbol_null || a->date_null != b->date_null)
+        return 0;
+    if (a->has_symbol && !a->symbol_null &&
+        (!a->symbol || !b->symbol || strcmp(a->symbol, b->symbol)))
+        return 0;
+    if (a->has_date && !a->date_null && a->date != b->date)
+        return 0;
+    return 1;
+}
+
 static int part_selected(const tl_optimize_opts *o, const tl_log_add *a)
 {
     if (o->symbols) {
@@ -1318,11 +1330,13 @@ static int part_selected(const tl_optimize_opts *o, const tl_log_add *a)
     return 1;
 }
 
-/* Plan on snapshot s: the partitions (passing o's filters) with >= 2 files
- * below the target (MAINT-O2). only: when non-NULL, plan only partitions
- * equal to one of only[0..n_only) (a redo). */
+/* Plan on snapshot s: the partitions (passing o's filters) with at least
+ * min_in (>= 2) files below the target (MAINT-O2). only: when non-NULL, plan
+ * only partitions whose values equal one of only[0..n_only) (a redo, an
+ * automatic optimize). */
 static int plan(const tl_log_snapshot *s, const tl_optimize_opts *o, uint64_t target,
-                const tl_log_add *const *only, size_t n_only, oplan *p, tl_error *err)
+                uint32_t min_in, const tl_log_pvals *const *only, size_t n_only, oplan *p,
+                tl_error *err)
 {
     memset(p, 0, sizeof *p);
     size_t n = tl_log_snapshot_n_live(s);
@@ -1344,14 +1358,14 @@ static int plan(const tl_log_snapshot *s, const tl_optimize_opts *o, uint64_t ta
         if (want && only) {
             want = 0;
             for (size_t q = 0; q < n_only && !want; q++)
-                want = same_part(only[q], p->adds[i]);
+                want = same_pv(only[q], &p->adds[i]->part);
         }
         if (want) {
             p->seen++;
             uint32_t small = 0;
             for (size_t q = i; q < j; q++)
                 small += (uint64_t)p->adds[q]->n_rows < target;
-            if (small >= 2) {
+            if (small >= (min_in > 2 ? min_in : 2)) {
                 opart *op = &p->parts[p->n_parts];
                 op->in = malloc(small * sizeof *op->in);
                 if (!op->in)
@@ -1600,8 +1614,10 @@ static int build_actions(const octx *c, const oplan *p, tl_log_action **out, uin
     return TL_OK;
 }
 
-int tl_table_optimize(tl_table *t, const tl_optimize_opts *o, tl_optimize_result *res,
-                      tl_error *err)
+/* tl_table_optimize, or (only != NULL) the partitions only[0..n_only) with
+ * at least min_in inputs (an automatic optimize, MAINT-O11). */
+static int optimize_run(tl_table *t, const tl_optimize_opts *o, const tl_log_pvals *const *only,
+                        size_t n_only, uint32_t min_in, tl_optimize_result *res, tl_error *err)
 {
     tl_optimize_result r0 = {.version = -1, .read_version = -1};
     tl_optimize_result *r = res ? res : &r0;
@@ -1655,7 +1671,7 @@ int tl_table_optimize(tl_table *t, const tl_optimize_opts *o, tl_optimize_result
         goto out;
     }
     r->read_version = snap.version;
-    rc = plan(&snap, o, target, NULL, 0, &p, err);
+    rc = plan(&snap, o, target, min_in, only, n_only, &p, err);
     if (rc)
         goto out;
     r->partitions_seen = p.seen;
@@ -1766,7 +1782,7 @@ int tl_table_optimize(tl_table *t, const tl_optimize_opts *o, tl_optimize_result
             goto out;
         }
         /* partitions to redo */
-        const tl_log_add **redo = calloc(p.n_parts ? p.n_parts : 1, sizeof *redo);
+        const tl_log_pvals **redo = calloc(p.n_parts ? p.n_parts : 1, sizeof *redo);
         size_t n_redo = 0;
         if (!redo) {
             tl_log_snapshot_free(&ns);
@@ -1778,11 +1794,11 @@ int tl_table_optimize(tl_table *t, const tl_optimize_opts *o, tl_optimize_result
             for (uint32_t q = 0; q < p.parts[i].n_in && ok; q++)
                 ok = tl_log_snapshot_live_get(&ns, p.parts[i].in[q]->path) != NULL;
             if (!ok)
-                redo[n_redo++] = p.parts[i].first;
+                redo[n_redo++] = &p.parts[i].first->part;
         }
         /* the new plan: kept partitions (same inputs, same outputs) + re-planned ones */
         oplan np = {0};
-        rc = plan(&ns, o, target, redo, n_redo, &np, err);
+        rc = plan(&ns, o, target, min_in, redo, n_redo, &np, err);
         free(redo);
         if (rc) {
             oplan_free(&np);
@@ -1886,5 +1902,32 @@ out:
         tl_optimize_result_free(&r0);
     else if (rc)
         tl_optimize_result_free(res);
+    return rc;
+}
+
+int tl_table_optimize(tl_table *t, const tl_optimize_opts *o, tl_optimize_result *res,
+                      tl_error *err)
+{
+    return optimize_run(t, o, NULL, 0, 2, res, err);
+}
+
+int tl_optimize_auto(tl_table *t, const tl_log_pvals *parts, size_t n, uint32_t min_files,
+                     uint64_t target_rows, tl_optimize_result *res, tl_error *err)
+{
+    const tl_log_pvals **only = calloc(n ? n : 1, sizeof *only);
+    if (!only) {
+        if (res) {
+            memset(res, 0, sizeof *res);
+            res->version = res->read_version = -1;
+        }
+        return tl_error_set(err, TL_ENOMEM, "automatic optimize: out of memory");
+    }
+    for (size_t i = 0; i < n; i++)
+        only[i] = &parts[i];
+    tl_optimize_opts o = {.target_rows = target_rows};
+    int rc = optimize_run(t, &o, only, n, min_files, res, err);
+    free(only);
+    if (rc)
+        tl_error_prefix(err, "automatic optimize (ticklake.autoOptimize.minFiles): ");
     return rc;
 }

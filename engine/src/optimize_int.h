@@ -185,6 +185,12 @@ void tl_mreader_close(tl_mreader *r); /* NULL-safe */
 TL_WUR int tl_maint_tmp_create(tl_table *t, char **out, tl_error *err);
 void tl_maint_tmp_remove(tl_table *t, const char *dir);
 
+/* Automatic optimize after an append (MAINT-O11): optimize the partitions
+ * parts[0..n) (the append's), each only when it has at least min_files
+ * (>= 2) files below target_rows. As tl_table_optimize otherwise. */
+TL_WUR int tl_optimize_auto(tl_table *t, const tl_log_pvals *parts, size_t n, uint32_t min_files,
+                            uint64_t target_rows, tl_optimize_result *res, tl_error *err);
+
 /* Monotonic seconds. */
 double tl_maint_now_s(void);
 

@@ -22,6 +22,7 @@
 #include "table_int.h"
 
 #include "civil_int.h"
+#include "optimize_int.h"
 #include "csv_int.h"
 #include "delta_read_int.h"
 #include "partpath_int.h"
@@ -1669,9 +1670,44 @@ static void fill_add(const tl_append *a, const outfile *f, tl_log_action *act)
     ad->stats.n_cols = a->nf;
 }
 
+/* MAINT-O11: with ticklake.autoOptimize.minFiles set, optimize the
+ * partitions this append wrote to once it has committed. Never fails the
+ * append: the outcome goes to r->auto_optimize_*. */
+static void auto_optimize(tl_append *a, tl_append_result *r)
+{
+    int64_t min_files = 0, target = 0;
+    if (tl_log_config_int(a->meta, TL_LOG_CONF_AUTO_OPTIMIZE_MIN_FILES, &min_files, NULL) ||
+        min_files <= 0 ||
+        tl_log_config_int(a->meta, TL_LOG_CONF_AUTO_OPTIMIZE_TARGET_ROWS, &target, NULL))
+        return;
+    tl_log_pvals *pv = calloc(a->n_parts + 1, sizeof *pv);
+    if (!pv) {
+        r->auto_optimize_rc = TL_ENOMEM;
+        return;
+    }
+    size_t n = 0;
+    for (size_t q = 0; q < a->n_parts; q++) {
+        const part *p = a->parts[q];
+        if (!p->has_files)
+            continue;
+        pv[n++] = (tl_log_pvals){.has_symbol = a->sym_col >= 0, .symbol_null = p->symbol_null,
+                                 .symbol = p->symbol, .has_date = a->day_col >= 0,
+                                 .date_null = p->day_null, .date = p->day};
+    }
+    tl_optimize_result orr;
+    tl_error e;
+    r->auto_optimize_rc = tl_optimize_auto(a->t, pv, n, (uint32_t)min_files, (uint64_t)target,
+                                           &orr, &e);
+    if (r->auto_optimize_rc == TL_OK) {
+        r->auto_optimize_version = orr.committed ? orr.version : -1;
+        tl_optimize_result_free(&orr);
+    }
+    free(pv);
+}
+
 int tl_append_commit(tl_append *a, tl_append_result *res, tl_error *err)
 {
-    tl_append_result r0 = {0};
+    tl_append_result r0 = {.auto_optimize_version = -1};
     if (res)
         *res = r0;
     if (!a)
@@ -1767,6 +1803,7 @@ int tl_append_commit(tl_append *a, tl_append_result *res, tl_error *err)
     r0.bytes = bytes;
     r0.n_partitions = nparts;
     r0.attempts = wr.attempts;
+    auto_optimize(a, &r0);
 done:
     if (a->progress && !a->noop)
         a->progress(a->progress_ctx, a->rows_in, a->rows_in);
@@ -1835,5 +1872,60 @@ int tl_table_append_csv(tl_table *t, const char *csv_path, const tl_append_opts 
     rc = tl_append_commit(a, res, err);
     if (!rc && progress)
         progress(pctx, total, total);
+    return rc;
+}
+
+/* ---- table configuration ---------------------------------------------------------------- */
+
+int tl_table_set_config(tl_table *t, const char *key, const char *value, int64_t *version,
+                        tl_error *err)
+{
+    if (version)
+        *version = -1;
+    if (!t || !key || !key[0])
+        return tl_error_set(err, TL_EINVAL, "set configuration: no %s", t ? "key" : "table");
+    if (t->delta)
+        return tl_error_set(err, TL_EUNSUPPORTED, "set configuration of %s: " TL_DELTA_READ_ONLY_FMT,
+                            t->path, t->path);
+    tl_log_snapshot snap = {0};
+    tl_log_snap_opts so = {.io = t->io, .at = TL_LOG_AT_LATEST};
+    int rc = tl_log_snapshot_load(&t->root, &so, &snap, err);
+    if (rc)
+        return tl_error_prefix(err, "set configuration of %s: ", t->path), rc;
+    const tl_log_metadata *m = snap.meta;
+    tl_log_kv *kv = calloc((size_t)m->config.n + 1, sizeof *kv);
+    if (!kv) {
+        tl_log_snapshot_free(&snap);
+        return tl_error_set(err, TL_ENOMEM, "set configuration: out of memory");
+    }
+    uint32_t n = 0;
+    int found = 0;
+    for (uint32_t i = 0; i < m->config.n; i++) {
+        if (strcmp(m->config.kv[i].key, key) == 0) {
+            found = 1;
+            if (value)
+                kv[n++] = (tl_log_kv){key, value};
+        } else {
+            kv[n++] = m->config.kv[i];
+        }
+    }
+    if (!found && value)
+        kv[n++] = (tl_log_kv){key, value};
+    tl_log_action act = {.kind = TL_LOG_METADATA};
+    act.u.meta = *m;
+    act.u.meta.config = (tl_log_map){kv, n};
+    act.u.meta.created_ms = tl_table_now_ms(t);
+    tl_log_kv op[2] = {{"key", key}, {"value", value ? value : ""}};
+    tl_log_write_opts wo = {.io = t->io, .now_ms = t->now_ms, .now_arg = t->now_arg,
+                            .operation = "SET CONFIGURATION", .op_params = {op, value ? 2u : 1u},
+                            .snap = &snap};
+    tl_log_write_result wr;
+    rc = tl_log_write(&t->root, snap.version, &act, 1, &wo, &wr, err);
+    if (rc)
+        tl_error_prefix(err, "set configuration of %s: ", t->path);
+    else if (version)
+        *version = wr.version;
+    free(kv);
+    tl_log_snapshot_free(&snap);
     return rc;
 }

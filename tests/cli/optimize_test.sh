@@ -84,6 +84,24 @@ if cmp -s "$TMP/out" "$TMP/before.csv"; then ok "version 6 still reads with its 
 run "$TL" repartition "$T" --symbol-column symbol
 expect_stdout "nothing to do" "repartition to the same spec"
 
+# automatic optimize after appends (MAINT-O11)
+A="$TMP/auto"
+run "$TL" create "$A" --schema ticks
+run "$TL" optimize "$A" --auto-min-files 3 --json
+expect_rc 0 "optimize --auto-min-files 3"
+expect_json "optimize --auto-min-files --json"
+[ "$(json_get auto_min_files)" = 3 ] && [ "$(json_get version)" = 1 ] && ok "auto optimize on at version 1" || bad "auto: $(snippet "$TMP/out")"
+for s in 1 2 3; do
+    run "$TL" gen --seed $s --days 1 --rows-per-day 500 --table "$A"
+done
+run "$TL" history "$A"
+expect_stdout "OPTIMIZE" "the third append triggered an OPTIMIZE"
+run "$TL" describe "$A"
+expect_stdout "3,000 in 2 files" "one file per partition after the automatic optimize"
+run "$TL" optimize "$A" --auto-min-files 0
+expect_stdout "automatic optimize after appends off" "auto optimize off"
+expect_usage_error "--auto-min-files with --dry-run" "$TL" optimize "$A" --auto-min-files 2 --dry-run
+
 # errors
 expect_usage_error "optimize without a table" "$TL" optimize
 expect_usage_error "optimize --target-rows 0" "$TL" optimize "$T" --target-rows 0

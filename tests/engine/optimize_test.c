@@ -728,3 +728,93 @@ Test(optimize, failed_io_call_at_every_point_leaves_old_or_new_version, .timeout
     cr_assert_gt(outcomes[1], 0);
     free(txt0);
 }
+
+/* ---- automatic optimize after appends (MAINT-O11) ------------------------------------- */
+
+Test(optimize, auto_optimize_after_appends_by_table_configuration)
+{
+    tl_table *t = create_ticks();
+    tl_error err;
+    int64_t v;
+    /* configuration keys are checked (LOG-R17) */
+    cr_assert_eq(tl_table_set_config(t, "ticklake.autoOptimize.minFiles", "x3", &v, &err),
+                 TL_EINVAL);
+    cr_assert(strstr(err.msg, "ticklake.autoOptimize.minFiles"), "%s", err.msg);
+    cr_assert_eq(tl_table_set_config(t, "ticklake.autoOptimize.targetRows", "0", &v, &err),
+                 TL_EINVAL);
+    cr_assert_eq(latest(t), 0);
+    cr_assert_eq(tl_table_set_config(t, "ticklake.autoOptimize.minFiles", "3", &v, &err), TL_OK,
+                 "%s", err.msg);
+    cr_assert_eq(v, 1);
+    /* unknown keys are kept as they are */
+    cr_assert_eq(tl_table_set_config(t, "my.note", "hello", &v, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(v, 2);
+    size_t l_first = 0;
+    char *first = NULL;
+    for (uint64_t i = 1; i <= 3; i++) {
+        tl_gen_opts go;
+        tl_gen_opts_default(&go);
+        go.seed = i;
+        go.rows_per_day = 1000;
+        const char *one[1] = {"NIFTY"};
+        go.symbols = one;
+        go.n_symbols = 1;
+        tl_gen *g;
+        cr_assert_eq(tl_gen_open(&go, &g, &err), TL_OK, "%s", err.msg);
+        tl_append *a;
+        cr_assert_eq(tl_append_begin(t, NULL, &a, &err), TL_OK, "%s", err.msg);
+        tl_batch b;
+        int done;
+        while (tl_gen_next(g, 4096, &b, &done, &err) == TL_OK && !done)
+            cr_assert_eq(tl_append_batch(a, &b, &err), TL_OK, "%s", err.msg);
+        tl_gen_close(g);
+        tl_append_result res;
+        cr_assert_eq(tl_append_commit(a, &res, &err), TL_OK, "%s", err.msg);
+        cr_assert_eq(res.auto_optimize_rc, TL_OK);
+        if (i < 3) {
+            cr_assert_eq(res.auto_optimize_version, -1, "append %" PRIu64 ": below minFiles", i);
+        } else {
+            cr_assert_eq(res.auto_optimize_version, res.version + 1,
+                         "the third small file triggers an OPTIMIZE right after the append");
+        }
+        if (i == 3) {
+            tl_at at = {.kind = TL_AT_VERSION, .version = res.version};
+            (void)at;
+            first = scan_text(t, res.version, &l_first);
+        }
+    }
+    tl_snapshot *s;
+    tl_snapshot_info in = info_at(t, -1, &s);
+    cr_assert_eq(in.n_files, 1);
+    cr_assert_eq(in.n_rows, 3000);
+    tl_snapshot_close(s);
+    size_t l1;
+    char *after = scan_text(t, -1, &l1);
+    cr_assert_eq(l1, l_first);
+    cr_assert_eq(memcmp(first, after, l1), 0);
+    free(first);
+    free(after);
+    tl_history_entry *h;
+    size_t nh;
+    cr_assert_eq(tl_table_history(t, &h, &nh, &err), TL_OK, "%s", err.msg);
+    cr_assert_str_eq(h[1].operation, "SET CONFIGURATION");
+    cr_assert_str_eq(h[nh - 1].operation, "OPTIMIZE");
+    free(h);
+    /* off again: removing the key */
+    cr_assert_eq(tl_table_set_config(t, "ticklake.autoOptimize.minFiles", NULL, &v, &err), TL_OK,
+                 "%s", err.msg);
+    tl_log_commit c;
+    read_commit(v, &c);
+    int has_key = 0, has_note = 0;
+    for (uint32_t i = 0; i < c.n_actions; i++)
+        if (c.actions[i].kind == TL_LOG_METADATA)
+            for (uint32_t k = 0; k < c.actions[i].u.meta.config.n; k++) {
+                has_key |= strcmp(c.actions[i].u.meta.config.kv[k].key,
+                                  "ticklake.autoOptimize.minFiles") == 0;
+                has_note |= strcmp(c.actions[i].u.meta.config.kv[k].key, "my.note") == 0;
+            }
+    cr_assert_eq(has_key, 0);
+    cr_assert_eq(has_note, 1);
+    tl_log_commit_free(&c);
+    tl_table_close(t);
+}
