@@ -34,7 +34,11 @@ const char optimize_help[] =
     "  --auto-min-files N after every append, optimize the partitions it wrote\n"
     "                     to that then hold at least N files below the target\n"
     "                     (ticklake.autoOptimize.minFiles; 0 turns it off)\n"
-    "  --auto-target-rows N  the target of those (ticklake.autoOptimize.targetRows)\n";
+    "  --auto-target-rows N  the target of those (ticklake.autoOptimize.targetRows)\n"
+    "  --dedup-keys A,B   dedup keys: appends keep one row per key (the whole sort\n"
+    "                     key, plus optionally the symbol column; \"\" turns it off)\n"
+    "  --dedup-mode M     upsert (a new row replaces the old, default) or drop\n"
+    "                     (a new row whose key exists is dropped)\n";
 
 const char repartition_help[] =
     "usage: ticklake repartition TABLE [--symbol-column C | --no-symbol]\n"
@@ -67,54 +71,75 @@ static void print_day(int has, int null, int32_t day)
     }
 }
 
-/* --auto-min-files / --auto-target-rows: set the table configuration. */
-static int set_auto(const char *table, const char *min_files, const char *target, int json,
-                    int other)
+/* --auto-min-files, --auto-target-rows, --dedup-keys, --dedup-mode (o[0..3]):
+ * set the table configuration, one commit per key. */
+static int set_config(const char *table, const opt *o, int json, int other)
 {
     if (other)
-        return usage_error("--auto-min-files and --auto-target-rows set the configuration and "
-                           "take no other option but --json");
-    uint64_t mf = 0, tr = 0;
-    if (min_files && parse_num_opt("--auto-min-files", min_files, 0, 1000000, &mf))
-        return EXIT_USAGE;
-    if (target && parse_num_opt("--auto-target-rows", target, 1, (uint64_t)1 << 31, &tr))
-        return EXIT_USAGE;
+        return usage_error("--auto-min-files, --auto-target-rows, --dedup-keys and --dedup-mode "
+                           "set the configuration and take no other option but --json");
+    static const char *const keys[4] = {"ticklake.autoOptimize.minFiles",
+                                        "ticklake.autoOptimize.targetRows", "ticklake.dedupKeys",
+                                        "ticklake.dedupMode"};
+    char nums[2][24];
+    const char *val[4] = {NULL, NULL, NULL, NULL};
+    uint64_t x;
+    if (o[0].value) {
+        if (parse_num_opt("--auto-min-files", o[0].value, 0, 1000000, &x))
+            return EXIT_USAGE;
+        snprintf(nums[0], sizeof nums[0], "%" PRIu64, x);
+        val[0] = x ? nums[0] : NULL; /* 0: off, the key removed */
+    }
+    if (o[1].value) {
+        if (parse_num_opt("--auto-target-rows", o[1].value, 1, (uint64_t)1 << 31, &x))
+            return EXIT_USAGE;
+        snprintf(nums[1], sizeof nums[1], "%" PRIu64, x);
+        val[1] = nums[1];
+    }
+    if (o[2].value)
+        val[2] = o[2].value[0] ? o[2].value : NULL; /* "": off */
+    if (o[3].value) {
+        if (strcmp(o[3].value, "upsert") != 0 && strcmp(o[3].value, "drop") != 0)
+            return usage_error("--dedup-mode: expected upsert or drop, got '%s'", o[3].value);
+        val[3] = o[3].value;
+    }
     tl_table *t;
     int st = open_table(table, &t);
     if (st != EXIT_OK)
         return st;
     tl_error err = {0};
-    int64_t v1 = -1, v2 = -1;
-    char buf[24];
-    int rc = TL_OK;
-    if (min_files) {
-        snprintf(buf, sizeof buf, "%" PRIu64, mf);
-        rc = tl_table_set_config(t, "ticklake.autoOptimize.minFiles", mf ? buf : NULL, &v1, &err);
-    }
-    if (!rc && target) {
-        snprintf(buf, sizeof buf, "%" PRIu64, tr);
-        rc = tl_table_set_config(t, "ticklake.autoOptimize.targetRows", buf, &v2, &err);
+    int64_t v = -1;
+    for (int i = 0; i < 4; i++) {
+        if (!o[i].value)
+            continue;
+        if (tl_table_set_config(t, keys[i], val[i], &v, &err) != TL_OK) {
+            tl_table_close(t);
+            return lib_error(&err);
+        }
     }
     tl_table_close(t);
-    if (rc != TL_OK)
-        return lib_error(&err);
-    int64_t v = v2 >= 0 ? v2 : v1;
     if (json) {
         printf("{\"command\":\"optimize\",\"table\":");
         json_str(stdout, table);
-        printf(",\"version\":%" PRId64, v);
-        if (min_files)
-            printf(",\"auto_min_files\":%" PRIu64, mf);
-        if (target)
-            printf(",\"auto_target_rows\":%" PRIu64, tr);
-        printf("}\n");
+        printf(",\"version\":%" PRId64 ",\"configuration\":{", v);
+        int sep = 0;
+        for (int i = 0; i < 4; i++) {
+            if (!o[i].value)
+                continue;
+            printf("%s", sep++ ? "," : "");
+            json_str(stdout, keys[i]);
+            printf(":");
+            if (val[i])
+                json_str(stdout, val[i]);
+            else
+                printf("null");
+        }
+        printf("}}\n");
     } else {
-        printf("optimize: version %" PRId64 ": automatic optimize after appends %s", v,
-               min_files ? (mf ? "on" : "off") : "target set");
-        if (min_files && mf)
-            printf(" (partitions with at least %" PRIu64 " small files)", mf);
-        if (target)
-            printf(", target %" PRIu64 " rows", tr);
+        printf("optimize: version %" PRId64 ": configuration", v);
+        for (int i = 0; i < 4; i++)
+            if (o[i].value)
+                printf(" %s=%s", keys[i], val[i] ? val[i] : "(removed)");
         printf("\n");
     }
     return EXIT_OK;
@@ -126,15 +151,16 @@ int cmd_optimize(int argc, char **argv)
                   {"--from", 1, NULL},          {"--to", 1, NULL},
                   {"--target-rows", 1, NULL},   {"--dry-run", 0, NULL},
                   {"--json", 0, NULL},          {"--auto-min-files", 1, NULL},
-                  {"--auto-target-rows", 1, NULL}};
+                  {"--auto-target-rows", 1, NULL}, {"--dedup-keys", 1, NULL},
+                  {"--dedup-mode", 1, NULL}};
     char *pos[1] = {0};
-    int st = table_args(argc, argv, opts, 9, pos, optimize_help);
+    int st = table_args(argc, argv, opts, 11, pos, optimize_help);
     if (st != GO_ON)
         return st;
-    if (opts[7].value || opts[8].value)
-        return set_auto(pos[0], opts[7].value, opts[8].value, opts[6].value != NULL,
-                        opts[0].value || opts[1].value || opts[2].value || opts[3].value ||
-                            opts[4].value || opts[5].value);
+    if (opts[7].value || opts[8].value || opts[9].value || opts[10].value)
+        return set_config(pos[0], opts + 7, opts[6].value != NULL,
+                          opts[0].value || opts[1].value || opts[2].value || opts[3].value ||
+                              opts[4].value || opts[5].value);
     tl_optimize_opts oo = {0};
     strlist syms = {0};
     if (opts[0].value) {

@@ -379,6 +379,10 @@ typedef struct tl_append_result {
      * its outcome (TL_OK or a TL_E* code), which never fails the append. */
     int64_t auto_optimize_version;
     int auto_optimize_rc;
+    /* Dedup keys (ticklake.dedupKeys, spec/MAINT.md section 4): rows not
+     * kept because another row of the same key won (the append's or the
+     * table's); n_files / bytes are then the rewritten partitions' files. */
+    uint64_t dedup_rows_dropped;
 } tl_append_result;
 
 typedef struct tl_append tl_append;

@@ -1260,7 +1260,21 @@ typedef struct txn_shape {
     const tl_log_txn *txn;        /* its txn, if one (at most one is used) */
     const tl_log_action *acts;
     uint32_t n;
+    const tl_log_pvals *read_parts; /* partitions read whole (LOG-R50 read partitions) */
+    uint32_t n_read_parts;
 } txn_shape;
+
+static int pvals_equal(const tl_log_pvals *a, const tl_log_pvals *b)
+{
+    if (a->has_symbol != b->has_symbol || a->has_date != b->has_date)
+        return 0;
+    if (a->has_symbol && (a->symbol_null != b->symbol_null ||
+                          (!a->symbol_null && strcmp(a->symbol, b->symbol) != 0)))
+        return 0;
+    if (a->has_date && (a->date_null != b->date_null || (!a->date_null && a->date != b->date)))
+        return 0;
+    return 1;
+}
 
 /* LOG-R50 against winner c at version w. Returns TL_OK (no conflict),
  * TL_ECONFLICT (message set), or 1 when c's txn for T's appId has a
@@ -1285,6 +1299,16 @@ static int check_conflict(const txn_shape *t, const tl_log_commit *c, int64_t w,
         if (a->kind == TL_LOG_TXN && t->txn && strcmp(a->u.txn.app_id, t->txn->app_id) == 0 &&
             a->u.txn.version >= t->txn->version)
             return 1;
+        if (a->kind == TL_LOG_ADD) {
+            for (uint32_t k = 0; k < t->n_read_parts; k++)
+                if (pvals_equal(&a->u.add.part, &t->read_parts[k]))
+                    return tl_error_set(err, TL_ECONFLICT,
+                                        "conflict: version %" PRId64 " added \"%.200s\" to a "
+                                        "partition this commit read whole (LOG-R50, read "
+                                        "partitions)",
+                                        w, a->u.add.path);
+            continue;
+        }
         if (a->kind != TL_LOG_REMOVE)
             continue;
         for (uint32_t k = 0; k < t->n; k++)
@@ -1421,7 +1445,7 @@ int tl_log_write(const tl_io_file *root, int64_t read_version, const tl_log_acti
     if (!root || read_version < -1 || (n && !acts) || n >= UINT32_MAX)
         return tl_error_set(err, TL_EINVAL, "tl_log_write: bad arguments");
     int creating = read_version == -1;
-    txn_shape shape = {0, NULL, acts, n};
+    txn_shape shape = {0, NULL, acts, n, opts->read_parts, opts->n_read_parts};
     int has_proto = 0, has_meta = 0;
     for (uint32_t i = 0; i < n; i++) {
         switch (acts[i].kind) {

@@ -465,6 +465,11 @@ typedef struct tl_log_write_opts {
     /* 1: no automatic checkpoint after the commit (LOG-R70), e.g. a caller
      * that writes many commits quickly and checkpoints itself. */
     int no_checkpoint;
+    /* Partitions the writer read whole (LOG-R50 "read partitions"; the
+     * dedup rewrite of spec/MAINT.md): a winner that added a file to one of
+     * them is a conflict. NULL / 0: none. */
+    const tl_log_pvals *read_parts;
+    uint32_t n_read_parts;
 } tl_log_write_opts;
 
 typedef struct tl_log_write_result {

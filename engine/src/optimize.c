@@ -852,12 +852,12 @@ static size_t cur_block_bytes(const tl_merge_spec *ms, const mcur *c)
 /* The sort-key order (LOG-R16, sortkey_int.h): nulls first; integers
  * numerically; floats with -0.0 < +0.0 and NaN (any) after +inf; strings
  * bytewise, a proper prefix first. */
-static int cmp_rows(const tl_merge_spec *ms, const mcur *a, uint32_t ra, const mcur *b,
-                    uint32_t rb)
+static int cmp_vrows(const tl_coldef *defs, const uint32_t *key, uint32_t n_key,
+                     const tl_colvec *av, uint32_t ra, const tl_colvec *bv, uint32_t rb)
 {
-    for (uint32_t k = 0; k < ms->n_key; k++) {
-        uint32_t col = ms->key[k];
-        const tl_colvec *va = &a->vec[col], *vb = &b->vec[col];
+    for (uint32_t k = 0; k < n_key; k++) {
+        uint32_t col = key[k];
+        const tl_colvec *va = &av[col], *vb = &bv[col];
         int na = va->validity && !tl_bit_get(va->validity, ra);
         int nb = vb->validity && !tl_bit_get(vb->validity, rb);
         if (na || nb) {
@@ -866,7 +866,7 @@ static int cmp_rows(const tl_merge_spec *ms, const mcur *a, uint32_t ra, const m
             return na ? -1 : 1;
         }
         const uint8_t *x = va->values, *y = vb->values;
-        switch (ms->defs[col].type) {
+        switch (defs[col].type) {
 #define CMP_T(T)                                                                       \
     {                                                                                  \
         T u, v;                                                                        \
@@ -892,7 +892,7 @@ static int cmp_rows(const tl_merge_spec *ms, const mcur *a, uint32_t ra, const m
         case TL_FLOAT32:
         case TL_FLOAT64: {
             double u, v;
-            if (ms->defs[col].type == TL_FLOAT32) {
+            if (defs[col].type == TL_FLOAT32) {
                 float fu, fv;
                 memcpy(&fu, x + (size_t)ra * 4, 4);
                 memcpy(&fv, y + (size_t)rb * 4, 4);
@@ -930,6 +930,12 @@ static int cmp_rows(const tl_merge_spec *ms, const mcur *a, uint32_t ra, const m
         }
     }
     return 0;
+}
+
+static int cmp_rows(const tl_merge_spec *ms, const mcur *a, uint32_t ra, const mcur *b,
+                    uint32_t rb)
+{
+    return cmp_vrows(ms->defs, ms->key, ms->n_key, a->vec, ra, b->vec, rb);
 }
 
 /* Row r of a comes before the head of b in the merged order. */
@@ -1929,5 +1935,383 @@ int tl_optimize_auto(tl_table *t, const tl_log_pvals *parts, size_t n, uint32_t 
     free(only);
     if (rc)
         tl_error_prefix(err, "automatic optimize (ticklake.autoOptimize.minFiles): ");
+    return rc;
+}
+
+/* ---- dedup keys on append (spec/MAINT.md section 4) ------------------------------------- */
+
+static int list_has(const char *list, const char *name)
+{
+    size_t nl = strlen(name);
+    const char *p = list;
+    while (*p) {
+        const char *e = strchr(p, ',');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        if (len == nl && memcmp(p, name, nl) == 0)
+            return 1;
+        if (!e)
+            break;
+        p = e + 1;
+    }
+    return 0;
+}
+
+int tl_dedup_config(const tl_log_metadata *m, tl_dedup_cfg *out, tl_error *err)
+{
+    memset(out, 0, sizeof *out);
+    const char *keys = NULL, *mode = NULL;
+    for (uint32_t i = 0; i < m->config.n; i++) {
+        if (strcmp(m->config.kv[i].key, TL_CONF_DEDUP_KEYS) == 0)
+            keys = m->config.kv[i].val;
+        else if (strcmp(m->config.kv[i].key, TL_CONF_DEDUP_MODE) == 0)
+            mode = m->config.kv[i].val;
+    }
+    if (mode && strcmp(mode, "upsert") != 0 && strcmp(mode, "drop") != 0)
+        return tl_error_set(err, TL_EINVAL,
+                            "%s: expected \"upsert\" or \"drop\", found \"%.100s\" (MAINT-D1)",
+                            TL_CONF_DEDUP_MODE, mode);
+    if (!keys)
+        return TL_OK;
+    if (m->sort_key.n == 0)
+        return tl_error_set(err, TL_EINVAL,
+                            "%s: the table has no sort key; dedup keys need one (MAINT-D1)",
+                            TL_CONF_DEDUP_KEYS);
+    /* every listed column: in the schema, once, a sort key or the symbol column */
+    const char *p = keys;
+    uint32_t listed = 0;
+    for (;;) {
+        const char *e = strchr(p, ',');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        char name[TL_LOG_MAX_NAME + 1];
+        if (len == 0 || len > TL_LOG_MAX_NAME)
+            return tl_error_set(err, TL_EINVAL, "%s: an empty or too long column name in \"%.100s\"",
+                                TL_CONF_DEDUP_KEYS, keys);
+        memcpy(name, p, len);
+        name[len] = '\0';
+        if (tl_table_meta_col(m, name) < 0)
+            return tl_error_set(err, TL_EINVAL, "%s: column '%s' is not in the schema",
+                                TL_CONF_DEDUP_KEYS, name);
+        int in_key = 0;
+        for (uint32_t k = 0; k < m->sort_key.n && !in_key; k++)
+            in_key = strcmp(m->sort_key.s[k], name) == 0;
+        if (!in_key && !(m->part_symbol_col && strcmp(m->part_symbol_col, name) == 0))
+            return tl_error_set(err, TL_EINVAL,
+                                "%s: column '%s' is neither in the sort key nor the symbol "
+                                "partition column (MAINT-D1)",
+                                TL_CONF_DEDUP_KEYS, name);
+        /* repeated? */
+        const char *q = keys;
+        uint32_t seen = 0;
+        while (q < p + len) {
+            const char *qe = strchr(q, ',');
+            size_t ql = qe ? (size_t)(qe - q) : strlen(q);
+            seen += ql == len && memcmp(q, name, len) == 0;
+            if (!qe)
+                break;
+            q = qe + 1;
+        }
+        if (seen > 1)
+            return tl_error_set(err, TL_EINVAL, "%s: column '%s' listed twice", TL_CONF_DEDUP_KEYS,
+                                name);
+        listed++;
+        if (!e)
+            break;
+        p = e + 1;
+    }
+    for (uint32_t k = 0; k < m->sort_key.n; k++)
+        if (!list_has(keys, m->sort_key.s[k]))
+            return tl_error_set(err, TL_EINVAL,
+                                "%s: sort key column '%s' is missing (the keys must hold the "
+                                "whole sort key, MAINT-D1)",
+                                TL_CONF_DEDUP_KEYS, m->sort_key.s[k]);
+    (void)listed;
+    out->on = 1;
+    out->keep_last = !mode || strcmp(mode, "upsert") == 0;
+    return TL_OK;
+}
+
+/* The merge output filtered to one row per key (MAINT-D2). */
+typedef struct dfilt {
+    tl_mw *mw;
+    const tl_coldef *defs;
+    const uint32_t *key;
+    uint32_t n_key;
+    int keep_last;
+    tl_cbuf held;   /* the previous block's last row */
+    int have_held;
+    tl_cbuf scratch;
+    uint32_t *idx;
+    size_t cap_idx;
+    uint64_t dropped;
+} dfilt;
+
+static int dfilt_out(void *ctx, const tl_colvec *cols, uint32_t n, tl_error *err)
+{
+    dfilt *f = ctx;
+    if (n == 0)
+        return TL_OK;
+    if (tl_grow((void **)&f->idx, &f->cap_idx, (size_t)n * sizeof *f->idx))
+        return tl_error_set(err, TL_ENOMEM, "dedup: out of memory");
+    uint32_t m = 0;
+    int rc = TL_OK;
+    const tl_colvec *hv = f->have_held ? tl_cbuf_cols(&f->held) : NULL;
+    if (f->keep_last) {
+        /* a row is kept when the next row has another key; the held row
+         * (last of the previous block) against this block's first */
+        if (hv) {
+            if (cmp_vrows(f->defs, f->key, f->n_key, hv, 0, cols, 0) != 0)
+                rc = tl_mw_write(f->mw, hv, 1, err);
+            else
+                f->dropped++;
+            if (rc)
+                return rc;
+        }
+        for (uint32_t i = 0; i + 1 < n; i++) {
+            if (cmp_vrows(f->defs, f->key, f->n_key, cols, i, cols, i + 1) != 0)
+                f->idx[m++] = i;
+            else
+                f->dropped++;
+        }
+    } else {
+        for (uint32_t i = 0; i < n; i++) {
+            int same = i ? cmp_vrows(f->defs, f->key, f->n_key, cols, i - 1, cols, i) == 0
+                         : hv && cmp_vrows(f->defs, f->key, f->n_key, hv, 0, cols, 0) == 0;
+            if (!same)
+                f->idx[m++] = i;
+            else
+                f->dropped++;
+        }
+    }
+    if (m) {
+        tl_cbuf_reset(&f->scratch);
+        rc = tl_cbuf_append_idx(&f->scratch, cols, f->idx, m, err);
+        if (!rc)
+            rc = tl_mw_write(f->mw, tl_cbuf_cols(&f->scratch), m, err);
+        if (rc)
+            return rc;
+    }
+    tl_cbuf_reset(&f->held);
+    rc = tl_cbuf_append_range(&f->held, cols, n - 1, 1, err);
+    f->have_held = !rc;
+    return rc;
+}
+
+/* keep_last: the held row is the last of its key */
+static int dfilt_finish(dfilt *f, tl_error *err)
+{
+    int rc = TL_OK;
+    if (f->keep_last && f->have_held)
+        rc = tl_mw_write(f->mw, tl_cbuf_cols(&f->held), 1, err);
+    f->have_held = 0;
+    tl_cbuf_reset(&f->held);
+    return rc;
+}
+
+static int cmp_add_ptr(const void *x, const void *y)
+{
+    return strcmp((*(const tl_log_add *const *)x)->path, (*(const tl_log_add *const *)y)->path);
+}
+
+int tl_dedup_commit(tl_table *t, const tl_log_metadata *meta, const tl_dedup_cfg *cfg,
+                    const tl_dedup_file *files, size_t n, const tl_log_txn *txn,
+                    const char *operation, uint64_t target_rows, tl_dedup_result *res,
+                    tl_error *err)
+{
+    memset(res, 0, sizeof *res);
+    res->version = -1;
+    uint32_t nf = meta->n_fields;
+    tl_coldef *defs = calloc(nf, sizeof *defs);
+    tlf_col_opts *col_opts = calloc(nf, sizeof *col_opts);
+    uint32_t *key = calloc(meta->sort_key.n + 1, sizeof *key);
+    tl_log_pvals *parts = calloc(n + 1, sizeof *parts);
+    tl_msrc *src = NULL;
+    const tl_log_add **old = NULL;
+    tl_log_action *acts = NULL;
+    char *tmp_dir = NULL;
+    dfilt f = {0};
+    int rc = TL_OK, f_init = 0;
+    if (!defs || !col_opts || !key || !parts)
+        rc = tl_error_set(err, TL_ENOMEM, "dedup: out of memory");
+    if (!rc) {
+        tl_table_writer_cols(meta, defs, col_opts);
+        for (uint32_t k = 0; k < meta->sort_key.n; k++)
+            key[k] = (uint32_t)tl_table_meta_col(meta, meta->sort_key.s[k]);
+        rc = tl_cbuf_init(&f.held, defs, nf, err);
+        if (!rc)
+            rc = tl_cbuf_init(&f.scratch, defs, nf, err);
+        f_init = 1;
+    }
+    /* the partitions, first appearance order */
+    size_t n_parts = 0;
+    for (size_t i = 0; !rc && i < n; i++) {
+        size_t q = 0;
+        while (q < n_parts && !same_pv(&parts[q], files[i].pv))
+            q++;
+        if (q == n_parts)
+            parts[n_parts++] = *files[i].pv;
+    }
+    int day_col = meta->part_day_col ? tl_table_meta_col(meta, meta->part_day_col) : -1;
+    for (int round = 0; !rc; round++) {
+        tl_log_snapshot ls = {0};
+        tl_log_snap_opts so = {.io = t->io, .at = TL_LOG_AT_LATEST};
+        rc = tl_log_snapshot_load(&t->root, &so, &ls, err);
+        if (rc)
+            break;
+        if (!meta_same(ls.meta, meta)) {
+            tl_log_snapshot_free(&ls);
+            rc = tl_error_set(err, TL_ECONFLICT,
+                              "dedup: the table's metaData changed while appending (LOG-R50)");
+            break;
+        }
+        size_t n_live = tl_log_snapshot_n_live(&ls);
+        free(old);
+        free(src);
+        old = calloc(n_live + 1, sizeof *old);
+        src = calloc(n_live + n + 1, sizeof *src);
+        tl_mw mw;
+        int mw_init = 0;
+        if (!old || !src) {
+            tl_log_snapshot_free(&ls);
+            rc = tl_error_set(err, TL_ENOMEM, "dedup: out of memory");
+            break;
+        }
+        rc = tl_mw_init(&mw, t, defs, col_opts, nf, day_col, 0, target_rows, err);
+        mw_init = !rc;
+        f.mw = &mw;
+        f.defs = defs;
+        f.key = key;
+        f.n_key = meta->sort_key.n;
+        f.keep_last = cfg->keep_last;
+        f.dropped = 0;
+        size_t n_old_all = 0;
+        for (size_t q = 0; !rc && q < n_parts; q++) {
+            /* the partition's live files (file order), then the new ones */
+            size_t cur = 0, k = 0, ns = 0;
+            const tl_log_add *a;
+            while ((a = tl_log_snapshot_live_next(&ls, &cur)) != NULL)
+                if (same_pv(&a->part, &parts[q]))
+                    old[n_old_all + k++] = a;
+            qsort(old + n_old_all, k, sizeof *old, cmp_add_ptr);
+            for (size_t i = 0; i < k; i++)
+                src[ns++] = (tl_msrc){old[n_old_all + i]->path, old[n_old_all + i]->size_bytes,
+                                      old[n_old_all + i]->n_rows};
+            const char *dirpath = NULL;
+            for (size_t i = 0; i < n; i++)
+                if (same_pv(files[i].pv, &parts[q])) {
+                    src[ns++] = (tl_msrc){files[i].path, files[i].size, files[i].rows};
+                    dirpath = files[i].path;
+                }
+            n_old_all += k;
+            char dir[TL_TABLE_PART_DIR_MAX] = "";
+            const char *slash = strrchr(dirpath, '/');
+            if (slash && (size_t)(slash - dirpath) < sizeof dir) {
+                memcpy(dir, dirpath, (size_t)(slash - dirpath));
+                dir[slash - dirpath] = '\0';
+            }
+            rc = tl_mw_set_part(&mw, dir, &parts[q], err);
+            if (!rc && ns > 2 && !tmp_dir)
+                rc = tl_maint_tmp_create(t, &tmp_dir, err);
+            tl_merge_spec ms = {t, defs, nf, key, meta->sort_key.n, col_opts, 0, tmp_dir, NULL,
+                                NULL};
+            if (!rc)
+                rc = tl_merge_run(&ms, src, ns, dfilt_out, &f, NULL, err);
+            if (!rc)
+                rc = dfilt_finish(&f, err);
+            if (!rc)
+                rc = tl_mw_finish_file(&mw, err);
+        }
+        if (!rc)
+            rc = tl_mw_sync_dirs(&mw, err); /* LOG-R41 */
+        if (!rc) {
+            size_t na = (txn ? 1 : 0) + n_old_all + mw.n_files, k = 0;
+            free(acts);
+            acts = calloc(na + 1, sizeof *acts);
+            if (!acts)
+                rc = tl_error_set(err, TL_ENOMEM, "dedup: out of memory");
+            if (!rc && txn) {
+                acts[k].kind = TL_LOG_TXN;
+                acts[k].u.txn = *txn;
+                k++;
+            }
+            for (size_t i = 0; !rc && i < n_old_all; i++, k++) {
+                acts[k].kind = TL_LOG_REMOVE;
+                acts[k].u.rm = (tl_log_remove){.path = old[i]->path, .data_change = 1,
+                                               .has_part = 1, .has_size = 1, .has_n_rows = 1,
+                                               .part = old[i]->part,
+                                               .size_bytes = old[i]->size_bytes,
+                                               .n_rows = old[i]->n_rows};
+            }
+            for (size_t i = 0; !rc && i < mw.n_files; i++, k++) {
+                const tl_mw_file *mf = &mw.files[i];
+                acts[k].kind = TL_LOG_ADD;
+                acts[k].u.add = (tl_log_add){.path = mf->path, .part = mf->pv,
+                                             .size_bytes = mf->size, .n_rows = mf->rows,
+                                             .mtime_ms = mf->mtime, .data_change = 1,
+                                             .has_stats = 1};
+                acts[k].u.add.stats = (tl_log_stats){mf->st.has_time_range, mf->st.first_ts,
+                                                     mf->st.last_ts, mf->st.cs, nf};
+            }
+            if (!rc) {
+                char p_rows[24], p_drop[24], p_parts[24];
+                snprintf(p_rows, sizeof p_rows, "%" PRIu64, mw.rows);
+                snprintf(p_drop, sizeof p_drop, "%" PRIu64, f.dropped);
+                snprintf(p_parts, sizeof p_parts, "%zu", n_parts);
+                tl_log_kv kv[4] = {{"rows", p_rows},
+                                   {"dedupRowsDropped", p_drop},
+                                   {"partitions", p_parts},
+                                   {"dedupMode", cfg->keep_last ? "upsert" : "drop"}};
+                tl_log_write_opts wo = {.io = t->io, .now_ms = t->now_ms, .now_arg = t->now_arg,
+                                        .operation = operation, .op_params = {kv, 4},
+                                        .snap = &ls, .read_parts = parts,
+                                        .n_read_parts = (uint32_t)n_parts};
+                tl_log_write_result wr;
+                tl_error cerr = {0};
+                rc = tl_log_write(&t->root, ls.version, acts, (uint32_t)k, &wo, &wr, &cerr);
+                res->attempts += wr.attempts;
+                if (rc == TL_OK && wr.noop) {
+                    res->noop = 1;
+                    res->version = wr.version;
+                    tl_mw_drop_files(&mw, 0);
+                } else if (rc == TL_OK) {
+                    res->version = wr.version;
+                    res->rows_dropped = f.dropped;
+                    res->rows_out = mw.rows;
+                    res->files_out = mw.n_files;
+                    res->bytes_out = mw.bytes;
+                    res->files_removed = n_old_all;
+                } else {
+                    if (err)
+                        *err = cerr;
+                }
+            }
+        }
+        if (rc && mw_init && rc != TL_EIO)
+            tl_mw_drop_files(&mw, 0);
+        if (mw_init)
+            tl_mw_free(&mw);
+        tl_log_snapshot_free(&ls);
+        if (rc == TL_ECONFLICT && round + 1 < MAX_REDO_ROUNDS) {
+            rc = TL_OK; /* MAINT-D5: redo against the new latest version */
+            continue;
+        }
+        break;
+    }
+    if (rc)
+        tl_error_prefix(err, "dedup of %s: ", t->path);
+    if (tmp_dir)
+        tl_maint_tmp_remove(t, tmp_dir);
+    free(tmp_dir);
+    if (f_init) {
+        tl_cbuf_free(&f.held);
+        tl_cbuf_free(&f.scratch);
+    }
+    free(f.idx);
+    free(acts);
+    free(src);
+    free(old);
+    free(parts);
+    free(defs);
+    free(col_opts);
+    free(key);
     return rc;
 }

@@ -191,6 +191,54 @@ void tl_maint_tmp_remove(tl_table *t, const char *dir);
 TL_WUR int tl_optimize_auto(tl_table *t, const tl_log_pvals *parts, size_t n, uint32_t min_files,
                             uint64_t target_rows, tl_optimize_result *res, tl_error *err);
 
+/* ---- dedup keys (spec/MAINT.md section 4, MAINT-D1..D7) ---- */
+
+#define TL_CONF_DEDUP_KEYS "ticklake.dedupKeys" /* comma-separated columns */
+#define TL_CONF_DEDUP_MODE "ticklake.dedupMode" /* "upsert" (default) | "drop" */
+
+typedef struct tl_dedup_cfg {
+    int on;        /* ticklake.dedupKeys is set */
+    int keep_last; /* upsert: the last row of a key wins; drop: the first */
+} tl_dedup_cfg;
+
+/* The dedup configuration of m (MAINT-D1): off without ticklake.dedupKeys;
+ * else the keys must name distinct schema columns, include every sort key
+ * column (the sort key must not be empty) and add at most the symbol
+ * partition column; the mode is upsert or drop. Errors: TL_EINVAL naming
+ * the key, the column and what is wrong. */
+TL_WUR int tl_dedup_config(const tl_log_metadata *m, tl_dedup_cfg *out, tl_error *err);
+
+/* A data file an append wrote (not committed). */
+typedef struct tl_dedup_file {
+    const char *path;
+    const tl_log_pvals *pv;
+    int64_t size, rows;
+} tl_dedup_file;
+
+typedef struct tl_dedup_result {
+    int64_t version;       /* committed; for a no-op (txn), the txn's version */
+    int noop;
+    int attempts;          /* publication attempts, all rounds */
+    uint64_t rows_dropped; /* rows not kept (MAINT-D2/D3) */
+    uint64_t rows_out, files_out, bytes_out, files_removed;
+} tl_dedup_result;
+
+/* Commit an append under dedup keys (MAINT-D3..D6): for each partition of
+ * files[0..n) (each sorted by meta's sort key, in write order), merge the
+ * partition's live files (latest snapshot, file order) then its new files,
+ * keep one row per key (cfg), write the result as new data files, and
+ * commit removes of the partition's old files and adds of the new ones
+ * (dataChange true), with txn (may be NULL), reading the partitions whole
+ * (a concurrent add there conflicts: the rewrite is redone, 3 rounds).
+ * meta: the metaData the files were written under (a different latest
+ * sort key or spec is TL_ECONFLICT). The files themselves are never
+ * committed: the caller unlinks them. Errors: the merge's, TL_ECONFLICT,
+ * the log's. */
+TL_WUR int tl_dedup_commit(tl_table *t, const tl_log_metadata *meta, const tl_dedup_cfg *cfg,
+                           const tl_dedup_file *files, size_t n, const tl_log_txn *txn,
+                           const char *operation, uint64_t target_rows, tl_dedup_result *res,
+                           tl_error *err);
+
 /* Monotonic seconds. */
 double tl_maint_now_s(void);
 

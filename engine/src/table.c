@@ -517,6 +517,7 @@ struct tl_append {
     int noop;
     int64_t noop_version;
     int failed; /* a batch failed half-way: only abort is possible */
+    tl_dedup_cfg dedup; /* dedup keys (spec/MAINT.md section 4) */
 
     /* per-batch scratch */
     int32_t *colmap; /* table column -> batch column or -1 */
@@ -689,6 +690,11 @@ int tl_append_begin(tl_table *t, const tl_append_opts *o, tl_append **out, tl_er
         a->sort_cols[a->n_sort++] = (uint32_t)k;
     }
     tl_table_writer_cols(m, a->defs, a->col_opts);
+    rc = tl_dedup_config(m, &a->dedup, err);
+    if (rc) {
+        tl_error_prefix(err, "append to %s: table configuration: ", t->path);
+        goto fail;
+    }
     /* LOG-R60: already applied? Then batches are ignored and commit says so. */
     if (a->app_id) {
         const tl_log_txn_entry *te = tl_log_snapshot_txn(&a->snap, a->app_id);
@@ -1705,6 +1711,47 @@ static void auto_optimize(tl_append *a, tl_append_result *r)
     free(pv);
 }
 
+/* MAINT-D3..D6: commit the append's files through the dedup rewrite. */
+static int commit_dedup(tl_append *a, tl_append_result *r, tl_error *err)
+{
+    tl_dedup_file *df = calloc(a->n_files, sizeof *df);
+    tl_log_pvals *pv = calloc(a->n_files, sizeof *pv);
+    if (!df || !pv) {
+        free(df);
+        free(pv);
+        return tl_error_set(err, TL_ENOMEM, "append: out of memory");
+    }
+    uint64_t rows = 0;
+    for (size_t i = 0; i < a->n_files; i++) {
+        const outfile *f = &a->files[i];
+        pv[i] = (tl_log_pvals){.has_symbol = a->sym_col >= 0, .symbol_null = f->p->symbol_null,
+                               .symbol = f->p->symbol, .has_date = a->day_col >= 0,
+                               .date_null = f->p->day_null, .date = f->p->day};
+        df[i] = (tl_dedup_file){f->path, &pv[i], f->size, f->rows};
+        rows += (uint64_t)f->rows;
+    }
+    tl_log_txn txn = {.app_id = a->app_id, .version = a->app_version};
+    tl_dedup_result dr;
+    int rc = tl_dedup_commit(a->t, a->meta, &a->dedup, df, a->n_files, a->app_id ? &txn : NULL,
+                             a->operation, a->segment_rows, &dr, err);
+    free(df);
+    free(pv);
+    if (rc)
+        return tl_error_prefix(err, "append to %s: ", a->t->path), rc;
+    r->version = dr.version;
+    r->noop = dr.noop;
+    r->attempts = dr.attempts;
+    if (!dr.noop) {
+        r->n_rows = rows;
+        r->n_files = dr.files_out;
+        r->bytes = dr.bytes_out;
+        r->dedup_rows_dropped = dr.rows_dropped;
+        for (size_t q = 0; q < a->n_parts; q++)
+            r->n_partitions += (uint32_t)a->parts[q]->has_files;
+    }
+    return TL_OK;
+}
+
 int tl_append_commit(tl_append *a, tl_append_result *res, tl_error *err)
 {
     tl_append_result r0 = {.auto_optimize_version = -1};
@@ -1753,6 +1800,15 @@ int tl_append_commit(tl_append *a, tl_append_result *res, tl_error *err)
                           "nothing was committed: run the append again (LOG-R83)",
                           t->path, (now - a->first_file_ms) / 1000, ret_h);
         goto fail;
+    }
+    if (a->dedup.on && a->n_files) {
+        rc = commit_dedup(a, &r0, err);
+        remove_files(a); /* the rewrite's outputs were committed, never these */
+        if (rc)
+            goto fail;
+        if (!r0.noop)
+            auto_optimize(a, &r0);
+        goto done;
     }
     size_t nact = a->n_files + (a->app_id ? 1 : 0);
     tl_log_action *acts = calloc(nact ? nact : 1, sizeof *acts);
@@ -1915,6 +1971,13 @@ int tl_table_set_config(tl_table *t, const char *key, const char *value, int64_t
     act.u.meta = *m;
     act.u.meta.config = (tl_log_map){kv, n};
     act.u.meta.created_ms = tl_table_now_ms(t);
+    tl_dedup_cfg dc;
+    rc = tl_dedup_config(&act.u.meta, &dc, err); /* MAINT-D1 */
+    if (rc) {
+        free(kv);
+        tl_log_snapshot_free(&snap);
+        return tl_error_prefix(err, "set configuration of %s: ", t->path), rc;
+    }
     tl_log_kv op[2] = {{"key", key}, {"value", value ? value : ""}};
     tl_log_write_opts wo = {.io = t->io, .now_ms = t->now_ms, .now_arg = t->now_arg,
                             .operation = "SET CONFIGURATION", .op_params = {op, value ? 2u : 1u},

@@ -818,3 +818,232 @@ Test(optimize, auto_optimize_after_appends_by_table_configuration)
     tl_log_commit_free(&c);
     tl_table_close(t);
 }
+
+/* ---- dedup keys (spec/MAINT.md section 4) ------------------------------------------------ */
+
+TestSuite(dedup, .init = setup, .fini = teardown);
+
+#define D_DAY INT64_C(1763337600000000000) /* 2025-11-17 00:00 UTC in ns */
+
+static tl_table *create_dedup(const char *mode)
+{
+    tl_field f[4] = {{"sym", TL_STRING, 0}, {"ts", TL_TIMESTAMP, 0}, {"k", TL_INT32, 0},
+                     {"v", TL_INT64, 0}};
+    const char *key[2] = {"k", "ts"};
+    tl_table_spec spec = {.fields = f, .n_fields = 4, .symbol_column = "sym", .day_column = "ts",
+                          .sort_key = key, .n_sort_key = 2};
+    tl_error err;
+    cr_assert_eq(tl_table_create(tpath, &spec, &err), TL_OK, "%s", err.msg);
+    tl_table *t;
+    cr_assert_eq(tl_table_open(tpath, &t, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(tl_table_set_config(t, "ticklake.dedupKeys", "sym,k,ts", NULL, &err), TL_OK,
+                 "%s", err.msg);
+    if (mode)
+        cr_assert_eq(tl_table_set_config(t, "ticklake.dedupMode", mode, NULL, &err), TL_OK, "%s",
+                     err.msg);
+    return t;
+}
+
+typedef struct drow {
+    const char *sym;
+    int64_t ts_s; /* seconds after D_DAY */
+    int32_t k;
+    int64_t v;
+} drow;
+
+static tl_append_result dappend(tl_table *t, const drow *r, uint32_t n, tl_append_opts *ao)
+{
+    enum { MAXR = 64 };
+    cr_assert_leq(n, MAXR);
+    char data[MAXR * 16];
+    uint32_t offs[MAXR + 1];
+    int64_t ts[MAXR], v[MAXR];
+    int32_t k[MAXR];
+    size_t at = 0;
+    offs[0] = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        size_t l = strlen(r[i].sym);
+        memcpy(data + at, r[i].sym, l);
+        at += l;
+        offs[i + 1] = (uint32_t)at;
+        ts[i] = D_DAY + r[i].ts_s * INT64_C(1000000000);
+        k[i] = r[i].k;
+        v[i] = r[i].v;
+    }
+    tl_coldef d[4] = {{"sym", TL_STRING}, {"ts", TL_TIMESTAMP}, {"k", TL_INT32}, {"v", TL_INT64}};
+    tl_colvec c[4] = {{NULL, NULL, offs, (const uint8_t *)data}, {ts, NULL, NULL, NULL},
+                      {k, NULL, NULL, NULL}, {v, NULL, NULL, NULL}};
+    tl_batch b = {n, 4, d, c};
+    tl_error err;
+    tl_append *a;
+    cr_assert_eq(tl_append_begin(t, ao, &a, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(tl_append_batch(a, &b, &err), TL_OK, "%s", err.msg);
+    tl_append_result res;
+    cr_assert_eq(tl_append_commit(a, &res, &err), TL_OK, "%s", err.msg);
+    return res;
+}
+
+/* The table's rows as "sym k ts v" lines in file order, sorted; count. */
+static size_t drows(tl_table *t, char out[][48], size_t cap)
+{
+    tl_error err;
+    tl_snapshot *s;
+    cr_assert_eq(tl_snapshot_open(t, NULL, &s, &err), TL_OK, "%s", err.msg);
+    tl_reader *r;
+    cr_assert_eq(tl_reader_open(s, NULL, NULL, 0, &r, &err), TL_OK, "%s", err.msg);
+    size_t n = 0;
+    for (;;) {
+        tl_batch b;
+        cr_assert_eq(tl_reader_next(r, &b, &err), TL_OK, "%s", err.msg);
+        if (!b.n_rows)
+            break;
+        for (uint32_t i = 0; i < b.n_rows; i++) {
+            cr_assert_lt(n, cap);
+            const tl_colvec *sv = &b.cols[0];
+            snprintf(out[n++], 48, "%.*s %d %" PRId64 " %" PRId64,
+                     (int)(sv->offsets[i + 1] - sv->offsets[i]), sv->data + sv->offsets[i],
+                     ((const int32_t *)b.cols[2].values)[i],
+                     (((const int64_t *)b.cols[1].values)[i] - D_DAY) / 1000000000,
+                     ((const int64_t *)b.cols[3].values)[i]);
+        }
+    }
+    tl_reader_close(r);
+    tl_snapshot_close(s);
+    qsort(out, n, 48, (int (*)(const void *, const void *))strcmp);
+    return n;
+}
+
+static void dexpect(tl_table *t, const char *const *want, size_t n_want)
+{
+    static char got[256][48];
+    size_t n = drows(t, got, 256);
+    cr_assert_eq(n, n_want, "rows: %zu, want %zu", n, n_want);
+    for (size_t i = 0; i < n; i++)
+        cr_assert_str_eq(got[i], want[i]);
+}
+
+Test(dedup, upsert_keeps_the_last_row_of_a_key)
+{
+    tl_table *t = create_dedup(NULL); /* upsert is the default */
+    drow a[] = {{"A", 1, 1, 10}, {"A", 1, 2, 20}, {"A", 1, 1, 11}, {"B", 5, 1, 50}};
+    tl_append_result r = dappend(t, a, 4, NULL);
+    cr_assert_eq(r.dedup_rows_dropped, 1, "the append's own duplicate");
+    cr_assert_eq(r.n_rows, 4);
+    static const char *const w1[] = {"A 1 1 11", "A 2 1 20", "B 1 5 50"};
+    dexpect(t, w1, 3);
+    drow b[] = {{"A", 1, 2, 21}, {"A", 1, 3, 30}, {"A", 2, 1, 12}};
+    r = dappend(t, b, 3, NULL);
+    cr_assert_eq(r.dedup_rows_dropped, 1, "(A, 2, 1s) replaced");
+    static const char *const w2[] = {"A 1 1 11", "A 1 2 12", "A 2 1 21", "A 3 1 30", "B 1 5 50"};
+    dexpect(t, w2, 5);
+    /* the rewrite: one file per touched partition, the old one removed */
+    tl_snapshot *s;
+    tl_snapshot_info in = info_at(t, -1, &s);
+    tl_snapshot_close(s);
+    cr_assert_eq(in.n_files, 2);
+    tl_log_commit c;
+    read_commit(r.version, &c);
+    int rm = 0, add = 0;
+    for (uint32_t i = 1; i < c.n_actions; i++) {
+        if (c.actions[i].kind == TL_LOG_REMOVE) {
+            rm++;
+            cr_assert_eq(c.actions[i].u.rm.data_change, 1);
+        } else if (c.actions[i].kind == TL_LOG_ADD) {
+            add++;
+            cr_assert_eq(c.actions[i].u.add.data_change, 1);
+        }
+    }
+    cr_assert_eq(rm, 1);
+    cr_assert_eq(add, 1);
+    cr_assert_str_eq(c.actions[0].u.ci.operation, "APPEND");
+    tl_log_commit_free(&c);
+    /* no file of the append itself is left behind */
+    cr_assert_eq(count_tls("."), 3); /* B's file, A's first rewrite (removed), A's second */
+    tl_table_close(t);
+}
+
+Test(dedup, drop_keeps_the_first_row_of_a_key)
+{
+    tl_table *t = create_dedup("drop");
+    drow a[] = {{"A", 1, 1, 10}, {"A", 1, 2, 20}, {"A", 1, 1, 11}};
+    tl_append_result r = dappend(t, a, 3, NULL);
+    cr_assert_eq(r.dedup_rows_dropped, 1);
+    drow b[] = {{"A", 1, 2, 21}, {"A", 1, 3, 30}};
+    r = dappend(t, b, 2, NULL);
+    cr_assert_eq(r.dedup_rows_dropped, 1);
+    static const char *const w[] = {"A 1 1 10", "A 2 1 20", "A 3 1 30"};
+    dexpect(t, w, 3);
+    tl_table_close(t);
+}
+
+Test(dedup, idempotent_append_with_dedup_is_a_noop)
+{
+    tl_table *t = create_dedup(NULL);
+    drow a[] = {{"A", 1, 1, 10}};
+    tl_append_opts ao = {.app_id = "feed", .app_version = 7};
+    tl_append_result r = dappend(t, a, 1, &ao);
+    int64_t v = r.version;
+    r = dappend(t, a, 1, &ao);
+    cr_assert(r.noop);
+    cr_assert_eq(r.version, v);
+    cr_assert_eq(latest(t), v);
+    tl_table_close(t);
+}
+
+Test(dedup, bad_dedup_configuration_is_refused)
+{
+    tl_table *t = create_dedup(NULL);
+    tl_error err;
+    cr_assert_eq(tl_table_set_config(t, "ticklake.dedupKeys", "sym,k", NULL, &err), TL_EINVAL);
+    cr_assert(strstr(err.msg, "sort key column 'ts' is missing"), "%s", err.msg);
+    cr_assert_eq(tl_table_set_config(t, "ticklake.dedupKeys", "k,ts,v", NULL, &err), TL_EINVAL);
+    cr_assert(strstr(err.msg, "'v' is neither in the sort key"), "%s", err.msg);
+    cr_assert_eq(tl_table_set_config(t, "ticklake.dedupKeys", "k,ts,nope", NULL, &err),
+                 TL_EINVAL);
+    cr_assert(strstr(err.msg, "'nope' is not in the schema"), "%s", err.msg);
+    cr_assert_eq(tl_table_set_config(t, "ticklake.dedupKeys", "k,ts,k", NULL, &err), TL_EINVAL);
+    cr_assert(strstr(err.msg, "twice"), "%s", err.msg);
+    cr_assert_eq(tl_table_set_config(t, "ticklake.dedupMode", "latest", NULL, &err), TL_EINVAL);
+    cr_assert(strstr(err.msg, "upsert"), "%s", err.msg);
+    tl_table_close(t);
+}
+
+static int dd_calls, dd_fire;
+static int64_t dedup_clock(void *arg)
+{
+    (void)arg;
+    if (++dd_calls == dd_fire) {
+        tl_table *t2;
+        tl_error err;
+        cr_assert_eq(tl_table_open(tpath, &t2, &err), TL_OK, "%s", err.msg);
+        drow c[] = {{"A", 1, 1, 99}, {"A", 1, 9, 90}};
+        dappend(t2, c, 2, NULL);
+        tl_table_close(t2);
+    }
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+Test(dedup, concurrent_append_to_a_rewritten_partition_redoes_the_rewrite)
+{
+    tl_table *t0 = create_dedup(NULL);
+    drow a[] = {{"A", 1, 1, 10}, {"A", 1, 2, 20}};
+    dappend(t0, a, 2, NULL);
+    tl_table_close(t0);
+    /* clock call 1: the append writes its file; 2: its LOG-R83 check; 3: the
+     * rewrite opens its output, and another writer appends (A, 1, 1s) = 99
+     * and (A, 9, 1s) */
+    dd_calls = 0;
+    dd_fire = 3;
+    tl_table *t;
+    tl_error err;
+    cr_assert_eq(tl_table_open_io(tpath, NULL, dedup_clock, NULL, &t, &err), TL_OK, "%s", err.msg);
+    drow b[] = {{"A", 1, 1, 11}, {"A", 1, 3, 30}};
+    tl_append_result r = dappend(t, b, 2, NULL);
+    cr_assert_geq(r.attempts, 2, "the rewrite was redone against the concurrent append");
+    /* ours came last: (A, 1, 1s) = 11 wins over the concurrent 99 */
+    static const char *const w[] = {"A 1 1 11", "A 2 1 20", "A 3 1 30", "A 9 1 90"};
+    dexpect(t, w, 4);
+    tl_table_close(t);
+}
