@@ -1047,3 +1047,72 @@ Test(dedup, concurrent_append_to_a_rewritten_partition_redoes_the_rewrite)
     dexpect(t, w, 4);
     tl_table_close(t);
 }
+
+Test(dedup, failed_io_call_at_every_point_leaves_old_or_new_version, .timeout = 300)
+{
+    tl_table *t0 = create_dedup(NULL);
+    drow a[] = {{"A", 1, 1, 10}, {"A", 1, 2, 20}, {"B", 2, 1, 40}};
+    dappend(t0, a, 3, NULL);
+    int64_t v0 = latest(t0);
+    tl_table_close(t0);
+    static const char *const w_old[] = {"A 1 1 10", "A 2 1 20", "B 1 2 40"};
+    static const char *const w_new[] = {"A 1 1 11", "A 2 1 20", "A 3 1 30", "B 1 2 40"};
+    char keep[700], cmd[1600];
+    snprintf(keep, sizeof keep, "%s/orig", dir);
+    snprintf(cmd, sizeof cmd, "cp -a '%s' '%s'", tpath, keep);
+    cr_assert_eq(system(cmd), 0);
+    int outcomes[2] = {0, 0};
+    for (uint64_t k = 1; k < 2000; k++) {
+        tl_error err;
+        tl_io_fault *f;
+        cr_assert_eq(tl_io_fault_open(tpath, &f, &err), TL_OK, "%s", err.msg);
+        tl_table *t;
+        cr_assert_eq(tl_table_open_io(tpath, tl_io_fault_io(f), NULL, NULL, &t, &err), TL_OK, "%s",
+                     err.msg);
+        tl_io_fault_rule rule = {.op = TL_IO_OP_ANY, .nth = k, .action = TL_IO_FAULT_FAIL,
+                                 .err_no = EIO};
+        cr_assert_eq(tl_io_fault_add(f, &rule, &err), TL_OK);
+        /* the append of (A, 1, 1s) = 11 and (A, 3, 1s) = 30, by hand (dappend asserts) */
+        char data[2] = {'A', 'A'};
+        uint32_t offs[3] = {0, 1, 2};
+        int64_t ts[2] = {D_DAY + 1000000000, D_DAY + 1000000000}, v[2] = {11, 30};
+        int32_t kk[2] = {1, 3};
+        tl_coldef d[4] = {{"sym", TL_STRING}, {"ts", TL_TIMESTAMP}, {"k", TL_INT32},
+                          {"v", TL_INT64}};
+        tl_colvec c[4] = {{NULL, NULL, offs, (const uint8_t *)data}, {ts, NULL, NULL, NULL},
+                          {kk, NULL, NULL, NULL}, {v, NULL, NULL, NULL}};
+        tl_batch b = {2, 4, d, c};
+        tl_append *ap = NULL;
+        int rc = tl_append_begin(t, NULL, &ap, &err);
+        if (!rc)
+            rc = tl_append_batch(ap, &b, &err);
+        if (!rc)
+            rc = tl_append_commit(ap, NULL, &err);
+        else
+            tl_append_abort(ap);
+        if (rc)
+            cr_assert(err.msg[0], "k=%" PRIu64 ": an error without a message", k);
+        int fired = tl_io_fault_count(f, TL_IO_OP_ANY) >= k;
+        tl_table_close(t);
+        tl_io_fault_close(f);
+        cr_assert_eq(tl_table_open(tpath, &t, &err), TL_OK, "k=%" PRIu64 ": %s", k, err.msg);
+        int64_t ver = latest(t);
+        cr_assert(ver == v0 || ver == v0 + 1, "k=%" PRIu64 ": version %" PRId64, k, ver);
+        if (rc == TL_OK)
+            cr_assert_eq(ver, v0 + 1, "k=%" PRIu64, k);
+        if (ver == v0)
+            dexpect(t, w_old, 3);
+        else
+            dexpect(t, w_new, 4);
+        outcomes[ver - v0]++;
+        tl_table_close(t);
+        snprintf(cmd, sizeof cmd, "rm -rf '%s' && cp -a '%s' '%s'", tpath, keep, tpath);
+        cr_assert_eq(system(cmd), 0);
+        if (!fired)
+            break;
+    }
+    fprintf(stderr, "dedup fault sweep: %d x old version, %d x new version\n", outcomes[0],
+            outcomes[1]);
+    cr_assert_gt(outcomes[0], 10);
+    cr_assert_gt(outcomes[1], 0);
+}

@@ -511,3 +511,87 @@ Test(repartition, failed_io_call_at_every_point_leaves_old_or_new_version, .time
     cr_assert_gt(outcomes[1], 0);
     free(rows0);
 }
+
+/* A nullable string column as the new symbol column: null values go to the
+ * null partition (PP-5); a value that cannot be a partition value (not
+ * UTF-8) fails naming the file and row, and nothing is committed. */
+static void append_rows(tl_table *t, const char *const *venue, uint32_t n, int64_t ts0)
+{
+    char data[256];
+    uint32_t offs[17];
+    uint8_t valid[4] = {0};
+    int64_t ts[16], x[16];
+    size_t at = 0;
+    offs[0] = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        if (venue[i]) {
+            size_t l = strlen(venue[i]);
+            memcpy(data + at, venue[i], l);
+            at += l;
+            valid[i / 8] |= (uint8_t)(1u << (i % 8));
+        }
+        offs[i + 1] = (uint32_t)at;
+        ts[i] = ts0 + (int64_t)i;
+        x[i] = (int64_t)i;
+    }
+    tl_coldef d[3] = {{"ts", TL_TIMESTAMP}, {"venue", TL_STRING}, {"x", TL_INT64}};
+    tl_colvec c[3] = {{ts, NULL, NULL, NULL}, {NULL, valid, offs, (const uint8_t *)data},
+                      {x, NULL, NULL, NULL}};
+    tl_batch b = {n, 3, d, c};
+    tl_error err;
+    tl_append *a;
+    cr_assert_eq(tl_append_begin(t, NULL, &a, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(tl_append_batch(a, &b, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(tl_append_commit(a, NULL, &err), TL_OK, "%s", err.msg);
+}
+
+Test(repartition, null_and_bad_symbol_values)
+{
+    tl_field f[3] = {{"ts", TL_TIMESTAMP, 0}, {"venue", TL_STRING, 1}, {"x", TL_INT64, 0}};
+    const char *key[1] = {"ts"};
+    tl_table_spec spec = {.fields = f, .n_fields = 3, .day_column = "ts", .sort_key = key,
+                          .n_sort_key = 1};
+    tl_error err;
+    cr_assert_eq(tl_table_create(tpath, &spec, &err), TL_OK, "%s", err.msg);
+    tl_table *t;
+    cr_assert_eq(tl_table_open(tpath, &t, &err), TL_OK, "%s", err.msg);
+    const int64_t day = INT64_C(1763337600000000000);
+    const char *v1[4] = {"NSE", NULL, "BSE", "NSE"};
+    append_rows(t, v1, 4, day);
+    tl_repartition_result r;
+    cr_assert_eq(tl_table_repartition(t, &(tl_repartition_opts){.symbol_column = "venue"}, &r,
+                                      &err),
+                 TL_OK, "%s", err.msg);
+    cr_assert_eq(r.partitions_after, 3);
+    tl_snapshot *s;
+    cr_assert_eq(tl_snapshot_open(t, NULL, &s, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(tl_snapshot_n_partitions(s), 3);
+    tl_partition_info pi;
+    tl_snapshot_partition(s, 0, &pi); /* null first */
+    cr_assert(pi.has_symbol && pi.symbol_null);
+    cr_assert_eq(pi.n_rows, 1);
+    tl_file_info fi;
+    tl_snapshot_file(s, pi.first_file, &fi);
+    cr_assert_eq(strncmp(fi.path, "symbol=~null/date=2025-11-17/", 29), 0, "%s", fi.path);
+    tl_snapshot_partition(s, 2, &pi);
+    cr_assert_str_eq(pi.symbol, "NSE");
+    cr_assert_eq(pi.n_rows, 2);
+    tl_snapshot_close(s);
+    int64_t v0 = latest(t);
+    /* back to no symbol partition, then a bad value arrives and a new
+     * symbol partitioning fails on it */
+    cr_assert_eq(tl_table_repartition(t, &(tl_repartition_opts){.no_symbol = 1}, &r, &err), TL_OK,
+                 "%s", err.msg);
+    const char *v2[1] = {"\xff\xfe"};
+    append_rows(t, v2, 1, day + 100);
+    v0 = latest(t);
+    cr_assert_eq(tl_table_repartition(t, &(tl_repartition_opts){.symbol_column = "venue"}, &r,
+                                      &err),
+                 TL_EINVAL);
+    cr_assert(strstr(err.msg, "valid UTF-8") && strstr(err.msg, ".tls") &&
+                  strstr(err.msg, "'venue'"),
+              "%s", err.msg);
+    cr_assert_eq(latest(t), v0);
+    cr_assert(!path_exists("_tmp"));
+    tl_table_close(t);
+}
