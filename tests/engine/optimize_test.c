@@ -669,7 +669,7 @@ Test(optimize, concurrent_metadata_change_conflicts)
 
 /* ---- faults ------------------------------------------------------------------------------- */
 
-Test(optimize, failed_io_call_at_every_point_leaves_old_or_new_version, .timeout = 300)
+static void optimize_sweep(int power_cut)
 {
     tl_table *t0 = create_ticks();
     for (uint64_t i = 1; i <= 3; i++)
@@ -690,7 +690,8 @@ Test(optimize, failed_io_call_at_every_point_leaves_old_or_new_version, .timeout
         tl_table *t;
         cr_assert_eq(tl_table_open_io(tpath, tl_io_fault_io(f), NULL, NULL, &t, &err), TL_OK, "%s",
                      err.msg);
-        tl_io_fault_rule rule = {.op = TL_IO_OP_ANY, .nth = k, .action = TL_IO_FAULT_FAIL,
+        tl_io_fault_rule rule = {.op = TL_IO_OP_ANY, .nth = k,
+                                 .action = power_cut ? TL_IO_FAULT_CUT : TL_IO_FAULT_FAIL,
                                  .err_no = EIO};
         cr_assert_eq(tl_io_fault_add(f, &rule, &err), TL_OK);
         tl_optimize_result r;
@@ -701,18 +702,20 @@ Test(optimize, failed_io_call_at_every_point_leaves_old_or_new_version, .timeout
             cr_assert(err.msg[0], "k=%" PRIu64 ": an error without a message", k);
         int fired = tl_io_fault_count(f, TL_IO_OP_ANY) >= k;
         tl_table_close(t);
+        if (power_cut)
+            cr_assert_eq(tl_io_fault_crash(f, NULL, &err), TL_OK, "%s", err.msg);
         tl_io_fault_close(f);
         cr_assert_eq(tl_table_open(tpath, &t, &err), TL_OK, "k=%" PRIu64 ": %s", k, err.msg);
         int64_t v = latest(t);
         cr_assert(v == v0 || v == v0 + 1, "k=%" PRIu64 ": version %" PRId64, k, v);
-        if (rc == TL_OK)
+        if (rc == TL_OK && !power_cut)
             cr_assert_eq(v, v0 + 1, "k=%" PRIu64 ": acknowledged optimize visible", k);
         size_t l1;
         char *txt1 = scan_text(t, -1, &l1);
         cr_assert_eq(l1, l0, "k=%" PRIu64, k);
         cr_assert_eq(memcmp(txt0, txt1, l0), 0, "k=%" PRIu64 ": rows differ", k);
         free(txt1);
-        if (v == v0 && rc != TL_EIO)
+        if (v == v0 && rc != TL_EIO && !power_cut)
             cr_assert_eq(count_tls("."), 6, "k=%" PRIu64 ": outputs removed (rc %d: %s)", k, rc,
                          err.msg);
         outcomes[v - v0]++;
@@ -722,11 +725,23 @@ Test(optimize, failed_io_call_at_every_point_leaves_old_or_new_version, .timeout
         if (!fired)
             break;
     }
-    fprintf(stderr, "optimize fault sweep: %d x old version, %d x new version\n", outcomes[0],
-            outcomes[1]);
+    fprintf(stderr, "optimize fault sweep (%s): %d x old version, %d x new version\n",
+            power_cut ? "power cut" : "failed call", outcomes[0], outcomes[1]);
     cr_assert_gt(outcomes[0], 10);
     cr_assert_gt(outcomes[1], 0);
     free(txt0);
+}
+
+Test(optimize, failed_io_call_at_every_point_leaves_old_or_new_version, .timeout = 300)
+{
+    optimize_sweep(0);
+}
+
+/* LOG-C1/C2: a power cut at every I/O call: the old version or the new one,
+ * never a commit whose files did not survive */
+Test(optimize, power_cut_at_every_point_leaves_old_or_new_version, .timeout = 300)
+{
+    optimize_sweep(1);
 }
 
 /* ---- automatic optimize after appends (MAINT-O11) ------------------------------------- */
