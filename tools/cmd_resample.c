@@ -12,7 +12,7 @@
 
 const char resample_help[] =
     "usage: ticklake resample SRC DST --interval 1s|1m|5m|1h|1d [--per contract|symbol]\n"
-    "                         [--kind bars|quotes] [--version N | --timestamp T]\n"
+    "                         [--kind bars|quotes] [--version N|TAG | --timestamp T]\n"
     "                         [--symbols A,B] [--from D --to D] [--price COL] [--volume COL]\n"
     "                         [--bid COL] [--ask COL] [--bid-size COL] [--ask-size COL]\n"
     "                         [--app-id ID --app-version N] [--threads N] [--io MODE] [--json]\n"
@@ -70,8 +70,8 @@ int cmd_resample(int argc, char **argv)
     else if (kind)
         return usage_error("--kind: expected bars or quotes, got '%s'", kind);
     tl_at at;
-    if (parse_at(SV("--version"), SV("--timestamp"), &at))
-        return EXIT_USAGE;
+    if ((st = parse_at_table(pos[0], SV("--version"), SV("--timestamp"), &at)))
+        return st;
     if (parse_day_range(SV("--date"), SV("--from"), SV("--to"), &o.has_days, &o.day_from,
                         &o.day_to))
         return EXIT_USAGE;

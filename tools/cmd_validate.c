@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 const char validate_help[] =
-    "usage: ticklake validate TABLE [--version N | --timestamp T] [--symbols A,B]\n"
+    "usage: ticklake validate TABLE [--version N|TAG | --timestamp T] [--symbols A,B]\n"
     "                         [--from D --to D] [--calendar FILE] [--gap SECONDS]\n"
     "                         [--session HH:MM-HH:MM] [--jump-sigma K] [--min-changes N]\n"
     "                         [--price COL] [--volume COL] [--bid COL] [--ask COL]\n"
@@ -132,8 +132,8 @@ int cmd_validate(int argc, char **argv)
         return st;
 #define SV(name) opt_val(opts, no, name)
     tl_at at;
-    if (parse_at(SV("--version"), SV("--timestamp"), &at))
-        return EXIT_USAGE;
+    if ((st = parse_at_table(pos[0], SV("--version"), SV("--timestamp"), &at)))
+        return st;
     tl_validate_opts o;
     memset(&o, 0, sizeof o);
     if (parse_day_range(SV("--date"), SV("--from"), SV("--to"), &o.has_days, &o.day_from,

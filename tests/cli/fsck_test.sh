@@ -102,14 +102,12 @@ expect_rc 1 "two damages: exit 1"
 N=$(/usr/bin/python3 -c 'import json,sys; print(len(json.load(sys.stdin)["damaged"]))' <"$TMP/out")
 [ "$N" = 2 ] && ok "two damages: both named" || bad "two damages: $N named: $(snippet "$TMP/out")"
 
-# options verify hands through (needs cmd_verify to pass them on)
+# options verify hands through to the table check
 run "$TL" verify "$T" --version first
-if [ "$RC" -eq 2 ] && grep -q "unknown option" "$TMP/err"; then
-    echo "skip - verify TABLE --version: cmd_verify does not pass options through yet"
-else
-    expect_rc 0 "verify --version TAG"
-    expect_stdout "1 version" "verify --version checks one version"
-fi
+expect_rc 0 "verify --version TAG"
+expect_stdout "1 version" "verify --version checks one version"
+run "$TL" verify --log-only "$T"
+expect_rc 0 "verify --log-only before TABLE"
 
 # not a table; a segment file still goes to the segment check
 run "$TL" verify "$TMP"
