@@ -103,23 +103,20 @@ void progress_rows(void *ctx, uint64_t done, uint64_t total); /* bytes / rows bu
 void bar_end(bar *b); /* clear the bar's line */
 
 /* ---- commands in tools/cmd_*.c: int cmd_X(int argc, char **argv) and its
- * help text. TL_CLI_PENDING marks commands being written right now (weak:
- * the table in ticklake.c skips one not linked in); drop it once the
- * command's file has landed. ---- */
-#define TL_CLI_PENDING __attribute__((weak))
-int cmd_optimize(int argc, char **argv) TL_CLI_PENDING;
-extern const char optimize_help[] TL_CLI_PENDING;
-int cmd_repartition(int argc, char **argv) TL_CLI_PENDING;
-extern const char repartition_help[] TL_CLI_PENDING;
-int cmd_tag(int argc, char **argv) TL_CLI_PENDING;
-extern const char tag_help[] TL_CLI_PENDING;
-int cmd_tags(int argc, char **argv) TL_CLI_PENDING;
-extern const char tags_help[] TL_CLI_PENDING;
+ * help text (each listed in the command table of ticklake.c) ---- */
+int cmd_optimize(int argc, char **argv);
+extern const char optimize_help[];
+int cmd_repartition(int argc, char **argv);
+extern const char repartition_help[];
+int cmd_tag(int argc, char **argv);
+extern const char tag_help[];
+int cmd_tags(int argc, char **argv);
+extern const char tags_help[];
 /* `ticklake verify TABLE`: cmd_verify hands a directory argument to it. */
-int cmd_fsck(int argc, char **argv) TL_CLI_PENDING;
-int cmd_validate(int argc, char **argv) TL_CLI_PENDING;
-extern const char validate_help[] TL_CLI_PENDING;
-int cmd_resample(int argc, char **argv) TL_CLI_PENDING;
-extern const char resample_help[] TL_CLI_PENDING;
+int cmd_fsck(int argc, char **argv);
+int cmd_validate(int argc, char **argv);
+extern const char validate_help[];
+int cmd_resample(int argc, char **argv);
+extern const char resample_help[];
 
 #endif
