@@ -1275,27 +1275,6 @@ static void oplan_free(oplan *p)
     memset(p, 0, sizeof *p);
 }
 
-static int cmp_add(const void *x, const void *y)
-{
-    const tl_log_add *a = *(const tl_log_add *const *)x, *b = *(const tl_log_add *const *)y;
-    if (a->part.has_symbol) {
-        if (a->part.symbol_null != b->part.symbol_null)
-            return a->part.symbol_null ? -1 : 1;
-        if (!a->part.symbol_null) {
-            int c = strcmp(a->part.symbol, b->part.symbol);
-            if (c)
-                return c;
-        }
-    }
-    if (a->part.has_date) {
-        if (a->part.date_null != b->part.date_null)
-            return a->part.date_null ? -1 : 1;
-        if (!a->part.date_null && a->part.date != b->part.date)
-            return a->part.date < b->part.date ? -1 : 1;
-    }
-    return strcmp(a->path, b->path);
-}
-
 static int same_part(const tl_log_add *a, const tl_log_add *b)
 {
     if (a->part.symbol_null != b->part.symbol_null || a->part.date_null != b->part.date_null)
@@ -1355,7 +1334,7 @@ static int plan(const tl_log_snapshot *s, const tl_optimize_opts *o, uint64_t ta
     while ((a = tl_log_snapshot_live_next(s, &cur)) != NULL)
         p->adds[k++] = a;
     p->n_adds = k;
-    qsort(p->adds, k, sizeof *p->adds, cmp_add);
+    qsort(p->adds, k, sizeof *p->adds, tl_snapshot_cmp_add);
     for (size_t i = 0; i < k;) {
         size_t j = i + 1;
         while (j < k && same_part(p->adds[i], p->adds[j]))

@@ -34,7 +34,7 @@ struct tl_snapshot {
     int64_t cfg[3];
 };
 
-static int cmp_add(const void *x, const void *y)
+int tl_snapshot_cmp_add(const void *x, const void *y)
 {
     const tl_log_add *a = *(const tl_log_add *const *)x, *b = *(const tl_log_add *const *)y;
     if (a->part.has_symbol) {
@@ -152,7 +152,7 @@ int tl_snapshot_open(tl_table *t, const tl_at *at, tl_snapshot **out, tl_error *
     const tl_log_add *ad;
     while ((ad = tl_log_snapshot_live_next(&s->ls, &cur)) && s->n_files < n)
         s->adds[s->n_files++] = ad;
-    qsort(s->adds, s->n_files, sizeof *s->adds, cmp_add);
+    qsort(s->adds, s->n_files, sizeof *s->adds, tl_snapshot_cmp_add);
     for (size_t i = 0; i < s->n_files; i++) {
         ad = s->adds[i];
         s->n_rows += (uint64_t)ad->n_rows;

@@ -25,4 +25,8 @@ const tl_log_snapshot *tl_snapshot_log(const tl_snapshot *s);
  * first: tl_reader_open does; the scan planner (scan.c) should. */
 TL_WUR int tl_snapshot_check_rows(const tl_snapshot *s, tl_error *err);
 
+/* qsort comparator of `const tl_log_add *` in snapshot file order: partition
+ * (symbol bytewise, null first; then day, null first), then path. */
+int tl_snapshot_cmp_add(const void *x, const void *y);
+
 #endif /* TL_SNAPSHOT_INT_H */
