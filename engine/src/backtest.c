@@ -1125,6 +1125,42 @@ static void long_first(bt_plane *t, size_t nt, uint32_t n)
     qsort(t, nl, sizeof *t, plane_cmp);
 }
 
+/* The eligibility bits of a block's n kept rows (idx, or all) into k->etmp
+ * from bid, ask and volume as doubles: float64 and int64 columns in place,
+ * others (and narrowed ones, and kept-row subsets) converted first. psrc:
+ * prices copied to pdst on the way (elig_pass). */
+static int elig_doubles(tl_bt_kernel *k, const tl_bt_input *in, const tl_type tt[4],
+                        const uint32_t *idx, uint32_t n, const double *psrc, double *pdst,
+                        tl_error *err)
+{
+    const double *A = in->ask->values, *B = in->bid->values;
+    const uint8_t *Av = in->ask->validity, *Bv = in->bid->validity;
+    const void *V = in->volume->values;
+    const uint8_t *Vv = in->volume->validity;
+    int v_i64 = tt[3] == TL_INT64 && !in->volume_scale;
+    if (idx || tt[2] != TL_FLOAT64 || in->ask_scale) {
+        GROW(k->A, k->capA, (size_t)n + 8, "asks");
+        col_double(k->A, tt[2], in->ask, in->ask_scale, idx, n);
+        A = k->A;
+        Av = NULL;
+    }
+    if (idx || tt[1] != TL_FLOAT64 || in->bid_scale) {
+        GROW(k->B, k->capB, (size_t)n + 8, "bids");
+        col_double(k->B, tt[1], in->bid, in->bid_scale, idx, n);
+        B = k->B;
+        Bv = NULL;
+    }
+    if (idx || (tt[3] != TL_FLOAT64 && tt[3] != TL_INT64) || in->volume_scale) {
+        GROW(k->V, k->capV, (size_t)n + 8, "volumes");
+        col_double(k->V, tt[3], in->volume, in->volume_scale, idx, n);
+        V = k->V;
+        Vv = NULL;
+        v_i64 = 0;
+    }
+    elig_pass(k->etmp, n, A, Av, B, Bv, V, Vv, v_i64, k->max_spread, k->min_volume, psrc, pdst);
+    return TL_OK;
+}
+
 int tl_bt_kernel_block(tl_bt_kernel *k, const tl_bt_input *in, tl_error *err)
 {
     int rc = ensure_unit_arrays(k, err);
@@ -1209,48 +1245,20 @@ int tl_bt_kernel_block(tl_bt_kernel *k, const tl_bt_input *in, tl_error *err)
 
     /* eligibility of the block's kept rows, appended to the window's bits */
     GROW(k->elig, k->cap_elig, ((size_t)wn + n) / 64 + 3, "bitmaps");
-    if (n > 0 && !idx && in->ask_scale && in->bid_scale &&
-        narrow_elig_ok(in->ask_scale, in->bid_scale, k->max_spread) &&
-        (in->volume_scale || tt[3] == TL_INT64 || tt[3] == TL_FLOAT64)) {
-        GROW(k->etmp, k->cap_etmp, (size_t)n / 64 + 2, "bitmaps");
-        int vk = in->volume_scale ? VOL_I32 : tt[3] == TL_INT64 ? VOL_I64 : VOL_F64;
-        elig_narrow(k->etmp, n, in->ask->values, in->ask_scale, in->bid->values, in->bid_scale,
-                    in->volume->values, in->volume->validity, vk, k->max_spread, k->min_volume,
-                    psrc, k->P + wn);
-        bits_append(k->elig, wn, k->etmp, n);
-        goto elig_done;
-    }
-    const double *A = in->ask->values, *B = in->bid->values;
-    const uint8_t *Av = in->ask->validity, *Bv = in->bid->validity;
-    const void *V = in->volume->values;
-    const uint8_t *Vv = in->volume->validity;
-    int v_i64 = tt[3] == TL_INT64 && !in->volume_scale;
-    if (idx || tt[2] != TL_FLOAT64 || in->ask_scale) {
-        GROW(k->A, k->capA, (size_t)n + 8, "asks");
-        col_double(k->A, tt[2], in->ask, in->ask_scale, idx, n);
-        A = k->A;
-        Av = NULL;
-    }
-    if (idx || tt[1] != TL_FLOAT64 || in->bid_scale) {
-        GROW(k->B, k->capB, (size_t)n + 8, "bids");
-        col_double(k->B, tt[1], in->bid, in->bid_scale, idx, n);
-        B = k->B;
-        Bv = NULL;
-    }
-    if (idx || (tt[3] != TL_FLOAT64 && tt[3] != TL_INT64) || in->volume_scale) {
-        GROW(k->V, k->capV, (size_t)n + 8, "volumes");
-        col_double(k->V, tt[3], in->volume, in->volume_scale, idx, n);
-        V = k->V;
-        Vv = NULL;
-        v_i64 = 0;
-    }
     if (n > 0) {
         GROW(k->etmp, k->cap_etmp, (size_t)n / 64 + 2, "bitmaps");
-        elig_pass(k->etmp, n, A, Av, B, Bv, V, Vv, v_i64, k->max_spread, k->min_volume, psrc,
-                  k->P + wn);
+        if (!idx && in->ask_scale && in->bid_scale &&
+            narrow_elig_ok(in->ask_scale, in->bid_scale, k->max_spread) &&
+            (in->volume_scale || tt[3] == TL_INT64 || tt[3] == TL_FLOAT64)) {
+            int vk = in->volume_scale ? VOL_I32 : tt[3] == TL_INT64 ? VOL_I64 : VOL_F64;
+            elig_narrow(k->etmp, n, in->ask->values, in->ask_scale, in->bid->values,
+                        in->bid_scale, in->volume->values, in->volume->validity, vk,
+                        k->max_spread, k->min_volume, psrc, k->P + wn);
+        } else if ((rc = elig_doubles(k, in, tt, idx, n, psrc, k->P + wn, err))) {
+            return rc;
+        }
         bits_append(k->elig, wn, k->etmp, n);
     }
-elig_done:
 
     /* runs: the block's first run extends the window's last one when it
      * continues it */
