@@ -22,7 +22,9 @@
 #include "ticklake.h"
 
 #include "civil_int.h"
+#include "io_int.h"
 #include "resample_int.h"
+#include "table_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -1253,74 +1255,22 @@ int tl_validate_state_read(tl_table *t, int64_t *version, int *found, tl_error *
     return rc;
 }
 
-static int fsync_dir(const char *dir, tl_error *err)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return tl_error_sys(err, errno, "%s: open directory", dir);
-    int r = fsync(fd);
-    int e = errno;
-    close(fd);
-    if (r)
-        return tl_error_sys(err, e, "%s: fsync", dir);
-    return 0;
-}
-
+/* The state file goes through the table's I/O layer (io_int.h), so fault
+ * injection and the power-loss model see it: mkdir -p of _ticklake/ (each
+ * new entry's parent fsynced), then tmp + fsync + rename + directory fsync
+ * (tl_io_write_file_replace). A reader sees the old or the new file. */
 static int state_write(tl_table *t, int64_t version, tl_error *err)
 {
-    char *dir = join(tl_table_path(t), VAL_STATE_DIR);
-    char *path = join(tl_table_path(t), VAL_STATE_FILE);
-    char tmpname[96];
-    snprintf(tmpname, sizeof tmpname, "%s/.validate.json.tmp.%ld", VAL_STATE_DIR, (long)getpid());
-    char *tmp = join(tl_table_path(t), tmpname);
-    int rc = 0, fd = -1;
-    if (!dir || !path || !tmp) {
-        rc = oom(err, "path");
-        goto out;
-    }
-    int made = 0;
-    if (mkdir(dir, 0777) == 0)
-        made = 1;
-    else if (errno != EEXIST) {
-        rc = tl_error_sys(err, errno, "%s: mkdir", dir);
-        goto out;
-    }
-    (void)unlink(tmp);
-    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    if (fd < 0) {
-        rc = tl_error_sys(err, errno, "%s: create", tmp);
-        goto out;
-    }
     char buf[160];
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     int n = snprintf(buf, sizeof buf, "{\"version\":%" PRId64 ",\"validated_ms\":%" PRId64 "}\n",
                      version, (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000);
-    if (write(fd, buf, (size_t)n) != n) {
-        rc = tl_error_sys(err, errno, "%s: write", tmp);
-        goto out;
-    }
-    if (fsync(fd)) {
-        rc = tl_error_sys(err, errno, "%s: fsync", tmp);
-        goto out;
-    }
-    close(fd);
-    fd = -1;
-    if (rename(tmp, path)) {
-        rc = tl_error_sys(err, errno, "%s: rename to %s", tmp, path);
-        goto out;
-    }
-    rc = fsync_dir(dir, err);
-    if (!rc && made)
-        rc = fsync_dir(tl_table_path(t), err);
-out:
-    if (fd >= 0) {
-        close(fd);
-        (void)unlink(tmp);
-    }
-    free(dir);
-    free(path);
-    free(tmp);
+    int rc = tl_io_mkdir_p(t->io, &t->root, VAL_STATE_DIR, 0755, err);
+    if (!rc)
+        rc = tl_io_write_file_replace(t->io, &t->root, VAL_STATE_FILE, buf, (size_t)n, err);
+    if (rc)
+        tl_error_prefix(err, "validate: remembering version %" PRId64 ": ", version);
     return rc;
 }
 

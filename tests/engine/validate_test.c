@@ -12,7 +12,11 @@
  */
 #include <criterion/criterion.h>
 
+#include <errno.h>
+
 #include "civil_int.h"
+#include "io_int.h"
+#include "table_int.h"
 #include "ticklake.h"
 
 #include <math.h>
@@ -552,6 +556,57 @@ Test(validate, table_partitioned_by_day_only)
 }
 
 /* ---- incremental ----------------------------------------------------------------- */
+
+/* The state file goes through the table's I/O layer: a failed fsync of it is
+ * an error naming the file, the old state stays, and nothing is left behind
+ * but the recorded version of the earlier run. */
+Test(validate, state_file_write_goes_through_the_io_layer)
+{
+    create_table();
+    rows rs = {0};
+    clean_rows(&rs);
+    append_rows(&rs); /* version 1 */
+    tl_error err = {0};
+    tl_io_fault *fi = NULL;
+    cr_assert_eq(tl_io_fault_open(tpath, &fi, &err), TL_OK, "%s", err.msg);
+    tl_table *t = NULL;
+    cr_assert_eq(tl_table_open_io(tpath, tl_io_fault_io(fi), NULL, NULL, &t, &err), TL_OK,
+                 "%s", err.msg);
+    tl_io_fault_rule r = {.op = TL_IO_OP_FSYNC, .nth = 1, .action = TL_IO_FAULT_FAIL,
+                          .err_no = EIO, .path_contains = "validate.json"};
+    cr_assert_eq(tl_io_fault_add(fi, &r, &err), TL_OK, "%s", err.msg);
+    tl_validate_opts o;
+    opts_default(&o);
+    o.save_state = 1;
+    tl_validate_report rep;
+    int rc = tl_table_validate(t, NULL, &o, &rep, &err);
+    cr_assert_eq(rc, TL_EIO, "%d %s", rc, err.msg);
+    cr_assert_not_null(strstr(err.msg, "validate.json"), "%s", err.msg);
+    cr_assert_not_null(strstr(err.msg, "fsync"), "%s", err.msg);
+    cr_assert_geq(tl_io_fault_count(fi, TL_IO_OP_MKDIR), 1); /* _ticklake/ made through it */
+    int64_t v = -1;
+    int found = 1;
+    cr_assert_eq(tl_validate_state_read(t, &v, &found, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(found, 0);
+    /* no temporary file is left in _ticklake/ */
+    char sp[400];
+    snprintf(sp, sizeof sp, "%s/_ticklake", tpath);
+    tl_io_names names = {0};
+    cr_assert_eq(tl_io_list(NULL, NULL, sp, &names, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(names.n, 0, "left behind: %s", names.n ? names.names[0] : "");
+    tl_io_names_free(&names);
+    /* the next run (no fault) records the version */
+    tl_io_fault_clear_rules(fi);
+    cr_assert_eq(tl_table_validate(t, NULL, &o, &rep, &err), TL_OK, "%s", err.msg);
+    tl_validate_report_free(&rep);
+    cr_assert_eq(tl_validate_state_read(t, &v, &found, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(found, 1);
+    cr_assert_eq(v, 1);
+    cr_assert_geq(tl_io_fault_count(fi, TL_IO_OP_RENAME), 1);
+    tl_table_close(t);
+    tl_io_fault_close(fi);
+    free(rs.r);
+}
 
 Test(validate, incremental_checks_only_partitions_with_new_files)
 {
