@@ -3,7 +3,8 @@
 # apt-get runs only when something is missing (as root, or through sudo).
 
 TL_PACKAGES=(
-    build-essential cmake pkg-config clang
+    build-essential cmake pkg-config
+    clang libclang-rt-14-dev # libFuzzer + ASan/UBSan runtimes (tools/test.sh fuzz stage)
     libzstd-dev libxxhash-dev liburing-dev libjansson-dev
     libsnappy-dev zlib1g-dev liblz4-dev libbrotli-dev # Parquet codecs
     libcriterion-dev

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # tools/test.sh - install what is missing, then build and run the whole test
 # suite twice: Release (build/) and Debug with ASan+UBSan (build-asan/).
+# Then fuzzes every libFuzzer target briefly (build-fuzz/, clang).
 # Finally installs the Release build into a temporary prefix and compiles
 # and runs a small program against it through pkg-config.
 # Works from any directory. Exits non-zero if anything failed.
@@ -64,6 +65,23 @@ ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0} \
 UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
     run_ctest asan build-asan
 
+# Fuzzing (tests/fuzz/run.sh): the libFuzzer targets built with clang
+# (ASan + UBSan) in build-fuzz/, each fuzzed for TL_FUZZ_SECONDS (default
+# 15) from its seed corpus, nproc at a time; a crash, leak, OOM (malloc over
+# 2 GiB), timeout or build failure fails CI. One count per target.
+echo "== fuzz: libFuzzer targets (clang, ASan+UBSan), ${TL_FUZZ_SECONDS:-15} s each"
+fuzz_rc=0
+bash tests/fuzz/run.sh -b build-fuzz -t "${TL_FUZZ_SECONDS:-15}" -j "$jobs" -o "$logdir/fuzz" \
+    2>&1 | tee "$logdir/fuzz.log" || fuzz_rc=$?
+n_fuzz_pass=$(grep -c '^fuzz: PASS ' "$logdir/fuzz.log" || true)
+n_fuzz_fail=$(grep -c '^fuzz: FAIL ' "$logdir/fuzz.log" || true)
+total_pass=$((total_pass + n_fuzz_pass))
+total_fail=$((total_fail + n_fuzz_fail))
+if [ "$fuzz_rc" -ne 0 ] || [ "$n_fuzz_pass" -eq 0 ]; then
+    failed_parts+=(fuzz)
+    if [ "$n_fuzz_fail" -eq 0 ]; then total_fail=$((total_fail + 1)); fi
+fi
+
 echo "== install: cmake --install into a temporary prefix, build against it with pkg-config"
 install_ok=1
 prefix="$logdir/prefix"
@@ -125,7 +143,7 @@ fi
 
 echo
 if [ "${#failed_parts[@]}" -eq 0 ]; then
-    echo "test.sh: all passed (release ctest, asan ctest, install check)"
+    echo "test.sh: all passed (release ctest, asan ctest, fuzz, install check)"
 else
     echo "test.sh: FAILED in: ${failed_parts[*]}"
 fi
