@@ -3,7 +3,7 @@
 # (tests/stress/conc_stress.c; figures in tests/reliability/CONCURRENCY.md).
 # $1 = path to tl_conc_stress.
 #
-# 1. 3 writer processes x 12 appends, 2 time-travelling readers (scan with
+# 1. 4 writer processes x 25 appends, 2 time-travelling readers (scan with
 #    mmap and io_uring, the row reader; by version, timestamp and latest),
 #    optimize + checkpoint + vacuum throughout; every version re-read at the
 #    end; then the retention phase (a reader holding an old version's files
@@ -30,12 +30,12 @@ FAIL=0
 ok() { PASS=$((PASS + 1)); echo "ok   - $*"; }
 bad() { FAIL=$((FAIL + 1)); echo "FAIL - $*"; }
 
-"$D" "$TMP/run" --writers 3 --appends 12 --readers 2 --maint-sleep-ms 5 \
+"$D" "$TMP/run" --writers 4 --appends 25 --readers 2 --maint-sleep-ms 5 \
     --samples 100000 --pin --sigbus-control >"$TMP/run.log" 2>&1
 RC=$?
 sed 's/^/    /' "$TMP/run.log"
 if [ "$RC" -eq 0 ] && grep -q '^RESULT: PASS' "$TMP/run.log"; then
-    ok "3 writers x 12 appends with readers and maintenance: every check passed"
+    ok "4 writers x 25 appends with readers and maintenance: every check passed"
 else
     bad "stress run: exit $RC"
 fi
