@@ -25,6 +25,7 @@
 #include "io_int.h"
 #include "resample_int.h"
 #include "table_int.h"
+#include "tl_format.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -1157,6 +1158,44 @@ static int coverage(const tl_snapshot *s, const tl_validate_opts *o, vctx *c,
 
 /* ---- null rates from footers ----------------------------------------------------- */
 
+/* One data file's footer: null counts per column, rows. The file is opened
+ * beneath the table root (never through a symlink out of it, LOG-R11) and
+ * must have the size and rows its add says. */
+static int footer_nulls(tl_table *t, const tl_snapshot_info *si, const tl_file_info *fi,
+                        tl_validate_report *rep, tl_error *err)
+{
+    tl_io_file fd;
+    tl_io_map map = {0};
+    tlf_seg *seg = NULL;
+    int rc = tl_io_open_beneath(t->io, &t->root, fi->path, O_RDONLY, 0, &fd, err);
+    if (rc)
+        return rc;
+    rc = tl_io_map_file(&fd, &map, err);
+    (void)tl_io_close(&fd, NULL);
+    if (!rc && (uint64_t)map.len != fi->bytes)
+        rc = tl_error_set(err, TL_ECORRUPT, "%s/%s: %zu bytes, but the log says %" PRIu64,
+                          t->path, fi->path, map.len, fi->bytes);
+    if (!rc)
+        rc = tlf_seg_open_mem(map.addr, map.len, fi->path, 0, &seg, err);
+    if (!rc && tlf_seg_n_rows(seg) != fi->n_rows)
+        rc = tl_error_set(err, TL_ECORRUPT, "%s/%s: %" PRIu64 " rows, but the log says %" PRIu64,
+                          t->path, fi->path, tlf_seg_n_rows(seg), fi->n_rows);
+    if (!rc) {
+        uint32_t nc = tlf_seg_n_cols(seg);
+        for (uint32_t k = 0; k < nc; k++) {
+            const tlf_col_info *ci = tlf_seg_col(seg, k);
+            int f = find_field(si, ci->name);
+            if (f >= 0)
+                rep->nulls[f].nulls += ci->null_count;
+        }
+        for (uint32_t f = 0; f < si->n_fields; f++)
+            rep->nulls[f].rows += fi->n_rows;
+    }
+    tlf_seg_close(seg);
+    (void)tl_io_unmap(&map, NULL);
+    return rc;
+}
+
 static int null_rates(tl_table *t, const tl_snapshot *s, const uint8_t *wanted,
                       tl_validate_report *rep, tl_error *err)
 {
@@ -1169,7 +1208,6 @@ static int null_rates(tl_table *t, const tl_snapshot *s, const uint8_t *wanted,
     for (uint32_t f = 0; f < si.n_fields; f++)
         rep->nulls[f].column = si.fields[f].name;
     size_t np = tl_snapshot_n_partitions(s);
-    const char *root = tl_table_path(t);
     for (size_t p = 0; p < np; p++) {
         if (!wanted[p])
             continue;
@@ -1179,34 +1217,12 @@ static int null_rates(tl_table *t, const tl_snapshot *s, const uint8_t *wanted,
         for (size_t fi_ = pi.first_file; fi_ < pi.first_file + pi.n_files; fi_++) {
             tl_file_info fi;
             tl_snapshot_file(s, fi_, &fi);
-            size_t len = strlen(root) + strlen(fi.path) + 2;
-            char *path = malloc(len);
-            if (!path)
-                return oom(err, "path");
-            snprintf(path, len, "%s/%s", root, fi.path);
-            tl_segment *seg = NULL;
-            int rc = tl_segment_open(path, &seg, err);
-            free(path);
+            int rc = footer_nulls(t, &si, &fi, rep, err);
             if (rc) {
                 tl_error_prefix(err, "validate: null rates: ");
                 return rc;
             }
             rep->files_checked++;
-            uint32_t nc = tl_segment_n_cols(seg);
-            for (uint32_t k = 0; k < nc; k++) {
-                tl_segment_col_stats cs;
-                if ((rc = tl_segment_col_stats_get(seg, k, &cs, err))) {
-                    tl_segment_close(seg);
-                    return rc;
-                }
-                int f = find_field(&si, cs.name);
-                if (f >= 0)
-                    rep->nulls[f].nulls += cs.null_count;
-            }
-            uint64_t nr = tl_segment_n_rows(seg);
-            for (uint32_t f = 0; f < si.n_fields; f++)
-                rep->nulls[f].rows += nr;
-            tl_segment_close(seg);
         }
     }
     return 0;

@@ -608,6 +608,43 @@ Test(validate, state_file_write_goes_through_the_io_layer)
     free(rs.r);
 }
 
+/* A data file swapped for a symlink to a copy outside the table: validate
+ * refuses it (files are opened beneath the table root), naming the file. */
+Test(validate, never_follows_a_data_file_symlink_out_of_the_table)
+{
+    create_table();
+    rows rs = {0};
+    clean_rows(&rs);
+    append_rows(&rs);
+    tl_table *t = NULL;
+    tl_error err = {0};
+    cr_assert_eq(tl_table_open(tpath, &t, &err), TL_OK, "%s", err.msg);
+    tl_snapshot *s = NULL;
+    cr_assert_eq(tl_snapshot_open(t, NULL, &s, &err), TL_OK, "%s", err.msg);
+    tl_file_info fi;
+    tl_snapshot_file(s, 0, &fi);
+    char in[600], out[600], cmd[1400], base[300];
+    snprintf(in, sizeof in, "%s/%s", tpath, fi.path);
+    snprintf(base, sizeof base, "%s", strrchr(fi.path, '/') ? strrchr(fi.path, '/') + 1 : fi.path);
+    snprintf(out, sizeof out, "%s/outside.tls", dir);
+    tl_snapshot_close(s);
+    tl_table_close(t);
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", in, out);
+    cr_assert_eq(system(cmd), 0);
+    cr_assert_eq(unlink(in), 0);
+    cr_assert_eq(symlink(out, in), 0);
+    tl_validate_opts o;
+    opts_default(&o);
+    int rc = validate_err(&o, &err);
+    cr_assert_neq(rc, TL_OK);
+    cr_assert_not_null(strstr(err.msg, "validate"), "%s", err.msg);
+    cr_assert_not_null(strstr(err.msg, base), "%s", err.msg);
+    /* refused by the first pass that opens files (footers), not only later
+     * by the scan */
+    cr_assert_not_null(strstr(err.msg, "null rates"), "%s", err.msg);
+    free(rs.r);
+}
+
 Test(validate, incremental_checks_only_partitions_with_new_files)
 {
     create_table();
