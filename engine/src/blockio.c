@@ -16,6 +16,9 @@
  *          waiting for one batch records the other's completions for later.
  *          Short reads, -EAGAIN and -EINTR continue with the rest of the
  *          range; 0 before the range is complete is "short read at EOF".
+ *          Each request first asks the tl_io's ring_read hook (the fault
+ *          injector's): an error from it fails the range as the completion
+ *          would, "read(<file>, N bytes at offset O): <error>".
  *   PREAD  the same ranges, read one after another in tl_bio_wait.
  *
  * Invariants:
@@ -551,6 +554,17 @@ static void uring_start(tl_bio_batch *bt, size_t k)
     uint64_t piece = d->want - d->done, cap = piece_cap(b, bt->f->direct);
     if (piece > cap)
         piece = cap;
+    const tl_io *io = bt->f->file.io;
+    if (io && io->ops->ring_read) { /* the fault hook (tl_io_ops.ring_read) */
+        int h = io->ops->ring_read(io->ctx, bt->f->file.fd, (size_t)piece, d->aoff + d->done);
+        if (h < 0 && h != -EINTR && h != -EAGAIN) {
+            tl_error e;
+            b->st.requests++;
+            read_fail(bt->f, "read", -h, bt->r[k].off, bt->r[k].len, &e);
+            batch_fail_err(bt, &e);
+            return;
+        }
+    }
     struct io_uring_sqe *sqe = io_uring_get_sqe(&b->ring);
     if (!sqe) { /* cannot happen while inflight <= qd = SQ size; be safe */
         (void)io_uring_submit(&b->ring);

@@ -14,6 +14,8 @@
  *   system answers EINVAL/ENOSYS.
  * - Temporary names are <name>.tmp.<pid>.<seq>, created with O_EXCL, so two
  *   writers (threads or processes) never share one.
+ * - The write guard (tl_io_guard) stops every mutating call after the first
+ *   failed fsync/fdatasync made through it; the refusal names that failure.
  */
 #include "io_int.h"
 
@@ -21,6 +23,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -278,10 +281,38 @@ static int io_code(int e)
     }
 }
 
+/* The guard (below) refuses a call by returning -ESHUTDOWN after noting
+ * itself here; the wrapper that formats the failure then names the first
+ * failed fsync (same thread, right after the raw call). */
+static _Thread_local tl_io_guard *guard_refused;
+
+static void guard_explain(tl_error *err, int e)
+{
+    tl_io_guard *g = guard_refused;
+    guard_refused = NULL;
+    if (e != ESHUTDOWN || !g || !err)
+        return;
+    pthread_mutex_lock(&g->mu);
+    int fe = g->first_errno;
+    char first[sizeof g->first];
+    memcpy(first, g->first, sizeof first);
+    pthread_mutex_unlock(&g->mu);
+    /* "write(/t/x) refused: writes through this handle stopped after a
+     * failed fsync (fsync(/t/y): Input/output error)" */
+    char *colon = strrchr(err->msg, ':');
+    if (colon && strstr(colon, strerror(ESHUTDOWN)) == colon + 2)
+        *colon = '\0';
+    size_t l = strlen(err->msg);
+    snprintf(err->msg + l, sizeof err->msg - l,
+             " refused: writes through this handle stopped after a failed fsync (%s)", first);
+    err->sys_errno = fe;
+}
+
 static int io_fail(tl_error *err, int e, const char *op, const char *path)
 {
     int code = io_code(e);
     tl_error_sys(err, e, "%s(%s)", op, path);
+    guard_explain(err, e);
     if (err)
         err->code = code;
     return code;
@@ -291,6 +322,7 @@ static int io_fail2(tl_error *err, int e, const char *op, const char *a, const c
 {
     int code = io_code(e);
     tl_error_sys(err, e, "%s(%s -> %s)", op, a, b);
+    guard_explain(err, e);
     if (err)
         err->code = code;
     return code;
@@ -528,6 +560,7 @@ int tl_io_pwrite_all(tl_io_file *f, const void *buf, size_t n, uint64_t off, tl_
             int code = io_code((int)-r);
             tl_error_sys(err, (int)-r, "pwrite(%s, %zu bytes at offset %llu)", f->path,
                          n - done, (unsigned long long)(off + done));
+            guard_explain(err, (int)-r);
             if (err)
                 err->code = code;
             return code;
@@ -550,6 +583,7 @@ int tl_io_write_all(tl_io_file *f, const void *buf, size_t n, tl_error *err)
             int code = io_code((int)-r);
             tl_error_sys(err, (int)-r, "write(%s, %zu of %zu bytes left)", f->path,
                          n - done, n);
+            guard_explain(err, (int)-r);
             if (err)
                 err->code = code;
             return code;
@@ -601,15 +635,21 @@ int tl_io_bufsink_flush(tl_io_bufsink *cs, tl_error *err)
     return rc;
 }
 
+static void guard_name_failure(const tl_io *io, const char *op, const char *path, int e);
+
 int tl_io_fsync(tl_io_file *f, tl_error *err)
 {
     int r = f->io->ops->fsync(f->io->ctx, f->fd);
+    if (r < 0)
+        guard_name_failure(f->io, "fsync", f->path, -r);
     return r < 0 ? io_fail(err, -r, "fsync", f->path) : TL_OK;
 }
 
 int tl_io_fdatasync(tl_io_file *f, tl_error *err)
 {
     int r = f->io->ops->fdatasync(f->io->ctx, f->fd);
+    if (r < 0)
+        guard_name_failure(f->io, "fdatasync", f->path, -r);
     return r < 0 ? io_fail(err, -r, "fdatasync", f->path) : TL_OK;
 }
 
@@ -622,6 +662,7 @@ int tl_io_ftruncate(tl_io_file *f, uint64_t len, tl_error *err)
     if (r < 0) {
         int code = io_code(-r);
         tl_error_sys(err, -r, "ftruncate(%s, %llu)", f->path, (unsigned long long)len);
+        guard_explain(err, -r);
         if (err)
             err->code = code;
         return code;
@@ -967,4 +1008,223 @@ int tl_io_read_file(const tl_io *io, const tl_io_file *dir, const char *name, si
     *bytes = buf;
     *len = got;
     return TL_OK;
+}
+
+/* ---- the write guard ------------------------------------------------------------------------ */
+
+static const tl_io_ops guard_ops;
+
+static tl_io_guard *gctx(void *ctx)
+{
+    return ctx;
+}
+
+/* Refuse when stopped: -ESHUTDOWN (guard_explain names the first failure). */
+static int guard_refuse(tl_io_guard *g)
+{
+    pthread_mutex_lock(&g->mu);
+    int stopped = g->stopped;
+    pthread_mutex_unlock(&g->mu);
+    if (!stopped)
+        return 0;
+    guard_refused = g;
+    return -ESHUTDOWN;
+}
+
+static void guard_stop(tl_io_guard *g, int e)
+{
+    pthread_mutex_lock(&g->mu);
+    if (!g->stopped) {
+        g->stopped = 1;
+        g->first_errno = e;
+        snprintf(g->first, sizeof g->first, "a sync: %s", strerror(e));
+    }
+    pthread_mutex_unlock(&g->mu);
+}
+
+static void guard_name_failure(const tl_io *io, const char *op, const char *path, int e)
+{
+    if (!io || io->ops != &guard_ops || e == ESHUTDOWN)
+        return;
+    tl_io_guard *g = gctx(io->ctx);
+    pthread_mutex_lock(&g->mu);
+    if (!g->named) {
+        g->named = 1;
+        g->stopped = 1;
+        g->first_errno = e;
+        snprintf(g->first, sizeof g->first, "%s(%s): %s", op, path ? path : "?", strerror(e));
+    }
+    pthread_mutex_unlock(&g->mu);
+}
+
+static int g_openat(void *ctx, int dirfd, const char *path, int flags, unsigned mode,
+                    unsigned resolve)
+{
+    tl_io_guard *g = gctx(ctx);
+    int r;
+    if ((flags & (O_WRONLY | O_RDWR | O_CREAT | O_TRUNC)) && (r = guard_refuse(g)))
+        return r;
+    return g->inner->ops->openat(g->inner->ctx, dirfd, path, flags, mode, resolve);
+}
+
+static int g_close(void *ctx, int fd)
+{
+    tl_io_guard *g = gctx(ctx);
+    return g->inner->ops->close(g->inner->ctx, fd);
+}
+
+static int64_t g_pread(void *ctx, int fd, void *buf, size_t n, uint64_t off)
+{
+    tl_io_guard *g = gctx(ctx);
+    return g->inner->ops->pread(g->inner->ctx, fd, buf, n, off);
+}
+
+static int64_t g_pwrite(void *ctx, int fd, const void *buf, size_t n, uint64_t off)
+{
+    tl_io_guard *g = gctx(ctx);
+    int r = guard_refuse(g);
+    return r ? r : g->inner->ops->pwrite(g->inner->ctx, fd, buf, n, off);
+}
+
+static int64_t g_write(void *ctx, int fd, const void *buf, size_t n)
+{
+    tl_io_guard *g = gctx(ctx);
+    int r = guard_refuse(g);
+    return r ? r : g->inner->ops->write(g->inner->ctx, fd, buf, n);
+}
+
+static int g_fsync(void *ctx, int fd)
+{
+    tl_io_guard *g = gctx(ctx);
+    int r = guard_refuse(g);
+    if (r)
+        return r;
+    r = g->inner->ops->fsync(g->inner->ctx, fd);
+    if (r < 0)
+        guard_stop(g, -r); /* EINTR too: never retried (LOG-C10) */
+    return r;
+}
+
+static int g_fdatasync(void *ctx, int fd)
+{
+    tl_io_guard *g = gctx(ctx);
+    int r = guard_refuse(g);
+    if (r)
+        return r;
+    r = g->inner->ops->fdatasync(g->inner->ctx, fd);
+    if (r < 0)
+        guard_stop(g, -r);
+    return r;
+}
+
+static int g_ftruncate(void *ctx, int fd, uint64_t len)
+{
+    tl_io_guard *g = gctx(ctx);
+    int r = guard_refuse(g);
+    return r ? r : g->inner->ops->ftruncate(g->inner->ctx, fd, len);
+}
+
+static int g_fstat(void *ctx, int fd, struct stat *st)
+{
+    tl_io_guard *g = gctx(ctx);
+    return g->inner->ops->fstat(g->inner->ctx, fd, st);
+}
+
+static int g_fstatat(void *ctx, int dirfd, const char *path, struct stat *st)
+{
+    tl_io_guard *g = gctx(ctx);
+    return g->inner->ops->fstatat(g->inner->ctx, dirfd, path, st);
+}
+
+static int g_renameat2(void *ctx, int od, const char *op, int nd, const char *np,
+                       unsigned flags)
+{
+    tl_io_guard *g = gctx(ctx);
+    int r = guard_refuse(g);
+    return r ? r : g->inner->ops->renameat2(g->inner->ctx, od, op, nd, np, flags);
+}
+
+static int g_linkat(void *ctx, int od, const char *op, int nd, const char *np)
+{
+    tl_io_guard *g = gctx(ctx);
+    int r = guard_refuse(g);
+    return r ? r : g->inner->ops->linkat(g->inner->ctx, od, op, nd, np);
+}
+
+static int g_unlinkat(void *ctx, int dirfd, const char *path, int flags)
+{
+    tl_io_guard *g = gctx(ctx);
+    int r = guard_refuse(g);
+    return r ? r : g->inner->ops->unlinkat(g->inner->ctx, dirfd, path, flags);
+}
+
+static int g_mkdirat(void *ctx, int dirfd, const char *path, unsigned mode)
+{
+    tl_io_guard *g = gctx(ctx);
+    int r = guard_refuse(g);
+    return r ? r : g->inner->ops->mkdirat(g->inner->ctx, dirfd, path, mode);
+}
+
+static int g_listdir(void *ctx, int dirfd, const char *path, char ***names, size_t *n)
+{
+    tl_io_guard *g = gctx(ctx);
+    return g->inner->ops->listdir(g->inner->ctx, dirfd, path, names, n);
+}
+
+static int g_mmap(void *ctx, int fd, size_t len, const void **addr)
+{
+    tl_io_guard *g = gctx(ctx);
+    return g->inner->ops->mmap(g->inner->ctx, fd, len, addr);
+}
+
+static int g_munmap(void *ctx, const void *addr, size_t len)
+{
+    tl_io_guard *g = gctx(ctx);
+    return g->inner->ops->munmap(g->inner->ctx, addr, len);
+}
+
+static int g_ring_read(void *ctx, int fd, size_t n, uint64_t off)
+{
+    tl_io_guard *g = gctx(ctx);
+    return g->inner->ops->ring_read ? g->inner->ops->ring_read(g->inner->ctx, fd, n, off) : 0;
+}
+
+static const tl_io_ops guard_ops = {
+    .openat = g_openat,       .close = g_close,         .pread = g_pread,
+    .pwrite = g_pwrite,       .write = g_write,         .fsync = g_fsync,
+    .fdatasync = g_fdatasync, .ftruncate = g_ftruncate, .fstat = g_fstat,
+    .fstatat = g_fstatat,     .renameat2 = g_renameat2, .linkat = g_linkat,
+    .unlinkat = g_unlinkat,   .mkdirat = g_mkdirat,     .listdir = g_listdir,
+    .mmap = g_mmap,           .munmap = g_munmap,       .ring_read = g_ring_read,
+};
+
+void tl_io_guard_init(tl_io_guard *g, const tl_io *inner)
+{
+    memset(g, 0, sizeof *g);
+    g->io.ops = &guard_ops;
+    g->io.ctx = g;
+    g->inner = io_or_default(inner);
+    pthread_mutex_init(&g->mu, NULL);
+}
+
+void tl_io_guard_destroy(tl_io_guard *g)
+{
+    if (g)
+        pthread_mutex_destroy(&g->mu);
+}
+
+int tl_io_guard_check(tl_io_guard *g, tl_error *err)
+{
+    pthread_mutex_lock(&g->mu);
+    int stopped = g->stopped, e = g->first_errno;
+    char first[sizeof g->first];
+    memcpy(first, g->first, sizeof first);
+    pthread_mutex_unlock(&g->mu);
+    if (!stopped)
+        return TL_OK;
+    tl_error_set(err, TL_EIO, "writes through this handle stopped after a failed fsync (%s); "
+                 "open the table again (LOG-C10)", first);
+    if (err)
+        err->sys_errno = e;
+    return TL_EIO;
 }

@@ -211,7 +211,7 @@ static const tl_io_ops fault_ops;
 static const char *const op_names[TL_IO_OP_COUNT] = {
     "open",  "close",     "pread", "pwrite", "write",  "fsync", "fdatasync",
     "fsync_dir", "ftruncate", "fstat", "stat",   "rename", "link",  "unlink",
-    "mkdir", "list",      "mmap",  "munmap",
+    "mkdir", "list",      "mmap",  "munmap", "ring_read",
 };
 
 const char *tl_io_op_name(int op)
@@ -1041,13 +1041,26 @@ static int f_munmap(void *ctx, const void *addr, size_t len)
     return r ? r : u;
 }
 
+/* An io_uring read request: counted and subject to the rules like a pread
+ * (a SHORT rule does not apply: the ring continues short reads itself). */
+static int f_ring_read(void *ctx, int fd, size_t n, uint64_t off)
+{
+    (void)n;
+    (void)off;
+    tl_io_fault *f = ctx;
+    LOCK(f);
+    int r = begin_fd(f, TL_IO_OP_RING_READ, fd, NULL, NULL);
+    UNLOCK(f);
+    return r;
+}
+
 static const tl_io_ops fault_ops = {
     .openat = f_openat,       .close = f_close,         .pread = f_pread,
     .pwrite = f_pwrite,       .write = f_write,         .fsync = f_fsync,
     .fdatasync = f_fdatasync, .ftruncate = f_ftruncate, .fstat = f_fstat,
     .fstatat = f_fstatat,     .renameat2 = f_renameat2, .linkat = f_linkat,
     .unlinkat = f_unlinkat,   .mkdirat = f_mkdirat,     .listdir = f_listdir,
-    .mmap = f_mmap,           .munmap = f_munmap,
+    .mmap = f_mmap,           .munmap = f_munmap,       .ring_read = f_ring_read,
 };
 
 /* ---- open / close / rules ------------------------------------------------------------------- */

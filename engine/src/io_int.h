@@ -37,6 +37,7 @@
 
 #include "tl_error.h"
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -85,6 +86,13 @@ typedef struct tl_io_ops {
     /* mmap(2) of len > 0 bytes from offset 0, PROT_READ, MAP_SHARED. */
     int (*mmap)(void *ctx, int fd, size_t len, const void **addr);
     int (*munmap)(void *ctx, const void *addr, size_t len);
+    /* Optional (NULL: none; the default ops have none): called before each
+     * read request an io_uring submission makes for fd (blockio.c), whose
+     * reads bypass the other ops. 0 lets it go; -errno makes the request
+     * complete with that error without being submitted (-EINTR / -EAGAIN:
+     * submitted all the same, as a retried transient error would be). Lets
+     * the fault injector reach the ring path. */
+    int (*ring_read)(void *ctx, int fd, size_t n, uint64_t off);
 } tl_io_ops;
 
 typedef struct tl_io {
@@ -278,6 +286,39 @@ TL_WUR int tl_io_write_file_replace(const tl_io *io, const tl_io_file *dir,
 TL_WUR int tl_io_read_file(const tl_io *io, const tl_io_file *dir, const char *name,
                            size_t max_len, char **bytes, size_t *len, tl_error *err);
 
+/* ---- the write guard: a failed fsync is fatal (spec/LOG.md LOG-C10a) -------------- */
+
+/* A tl_io over another (inner) that stops writing after the first failed
+ * fsync or fdatasync (of a file or a directory) made through tl_io_fsync /
+ * tl_io_fdatasync / tl_io_fsync_dir: from then on every call that could
+ * change the tree (open for writing or creating, write, pwrite, ftruncate,
+ * fsync, fdatasync, rename, link, unlink, rmdir, mkdir) fails with TL_EIO
+ * without reaching inner, and the message names the first failure:
+ * "... refused: writes through this handle stopped after a failed fsync
+ * (fsync(/t/_delta_log): Input/output error)". Reads, listings, stat, mmap
+ * and close pass through. There is no way to resume: after a failed fsync
+ * the page cache may have dropped the dirty pages, so nothing written
+ * through the handle can be trusted (a new handle rereads the tree). A
+ * table handle owns one (table.c). Thread-safe. */
+typedef struct tl_io_guard {
+    tl_io io; /* pass &g->io to engine code */
+    const tl_io *inner;
+    pthread_mutex_t mu;
+    int stopped;
+    int named; /* first holds the message with the path */
+    int first_errno;
+    char first[TL_ERROR_MSG_LEN / 2];
+} tl_io_guard;
+
+/* inner NULL: tl_io_default(). */
+void tl_io_guard_init(tl_io_guard *g, const tl_io *inner);
+void tl_io_guard_destroy(tl_io_guard *g); /* NULL-safe */
+
+/* TL_OK while writing is allowed; else TL_EIO, err naming the first
+ * failure ("writes through this handle stopped after a failed fsync: ...";
+ * err->sys_errno = its errno). */
+int tl_io_guard_check(tl_io_guard *g, tl_error *err);
+
 /* ---- fault injection (io_fault.c) ------------------------------------------------ */
 
 /* Operation kinds, for counting and rules. A directory fsync (fsync of an
@@ -301,6 +342,7 @@ enum {
     TL_IO_OP_LIST,
     TL_IO_OP_MMAP,
     TL_IO_OP_MUNMAP,
+    TL_IO_OP_RING_READ, /* an io_uring read request (tl_io_ops.ring_read) */
     TL_IO_OP_COUNT,
     TL_IO_OP_ANY = -1,
 };

@@ -1314,3 +1314,124 @@ Test(io_crash, a_tree_existing_before_is_durable)
     cr_assert(!exists(P("_delta_log/01.json")));
     env_close(&e);
 }
+
+/* ---- the write guard (LOG-C10) ----------------------------------------------- */
+
+TestSuite(io_guard, .init = setup, .fini = teardown);
+
+Test(io_guard, a_failed_fsync_stops_every_later_write_naming_it)
+{
+    tl_error err;
+    tl_io_fault *f;
+    cr_assert_eq(tl_io_fault_open(root, &f, &err), TL_OK, "%s", err.msg);
+    tl_io_fault_rule rule = {.op = TL_IO_OP_FSYNC, .nth = 1, .action = TL_IO_FAULT_FAIL,
+                             .err_no = EIO};
+    cr_assert_eq(tl_io_fault_add(f, &rule, &err), TL_OK);
+    tl_io_guard g;
+    tl_io_guard_init(&g, tl_io_fault_io(f));
+    cr_assert_eq(tl_io_guard_check(&g, &err), TL_OK);
+    tl_io_file d, a;
+    cr_assert_eq(tl_io_open(&g.io, NULL, root, O_RDONLY | O_DIRECTORY, 0, &d, &err), TL_OK);
+    cr_assert_eq(tl_io_open(&g.io, &d, "a", O_WRONLY | O_CREAT | O_EXCL, 0644, &a, &err), TL_OK);
+    cr_assert_eq(tl_io_write_all(&a, "abc", 3, &err), TL_OK);
+    cr_assert_eq(tl_io_fsync(&a, &err), TL_EIO);
+    cr_assert(strstr(err.msg, "fsync(") && strstr(err.msg, "/a"), "%s", err.msg);
+    /* stopped: the guard says why */
+    cr_assert_eq(tl_io_guard_check(&g, &err), TL_EIO);
+    cr_assert(strstr(err.msg, "stopped after a failed fsync (fsync(") && strstr(err.msg, "/a)"),
+              "%s", err.msg);
+    cr_assert_eq(err.sys_errno, EIO);
+    static const int mut[] = {TL_IO_OP_WRITE,     TL_IO_OP_PWRITE, TL_IO_OP_FTRUNCATE,
+                              TL_IO_OP_FSYNC,     TL_IO_OP_FDATASYNC, TL_IO_OP_FSYNC_DIR,
+                              TL_IO_OP_RENAME,    TL_IO_OP_LINK,   TL_IO_OP_UNLINK,
+                              TL_IO_OP_MKDIR};
+    uint64_t n0 = 0;
+    for (size_t i = 0; i < sizeof mut / sizeof mut[0]; i++)
+        n0 += tl_io_fault_count(f, mut[i]);
+    /* every mutating call is refused without reaching the injector */
+    cr_assert_eq(tl_io_write_all(&a, "d", 1, &err), TL_EIO);
+    cr_assert(strstr(err.msg, "write(") && strstr(err.msg, "refused: writes through this handle "
+                                                           "stopped after a failed fsync (fsync("),
+              "%s", err.msg);
+    cr_assert_eq(err.sys_errno, EIO, "the first failure's errno");
+    cr_assert_eq(tl_io_pwrite_all(&a, "d", 1, 0, &err), TL_EIO);
+    cr_assert_eq(tl_io_ftruncate(&a, 0, &err), TL_EIO);
+    cr_assert_eq(tl_io_fsync(&a, &err), TL_EIO, "never retried");
+    cr_assert_eq(tl_io_fdatasync(&a, &err), TL_EIO);
+    cr_assert_eq(tl_io_fsync_dir(&g.io, &d, NULL, &err), TL_EIO);
+    tl_io_file b;
+    cr_assert_eq(tl_io_open(&g.io, &d, "b", O_WRONLY | O_CREAT | O_EXCL, 0644, &b, &err), TL_EIO);
+    cr_assert(strstr(err.msg, "open(") && strstr(err.msg, "refused"), "%s", err.msg);
+    cr_assert_eq(tl_io_rename(&g.io, &d, "a", &d, "c", &err), TL_EIO);
+    cr_assert_eq(tl_io_rename_noreplace(&g.io, &d, "a", &d, "c", &err), TL_EIO);
+    cr_assert_eq(tl_io_link(&g.io, &d, "a", &d, "c", &err), TL_EIO);
+    cr_assert_eq(tl_io_unlink(&g.io, &d, "a", &err), TL_EIO);
+    cr_assert_eq(tl_io_mkdir(&g.io, &d, "sub", 0755, &err), TL_EIO);
+    cr_assert_eq(tl_io_mkdir_p(&g.io, &d, "x/y", 0755, &err), TL_EIO);
+    cr_assert_eq(tl_io_write_file_atomic_noreplace(&g.io, &d, "w", "x", 1, &err), TL_EIO);
+    cr_assert(strstr(err.msg, "refused"), "%s", err.msg);
+    uint64_t n1 = 0;
+    for (size_t i = 0; i < sizeof mut / sizeof mut[0]; i++)
+        n1 += tl_io_fault_count(f, mut[i]);
+    cr_assert_eq(n1, n0, "refused calls reach nothing");
+    cr_assert(exists(P("a")) && !exists(P("b")) && !exists(P("c")) && !exists(P("sub")));
+    /* reads go on */
+    char buf[4];
+    char *bytes = NULL;
+    size_t len = 0;
+    cr_assert_eq(tl_io_read_file(&g.io, &d, "a", 100, &bytes, &len, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(len, 3);
+    free(bytes);
+    tl_io_file r;
+    cr_assert_eq(tl_io_open(&g.io, &d, "a", O_RDONLY, 0, &r, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(tl_io_pread_exact(&r, buf, 3, 0, &err), TL_OK);
+    tl_io_names nm;
+    cr_assert_eq(tl_io_list(&g.io, &d, NULL, &nm, &err), TL_OK);
+    tl_io_names_free(&nm);
+    (void)tl_io_close(&r, NULL);
+    (void)tl_io_close(&a, NULL);
+    (void)tl_io_close(&d, NULL);
+    tl_io_guard_destroy(&g);
+    tl_io_fault_close(f);
+}
+
+Test(io_guard, a_failed_directory_fsync_stops_it_too)
+{
+    tl_error err;
+    tl_io_fault *f;
+    cr_assert_eq(tl_io_fault_open(root, &f, &err), TL_OK, "%s", err.msg);
+    tl_io_fault_rule rule = {.op = TL_IO_OP_FSYNC_DIR, .nth = 1, .action = TL_IO_FAULT_FAIL,
+                             .err_no = ENOSPC};
+    cr_assert_eq(tl_io_fault_add(f, &rule, &err), TL_OK);
+    tl_io_guard g;
+    tl_io_guard_init(&g, tl_io_fault_io(f));
+    tl_io_file d;
+    cr_assert_eq(tl_io_open(&g.io, NULL, root, O_RDONLY | O_DIRECTORY, 0, &d, &err), TL_OK);
+    /* the file and its fsync pass; the directory fsync at the end fails */
+    cr_assert_eq(tl_io_write_file_atomic_noreplace(&g.io, &d, "x", "1", 1, &err), TL_EIO);
+    cr_assert_eq(err.sys_errno, ENOSPC);
+    cr_assert_eq(tl_io_guard_check(&g, &err), TL_EIO);
+    cr_assert(strstr(err.msg, "No space left on device"), "%s", err.msg);
+    cr_assert_eq(tl_io_write_file_atomic_noreplace(&g.io, &d, "y", "1", 1, &err), TL_EIO);
+    cr_assert(strstr(err.msg, "refused") && strstr(err.msg, "No space left"), "%s", err.msg);
+    (void)tl_io_close(&d, NULL);
+    tl_io_guard_destroy(&g);
+    tl_io_fault_close(f);
+}
+
+Test(io_guard, without_failures_it_passes_everything_through)
+{
+    tl_error err;
+    tl_io_guard g;
+    tl_io_guard_init(&g, NULL);
+    tl_io_file d;
+    cr_assert_eq(tl_io_open(&g.io, NULL, root, O_RDONLY | O_DIRECTORY, 0, &d, &err), TL_OK);
+    cr_assert_eq(tl_io_write_file_atomic_noreplace(&g.io, &d, "x", "12", 2, &err), TL_OK, "%s",
+                 err.msg);
+    cr_assert_eq(tl_io_mkdir_p(&g.io, &d, "p/q", 0755, &err), TL_OK);
+    cr_assert_eq(tl_io_rename(&g.io, &d, "x", &d, "p/q/x", &err), TL_OK);
+    cr_assert(exists(P("p/q/x")));
+    cr_assert_eq(tl_io_guard_check(&g, &err), TL_OK);
+    (void)tl_io_close(&d, NULL);
+    tl_io_guard_destroy(&g);
+}
