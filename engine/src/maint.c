@@ -107,6 +107,8 @@ int tl_table_checkpoint(tl_table *t, tl_checkpoint_result *res, tl_error *err)
         memset(res, 0, sizeof *res);
     if (!t)
         return tl_error_set(err, TL_EINVAL, "checkpoint: no table");
+    if (tl_table_writable(t, err))
+        return TL_EIO;
     tl_log_snapshot snap;
     tl_log_snap_opts so = {.io = t->io, .at = TL_LOG_AT_LATEST};
     int rc = tl_log_snapshot_load(&t->root, &so, &snap, err);
@@ -149,6 +151,8 @@ int tl_table_vacuum(tl_table *t, const tl_table_vacuum_opts *o, tl_table_vacuum_
     memset(rep, 0, sizeof *rep);
     if (!t)
         return tl_error_set(err, TL_EINVAL, "vacuum: no table");
+    if ((!o || !o->dry_run) && tl_table_writable(t, err))
+        return TL_EIO;
     tl_vacuum_opts vo = {.io = t->io, .now_ms = tl_table_now_ms(t), .retain_hours = -1};
     if (o) {
         vo.retain_hours = o->retain_hours;

@@ -1617,6 +1617,8 @@ static int optimize_run(tl_table *t, const tl_optimize_opts *o, const tl_log_pva
     if (t->delta)
         return tl_error_set(err, TL_EUNSUPPORTED, "optimize %s: " TL_DELTA_READ_ONLY_FMT, t->path,
                             t->path);
+    if (tl_table_writable(t, err)) /* LOG-C10 */
+        return tl_error_prefix(err, "optimize: "), TL_EIO;
     uint64_t target = o->target_rows ? o->target_rows : TL_OPTIMIZE_DEFAULT_TARGET_ROWS;
     if (target > MAX_TARGET_ROWS)
         return tl_error_set(err, TL_EINVAL,

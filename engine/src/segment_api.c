@@ -4,6 +4,10 @@
  * makes the file durable, and a reader that maps a whole file.
  *
  * Invariants:
+ * - Every file operation of the writer goes through tl_io (io_int.h), so the
+ *   fault injector reaches it (tl_segment_writer_open_io); the public calls
+ *   use tl_io_default(). Failures keep the public codes: TL_EIO with
+ *   sys_errno (EEXIST for a taken name, ENOENT for a missing directory).
  * - The writer creates its file with O_EXCL, so it never overwrites; a
  *   writer that has failed, been aborted or finished without success
  *   leaves no file behind (close + unlink). finish() fsyncs the file, then
@@ -14,6 +18,8 @@
  *   into it (zero copy), and print_csv always verifies block checksums.
  */
 #include "ticklake.h"
+#include "io_int.h"
+#include "table_int.h"
 #include "text_int.h"
 #include "tl_format.h"
 #include "util_int.h"
@@ -36,7 +42,8 @@ static int name_path(tl_error *err, int rc, const char *path)
 /* ---- writer --------------------------------------------------------------- */
 
 struct tl_segment_writer {
-    int fd;
+    const tl_io *io;
+    tl_io_file f;
     int failed;
     char *path;
     tl_coldef *defs; /* names point into names */
@@ -54,17 +61,36 @@ static void writer_free(tl_segment_writer *w)
     free(w);
 }
 
-/* Close the descriptor (if open), unlink the file, free. */
+/* Close the file (if open), unlink it, free. */
 static void writer_discard(tl_segment_writer *w)
 {
-    if (w->fd >= 0)
-        close(w->fd);
-    w->fd = -1;
-    unlink(w->path);
+    int opened = w->f.fd >= 0;
+    (void)tl_io_close(&w->f, NULL);
+    if (opened && tl_io_unlink(w->io, NULL, w->path, NULL)) { /* best effort */
+    }
     writer_free(w);
 }
 
-static int fsync_parent_dir(const char *path, tl_error *err)
+/* The file is closed already: unlink it, free. */
+static void writer_discard_closed(tl_segment_writer *w)
+{
+    if (tl_io_unlink(w->io, NULL, w->path, NULL)) { /* best effort */
+    }
+    writer_free(w);
+}
+
+/* Public codes: every failure of a system call is TL_EIO (sys_errno says
+ * which), as before the writer went through tl_io. */
+static int as_eio(tl_error *err, int rc)
+{
+    if (rc != TL_OK && rc != TL_ENOMEM && err && err->sys_errno) {
+        err->code = TL_EIO;
+        return TL_EIO;
+    }
+    return rc;
+}
+
+static int fsync_parent_dir(const tl_io *io, const char *path, tl_error *err)
 {
     const char *slash = strrchr(path, '/');
     char *dir;
@@ -76,24 +102,23 @@ static int fsync_parent_dir(const char *path, tl_error *err)
         dir = strndup(path, (size_t)(slash - path));
     if (!dir)
         return tl_error_set(err, TL_ENOMEM, "%s: out of memory", path);
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) {
-        int e = errno;
-        tl_error_sys(err, e, "%s: cannot open directory %s to fsync it", path, dir);
-        free(dir);
-        return TL_EIO;
-    }
-    int rc = TL_OK;
-    if (fsync(fd) != 0)
-        rc = tl_error_sys(err, errno, "%s: fsync of directory %s failed", path, dir);
-    close(fd);
+    int rc = tl_io_fsync_dir(io, NULL, dir, err);
+    if (rc != TL_OK)
+        tl_error_prefix(err, "%s: making its directory entry durable failed: ", path);
     free(dir);
-    return rc;
+    return as_eio(err, rc);
 }
 
 int tl_segment_writer_open(const char *path, const tl_coldef *defs,
                            uint32_t n_cols, const tl_segment_write_opts *opts,
                            tl_segment_writer **out, tl_error *err)
+{
+    return tl_segment_writer_open_io(path, defs, n_cols, opts, NULL, out, err);
+}
+
+int tl_segment_writer_open_io(const char *path, const tl_coldef *defs, uint32_t n_cols,
+                              const tl_segment_write_opts *opts, const tl_io *io,
+                              tl_segment_writer **out, tl_error *err)
 {
     if (!out)
         return tl_error_set(err, TL_EINVAL, "tl_segment_writer_open: out is NULL");
@@ -110,7 +135,8 @@ int tl_segment_writer_open(const char *path, const tl_coldef *defs,
     tl_segment_writer *w = calloc(1, sizeof *w);
     if (!w)
         return tl_error_set(err, TL_ENOMEM, "%s: out of memory", path);
-    w->fd = -1;
+    w->io = io ? io : tl_io_default();
+    w->f = (tl_io_file)TL_IO_FILE_INIT;
     w->n_cols = n_cols;
     size_t names_len = 0;
     for (uint32_t i = 0; i < n_cols; i++)
@@ -161,14 +187,14 @@ int tl_segment_writer_open(const char *path, const tl_coldef *defs,
     }
     fo.col_opts = co;
 
-    w->fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644);
-    if (w->fd < 0) {
-        int e = errno;
+    int orc = tl_io_open(w->io, NULL, path, O_CREAT | O_EXCL | O_WRONLY, 0644, &w->f, err);
+    if (orc != TL_OK) {
         free(co);
         writer_free(w);
-        return tl_error_sys(err, e, "%s: cannot create segment file", path);
+        tl_error_prefix(err, "cannot create segment file: ");
+        return as_eio(err, orc);
     }
-    tlf_sink sink = {.write = tlf_sink_fd_write, .ctx = &w->fd};
+    tlf_sink sink = {.write = tl_io_sink_write, .ctx = &w->f};
     int rc = tlf_seg_writer_open(w->defs, n_cols, &fo, sink, &w->w, err);
     free(co);
     if (rc != TL_OK) {
@@ -231,23 +257,24 @@ int tl_segment_writer_finish(tl_segment_writer *w, uint64_t *n_rows,
         writer_discard(w);
         return rc;
     }
-    if (fsync(w->fd) != 0) {
+    rc = tl_io_fsync(&w->f, err);
+    if (rc != TL_OK) {
         /* Never retried: after a failed fsync the page cache may have
          * dropped the dirty pages, so a second fsync can lie. */
-        rc = tl_error_sys(err, errno, "%s: fsync failed; file removed", w->path);
+        tl_error_prefix(err, "file removed: ");
         writer_discard(w);
-        return rc;
+        return as_eio(err, rc);
     }
-    int fd = w->fd;
-    w->fd = -1;
-    if (close(fd) != 0) {
-        rc = tl_error_sys(err, errno, "%s: close failed; file removed", w->path);
-        writer_discard(w);
-        return rc;
-    }
-    rc = fsync_parent_dir(w->path, err);
+    rc = tl_io_close(&w->f, err);
     if (rc != TL_OK) {
-        writer_discard(w);
+        tl_error_prefix(err, "file removed: ");
+        w->f.fd = -1;
+        writer_discard_closed(w);
+        return as_eio(err, rc);
+    }
+    rc = fsync_parent_dir(w->io, w->path, err);
+    if (rc != TL_OK) {
+        writer_discard_closed(w);
         return rc;
     }
     if (n_rows)

@@ -326,7 +326,8 @@ int tl_table_open_io(const char *path, const tl_io *io, int64_t (*now_ms)(void *
         free(t);
         return tl_error_set(err, TL_ENOMEM, "open table %s: out of memory", path);
     }
-    t->io = io ? io : tl_io_default();
+    tl_io_guard_init(&t->guard, io);
+    t->io = &t->guard.io;
     t->now_ms = now_ms;
     t->now_arg = now_arg;
     t->root = (tl_io_file)TL_IO_FILE_INIT;
@@ -352,8 +353,19 @@ int tl_table_open_io(const char *path, const tl_io *io, int64_t (*now_ms)(void *
         tl_log_commit_name(0, name);
         snprintf(v0, sizeof v0, "%s/%s", TL_LOG_DIR, name);
         rc = tl_io_stat(t->io, &t->root, v0, &st, err);
-        if (rc == TL_ENOTFOUND)
-            tl_error_set(err, TL_ENOTFOUND, "open table %s: not a table (no %s)", path, v0);
+        if (rc == TL_ENOTFOUND) {
+            /* log cleanup may have deleted version 0 (LOG-R80): a table as
+             * long as some version is reachable from a checkpoint (LOG-R81) */
+            int64_t oldest, latest;
+            tl_error e2;
+            rc = tl_log_version_range(&t->root, t->io, &oldest, &latest, &e2);
+            if (rc == TL_ENOTFOUND || rc == TL_EINVAL)
+                tl_error_set(err, TL_ENOTFOUND,
+                             "open table %s: not a table (no %s and no checkpoint to start from)",
+                             path, v0);
+            else if (rc && err)
+                *err = e2;
+        }
     }
     if (rc) {
         tl_table_close(t);
@@ -373,8 +385,17 @@ void tl_table_close(tl_table *t)
     if (!t)
         return;
     tl_io_close(&t->root, NULL);
+    tl_io_guard_destroy(&t->guard);
     free(t->path);
     free(t);
+}
+
+int tl_table_writable(tl_table *t, tl_error *err)
+{
+    int rc = tl_io_guard_check(&t->guard, err);
+    if (rc)
+        tl_error_prefix(err, "table %s: ", t->path);
+    return rc;
 }
 
 const char *tl_table_path(const tl_table *t)
@@ -629,6 +650,8 @@ int tl_append_begin(tl_table *t, const tl_append_opts *o, tl_append **out, tl_er
     if (t->delta)
         return tl_error_set(err, TL_EUNSUPPORTED, "append to %s: " TL_DELTA_READ_ONLY_FMT, t->path,
                             t->path);
+    if (tl_table_writable(t, err))
+        return TL_EIO;
     tl_append_opts def = {0};
     if (!o)
         o = &def;
@@ -1771,6 +1794,8 @@ int tl_append_commit(tl_append *a, tl_append_result *res, tl_error *err)
         r0.noop = 1;
         goto done;
     }
+    if ((rc = tl_table_writable(t, err)) != TL_OK)
+        goto fail;
     rc = flush_all(a, err);
     if (rc)
         goto fail;
@@ -1943,6 +1968,8 @@ int tl_table_set_config(tl_table *t, const char *key, const char *value, int64_t
     if (t->delta)
         return tl_error_set(err, TL_EUNSUPPORTED, "set configuration of %s: " TL_DELTA_READ_ONLY_FMT,
                             t->path, t->path);
+    if (tl_table_writable(t, err))
+        return TL_EIO;
     tl_log_snapshot snap = {0};
     tl_log_snap_opts so = {.io = t->io, .at = TL_LOG_AT_LATEST};
     int rc = tl_log_snapshot_load(&t->root, &so, &snap, err);

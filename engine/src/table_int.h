@@ -18,7 +18,8 @@
 
 struct tl_table {
     char *path;
-    const tl_io *io;
+    const tl_io *io; /* &guard.io: every file operation of the handle */
+    tl_io_guard guard; /* a failed fsync stops the handle's writes (LOG-C10) */
     tl_io_file root;
     int64_t (*now_ms)(void *arg); /* NULL: CLOCK_REALTIME */
     void *now_arg;
@@ -36,6 +37,18 @@ TL_WUR int tl_table_create_io(const char *path, const tl_table_spec *spec, const
                               int64_t (*now_ms)(void *), void *now_arg, tl_error *err);
 
 int64_t tl_table_now_ms(const tl_table *t);
+
+/* TL_OK while the handle may write; TL_EIO once an fsync through it failed
+ * (LOG-C10): "table PATH: writes through this handle stopped after a failed
+ * fsync (fsync(...): ...)". Every write entry point calls it first. */
+TL_WUR int tl_table_writable(tl_table *t, tl_error *err);
+
+/* tl_segment_writer_open (segment_api.c) through io (NULL: tl_io_default()):
+ * every open, write, fsync, close and unlink of the standalone segment
+ * writer goes through it, so the fault injector reaches them. */
+TL_WUR int tl_segment_writer_open_io(const char *path, const tl_coldef *defs, uint32_t n_cols,
+                                     const tl_segment_write_opts *opts, const tl_io *io,
+                                     tl_segment_writer **out, tl_error *err);
 
 /* ---- shared by the data file writers: append (table.c), optimize
  * (optimize.c) and repartition (repartition.c) ---- */

@@ -335,6 +335,8 @@ static int writable(tl_table *t, const char *what, tl_error *err)
         return tl_error_set(err, TL_EUNSUPPORTED,
                             "%s is a Delta Lake table (read-only in ticklake): %s refused", t->path,
                             what);
+    if (tl_table_writable(t, err)) /* LOG-C10 */
+        return tl_error_prefix(err, "%s: ", what), TL_EIO;
     return TL_OK;
 }
 
