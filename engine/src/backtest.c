@@ -1766,29 +1766,42 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* ---- CSV outputs ---- */
+/* ---- CSV outputs ----
+ * Each output is written to <path>.tmp.<pid>.<seq> (O_EXCL) through a
+ * FILE over a descriptor opened by tl_io, then flushed, fsynced, closed,
+ * renamed over <path> (plain rename: an output replaces an older one) and
+ * its directory fsynced, so a crash leaves the old file or the whole new
+ * one, never a torn one under the final name. Every open, fsync, rename and
+ * unlink goes through tl_io (io_int.h). A failed step removes the tmp file. */
 
 typedef struct bt_out {
     FILE *f;
     const char *path;
+    tl_io_file file; /* the tmp file; f owns the descriptor once opened */
     char tmp[4200];
 } bt_out;
 
 static int out_open(bt_out *o, const char *path, tl_error *err)
 {
     o->path = path;
+    o->file = (tl_io_file)TL_IO_FILE_INIT;
     static _Atomic unsigned seq; /* two runs of one process never share a name */
     int n = snprintf(o->tmp, sizeof o->tmp, "%s.tmp.%ld.%u", path, (long)getpid(), seq++);
     if (n < 0 || (size_t)n >= sizeof o->tmp)
         return tl_error_set(err, TL_EINVAL, "backtest: output path too long: %s", path);
-    int fd = open(o->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return tl_error_sys(err, errno, "backtest: cannot create %s", o->tmp);
-    o->f = fdopen(fd, "w");
+    int rc = tl_io_open(NULL, NULL, o->tmp, O_WRONLY | O_CREAT | O_EXCL, 0644, &o->file, err);
+    if (rc != TL_OK) {
+        tl_error_prefix(err, "backtest: cannot create the output: ");
+        if (rc != TL_ENOMEM && err)
+            err->code = TL_EIO; /* as before: a failed system call */
+        return rc == TL_ENOMEM ? rc : TL_EIO;
+    }
+    o->f = fdopen(o->file.fd, "w");
     if (!o->f) {
         int e = errno;
-        close(fd);
-        unlink(o->tmp);
+        (void)tl_io_close(&o->file, NULL);
+        if (tl_io_unlink(NULL, NULL, o->tmp, NULL)) { /* best effort */
+        }
         return tl_error_sys(err, e, "backtest: cannot open %s", o->tmp);
     }
     return TL_OK;
@@ -1798,27 +1811,42 @@ static int out_close(bt_out *o, int ok, tl_error *err)
 {
     if (!o->f)
         return TL_OK;
-    int bad = ferror(o->f);
+    int rc = TL_OK;
+    if (ok && (fflush(o->f) != 0 || ferror(o->f)))
+        rc = tl_error_sys(err, errno, "backtest: writing %s failed", o->tmp);
+    if (ok && rc == TL_OK)
+        rc = tl_io_fsync(&o->file, err); /* before the rename: never a torn output */
     int e = errno;
-    if (fclose(o->f) != 0 && !bad) {
-        bad = 1;
-        e = errno;
-    }
+    if (fclose(o->f) != 0 && ok && rc == TL_OK)
+        rc = tl_error_sys(err, e = errno, "backtest: closing %s failed", o->tmp);
     o->f = NULL;
-    if (!ok) {
-        unlink(o->tmp);
-        return TL_OK;
+    o->file.fd = -1; /* closed by fclose */
+    (void)tl_io_close(&o->file, NULL);
+    if (ok && rc == TL_OK) {
+        rc = tl_io_rename(NULL, NULL, o->tmp, NULL, o->path, err);
+        if (rc == TL_OK) {
+            const char *slash = strrchr(o->path, '/');
+            char dir[4200];
+            if (!slash)
+                snprintf(dir, sizeof dir, ".");
+            else if (slash == o->path)
+                snprintf(dir, sizeof dir, "/");
+            else
+                snprintf(dir, sizeof dir, "%.*s", (int)(slash - o->path), o->path);
+            rc = tl_io_fsync_dir(NULL, NULL, dir, err);
+            if (rc != TL_OK)
+                tl_error_prefix(err, "backtest: %s written but not durable: ", o->path);
+            return rc;
+        }
     }
-    if (bad) {
-        unlink(o->tmp);
-        return tl_error_sys(err, e, "backtest: writing %s failed", o->path);
+    if (tl_io_unlink(NULL, NULL, o->tmp, NULL)) { /* best effort */
     }
-    if (rename(o->tmp, o->path) != 0) {
-        e = errno;
-        unlink(o->tmp);
-        return tl_error_sys(err, e, "backtest: cannot rename %s to %s", o->tmp, o->path);
+    if (rc != TL_OK && err) {
+        tl_error_prefix(err, "backtest: output %s: ", o->path);
+        err->code = TL_EIO; /* as before: a failed system call */
+        rc = TL_EIO;
     }
-    return TL_OK;
+    return rc;
 }
 
 /* The partition columns of a line: symbol (CSV field) and day. */

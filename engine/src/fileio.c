@@ -12,13 +12,18 @@
  *   an error, never a second file.
  * - Buffers (partition ids, gather scratch) are reused across batches.
  * - Progress is reported at most every 100 ms, and once at the end.
+ * - Every mkdir, fsync and unlink goes through tl_io (io_int.h; the segment
+ *   writer too): the output directory is created with its entry made
+ *   durable, the CSV file is fsynced and then its directory.
  */
 #include "ticklake.h"
 #include "civil_int.h"
+#include "io_int.h"
 #include "text_int.h"
 #include "util_int.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,6 +90,16 @@ static int report_add(tl_gen_report *r, const char *path, tl_error *err)
     return TL_OK;
 }
 
+/* Public codes: a failed system call is TL_EIO (sys_errno says which). */
+static int as_eio(tl_error *err, int rc)
+{
+    if (rc != TL_OK && rc != TL_ENOMEM && rc != TL_EINVAL && err && err->sys_errno) {
+        err->code = TL_EIO;
+        return TL_EIO;
+    }
+    return rc;
+}
+
 /* ---- CSV ------------------------------------------------------------------ */
 
 int tl_gen_write_csv(const tl_gen_opts *o, const char *path, tl_progress_fn fn,
@@ -100,12 +115,22 @@ int tl_gen_write_csv(const tl_gen_opts *o, const char *path, tl_progress_fn fn,
     if (rc != TL_OK)
         return rc;
     progress pr = {.fn = fn, .ctx = ctx, .last_ns = t0, .total = tl_gen_total_rows(g)};
-    FILE *f = fopen(path, "we");
+    tl_io_file cfile;
+    rc = tl_io_open(NULL, NULL, path, O_WRONLY | O_CREAT | O_TRUNC, 0644, &cfile, err);
+    if (rc != TL_OK) {
+        tl_error_prefix(err, "cannot create CSV file: ");
+        tl_gen_close(g);
+        return as_eio(err, rc);
+    }
+    FILE *f = fdopen(cfile.fd, "w");
     if (!f) {
         rc = tl_error_sys(err, errno, "%s: cannot create CSV file", path);
+        (void)tl_io_close(&cfile, NULL);
         tl_gen_close(g);
         return rc;
     }
+    cfile.fd = -1; /* f owns it now */
+    (void)tl_io_close(&cfile, NULL);
     setvbuf(f, NULL, _IOFBF, 1u << 20);
     uint64_t rows = 0;
     int header = 1, done = 0;
@@ -126,14 +151,28 @@ int tl_gen_write_csv(const tl_gen_opts *o, const char *path, tl_progress_fn fn,
         progress_tick(&pr, rows, 0);
     }
     off_t bytes = ftello(f);
-    if (rc == TL_OK && (fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0))
+    if (rc == TL_OK && (fflush(f) != 0 || ferror(f)))
         rc = tl_error_sys(err, errno, "%s: write failed", path);
+    if (rc == TL_OK) {
+        /* borrowed descriptor: fsync through tl_io, fclose closes it */
+        tl_io_file cf = {tl_io_default(), fileno(f), (char *)(uintptr_t)path};
+        rc = tl_io_fsync(&cf, err);
+    }
     if (fclose(f) != 0 && rc == TL_OK)
         rc = tl_error_sys(err, errno, "%s: close failed", path);
+    if (rc == TL_OK) {
+        const char *slash = strrchr(path, '/');
+        char *pd = !slash ? strdup(".") : slash == path ? strdup("/")
+                                                         : strndup(path, (size_t)(slash - path));
+        rc = pd ? tl_io_fsync_dir(NULL, NULL, pd, err)
+                : tl_error_set(err, TL_ENOMEM, "%s: out of memory", path);
+        free(pd);
+    }
     tl_gen_close(g);
     if (rc != TL_OK) {
-        unlink(path);
-        return rc;
+        if (tl_io_unlink(NULL, NULL, path, NULL)) { /* best effort */
+        }
+        return as_eio(err, rc);
     }
     progress_tick(&pr, rows, 1);
     if (rep) {
@@ -459,13 +498,28 @@ int tl_gen_write_segments(const tl_gen_opts *o, const char *dir,
     if (!o || !dir || !*dir)
         return tl_error_set(err, TL_EINVAL, "tl_gen_write_segments: missing options or directory");
     uint64_t t0 = now_ns();
-    if (mkdir(dir, 0755) != 0 && errno != EEXIST)
-        return tl_error_sys(err, errno, "%s: cannot create directory", dir);
-    struct stat st;
-    if (stat(dir, &st) != 0)
-        return tl_error_sys(err, errno, "%s: cannot stat directory", dir);
-    if (!S_ISDIR(st.st_mode))
-        return tl_error_set(err, TL_EINVAL, "%s: exists and is not a directory", dir);
+    /* the directory itself (not its parents), its entry made durable; an
+     * existing directory is fine, an existing non-directory TL_EINVAL */
+    int mrc = tl_io_mkdir(NULL, NULL, dir, 0755, err);
+    if (mrc == TL_OK) {
+        const char *slash = strrchr(dir, '/');
+        char *pd = !slash ? strdup(".") : slash == dir ? strdup("/")
+                                                       : strndup(dir, (size_t)(slash - dir));
+        mrc = pd ? tl_io_fsync_dir(NULL, NULL, pd, err)
+                 : tl_error_set(err, TL_ENOMEM, "%s: out of memory", dir);
+        free(pd);
+        if (mrc != TL_OK)
+            return as_eio(err, mrc);
+    } else if (mrc == TL_ECONFLICT) {
+        struct stat st;
+        if (tl_io_stat(NULL, NULL, dir, &st, err) != TL_OK)
+            return as_eio(err, TL_EIO);
+        if (!S_ISDIR(st.st_mode))
+            return tl_error_set(err, TL_EINVAL, "%s: exists and is not a directory", dir);
+    } else {
+        tl_error_prefix(err, "cannot create directory: ");
+        return as_eio(err, mrc);
+    }
 
     seg_job j = {.dir = dir, .sym_col = -1, .ts_col = -1};
     tl_gen_report files = {0};
