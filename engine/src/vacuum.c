@@ -12,7 +12,8 @@
  *    lstat'ed, symbolic links are neither followed nor removed, and names
  *    that fail LOG-R11 (tl_partpath_check: hidden, "_delta_log", ...) are
  *    skipped. Candidates are classified against the snapshot. Then
- *    _delta_log/ is listed for temporary files.
+ *    _delta_log/ is listed for temporary files, and _tmp/ for stale scratch
+ *    directories of crashed optimize / repartition runs (LOG-C11).
  * 3. Real runs reload the latest snapshot and drop candidates that a commit
  *    made meanwhile references (a slow writer, LOG-R83). Then (dry runs
  *    too) the tags are read and each tagged version's snapshot loaded:
@@ -46,6 +47,7 @@
 #include <time.h>
 
 #define MS_PER_HOUR INT64_C(3600000)
+#define SCRATCH_DIR "_tmp" /* TL_MAINT_TMP_DIR (optimize_int.h) */
 
 typedef struct vdir {
     char *rel;           /* "" for the table directory */
@@ -389,6 +391,90 @@ static int walk_log(vctx *c)
     (void)tl_io_close(&lf, NULL);
     if (rc == TL_OK)
         rc = walk_tags(c, li);
+    return rc;
+}
+
+/* Stale scratch directories of crashed optimize / repartition / dedup runs
+ * (LOG-C11): _tmp/<uuid>/ whose mtime and every entry's mtime are <= the
+ * cutoff. Their regular files become TL_VACUUM_TMP candidates and the
+ * directory is removed once empty (removable). A scratch directory with a
+ * newer entry belongs to a run that may be alive: it is listed but nothing
+ * in it is touched. _tmp itself stays (a run may be creating its scratch
+ * directory in it right now). Symbolic links and subdirectories are never
+ * touched (the directory then is not empty and stays). */
+static int walk_scratch(vctx *c)
+{
+    struct stat st;
+    tl_error le = {0};
+    int rc = tl_io_stat(c->io, c->root, SCRATCH_DIR, &st, &le);
+    if (rc == TL_ENOTFOUND || (rc == TL_OK && !S_ISDIR(st.st_mode)))
+        return TL_OK;
+    if (rc != TL_OK) {
+        if (c->err)
+            *c->err = le;
+        return rc;
+    }
+    tl_io_file sf = TL_IO_FILE_INIT;
+    rc = tl_io_open_beneath(c->io, c->root, SCRATCH_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0,
+                            &sf, c->err);
+    char *rel = rc == TL_OK ? strdup(SCRATCH_DIR) : NULL;
+    if (rc == TL_OK && !rel)
+        rc = nomem(c, "path");
+    size_t si = 0;
+    if (rc == TL_OK)
+        rc = push_dir(c, (vdir){rel, NULL, 0, st.st_dev, st.st_ino, mtime_ms(&st), 0, 0, 0, 0, 0},
+                      &si);
+    tl_io_names names = {0};
+    if (rc == TL_OK)
+        rc = tl_io_list(c->io, &sf, NULL, &names, c->err);
+    for (size_t i = 0; rc == TL_OK && i < names.n; i++) {
+        const char *name = names.names[i];
+        c->dirs[si].n_entries++;
+        struct stat dst;
+        if (tl_io_stat(c->io, &sf, name, &dst, NULL) != TL_OK || !S_ISDIR(dst.st_mode))
+            continue; /* a file or link directly in _tmp: not ours */
+        tl_io_file uf = TL_IO_FILE_INIT;
+        if (tl_io_open_beneath(c->io, &sf, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0, &uf,
+                               NULL) != TL_OK)
+            continue;
+        struct stat ust;
+        tl_io_names un = {0};
+        int ok = tl_io_fstat(&uf, &ust, NULL) == TL_OK && ust.st_dev == dst.st_dev &&
+                 ust.st_ino == dst.st_ino && tl_io_list(c->io, &uf, NULL, &un, NULL) == TL_OK;
+        int stale = ok && mtime_ms(&dst) <= c->cutoff_ms;
+        /* every entry must be old too: a live run writes its runs there */
+        struct stat *fst = ok && un.n ? calloc(un.n, sizeof *fst) : NULL;
+        if (ok && un.n && !fst) {
+            rc = nomem(c, "scratch listing");
+            stale = 0;
+        }
+        for (size_t k = 0; stale && k < un.n; k++)
+            if (tl_io_stat(c->io, &uf, un.names[k], &fst[k], NULL) != TL_OK ||
+                mtime_ms(&fst[k]) > c->cutoff_ms)
+                stale = 0;
+        size_t ui = 0;
+        char *urel = ok && rc == TL_OK ? join(SCRATCH_DIR, name) : NULL;
+        if (ok && rc == TL_OK && !urel)
+            rc = nomem(c, "path");
+        if (urel)
+            rc = push_dir(c, (vdir){urel, NULL, si, dst.st_dev, dst.st_ino, mtime_ms(&dst),
+                                    stale, 0, un.n, 0, 0},
+                          &ui);
+        for (size_t k = 0; rc == TL_OK && stale && k < un.n; k++) {
+            if (!S_ISREG(fst[k].st_mode))
+                continue;
+            char *p = join(c->dirs[ui].rel, un.names[k]);
+            if (!p)
+                rc = nomem(c, "path");
+            else
+                rc = push_cand(c, (vcand){p, ui, (int64_t)fst[k].st_size, TL_VACUUM_TMP, -1, 0});
+        }
+        free(fst);
+        tl_io_names_free(&un);
+        (void)tl_io_close(&uf, NULL);
+    }
+    tl_io_names_free(&names);
+    (void)tl_io_close(&sf, NULL);
     return rc;
 }
 
@@ -964,6 +1050,8 @@ int tl_vacuum(const tl_io_file *root, const tl_vacuum_opts *opts, tl_vacuum_repo
     }
     if (rc == TL_OK)
         rc = walk_log(&c);
+    if (rc == TL_OK)
+        rc = walk_scratch(&c);
     if (rc == TL_OK && !o.dry_run) {
         rc = tl_log_snapshot_load(root, &so, &fresh, err);
         if (rc != TL_OK)

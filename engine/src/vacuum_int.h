@@ -16,6 +16,11 @@
  *                        (".<txnId>.json.tmp", "<name>.tmp.<pid>.<seq>")
  *                        whose mtime <= cutoff (LOG-C5);
  *   (also in _delta_log/_tags/: leftovers of tag writers, LOG-T9);
+ *   (also the scratch directories _tmp/<uuid>/ of optimize, repartition
+ *   and the dedup rewrite that crashed (LOG-C11): a scratch directory whose
+ *   own mtime and whose every entry's mtime are <= cutoff is stale, its
+ *   regular files go (as TL_VACUUM_TMP) and then the directory; a directory
+ *   with any newer entry is live and untouched, as is _tmp itself);
  * plus partition directories left empty. Never a file the latest snapshot
  * holds live (LOG-C9, re-checked right before each unlink), never a file a
  * tagged version holds live (LOG-T5: tags are read, and each tagged
@@ -37,7 +42,8 @@
 enum {
     TL_VACUUM_TOMBSTONE = 1, /* removed from the table, tombstone expired */
     TL_VACUUM_ORPHAN = 2,    /* never committed (crashed or losing writer) */
-    TL_VACUUM_TMP = 3,       /* leftover temporary file in _delta_log/ */
+    TL_VACUUM_TMP = 3,       /* leftover temporary file in _delta_log/ or in a
+                                stale scratch directory _tmp/<uuid>/ */
 };
 
 /* Retentions below this are refused unless opts.force (like Delta's

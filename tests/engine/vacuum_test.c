@@ -516,6 +516,81 @@ Test(vacuum, old_tmp_files_in_log_go)
     tl_vacuum_report_free(&rep);
 }
 
+/* LOG-C11: scratch directories of crashed optimize / repartition runs */
+Test(vacuum, stale_scratch_directories_go_live_ones_stay)
+{
+    build_mixed();
+    int64_t now = OPTS.now_ms;
+    const char *u1 = "_tmp/11111111-1111-4111-8111-111111111111";
+    const char *u2 = "_tmp/22222222-2222-4222-8222-222222222222";
+    const char *u3 = "_tmp/33333333-3333-4333-8333-333333333333";
+    const char *u4 = "_tmp/44444444-4444-4444-8444-444444444444";
+    char p[300];
+    /* u1: stale (dir and both runs older than the retention) */
+    snprintf(p, sizeof p, "%s/run-00000.tls", u1);
+    put(p, now - 30 * H);
+    snprintf(p, sizeof p, "%s/run-00001.tls", u1);
+    put(p, now - 30 * H);
+    set_mtime(abs_path(u1), now - 30 * H);
+    /* u2: one young run: a run that may be alive */
+    snprintf(p, sizeof p, "%s/run-00000.tls", u2);
+    put(p, now - 30 * H);
+    snprintf(p, sizeof p, "%s/run-00001.tls", u2);
+    put(p, now - 1 * H);
+    set_mtime(abs_path(u2), now - 30 * H);
+    /* u3: empty and stale */
+    mkdirs(abs_path(u3));
+    set_mtime(abs_path(u3), now - 30 * H);
+    /* u4: stale, but holds a symbolic link: the run goes, link and dir stay */
+    snprintf(p, sizeof p, "%s/run-00000.tls", u4);
+    put(p, now - 30 * H);
+    snprintf(p, sizeof p, "%s/link", abs_path(u4));
+    cr_assert_eq(symlink("/etc/passwd", p), 0);
+    set_mtime(p, now - 30 * H);
+    set_mtime(abs_path(u4), now - 30 * H);
+    set_mtime(abs_path("_tmp"), now - 30 * H);
+
+    tl_vacuum_report rep;
+    tl_vacuum_opts dry = OPTS;
+    dry.dry_run = 1;
+    vac(&dry, &rep);
+    size_t n_dry = rep.n_files;
+    snprintf(p, sizeof p, "%s/run-00000.tls", u1);
+    cr_assert(find_file(&rep, p) && find_file(&rep, p)->reason == TL_VACUUM_TMP);
+    cr_assert(exists(p), "a dry run touches nothing");
+    tl_vacuum_report_free(&rep);
+
+    vac(&OPTS, &rep);
+    cr_assert_eq(rep.n_files, n_dry, "the dry run listed the same");
+    snprintf(p, sizeof p, "%s/run-00001.tls", u1);
+    cr_assert(find_file(&rep, p));
+    cr_assert(!exists(u1), "a stale scratch directory goes with its runs");
+    cr_assert(!exists(u3), "an empty stale one goes");
+    snprintf(p, sizeof p, "%s/run-00000.tls", u2);
+    cr_assert(exists(p) && !find_file(&rep, p), "nothing of a live scratch directory goes");
+    snprintf(p, sizeof p, "%s/run-00000.tls", u4);
+    cr_assert(!exists(p));
+    snprintf(p, sizeof p, "%s/link", u4);
+    cr_assert(exists(p), "symbolic links are never removed");
+    cr_assert(exists("_tmp"), "_tmp itself stays");
+    cr_assert(access("/etc/passwd", F_OK) == 0);
+    check_versions(&rep);
+    tl_vacuum_report_free(&rep);
+}
+
+/* LOG-C11 with the default retention: a young scratch directory stays */
+Test(vacuum, young_scratch_directory_stays)
+{
+    build_mixed();
+    int64_t now = OPTS.now_ms;
+    put("_tmp/55555555-5555-4555-8555-555555555555/run-00000.tls", now - 23 * H);
+    set_mtime(abs_path("_tmp/55555555-5555-4555-8555-555555555555"), now - 23 * H);
+    tl_vacuum_report rep;
+    vac(&OPTS, &rep);
+    cr_assert(exists("_tmp/55555555-5555-4555-8555-555555555555/run-00000.tls"));
+    tl_vacuum_report_free(&rep);
+}
+
 /* ---- dry run ---------------------------------------------------------------------------- */
 
 Test(vacuum, dry_run_lists_the_same_and_touches_nothing)
