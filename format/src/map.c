@@ -4,6 +4,13 @@
  * descriptor. The choice of I/O path beyond these belongs to the engine.
  * Invariants: an empty file maps to (NULL, 0); the sink writes every byte
  * or fails with TL_EIO (short writes and EINTR are retried).
+ * Path trust: tlf_map_file opens the path as given, following symlinks: it
+ * is for a file a user names (tl_segment_open, the CLI's inspect and dump).
+ * Data files of a table are never opened through it: the engine opens them
+ * beneath the table root (tl_io_open_beneath: openat2 RESOLVE_BENEATH, no
+ * symlink out of the table) and hands the mapping to tlf_seg_open_mem
+ * (tests/engine/hostile_test.c checks scan, reader, optimize, verify and
+ * validate against symlinked files and partition directories).
  */
 #include "tl_format.h"
 
