@@ -699,11 +699,9 @@ Test(hostile, symlinked_data_file_is_not_followed_out_of_the_table)
     cr_assert_eq(read_all(0).rc, TL_OK);
 }
 
-/* validate: its scan opens files beneath the table and refuses the link
- * before the null-rate pass, which opens files by joined path through
- * tl_segment_open (validate.c; request in /work/notes/requests.md to open
- * those beneath the table too), runs. Checks that need rows are off here,
- * so only the pruning scan and the null-rate pass read files. */
+/* validate: with the checks that need rows off, only the pruning scan and
+ * the null-rate pass (footers opened beneath the table root since
+ * validate.c 4d5384e) read files; neither follows the link. */
 Test(hostile, validate_does_not_follow_a_symlink_out_of_the_table)
 {
     make_small_table();
