@@ -890,6 +890,12 @@ static int plan_file(imp *im, const tl_import_file *fi, tl_pq_file *f, int creat
         if (!dst)
             continue;
         int k = schema_find(sc, dst);
+        if (k < 0 && dst != ci->name) /* renamed by --map: name both */
+            return tl_error_set(err, TL_EINVAL,
+                                "import %s: column '%s' (%s) is mapped to '%s', which is not "
+                                "in the table (the table has: %s)",
+                                fi->path, ci->name, ci->desc ? ci->desc : "?", dst,
+                                schema_list(sc, list, sizeof list));
         if (k < 0)
             return tl_error_set(err, TL_EINVAL,
                                 "import %s: column '%s' (%s) is not in the table (the table "
