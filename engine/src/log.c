@@ -21,7 +21,9 @@
  * TL_EIO and is never retried (LOG-C10); tmp files are never read (LOG-C5).
  *
  * Snapshot load (tl_log_snapshot_load): list _delta_log/ (commit names of
- * LOG-R2, checkpoint names of LOG-R74), resolve the target version (by
+ * LOG-R2, checkpoint names of LOG-R74; a gap between listed commits is
+ * looked up name by name first, since a listing racing a publisher can miss
+ * an entry: fill_gaps), resolve the target version (by
  * binary search over line 1 of commits for a timestamp, LOG-R56), start from
  * the newest valid checkpoint c <= target whose commits c+1..target exist,
  * falling back to older ones and to replay from 0 (LOG-R72), then parse and
@@ -49,6 +51,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <xxhash.h>
@@ -393,6 +396,59 @@ static void listing_free(log_listing *l)
     memset(l, 0, sizeof *l);
 }
 
+/* A listing of _delta_log/ taken while writers publish is not atomic
+ * (readdir spans several getdents calls; on ext4 an entry created during
+ * it at a hash position already passed is missed while a later one is
+ * seen), so a reader could see version N+1 without N although N exists.
+ * Commits always form one contiguous range (LOG-C4; cleanup deletes oldest
+ * first, LOG-R80), so every gap between two listed commits is either such a
+ * miss or damage: stat the missing names in order and take those that exist
+ * (at most FILL_BUDGET stats). A name that does not exist ends that gap:
+ * it stays a gap, which the callers report as corruption (LOG-R72). */
+#define FILL_BUDGET 4096u
+
+static int fill_gaps(const tl_io *io, const tl_io_file *logdir, log_listing *l, tl_error *err)
+{
+    int64_t *found = NULL;
+    size_t nf = 0, cap = 0;
+    unsigned budget = FILL_BUDGET;
+    for (size_t i = 1; i < l->n && budget; i++)
+        for (int64_t v = l->cv[i - 1] + 1; v < l->cv[i] && budget; v++, budget--) {
+            char name[TL_LOG_NAME_LEN + 1];
+            tl_log_commit_name(v, name);
+            struct stat st;
+            if (tl_io_stat(io, logdir, name, &st, NULL) != TL_OK || !S_ISREG(st.st_mode))
+                break; /* really missing: a gap */
+            if (nf == cap) {
+                size_t nc = cap ? 2 * cap : 8;
+                int64_t *p = realloc(found, nc * sizeof *p);
+                if (!p) {
+                    free(found);
+                    return nomem(err, logdir->path);
+                }
+                found = p;
+                cap = nc;
+            }
+            found[nf++] = v;
+        }
+    if (!nf)
+        return TL_OK;
+    int64_t *cv = malloc((l->n + nf) * sizeof *cv);
+    if (!cv) {
+        free(found);
+        return nomem(err, logdir->path);
+    }
+    /* merge: both ascending */
+    size_t a = 0, b = 0, k = 0;
+    while (a < l->n || b < nf)
+        cv[k++] = b == nf || (a < l->n && l->cv[a] < found[b]) ? l->cv[a++] : found[b++];
+    free(found);
+    free(l->cv);
+    l->cv = cv;
+    l->n = k;
+    return TL_OK;
+}
+
 static int list_log(const tl_io *io, const tl_io_file *logdir, log_listing *l, tl_error *err)
 {
     memset(l, 0, sizeof *l);
@@ -417,7 +473,10 @@ static int list_log(const tl_io *io, const tl_io_file *logdir, log_listing *l, t
         /* LOG-R3: other names are ignored */
     }
     tl_io_names_free(&names);
-    return TL_OK;
+    rc = fill_gaps(io, logdir, l, err);
+    if (rc != TL_OK)
+        listing_free(l);
+    return rc;
 }
 
 /* Index of commit v in l->cv, or -1. */
