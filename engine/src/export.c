@@ -18,8 +18,8 @@
  * staging name is moved to dest with tl_io_rename_noreplace (dest existing
  * -> TL_ECONFLICT) and dest's directory fsynced. On any error the staging
  * tree (or dest, if the failure came after the move) is removed: nothing is
- * left at dest. All file I/O goes through the table's tl_io (fault
- * injection in tests).
+ * left at dest. All file I/O goes through the layer under the table
+ * handle's write guard (fault injection in tests).
  *
  * Selected rows are gathered into per-worker buffers reused across blocks;
  * blocks without a selection bitmap are handed to the writer in place.
@@ -680,7 +680,12 @@ int tl_export_parquet(const tl_snapshot *s, const char *dest, const tl_export_op
         return tl_error_set(err, TL_EINVAL, "export: layout %d: expected auto (0), "
                             "partitioned (1) or single (2)", o->layout);
     tl_table *t = tl_snapshot_table(s);
-    const tl_io *io = t->io ? t->io : tl_io_default();
+    /* The export writes outside the table: through the layer under the
+     * handle's write guard (the guard stops writes to the table after a
+     * failed fsync, LOG-C10; an export's own failed fsync fails the export,
+     * and its staging tree must still be removed). Fault injection reaches
+     * it all the same (the guard's inner layer is the injector). */
+    const tl_io *io = t->guard.inner ? t->guard.inner : tl_io_default();
     tl_snapshot_info in;
     tl_snapshot_get_info(s, &in);
     int partitioned = o->layout == TL_EXPORT_PARTITIONED ||
