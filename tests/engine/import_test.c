@@ -2074,3 +2074,122 @@ Test(import, decoder_thread_stops_on_an_append_side_error)
     free(x);
     free(valid);
 }
+
+/* Every type of tl_import_parse_value (Hive directory values), each with a
+ * value that parses (checked bit for bit) and the ones it must refuse, the
+ * message naming what was expected and what was found. */
+Test(import, hive_parse_values_every_type)
+{
+    typedef struct {
+        const char *text;
+        tl_type t;
+        int ok;
+        uint64_t bits; /* expected bytes (little-endian, zero-extended) when ok */
+        const char *want; /* part of the message when refused */
+    } pcase;
+    static const pcase cases[] = {
+        {"true", TL_BOOL, 1, 1, NULL},
+        {"1", TL_BOOL, 1, 1, NULL},
+        {"false", TL_BOOL, 1, 0, NULL},
+        {"0", TL_BOOL, 1, 0, NULL},
+        {"TRUE", TL_BOOL, 0, 0, "true, false, 1 or 0"},
+        {"-32768", TL_INT16, 1, 0x8000, NULL},
+        {"32768", TL_INT16, 0, 0, "range"},
+        {"-2147483648", TL_INT32, 1, 0x80000000u, NULL},
+        {"2147483648", TL_INT32, 0, 0, "range"},
+        {"-9223372036854775808", TL_INT64, 1, UINT64_C(1) << 63, NULL},
+        {"9223372036854775808", TL_INT64, 0, 0, "range"},
+        {"+7", TL_INT64, 1, 7, NULL},
+        {"", TL_INT32, 0, 0, "range"},
+        {"12x", TL_INT32, 0, 0, "range"},
+        {"x", TL_INT32, 0, 0, "range"},
+        {"255", TL_UINT8, 1, 255, NULL},
+        {"256", TL_UINT8, 0, 0, "range"},
+        {"65535", TL_UINT16, 1, 65535, NULL},
+        {"4294967295", TL_UINT32, 1, 0xFFFFFFFFu, NULL},
+        {"4294967296", TL_UINT32, 0, 0, "range"},
+        {"18446744073709551615", TL_UINT64, 1, UINT64_MAX, NULL},
+        {"18446744073709551616", TL_UINT64, 0, 0, "range"},
+        {"+1", TL_UINT64, 0, 0, "range"},
+        {"", TL_UINT64, 0, 0, "range"},
+        {"2.5", TL_FLOAT32, 1, 0x40200000u, NULL},
+        {"2.5x", TL_FLOAT32, 0, 0, "a number"},
+        {"", TL_FLOAT64, 0, 0, "a number"},
+        {"1e400x", TL_FLOAT64, 0, 0, "a number"},
+        {"2024-02-29", TL_DATE, 1, 19782, NULL},
+        {"2023-02-29", TL_DATE, 0, 0, "a date"},
+        {"2024-13-01", TL_DATE, 0, 0, "a date"},
+        {"2024-04-31", TL_DATE, 0, 0, "a date"},
+        {"2024/01/01", TL_DATE, 0, 0, "a date"},
+        {"2024-0a-01", TL_DATE, 0, 0, "a date"},
+        {"1970-01-01 00:00", TL_TIMESTAMP, 1, 0, NULL},
+        {"1970-01-01T00:00:01.123456789", TL_TIMESTAMP, 1, 1123456789, NULL},
+        {"1970-01-01T00:00:01.1234567891", TL_TIMESTAMP, 0, 0, "a timestamp"},
+        {"1970-01-01T00:00:01.", TL_TIMESTAMP, 0, 0, "a timestamp"},
+        {"1970-01-01T24:00", TL_TIMESTAMP, 0, 0, "a timestamp"},
+        {"1970-01-01T00:60", TL_TIMESTAMP, 0, 0, "a timestamp"},
+        {"1970-01-01T00:00:60", TL_TIMESTAMP, 0, 0, "a timestamp"},
+        {"1970-01-01T0:00", TL_TIMESTAMP, 0, 0, "a timestamp"},
+        {"1970-01-01T00:00:5", TL_TIMESTAMP, 0, 0, "a timestamp"},
+        {"1970-01-01X", TL_TIMESTAMP, 0, 0, "a timestamp"},
+        {"1970-01-01ZZ", TL_TIMESTAMP, 0, 0, "a timestamp"},
+        {"1970-01", TL_TIMESTAMP, 0, 0, "a timestamp"},
+        {"2262-04-11T23:47:16.854775807", TL_TIMESTAMP, 1, INT64_MAX, NULL},
+        {"2262-04-11T23:47:16.854775808", TL_TIMESTAMP, 0, 0, "a timestamp"},
+        {"9999-12-31T23:59:59Z", TL_TIMESTAMP, 0, 0, "a timestamp"},
+        {"1970-01-01T00:00:00.000001Z", TL_TIMESTAMP_US, 1, 1, NULL},
+        {"1970-01-01T00:00:00.0000015Z", TL_TIMESTAMP_US, 0, 0, "a whole microsecond"},
+        {"-5", TL_TIMESTAMP_US, 1, (uint64_t)-5, NULL},
+        {"soon", TL_TIMESTAMP_US, 0, 0, "integer microseconds"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        const pcase *c = &cases[i];
+        tl_import_const k;
+        tl_error err = {0};
+        int rc = tl_import_parse_value(c->text, c->t, &k, &err);
+        if (!c->ok) {
+            cr_assert_eq(rc, TL_EINVAL, "'%s' as %s accepted", c->text, tl_type_name(c->t));
+            cr_assert(strstr(err.msg, c->want), "'%s': %s", c->text, err.msg);
+            continue;
+        }
+        cr_assert_eq(rc, TL_OK, "'%s' as %s: %s", c->text, tl_type_name(c->t), err.msg);
+        uint64_t got = 0;
+        size_t w = tl_type_width(c->t);
+        for (size_t b = 0; b < w; b++)
+            got |= (uint64_t)k.bytes[b] << (8 * b);
+        cr_assert_eq(got, c->bits, "'%s' as %s: %#llx, expected %#llx", c->text,
+                     tl_type_name(c->t), (unsigned long long)got, (unsigned long long)c->bits);
+    }
+    /* a string longer than a Hive value may be */
+    size_t big = (size_t)1 << 24;
+    char *s = malloc(big + 1);
+    cr_assert_not_null(s);
+    memset(s, 'a', big);
+    s[big] = '\0';
+    tl_import_const k;
+    tl_error err = {0};
+    int rc = tl_import_parse_value(s, TL_STRING, &k, &err);
+    free(s);
+    if (rc != TL_OK)
+        cr_assert(strstr(err.msg, "a shorter string"), "%s", err.msg);
+    cr_assert_eq(tl_import_parse_value("1", (tl_type)99, &k, &err), TL_EINVAL);
+    cr_assert(strstr(err.msg, "unknown column type"), "%s", err.msg);
+}
+
+/* The input list: no inputs, an empty name, a device (neither a file nor a
+ * directory), a missing path; each refused naming it. */
+Test(import, input_list_errors)
+{
+    tl_import_list l;
+    tl_error err = {0};
+    cr_assert_eq(tl_import_list_inputs(NULL, 0, &l, &err), TL_EINVAL);
+    cr_assert(strstr(err.msg, "no input files"), "%s", err.msg);
+    const char *empty[2] = {"/dev/null", ""};
+    cr_assert_neq(tl_import_list_inputs(empty + 1, 1, &l, &err), TL_OK);
+    cr_assert(strstr(err.msg, "empty"), "%s", err.msg);
+    cr_assert_neq(tl_import_list_inputs(empty, 1, &l, &err), TL_OK);
+    cr_assert(strstr(err.msg, "/dev/null"), "%s", err.msg);
+    const char *missing = pathf("%s/nowhere.parquet", dir);
+    cr_assert_neq(tl_import_list_inputs(&missing, 1, &l, &err), TL_OK);
+    cr_assert(strstr(err.msg, "nowhere.parquet"), "%s", err.msg);
+}
