@@ -2,9 +2,9 @@
 # tests/cli/kill9_test.sh - real SIGKILL of writer processes at random moments
 # (spec/LOG.md 9.9: LOG-C1, C2, C4, C6, C8, C11). Each round starts one CLI
 # writer (append of a CSV, optimize, checkpoint + log cleanup, vacuum) on one
-# table and kills it with SIGKILL after a random delay (0-49 ms; 0-7 ms for
-# checkpoint and vacuum, which are quick on a small table; some finish
-# first). After every round:
+# table (automatic checkpoint every 4 commits, so appends write checkpoints too) and kills it with SIGKILL after a random delay (up to 1.5 x the
+# time of a clean append for append and optimize, 0.5 x for checkpoint and
+# vacuum, which are quick on a small table; some finish first). After every round:
 #   - the table opens: history lists contiguous versions;
 #   - its rows are exactly the rows of the appends that committed (row count
 #     every round; the sorted rows' hash every CHECK_EVERY rounds and at the
@@ -24,14 +24,16 @@ T=$TMP/t
 NCSV=6
 
 # the CSVs and each one's rows as the table prints them (its canonical form)
-run "$TL" create "$T" --schema ticks
+run "$TL" create "$T" --schema ticks --checkpoint-interval 4  # automatic checkpoints under SIGKILL too
 if [ "$RC" -ne 0 ]; then bad "create: $(snippet "$TMP/err")"; finish; exit; fi
 for i in $(seq 1 $NCSV); do
     "$TL" gen --seed $((1000 + i)) --days 1 --rows-per-day 400 --out "$TMP/in$i.csv" >/dev/null ||
         { bad "gen csv $i"; finish; exit; }
     R=$TMP/ref$i
-    "$TL" create "$R" --schema ticks >/dev/null &&
-        "$TL" append "$R" "$TMP/in$i.csv" >/dev/null &&
+    "$TL" create "$R" --schema ticks >/dev/null || { bad "reference table $i"; finish; exit; }
+    a0=$(date +%s%N)
+    "$TL" append "$R" "$TMP/in$i.csv" >/dev/null &&
+        append_ms=$(( ($(date +%s%N) - a0) / 1000000 )) &&
         "$TL" cat "$R" | tail -n +2 >"$TMP/canon$i" ||
         { bad "reference table $i"; finish; exit; }
     rm -rf "$R"
@@ -79,9 +81,12 @@ for r in $(seq 1 "$ROUNDS"); do
     esac
     "${cmd[@]}" >/dev/null 2>"$TMP/w.err" &
     pid=$!
-    # checkpoint and vacuum of a small table take a few ms: kill them sooner
-    if [ "$op" = checkpoint ] || [ "$op" = vacuum ]; then d=$((RANDOM % 8)); else d=$((RANDOM % 50)); fi
-    sleep "0.0$(printf %02d $d)"
+    # a random moment within about one run: up to 1.5 x a clean append's
+    # time for append and optimize, up to 0.5 x for the quicker checkpoint
+    # and vacuum (so the figure does not depend on the build's speed)
+    if [ "$op" = checkpoint ] || [ "$op" = vacuum ]; then span=$((append_ms / 2 + 1)); else span=$((append_ms * 3 / 2 + 1)); fi
+    d=$((RANDOM * 32768 + RANDOM)); d=$((d % span))
+    sleep "$((d / 1000)).$(printf %03d $((d % 1000)))"
     kill -9 "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null
     st=$?
