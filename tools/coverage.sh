@@ -78,16 +78,22 @@ awk -v root="$root/" '
     printf "%-36s %7s %6s %7s %6s\n" file "lines%" lines "branch%" brs
     cat "$out/files.txt"
     echo
-    echo "areas (lines / branches taken, summed over the area's files):"
-    area() { # name, then an extended regex over the relative paths
-        awk -v name="$1" -v re="$2" '
-            $1 ~ re { l += $3; lc += $2 * $3 / 100; b += $5; bc += $4 * $5 / 100; files = files " " $1 }
+    echo "areas (lines / branches taken, summed over the area's files; dec-avx512 = decoders"
+    echo "without format/src/enc_avx512.c):"
+    area() { # name, an extended regex over the relative paths, a file to leave out
+        awk -v name="$1" -v re="$2" -v skip="${3:-}" '
+            $1 ~ re && $1 != skip { l += $3; lc += $2 * $3 / 100; b += $5; bc += $4 * $5 / 100; files = files " " $1 }
             END { if (l) printf "  %-10s lines %6.2f%% of %6d, branches %6.2f%% of %6d  (%s )\n", name, 100 * lc / l, l, (b ? 100 * bc / b : 100), b, files }
         ' "$out/files.txt"
     }
     area commit   '^engine/src/(log|table)\.c$'
     area recovery '^engine/src/(snapshot|checkpoint)\.c$'
-    area decoders '^(format/src/(enc[a-z0-9_]*|pq_[a-z]*|segment_reader)\.c|engine/src/(log_action|delta_read|csv_read)\.c)$'
+    dec='^(format/src/(enc_[a-z0-9]+|pq_(reader|page|meta|thrift|codec)|segment_reader)\.c|engine/src/(log_action|delta_read|csv_read)\.c)$'
+    area decoders "$dec"
+    # enc_avx512.c: gcov counts the branches of every always-inline AVX-512
+    # intrinsic expanded at -O0 (~11,000, most "never executed" whatever the
+    # tests do; its lines are ~99% covered), which swamps the area's figure
+    area dec-avx512 "$dec" format/src/enc_avx512.c
     area all      '.'
     echo
     echo "functions with the most never-executed lines (file:function unexecuted/total):"
