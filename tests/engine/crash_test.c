@@ -5,8 +5,8 @@
  * on (close never syncs) and the fatal fsync of LOG-C10.
  *
  * The sweep (crash_sweep): a template table is built once per operation
- * (append, optimize with spilled _tmp/ runs, checkpoint + log cleanup, log
- * cleanup alone, vacuum of tombstones, orphans, temporary files and a stale
+ * (append, optimize and repartition with spilled _tmp/ runs, checkpoint +
+ * log cleanup, log cleanup alone, vacuum of tombstones, orphans, temporary files and a stale
  * scratch directory). For every I/O call index k of the operation and for
  * several seeds of the model (seed 0: drop everything unsynced; others: tear
  * at random, io_int.h tl_io_crash_opts), a copy of the template is opened
@@ -326,6 +326,15 @@ static int op_optimize(tl_table *t, tl_error *err)
     int rc = tl_table_optimize(t, &(tl_optimize_opts){.max_memory = 1}, &r, err);
     tl_optimize_result_free(&r);
     return rc;
+}
+
+static int op_repartition(tl_table *t, tl_error *err)
+{
+    tl_repartition_result r;
+    /* by day only, with a tiny buffer: sorted runs spilled to _tmp/<uuid>/
+     * (MAINT-P6) */
+    return tl_table_repartition(t, &(tl_repartition_opts){.no_symbol = 1, .max_memory = 1}, &r,
+                                err);
 }
 
 static int op_checkpoint(tl_table *t, tl_error *err)
@@ -670,6 +679,11 @@ Test(crash, append_at_every_call_and_seed, .timeout = 900)
 Test(crash, optimize_with_spilled_runs_at_every_call_and_seed, .timeout = 900)
 {
     crash_sweep(&(scenario){"optimize", build_optimize, op_optimize, 0});
+}
+
+Test(crash, repartition_with_spilled_runs_at_every_call_and_seed, .timeout = 900)
+{
+    crash_sweep(&(scenario){"repartition", build_optimize, op_repartition, 0});
 }
 
 Test(crash, checkpoint_and_log_cleanup_at_every_call_and_seed, .timeout = 900)
