@@ -2,9 +2,11 @@
 # tests/cli/kill9_test.sh - real SIGKILL of writer processes at random moments
 # (spec/LOG.md 9.9: LOG-C1, C2, C4, C6, C8, C11). Each round starts one CLI
 # writer (append of a CSV, optimize, checkpoint + log cleanup, vacuum) on one
-# table (automatic checkpoint every 4 commits, so appends write checkpoints too) and kills it with SIGKILL after a random delay (up to 1.5 x the
-# time of a clean append for append and optimize, 0.5 x for checkpoint and
-# vacuum, which are quick on a small table; some finish first). After every round:
+# table (automatic checkpoint every 4 commits, so appends write checkpoints
+# too) and kills it with SIGKILL after a random delay (up to 1.5 x the time
+# of a clean append for append and optimize, 0.5 x for checkpoint and
+# vacuum, which are quick on a small table; some finish first). After every
+# round:
 #   - the table opens: history lists contiguous versions;
 #   - its rows are exactly the rows of the appends that committed (row count
 #     every round; the sorted rows' hash every CHECK_EVERY rounds and at the
