@@ -74,7 +74,12 @@ awk -v root="$root/" '
     }' "$raw" | sort >"$out/files.txt"
 
 {
-    echo "coverage of $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$root" diff --quiet 2>/dev/null || echo '+dirty'), $(date -u +%Y-%m-%dT%H:%MZ), gcc $(gcc -dumpversion), ctest exit $ctest_rc"
+    if git -C "$root" rev-parse --git-dir >/dev/null 2>&1; then
+        rev=$(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet HEAD 2>/dev/null || echo '+dirty')
+    else
+        rev="$root (not a git checkout)"
+    fi
+    echo "coverage of $rev, $(date -u +%Y-%m-%dT%H:%MZ), gcc $(gcc -dumpversion), ctest exit $ctest_rc"
     printf "%-36s %7s %6s %7s %6s\n" file "lines%" lines "branch%" brs
     cat "$out/files.txt"
     echo
