@@ -1005,3 +1005,51 @@ Test(csv_read, stdin_name_in_messages)
     cr_assert_eq(rc, TL_EINVAL);
     cr_assert_not_null(strstr(err.msg, "stdin: line 1: unknown column 'bogus'"), "%s", err.msg);
 }
+
+/* Timestamp forms the parser must refuse (sign before a date, separators,
+ * non-digits, empty fraction, offsets cut short or out of range, trailing
+ * bytes), each naming what was expected. */
+Test(csv_read, timestamp_syntax_errors)
+{
+    static const tl_coldef defs[] = {{"t", TL_TIMESTAMP}};
+    static const struct {
+        const char *text, *want;
+    } cases[] = {
+        {"t\n+2025-11-17T00:00:00\n", "expected integer nanoseconds or YYYY-MM-DDTHH:MM:SS"},
+        {"t\n-2025-11-17T00:00:00\n", "expected integer nanoseconds or YYYY-MM-DDTHH:MM:SS"},
+        {"t\n2025-11-17X03:45:00\n", "expected integer nanoseconds or YYYY-MM-DDTHH:MM:SS"},
+        {"t\n2025-11-17T0a:45:00\n", "expected integer nanoseconds or YYYY-MM-DDTHH:MM:SS"},
+        {"t\n2025-11-17T03-45-00\n", "expected integer nanoseconds or YYYY-MM-DDTHH:MM:SS"},
+        {"t\n2025-11-17T03:45:00.\n", "expected integer nanoseconds or YYYY-MM-DDTHH:MM:SS"},
+        {"t\n2025-11-17T03:45:00+\n", "expected integer nanoseconds or YYYY-MM-DDTHH:MM:SS"},
+        {"t\n2025-11-17T03:45:00+0x\n", "expected integer nanoseconds or YYYY-MM-DDTHH:MM:SS"},
+        {"t\n2025-11-17T03:45:00+05:3\n", "expected integer nanoseconds or YYYY-MM-DDTHH:MM:SS"},
+        {"t\n2025-11-17T03:45:00Q\n", "expected integer nanoseconds or YYYY-MM-DDTHH:MM:SS"},
+        {"t\n2025-11-17T03:45:00Zx\n", "expected integer nanoseconds or YYYY-MM-DDTHH:MM:SS"},
+        {"t\n2025-11-17T03:45:00+24:00\n", "expected a valid date and time"},
+        {"t\n2025-11-17T03:45:00+05:60\n", "expected a valid date and time"},
+        {"t\n2025-11-17T03:60:00\n", "expected a valid date and time"},
+        {"t\n2025-11-17T03:45:60\n", "expected a valid date and time"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++)
+        read_fails_n(cases[k].text, strlen(cases[k].text), defs, 1, NULL, cases[k].want);
+}
+
+/* Zeros keep their sign in both float widths, whatever the spelling. */
+Test(csv_read, signed_zeros_keep_their_sign)
+{
+    static const tl_coldef defs[] = {{"d", TL_FLOAT64}, {"f", TL_FLOAT32}};
+    static const char *const text = "d,f\n-0,-0\n-0.0,-0.000\n0e7,0E-3\n-0e-3,-0.0e+5\n+0,+0.0\n";
+    static const int neg[] = {1, 1, 0, 1, 0};
+    tl_csv_reader *r = open_text(text, defs, 2, NULL, 0);
+    tl_batch b;
+    one_batch(r, &b, 5);
+    for (uint32_t i = 0; i < 5; i++) {
+        double d = ((const double *)b.cols[0].values)[i];
+        float f = ((const float *)b.cols[1].values)[i];
+        cr_assert(d == 0.0 && f == 0.0f, "row %u: %g %g", i, d, (double)f);
+        cr_assert_eq(signbit(d) != 0, neg[i], "row %u: double sign", i);
+        cr_assert_eq(signbit(f) != 0, neg[i], "row %u: float sign", i);
+    }
+    close_at_end(r);
+}
