@@ -5,9 +5,13 @@
  * tl_scan_aggregate runs tl_scan_run with a projection of the aggregated
  * and grouping columns. Each work unit gets its own state (allocated in
  * unit_begin, touched only by the worker running the unit: no locks): a
- * list of groups, each with one accumulator per spec. After the scan the
- * units are combined in unit order, so results do not depend on the thread
- * count or on which worker ran which unit.
+ * list of groups, each with one accumulator per spec. Units are combined
+ * into the total in unit order, so results do not depend on the thread
+ * count or on which worker ran which unit: at each unit_end (under a
+ * mutex) every finished unit that continues the folded prefix is combined
+ * and freed, and after the scan whatever is left, still in unit order.
+ * Memory: the states of the units finished out of order (about the
+ * workers' count), not one per unit of the table.
  *
  * Summation order (documented in spec/SCAN.md section 5): a float sum adds
  * a group's selected non-null values of one block in row order starting
@@ -26,6 +30,7 @@
 
 #include "util_int.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -256,6 +261,12 @@ typedef struct agg_ctx {
     uint32_t n_proj;
     size_t n_units;
     unit_state **units;
+    /* folding (mu): units [0, next_fold) are combined into tot and freed;
+     * done[u]: unit u ended */
+    pthread_mutex_t mu;
+    unit_state *tot;
+    uint8_t *done;
+    size_t next_fold;
 } agg_ctx;
 
 static int kind_of(tl_type t)
@@ -570,7 +581,8 @@ static int cb_start(void *vctx, size_t n_units, uint32_t n_workers, tl_error *er
     agg_ctx *X = vctx;
     (void)n_workers;
     X->units = calloc(n_units ? n_units : 1, sizeof *X->units);
-    if (!X->units)
+    X->done = calloc(n_units ? n_units : 1, 1);
+    if (!X->units || !X->done)
         return tl_error_set(err, TL_ENOMEM, "aggregates: out of memory (%zu units)", n_units);
     X->n_units = n_units;
     return TL_OK;
@@ -589,6 +601,25 @@ static int cb_unit_begin(void *vctx, uint32_t worker, size_t unit, size_t partit
             return tl_error_set(err, TL_ENOMEM, "aggregates: out of memory");
     }
     return TL_OK;
+}
+
+static int fold_unit(agg_ctx *X, size_t un, tl_error *err);
+
+/* Unit `unit` ended: combine every ended unit that continues the folded
+ * prefix, in unit order, and free its state. */
+static int cb_unit_end(void *vctx, uint32_t worker, size_t unit, tl_error *err)
+{
+    agg_ctx *X = vctx;
+    (void)worker;
+    if (unit >= X->n_units)
+        return tl_error_set(err, TL_EINVAL, "aggregates: unit %zu of %zu", unit, X->n_units);
+    int rc = TL_OK;
+    pthread_mutex_lock(&X->mu);
+    X->done[unit] = 1;
+    while (rc == TL_OK && X->next_fold < X->n_units && X->done[X->next_fold])
+        rc = fold_unit(X, X->next_fold++, err);
+    pthread_mutex_unlock(&X->mu);
+    return rc;
 }
 
 static int cb_block(void *vctx, const tl_scan_block *b, tl_error *err)
@@ -798,6 +829,26 @@ static int combine(acc *t, const acc *s, const spec_b *sp)
     return TL_OK;
 }
 
+/* Combine unit un into X->tot and free its state (caller holds X->mu or
+ * runs alone). */
+static int fold_unit(agg_ctx *X, size_t un, tl_error *err)
+{
+    unit_state *u = X->units[un], *tot = X->tot;
+    int rc = TL_OK;
+    for (size_t j = 0; u && j < u->n && rc == TL_OK; j++) {
+        group *g = &u->g[j];
+        uint32_t tg;
+        rc = find_group(tot, X->n_specs, g->sym_null, g->sym, g->sym_len, g->day_null, g->day,
+                        &tg, err);
+        for (uint32_t k = 0; k < X->n_specs && rc == TL_OK; k++)
+            if (combine(&tot->g[tg].a[k], &g->a[k], &X->sp[k]))
+                rc = tl_error_set(err, TL_ENOMEM, "aggregates: out of memory");
+    }
+    unit_free(u, X->n_specs);
+    X->units[un] = NULL;
+    return rc;
+}
+
 static char *dup_bytes(const uint8_t *s, uint32_t l)
 {
     char *p = malloc((size_t)l + 1);
@@ -849,6 +900,7 @@ int tl_scan_aggregate(const tl_snapshot *s, const tl_scan_opts *o, const tl_agg_
     if (!sp)
         return tl_error_set(err, TL_ENOMEM, "aggregates: out of memory");
     agg_ctx X = {.sp = sp, .n_specs = n_specs, .sym_slot = -1};
+    pthread_mutex_init(&X.mu, NULL);
     int rc = TL_OK;
     for (uint32_t k = 0; k < n_specs; k++) {
         const tl_agg_spec *a = &specs[k];
@@ -945,13 +997,9 @@ int tl_scan_aggregate(const tl_snapshot *s, const tl_scan_opts *o, const tl_agg_
     static const char *const no_runs[1] = {NULL};
     so.run_columns = no_runs; /* runs are not needed */
     so.n_run_columns = 0;
-    tl_scan_cb cb = {.start = cb_start, .unit_begin = cb_unit_begin, .block = cb_block, .ctx = &X};
-    rc = tl_scan_run(s, &so, &cb, &res->scan, err);
-    if (rc)
-        goto out;
-
-    /* combine units in unit order */
-    unit_state *tot = calloc(1, sizeof *tot);
+    /* the total: units are folded into it in unit order (cb_unit_end,
+     * then the rest here) */
+    unit_state *tot = X.tot = calloc(1, sizeof *tot);
     if (!tot) {
         rc = tl_error_set(err, TL_ENOMEM, "aggregates: out of memory");
         goto out;
@@ -960,18 +1008,12 @@ int tl_scan_aggregate(const tl_snapshot *s, const tl_scan_opts *o, const tl_agg_
         uint32_t g;
         rc = find_group(tot, n_specs, 1, NULL, 0, 1, 0, &g, err);
     }
-    for (size_t un = 0; un < X.n_units && rc == TL_OK; un++) {
-        unit_state *u = X.units[un];
-        for (size_t j = 0; u && j < u->n && rc == TL_OK; j++) {
-            group *g = &u->g[j];
-            uint32_t tg;
-            rc = find_group(tot, n_specs, g->sym_null, g->sym, g->sym_len, g->day_null, g->day,
-                            &tg, err);
-            for (uint32_t k = 0; k < n_specs && rc == TL_OK; k++)
-                if (combine(&tot->g[tg].a[k], &g->a[k], &sp[k]))
-                    rc = tl_error_set(err, TL_ENOMEM, "aggregates: out of memory");
-        }
-    }
+    tl_scan_cb cb = {.start = cb_start, .unit_begin = cb_unit_begin, .block = cb_block,
+                     .unit_end = cb_unit_end, .ctx = &X};
+    if (rc == TL_OK)
+        rc = tl_scan_run(s, &so, &cb, &res->scan, err);
+    for (size_t un = X.next_fold; un < X.n_units && rc == TL_OK; un++)
+        rc = fold_unit(&X, un, err);
     if (rc == TL_OK && tot->n > 1)
         qsort(tot->g, tot->n, sizeof(group), group_order);
     if (rc == TL_OK) {
@@ -1059,12 +1101,14 @@ int tl_scan_aggregate(const tl_snapshot *s, const tl_scan_opts *o, const tl_agg_
         tl_agg_result_free(res);
         res->scan = keep;
     }
-    unit_free(tot, n_specs);
 out:
+    unit_free(X.tot, n_specs);
     if (X.units)
         for (size_t un = 0; un < X.n_units; un++)
             unit_free(X.units[un], n_specs);
     free(X.units);
+    free(X.done);
+    pthread_mutex_destroy(&X.mu);
     free(sp);
     return rc;
 }
