@@ -1274,17 +1274,25 @@ int tl_validate_state_read(tl_table *t, int64_t *version, int *found, tl_error *
 /* The state file goes through the table's I/O layer (io_int.h), so fault
  * injection and the power-loss model see it: mkdir -p of _ticklake/ (each
  * new entry's parent fsynced), then tmp + fsync + rename + directory fsync
- * (tl_io_write_file_replace). A reader sees the old or the new file. */
+ * (tl_io_write_file_replace). A reader sees the old or the new file.
+ * A handle whose writes stopped (LOG-C10) writes no state; the state file
+ * itself is a hint, not table data, so it is written below the handle's
+ * guard: its own failed fsync is reported (TL_EIO, nothing retried; the tmp
+ * file is removed) without stopping the handle's table writes. */
 static int state_write(tl_table *t, int64_t version, tl_error *err)
 {
+    int rc = tl_io_guard_check(&t->guard, err);
+    if (rc)
+        return tl_error_prefix(err, "validate: remembering version %" PRId64 ": ", version), rc;
+    const tl_io *io = t->guard.inner ? t->guard.inner : tl_io_default();
     char buf[160];
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     int n = snprintf(buf, sizeof buf, "{\"version\":%" PRId64 ",\"validated_ms\":%" PRId64 "}\n",
                      version, (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000);
-    int rc = tl_io_mkdir_p(t->io, &t->root, VAL_STATE_DIR, 0755, err);
+    rc = tl_io_mkdir_p(io, &t->root, VAL_STATE_DIR, 0755, err);
     if (!rc)
-        rc = tl_io_write_file_replace(t->io, &t->root, VAL_STATE_FILE, buf, (size_t)n, err);
+        rc = tl_io_write_file_replace(io, &t->root, VAL_STATE_FILE, buf, (size_t)n, err);
     if (rc)
         tl_error_prefix(err, "validate: remembering version %" PRId64 ": ", version);
     return rc;

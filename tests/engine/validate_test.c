@@ -603,8 +603,24 @@ Test(validate, state_file_write_goes_through_the_io_layer)
     cr_assert_eq(found, 1);
     cr_assert_eq(v, 1);
     cr_assert_geq(tl_io_fault_count(fi, TL_IO_OP_RENAME), 1);
+    /* a handle whose table writes stopped after a failed fsync (LOG-C10)
+     * writes no state either */
+    tl_io_fault_rule r2 = {.op = TL_IO_OP_FSYNC, .nth = 1, .action = TL_IO_FAULT_FAIL,
+                           .err_no = EIO, .path_contains = "tags"};
+    cr_assert_eq(tl_io_fault_add(fi, &r2, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(tl_table_tag(t, "t1", NULL, 0, NULL, NULL, &err), TL_EIO, "%s", err.msg);
+    tl_io_fault_clear_rules(fi);
+    rows more = {0};
+    day_rows(&more, "A", D_MON + 7, 9);
+    append_rows(&more); /* version 2, through another handle */
+    tl_io_fault_reset_counts(fi);
+    rc = tl_table_validate(t, NULL, &o, &rep, &err);
+    cr_assert_eq(rc, TL_EIO, "%d %s", rc, err.msg);
+    cr_assert_not_null(strstr(err.msg, "stopped"), "%s", err.msg);
+    cr_assert_eq(tl_io_fault_count(fi, TL_IO_OP_RENAME), 0);
     tl_table_close(t);
     tl_io_fault_close(fi);
+    free(more.r);
     free(rs.r);
 }
 
