@@ -705,12 +705,7 @@ void tl_maint_tmp_remove(tl_table *t, const char *dir)
 
 typedef struct mcol {
     int scol;
-    void *buf;
-    size_t buf_cap;
-    uint8_t *data;
-    size_t data_cap;
-    uint8_t *valid;
-    size_t valid_cap;
+    tl_blockbuf bb;
 } mcol;
 
 typedef struct mcur {
@@ -749,9 +744,7 @@ static void cur_free(mcur *c, uint32_t nf)
     cur_close_file(c);
     if (c->cols)
         for (uint32_t i = 0; i < nf; i++) {
-            free(c->cols[i].buf);
-            free(c->cols[i].data);
-            free(c->cols[i].valid);
+            tl_blockbuf_free(&c->cols[i].bb);
         }
     free(c->cols);
     free(c->vec);
@@ -806,22 +799,10 @@ static int cur_load(const tl_merge_spec *ms, mcur *c, tl_error *err)
         for (uint32_t i = 0; i < ms->nf; i++) {
             mcol *m = &c->cols[i];
             uint32_t sc = (uint32_t)m->scol;
-            const tlf_block_info *bi = tlf_seg_block(c->seg, sc, blk);
-            size_t nb, nd, nv;
-            tlf_seg_decode_needs(c->seg, sc, blk, &nb, &nd, &nv);
-            if (tl_grow(&m->buf, &m->buf_cap, nb ? nb : 1) ||
-                tl_grow((void **)&m->data, &m->data_cap, nd ? nd : 1) ||
-                tl_grow((void **)&m->valid, &m->valid_cap, nv ? nv : 1))
-                return tl_error_set(err, TL_ENOMEM, "out of memory (merge input)");
-            tlf_vec v = {.buf = m->buf, .buf_cap = m->buf_cap, .data_buf = m->data,
-                         .data_cap = m->data_cap, .valid_buf = m->valid,
-                         .valid_cap = m->valid_cap};
-            int rc = tlf_seg_decode(c->seg, sc, blk, base + bi->offset, bi->length,
-                                    TLF_DECODE_VERIFY, &v, err);
+            int rc = tl_blockbuf_decode(&m->bb, c->seg, sc, blk, base, ms->t->path, &c->vec[i],
+                                        &rows, err);
             if (rc)
-                return tl_error_prefix(err, "table %s: ", ms->t->path), rc;
-            c->vec[i] = (tl_colvec){v.values, v.validity, v.offsets, v.data};
-            rows = bi->n_rows;
+                return rc;
         }
         if (rows) {
             c->n = rows;

@@ -272,12 +272,7 @@ void tl_snapshot_partition(const tl_snapshot *s, size_t i, tl_partition_info *o)
 typedef struct rcol {
     int tcol;   /* table column */
     int scol;   /* column in the current segment */
-    void *buf;
-    size_t buf_cap;
-    uint8_t *data;
-    size_t data_cap;
-    uint8_t *valid;
-    size_t valid_cap;
+    tl_blockbuf bb;
 } rcol;
 
 struct tl_reader {
@@ -431,26 +426,48 @@ int tl_reader_next(tl_reader *r, tl_batch *b, tl_error *err)
     for (uint32_t i = 0; i < r->n; i++) {
         rcol *c = &r->cols[i];
         uint32_t sc = (uint32_t)c->scol;
-        const tlf_block_info *bi = tlf_seg_block(r->seg, sc, blk);
-        size_t nb, nd, nv;
-        tlf_seg_decode_needs(r->seg, sc, blk, &nb, &nd, &nv);
-        if (tl_grow(&c->buf, &c->buf_cap, nb ? nb : 1) ||
-            tl_grow((void **)&c->data, &c->data_cap, nd ? nd : 1) ||
-            tl_grow((void **)&c->valid, &c->valid_cap, nv ? nv : 1))
-            return tl_error_set(err, TL_ENOMEM, "reader: out of memory");
-        tlf_vec v = {.buf = c->buf, .buf_cap = c->buf_cap, .data_buf = c->data,
-                     .data_cap = c->data_cap, .valid_buf = c->valid, .valid_cap = c->valid_cap};
-        int rc = tlf_seg_decode(r->seg, sc, blk, base + bi->offset, bi->length, TLF_DECODE_VERIFY,
-                                &v, err);
+        int rc = tl_blockbuf_decode(&c->bb, r->seg, sc, blk, base, r->s->t->path, &r->vecs[i],
+                                    &rows, err);
         if (rc)
-            return tl_error_prefix(err, "table %s: ", r->s->t->path), rc;
-        r->vecs[i] = (tl_colvec){v.values, v.validity, v.offsets, v.data};
-        rows = bi->n_rows;
+            return rc;
     }
     if (r->n == 0 && r->seg)
         rows = tlf_seg_block(r->seg, 0, blk)->n_rows;
     b->n_rows = rows;
     return TL_OK;
+}
+
+int tl_blockbuf_decode(tl_blockbuf *bb, const tlf_seg *seg, uint32_t col, uint32_t blk,
+                       const uint8_t *base, const char *table_path, tl_colvec *out,
+                       uint32_t *rows, tl_error *err)
+{
+    const tlf_block_info *bi = tlf_seg_block(seg, col, blk);
+    size_t nb, nd, nv;
+    tlf_seg_decode_needs(seg, col, blk, &nb, &nd, &nv);
+    if (tl_grow(&bb->buf, &bb->buf_cap, nb ? nb : 1) ||
+        tl_grow((void **)&bb->data, &bb->data_cap, nd ? nd : 1) ||
+        tl_grow((void **)&bb->valid, &bb->valid_cap, nv ? nv : 1))
+        return tl_error_set(err, TL_ENOMEM, "table %s: out of memory decoding block %" PRIu32
+                            " of column %" PRIu32, table_path, blk, col);
+    tlf_vec v = {.buf = bb->buf, .buf_cap = bb->buf_cap, .data_buf = bb->data,
+                 .data_cap = bb->data_cap, .valid_buf = bb->valid, .valid_cap = bb->valid_cap};
+    int rc = tlf_seg_decode(seg, col, blk, base + bi->offset, bi->length, TLF_DECODE_VERIFY, &v,
+                            err);
+    if (rc)
+        return tl_error_prefix(err, "table %s: ", table_path), rc;
+    *out = (tl_colvec){v.values, v.validity, v.offsets, v.data};
+    *rows = bi->n_rows;
+    return TL_OK;
+}
+
+void tl_blockbuf_free(tl_blockbuf *bb)
+{
+    if (!bb)
+        return;
+    free(bb->buf);
+    free(bb->data);
+    free(bb->valid);
+    memset(bb, 0, sizeof *bb);
 }
 
 void tl_reader_close(tl_reader *r)
@@ -460,9 +477,7 @@ void tl_reader_close(tl_reader *r)
     close_file(r);
     if (r->cols)
         for (uint32_t i = 0; i < r->n; i++) {
-            free(r->cols[i].buf);
-            free(r->cols[i].data);
-            free(r->cols[i].valid);
+            tl_blockbuf_free(&r->cols[i].bb);
         }
     free(r->cols);
     free(r->defs);

@@ -29,4 +29,24 @@ TL_WUR int tl_snapshot_check_rows(const tl_snapshot *s, tl_error *err);
  * (symbol bytewise, null first; then day, null first), then path. */
 int tl_snapshot_cmp_add(const void *x, const void *y);
 
+/* Growable decode buffers of one column, reused block after block by the
+ * row reader (snapshot.c) and optimize's merge inputs (optimize.c). */
+typedef struct tl_blockbuf {
+    void *buf;
+    size_t buf_cap;
+    uint8_t *data;
+    size_t data_cap;
+    uint8_t *valid;
+    size_t valid_cap;
+} tl_blockbuf;
+
+/* Decode block blk of column col of seg (whose file is mapped at base),
+ * checksum verified, into bb's buffers (grown as needed); out receives the
+ * vector (pointing into bb), *rows the block's rows. Errors are prefixed
+ * with "table <table_path>: ". */
+TL_WUR int tl_blockbuf_decode(tl_blockbuf *bb, const tlf_seg *seg, uint32_t col, uint32_t blk,
+                              const uint8_t *base, const char *table_path, tl_colvec *out,
+                              uint32_t *rows, tl_error *err);
+void tl_blockbuf_free(tl_blockbuf *bb); /* NULL-safe; bb is zeroed */
+
 #endif /* TL_SNAPSHOT_INT_H */
