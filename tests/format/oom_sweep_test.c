@@ -244,8 +244,8 @@ Test(oom_sweep, parquet_corpus_files)
     }
     sweep_stats st = {0};
     for (int i = 0; i < n; i++) {
-        char path[1024];
-        snprintf(path, sizeof path, "%s/good/%s", CORPUS, names[i]);
+        char path[sizeof CORPUS + 300];
+        snprintf(path, sizeof path, "%s/good/%.255s", CORPUS, names[i]);
         size_t len;
         uint8_t *buf = slurp(path, &len);
         pq_in in = {buf, len, names[i], 0};
