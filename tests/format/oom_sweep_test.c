@@ -33,95 +33,11 @@
 #include <sys/stat.h>
 
 #include "enc.h"
-#include "oom.h"
+#include "oom_sweep.h"
 #include "segment_testlib.h"
 #include "tl_parquet.h"
 
 #define CORPUS TL_SOURCE_DIR "/../shared/parquet-testing"
-
-/* ---- the sweep driver ------------------------------------------------------ */
-
-typedef int (*op_fn)(void *ctx, uint64_t *digest, tl_error *err);
-
-typedef struct sweep_stats {
-    uint64_t points;   /* allocations of the baseline run */
-    uint64_t cases;    /* injected runs (once + sticky) */
-    uint64_t enomem;   /* ended in TL_ENOMEM */
-    uint64_t recovered;/* ended in TL_OK with the baseline digest */
-} sweep_stats;
-
-
-static uint64_t fnv(uint64_t h, const void *p, size_t n)
-{
-    const uint8_t *b = p;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ b[i]) * 0x100000001b3ull;
-    return h;
-}
-
-#define FNV0 0xcbf29ce484222325ull
-
-/* Runs op over every k, once and sticky; fails the test on a misreported
- * error, a changed digest or a crash. needle: text every TL_ENOMEM message
- * must contain (the input's name), or NULL. */
-static void sweep(const char *what, op_fn op, void *ctx, const char *needle, sweep_stats *st)
-{
-    tl_error err = {0};
-    uint64_t d0 = FNV0;
-    tl_oom_count();
-    int rc = op(ctx, &d0, &err);
-    uint64_t calls = tl_oom_calls();
-    tl_oom_off();
-    cr_assert_eq(rc, TL_OK, "%s: baseline: %s", what, err.msg);
-    st->points += calls;
-    for (int sticky = 0; sticky <= 1; sticky++) {
-        for (uint64_t k = 1;; k++) {
-            tl_error e = {0};
-            uint64_t d = FNV0;
-            tl_oom_fail_at(k, sticky);
-            rc = op(ctx, &d, &e);
-            uint64_t failed = tl_oom_failures();
-            tl_oom_off();
-            if (!failed) {
-                cr_assert_eq(rc, TL_OK, "%s: k=%llu beyond the last allocation: %s", what,
-                             (unsigned long long)k, e.msg);
-                cr_assert_eq(d, d0, "%s: k=%llu: digest differs", what, (unsigned long long)k);
-                break;
-            }
-            st->cases++;
-            if (rc == TL_OK) {
-                cr_assert_eq(d, d0, "%s: allocation %llu failed (sticky %d), TL_OK with other "
-                             "values", what, (unsigned long long)k, sticky);
-                st->recovered++;
-            } else {
-                cr_assert_eq(rc, TL_ENOMEM,
-                             "%s: allocation %llu failed (sticky %d): rc %d, not TL_ENOMEM: %s",
-                             what, (unsigned long long)k, sticky, rc, e.msg);
-                cr_assert(e.msg[0], "%s: k=%llu: TL_ENOMEM without a message", what,
-                          (unsigned long long)k);
-                if (needle)
-                    cr_assert(strstr(e.msg, needle), "%s: k=%llu: message does not name '%s': %s",
-                              what, (unsigned long long)k, needle, e.msg);
-                st->enomem++;
-            }
-            /* disarmed again: the same input decodes the same */
-            tl_error e2 = {0};
-            d = FNV0;
-            rc = op(ctx, &d, &e2);
-            cr_assert_eq(rc, TL_OK, "%s: after k=%llu: %s", what, (unsigned long long)k, e2.msg);
-            cr_assert_eq(d, d0, "%s: after k=%llu: digest differs", what, (unsigned long long)k);
-        }
-    }
-}
-
-static void report(const char *suite, const sweep_stats *st)
-{
-    fprintf(stderr,
-            "oom_sweep: %s: allocation points %llu, cases %llu, TL_ENOMEM %llu, recovered %llu, "
-            "misreported 0\n",
-            suite, (unsigned long long)st->points, (unsigned long long)st->cases,
-            (unsigned long long)st->enomem, (unsigned long long)st->recovered);
-}
 
 /* ---- Parquet reading --------------------------------------------------------- */
 
