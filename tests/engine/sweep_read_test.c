@@ -945,6 +945,14 @@ static void scan_sweeps(int mode)
     tl_io_fault *F = open_ctx(&c);
     c.mode = mode;
     char name[96];
+    /* say which path ran (io_uring may be unavailable: pread then) */
+    tl_scan_opts o;
+    scan_opts(&c, &o);
+    tl_scan_stats st;
+    tl_error err;
+    cr_assert_eq(tl_scan_run(c.s, &o, NULL, &st, &err), TL_OK, "%s", err.msg);
+    fprintf(stderr, "sweep_read scan %s: the %s path ran%s%s\n", tl_io_mode_name(mode),
+            tl_io_mode_name(st.io_used), st.io_fallback ? ": " : "", st.io_note);
     snprintf(name, sizeof name, "scan %s, pruned", tl_io_mode_name(mode));
     sweep(F, &c, op_scan, name);
     c.variant = 1;
@@ -1701,4 +1709,429 @@ Test(sweep_read, checkpoint_head_with_other_actions_is_refused)
     cr_assert_eq(rc, TL_ECORRUPT, "%s", err.msg);
     cr_assert(strstr(err.msg, "head"), "%s", err.msg);
     free(b);
+}
+
+/* ---- checkpoint.c's reuse cache of large decode arrays (big_alloc/big_free) ---------- */
+
+static tl_log_field big_fields[60];
+static char big_names[60][8];
+
+/* A checkpoint whose column statistics array takes about mib MiB: adds of
+ * 60 int64 statistics each, 512 adds per chunk. */
+static char *big_ckpt(double mib, size_t *len, uint64_t *n_cols)
+{
+    for (int i = 0; i < 60; i++) {
+        snprintf(big_names[i], sizeof big_names[i], "c%02d", i);
+        big_fields[i] = (tl_log_field){big_names[i], TL_INT64, 1};
+    }
+    static ckw w; /* large: its chunk index arrays */
+    ckw_init(&w, big_fields, 60);
+    w.per = 512;
+    uint64_t want = (uint64_t)(mib * 1048576.0) / sizeof(tl_log_colstats);
+    uint32_t n_add = (uint32_t)(want / 60 + 1);
+    for (uint32_t a = 0; a < n_add; a++) {
+        char p[32];
+        snprintf(p, sizeof p, "f%07u.tls", a);
+        ckw_add(&w, p, 3, NULL, 0, 100, 50);
+        c32(&w.rec, 60);
+        for (unsigned c = 0; c < 60; c++)
+            cs_fixed(&w, c, 3, c % 3, (uint64_t)a, (uint64_t)a + c);
+    }
+    *n_cols = w.n_cols;
+    return ckw_finish(&w, len, NULL);
+}
+
+static void big_decode(const char *b, size_t len, uint64_t n_cols, tl_log_ckpt *ck)
+{
+    tl_error err;
+    cr_assert_eq(ck_decode(b, len, ck, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(ck->n_cols, n_cols);
+    cr_assert_geq(ck->cols_bytes, (size_t)4 << 20, "a large array: %zu bytes", ck->cols_bytes);
+    const tl_log_add *last = &ck->adds[ck->n_add - 1].u.add;
+    cr_assert_eq(last->stats.cols[59].max.i, (int64_t)(ck->n_add - 1) + 59);
+    cr_assert_eq(last->stats.cols[2].null_count, 2);
+}
+
+/* Large arrays rounded to 2 MiB: c 6 MiB, a 8 MiB, b 14 MiB. A freed one is
+ * kept (2 slots) and handed to a request between half its size and its
+ * size (the tail unmapped); a full cache keeps the larger ones. Each decode
+ * must read the same values whichever memory it got. */
+Test(sweep_read, large_checkpoint_decodes_reuse_freed_arrays)
+{
+    uint64_t par = tl_log_ckpt_par_min;
+    tl_log_ckpt_par_min = 1; /* two decode threads as well */
+    size_t la, lb, lc;
+    uint64_t na, nb, nc;
+    char *a = big_ckpt(7.5, &la, &na), *b = big_ckpt(13.5, &lb, &nb),
+         *c = big_ckpt(5.0, &lc, &nc);
+    tl_log_ckpt x, y, z;
+    big_decode(b, lb, nb, &x); /* fresh mapping */
+    tl_log_ckpt_free(&x);      /* cached: [14] */
+    big_decode(a, la, na, &x); /* reuses 14 for 8, returns the tail */
+    tl_log_ckpt_free(&x);      /* [8] */
+    big_decode(a, la, na, &x); /* reuses 8 exactly */
+    big_decode(b, lb, nb, &y); /* fresh */
+    big_decode(b, lb, nb, &z); /* fresh */
+    tl_log_ckpt_free(&x);      /* [8] */
+    tl_log_ckpt_free(&y);      /* [8, 14] */
+    tl_log_ckpt_free(&z);      /* full: replaces the 8 -> [14, 14] */
+    big_decode(c, lc, nc, &x); /* 6: neither 14 fits (7 > 6): fresh */
+    tl_log_ckpt_free(&x);      /* full of larger ones: dropped */
+    big_decode(b, lb, nb, &x); /* reuses a 14 */
+    big_decode(b, lb, nb, &y); /* reuses the other */
+    tl_log_ckpt_free(&x);
+    tl_log_ckpt_free(&y);
+    tl_log_ckpt_par_min = par;
+    free(a);
+    free(b);
+    free(c);
+}
+
+/* ---- small entry points: names, arguments -------------------------------------------- */
+
+Test(sweep_read, checkpoint_names_and_write_arguments)
+{
+    int64_t v = -1;
+    cr_assert_eq(tl_log_ckpt_version("00000000000000000042.checkpoint.tlc", &v), TL_OK);
+    cr_assert_eq(v, 42);
+    cr_assert_eq(tl_log_ckpt_version("0000000000000000004x.checkpoint.tlc", &v), TL_EINVAL);
+    cr_assert_eq(tl_log_ckpt_version("00000000000000000042.checkpoint.tld", &v), TL_EINVAL);
+    cr_assert_eq(tl_log_ckpt_version("42.checkpoint.tlc", &v), TL_EINVAL);
+    cr_assert_eq(tl_log_ckpt_version("99999999999999999999.checkpoint.tlc", &v), TL_EINVAL);
+    cr_assert_eq(tl_log_ckpt_version("18446744073709551615.checkpoint.tlc", &v), TL_EINVAL);
+    cr_assert_eq(tl_log_ckpt_version("09223372036854775808.checkpoint.tlc", &v), TL_EINVAL);
+    cr_assert_eq(tl_log_ckpt_version("09223372036854775807.checkpoint.tlc", &v), TL_OK);
+    cr_assert_eq(v, INT64_MAX);
+
+    tl_error err;
+    cr_assert_eq(tl_log_checkpoint_write(NULL, NULL, NULL, NULL, &err), TL_EINVAL);
+    tl_log_checkpoint_info info;
+    tl_log_snapshot ds;
+    memset(&ds, 0, sizeof ds);
+    ds.delta = 1;
+    tl_io_file root = TL_IO_FILE_INIT;
+    root.path = tpath;
+    cr_assert_eq(tl_log_checkpoint_write(&root, &ds, NULL, &info, &err), TL_EUNSUPPORTED);
+    cr_assert(strstr(err.msg, tpath), "%s", err.msg);
+
+    char *out = (char *)1;
+    size_t n = 9;
+    cr_assert_eq(tl_log_ckpt_encode(NULL, &out, &n, &err), TL_EINVAL);
+    cr_assert_null(out);
+    cr_assert_eq(n, 0);
+    ds.delta = 0;
+    ds.version = -1;
+    cr_assert_eq(tl_log_ckpt_encode(&ds, &out, &n, &err), TL_EINVAL);
+    cr_assert(strstr(err.msg, "not a loaded snapshot"), "%s", err.msg);
+}
+
+/* A snapshot whose metaData holds a retention the encoder cannot read. */
+Test(sweep_read, checkpoint_encode_refuses_a_bad_retention)
+{
+    build(tpath, PLAIN);
+    tl_table *t;
+    tl_error err;
+    cr_assert_eq(tl_table_open(tpath, &t, &err), TL_OK, "%s", err.msg);
+    tl_snapshot *s;
+    cr_assert_eq(tl_snapshot_open(t, NULL, &s, &err), TL_OK, "%s", err.msg);
+    tl_log_snapshot ls = *tl_snapshot_log(s); /* a shallow copy, never freed */
+    tl_log_metadata m = *ls.meta;
+    tl_log_kv kv[16];
+    cr_assert_lt(m.config.n, 15);
+    memcpy(kv, m.config.kv, m.config.n * sizeof *kv);
+    int found = 0;
+    for (uint32_t i = 0; i < m.config.n; i++)
+        if (strcmp(kv[i].key, TL_LOG_CONF_DELETED_FILE_RETENTION_HOURS) == 0) {
+            kv[i].val = "a week";
+            found = 1;
+        }
+    if (!found)
+        kv[m.config.n++] = (tl_log_kv){TL_LOG_CONF_DELETED_FILE_RETENTION_HOURS, "a week"};
+    m.config.kv = kv;
+    ls.meta = &m;
+    char *out = NULL;
+    size_t n = 0;
+    int rc = tl_log_ckpt_encode(&ls, &out, &n, &err);
+    cr_assert_neq(rc, TL_OK);
+    cr_assert_null(out);
+    cr_assert(strstr(err.msg, TL_LOG_CONF_DELETED_FILE_RETENTION_HOURS), "%s", err.msg);
+    tl_snapshot_close(s);
+    tl_table_close(t);
+}
+
+Test(sweep_read, snapshot_reader_and_history_arguments)
+{
+    build(tpath, PLAIN);
+    tl_table *t;
+    tl_error err;
+    cr_assert_eq(tl_table_open(tpath, &t, &err), TL_OK, "%s", err.msg);
+    tl_snapshot *s = (tl_snapshot *)1;
+    cr_assert_eq(tl_snapshot_open(t, NULL, NULL, &err), TL_EINVAL);
+    cr_assert_eq(tl_snapshot_open(NULL, NULL, &s, &err), TL_EINVAL);
+    cr_assert_null(s);
+    tl_at at = {.kind = TL_AT_VERSION, .version = -3};
+    cr_assert_eq(tl_snapshot_open(t, &at, &s, &err), TL_EINVAL);
+    cr_assert(strstr(err.msg, tpath) && strstr(err.msg, "-3"), "%s", err.msg);
+    at = (tl_at){.kind = 9};
+    cr_assert_eq(tl_snapshot_open(t, &at, &s, &err), TL_EINVAL);
+    cr_assert(strstr(err.msg, "unknown kind 9"), "%s", err.msg);
+    at = (tl_at){.kind = TL_AT_VERSION, .version = 99};
+    cr_assert_eq(tl_snapshot_open(t, &at, &s, &err), TL_ENOTFOUND);
+    cr_assert(strstr(err.msg, tpath) && strstr(err.msg, "99"), "%s", err.msg);
+    at = (tl_at){.kind = TL_AT_TIMESTAMP, .ts_ms = 1000};
+    cr_assert_eq(tl_snapshot_open(t, &at, &s, &err), TL_ENOTFOUND);
+    cr_assert(strstr(err.msg, tpath), "%s", err.msg);
+
+    /* NULL-safe accessors */
+    tl_snapshot_info in;
+    tl_snapshot_get_info(NULL, &in);
+    cr_assert_eq(in.n_files, 0);
+    cr_assert_eq(tl_snapshot_n_files(NULL), 0);
+    cr_assert_eq(tl_snapshot_n_partitions(NULL), 0);
+    tl_file_info fi;
+    tl_snapshot_file(NULL, 0, &fi);
+    cr_assert_null(fi.path);
+    tl_partition_info pi;
+    tl_snapshot_partition(NULL, 0, &pi);
+    cr_assert_eq(pi.n_files, 0);
+
+    cr_assert_eq(tl_snapshot_open(t, NULL, &s, &err), TL_OK, "%s", err.msg);
+    tl_snapshot_file(s, tl_snapshot_n_files(s), &fi);
+    cr_assert_null(fi.path);
+    tl_reader *r = (tl_reader *)1;
+    cr_assert_eq(tl_reader_open(s, NULL, NULL, 0, NULL, &err), TL_EINVAL);
+    cr_assert_eq(tl_reader_open(NULL, NULL, NULL, 0, &r, &err), TL_EINVAL);
+    cr_assert_null(r);
+    const char *bad[] = {"price", "nosuch"};
+    cr_assert_eq(tl_reader_open(s, NULL, bad, 2, &r, &err), TL_EINVAL);
+    cr_assert(strstr(err.msg, tpath) && strstr(err.msg, "'nosuch'"), "%s", err.msg);
+    const char *nul[] = {NULL};
+    cr_assert_eq(tl_reader_open(s, NULL, nul, 1, &r, &err), TL_EINVAL);
+    cr_assert(strstr(err.msg, "(null)"), "%s", err.msg);
+    tl_batch bt;
+    cr_assert_eq(tl_reader_next(NULL, &bt, &err), TL_EINVAL);
+
+    /* no columns at all: the row counts of every block */
+    const char *none[1] = {NULL};
+    cr_assert_eq(tl_reader_open(s, NULL, none, 0, &r, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(tl_reader_next(r, NULL, &err), TL_EINVAL);
+    uint64_t rows = 0;
+    for (;;) {
+        cr_assert_eq(tl_reader_next(r, &bt, &err), TL_OK, "%s", err.msg);
+        if (!bt.n_rows)
+            break;
+        cr_assert_eq(bt.n_cols, 0);
+        rows += bt.n_rows;
+    }
+    tl_reader_close(r);
+    tl_snapshot_info si;
+    tl_snapshot_get_info(s, &si);
+    cr_assert_eq(rows, si.n_rows);
+    /* a symbol and days that match nothing */
+    tl_rows_filter f = {.symbol = "NOSUCH"};
+    cr_assert_eq(tl_reader_open(s, &f, NULL, 0, &r, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(tl_reader_next(r, &bt, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(bt.n_rows, 0);
+    tl_reader_close(r);
+    f = (tl_rows_filter){.has_days = 1, .day_from = 1, .day_to = 2};
+    cr_assert_eq(tl_reader_open(s, &f, NULL, 0, &r, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(tl_reader_next(r, &bt, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(bt.n_rows, 0);
+    tl_reader_close(r);
+    tl_snapshot_close(s);
+
+    tl_history_entry *h = NULL;
+    size_t n = 0;
+    cr_assert_eq(tl_table_history(NULL, &h, &n, &err), TL_EINVAL);
+    cr_assert_eq(tl_table_history(t, NULL, &n, &err), TL_EINVAL);
+    cr_assert_eq(tl_table_history(t, &h, NULL, &err), TL_EINVAL);
+    tl_table_close(t);
+}
+
+/* ---- a Delta Lake table's settings and history (snapshot.c delta_config, LOG-D11) ----- */
+
+#define D_SCHEMA                                                                            \
+    "{\\\"type\\\":\\\"struct\\\",\\\"fields\\\":[{\\\"name\\\":\\\"id\\\",\\\"type\\\":"       \
+    "\\\"long\\\",\\\"nullable\\\":false,\\\"metadata\\\":{}}]}"
+
+/* A Delta table at dir/<name> with one commit whose configuration is conf. */
+static tl_table *delta_table(const char *name, const char *conf, int commits)
+{
+    char p[700];
+    snprintf(p, sizeof p, "%s/%s/_delta_log", dir, name);
+    char cmd[800];
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s'", p);
+    cr_assert_eq(system(cmd), 0);
+    for (int v = 0; v < commits; v++) {
+        char f[800];
+        snprintf(f, sizeof f, "%s/%020d.json", p, v);
+        FILE *fp = fopen(f, "w");
+        cr_assert_not_null(fp);
+        fprintf(fp, "{\"commitInfo\":{\"timestamp\":%d,\"operation\":\"WRITE\"}}\n",
+                1000 + v);
+        if (v == 0)
+            fprintf(fp,
+                    "{\"protocol\":{\"minReaderVersion\":1,\"minWriterVersion\":2}}\n"
+                    "{\"metaData\":{\"id\":\"1c3a8b9e-2f4d-4a5b-9c6d-7e8f9a0b1c2d\",\"format\":"
+                    "{\"provider\":\"parquet\",\"options\":{}},\"schemaString\":\"" D_SCHEMA
+                    "\",\"partitionColumns\":[],\"configuration\":{%s},\"createdTime\":1000}}\n",
+                    conf);
+        fprintf(fp,
+                "{\"add\":{\"path\":\"p%d.parquet\",\"partitionValues\":{},\"size\":10,"
+                "\"modificationTime\":5,\"dataChange\":true}}\n",
+                v);
+        fclose(fp);
+    }
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    tl_table *t;
+    tl_error err;
+    cr_assert_eq(tl_table_open(p, &t, &err), TL_OK, "%s", err.msg);
+    return t;
+}
+
+static void delta_settings(const char *name, const char *conf, int64_t every, int64_t log_h,
+                           int64_t del_h)
+{
+    tl_table *t = delta_table(name, conf, 1);
+    tl_snapshot *s;
+    tl_error err;
+    cr_assert_eq(tl_snapshot_open(t, NULL, &s, &err), TL_OK, "%s", err.msg);
+    tl_snapshot_info in;
+    tl_snapshot_get_info(s, &in);
+    cr_expect_eq(in.checkpoint_interval, every, "%s: interval %" PRId64, conf,
+                 in.checkpoint_interval);
+    cr_expect_eq(in.log_retention_hours, log_h, "%s: log %" PRId64, conf, in.log_retention_hours);
+    cr_expect_eq(in.deleted_file_retention_hours, del_h, "%s: deleted %" PRId64, conf,
+                 in.deleted_file_retention_hours);
+    /* rows of a Delta table are not read in place */
+    tl_reader *r;
+    cr_assert_eq(tl_reader_open(s, NULL, NULL, 0, &r, &err), TL_EUNSUPPORTED);
+    tl_snapshot_close(s);
+    tl_table_close(t);
+}
+
+Test(sweep_read, delta_table_settings_and_history)
+{
+    delta_settings("d0", "", 10, 720, 168);
+    delta_settings("d1",
+                   "\"delta.checkpointInterval\":\"25\",\"delta.logRetentionDuration\":"
+                   "\"interval 2 weeks\",\"delta.deletedFileRetentionDuration\":"
+                   "\"interval 90 minutes\"",
+                   25, 336, 1);
+    delta_settings("d2",
+                   "\"delta.checkpointInterval\":\"x\",\"delta.logRetentionDuration\":"
+                   "\"interval 7200 seconds\",\"delta.deletedFileRetentionDuration\":"
+                   "\"interval 1 hour\"",
+                   -1, 2, 1);
+    delta_settings("d3",
+                   "\"delta.checkpointInterval\":\"0\",\"delta.logRetentionDuration\":"
+                   "\"interval 3 fortnights\",\"delta.deletedFileRetentionDuration\":"
+                   "\"interval 2 days\"",
+                   -1, -1, 48);
+    delta_settings("d4",
+                   "\"delta.logRetentionDuration\":\"3 days\","
+                   "\"delta.deletedFileRetentionDuration\":\"interval 5 days extra\"",
+                   10, -1, -1);
+    delta_settings("d5", "\"delta.deletedFileRetentionDuration\":\"interval -1 days\"", 10, 720,
+                   -1);
+    /* history of a Delta table: every version, from a replay */
+    tl_table *t = delta_table("h", "", 3);
+    tl_history_entry *h;
+    size_t n;
+    tl_error err;
+    cr_assert_eq(tl_table_history(t, &h, &n, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(n, 3);
+    cr_assert_eq(h[2].version, 2);
+    cr_assert_eq(h[2].timestamp_ms, 1002);
+    cr_assert_str_eq(h[1].operation, "WRITE");
+    free(h);
+    tl_table_close(t);
+}
+
+/* ---- the reader against data files that disagree with their add (LOG-R58) --------------- */
+
+static const tl_log_field rfields[] = {
+    {"ts", TL_TIMESTAMP, 0}, {"v", TL_INT64, 0}, {"extra", TL_INT64, 1}};
+static const tl_coldef rdefs[] = {{"ts", TL_TIMESTAMP}, {"v", TL_INT64}};
+
+/* A table of rfields at tpath whose version 1 adds "f.tls", a segment of 10
+ * rows holding only ts and v, recorded with `rows` rows. */
+static void tampered_table(int64_t rows_in_log)
+{
+    cr_assert_eq(mkdir(tpath, 0755), 0);
+    tl_io_file root;
+    tl_error err;
+    cr_assert_eq(tl_io_open(NULL, NULL, tpath, O_RDONLY | O_DIRECTORY, 0, &root, &err), TL_OK,
+                 "%s", err.msg);
+    tl_log_action a[2];
+    memset(a, 0, sizeof a);
+    a[0].kind = TL_LOG_PROTOCOL;
+    a[0].u.proto = (tl_log_protocol){1, 1, {ck_no_strs, 0}, {ck_no_strs, 0}};
+    a[1].kind = TL_LOG_METADATA;
+    a[1].u.meta = (tl_log_metadata){.id = "0f1e2d3c-4b5a-4697-8877-665544332211", .name = "r",
+                                    .created_ms = 1000, .fields = rfields, .n_fields = 3,
+                                    .sort_key = {ck_no_strs, 0}};
+    tl_log_write_result res;
+    cr_assert_eq(tl_log_write(&root, -1, a, 2, NULL, &res, &err), TL_OK, "%s", err.msg);
+    char p[400];
+    snprintf(p, sizeof p, "%s/f.tls", tpath);
+    tl_segment_writer *w;
+    cr_assert_eq(tl_segment_writer_open(p, rdefs, 2, NULL, &w, &err), TL_OK, "%s", err.msg);
+    int64_t ts[10], v[10];
+    for (int i = 0; i < 10; i++) {
+        ts[i] = 1000000000LL * i;
+        v[i] = i;
+    }
+    tl_colvec cv[2] = {{ts, NULL, NULL, NULL}, {v, NULL, NULL, NULL}};
+    tl_batch b = {10, 2, rdefs, cv};
+    cr_assert_eq(tl_segment_writer_append(w, &b, &err), TL_OK, "%s", err.msg);
+    uint64_t n = 0, bytes = 0;
+    cr_assert_eq(tl_segment_writer_finish(w, &n, &bytes, &err), TL_OK, "%s", err.msg);
+    memset(a, 0, sizeof a);
+    a[0].kind = TL_LOG_ADD;
+    a[0].u.add = (tl_log_add){.path = "f.tls", .size_bytes = (int64_t)bytes,
+                              .n_rows = rows_in_log, .mtime_ms = 5, .data_change = 1};
+    cr_assert_eq(tl_log_write(&root, 0, a, 1, NULL, &res, &err), TL_OK, "%s", err.msg);
+    tl_io_close(&root, NULL);
+}
+
+static int read_all(const char *const *cols, uint32_t n_cols, tl_error *err)
+{
+    tl_table *t;
+    cr_assert_eq(tl_table_open(tpath, &t, err), TL_OK, "%s", err->msg);
+    tl_snapshot *s;
+    cr_assert_eq(tl_snapshot_open(t, NULL, &s, err), TL_OK, "%s", err->msg);
+    tl_reader *r;
+    int rc = tl_reader_open(s, NULL, cols, n_cols, &r, err);
+    while (rc == TL_OK) {
+        tl_batch b;
+        rc = tl_reader_next(r, &b, err);
+        if (!b.n_rows)
+            break;
+    }
+    tl_reader_close(r);
+    tl_snapshot_close(s);
+    tl_table_close(t);
+    return rc;
+}
+
+Test(sweep_read, reader_refuses_a_file_with_other_rows)
+{
+    tampered_table(11);
+    tl_error err;
+    static const char *const tv[] = {"ts", "v"};
+    cr_assert_eq(read_all(tv, 2, &err), TL_ECORRUPT);
+    cr_assert(strstr(err.msg, "f.tls") && strstr(err.msg, "10 rows") &&
+                  strstr(err.msg, "LOG-R58"),
+              "%s", err.msg);
+}
+
+Test(sweep_read, reader_refuses_a_file_without_a_column)
+{
+    tampered_table(10);
+    tl_error err;
+    static const char *const tv[] = {"ts", "v"};
+    cr_assert_eq(read_all(tv, 2, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(read_all(NULL, 0, &err), TL_ECORRUPT);
+    cr_assert(strstr(err.msg, "f.tls") && strstr(err.msg, "no column 'extra'"), "%s", err.msg);
 }
