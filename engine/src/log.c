@@ -712,14 +712,15 @@ static int read_head(const tl_io *io, const tl_io_file *logdir, int64_t v,
         len += got;
         if (lf || got < want)
             break;
-        if (cap > TL_LOG_MAX_LINE_BYTES) {
-            rc = tl_error_set(err, TL_EUNSUPPORTED, "%s/%s: line 1 is longer than %zu bytes "
-                                                    "(LOG-R7)",
-                              dir, name, TL_LOG_MAX_LINE_BYTES);
-            break;
-        }
-        cap *= 2;
+        if (cap > TL_LOG_MAX_LINE_BYTES)
+            break; /* refused below */
+        /* never more than the limit and its LF */
+        cap = cap * 2 > TL_LOG_MAX_LINE_BYTES + 1 ? TL_LOG_MAX_LINE_BYTES + 1 : cap * 2;
     }
+    if (rc == TL_OK && (lf ? (size_t)(lf - buf) : len) > TL_LOG_MAX_LINE_BYTES)
+        rc = tl_error_set(err, TL_EUNSUPPORTED,
+                          "%s/%s: line 1 is longer than %zu bytes (LOG-R7)", dir, name,
+                          TL_LOG_MAX_LINE_BYTES);
     (void)tl_io_close(&f, NULL);
     if (rc == TL_OK && !lf)
         rc = tl_error_set(err, TL_ECORRUPT,

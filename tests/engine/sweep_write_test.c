@@ -659,7 +659,7 @@ enum { M_OOM_ONCE, M_OOM_STICKY, M_EIO, M_ENOSPC, M_SHORT, M_EINTR, M_COUNT };
 static const char *const mode_name[M_COUNT] = {"oom-once", "oom-sticky", "eio",
                                                "enospc",   "short",      "eintr"};
 /* CI sample per mode (TL_SWEEP_FULL=1: every k) */
-static const unsigned ci_budget[M_COUNT] = {14, 5, 10, 5, 3, 3};
+static const unsigned ci_budget[M_COUNT] = {10, 4, 8, 4, 2, 3};
 
 typedef struct scenario {
     const char *name;
@@ -1308,4 +1308,261 @@ Test(sweep_write, short_deleted_file_retention_keeps_appends_possible)
     /* 3 hours: the margin is an hour */
     cr_assert_eq(append_with_clock(3, HOURS(1), &err), TL_OK, "%s", err.msg);
     cr_assert_eq(append_with_clock(3, HOURS(3) / 2, &err), TL_EBUSY);
+}
+
+/* ==== branches the sweeps cannot reach ===================================================== */
+
+static void put_commit(int64_t v, const char *bytes, size_t len)
+{
+    char name[TL_LOG_NAME_LEN + 1], p[800];
+    tl_log_commit_name(v, name);
+    snprintf(p, sizeof p, "%s/_delta_log/%s", tpath, name);
+    FILE *f = fopen(p, "w");
+    cr_assert_not_null(f, "%s", p);
+    cr_assert_eq(fwrite(bytes, 1, len, f), len);
+    cr_assert_eq(fclose(f), 0);
+}
+
+static char *get_commit(int64_t v, size_t *len)
+{
+    char name[TL_LOG_NAME_LEN + 1], p[800];
+    tl_log_commit_name(v, name);
+    snprintf(p, sizeof p, "%s/_delta_log/%s", tpath, name);
+    FILE *f = fopen(p, "r");
+    cr_assert_not_null(f, "%s", p);
+    char *b = malloc(1 << 20);
+    cr_assert_not_null(b);
+    *len = fread(b, 1, (1 << 20) - 1, f);
+    b[*len] = '\0';
+    fclose(f);
+    return b;
+}
+
+static int history_of(tl_error *err)
+{
+    tl_table *t;
+    cr_assert_eq(tl_table_open(tpath, &t, err), TL_OK, "%s", err->msg);
+    tl_history_entry *h = NULL;
+    size_t n = 0;
+    int rc = tl_table_history(t, &h, &n, err);
+    free(h);
+    tl_table_close(t);
+    return rc;
+}
+
+/* read_head (line 1 of a commit, LOG-R4..R7 and the commitInfo fields that
+ * history reads): every refusal names the file and the field. */
+Test(sweep_write, history_refuses_bad_first_lines_naming_file_and_field)
+{
+    build_n(tpath, 2, 1000);
+    static const struct {
+        const char *line1; /* the whole file when no "\n" */
+        int code;
+        const char *what;
+    } cases[] = {
+        {"{\"commitInfo\":{\"inCommitTimestamp\":5}}", TL_ECORRUPT, "without one (LOG-R4)"},
+        {"{\"commitInfo\":\n", TL_ECORRUPT, "invalid JSON"},
+        {"[1]\n", TL_ECORRUPT, "expected {\"commitInfo\":{...}} (LOG-R6)"},
+        {"{\"commitInfo\":{},\"x\":1}\n", TL_ECORRUPT, "(LOG-R6)"},
+        {"{\"commitInfo\":{\"operation\":\"X\"}}\n", TL_ECORRUPT,
+         "commitInfo.inCommitTimestamp: expected an integer, found nothing"},
+        {"{\"commitInfo\":{\"inCommitTimestamp\":-5}}\n", TL_ECORRUPT,
+         "commitInfo.inCommitTimestamp: expected an integer >= 0"},
+        {"{\"commitInfo\":{\"inCommitTimestamp\":5,\"operation\":1}}\n", TL_ECORRUPT,
+         "commitInfo.operation: expected a string"},
+        {"{\"commitInfo\":{\"inCommitTimestamp\":5,\"operation\":\"X\",\"txnId\":2}}\n",
+         TL_ECORRUPT, "commitInfo.txnId: expected a string"},
+        {"{\"commitInfo\":{\"inCommitTimestamp\":5,\"operation\":\"X\"}}\n", TL_ECORRUPT,
+         "commitInfo.operationParameters: expected an object"},
+        {"{\"commitInfo\":{\"inCommitTimestamp\":5,\"operation\":\"X\",\"operationParameters\":"
+         "{\"a\":1}}}\n",
+         TL_ECORRUPT, "commitInfo.operationParameters: expected string values"},
+        {"{\"commitInfo\":{\"inCommitTimestamp\":5,\"operation\":\"X\",\"operationParameters\":{},"
+         "\"readVersion\":\"1\"}}\n",
+         TL_ECORRUPT, "commitInfo.readVersion: expected an integer >= 0"},
+        {"{\"commitInfo\":{\"inCommitTimestamp\":5,\"operation\":\"X\",\"operationParameters\":{},"
+         "\"numAddedFiles\":0,\"numAddedRows\":0,\"numRemovedFiles\":0}}\n",
+         TL_ECORRUPT, "commitInfo.numRemovedRows: expected an integer, found nothing"},
+    };
+    size_t len;
+    char *orig = get_commit(2, &len);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        put_commit(2, cases[i].line1, strlen(cases[i].line1));
+        tl_error err;
+        int rc = history_of(&err);
+        cr_assert_eq(rc, cases[i].code, "case %zu: %d %s", i, rc, err.msg);
+        cr_assert(strstr(err.msg, cases[i].what) &&
+                      strstr(err.msg, "00000000000000000002.json") && strstr(err.msg, tpath),
+                  "case %zu: %s", i, err.msg);
+    }
+    /* LOG-R7: a first line longer than the limit is refused, not read whole */
+    size_t big = TL_LOG_MAX_LINE_BYTES + 4096;
+    char *b = malloc(big + 2);
+    cr_assert_not_null(b);
+    memset(b, ' ', big);
+    memcpy(b, "{\"commitInfo\":", 14);
+    b[big] = '\n';
+    put_commit(2, b, big + 1);
+    free(b);
+    tl_error err;
+    cr_assert_eq(history_of(&err), TL_EUNSUPPORTED, "%s", err.msg);
+    cr_assert(strstr(err.msg, "line 1 is longer than") && strstr(err.msg, "(LOG-R7)"), "%s",
+              err.msg);
+    /* and the original again */
+    put_commit(2, orig, len);
+    cr_assert_eq(history_of(&err), TL_OK, "%s", err.msg);
+    free(orig);
+}
+
+/* Replace the first occurrence of `from` by `to` (same length) in buf. */
+static void patch(char *buf, const char *from, const char *to)
+{
+    cr_assert_eq(strlen(from), strlen(to));
+    char *p = strstr(buf, from);
+    cr_assert_not_null(p, "%s", from);
+    memcpy(p, to, strlen(to));
+}
+
+static int load_latest(tl_error *err)
+{
+    tl_table *t;
+    cr_assert_eq(tl_table_open(tpath, &t, err), TL_OK, "%s", err->msg);
+    tl_snapshot *s = NULL;
+    int rc = tl_snapshot_open(t, NULL, &s, err);
+    tl_snapshot_close(s);
+    tl_table_close(t);
+    return rc;
+}
+
+/* snap_apply (LOG-R49): replaying a commit that breaks the log's rules is
+ * TL_ECORRUPT naming the version, the file, the line and what was found. */
+Test(sweep_write, replay_refuses_commits_that_break_the_rules)
+{
+    build_n(tpath, 2, 1000);
+    size_t l1, l2;
+    char *c1 = get_commit(1, &l1), *c2 = get_commit(2, &l2);
+    /* the inCommitTimestamp of version 1, in version 2 */
+    char ict1[32], ict2[32];
+    const char *p1 = strstr(c1, "\"inCommitTimestamp\":"), *p2 = strstr(c2, "\"inCommitTimestamp\":");
+    cr_assert(p1 && p2);
+    snprintf(ict1, sizeof ict1, "%.*s", (int)strspn(p1 + 20, "0123456789"), p1 + 20);
+    snprintf(ict2, sizeof ict2, "%.*s", (int)strspn(p2 + 20, "0123456789"), p2 + 20);
+    char *bad = strdup(c2);
+    patch(bad, ict2, ict1);
+    put_commit(2, bad, l2);
+    free(bad);
+    tl_error err;
+    cr_assert_eq(load_latest(&err), TL_ECORRUPT);
+    cr_assert(strstr(err.msg, "version 2") && strstr(err.msg, "LOG-R49") &&
+                  strstr(err.msg, "inCommitTimestamp above"),
+              "%s", err.msg);
+    /* version 1's adds again as version 2: not new paths */
+    bad = strdup(c1);
+    patch(bad, ict1, ict2);
+    put_commit(2, bad, l1);
+    free(bad);
+    cr_assert_eq(load_latest(&err), TL_ECORRUPT);
+    cr_assert(strstr(err.msg, "expected a new path (LOG-R49), found a live file"), "%s", err.msg);
+    put_commit(2, c2, l2);
+    cr_assert_eq(load_latest(&err), TL_OK, "%s", err.msg);
+    /* a remove of a file that is not live (written without the writer's
+     * checks: no snapshot given to tl_log_write) */
+    tl_table *t;
+    cr_assert_eq(tl_table_open(tpath, &t, &err), TL_OK);
+    tl_log_action rm = {.kind = TL_LOG_REMOVE};
+    rm.u.rm = (tl_log_remove){.path = "symbol=NIFTY/date=2025-11-17/nope.tls", .data_change = 1};
+    tl_log_write_opts wo = {.io = t->io};
+    tl_log_write_result wr;
+    cr_assert_eq(tl_log_write(&t->root, 2, &rm, 1, &wo, &wr, &err), TL_OK, "%s", err.msg);
+    tl_table_close(t);
+    cr_assert_eq(load_latest(&err), TL_ECORRUPT);
+    cr_assert(strstr(err.msg, "version 3") && strstr(err.msg, "nope.tls") &&
+                  strstr(err.msg, "expected a live file (LOG-R49), found no such file"),
+              "%s", err.msg);
+    free(c1);
+    free(c2);
+}
+
+/* Idempotent ingest with many app ids: the txn table grows past its first
+ * allocation (entries are re-pointed from the map), on replay and from a
+ * checkpoint; each id keeps its own version. */
+Test(sweep_write, many_app_ids_keep_their_versions_across_replay_and_checkpoint)
+{
+    build_n(tpath, 0, 1000);
+    tl_error err;
+    tl_table *t;
+    cr_assert_eq(tl_table_open(tpath, &t, &err), TL_OK);
+    char ids[20][16];
+    for (int i = 0; i < 20; i++) {
+        snprintf(ids[i], sizeof ids[i], "feed-%02d", i);
+        tl_append *a;
+        cr_assert_eq(tl_append_begin(t, &(tl_append_opts){.app_id = ids[i], .app_version = i},
+                                     &a, &err),
+                     TL_OK, "%s", err.msg);
+        tl_append_result r;
+        cr_assert_eq(tl_append_commit(a, &r, &err), TL_OK, "%s", err.msg);
+        cr_assert_eq(r.version, i + 1, "an app id alone commits its txn");
+    }
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1) {
+            tl_checkpoint_result cr;
+            cr_assert_eq(tl_table_checkpoint(t, &cr, &err), TL_OK, "%s", err.msg);
+        }
+        tl_log_snapshot s;
+        tl_log_snap_opts so = {.io = t->io};
+        cr_assert_eq(tl_log_snapshot_load(&t->root, &so, &s, &err), TL_OK, "%s", err.msg);
+        for (int i = 0; i < 20; i++) {
+            const tl_log_txn_entry *e = tl_log_snapshot_txn(&s, ids[i]);
+            cr_assert_not_null(e, "%s", ids[i]);
+            cr_assert_eq(e->txn->version, i);
+            cr_assert_eq(e->table_version, i + 1);
+        }
+        tl_log_snapshot_free(&s);
+    }
+    /* a repeated (id, version) is a no-op naming the version that holds it */
+    tl_append *a;
+    cr_assert_eq(tl_append_begin(t, &(tl_append_opts){.app_id = ids[7], .app_version = 7}, &a,
+                                 &err),
+                 TL_OK);
+    tl_append_result r;
+    cr_assert_eq(tl_append_commit(a, &r, &err), TL_OK);
+    cr_assert(r.noop);
+    cr_assert_eq(r.version, 8);
+    tl_table_close(t);
+}
+
+/* Arguments of the append API. */
+Test(sweep_write, append_arguments_are_checked)
+{
+    build_n(tpath, 0, 1000);
+    tl_error err;
+    tl_table *t;
+    cr_assert_eq(tl_table_open(tpath, &t, &err), TL_OK);
+    tl_append *a = NULL;
+    cr_assert_eq(tl_append_begin(t, NULL, NULL, &err), TL_EINVAL);
+    cr_assert_eq(tl_append_begin(NULL, NULL, &a, &err), TL_EINVAL);
+    cr_assert_eq(tl_append_begin(t, &(tl_append_opts){.app_id = ""}, &a, &err), TL_EINVAL);
+    cr_assert(strstr(err.msg, "needs a version"), "%s", err.msg);
+    cr_assert_eq(tl_append_begin(t, &(tl_append_opts){.app_id = "x", .app_version = -1}, &a,
+                                 &err),
+                 TL_EINVAL);
+    cr_assert_eq(tl_append_begin(t, &(tl_append_opts){.segment_rows = ((uint64_t)1 << 31) + 1},
+                                 &a, &err),
+                 TL_EINVAL);
+    cr_assert(strstr(err.msg, "above 2^31"), "%s", err.msg);
+    cr_assert_eq(tl_append_commit(NULL, NULL, &err), TL_EINVAL);
+    tl_append_abort(NULL);
+    cr_assert_eq(tl_append_batch(NULL, NULL, &err), TL_EINVAL);
+    /* an append without rows and without an app id commits nothing */
+    cr_assert_eq(tl_append_begin(t, NULL, &a, &err), TL_OK);
+    cr_assert_eq(tl_append_batch(a, NULL, &err), TL_EINVAL);
+    tl_batch empty = {0};
+    cr_assert_eq(tl_append_batch(a, &empty, &err), TL_OK);
+    tl_append_result r;
+    cr_assert_eq(tl_append_commit(a, &r, &err), TL_OK);
+    cr_assert_eq(r.version, 0);
+    cr_assert_eq(r.n_rows, 0);
+    cr_assert_eq(tl_table_set_config(t, NULL, "1", NULL, &err), TL_EINVAL);
+    cr_assert_eq(tl_table_set_config(NULL, "k", "1", NULL, &err), TL_EINVAL);
+    tl_table_close(t);
 }
