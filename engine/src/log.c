@@ -853,6 +853,16 @@ static int load_ckpt(const tl_io *io, const tl_io_file *logdir, const log_listin
     return rc;
 }
 
+/* A checkpoint that cannot be read for a reason other than its bytes (out
+ * of memory, an I/O error) ends the search: falling back (LOG-R72) would
+ * report a healthy table whose older commits were cleaned up as damaged
+ * ("version 0 is missing"), or replay needlessly. Missing, corrupt,
+ * mismatching or unsupported checkpoints are fallen back from. */
+static int ckpt_fatal(int rc)
+{
+    return rc == TL_ENOMEM || rc == TL_EIO;
+}
+
 /* LOG-R81: the smallest c with a valid checkpoint (header and checksum
  * checked) and commits c+1..latest, or 0 while commits 0..latest exist.
  * -1 if none. *ict_out: its inCommitTimestamp if it came from a checkpoint
@@ -876,7 +886,7 @@ static int oldest_reachable(const tl_io *io, const tl_io_file *logdir, const log
         int64_t t;
         tl_error e;
         int rc = load_ckpt(io, logdir, l, c, NULL, &t, &e);
-        if (rc == TL_ENOMEM)
+        if (ckpt_fatal(rc))
             return tl_error_set(err, rc, "%s", e.msg);
         if (rc == TL_OK) {
             *oldest = c;
@@ -1154,7 +1164,7 @@ static int load_ticklake(const tl_io_file *root, const tl_log_snap_opts *opts,
         tl_log_ckpt ck;
         tl_error e;
         int crc = load_ckpt(io, &logdir, &l, c, &ck, NULL, &e);
-        if (crc == TL_ENOMEM)
+        if (ckpt_fatal(crc))
             rc = tl_error_set(err, crc, "%s", e.msg);
         if (crc != TL_OK)
             continue; /* missing, corrupt, mismatching: fall back (LOG-R72) */
@@ -1996,7 +2006,7 @@ int tl_log_cleanup(const tl_io_file *root, const tl_io *io, int64_t now_ms, int6
         tl_log_ckpt ck;
         tl_error e;
         int crc = load_ckpt(io, &logdir, &l, cv, &ck, &t, &e);
-        if (crc == TL_ENOMEM)
+        if (ckpt_fatal(crc))
             rc = tl_error_set(err, crc, "%s", e.msg);
         if (crc != TL_OK)
             continue;

@@ -44,6 +44,7 @@
 
 #include "oom.h"
 
+#include "checkpoint_int.h"
 #include "io_int.h"
 #include "log_int.h"
 #include "table_int.h"
@@ -467,6 +468,21 @@ static void build_cleanup(const char *path)
     cr_assert_eq(tl_table_open(path, &t, &err), TL_OK, "%s", err.msg);
     tl_checkpoint_result r;
     cr_assert_eq(tl_table_checkpoint(t, &r, &err), TL_OK, "%s", err.msg);
+    tl_table_close(t);
+}
+
+/* Commits 0..2 deleted by log cleanup: the table is reachable only from
+ * the checkpoint of version 3 (LOG-R81). */
+static void build_cleaned(const char *path)
+{
+    build_n(path, 3, 1000);
+    tl_error err;
+    tl_table *t;
+    int64_t ahead = 2 * (int64_t)86400000;
+    cr_assert_eq(tl_table_open_io(path, NULL, ahead_ms, &ahead, &t, &err), TL_OK, "%s", err.msg);
+    tl_checkpoint_result r;
+    cr_assert_eq(tl_table_checkpoint(t, &r, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(r.commits_deleted, 3);
     tl_table_close(t);
 }
 
@@ -1002,6 +1018,12 @@ Test(sweep_write, open)
 Test(sweep_write, append_partitions)
 {
     sweep(&(scenario){"append", build_2, op_append, OP_TABLE, 1, 0, "append", 500, 2});
+}
+
+Test(sweep_write, append_after_log_cleanup)
+{
+    sweep(&(scenario){"append-cleaned", build_cleaned, op_append, OP_TABLE, 1, 0, "append", 506,
+                      1});
 }
 
 Test(sweep_write, append_spilling)
@@ -1565,4 +1587,37 @@ Test(sweep_write, append_arguments_are_checked)
     cr_assert_eq(tl_table_set_config(t, NULL, "1", NULL, &err), TL_EINVAL);
     cr_assert_eq(tl_table_set_config(NULL, "k", "1", NULL, &err), TL_EINVAL);
     tl_table_close(t);
+}
+
+/* A checkpoint that cannot be read because of an I/O error (or memory)
+ * is not a missing or corrupt one: falling back to replay (LOG-R72) on a
+ * table whose commits below it were cleaned up reported the healthy table
+ * as damaged ("version 0 ... is missing but version 4 exists",
+ * TL_ECORRUPT). Found reading log.c for the append-after-cleanup sweep. */
+Test(sweep_write, an_unreadable_checkpoint_is_an_io_error_not_damage)
+{
+    build_cleaned(tpath);
+    for (int op = 0; op < 2; op++) {
+        tl_error err;
+        tl_io_fault *f;
+        cr_assert_eq(tl_io_fault_open(NULL, &f, &err), TL_OK);
+        tl_io_fault_rule r = {.op = op ? TL_IO_OP_MMAP : TL_IO_OP_OPEN, .nth = 1,
+                              .action = TL_IO_FAULT_FAIL, .err_no = EIO,
+                              .path_contains = TL_CKPT_SUFFIX};
+        tl_table *t;
+        cr_assert_eq(tl_table_open_io(tpath, tl_io_fault_io(f), NULL, NULL, &t, &err), TL_OK,
+                     "%s", err.msg);
+        cr_assert_eq(tl_io_fault_add(f, &r, &err), TL_OK);
+        tl_snapshot *s = NULL;
+        int rc = tl_snapshot_open(t, NULL, &s, &err);
+        cr_assert_eq(rc, TL_EIO, "%s: %d %s", op ? "mmap" : "open", rc, err.msg);
+        cr_assert(strstr(err.msg, TL_CKPT_SUFFIX) && strstr(err.msg, "Input/output error"), "%s",
+                  err.msg);
+        tl_snapshot_close(s);
+        /* once the disk answers, the same handle reads */
+        cr_assert_eq(tl_snapshot_open(t, NULL, &s, &err), TL_OK, "%s", err.msg);
+        tl_snapshot_close(s);
+        tl_table_close(t);
+        tl_io_fault_close(f);
+    }
 }
