@@ -1955,7 +1955,17 @@ int tl_log_commit_parse(const char *buf, size_t len, const tl_log_parse_opts *op
             break;
         }
         json_error_t je;
-        root = json_loadb(buf + pos, llen, JSON_REJECT_DUPLICATES, &je);
+        int json_oom = 0;
+        /* tl_json_loadb: never a tree damaged by a failed allocation in
+         * jansson's lexer (log.c) */
+        root = tl_json_loadb(buf + pos, llen, JSON_REJECT_DUPLICATES, &je, &json_oom);
+        if (!root && json_oom) {
+            rc = tl_error_set(err, TL_ENOMEM,
+                              "%s: line %" PRIu32 " (byte offset %zu): out of memory parsing "
+                              "the JSON",
+                              cname, line, pos);
+            break;
+        }
         if (!root) {
             rc = fail(&p.v, NULL, "invalid JSON near byte offset %zu: %s",
                       pos + (size_t)je.position,
