@@ -45,6 +45,7 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -257,17 +258,51 @@ int tl_log_parse_oom(void)
 
 static _Thread_local uint64_t json_failures;
 
+/* jansson 2.14 also crashes when one allocation fails as a string token's
+ * closing quote grows the lexer buffer and later ones succeed (request DEC
+ * -> WRITE): so a failed allocation is served from an emergency pool
+ * instead (and counted: the parse is dropped all the same). jansson only
+ * sees NULL once the pool is spent too, and then every later request fails
+ * while the pool's blocks live, so no "fail, then succeed" reaches it. The
+ * pool is reused once every block from it is released. */
+#define JSON_POOL_BYTES ((size_t)64 << 10)
+static _Alignas(16) unsigned char json_pool[JSON_POOL_BYTES];
+static size_t json_pool_used, json_pool_live;
+static pthread_mutex_t json_pool_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static int in_json_pool(const void *p)
+{
+    return (const unsigned char *)p >= json_pool &&
+           (const unsigned char *)p < json_pool + JSON_POOL_BYTES;
+}
+
 static void *json_alloc(size_t n)
 {
     void *p = malloc(n);
-    if (!p)
-        json_failures++;
+    if (p)
+        return p;
+    json_failures++;
+    size_t need = (n + 15) & ~(size_t)15;
+    pthread_mutex_lock(&json_pool_mu);
+    if (n && need <= JSON_POOL_BYTES - json_pool_used) {
+        p = json_pool + json_pool_used;
+        json_pool_used += need;
+        json_pool_live++;
+    }
+    pthread_mutex_unlock(&json_pool_mu);
     return p;
 }
 
 static void json_release(void *p)
 {
-    free(p);
+    if (!in_json_pool(p)) {
+        free(p);
+        return;
+    }
+    pthread_mutex_lock(&json_pool_mu);
+    if (--json_pool_live == 0)
+        json_pool_used = 0;
+    pthread_mutex_unlock(&json_pool_mu);
 }
 
 void tl_json_alloc_install(void)
