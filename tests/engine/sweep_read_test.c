@@ -2100,7 +2100,7 @@ static const tl_coldef rdefs[] = {{"ts", TL_TIMESTAMP}, {"v", TL_INT64}};
 
 /* A table of rfields at tpath whose version 1 adds "f.tls", a segment of 10
  * rows holding only ts and v, recorded with `rows` rows. */
-static void tampered_table(int64_t rows_in_log)
+static void tampered_table_x(int64_t rows_in_log, int64_t size_delta, const tl_log_field *fields)
 {
     cr_assert_eq(mkdir(tpath, 0755), 0);
     tl_io_file root;
@@ -2113,7 +2113,7 @@ static void tampered_table(int64_t rows_in_log)
     a[0].u.proto = (tl_log_protocol){1, 1, {ck_no_strs, 0}, {ck_no_strs, 0}};
     a[1].kind = TL_LOG_METADATA;
     a[1].u.meta = (tl_log_metadata){.id = "0f1e2d3c-4b5a-4697-8877-665544332211", .name = "r",
-                                    .created_ms = 1000, .fields = rfields, .n_fields = 3,
+                                    .created_ms = 1000, .fields = fields, .n_fields = 3,
                                     .sort_key = {ck_no_strs, 0}};
     tl_log_write_result res;
     cr_assert_eq(tl_log_write(&root, -1, a, 2, NULL, &res, &err), TL_OK, "%s", err.msg);
@@ -2133,10 +2133,15 @@ static void tampered_table(int64_t rows_in_log)
     cr_assert_eq(tl_segment_writer_finish(w, &n, &bytes, &err), TL_OK, "%s", err.msg);
     memset(a, 0, sizeof a);
     a[0].kind = TL_LOG_ADD;
-    a[0].u.add = (tl_log_add){.path = "f.tls", .size_bytes = (int64_t)bytes,
+    a[0].u.add = (tl_log_add){.path = "f.tls", .size_bytes = (int64_t)bytes + size_delta,
                               .n_rows = rows_in_log, .mtime_ms = 5, .data_change = 1};
     cr_assert_eq(tl_log_write(&root, 0, a, 1, NULL, &res, &err), TL_OK, "%s", err.msg);
     tl_io_close(&root, NULL);
+}
+
+static void tampered_table(int64_t rows_in_log)
+{
+    tampered_table_x(rows_in_log, 0, rfields);
 }
 
 static int read_all(const char *const *cols, uint32_t n_cols, tl_error *err)
@@ -2178,4 +2183,233 @@ Test(sweep_read, reader_refuses_a_file_without_a_column)
     cr_assert_eq(read_all(tv, 2, &err), TL_OK, "%s", err.msg);
     cr_assert_eq(read_all(NULL, 0, &err), TL_ECORRUPT);
     cr_assert(strstr(err.msg, "f.tls") && strstr(err.msg, "no column 'extra'"), "%s", err.msg);
+}
+
+/* ---- null partition values through checkpoints, snapshots and the reader ----------------- */
+
+static const tl_log_field nfields[] = {
+    {"ts", TL_TIMESTAMP, 1}, {"sym", TL_STRING, 1}, {"v", TL_INT64, 1}};
+
+static tl_log_action nadd(const char *path, int sym_null, const char *sym, int date_null,
+                          int32_t date, int stats)
+{
+    static tl_log_colstats cs[1];
+    cs[0] = (tl_log_colstats){.name = "v", .type = TL_INT64, .has_min = 1, .has_max = 1,
+                              .min.i = -1, .max.i = 9};
+    tl_log_action a;
+    memset(&a, 0, sizeof a);
+    a.kind = TL_LOG_ADD;
+    a.u.add = (tl_log_add){.path = path,
+                           .part = {.has_symbol = 1, .symbol_null = sym_null, .symbol = sym,
+                                    .has_date = 1, .date_null = date_null, .date = date},
+                           .size_bytes = 100, .n_rows = 10, .mtime_ms = 5, .data_change = 1,
+                           .has_stats = stats};
+    if (stats) {
+        a.u.add.stats.cols = cs;
+        a.u.add.stats.n_cols = 1;
+        if (!date_null) {
+            a.u.add.stats.has_time_range = 1;
+            a.u.add.stats.first_ts_ns = (int64_t)date * 86400000000000LL;
+            a.u.add.stats.last_ts_ns = a.u.add.stats.first_ts_ns + 5;
+        }
+    }
+    return a;
+}
+
+static void load_log(const tl_io_file *root, int64_t v, int no_ckpt, tl_log_snapshot *s)
+{
+    tl_log_snap_opts o = {.at = TL_LOG_AT_VERSION, .version = v, .no_checkpoint = no_ckpt};
+    tl_error err;
+    cr_assert_eq(tl_log_snapshot_load(root, &o, s, &err), TL_OK, "v%" PRId64 ": %s", v,
+                 err.msg);
+}
+
+static int rm_same(const tl_log_remove *x, const tl_log_remove *y)
+{
+    return strcmp(x->path, y->path) == 0 && x->deletion_ms == y->deletion_ms &&
+           x->has_part == y->has_part && x->has_size == y->has_size &&
+           x->has_n_rows == y->has_n_rows && (!x->has_size || x->size_bytes == y->size_bytes) &&
+           (!x->has_n_rows || x->n_rows == y->n_rows) &&
+           (!x->has_part ||
+            (x->part.symbol_null == y->part.symbol_null &&
+             x->part.date_null == y->part.date_null &&
+             (x->part.symbol_null || strcmp(x->part.symbol, y->part.symbol) == 0) &&
+             (x->part.date_null || x->part.date == y->part.date)));
+}
+
+Test(sweep_read, null_partitions_and_removes_survive_a_checkpoint)
+{
+    cr_assert_eq(mkdir(tpath, 0755), 0);
+    tl_io_file root;
+    tl_error err;
+    cr_assert_eq(tl_io_open(NULL, NULL, tpath, O_RDONLY | O_DIRECTORY, 0, &root, &err), TL_OK,
+                 "%s", err.msg);
+    tl_log_action a[8];
+    memset(a, 0, sizeof a);
+    a[0].kind = TL_LOG_PROTOCOL;
+    a[0].u.proto = (tl_log_protocol){1, 1, {ck_no_strs, 0}, {ck_no_strs, 0}};
+    a[1].kind = TL_LOG_METADATA;
+    a[1].u.meta = (tl_log_metadata){.id = "0f1e2d3c-4b5a-4697-8877-665544332211", .name = "n",
+                                    .created_ms = 1000, .fields = nfields, .n_fields = 3,
+                                    .part_symbol_col = "sym", .part_day_col = "ts",
+                                    .sort_key = {ck_no_strs, 0}};
+    tl_log_write_result res;
+    cr_assert_eq(tl_log_write(&root, -1, a, 2, NULL, &res, &err), TL_OK, "%s", err.msg);
+    a[0] = nadd("sym=__null__/n1.tls", 1, NULL, 1, 0, 1);
+    a[1] = nadd("sym=__null__/n2.tls", 1, NULL, 0, 20000, 1);
+    a[2] = nadd("sym=A/a1.tls", 0, "A", 1, 0, 0);
+    a[3] = nadd("sym=A/a2.tls", 0, "A", 0, 20001, 1);
+    a[4] = nadd("sym=B/b1.tls", 0, "B", 0, 20000, 0);
+    a[5] = nadd("sym=A/a0.tls", 0, "A", 0, 20000, 1);
+    cr_assert_eq(tl_log_write(&root, 0, a, 6, NULL, &res, &err), TL_OK, "%s", err.msg);
+    /* v2: removes with and without partition values, size, rows */
+    int64_t now = real_ms();
+    memset(a, 0, sizeof a);
+    for (int i = 0; i < 4; i++)
+        a[i].kind = TL_LOG_REMOVE;
+    a[0].u.rm = (tl_log_remove){.path = "sym=__null__/n1.tls", .deletion_ms = now,
+                                .data_change = 1, .has_part = 1, .has_size = 1, .has_n_rows = 1,
+                                .part = {.has_symbol = 1, .symbol_null = 1, .has_date = 1,
+                                         .date_null = 1},
+                                .size_bytes = 100, .n_rows = 10};
+    a[1].u.rm = (tl_log_remove){.path = "sym=A/a1.tls", .deletion_ms = now, .data_change = 1,
+                                .has_part = 1,
+                                .part = {.has_symbol = 1, .symbol = "A", .has_date = 1,
+                                         .date_null = 1}};
+    a[2].u.rm = (tl_log_remove){.path = "sym=B/b1.tls", .deletion_ms = now, .has_size = 1,
+                                .size_bytes = 100};
+    a[3].u.rm = (tl_log_remove){.path = "sym=A/a0.tls", .deletion_ms = now, .data_change = 1,
+                                .has_part = 1, .has_n_rows = 1, .n_rows = 10,
+                                .part = {.has_symbol = 1, .symbol = "A", .has_date = 1,
+                                         .date = 20000}};
+    cr_assert_eq(tl_log_write(&root, 1, a, 4, NULL, &res, &err), TL_OK, "%s", err.msg);
+
+    /* checkpoints of v1 and v2, then each version from them equals its replay */
+    for (int64_t v = 1; v <= 2; v++) {
+        tl_log_snapshot ref;
+        load_log(&root, v, 1, &ref);
+        tl_log_checkpoint_info info;
+        cr_assert_eq(tl_log_checkpoint_write(&root, &ref, NULL, &info, &err), TL_OK, "%s",
+                     err.msg);
+        tl_log_snapshot got;
+        load_log(&root, v, 0, &got);
+        cr_assert_eq(got.checkpoint_version, v);
+        cr_assert_eq(tl_log_snapshot_n_live(&got), tl_log_snapshot_n_live(&ref));
+        cr_assert_eq(tl_log_snapshot_n_tombstones(&got), tl_log_snapshot_n_tombstones(&ref));
+        size_t cur = 0;
+        for (const tl_log_remove *r; (r = tl_log_snapshot_tombstone_next(&ref, &cur));) {
+            const tl_log_remove *g = tl_log_snapshot_tombstone_get(&got, r->path);
+            cr_assert_not_null(g, "%s", r->path);
+            cr_assert(rm_same(r, g), "tombstone %s differs", r->path);
+        }
+        tl_log_snapshot_free(&ref);
+        tl_log_snapshot_free(&got);
+    }
+    tl_io_close(&root, NULL);
+
+    /* the public view of v1: nulls first, partitions apart */
+    tl_table *t;
+    cr_assert_eq(tl_table_open(tpath, &t, &err), TL_OK, "%s", err.msg);
+    tl_snapshot *s;
+    tl_at at = {.kind = TL_AT_VERSION, .version = 1};
+    cr_assert_eq(tl_snapshot_open(t, &at, &s, &err), TL_OK, "%s", err.msg);
+    static const char *const order[] = {"sym=__null__/n1.tls", "sym=__null__/n2.tls",
+                                        "sym=A/a1.tls", "sym=A/a0.tls", "sym=A/a2.tls",
+                                        "sym=B/b1.tls"};
+    cr_assert_eq(tl_snapshot_n_files(s), 6);
+    for (size_t i = 0; i < 6; i++) {
+        tl_file_info fi;
+        tl_snapshot_file(s, i, &fi);
+        cr_assert_str_eq(fi.path, order[i]);
+    }
+    cr_assert_eq(tl_snapshot_n_partitions(s), 6);
+    tl_partition_info pi;
+    tl_snapshot_partition(s, 0, &pi);
+    cr_assert(pi.symbol_null && pi.day_null && pi.symbol == NULL && !pi.has_time_range);
+    tl_snapshot_partition(s, 4, &pi);
+    cr_assert(pi.has_time_range && pi.day == 20001);
+    /* filters that match no file: nothing is opened (the files do not exist) */
+    tl_reader *r;
+    tl_batch b;
+    tl_rows_filter f = {.symbol = "ZZZ"};
+    cr_assert_eq(tl_reader_open(s, &f, NULL, 0, &r, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(tl_reader_next(r, &b, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(b.n_rows, 0);
+    tl_reader_close(r);
+    f = (tl_rows_filter){.has_days = 1, .day_from = 1, .day_to = 2};
+    cr_assert_eq(tl_reader_open(s, &f, NULL, 0, &r, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(tl_reader_next(r, &b, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(b.n_rows, 0);
+    tl_reader_close(r);
+    tl_snapshot_close(s);
+    tl_table_close(t);
+}
+
+/* More adds than the readers' chunk limit allows at the configured chunk
+ * size: the encoder widens its chunks (at most TL_CKPT_MAX_CHUNKS). */
+Test(sweep_read, checkpoint_of_many_adds_widens_its_chunks)
+{
+    cr_assert_eq(mkdir(tpath, 0755), 0);
+    tl_io_file root;
+    tl_error err;
+    cr_assert_eq(tl_io_open(NULL, NULL, tpath, O_RDONLY | O_DIRECTORY, 0, &root, &err), TL_OK,
+                 "%s", err.msg);
+    tl_log_action m[2];
+    memset(m, 0, sizeof m);
+    m[0].kind = TL_LOG_PROTOCOL;
+    m[0].u.proto = (tl_log_protocol){1, 1, {ck_no_strs, 0}, {ck_no_strs, 0}};
+    m[1].kind = TL_LOG_METADATA;
+    m[1].u.meta = (tl_log_metadata){.id = "0f1e2d3c-4b5a-4697-8877-665544332211", .name = "m",
+                                    .created_ms = 1000, .fields = rfields, .n_fields = 3,
+                                    .sort_key = {ck_no_strs, 0}};
+    tl_log_write_result res;
+    cr_assert_eq(tl_log_write(&root, -1, m, 2, NULL, &res, &err), TL_OK, "%s", err.msg);
+    enum { N = 4200 };
+    tl_log_action *a = calloc(N, sizeof *a);
+    char(*paths)[16] = calloc(N, sizeof *paths);
+    for (int i = 0; i < N; i++) {
+        snprintf(paths[i], sizeof paths[i], "f%05d.tls", i);
+        a[i].kind = TL_LOG_ADD;
+        a[i].u.add = (tl_log_add){.path = paths[i], .size_bytes = 1, .n_rows = 1,
+                                  .mtime_ms = 5, .data_change = 1};
+    }
+    cr_assert_eq(tl_log_write(&root, 0, a, N, NULL, &res, &err), TL_OK, "%s", err.msg);
+    uint32_t per = tl_log_ckpt_chunk_adds;
+    uint64_t par = tl_log_ckpt_par_min;
+    tl_log_ckpt_chunk_adds = 1;
+    tl_log_ckpt_par_min = 1;
+    tl_log_snapshot ref, got;
+    load_log(&root, 1, 1, &ref);
+    tl_log_checkpoint_info info;
+    cr_assert_eq(tl_log_checkpoint_write(&root, &ref, NULL, &info, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(info.n_add, N);
+    load_log(&root, 1, 0, &got);
+    cr_assert_eq(got.checkpoint_version, 1);
+    cr_assert_eq(got.ckpt->n_add, N);
+    cr_assert_eq(tl_log_snapshot_n_live(&got), N);
+    tl_log_ckpt_chunk_adds = per;
+    tl_log_ckpt_par_min = par;
+    tl_log_snapshot_free(&ref);
+    tl_log_snapshot_free(&got);
+    tl_io_close(&root, NULL);
+    free(a);
+    free(paths);
+}
+
+Test(sweep_read, reader_refuses_a_file_of_another_size_or_column_type)
+{
+    tampered_table_x(10, 3, rfields);
+    tl_error err;
+    static const char *const tv[] = {"ts", "v"};
+    cr_assert_eq(read_all(tv, 2, &err), TL_ECORRUPT);
+    cr_assert(strstr(err.msg, "f.tls") && strstr(err.msg, "LOG-R58") && strstr(err.msg, "bytes"),
+              "%s", err.msg);
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tpath);
+    cr_assert_eq(system(cmd), 0);
+    static const tl_log_field narrow[] = {
+        {"ts", TL_TIMESTAMP, 0}, {"v", TL_INT32, 0}, {"extra", TL_INT64, 1}};
+    tampered_table_x(10, 0, narrow);
+    cr_assert_eq(read_all(tv, 2, &err), TL_ECORRUPT);
+    cr_assert(strstr(err.msg, "no column 'v' of type int32"), "%s", err.msg);
 }
