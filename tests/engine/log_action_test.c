@@ -1589,3 +1589,46 @@ Test(log_action, every_one_field_mutation_is_refused_in_place_or_round_trips)
             refused, total - refused);
     cr_assert_gt(refused, total / 4);
 }
+
+/* tl_utf8_bad: the offset of the first byte that does not start a valid
+ * UTF-8 sequence (RFC 3629: no overlong forms, no surrogates, nothing above
+ * U+10FFFF), or n. */
+#include "util_int.h"
+
+Test(log_action, utf8_validation_edges)
+{
+    static const struct {
+        const char *s;
+        size_t n, want;
+    } t[] = {
+        {"abc", 3, 3},
+        {"\xC3\xA9", 2, 2},                 /* U+00E9 */
+        {"\xE0\xA0\x80", 3, 3},             /* U+0800, the first 3-byte */
+        {"\xEF\xBF\xBF", 3, 3},             /* U+FFFF */
+        {"\xED\x9F\xBF", 3, 3},             /* U+D7FF, below the surrogates */
+        {"\xF0\x90\x80\x80", 4, 4},         /* U+10000 */
+        {"\xF4\x8F\xBF\xBF", 4, 4},         /* U+10FFFF */
+        {"\xF2\x80\x80\x80", 4, 4},
+        {"a\xC0\xAF", 3, 1},                /* overlong '/' */
+        {"\xC1\xBF", 2, 0},                 /* overlong */
+        {"\xE0\x9F\xBF", 3, 0},             /* overlong 3-byte */
+        {"\xED\xA0\x80", 3, 0},             /* U+D800 surrogate */
+        {"\xED\xBF\xBF", 3, 0},             /* U+DFFF */
+        {"\xF0\x8F\xBF\xBF", 4, 0},         /* overlong 4-byte */
+        {"\xF4\x90\x80\x80", 4, 0},         /* U+110000 */
+        {"\xF5\x80\x80\x80", 4, 0},         /* lead above F4 */
+        {"\xFF", 1, 0},
+        {"ab\x80", 3, 2},                   /* lone continuation */
+        {"\xC3", 1, 0},                     /* truncated */
+        {"x\xE2\x82", 3, 1},
+        {"\xF0\x9F\x98", 3, 0},
+        {"\xE2\x28\xA1", 3, 0},             /* bad second byte */
+        {"\xE2\x82\x28", 3, 0},             /* bad third byte */
+        {"\xF0\x9F\x98\x28", 4, 0},         /* bad fourth byte */
+        {"\xC3\xA9\xC3", 3, 2},
+    };
+    for (size_t i = 0; i < sizeof t / sizeof *t; i++)
+        cr_assert_eq(tl_utf8_bad((const uint8_t *)t[i].s, t[i].n), t[i].want,
+                     "case %zu: %zu, expected %zu", i,
+                     tl_utf8_bad((const uint8_t *)t[i].s, t[i].n), t[i].want);
+}

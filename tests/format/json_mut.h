@@ -8,7 +8,10 @@
  * text, like Delta's schemaString and stats), and every variant below, the
  * commit is rebuilt with that one value changed (or removed) and handed to
  * a callback. Variants: removed, null, true, -1, "x", [], {}, 1.5,
- * 2^63-1, "", 0, a string of 300 'a's.
+ * 2^63-1, "", 0, a string of 300 'a's, "2^64", "2^64-1", the dates
+ * 2000-02-29, 1900-02-29 and 2025-13-01, "NaN", "-Infinity", a string of
+ * quotes, backslashes, control bytes and 2-byte UTF-8, 2^53+1, 1e300,
+ * -0.0, a UUID with a bad last character.
  */
 #ifndef TL_TEST_JSON_MUT_H
 #define TL_TEST_JSON_MUT_H
@@ -20,7 +23,8 @@
 #include <string.h>
 
 enum { JM_REMOVE, JM_NULL, JM_TRUE, JM_NEG, JM_STR, JM_ARR, JM_OBJ, JM_REAL, JM_BIG, JM_EMPTY,
-       JM_ZERO, JM_LONG, JM_N };
+       JM_ZERO, JM_LONG, JM_U64_OVER, JM_U64_MAX, JM_LEAP, JM_NOT_LEAP, JM_MONTH13, JM_NAN,
+       JM_NEG_INF, JM_WEIRD, JM_2P53, JM_HUGE_REAL, JM_NEG_ZERO, JM_UUIDISH, JM_N };
 
 static inline json_t *jm_variant(int v)
 {
@@ -35,6 +39,31 @@ static inline json_t *jm_variant(int v)
     case JM_BIG: return json_integer(INT64_MAX);
     case JM_EMPTY: return json_string("");
     case JM_ZERO: return json_integer(0);
+    case JM_U64_OVER: return json_string("18446744073709551616");
+    case JM_U64_MAX: return json_string("18446744073709551615");
+    case JM_LEAP: return json_string("2000-02-29");
+    case JM_NOT_LEAP: return json_string("1900-02-29");
+    case JM_MONTH13: return json_string("2025-13-01");
+    case JM_NAN: return json_string("NaN");
+    case JM_NEG_INF: return json_string("-Infinity");
+    case JM_WEIRD: {
+        /* quote, backslash, control bytes, then 2-byte UTF-8 past any cut */
+        char s[700];
+        size_t n = 0;
+        static const char head[] = "q\"b\\c\001d\177";
+        memcpy(s, head, sizeof head - 1);
+        n = sizeof head - 1;
+        while (n + 2 < sizeof s - 1) {
+            s[n++] = (char)0xC3;
+            s[n++] = (char)0xA9;
+        }
+        s[n] = 0;
+        return json_string(s);
+    }
+    case JM_2P53: return json_integer((INT64_C(1) << 53) + 1);
+    case JM_HUGE_REAL: return json_real(1e300);
+    case JM_NEG_ZERO: return json_real(-0.0);
+    case JM_UUIDISH: return json_string("3f2a9c1e-7b4d-4e8f-9a6b-1c2d3e4f5a6X");
     default: {
         char s[301];
         memset(s, 'a', 300);
