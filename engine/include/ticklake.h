@@ -322,11 +322,17 @@ typedef struct tl_table_spec {
     const char *const *hot_columns; /* columns kept fast to decode (the
                                        scan kernels'); NULL = none */
     uint32_t n_hot;
-    /* Table configuration (LOG.md 5.3); 0 = default. */
+    /* Table configuration (LOG.md 5.3); 0 = default; TL_CONFIG_ZERO = an
+     * explicit 0 (the two retentions only). */
     int64_t checkpoint_interval;          /* default 100 commits */
     int64_t log_retention_hours;          /* default 720 */
     int64_t deleted_file_retention_hours; /* default 168 */
 } tl_table_spec;
+
+/* An explicit 0 for tl_table_spec's log_retention_hours and
+ * deleted_file_retention_hours (0 there means the default): the metaData
+ * configuration then says "0". */
+#define TL_CONFIG_ZERO (-1)
 
 /* The built-in "ticks" table: tl_ticks_schema's columns (bp*, sp*, bq*, sq*
  * nullable, the rest not), partitioned by symbol and day(timestamp), sorted

@@ -26,6 +26,7 @@
  * groups are reported in (symbol, day) order, nulls first; count(*) counts
  * selected rows, count(col) selected rows where col is not null.
  */
+#include "snapshot_int.h"
 #include "ticklake.h"
 
 #include "util_int.h"
@@ -879,8 +880,8 @@ static void describe_group(const group *g, int group_by, char *buf, size_t cap)
         snprintf(buf + k, cap - k, " (day %d%s)", (int)g->day, g->day_null ? ", null" : "");
 }
 
-int tl_scan_aggregate(const tl_snapshot *s, const tl_scan_opts *o, const tl_agg_spec *specs,
-                      uint32_t n_specs, int grp, tl_agg_result *res, tl_error *err)
+static int aggregate(const tl_snapshot *s, const tl_scan_opts *o, const tl_agg_spec *specs,
+                     uint32_t n_specs, int grp, tl_agg_result *res, tl_error *err)
 {
     if (!res)
         return tl_error_set(err, TL_EINVAL, "aggregates: NULL result");
@@ -1111,4 +1112,11 @@ out:
     pthread_mutex_destroy(&X.mu);
     free(sp);
     return rc;
+}
+
+int tl_scan_aggregate(const tl_snapshot *s, const tl_scan_opts *o, const tl_agg_spec *specs,
+                      uint32_t n_specs, int grp, tl_agg_result *res, tl_error *err)
+{
+    /* every failure names the table (an inner layer's out-of-memory too) */
+    return tl_snapshot_name_error(s, aggregate(s, o, specs, n_specs, grp, res, err), err);
 }

@@ -2005,8 +2005,8 @@ static int is_partition_col(const tl_snapshot_info *in, const char *name)
            (in->day_column && strcmp(in->day_column, name) == 0);
 }
 
-int tl_backtest_run(const tl_snapshot *s, const tl_backtest_opts *o, tl_backtest_result *res,
-                    tl_error *err)
+static int backtest_run(const tl_snapshot *s, const tl_backtest_opts *o,
+                        tl_backtest_result *res, tl_error *err)
 {
     if (!s || !o || !res)
         return tl_error_set(err, TL_EINVAL, "backtest: NULL snapshot, options or result");
@@ -2215,4 +2215,11 @@ int tl_backtest_run(const tl_snapshot *s, const tl_backtest_opts *o, tl_backtest
     res->elapsed_s = now_s() - t0;
     res->rows_per_s = res->elapsed_s > 0 ? (double)res->rows / res->elapsed_s : 0;
     return TL_OK;
+}
+
+int tl_backtest_run(const tl_snapshot *s, const tl_backtest_opts *o, tl_backtest_result *res,
+                    tl_error *err)
+{
+    /* every failure names the table (an inner layer's out-of-memory too) */
+    return tl_snapshot_name_error(s, backtest_run(s, o, res, err), err);
 }

@@ -1233,7 +1233,8 @@ int tl_csv_open_mem(const void *data, size_t len, const char *name, const tl_col
                             !out ? "out is NULL" : !defs || !n ? "no columns" : "data is NULL");
     tl_csv_reader *r = new_reader(name ? name : "memory");
     if (!r)
-        return tl_error_set(err, TL_ENOMEM, "no memory for a CSV reader");
+        return tl_error_set(err, TL_ENOMEM, "%s: no memory for a CSV reader",
+                            name ? name : "memory");
     r->mem = data;
     r->mem_len = len;
     r->file_size = len;

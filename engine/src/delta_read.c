@@ -308,8 +308,11 @@ static json_t *load_json(dctx *c, const char *p, size_t n, const char *what, int
         return NULL;
     }
     json_error_t je;
-    json_t *j = json_loadb(p, n, JSON_REJECT_DUPLICATES, &je);
-    if (!j)
+    int oom = 0;
+    json_t *j = tl_json_loadb(p, n, JSON_REJECT_DUPLICATES, &je, &oom);
+    if (!j && oom) /* jansson ran out of memory: not bad text */
+        *rc = dfail(c, TL_ENOMEM, "%s: out of memory parsing the JSON", what);
+    else if (!j)
         *rc = dfail(c, TL_ECORRUPT, "%s: invalid JSON at byte %d: %s", what, je.position,
                     je.text);
     return j;
@@ -1264,10 +1267,16 @@ static int detect_v0(const tl_io *io, const tl_io_file *logdir, int *kind, int *
                 break;
             size_t l = nl ? (size_t)(nl - (buf + scanned)) : len - scanned;
             if (line_kind(buf + scanned, l) == TL_LOG_METADATA) {
+                int oom = 0;
                 json_t *j = l <= TL_LOG_MAX_LINE_BYTES &&
                                     json_depth(buf + scanned, l) <= TL_DELTA_MAX_DEPTH
-                                ? json_loadb(buf + scanned, l, 0, NULL)
+                                ? tl_json_loadb(buf + scanned, l, 0, NULL, &oom)
                                 : NULL;
+                if (oom) { /* undecided: never guess "not Delta" for want of memory */
+                    rc = tl_error_set(err, TL_ENOMEM, "%s: out of memory parsing its metaData "
+                                      "line", name);
+                    break;
+                }
                 json_t *m = json_object_get(j, "metaData");
                 *kind = json_is_object(m) && json_object_get(m, "schemaString") &&
                                 !json_object_get(m, "schema")

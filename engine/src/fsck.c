@@ -54,6 +54,7 @@ typedef struct fctx {
     fentry *files;
     size_t n_files, cap_files;
     int nomem;
+    char nomem_msg[300]; /* the first out-of-memory message, if any */
     /* progress */
     tl_progress_fn progress;
     void *pctx;
@@ -68,12 +69,32 @@ static double mono_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* Does an allocation fail right now? (Tells a JSON parser's out-of-memory
+ * from bad bytes after the fact.) */
+static int memory_out(void)
+{
+    void *q = malloc(256);
+    int out = q == NULL;
+    free(q);
+    return out;
+}
+
 static void damage(fctx *c, int kind, const char *path, int code, int64_t version,
                    const char *fmt, ...) TL_PRINTF(6, 7);
 
 static void damage(fctx *c, int kind, const char *path, int code, int64_t version,
                    const char *fmt, ...)
 {
+    if (code == TL_ENOMEM) { /* running out of memory is not damage: stop */
+        if (!c->nomem) {
+            va_list ap;
+            va_start(ap, fmt);
+            vsnprintf(c->nomem_msg, sizeof c->nomem_msg, fmt, ap);
+            va_end(ap);
+        }
+        c->nomem = 1;
+        return;
+    }
     tl_verify_report *r = c->rep;
     if (r->n_damaged == c->cap_dmg) {
         size_t n = c->cap_dmg ? c->cap_dmg * 2 : 16;
@@ -314,7 +335,7 @@ int tl_table_verify(tl_table *t, const tl_verify_opts *o, tl_verify_report *rep,
         cict = malloc((names.n + 1) * sizeof *cict);
         ck = malloc((names.n + 1) * sizeof *ck);
         if (!cv || !cict || !ck)
-            rc = tl_error_set(err, TL_ENOMEM, "verify: out of memory");
+            rc = tl_error_set(err, TL_ENOMEM, "verify %s: out of memory", t->path);
     }
     for (size_t i = 0; rc == TL_OK && i < names.n; i++) {
         int64_t v;
@@ -422,6 +443,14 @@ int tl_table_verify(tl_table *t, const tl_verify_opts *o, tl_verify_report *rep,
             po.name = full;
             po.version = cv[i];
             r = tl_log_commit_parse(buf, len, &po, &cm, &e);
+            if (r == TL_ECORRUPT) {
+                /* jansson reports a failed allocation as bad JSON: parse once
+                 * more (a transient failure passes), then ask whether memory
+                 * ran out */
+                r = tl_log_commit_parse(buf, len, &po, &cm, &e);
+                if (r == TL_ECORRUPT && memory_out())
+                    r = tl_error_set(&e, TL_ENOMEM, "%s: out of memory parsing it", full);
+            }
         }
         free(buf);
         rep->commits++;
@@ -579,7 +608,8 @@ int tl_table_verify(tl_table *t, const tl_verify_opts *o, tl_verify_report *rep,
     free(tags);
 
     if (c.nomem)
-        rc = tl_error_set(err, TL_ENOMEM, "verify %s: out of memory", t->path);
+        rc = tl_error_set(err, TL_ENOMEM, "verify %s: out of memory%s%s%s", t->path,
+                          c.nomem_msg[0] ? " (" : "", c.nomem_msg, c.nomem_msg[0] ? ")" : "");
     else if (rep->n_damaged)
         rc = tl_error_set(err, TL_ECORRUPT, "table %s: %zu damaged (first, a %s: %s: %s)", t->path,
                           rep->n_damaged, kind_word(rep->damaged[0].kind), rep->damaged[0].path,

@@ -239,6 +239,90 @@ static int nomem(tl_error *err, const char *what)
     return tl_error_set(err, TL_ENOMEM, "%s: out of memory", what);
 }
 
+int tl_log_parse_oom(void)
+{
+    void *p = malloc(256);
+    if (!p)
+        return 1;
+    free(p);
+    return 0;
+}
+
+/* ---- jansson's allocations (log_int.h tl_json_*) ----------------------------
+ * jansson 2.14's lexer drops a byte of a string when growing its buffer
+ * fails and the parse succeeds all the same (lex_save ignores the error): a
+ * path or a column name silently loses a character. So the engine gives
+ * jansson allocation functions that count failures per thread, and every
+ * parse checks that none failed while it ran. */
+
+static _Thread_local uint64_t json_failures;
+
+static void *json_alloc(size_t n)
+{
+    void *p = malloc(n);
+    if (!p)
+        json_failures++;
+    return p;
+}
+
+static void json_release(void *p)
+{
+    free(p);
+}
+
+void tl_json_alloc_install(void)
+{
+    json_set_alloc_funcs(json_alloc, json_release);
+}
+
+__attribute__((constructor)) static void json_alloc_init(void)
+{
+    tl_json_alloc_install();
+}
+
+uint64_t tl_json_alloc_failures(void)
+{
+    return json_failures;
+}
+
+struct json_t *tl_json_loadb(const char *buf, size_t len, size_t flags, struct json_error_t *je,
+                             int *oom)
+{
+    *oom = 0;
+    for (int tries = 0; tries < 2; tries++) {
+        uint64_t f0 = json_failures;
+        json_t *j = json_loadb(buf, len, flags, je);
+        if (json_failures == f0) {
+            if (j)
+                return j;
+            if (!tl_log_parse_oom())
+                return NULL; /* the text is bad */
+        } else if (j) {
+            json_decref(j); /* a string may have lost a byte */
+        }
+    }
+    *oom = 1;
+    return NULL;
+}
+
+int tl_log_commit_parse_checked(const char *buf, size_t len, const tl_log_parse_opts *po,
+                                tl_log_commit *out, tl_error *err)
+{
+    int rc = TL_OK;
+    for (int tries = 0; tries < 2; tries++) {
+        uint64_t f0 = json_failures;
+        rc = tl_log_commit_parse(buf, len, po, out, err);
+        int lost = json_failures != f0;
+        if (rc == TL_OK && !lost)
+            return TL_OK;
+        if (rc == TL_OK)
+            tl_log_commit_free(out);
+        else if (!lost && (rc != TL_ECORRUPT || !tl_log_parse_oom()))
+            return rc; /* a real error: bad text, or reported as it is */
+    }
+    return tl_error_set(err, TL_ENOMEM, "%s: out of memory", po && po->name ? po->name : "commit");
+}
+
 /* Read and parse commit v of the log directory. TL_ENOTFOUND if absent. */
 static int read_commit(const tl_io *io, const tl_io_file *logdir, int64_t v, tl_log_commit *out,
                        tl_error *err)
@@ -254,7 +338,7 @@ static int read_commit(const tl_io *io, const tl_io_file *logdir, int64_t v, tl_
     tl_log_parse_opts_default(&po);
     po.name = name;
     po.version = v;
-    rc = tl_log_commit_parse(buf, len, &po, out, err);
+    rc = tl_log_commit_parse_checked(buf, len, &po, out, err);
     free(buf);
     if (rc != TL_OK && err)
         tl_error_prefix(err, "%s/%s: ", logdir->path ? logdir->path : TL_LOG_DIR, name);
@@ -645,8 +729,11 @@ static int read_head(const tl_io *io, const tl_io_file *logdir, int64_t v,
     json_t *root = NULL;
     if (rc == TL_OK) {
         json_error_t je;
-        root = json_loadb(buf, (size_t)(lf - buf), JSON_REJECT_DUPLICATES, &je);
-        if (!root)
+        int oom;
+        root = tl_json_loadb(buf, (size_t)(lf - buf), JSON_REJECT_DUPLICATES, &je, &oom);
+        if (oom)
+            rc = nomem(err, name);
+        else if (!root)
             rc = tl_error_set(err, TL_ECORRUPT,
                               "%s/%s: line 1, byte offset %d: invalid JSON: %s (LOG-R5)", dir,
                               name, je.position, je.text);
@@ -1463,13 +1550,15 @@ static void drop_tmp(const tl_io *io, const tl_io_file *logdir, const char *tmp)
  * Returns TL_OK (published and durable), TL_ECONFLICT with *lost = 1 (t is
  * another writer's), or an error (the commit failed; *maybe_visible = 1 if
  * the version may exist all the same). */
-static int publish(const tl_io *io, const tl_io_file *logdir, int64_t t, const char *txn_id,
-                   const char *bytes, size_t len, int plain, int *lost, tl_error *err)
+static int publish(const tl_io *io, tl_io_file *logdir, int64_t t, const char *txn_id,
+                   const char *bytes, size_t len, int plain, int *lost, int *maybe,
+                   tl_error *err)
 {
     char tmp[64], name[TL_LOG_NAME_LEN + 1];
     snprintf(tmp, sizeof tmp, ".%s.json.tmp", txn_id);
     tl_log_commit_name(t, name);
     *lost = 0;
+    *maybe = 0;
     tl_io_file f;
     int rc = tl_io_open(io, logdir, tmp, O_WRONLY | O_CREAT | O_EXCL, 0644, &f, err);
     if (rc != TL_OK)
@@ -1514,6 +1603,7 @@ static int publish(const tl_io *io, const tl_io_file *logdir, int64_t t, const c
         *lost = 1;
         return rc;
     }
+    *maybe = 1; /* from here on the version may be visible */
     if (rc != TL_OK) {
         /* LOG-R47: unknown outcome; read the version back */
         tl_error e2;
@@ -1527,9 +1617,13 @@ static int publish(const tl_io *io, const tl_io_file *logdir, int64_t t, const c
             } else {
                 drop_tmp(io, logdir, tmp);
                 *lost = 1;
+                *maybe = 0;
                 return tl_error_set(err, TL_ECONFLICT, "%s: taken by another writer", name);
             }
         } else {
+            /* not there: not published; unreadable: unknown (*maybe stays) */
+            if (rrc == TL_ENOTFOUND)
+                *maybe = 0;
             drop_tmp(io, logdir, tmp);
             if (err)
                 tl_error_prefix(err, "publishing version %" PRId64 " failed and reading it "
@@ -1538,7 +1632,9 @@ static int publish(const tl_io *io, const tl_io_file *logdir, int64_t t, const c
             return rc;
         }
     }
-    rc = tl_io_fsync_dir(io, logdir, NULL, err); /* LOG-R45 */
+    /* LOG-R45, through the open handle: no open (nor its allocation or
+     * descriptor) can fail between publishing and making it durable */
+    rc = tl_io_fsync(logdir, err);
     if (rc != TL_OK && err)
         tl_error_prefix(err, "version %" PRId64 " was published but making it durable failed; "
                              "the commit is not acknowledged and may or may not survive "
@@ -1702,9 +1798,11 @@ int tl_log_write(const tl_io_file *root, int64_t read_version, const tl_log_acti
         ci->txn_id = res->txn_id;
         if ((rc = tl_log_commit_serialize(all, n + 1, t, &buf, &cap, &len, err)) != TL_OK)
             break;
-        int lost = 0;
+        int lost = 0, maybe = 0;
         rc = publish(io, &logdir, t, res->txn_id, buf, len, opts->unsafe_plain_rename, &lost,
-                     err);
+                     &maybe, err);
+        if (rc != TL_OK && maybe)
+            res->maybe_visible = 1;
         if (rc == TL_OK) {
             res->version = t;
             break;

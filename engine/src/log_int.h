@@ -271,6 +271,12 @@ void tl_log_parse_opts_default(tl_log_parse_opts *o);
  *   TL_ENOMEM */
 TL_WUR int tl_log_commit_parse(const char *buf, size_t len, const tl_log_parse_opts *opts,
                                tl_log_commit *out, tl_error *err);
+/* tl_log_commit_parse that never returns a commit damaged by a failed
+ * allocation inside jansson (see tl_json_loadb): such a parse is repeated
+ * once, then TL_ENOMEM; a TL_ECORRUPT while memory is out is TL_ENOMEM too.
+ * Implemented by log.c; every reader of commit files should use it. */
+TL_WUR int tl_log_commit_parse_checked(const char *buf, size_t len, const tl_log_parse_opts *opts,
+                                       tl_log_commit *out, tl_error *err);
 
 /* Free a parsed commit and zero it; NULL-safe, idempotent. */
 void tl_log_commit_free(tl_log_commit *c);
@@ -328,6 +334,30 @@ TL_WUR int tl_log_actions_check_meta(const tl_log_action *acts, uint32_t n,
 /* ==== commits, snapshots and conflicts (log.c; LOG.md 9.1-9.3, 9.6) ==== */
 
 #include "io_int.h"
+
+/* jansson reports a failed allocation as a syntax error (often with an empty
+ * message), so a failed json_loadb (or tl_log_commit_parse's TL_ECORRUPT)
+ * does not prove the text bad. Callers parse once more (a transient failure
+ * passes); if that fails too, this decides: 1 when memory is exhausted (a
+ * small probe allocation fails; report TL_ENOMEM), 0 when the text is at
+ * fault. */
+int tl_log_parse_oom(void);
+
+/* jansson 2.14 drops a byte of a string when its lexer cannot grow a buffer,
+ * and the parse succeeds (a path or name silently loses a character). The
+ * engine installs jansson allocation functions (log.c, at load time) that
+ * count failed allocations per thread: */
+struct json_t;
+struct json_error_t;
+uint64_t tl_json_alloc_failures(void);
+/* (Re)install them: tests that route jansson elsewhere call this after. */
+void tl_json_alloc_install(void);
+/* json_loadb that never returns a damaged tree: a parse during which an
+ * allocation failed is dropped and repeated once; NULL with *oom = 1 when
+ * memory is out (report TL_ENOMEM), NULL with *oom = 0 when the text is bad
+ * (je says where). */
+struct json_t *tl_json_loadb(const char *buf, size_t len, size_t flags, struct json_error_t *je,
+                             int *oom);
 
 #define TL_LOG_DIR "_delta_log"
 #define TL_LOG_DEFAULT_MAX_ATTEMPTS 20 /* LOG-R52 */
@@ -482,6 +512,10 @@ typedef struct tl_log_write_result {
     int noop;             /* 1: already applied (LOG-R60/R61), nothing written */
     int attempts;         /* publication attempts made */
     char txn_id[37];      /* txnId of the published commit */
+    /* On failure: 1 when the commit may be visible all the same (published
+     * but not made durable, or an unknown outcome, LOG-R46/R47): the caller
+     * must keep the data files it references (orphans at worst, LOG-C6). */
+    int maybe_visible;
     /* Automatic checkpoint (LOG-R70) after a commit of version v > 0 with
      * v % ticklake.checkpointInterval == 0: 1 if it was written (or already
      * existed). A failed one never fails the commit: checkpoint_rc holds its

@@ -1616,7 +1616,7 @@ static int optimize_run(tl_table *t, const tl_optimize_opts *o, const tl_log_pva
     tl_log_snapshot snap = {0};
     oplan p = {0};
     tl_log_action *acts = NULL;
-    int mw_init = 0, rc;
+    int mw_init = 0, rc, keep = 0; /* keep: the commit may be visible (LOG-R46/R47) */
     tl_log_snap_opts so = {.io = t->io, .at = TL_LOG_AT_LATEST};
     rc = tl_log_snapshot_load(&t->root, &so, &snap, err);
     if (rc) {
@@ -1684,16 +1684,14 @@ static int optimize_run(tl_table *t, const tl_optimize_opts *o, const tl_log_pva
             rc = tl_mw_sync_dirs(&c.mw, err); /* LOG-R41 */
         if (rc)
             goto out;
-        /* LOG-R83: outputs older than the retention minus an hour */
-        int64_t ret_h = TL_LOG_DEFAULT_DELETED_FILE_RETENTION_HOURS;
-        if (tl_log_config_int(c.m, TL_LOG_CONF_DELETED_FILE_RETENTION_HOURS, &ret_h, NULL))
-            ret_h = TL_LOG_DEFAULT_DELETED_FILE_RETENTION_HOURS;
-        if (c.mw.n_files && tl_table_now_ms(t) - c.mw.first_ms > ret_h * MS_PER_HOUR - MS_PER_HOUR) {
+        /* LOG-R83: outputs older than the retention minus a margin */
+        int64_t limit = tl_table_orphan_age_ms(c.m);
+        if (c.mw.n_files && limit >= 0 && tl_table_now_ms(t) - c.mw.first_ms > limit) {
             rc = tl_error_set(err, TL_EBUSY,
-                              "optimize %s: its first data file was written more than the vacuum "
-                              "retention (%" PRId64 " h) minus one hour ago; nothing was "
+                              "optimize %s: its first data file was written more than %" PRId64
+                              " s ago (the vacuum retention minus its margin); nothing was "
                               "committed: run it again (LOG-R83)",
-                              t->path, ret_h);
+                              t->path, limit / 1000);
             goto out;
         }
         uint32_t na = 0;
@@ -1727,6 +1725,7 @@ static int optimize_run(tl_table *t, const tl_optimize_opts *o, const tl_log_pva
             break;
         }
         if (rc != TL_ECONFLICT || round + 1 >= MAX_REDO_ROUNDS) {
+            keep = wr.maybe_visible;
             if (err)
                 *err = cerr;
             tl_error_prefix(err, "optimize %s: ", t->path);
@@ -1848,7 +1847,7 @@ static int optimize_run(tl_table *t, const tl_optimize_opts *o, const tl_log_pva
     if (r->committed || p.n_parts == 0)
         rc = fill_result(r, &p, &c.mw, err);
 out:
-    if (rc && mw_init && rc != TL_EIO)
+    if (rc && mw_init && !keep)
         tl_mw_drop_files(&c.mw, 0);
     if (c.o && o->progress && rc == TL_OK && r->committed)
         o->progress(o->progress_ctx, c.total, c.total);
@@ -2131,7 +2130,7 @@ int tl_dedup_commit(tl_table *t, const tl_log_metadata *meta, const tl_dedup_cfg
         old = calloc(n_live + 1, sizeof *old);
         src = calloc(n_live + n + 1, sizeof *src);
         tl_mw mw;
-        int mw_init = 0;
+        int mw_init = 0, keep = 0; /* keep: the commit may be visible (LOG-R46/R47) */
         if (!old || !src) {
             tl_log_snapshot_free(&ls);
             rc = tl_error_set(err, TL_ENOMEM, "dedup: out of memory");
@@ -2242,12 +2241,13 @@ int tl_dedup_commit(tl_table *t, const tl_log_metadata *meta, const tl_dedup_cfg
                     res->bytes_out = mw.bytes;
                     res->files_removed = n_old_all;
                 } else {
+                    keep = wr.maybe_visible;
                     if (err)
                         *err = cerr;
                 }
             }
         }
-        if (rc && mw_init && rc != TL_EIO)
+        if (rc && mw_init && !keep)
             tl_mw_drop_files(&mw, 0);
         if (mw_init)
             tl_mw_free(&mw);

@@ -492,7 +492,7 @@ int tl_table_repartition(tl_table *t, const tl_repartition_opts *o, tl_repartiti
     const tl_log_add **adds = NULL;
     tl_log_action *acts = NULL;
     tl_msrc *srcs = NULL;
-    int rc;
+    int rc, keep = 0; /* keep: the commit may be visible (LOG-R46/R47) */
     tl_log_snap_opts so = {.io = t->io, .at = TL_LOG_AT_LATEST};
     rc = tl_log_snapshot_load(&t->root, &so, &snap, err);
     if (rc) {
@@ -700,6 +700,7 @@ int tl_table_repartition(tl_table *t, const tl_repartition_opts *o, tl_repartiti
     tl_log_write_result wr;
     rc = tl_log_write(&t->root, snap.version, acts, (uint32_t)na, &wo, &wr, err);
     if (rc) {
+        keep = wr.maybe_visible; /* LOG-R46/R47: its files stay */
         tl_error_prefix(err, "repartition %s: ", t->path);
         goto out;
     }
@@ -711,8 +712,10 @@ int tl_table_repartition(tl_table *t, const tl_repartition_opts *o, tl_repartiti
     if (o->progress)
         o->progress(o->progress_ctx, c.total, c.total);
 out:
+    if (rc && err && !strstr(err->msg, t->path)) /* every error names the table */
+        tl_error_prefix(err, "repartition %s: ", t->path);
     r->runs_spilled = c.runs_spilled;
-    if (rc && c.out_init && rc != TL_EIO)
+    if (rc && c.out_init && !keep)
         tl_mw_drop_files(&c.out, 0);
     if (c.tmp_init) {
         tl_mw_drop_files(&c.tmp, 0);

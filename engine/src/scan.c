@@ -1537,18 +1537,75 @@ static int scan_exec(const tl_snapshot *s, const tl_scan_opts *o, const tl_scan_
     return rc;
 }
 
+/* The caller's callbacks, wrapped to tell their errors (which are the
+ * scan's, unchanged: SCAN-S9) from the scan's own (which get the table's
+ * name when they lack it). */
+typedef struct cb_wrap {
+    const tl_scan_cb *user;
+    atomic_int failed;
+} cb_wrap;
+
+static int cbw_note(cb_wrap *x, int rc)
+{
+    if (rc)
+        atomic_store(&x->failed, 1);
+    return rc;
+}
+
+static int cbw_start(void *ctx, size_t n_units, uint32_t n_workers, tl_error *err)
+{
+    cb_wrap *x = ctx;
+    return cbw_note(x, x->user->start(x->user->ctx, n_units, n_workers, err));
+}
+
+static int cbw_unit_begin(void *ctx, uint32_t worker, size_t unit, size_t partition,
+                          tl_error *err)
+{
+    cb_wrap *x = ctx;
+    return cbw_note(x, x->user->unit_begin(x->user->ctx, worker, unit, partition, err));
+}
+
+static int cbw_block(void *ctx, const tl_scan_block *b, tl_error *err)
+{
+    cb_wrap *x = ctx;
+    return cbw_note(x, x->user->block(x->user->ctx, b, err));
+}
+
+static int cbw_unit_end(void *ctx, uint32_t worker, size_t unit, tl_error *err)
+{
+    cb_wrap *x = ctx;
+    return cbw_note(x, x->user->unit_end(x->user->ctx, worker, unit, err));
+}
+
+/* scan_exec with the caller's callbacks; errors that are not theirs name
+ * the table. */
+static int scan_named(const tl_snapshot *s, const tl_scan_opts *o, const tl_scan_cb *cb,
+                      tl_scan_stats *st, int explain, tl_error *err)
+{
+    cb_wrap x = {.user = cb};
+    atomic_init(&x.failed, 0);
+    tl_scan_cb w = {0};
+    if (cb)
+        w = (tl_scan_cb){cb->start ? cbw_start : NULL, cb->unit_begin ? cbw_unit_begin : NULL,
+                         cb->block ? cbw_block : NULL, cb->unit_end ? cbw_unit_end : NULL, &x};
+    int rc = scan_exec(s, o, cb ? &w : NULL, st, explain, err);
+    if (rc == TL_SCAN_STOPPED)
+        return TL_OK;
+    if (rc && !atomic_load(&x.failed))
+        tl_snapshot_name_error(s, rc, err);
+    return rc;
+}
+
 int tl_scan_run(const tl_snapshot *s, const tl_scan_opts *o, const tl_scan_cb *cb,
                 tl_scan_stats *st, tl_error *err)
 {
-    int rc = scan_exec(s, o, cb, st, 0, err);
-    return rc == TL_SCAN_STOPPED ? TL_OK : rc;
+    return scan_named(s, o, cb, st, 0, err);
 }
 
 int tl_scan_explain(const tl_snapshot *s, const tl_scan_opts *o, tl_scan_stats *st,
                     tl_error *err)
 {
-    int rc = scan_exec(s, o, NULL, st, 1, err);
-    return rc == TL_SCAN_STOPPED ? TL_OK : rc;
+    return scan_named(s, o, NULL, st, 1, err);
 }
 
 /* ---- printing --------------------------------------------------------------------- */
@@ -1974,5 +2031,5 @@ int tl_scan_print(const tl_snapshot *s, const tl_scan_opts *o, int format, uint6
     free(c.pw);
     free(defs);
     pthread_mutex_destroy(&c.mu);
-    return rc;
+    return tl_snapshot_name_error(s, rc, err);
 }

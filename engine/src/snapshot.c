@@ -129,7 +129,7 @@ int tl_snapshot_open(tl_table *t, const tl_at *at, tl_snapshot **out, tl_error *
     }
     tl_snapshot *s = calloc(1, sizeof *s);
     if (!s)
-        return tl_error_set(err, TL_ENOMEM, "snapshot: out of memory");
+        return tl_error_set(err, TL_ENOMEM, "table %s: snapshot: out of memory", t->path);
     s->t = t;
     int rc = tl_log_snapshot_load(&t->root, &so, &s->ls, err);
     if (rc) {
@@ -143,8 +143,11 @@ int tl_snapshot_open(tl_table *t, const tl_at *at, tl_snapshot **out, tl_error *
     s->adds = malloc((n ? n : 1) * sizeof *s->adds);
     s->parts = malloc((n ? n : 1) * sizeof *s->parts);
     if (!s->fields || !s->adds || !s->parts) {
+        int64_t v = s->ls.version;
         tl_snapshot_close(s);
-        return tl_error_set(err, TL_ENOMEM, "snapshot: out of memory");
+        return tl_error_set(err, TL_ENOMEM,
+                            "table %s: snapshot of version %" PRId64 ": out of memory for %zu files",
+                            t->path, v, n);
     }
     for (uint32_t i = 0; i < m->n_fields; i++)
         s->fields[i] = (tl_field){m->fields[i].name, m->fields[i].type, m->fields[i].nullable};
@@ -308,7 +311,7 @@ int tl_reader_open(const tl_snapshot *s, const tl_rows_filter *f, const char *co
     uint32_t n = columns ? n_columns : m->n_fields;
     tl_reader *r = calloc(1, sizeof *r);
     if (!r)
-        return tl_error_set(err, TL_ENOMEM, "reader: out of memory");
+        return tl_error_set(err, TL_ENOMEM, "table %s: reader: out of memory", s->t->path);
     r->s = s;
     r->fd = (tl_io_file)TL_IO_FILE_INIT;
     r->n = n;
@@ -317,7 +320,8 @@ int tl_reader_open(const tl_snapshot *s, const tl_rows_filter *f, const char *co
     r->vecs = calloc(n ? n : 1, sizeof *r->vecs);
     if (!r->cols || !r->defs || !r->vecs || (f && f->symbol && !(r->symbol = strdup(f->symbol)))) {
         tl_reader_close(r);
-        return tl_error_set(err, TL_ENOMEM, "reader: out of memory");
+        return tl_error_set(err, TL_ENOMEM, "table %s: reader of %" PRIu32 " columns: out of memory",
+                            s->t->path, n);
     }
     if (f && f->has_days) {
         r->has_days = 1;
@@ -514,7 +518,8 @@ static int delta_history(tl_table *t, tl_history_entry **out, size_t *n, tl_erro
     tl_history_entry *h = calloc(nv, sizeof *h);
     if (!h) {
         tl_log_snapshot_free(&ls);
-        return tl_error_set(err, TL_ENOMEM, "history: out of memory");
+        return tl_error_set(err, TL_ENOMEM, "table %s: history of %zu versions: out of memory",
+                            t->path, nv);
     }
     for (size_t i = 0; i < nv; i++)
         hist_entry(&h[i], &ls.history[i]);
@@ -540,7 +545,8 @@ int tl_table_history(tl_table *t, tl_history_entry **out, size_t *n, tl_error *e
     tl_history_entry *h = calloc(nv ? nv : 1, sizeof *h);
     if (!h) {
         tl_log_hist_free(&lh);
-        return tl_error_set(err, TL_ENOMEM, "history: out of memory");
+        return tl_error_set(err, TL_ENOMEM, "table %s: history of %zu versions: out of memory",
+                            t->path, nv);
     }
     for (size_t i = 0; i < nv; i++)
         hist_entry(&h[i], &lh.entries[i]);
@@ -565,6 +571,13 @@ const tl_log_add *tl_snapshot_add(const tl_snapshot *s, size_t i)
 const tl_log_snapshot *tl_snapshot_log(const tl_snapshot *s)
 {
     return &s->ls;
+}
+
+int tl_snapshot_name_error(const tl_snapshot *s, int rc, tl_error *err)
+{
+    if (rc != TL_OK && err && s && s->t && s->t->path && !strstr(err->msg, s->t->path))
+        tl_error_prefix(err, "table %s: ", s->t->path);
+    return rc;
 }
 
 int tl_snapshot_check_rows(const tl_snapshot *s, tl_error *err)

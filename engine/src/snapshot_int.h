@@ -29,6 +29,12 @@ TL_WUR int tl_snapshot_check_rows(const tl_snapshot *s, tl_error *err);
  * (symbol bytewise, null first; then day, null first), then path. */
 int tl_snapshot_cmp_add(const void *x, const void *y);
 
+/* rc, after prefixing err with "table <path>: " when rc is an error whose
+ * message does not name s's table yet (the entry points of the read side -
+ * scans, aggregates, the backtest - call it on their way out, so that every
+ * message, an out-of-memory one of an inner layer too, says which table). */
+int tl_snapshot_name_error(const tl_snapshot *s, int rc, tl_error *err);
+
 /* Growable decode buffers of one column, reused block after block by the
  * row reader (snapshot.c) and optimize's merge inputs (optimize.c). */
 typedef struct tl_blockbuf {

@@ -75,6 +75,16 @@ int64_t tl_table_now_ms(const tl_table *t)
     return t && t->now_ms ? t->now_ms(t->now_arg) : wall_ms();
 }
 
+int64_t tl_table_orphan_age_ms(const tl_log_metadata *m)
+{
+    int64_t h = TL_LOG_DEFAULT_DELETED_FILE_RETENTION_HOURS;
+    if (tl_log_config_int(m, TL_LOG_CONF_DELETED_FILE_RETENTION_HOURS, &h, NULL) || h < 0)
+        h = TL_LOG_DEFAULT_DELETED_FILE_RETENTION_HOURS;
+    if (h == 0)
+        return -1;
+    return h >= 2 ? h * MS_PER_HOUR - MS_PER_HOUR : h * MS_PER_HOUR / 2;
+}
+
 static int64_t floor_day(int64_t ns)
 {
     int64_t d = ns / NS_PER_DAY;
@@ -182,20 +192,35 @@ static int check_spec(const tl_table_spec *s, tl_error *err)
     static const char *const cfg_name[3] = {"checkpoint interval", "log retention hours",
                                             "deleted file retention hours"};
     for (int i = 0; i < 3; i++)
-        if (cfg[i] < 0 || cfg[i] > 1000000)
-            return tl_error_set(err, TL_EINVAL, "table spec: %s %" PRId64 " (expected 1 .. 1000000)",
-                                cfg_name[i], cfg[i]);
+        if ((cfg[i] < 0 && !(i > 0 && cfg[i] == TL_CONFIG_ZERO)) || cfg[i] > 1000000)
+            return tl_error_set(err, TL_EINVAL,
+                                "table spec: %s %" PRId64 " (expected 1 .. 1000000, 0 for the "
+                                "default%s)",
+                                cfg_name[i], cfg[i], i ? " or TL_CONFIG_ZERO for 0" : "");
     return TL_OK;
 }
 
+static int create_io(const char *path, const tl_table_spec *spec, const tl_io *io,
+                     int64_t (*now_ms)(void *), void *now_arg, tl_error *err);
+
+/* Every error names the table: "create table PATH: ..." */
 int tl_table_create_io(const char *path, const tl_table_spec *spec, const tl_io *io,
                        int64_t (*now_ms)(void *), void *now_arg, tl_error *err)
 {
     if (!path || !path[0])
         return tl_error_set(err, TL_EINVAL, "create table: no path");
+    int rc = create_io(path, spec, io, now_ms, now_arg, err);
+    if (rc)
+        tl_error_prefix(err, "create table %s: ", path);
+    return rc;
+}
+
+static int create_io(const char *path, const tl_table_spec *spec, const tl_io *io,
+                     int64_t (*now_ms)(void *), void *now_arg, tl_error *err)
+{
     int rc = check_spec(spec, err);
     if (rc)
-        return tl_error_prefix(err, "create table %s: ", path), rc;
+        return rc;
     if (!io)
         io = tl_io_default();
 
@@ -209,7 +234,7 @@ int tl_table_create_io(const char *path, const tl_table_spec *spec, const tl_io 
             return rc;
         char *parent = strdup(path);
         if (!parent)
-            return tl_error_set(err, TL_ENOMEM, "create table %s: out of memory", path);
+            return tl_error_set(err, TL_ENOMEM, "out of memory");
         char *slash = strrchr(parent, '/');
         while (slash && slash > parent && slash[1] == '\0') { /* trailing slashes */
             *slash = '\0';
@@ -224,7 +249,7 @@ int tl_table_create_io(const char *path, const tl_table_spec *spec, const tl_io 
         *err = e2;
         return rc;
     } else if (!S_ISDIR(st.st_mode)) {
-        return tl_error_set(err, TL_EINVAL, "create table %s: exists and is not a directory", path);
+        return tl_error_set(err, TL_EINVAL, "exists and is not a directory");
     }
 
     tl_io_file root = TL_IO_FILE_INIT;
@@ -243,7 +268,7 @@ int tl_table_create_io(const char *path, const tl_table_spec *spec, const tl_io 
     tl_log_kv kv[4];
     uint32_t nkv = 0;
     if (!fields) {
-        rc = tl_error_set(err, TL_ENOMEM, "create table %s: out of memory", path);
+        rc = tl_error_set(err, TL_ENOMEM, "out of memory");
         goto out;
     }
     for (uint32_t i = 0; i < spec->n_fields; i++)
@@ -255,8 +280,8 @@ int tl_table_create_io(const char *path, const tl_table_spec *spec, const tl_io 
                                            TL_LOG_CONF_LOG_RETENTION_HOURS,
                                            TL_LOG_CONF_DELETED_FILE_RETENTION_HOURS};
     for (int i = 0; i < 3; i++)
-        if (cfg[i] > 0) {
-            snprintf(cbuf[i], sizeof cbuf[i], "%" PRId64, cfg[i]);
+        if (cfg[i] > 0 || cfg[i] == TL_CONFIG_ZERO) {
+            snprintf(cbuf[i], sizeof cbuf[i], "%" PRId64, cfg[i] > 0 ? cfg[i] : 0);
             kv[nkv++] = (tl_log_kv){cfg_key[i], cbuf[i]};
         }
     if (spec->n_hot) {
@@ -266,7 +291,7 @@ int tl_table_create_io(const char *path, const tl_table_spec *spec, const tl_io 
         hot = malloc(len);
         if (!hot) {
             free(fields);
-            rc = tl_error_set(err, TL_ENOMEM, "create table %s: out of memory", path);
+            rc = tl_error_set(err, TL_ENOMEM, "out of memory");
             goto out;
         }
         hot[0] = '\0';
@@ -299,8 +324,6 @@ int tl_table_create_io(const char *path, const tl_table_spec *spec, const tl_io 
                             .operation = "CREATE TABLE"};
     tl_log_write_result wr;
     rc = tl_log_write(&root, -1, acts, 2, &wo, &wr, err);
-    if (rc == TL_ECONFLICT)
-        tl_error_prefix(err, "create table %s: ", path);
     free(fields);
     free(hot);
 out:
@@ -368,6 +391,8 @@ int tl_table_open_io(const char *path, const tl_io *io, int64_t (*now_ms)(void *
         }
     }
     if (rc) {
+        if (err && !strstr(err->msg, path)) /* every error names the table */
+            tl_error_prefix(err, "open table %s: ", path);
         tl_table_close(t);
         return rc;
     }
@@ -1783,7 +1808,7 @@ int tl_append_commit(tl_append *a, tl_append_result *res, tl_error *err)
     if (!a)
         return tl_error_set(err, TL_EINVAL, "append: no append handle");
     tl_table *t = a->t;
-    int rc = TL_OK;
+    int rc = TL_OK, keep = 0; /* keep: the commit may be visible (LOG-R46/R47) */
     if (a->failed) {
         rc = tl_error_set(err, TL_EINVAL, "append to %s: an earlier batch failed; nothing "
                           "committed", t->path);
@@ -1811,19 +1836,16 @@ int tl_append_commit(tl_append *a, tl_append_result *res, tl_error *err)
         r0.version = a->snap.version;
         goto done;
     }
-    /* LOG-R83: files older than the vacuum retention minus an hour may have
-     * been taken for orphans */
-    int64_t ret_h = TL_LOG_DEFAULT_DELETED_FILE_RETENTION_HOURS;
-    if (tl_log_config_int(a->meta, TL_LOG_CONF_DELETED_FILE_RETENTION_HOURS, &ret_h, NULL))
-        ret_h = TL_LOG_DEFAULT_DELETED_FILE_RETENTION_HOURS;
-    int64_t now = tl_table_now_ms(t);
-    if (a->n_files && now - a->first_file_ms > ret_h * MS_PER_HOUR - MS_PER_HOUR) {
+    /* LOG-R83: files older than the vacuum retention minus a margin may
+     * have been taken for orphans */
+    int64_t limit = tl_table_orphan_age_ms(a->meta), now = tl_table_now_ms(t);
+    if (a->n_files && limit >= 0 && now - a->first_file_ms > limit) {
         rc = tl_error_set(err, TL_EBUSY,
                           "append to %s: its first data file was written %" PRId64
-                          " s ago, more than the vacuum retention (%" PRId64
-                          " h) minus one hour; vacuum may have removed it as an orphan, so "
-                          "nothing was committed: run the append again (LOG-R83)",
-                          t->path, (now - a->first_file_ms) / 1000, ret_h);
+                          " s ago, more than %" PRId64 " s (the vacuum retention minus its "
+                          "margin); vacuum may have removed it as an orphan, so nothing was "
+                          "committed: run the append again (LOG-R83)",
+                          t->path, (now - a->first_file_ms) / 1000, limit / 1000);
         goto fail;
     }
     if (a->dedup.on && a->n_files) {
@@ -1868,6 +1890,7 @@ int tl_append_commit(tl_append *a, tl_append_result *res, tl_error *err)
     rc = tl_log_write(&t->root, a->snap.version, acts, (uint32_t)nact, &wo, &wr, err);
     free(acts);
     if (rc) {
+        keep = wr.maybe_visible;
         tl_error_prefix(err, "append to %s: ", t->path);
         goto fail;
     }
@@ -1894,8 +1917,9 @@ done:
     append_free(a);
     return TL_OK;
 fail:
-    /* the commit did not happen (TL_EIO may mean "unknown": keep the files) */
-    if (rc != TL_EIO)
+    /* the commit did not happen, or may have (keep: its files stay, orphans
+     * at worst, LOG-C6) */
+    if (!keep)
         remove_files(a);
     append_free(a);
     return rc;

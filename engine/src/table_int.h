@@ -38,6 +38,13 @@ TL_WUR int tl_table_create_io(const char *path, const tl_table_spec *spec, const
 
 int64_t tl_table_now_ms(const tl_table *t);
 
+/* LOG-R83: the age (ms) past which a writer's unpublished data files may
+ * have been taken for orphans by vacuum, for table configuration m: the
+ * deleted-file retention minus an hour; half the retention when it is below
+ * two hours; -1 (no limit) when it is 0 (only a forced vacuum runs then, and
+ * nothing protects a writer). */
+int64_t tl_table_orphan_age_ms(const tl_log_metadata *m);
+
 /* TL_OK while the handle may write; TL_EIO once an fsync through it failed
  * (LOG-C10): "table PATH: writes through this handle stopped after a failed
  * fsync (fsync(...): ...)". Every write entry point calls it first. */

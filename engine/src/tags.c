@@ -168,7 +168,10 @@ int tl_tag_parse(const char *file, const char *name, const char *buf, size_t len
                             "%s: %s (LOG-T3: one JSON object ending in LF)", file,
                             len ? "the last byte is not LF (truncated?)" : "empty");
     json_error_t je;
-    json_t *o = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
+    int oom;
+    json_t *o = tl_json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je, &oom);
+    if (oom)
+        return tl_error_set(err, TL_ENOMEM, "%s: out of memory", file);
     if (!o)
         return tl_error_set(err, TL_ECORRUPT, "%s: byte offset %d: invalid JSON: %s (LOG-T3)",
                             file, je.position, je.text);

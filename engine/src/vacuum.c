@@ -620,7 +620,7 @@ static int scan_older(vctx *c, lscan *L, int64_t first)
             po.name = name;
             po.version = v;
             po.no_protocol_check = 1;
-            rc = tl_log_commit_parse(buf, len, &po, &cm, c->err);
+            rc = tl_log_commit_parse_checked(buf, len, &po, &cm, c->err);
             if (rc != TL_OK)
                 tl_error_prefix(c->err, "vacuum %s: reading older commits: ",
                                 root_name(c->root));

@@ -23,6 +23,13 @@
     X(38) X(39) X(40) X(41) X(42) X(43) X(44) X(45) X(46) X(47) X(48) X(49)    \
     X(50) X(51) X(52) X(53) X(54) X(55) X(56) X(57) X(58) X(59) X(60) X(61)    \
     X(62) X(63)
+#define EACH_WIDTH_1_57(X)                                                     \
+    X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13)       \
+    X(14) X(15) X(16) X(17) X(18) X(19) X(20) X(21) X(22) X(23) X(24) X(25)    \
+    X(26) X(27) X(28) X(29) X(30) X(31) X(32) X(33) X(34) X(35) X(36) X(37)    \
+    X(38) X(39) X(40) X(41) X(42) X(43) X(44) X(45) X(46) X(47) X(48) X(49)    \
+    X(50) X(51) X(52) X(53) X(54) X(55) X(56) X(57)
+#define EACH_WIDTH_58_63(X) X(58) X(59) X(60) X(61) X(62) X(63)
 
 unsigned tlf_bit_width(uint64_t v)
 {
@@ -95,49 +102,69 @@ static void pack_generic(const uint64_t *v, uint32_t n, unsigned w, uint8_t *dst
         dst[o] = (uint8_t)acc;
 }
 
-static TLF_ALWAYS_INLINE uint64_t get_bits(const uint8_t *p, uint64_t bit,
-                                           unsigned W)
+/* Value of constant width W <= 57 at bit `bit` of p: one 8-byte load holds
+ * it whatever the shift s (s + W <= 64). */
+static TLF_ALWAYS_INLINE uint64_t get_bits(const uint8_t *p, uint64_t bit, unsigned W)
+{
+    const uint8_t *q = p + (bit >> 3);
+    unsigned s = (unsigned)(bit & 7);
+    return (tlf_ld64(q) >> s) & (((uint64_t)1 << W) - 1);
+}
+
+/* The same for 58 <= W <= 63: the value may reach into a ninth byte. (Two
+ * functions rather than one test of W, so that each width's copy holds
+ * only the branches its data can take.) */
+static TLF_ALWAYS_INLINE uint64_t get_bits_wide(const uint8_t *p, uint64_t bit, unsigned W)
 {
     const uint8_t *q = p + (bit >> 3);
     unsigned s = (unsigned)(bit & 7);
     uint64_t v = tlf_ld64(q) >> s;
-    if (W > 56 && s + W > 64)
+    if (s + W > 64)
         v |= (uint64_t)q[8] << (64 - s);
-    if (W < 64)
-        v &= ((uint64_t)1 << W) - 1;
-    return v;
+    return v & (((uint64_t)1 << W) - 1);
 }
 
-/* cnt values of width W from p, where avail bytes are readable. */
-static TLF_ALWAYS_INLINE void unpack_w(const uint8_t *p, size_t avail,
-                                       uint32_t cnt, unsigned W, uint64_t *out)
+/* cnt values of width W from p, where avail bytes are readable, read with
+ * GET (get_bits or get_bits_wide). */
+#define UNPACK_W_BODY(GET)                                                             \
+    uint32_t ng = cnt / 8, g = 0;                                                      \
+    /* group g (8 values, W bytes) reads at most bytes [gW, gW + W + 8) */           \
+    if (avail < (size_t)W + 8)                                                         \
+        ng = 0;                                                                        \
+    else if ((avail - W - 8) / W + 1 < ng)                                             \
+        ng = (uint32_t)((avail - W - 8) / W + 1);                                      \
+    for (; g < ng; g++) {                                                              \
+        const uint8_t *q = p + (size_t)g * W;                                          \
+        uint64_t *o = out + (size_t)g * 8;                                             \
+        for (unsigned j = 0; j < 8; j++)                                               \
+            o[j] = GET(q, (uint64_t)j * W, W);                                         \
+    }                                                                                  \
+    uint32_t done = g * 8;                                                             \
+    if (done < cnt) {                                                                  \
+        /* at most 72 bytes remain (see above); loads read 9 past them */             \
+        uint8_t tmp[128];                                                              \
+        size_t off = (size_t)g * W;                                                    \
+        size_t need = (size_t)(((uint64_t)(cnt - done) * W + 7) / 8);                  \
+        if (need > avail - off)                                                        \
+            need = avail - off;                                                        \
+        memset(tmp, 0, sizeof tmp);                                                    \
+        memcpy(tmp, p + off, need);                                                    \
+        for (uint32_t i = 0; done + i < cnt; i++)                                      \
+            out[done + i] = GET(tmp, (uint64_t)i * W, W);                              \
+    }
+
+static TLF_ALWAYS_INLINE void unpack_w(const uint8_t *p, size_t avail, uint32_t cnt,
+                                       unsigned W, uint64_t *out)
 {
-    uint32_t ng = cnt / 8, g = 0;
-    /* group g (8 values, W bytes) reads at most bytes [gW, gW + W + 8) */
-    if (avail < (size_t)W + 8)
-        ng = 0;
-    else if ((avail - W - 8) / W + 1 < ng)
-        ng = (uint32_t)((avail - W - 8) / W + 1);
-    for (; g < ng; g++) {
-        const uint8_t *q = p + (size_t)g * W;
-        uint64_t *o = out + (size_t)g * 8;
-        for (unsigned j = 0; j < 8; j++)
-            o[j] = get_bits(q, (uint64_t)j * W, W);
-    }
-    uint32_t done = g * 8;
-    if (done < cnt) {
-        /* at most 72 bytes remain (see above); loads read 9 past them */
-        uint8_t tmp[128];
-        size_t off = (size_t)g * W;
-        size_t need = (size_t)(((uint64_t)(cnt - done) * W + 7) / 8);
-        if (need > avail - off)
-            need = avail - off;
-        memset(tmp, 0, sizeof tmp);
-        memcpy(tmp, p + off, need);
-        for (uint32_t i = 0; done + i < cnt; i++)
-            out[done + i] = get_bits(tmp, (uint64_t)i * W, W);
-    }
+    UNPACK_W_BODY(get_bits)
 }
+
+static TLF_ALWAYS_INLINE void unpack_w_wide(const uint8_t *p, size_t avail, uint32_t cnt,
+                                            unsigned W, uint64_t *out)
+{
+    UNPACK_W_BODY(get_bits_wide)
+}
+#undef UNPACK_W_BODY
 
 void tlf_unpack_at(const uint8_t *src, size_t nbytes, uint64_t bit0,
                    uint32_t cnt, unsigned bw, uint64_t *out)
@@ -152,7 +179,10 @@ void tlf_unpack_at(const uint8_t *src, size_t nbytes, uint64_t bit0,
     size_t avail = nbytes - (size_t)(bit0 >> 3);
     switch (bw) {
 #define U(W) case W: unpack_w(p, avail, cnt, W, out); break;
-        EACH_WIDTH_1_63(U)
+        EACH_WIDTH_1_57(U)
+#undef U
+#define U(W) case W: unpack_w_wide(p, avail, cnt, W, out); break;
+        EACH_WIDTH_58_63(U)
 #undef U
     default:
         memcpy(out, p, (size_t)cnt * 8); /* 64: little-endian words */

@@ -492,7 +492,8 @@ static int pqr_validate(tl_pq_file *f, uint64_t data_end, tl_error *err)
     f->n_cols = m->n_schema - 1;
     f->cols = calloc(f->n_cols ? f->n_cols : 1, sizeof *f->cols);
     if (!f->cols)
-        return tl_error_set(err, TL_ENOMEM, "out of memory");
+        return tl_error_set(err, TL_ENOMEM, "%s: out of memory for %u columns", f->name,
+                            f->n_cols);
     for (uint32_t i = 0; i < f->n_cols; i++)
         PQR_TRY(pqr_map_column(f, &m->schema[i + 1], &f->cols[i], err));
 
@@ -569,7 +570,8 @@ static int pqr_validate(tl_pq_file *f, uint64_t data_end, tl_error *err)
     if (m->n_kv) {
         f->kv = calloc(m->n_kv, sizeof *f->kv);
         if (!f->kv)
-            return tl_error_set(err, TL_ENOMEM, "out of memory");
+            return tl_error_set(err, TL_ENOMEM, "%s: out of memory for %u key/value pairs",
+                                f->name, m->n_kv);
         for (uint32_t i = 0; i < m->n_kv; i++) {
             f->kv[i].key = m->kv[i].key.s;
             f->kv[i].value = m->kv[i].has_value ? m->kv[i].value.s : "";
@@ -641,7 +643,7 @@ static int pqr_new(const char *name, tl_pq_file **out, tl_error *err)
         f->name = strdup(name ? name : "(memory)");
     if (!f || !f->name) {
         free(f);
-        return tl_error_set(err, TL_ENOMEM, "out of memory");
+        return tl_error_set(err, TL_ENOMEM, "%s: out of memory", name ? name : "(memory)");
     }
     f->fd = -1;
     *out = f;
@@ -1858,15 +1860,9 @@ static pqr_scratch *pqr_scratch_of(tl_pq_colbuf *buf, tl_error *err)
     return (pqr_scratch *)buf->priv;
 }
 
-int tl_pq_read_chunk(tl_pq_file *f, uint32_t rg, uint32_t col, tl_pq_colbuf *buf, tl_error *err)
+static int pqr_read_chunk(tl_pq_file *f, uint32_t rg, uint32_t col, tl_pq_colbuf *buf,
+                          tl_error *err)
 {
-    if (!f || !buf)
-        return tl_error_set(err, TL_EINVAL, "tl_pq_read_chunk: NULL argument");
-    if (rg >= f->meta.n_row_groups || col >= f->n_cols)
-        return tl_error_set(err, TL_EINVAL,
-                            "%s: row group %u / column %u out of range (%u row groups, %u "
-                            "columns)",
-                            f->name, rg, col, f->meta.n_row_groups, f->n_cols);
     pqr_scratch *s = pqr_scratch_of(buf, err);
     if (!s)
         return TL_ENOMEM;
@@ -1990,6 +1986,23 @@ int tl_pq_read_chunk(tl_pq_file *f, uint32_t rg, uint32_t col, tl_pq_colbuf *buf
         buf->vec.validity = s->valid;
     }
     return TL_OK;
+}
+
+int tl_pq_read_chunk(tl_pq_file *f, uint32_t rg, uint32_t col, tl_pq_colbuf *buf, tl_error *err)
+{
+    if (!f || !buf)
+        return tl_error_set(err, TL_EINVAL, "tl_pq_read_chunk: NULL argument");
+    if (rg >= f->meta.n_row_groups || col >= f->n_cols)
+        return tl_error_set(err, TL_EINVAL,
+                            "%s: row group %u / column %u out of range (%u row groups, %u "
+                            "columns)",
+                            f->name, rg, col, f->meta.n_row_groups, f->n_cols);
+    int rc = pqr_read_chunk(f, rg, col, buf, err);
+    /* Out-of-memory errors of the scratch helpers carry no place yet. */
+    if (rc == TL_ENOMEM && err && strncmp(err->msg, f->name, strlen(f->name)) != 0)
+        tl_error_prefix(err, "%s: row group %u, column '%s': ", f->name, rg,
+                        f->cols[col].info.name);
+    return rc;
 }
 
 void tl_pq_colbuf_free(tl_pq_colbuf *buf)

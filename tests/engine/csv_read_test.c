@@ -1053,3 +1053,85 @@ Test(csv_read, signed_zeros_keep_their_sign)
     }
     close_at_end(r);
 }
+
+/* ---- allocation-failure sweep (tests/format/oom_sweep.h; DECODERS.md) ---------- */
+
+#include "../format/oom_sweep.h"
+
+static const tl_coldef sw_defs[] = {
+    {"ts", TL_TIMESTAMP}, {"sym", TL_STRING}, {"px", TL_FLOAT64}, {"q", TL_INT32},
+    {"d", TL_DATE},       {"f", TL_FLOAT32},  {"b", TL_BOOL},     {"u", TL_UINT64},
+    {"tu", TL_TIMESTAMP_US},
+};
+enum { SW_N = sizeof sw_defs / sizeof *sw_defs };
+
+typedef struct sw_in {
+    const char *text;
+    size_t len;
+    const char *path; /* NULL: from memory */
+    uint32_t chunk, batch;
+} sw_in;
+
+static int sw_op(void *ctx, uint64_t *digest, tl_error *err)
+{
+    const sw_in *in = ctx;
+    tl_csv_opts o = {.batch_rows = in->batch, .chunk_bytes = in->chunk};
+    tl_csv_reader *r = NULL;
+    int rc = in->path ? tl_csv_open(in->path, sw_defs, SW_N, &o, &r, err)
+                      : tl_csv_open_mem(in->text, in->len, "sweep.csv", sw_defs, SW_N, &o, &r,
+                                        err);
+    if (rc)
+        return rc;
+    uint64_t h = *digest;
+    for (;;) {
+        tl_batch b;
+        rc = tl_csv_next(r, &b, err);
+        if (rc || b.n_rows == 0)
+            break;
+        h = fnv(h, &b.n_rows, sizeof b.n_rows);
+        for (uint32_t c = 0; c < b.n_cols; c++) {
+            const tl_colvec *v = &b.cols[c];
+            size_t w = tl_type_width(b.defs[c].type);
+            if (w)
+                h = fnv(h, v->values, (size_t)b.n_rows * w);
+            else
+                h = fnv(h, v->data, v->offsets[b.n_rows]);
+            for (uint32_t i = 0; i < b.n_rows; i++) {
+                uint8_t bit = (uint8_t)tl_bit_get(v->validity, i);
+                h = fnv(h, &bit, 1);
+            }
+        }
+    }
+    tl_csv_close(r);
+    *digest = h;
+    return rc;
+}
+
+Test(csv_read, allocation_failure_sweep)
+{
+    size_t cap = 1 << 16, len = 0;
+    char *t = malloc(cap);
+    cr_assert_not_null(t);
+    len += (size_t)snprintf(t, cap, "\xEF\xBB\xBFts,sym,px,q,d,f,b,u,tu\r\n");
+    for (int i = 0; i < 300; i++)
+        len += (size_t)snprintf(t + len, cap - len,
+                                "%lld,%s,%s,%d,2025-11-%02d,%g,%s,%llu,2025-11-18T09:15:%02d.%06dZ\n",
+                                1763351100000000000ll + i * 1000003ll,
+                                i % 5 == 0 ? "\"a,\"\"quoted\"\"\nsym\"" : i % 5 == 1 ? "" : "NIFTY",
+                                i % 7 == 3 ? "" : i % 7 == 4 ? "nan" : "48123.45",
+                                i - 150, 1 + i % 28, i * 0.5, i % 2 ? "true" : "0",
+                                18446744073709551615ull - (unsigned long long)i, i % 60,
+                                i * 37 % 1000000);
+    char *path = strdup(tmp_path("sweep.csv"));
+    write_file(path, t, len);
+    sweep_stats st = {0};
+    sw_in mem = {t, len, NULL, 0, 0};
+    sweep("csv from memory", sw_op, &mem, "sweep.csv", &st);
+    sw_in small = {t, len, NULL, 97, 64};
+    sweep("csv from memory, 97-byte reads, 64-row batches", sw_op, &small, "sweep.csv", &st);
+    sw_in file = {t, len, path, 257, 100};
+    sweep("csv from a file, 257-byte reads", sw_op, &file, "sweep.csv", &st);
+    report("csv_read (300 rows x 9 types, 3 read/batch sizes)", &st);
+    free(path);
+    free(t);
+}

@@ -705,3 +705,190 @@ Test(delta_read, limits_are_unsupported)
     cr_assert_eq(tl_delta_commit_parse(text, strlen(text), &in, ar, &c, &err), TL_EUNSUPPORTED);
     tl_log_arena_free(ar);
 }
+
+/* ---- allocation-failure sweeps (tests/format/oom_sweep.h; DECODERS.md) ---------- */
+
+#include "../format/oom_sweep.h"
+
+/* once: jansson exempt (its 2.14 crash, oom_sweep.h); sticky: the engine's
+ * counting allocators, so jansson's failures are swept too */
+static void json_mode(int sticky)
+{
+    if (sticky)
+        tl_json_alloc_install();
+    else
+        oom_sweep_json_exempt();
+}
+
+typedef struct dr_in {
+    const char *buf;
+    size_t len;
+    int64_t version;
+    const tl_log_metadata *meta;
+} dr_in;
+
+static uint64_t dr_pvals(uint64_t h, const tl_log_pvals *p)
+{
+    h = fnv(h, &p->has_symbol, sizeof p->has_symbol);
+    h = fnv(h, &p->symbol_null, sizeof p->symbol_null);
+    if (p->has_symbol && !p->symbol_null && p->symbol)
+        h = fnv(h, p->symbol, strlen(p->symbol) + 1);
+    h = fnv(h, &p->has_date, sizeof p->has_date);
+    h = fnv(h, &p->date, sizeof p->date);
+    return h;
+}
+
+/* tl_delta_commit_parse and tl_delta_commit_time of one commit; the digest
+ * covers kinds, paths, sizes, rows, partition values, stats presence and
+ * the schema's field names and types. */
+static int dr_op(void *ctx, uint64_t *digest, tl_error *err)
+{
+    const dr_in *in = ctx;
+    tl_log_arena *ar = tl_log_arena_new();
+    if (!ar)
+        return tl_error_set(err, TL_ENOMEM, "00000000000000000007.json: arena");
+    tl_delta_parse_in pin = {.file = "00000000000000000007.json", .version = in->version,
+                             .meta = in->meta};
+    tl_log_commit c;
+    int rc = tl_delta_commit_parse(in->buf, in->len, &pin, ar, &c, err);
+    uint64_t h = *digest;
+    if (!rc) {
+        for (uint32_t i = 0; i < c.n_actions; i++) {
+            const tl_log_action *a = &c.actions[i];
+            h = fnv(h, &a->kind, sizeof a->kind);
+            if (a->kind == TL_LOG_ADD) {
+                h = fnv(h, a->u.add.path, strlen(a->u.add.path) + 1);
+                h = fnv(h, &a->u.add.size_bytes, 8);
+                h = fnv(h, &a->u.add.n_rows, 8);
+                h = fnv(h, &a->u.add.has_stats, sizeof(int));
+                h = dr_pvals(h, &a->u.add.part);
+            } else if (a->kind == TL_LOG_REMOVE) {
+                h = fnv(h, a->u.rm.path, strlen(a->u.rm.path) + 1);
+                h = fnv(h, &a->u.rm.deletion_ms, 8);
+            } else if (a->kind == TL_LOG_METADATA) {
+                for (uint32_t k = 0; k < a->u.meta.n_fields; k++) {
+                    const tl_log_field *fd = &a->u.meta.fields[k];
+                    h = fnv(h, fd->name, strlen(fd->name) + 1);
+                    h = fnv(h, &fd->type, sizeof fd->type);
+                    h = fnv(h, &fd->nullable, sizeof fd->nullable);
+                }
+            }
+        }
+        tl_log_commit_free(&c);
+        int64_t ms = -2;
+        rc = tl_delta_commit_time(in->buf, in->len, "00000000000000000007.json", &ms, err);
+        h = fnv(h, &ms, sizeof ms);
+    }
+    tl_log_arena_free(ar);
+    *digest = h;
+    return rc;
+}
+
+static char *dr_slurp(const char *name, size_t *len)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/tests/fuzz/corpus/fuzz_delta_read/%s", TL_SOURCE_DIR, name);
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f, "%s", path);
+    static char tmp[1 << 16];
+    *len = fread(tmp, 1, sizeof tmp, f);
+    fclose(f);
+    char *b = malloc(*len + 1);
+    cr_assert_not_null(b);
+    memcpy(b, tmp, *len);
+    return b;
+}
+
+Test(delta_read, allocation_failure_sweep_commit_parser)
+{
+    oom_sweep_after_arm = json_mode;
+    sweep_stats st = {0};
+    static const char *const v0[] = {"ok_v0", "ok_v0_adds", "ok_reader3"};
+    for (size_t i = 0; i < sizeof v0 / sizeof *v0; i++) {
+        dr_in in = {0};
+        char *b = dr_slurp(v0[i], &in.len);
+        in.buf = b;
+        sweep(v0[i], dr_op, &in, "00000000000000000007.json", &st);
+        free(b);
+    }
+    /* ok_v1_mixed with ok_v0's metaData in force */
+    dr_in in0 = {0};
+    char *b0 = dr_slurp("ok_v0", &in0.len);
+    tl_log_arena *ar = tl_log_arena_new();
+    cr_assert_not_null(ar);
+    tl_delta_parse_in pin = {.file = "v0", .version = 0};
+    tl_log_commit c0;
+    tl_error err = {0};
+    cr_assert_eq(tl_delta_commit_parse(b0, in0.len, &pin, ar, &c0, &err), TL_OK, "%s", err.msg);
+    const tl_log_metadata *meta = NULL;
+    for (uint32_t i = 0; i < c0.n_actions; i++)
+        if (c0.actions[i].kind == TL_LOG_METADATA)
+            meta = &c0.actions[i].u.meta;
+    cr_assert_not_null(meta);
+    dr_in in1 = {0};
+    char *b1 = dr_slurp("ok_v1_mixed", &in1.len);
+    in1.buf = b1;
+    in1.version = 1;
+    in1.meta = meta;
+    sweep("ok_v1_mixed", dr_op, &in1, "00000000000000000007.json", &st);
+    free(b1);
+    tl_log_commit_free(&c0);
+    tl_log_arena_free(ar);
+    free(b0);
+    oom_sweep_after_arm = NULL;
+    tl_json_alloc_install();
+    report("delta_read commit parser + commit time (4 commits)", &st);
+}
+
+/* The whole Delta log read: table open, snapshots at every version and the
+ * latest, each file's partition values, rows and history. */
+static int dr_table_op(void *ctx, uint64_t *digest, tl_error *err)
+{
+    (void)ctx;
+    tl_table *t = NULL;
+    int rc = tl_table_open(dpath, &t, err);
+    if (rc)
+        return rc;
+    uint64_t h = *digest;
+    for (int64_t v = 0; v <= 3 && !rc; v++) {
+        tl_at at = {TL_AT_VERSION, v, v};
+        tl_snapshot *s = NULL;
+        rc = tl_snapshot_open(t, v == 3 ? NULL : &at, &s, err);
+        if (rc)
+            break;
+        tl_snapshot_info in;
+        tl_snapshot_get_info(s, &in);
+        h = fnv(h, &in.n_fields, sizeof in.n_fields);
+        h = fnv(h, &in.n_rows, sizeof in.n_rows);
+        h = fnv(h, &in.timestamp_ms, sizeof in.timestamp_ms);
+        for (size_t i = 0; i < tl_snapshot_n_files(s); i++) {
+            tl_file_info fi;
+            tl_snapshot_file(s, i, &fi);
+            h = fnv(h, fi.path, strlen(fi.path) + 1);
+            h = fnv(h, &fi.n_rows, sizeof fi.n_rows);
+        }
+        tl_snapshot_close(s);
+    }
+    tl_table_close(t);
+    *digest = h;
+    return rc;
+}
+
+Test(delta_read, allocation_failure_sweep_table_open)
+{
+    put_commit(0, CI(1000, "CREATE TABLE") PROTO META2 ADD("sym=A/a.parquet", "\"A\"", 10)
+                      ADD("sym=B/b.parquet", "\"B\"", 20));
+    put_commit(1, ADD("sym=A/c%20x.parquet", "\"A\"", 30)
+                  "{\"txn\":{\"appId\":\"ingest\",\"version\":7,\"lastUpdated\":2000}}\n"
+                  "{\"remove\":{\"path\":\"sym=A/a.parquet\",\"deletionTimestamp\":2000,"
+                  "\"dataChange\":true}}\n" CI(2000, "WRITE"));
+    put_commit(2, CI(3000, "WRITE") ADD("sym=__HIVE_DEFAULT_PARTITION__/d.parquet", "null", 40));
+    put_commit(3, "{\"remove\":{\"path\":\"sym=B/b.parquet\",\"dataChange\":true}}\n");
+    set_mtime(3, 9000);
+    oom_sweep_after_arm = json_mode;
+    sweep_stats st = {0};
+    sweep("delta table open", dr_table_op, NULL, NULL, &st);
+    oom_sweep_after_arm = NULL;
+    tl_json_alloc_install();
+    report("delta table open + 4 snapshots", &st);
+}

@@ -1380,3 +1380,126 @@ Test(log_action, timestamp_us_schema_and_bounds)
            TL_ECORRUPT, "dayColumn: expected the name of a timestamp column, found \"t\" "
                         "(timestamp_us)");
 }
+
+/* ---- allocation-failure sweep (tests/format/oom_sweep.h; DECODERS.md) ---------- */
+
+#include "../format/oom_sweep.h"
+
+/* once: jansson exempt (its 2.14 crash, oom_sweep.h); sticky: the engine's
+ * counting allocators, so jansson's failures are swept too */
+static void json_mode(int sticky)
+{
+    if (sticky)
+        tl_json_alloc_install();
+    else
+        oom_sweep_json_exempt();
+}
+
+typedef struct la_in {
+    const char *buf;
+    size_t len;
+    const char *name;
+} la_in;
+
+/* Parse (the checked parser every reader of commit files uses) and serialise
+ * back: the digest is the canonical text. */
+static int la_op(void *ctx, uint64_t *digest, tl_error *err)
+{
+    const la_in *in = ctx;
+    tl_log_parse_opts po;
+    tl_log_parse_opts_default(&po);
+    po.name = in->name;
+    tl_log_commit c;
+    int rc = tl_log_commit_parse_checked(in->buf, in->len, &po, &c, err);
+    if (rc)
+        return rc;
+    char *out = NULL;
+    size_t cap = 0, len = 0;
+    rc = tl_log_commit_serialize(c.actions, c.n_actions, -1, &out, &cap, &len, err);
+    if (rc) /* the serialiser writes a new commit: it knows no file name */
+        tl_error_prefix(err, "%s: serialise: ", in->name);
+    else {
+        *digest = fnv(*digest, out, len);
+        *digest = fnv(*digest, &c.n_skipped, sizeof c.n_skipped);
+    }
+    free(out);
+    tl_log_commit_free(&c);
+    return rc;
+}
+
+static char *la_slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f, "%s", path);
+    static char tmp[1 << 16];
+    *len = fread(tmp, 1, sizeof tmp, f);
+    fclose(f);
+    char *b = malloc(*len + 1);
+    cr_assert_not_null(b);
+    memcpy(b, tmp, *len);
+    return b;
+}
+
+/* A checkpoint-sized line set: protocol, metaData and n adds with stats. */
+static char *la_big_commit(int n, size_t *len)
+{
+    size_t cap = (size_t)n * 1200 + 4096, at = 0;
+    char *b = malloc(cap);
+    cr_assert_not_null(b);
+    at += (size_t)snprintf(b + at, cap - at,
+        "{\"commitInfo\":{\"inCommitTimestamp\":1763351000000,\"operation\":\"WRITE\","
+        "\"operationParameters\":{\"mode\":\"overwrite\"},\"engineInfo\":\"ticklake/0.1.0\","
+        "\"numAddedFiles\":%d,\"numAddedRows\":%d,\"numRemovedFiles\":0,\"numRemovedRows\":0}}\n"
+        "{\"protocol\":{\"minReaderVersion\":1,\"minWriterVersion\":1,\"readerFeatures\":[],"
+        "\"writerFeatures\":[]}}\n"
+        "{\"metaData\":{\"id\":\"0f1e2d3c-4b5a-4697-8877-665544332211\",\"name\":\"ticks\","
+        "\"createdTime\":1763351000000,\"schema\":[{\"name\":\"timestamp\",\"type\":\"timestamp\","
+        "\"nullable\":false},{\"name\":\"symbol\",\"type\":\"string\",\"nullable\":false},"
+        "{\"name\":\"price\",\"type\":\"float64\",\"nullable\":true},{\"name\":\"qty\","
+        "\"type\":\"int32\",\"nullable\":false}],\"partitionSpec\":{\"symbolColumn\":\"symbol\","
+        "\"dayColumn\":\"timestamp\"},\"sortKey\":[\"timestamp\"],\"configuration\":"
+        "{\"ticklake.checkpointInterval\":\"100\"}}}\n",
+        n, n * 1000);
+    for (int i = 0; i < n; i++)
+        at += (size_t)snprintf(b + at, cap - at,
+            "{\"add\":{\"path\":\"symbol=S%d/date=2025-11-%02d/%04d-6f1c2b.tls\","
+            "\"partitionValues\":{\"symbol\":\"S%d\",\"date\":\"2025-11-%02d\"},\"size\":%d,"
+            "\"numRecords\":1000,\"modificationTime\":1763351099000,\"dataChange\":true,"
+            "\"stats\":{\"firstTimestamp\":1763437500000000000,\"lastTimestamp\":"
+            "1763459999999000000,\"columns\":{\"timestamp\":{\"type\":\"timestamp\","
+            "\"nullCount\":0,\"min\":1763437500000000000,\"max\":1763459999999000000},"
+            "\"symbol\":{\"type\":\"string\",\"nullCount\":0,\"min\":\"S%d\",\"max\":\"S%d\"},"
+            "\"price\":{\"type\":\"float64\",\"nullCount\":%d,\"min\":0.05,\"max\":3012.45},"
+            "\"qty\":{\"type\":\"int32\",\"nullCount\":0,\"min\":25,\"max\":1800}}}}}\n",
+            i % 7, 1 + i % 28, i, i % 7, 1 + i % 28, 80000 + i, i % 7, i % 7, i % 3);
+    *len = at;
+    return b;
+}
+
+Test(log_action, allocation_failure_sweep)
+{
+    oom_sweep_after_arm = json_mode;
+    sweep_stats st = {0};
+    static const char *const files[] = {"ok_append.json", "ok_compact.json", "ok_create.json",
+                                        "ok_special.json", "ok_unknown_action.json"};
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        char path[512];
+        snprintf(path, sizeof path, "%s/tests/fuzz/corpus/fuzz_log_action/%s", TL_SOURCE_DIR,
+                 files[i]);
+        la_in in = {0};
+        char *buf = la_slurp(path, &in.len);
+        in.buf = buf;
+        in.name = files[i];
+        sweep(files[i], la_op, &in, files[i], &st);
+        free(buf);
+    }
+    la_in in = {0};
+    char *big = la_big_commit(getenv("TL_DEC_OOM_FULL") ? 200 : 12, &in.len);
+    in.buf = big;
+    in.name = "big.json";
+    sweep("big commit", la_op, &in, "big.json", &st);
+    free(big);
+    oom_sweep_after_arm = NULL;
+    tl_json_alloc_install();
+    report("log_action parse+serialise (5 corpus commits + 1 checkpoint-like)", &st);
+}

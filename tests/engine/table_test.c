@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <xxhash.h>
 
@@ -815,4 +816,192 @@ Test(table, unpartitioned_table_keeps_files_in_its_directory)
 Test(table, symbol_only_partitioning)
 {
     spec_roundtrip("symbol", NULL, 2, "symbol=");
+}
+
+/* ---- configuration at create: an explicit 0 (request lead -> WRITE) ---------------------- */
+
+static int64_t days_ahead_ms(void *arg)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + *(const int64_t *)arg;
+}
+
+Test(table, explicit_zero_retentions_are_written_and_cleanup_deletes_at_once)
+{
+    tl_table_spec spec;
+    tl_ticks_table_spec(&spec);
+    spec.log_retention_hours = TL_CONFIG_ZERO;
+    spec.deleted_file_retention_hours = TL_CONFIG_ZERO;
+    tl_error err;
+    cr_assert_eq(tl_table_create(tpath, &spec, &err), TL_OK, "%s", err.msg);
+    tl_table *t;
+    int64_t ahead = 1000; /* the commits are a second old for the cleanup */
+    cr_assert_eq(tl_table_open_io(tpath, NULL, days_ahead_ms, &ahead, &t, &err), TL_OK);
+    tl_gen_opts go;
+    gen_opts(&go, 3, 1, 50, 0);
+    append_gen(t, &go, 1000, NULL, NULL);
+    append_gen(t, &go, 1000, NULL, NULL);
+    tl_log_snapshot s;
+    tl_log_snap_opts so = {.io = t->io};
+    cr_assert_eq(tl_log_snapshot_load(&t->root, &so, &s, &err), TL_OK, "%s", err.msg);
+    int64_t lr = -1, dr = -1;
+    cr_assert_eq(tl_log_config_int(s.meta, TL_LOG_CONF_LOG_RETENTION_HOURS, &lr, &err), TL_OK);
+    cr_assert_eq(tl_log_config_int(s.meta, TL_LOG_CONF_DELETED_FILE_RETENTION_HOURS, &dr, &err),
+                 TL_OK);
+    tl_log_snapshot_free(&s);
+    cr_assert_eq(lr, 0, "logRetentionHours \"0\", not the default");
+    cr_assert_eq(dr, 0);
+    tl_checkpoint_result r;
+    cr_assert_eq(tl_table_checkpoint(t, &r, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(r.commits_deleted, 2, "commits 0 and 1 go at once");
+    cr_assert_eq(r.oldest_version, 2);
+    tl_table_close(t);
+    /* the checkpoint interval has no explicit 0; other negatives are refused */
+    char p2[400];
+    snprintf(p2, sizeof p2, "%s/u", dir);
+    tl_ticks_table_spec(&spec);
+    spec.checkpoint_interval = TL_CONFIG_ZERO;
+    cr_assert_eq(tl_table_create(p2, &spec, &err), TL_EINVAL);
+    cr_assert(strstr(err.msg, "checkpoint interval -1") && strstr(err.msg, p2), "%s", err.msg);
+    tl_ticks_table_spec(&spec);
+    spec.log_retention_hours = -2;
+    cr_assert_eq(tl_table_create(p2, &spec, &err), TL_EINVAL);
+    cr_assert(strstr(err.msg, "log retention hours -2"), "%s", err.msg);
+}
+
+/* ---- spec errors (check_spec), create and open arguments ---------------------------------- */
+
+typedef struct spec_case {
+    const char *what; /* in the message */
+    void (*edit)(tl_table_spec *s);
+} spec_case;
+
+static tl_field bad_fields[3];
+static const char *bad_list[3];
+
+static void e_no_fields(tl_table_spec *s) { s->n_fields = 0; }
+static void e_no_name(tl_table_spec *s)
+{
+    bad_fields[0] = (tl_field){"", TL_INT64, 0};
+    bad_fields[1] = (tl_field){"b", TL_INT64, 0};
+    s->fields = bad_fields, s->n_fields = 2, s->symbol_column = s->day_column = NULL;
+    s->n_sort_key = s->n_hot = 0;
+}
+static void e_bad_type(tl_table_spec *s)
+{
+    bad_fields[0] = (tl_field){"a", (tl_type)999, 0};
+    s->fields = bad_fields, s->n_fields = 1, s->symbol_column = s->day_column = NULL;
+    s->n_sort_key = s->n_hot = 0;
+}
+static void e_twice(tl_table_spec *s)
+{
+    bad_fields[0] = (tl_field){"a", TL_INT64, 0};
+    bad_fields[1] = (tl_field){"a", TL_STRING, 1};
+    s->fields = bad_fields, s->n_fields = 2, s->symbol_column = s->day_column = NULL;
+    s->n_sort_key = s->n_hot = 0;
+}
+static void e_sym_missing(tl_table_spec *s) { s->symbol_column = "sym"; }
+static void e_sym_type(tl_table_spec *s) { s->symbol_column = "price"; }
+static void e_day_missing(tl_table_spec *s) { s->day_column = "ts"; }
+static void e_day_type(tl_table_spec *s) { s->day_column = "symbol"; }
+static void e_sort_missing(tl_table_spec *s)
+{
+    bad_list[0] = "strike", bad_list[1] = "nope";
+    s->sort_key = bad_list, s->n_sort_key = 2;
+}
+static void e_sort_null(tl_table_spec *s) { s->sort_key = NULL, s->n_sort_key = 1; }
+static void e_sort_twice(tl_table_spec *s)
+{
+    bad_list[0] = "strike", bad_list[1] = "expiry", bad_list[2] = "strike";
+    s->sort_key = bad_list, s->n_sort_key = 3;
+}
+static void e_hot_missing(tl_table_spec *s)
+{
+    bad_list[0] = "ghost";
+    s->hot_columns = bad_list, s->n_hot = 1;
+}
+static void e_hot_comma(tl_table_spec *s)
+{
+    bad_list[0] = "price,ltp";
+    s->hot_columns = bad_list, s->n_hot = 1;
+}
+static void e_hot_null(tl_table_spec *s) { s->hot_columns = NULL, s->n_hot = 2; }
+static void e_interval(tl_table_spec *s) { s->checkpoint_interval = 1000001; }
+static void e_deleted(tl_table_spec *s) { s->deleted_file_retention_hours = -7; }
+
+Test(table, spec_errors_name_the_table_and_the_column)
+{
+    static const spec_case cases[] = {
+        {"no columns", e_no_fields},
+        {"column 0 has no name", e_no_name},
+        {"column 'a' has unknown type 999", e_bad_type},
+        {"column 'a' appears twice", e_twice},
+        {"symbol partition column 'sym' is not in the schema", e_sym_missing},
+        {"symbol partition column 'price' is float64, expected string", e_sym_type},
+        {"day partition column 'ts' is not in the schema", e_day_missing},
+        {"day partition column 'symbol' is string, expected timestamp", e_day_type},
+        {"sort key column 'nope' is not in the schema", e_sort_missing},
+        {"sort key column '(null)' is not in the schema", e_sort_null},
+        {"sort key names 'strike' twice", e_sort_twice},
+        {"hot column 'ghost' is not in the schema", e_hot_missing},
+        {"hot column 'price,ltp' is not in the schema", e_hot_comma},
+        {"hot column '(null)' is not in the schema", e_hot_null},
+        {"checkpoint interval 1000001", e_interval},
+        {"deleted file retention hours -7", e_deleted},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        tl_table_spec spec;
+        tl_ticks_table_spec(&spec);
+        cases[i].edit(&spec);
+        tl_error err;
+        cr_assert_eq(tl_table_create(tpath, &spec, &err), TL_EINVAL, "%s", cases[i].what);
+        cr_assert(strstr(err.msg, cases[i].what) && strstr(err.msg, tpath), "%s: %s",
+                  cases[i].what, err.msg);
+        cr_assert_neq(access(tpath, F_OK), 0, "%s: nothing created", cases[i].what);
+    }
+    tl_error err;
+    cr_assert_eq(tl_table_create(tpath, NULL, &err), TL_EINVAL);
+    cr_assert(strstr(err.msg, "no columns"), "%s", err.msg);
+}
+
+Test(table, create_and_open_refuse_bad_paths)
+{
+    tl_table_spec spec;
+    tl_ticks_table_spec(&spec);
+    tl_error err;
+    cr_assert_eq(tl_table_create("", &spec, &err), TL_EINVAL);
+    cr_assert(strstr(err.msg, "no path"), "%s", err.msg);
+    cr_assert_eq(tl_table_create(NULL, &spec, &err), TL_EINVAL);
+    /* a file where the directory should be */
+    char p[400];
+    snprintf(p, sizeof p, "%s/file", dir);
+    FILE *f = fopen(p, "w");
+    cr_assert_not_null(f);
+    fclose(f);
+    cr_assert_eq(tl_table_create(p, &spec, &err), TL_EINVAL);
+    cr_assert(strstr(err.msg, "exists and is not a directory") && strstr(err.msg, p), "%s",
+              err.msg);
+    tl_table *t;
+    cr_assert_eq(tl_table_open(p, &t, &err), TL_ENOTFOUND);
+    cr_assert(strstr(err.msg, p), "%s", err.msg);
+    /* a missing parent */
+    snprintf(p, sizeof p, "%s/no/such", dir);
+    cr_assert_eq(tl_table_create(p, &spec, &err), TL_ENOTFOUND, "%s", err.msg);
+    cr_assert(strstr(err.msg, "create table") && strstr(err.msg, p), "%s", err.msg);
+    cr_assert_eq(tl_table_open("", &t, &err), TL_EINVAL);
+    cr_assert_eq(tl_table_open(p, NULL, &err), TL_EINVAL);
+    /* trailing slashes and a relative path: the parent is found and fsynced */
+    snprintf(p, sizeof p, "%s/slashes//", dir);
+    cr_assert_eq(tl_table_create(p, &spec, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(tl_table_open(p, &t, &err), TL_OK, "%s", err.msg);
+    tl_table_close(t);
+    cr_assert_eq(chdir(dir), 0);
+    cr_assert_eq(tl_table_create("rel", &spec, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(tl_table_open("rel", &t, &err), TL_OK, "%s", err.msg);
+    tl_table_close(t);
+    /* an existing empty directory becomes a table */
+    snprintf(p, sizeof p, "%s/empty", dir);
+    cr_assert_eq(mkdir(p, 0777), 0);
+    cr_assert_eq(tl_table_create(p, &spec, &err), TL_OK, "%s", err.msg);
 }

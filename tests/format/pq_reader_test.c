@@ -680,7 +680,16 @@ static void hb_chunk_end(hb *h, int phys, const char *name, int64_t num_values)
     h->n_cc++;
 }
 
+typedef void (*hb_mut)(hb *h, tlf_pqm_file *fm, tlf_pqm_row_group *rg);
+
+static void hb_finish_mut(hb *h, hb_mut mut);
+
 static void hb_finish(hb *h)
+{
+    hb_finish_mut(h, NULL);
+}
+
+static void hb_finish_mut(hb *h, hb_mut mut)
 {
     tlf_pqm_row_group rg = {0};
     rg.n_columns = h->n_cc;
@@ -693,6 +702,8 @@ static void hb_finish(hb *h)
     fm.num_rows = h->rows;
     fm.n_row_groups = 1;
     fm.row_groups = &rg;
+    if (mut)
+        mut(h, &fm, &rg);
     size_t at = h->out.len;
     tl_error err = {0};
     cr_assert_eq(tlf_pqm_encode_file(&fm, &h->out, &err), TL_OK, "%s", err.msg);
@@ -1284,5 +1295,356 @@ Test(pq_reader_hand, overlong_run_levels_at_unaligned_bit)
         cr_assert_eq(tl_bit_get(b.vec.validity, (uint64_t)i), pres[i] == '1', "slot %d", i);
         cr_assert_eq(((const int32_t *)b.vec.values)[i], exp[i], "slot %d", i);
     }
+    hb_done(&h, f, &b);
+}
+
+/* ---- footer refusals (pqr_validate, pqr_map_column) --------------------------- */
+
+enum {
+    FR_EMPTY_SCHEMA, FR_REPEATED, FR_UNTYPED_LEAF, FR_GROUP_MID, FR_NO_REP, FR_BAD_REP,
+    FR_ROOT_COUNT, FR_ROOT_NO_COUNT, FR_RG_NO_COLS, FR_RG_NEG_ROWS, FR_RG_HUGE, FR_FILE_PATH,
+    FR_NO_META, FR_PATH_TWO, FR_PATH_OTHER, FR_OFFSET_PAST, FR_NEG_SIZE, FR_NUM_ROWS,
+    FR_DEC_NO_PREC, FR_DEC_ZERO, FR_DEC_SCALE, FR_DEC_HUGE, FR_DEC_FIT, FR_FLBA_NO_LEN,
+    FR_FLBA_WIDE, FR_ENCRYPTED, FR_N
+};
+
+static int fr_case;
+
+static void fr_mut(hb *h, tlf_pqm_file *fm, tlf_pqm_row_group *rg)
+{
+    static tlf_pqm_str two[2] = {{"x", 1}, {"y", 1}};
+    static tlf_pqm_str other = {"y", 1};
+    tlf_pqm_schema_elem *e = &h->schema[1];
+    tlf_pqm_col_chunk *cc = &h->cc[0];
+    switch (fr_case) {
+    case FR_EMPTY_SCHEMA: fm->n_schema = 0; break;
+    case FR_REPEATED: e->repetition = TLF_PQM_REPEATED; break;
+    case FR_UNTYPED_LEAF: e->has_type = 0; break;
+    case FR_GROUP_MID:
+        /* a group "g" with one child before the leaf: g.x */
+        h->schema[2] = h->schema[1];
+        e->has_type = 0;
+        e->name = (tlf_pqm_str){"g", 1};
+        e->has_num_children = 1;
+        e->num_children = 1;
+        fm->n_schema = 3;
+        break;
+    case FR_NO_REP: e->has_repetition = 0; break;
+    case FR_BAD_REP: e->repetition = 7; break;
+    case FR_ROOT_COUNT: h->schema[0].num_children = 2; break;
+    case FR_ROOT_NO_COUNT: h->schema[0].has_num_children = 0; break;
+    case FR_RG_NO_COLS: rg->n_columns = 0; break;
+    case FR_RG_NEG_ROWS: rg->num_rows = -1; break;
+    case FR_RG_HUGE: rg->num_rows = (int64_t)INT32_MAX + 1; break;
+    case FR_FILE_PATH:
+        cc->has_file_path = 1;
+        cc->file_path = (tlf_pqm_str){"other.parquet", 13};
+        break;
+    case FR_NO_META: cc->has_meta_data = 0; break;
+    case FR_PATH_TWO:
+        cc->meta_data.n_path = 2;
+        cc->meta_data.path_in_schema = two;
+        break;
+    case FR_PATH_OTHER: cc->meta_data.path_in_schema = &other; break;
+    case FR_OFFSET_PAST: cc->meta_data.data_page_offset = 1 << 20; break;
+    case FR_NEG_SIZE: cc->meta_data.total_compressed_size = -1; break;
+    case FR_NUM_ROWS: fm->num_rows = 5; break;
+    case FR_DEC_NO_PREC:
+        e->has_converted_type = 1;
+        e->converted_type = TLF_PQM_CT_DECIMAL;
+        break;
+    case FR_DEC_ZERO:
+    case FR_DEC_SCALE:
+    case FR_DEC_HUGE:
+    case FR_DEC_FIT:
+        e->has_logical = 1;
+        e->logical.known = 1;
+        e->logical.id = TLF_PQM_LT_DECIMAL;
+        e->logical.dec_precision = fr_case == FR_DEC_ZERO ? 0 : fr_case == FR_DEC_SCALE ? 3
+                                   : fr_case == FR_DEC_HUGE ? 1001 : 10;
+        e->logical.dec_scale = fr_case == FR_DEC_SCALE ? 4 : 2;
+        break;
+    case FR_FLBA_NO_LEN:
+    case FR_FLBA_WIDE:
+        e->type = TL_PQ_FIXED_LEN_BYTE_ARRAY;
+        cc->meta_data.type = TL_PQ_FIXED_LEN_BYTE_ARRAY;
+        e->has_type_length = fr_case == FR_FLBA_WIDE;
+        e->type_length = (1 << 20) + 1;
+        break;
+    default:
+        break;
+    }
+}
+
+/* FileMetaData field 8 (encryption_algorithm) as an empty struct, added
+ * before the footer's stop byte (the writer never writes it). */
+static void fr_add_encryption(hb *h)
+{
+    uint32_t flen;
+    memcpy(&flen, h->out.p + h->out.len - 8, 4);
+    size_t stop = h->out.len - 9;
+    cr_assert_eq(h->out.p[stop], 0);
+    h->out.len = stop;
+    static const uint8_t add[] = {0x0C, 0x10, 0x00, 0x00}; /* field 8 struct, long form */
+    hb_put(h, add, sizeof add);
+    flen += 3;
+    hb_put(h, &flen, 4);
+    hb_put(h, "PAR1", 4);
+}
+
+Test(pq_reader_hand, footer_refusals_name_the_field)
+{
+    static const struct {
+        int code;
+        const char *needle;
+    } want[FR_N] = {
+        [FR_EMPTY_SCHEMA] = {TL_ECORRUPT, "hand.parquet: footer: empty schema"},
+        [FR_REPEATED] = {TL_EUNSUPPORTED, "nested schema not supported (column x: REPEATED field)"},
+        [FR_UNTYPED_LEAF] = {TL_EUNSUPPORTED, "nested schema not supported (column x)"},
+        [FR_GROUP_MID] = {TL_EUNSUPPORTED, "nested schema not supported (column g.x)"},
+        [FR_NO_REP] = {TL_ECORRUPT, "schema element 1 ('x') has no repetition type"},
+        [FR_BAD_REP] = {TL_ECORRUPT, "schema element 1 ('x'): invalid repetition type 7"},
+        [FR_ROOT_COUNT] = {TL_ECORRUPT, "schema root 'schema' declares 2 children, the schema has 1 leaves"},
+        [FR_ROOT_NO_COUNT] = {TL_ECORRUPT, "schema root 'schema' declares 0 children"},
+        [FR_RG_NO_COLS] = {TL_ECORRUPT, "row group 0 has 0 column chunks, the schema has 1 columns"},
+        /* negative counts and sizes: the footer decoder refuses them first */
+        [FR_RG_NEG_ROWS] = {TL_ECORRUPT, "footer: FileMetaData.row_groups[0].num_rows (field 3): negative value -1 at byte"},
+        [FR_RG_HUGE] = {TL_EUNSUPPORTED, "row group 0 has 2147483648 rows (limit 2147483647)"},
+        [FR_FILE_PATH] = {TL_EUNSUPPORTED, "column 'x': column chunk stored in another file ('other.parquet')"},
+        [FR_NO_META] = {TL_ECORRUPT, "column 'x': column chunk without metadata"},
+        [FR_PATH_TWO] = {TL_ECORRUPT, "column 0: path_in_schema 'x..' does not match schema column 'x'"},
+        [FR_PATH_OTHER] = {TL_ECORRUPT, "column 0: path_in_schema 'y' does not match schema column 'x'"},
+        [FR_OFFSET_PAST] = {TL_ECORRUPT, "column chunk bytes [1048576, +"},
+        [FR_NEG_SIZE] = {TL_ECORRUPT, "meta_data.total_compressed_size (field 7): negative value -1 at byte"},
+        [FR_NUM_ROWS] = {TL_ECORRUPT, "footer num_rows 5, the row groups hold 4 rows"},
+        [FR_DEC_NO_PREC] = {TL_ECORRUPT, "column 'x': DECIMAL without a precision"},
+        [FR_DEC_ZERO] = {TL_ECORRUPT, "invalid DECIMAL(0,2)"},
+        [FR_DEC_SCALE] = {TL_ECORRUPT, "invalid DECIMAL(3,4)"},
+        [FR_DEC_HUGE] = {TL_EUNSUPPORTED, "DECIMAL precision 1001 is above the supported 1000"},
+        [FR_DEC_FIT] = {TL_ECORRUPT, "DECIMAL(10,2) does not fit INT32 (at most 9 digits)"},
+        [FR_FLBA_NO_LEN] = {TL_ECORRUPT, "FIXED_LEN_BYTE_ARRAY without a positive type_length"},
+        [FR_FLBA_WIDE] = {TL_EUNSUPPORTED, "FIXED_LEN_BYTE_ARRAY(1048577) is wider than the supported 1048576"},
+        [FR_ENCRYPTED] = {TL_EUNSUPPORTED, "hand.parquet: encrypted file (FileMetaData.encryption_algorithm is set)"},
+    };
+    for (int k = 0; k < FR_N; k++) {
+        hb h;
+        hb_init(&h, 4);
+        hb_leaf(&h, "x", TL_PQ_INT32, TLF_PQM_REQUIRED);
+        int32_t v[4] = {1, 2, 3, 4};
+        hb_chunk_begin(&h);
+        hb_page(&h, ph_v1(4, TLF_PQM_ENC_PLAIN), v, sizeof v);
+        hb_chunk_end(&h, TL_PQ_INT32, "x", 4);
+        fr_case = k;
+        hb_finish_mut(&h, fr_mut);
+        if (k == FR_ENCRYPTED)
+            fr_add_encryption(&h);
+        tl_pq_file *f = NULL;
+        tl_error err = {0};
+        int rc = tl_pq_open_mem(h.out.p, h.out.len, "hand.parquet", &f, &err);
+        cr_assert_eq(rc, want[k].code, "case %d: rc %d: %s", k, rc, err.msg);
+        cr_assert_null(f, "case %d", k);
+        cr_assert(strncmp(err.msg, "hand.parquet: ", 14) == 0, "case %d: %s", k, err.msg);
+        cr_assert(strstr(err.msg, want[k].needle), "case %d: %s", k, err.msg);
+        tlf_buf_free(&h.out);
+    }
+}
+
+/* ---- type mappings the corpus lacks (pqr_map_column), checked at open ---------- */
+
+typedef struct map_case {
+    int phys, type_length;
+    int ct;               /* converted type, -1: none */
+    int lid;              /* logical type id, 0: none */
+    int bw, sgn, unit, utc, prec, scale, has_prec;
+    tl_type want;
+    int blob, dec, f16, ts_unit, ts_utc;
+    const char *desc;
+} map_case;
+
+Test(pq_reader_hand, type_mappings_at_open)
+{
+    static const map_case mc[] = {
+        {TL_PQ_INT64, 0, TLF_PQM_CT_TIMESTAMP_MILLIS, 0, 0, 0, 0, 0, 0, 0, 0, TL_TIMESTAMP, 0, 0, 0, TL_PQ_MILLIS, 1, "INT64/TIMESTAMP_MILLIS"},
+        {TL_PQ_INT64, 0, TLF_PQM_CT_TIMESTAMP_MICROS, 0, 0, 0, 0, 0, 0, 0, 0, TL_TIMESTAMP, 0, 0, 0, TL_PQ_MICROS, 1, NULL},
+        {TL_PQ_INT64, 0, TLF_PQM_CT_UINT_64, 0, 0, 0, 0, 0, 0, 0, 0, TL_UINT64, 0, 0, 0, 0, 0, NULL},
+        {TL_PQ_INT64, 0, -1, TLF_PQM_LT_INTEGER, 64, 0, 0, 0, 0, 0, 0, TL_UINT64, 0, 0, 0, 0, 0, "INT64/INTEGER(64,unsigned)"},
+        {TL_PQ_INT64, 0, -1, TLF_PQM_LT_INTEGER, 64, 1, 0, 0, 0, 0, 0, TL_INT64, 0, 0, 0, 0, 0, NULL},
+        {TL_PQ_INT64, 0, -1, TLF_PQM_LT_TIMESTAMP, 0, 0, TLF_PQM_UNIT_NANOS, 0, 0, 0, 0, TL_TIMESTAMP, 0, 0, 0, TL_PQ_NANOS, 0, NULL},
+        {TL_PQ_INT64, 0, -1, TLF_PQM_LT_TIMESTAMP, 0, 0, TLF_PQM_UNIT_MILLIS, 1, 0, 0, 0, TL_TIMESTAMP, 0, 0, 0, TL_PQ_MILLIS, 1, NULL},
+        {TL_PQ_INT64, 0, TLF_PQM_CT_INT_64, 0, 0, 0, 0, 0, 0, 0, 0, TL_INT64, 0, 0, 0, 0, 0, NULL},
+        {TL_PQ_INT32, 0, -1, TLF_PQM_LT_INTEGER, 32, 0, 0, 0, 0, 0, 0, TL_UINT32, 0, 0, 0, 0, 0, NULL},
+        {TL_PQ_INT32, 0, -1, TLF_PQM_LT_INTEGER, 32, 1, 0, 0, 0, 0, 0, TL_INT32, 0, 0, 0, 0, 0, NULL},
+        {TL_PQ_INT32, 0, -1, TLF_PQM_LT_INTEGER, 8, 1, 0, 0, 0, 0, 0, TL_INT8, 0, 0, 0, 0, 0, NULL},
+        {TL_PQ_INT32, 0, -1, TLF_PQM_LT_INTEGER, 16, 0, 0, 0, 0, 0, 0, TL_UINT16, 0, 0, 0, 0, 0, NULL},
+        {TL_PQ_INT32, 0, TLF_PQM_CT_INT_16, 0, 0, 0, 0, 0, 0, 0, 0, TL_INT16, 0, 0, 0, 0, 0, "INT32/INT_16"},
+        {TL_PQ_INT32, 0, TLF_PQM_CT_UINT_64, 0, 0, 0, 0, 0, 0, 0, 0, TL_INT32, 0, 0, 0, 0, 0, NULL},
+        {TL_PQ_INT32, 0, TLF_PQM_CT_DATE, 0, 0, 0, 0, 0, 0, 0, 0, TL_DATE, 0, 0, 0, 0, 0, NULL},
+        {TL_PQ_INT32, 0, -1, TLF_PQM_LT_DATE, 0, 0, 0, 0, 0, 0, 0, TL_DATE, 0, 0, 0, 0, 0, "INT32/DATE"},
+        {TL_PQ_BYTE_ARRAY, 0, TLF_PQM_CT_ENUM, 0, 0, 0, 0, 0, 0, 0, 0, TL_STRING, 0, 0, 0, 0, 0, NULL},
+        {TL_PQ_BYTE_ARRAY, 0, TLF_PQM_CT_JSON, 0, 0, 0, 0, 0, 0, 0, 0, TL_STRING, 0, 0, 0, 0, 0, NULL},
+        {TL_PQ_BYTE_ARRAY, 0, TLF_PQM_CT_BSON, 0, 0, 0, 0, 0, 0, 0, 0, TL_STRING, 1, 0, 0, 0, 0, NULL},
+        {TL_PQ_BYTE_ARRAY, 0, -1, TLF_PQM_LT_JSON, 0, 0, 0, 0, 0, 0, 0, TL_STRING, 0, 0, 0, 0, 0, NULL},
+        {TL_PQ_BYTE_ARRAY, 0, -1, TLF_PQM_LT_ENUM, 0, 0, 0, 0, 0, 0, 0, TL_STRING, 0, 0, 0, 0, 0, NULL},
+        {TL_PQ_BYTE_ARRAY, 0, -1, 0, 0, 0, 0, 0, 0, 0, 0, TL_STRING, 1, 0, 0, 0, 0, "BYTE_ARRAY"},
+        {TL_PQ_FIXED_LEN_BYTE_ARRAY, 4, -1, TLF_PQM_LT_STRING, 0, 0, 0, 0, 0, 0, 0, TL_STRING, 0, 0, 0, 0, 0, "FIXED_LEN_BYTE_ARRAY(4)/STRING"},
+        {TL_PQ_FIXED_LEN_BYTE_ARRAY, 3, -1, TLF_PQM_LT_FLOAT16, 0, 0, 0, 0, 0, 0, 0, TL_STRING, 1, 0, 0, 0, 0, NULL},
+        {TL_PQ_FIXED_LEN_BYTE_ARRAY, 2, -1, TLF_PQM_LT_FLOAT16, 0, 0, 0, 0, 0, 0, 0, TL_FLOAT32, 0, 0, 1, 0, 0, NULL},
+        {TL_PQ_FIXED_LEN_BYTE_ARRAY, 16, -1, TLF_PQM_LT_UUID, 0, 0, 0, 0, 0, 0, 0, TL_STRING, 1, 0, 0, 0, 0, NULL},
+        /* DECIMAL on DOUBLE is no valid annotation: the physical type */
+        {TL_PQ_DOUBLE, 0, TLF_PQM_CT_DECIMAL, 0, 0, 0, 0, 0, 5, 2, 1, TL_FLOAT64, 0, 0, 0, 0, 0, NULL},
+        {TL_PQ_INT64, 0, -1, TLF_PQM_LT_DECIMAL, 0, 0, 0, 0, 18, 2, 0, TL_STRING, 0, 1, 0, 0, 0, NULL},
+        {TL_PQ_INT64, 0, -1, TLF_PQM_LT_DECIMAL, 0, 0, 0, 0, 10, 2, 0, TL_FLOAT64, 0, 1, 0, 0, 0, NULL},
+        /* converted DECIMAL without a scale: scale 0 */
+        {TL_PQ_BYTE_ARRAY, 0, TLF_PQM_CT_DECIMAL, 0, 0, 0, 0, 0, 30, -1, 1, TL_STRING, 0, 1, 0, 0, 0, NULL},
+        {TL_PQ_FIXED_LEN_BYTE_ARRAY, 8, -1, TLF_PQM_LT_DECIMAL, 0, 0, 0, 0, 12, 3, 0, TL_FLOAT64, 0, 1, 0, 0, 0, NULL},
+        {TL_PQ_BOOLEAN, 0, -1, 0, 0, 0, 0, 0, 0, 0, 0, TL_BOOL, 0, 0, 0, 0, 0, NULL},
+        {TL_PQ_FLOAT, 0, -1, 0, 0, 0, 0, 0, 0, 0, 0, TL_FLOAT32, 0, 0, 0, 0, 0, NULL},
+        {TL_PQ_INT96, 0, -1, 0, 0, 0, 0, 0, 0, 0, 0, TL_TIMESTAMP, 0, 0, 0, TL_PQ_NANOS, 0, NULL},
+    };
+    for (size_t k = 0; k < sizeof mc / sizeof *mc; k++) {
+        const map_case *c = &mc[k];
+        hb h;
+        hb_init(&h, 0);
+        tlf_pqm_schema_elem *e = hb_leaf(&h, "c", c->phys, TLF_PQM_OPTIONAL);
+        if (c->type_length) {
+            e->has_type_length = 1;
+            e->type_length = c->type_length;
+        }
+        if (c->ct >= 0) {
+            e->has_converted_type = 1;
+            e->converted_type = c->ct;
+        }
+        if (c->has_prec) {
+            e->has_precision = 1;
+            e->precision = c->prec;
+            if (c->scale >= 0) {
+                e->has_scale = 1;
+                e->scale = c->scale;
+            }
+        }
+        if (c->lid) {
+            e->has_logical = 1;
+            e->logical.known = 1;
+            e->logical.id = c->lid;
+            e->logical.bit_width = (int8_t)c->bw;
+            e->logical.is_signed = (uint8_t)c->sgn;
+            e->logical.unit = c->unit;
+            e->logical.is_adjusted_to_utc = (uint8_t)c->utc;
+            e->logical.dec_precision = c->prec;
+            e->logical.dec_scale = c->scale;
+        }
+        hb_chunk_begin(&h);
+        hb_chunk_end(&h, c->phys, "c", 0);
+        hb_finish(&h);
+        tl_pq_file *f = NULL;
+        tl_error err = {0};
+        cr_assert_eq(tl_pq_open_mem(h.out.p, h.out.len, "map.parquet", &f, &err), TL_OK,
+                     "case %zu: %s", k, err.msg);
+        const tl_pq_colinfo *ci = tl_pq_col(f, 0);
+        cr_assert_eq(ci->type, c->want, "case %zu (%s): type %d, expected %d", k, ci->desc,
+                     ci->type, c->want);
+        cr_assert_eq(ci->is_blob, c->blob, "case %zu (%s): is_blob", k, ci->desc);
+        cr_assert_eq(ci->is_decimal, c->dec, "case %zu (%s): is_decimal", k, ci->desc);
+        cr_assert_eq(ci->is_float16, c->f16, "case %zu (%s)", k, ci->desc);
+        if (c->want == TL_TIMESTAMP) {
+            cr_assert_eq(ci->ts_unit, c->ts_unit, "case %zu (%s): unit", k, ci->desc);
+            cr_assert_eq(ci->ts_utc, c->ts_utc, "case %zu (%s): utc", k, ci->desc);
+        }
+        if (c->dec) {
+            cr_assert_eq(ci->decimal_precision, c->prec, "case %zu", k);
+            cr_assert_eq(ci->decimal_scale, c->scale < 0 ? 0 : c->scale, "case %zu", k);
+        }
+        if (c->desc)
+            cr_assert_str_eq(ci->desc, c->desc, "case %zu", k);
+        /* a zero-row chunk reads as zero values */
+        tl_pq_colbuf b = {0};
+        cr_assert_eq(tl_pq_read_chunk(f, 0, 0, &b, &err), TL_OK, "case %zu: %s", k, err.msg);
+        cr_assert_eq(b.n, 0);
+        tl_pq_colbuf_free(&b);
+        tl_pq_close(f);
+        tlf_buf_free(&h.out);
+    }
+}
+
+/* ---- DELTA_BYTE_ARRAY into FIXED_LEN_BYTE_ARRAY (pqr_dba_flba) ---------------- */
+
+/* DELTA_BINARY_PACKED of 3 values: block 128, 4 miniblocks, first value,
+ * one block with min delta md and miniblock 0 of width bw holding the
+ * adjusted deltas packed (the first byte given, the rest zero). */
+static size_t dbp3(uint8_t *o, uint8_t first_zz, uint8_t md_zz, uint8_t bw, uint8_t packed0)
+{
+    size_t n = 0;
+    o[n++] = 0x80;
+    o[n++] = 0x01; /* block size 128 */
+    o[n++] = 4;    /* miniblocks */
+    o[n++] = 3;    /* values */
+    o[n++] = first_zz;
+    o[n++] = md_zz;
+    o[n++] = bw;
+    o[n++] = 0;
+    o[n++] = 0;
+    o[n++] = 0;
+    memset(o + n, 0, (size_t)32 * bw / 8);
+    o[n] = packed0;
+    return n + (size_t)32 * bw / 8;
+}
+
+static int dba_flba_file(hb *h, int width, int uneven, tl_pq_file **f, tl_pq_colbuf *b,
+                         tl_error *err)
+{
+    hb_init(h, 3);
+    tlf_pqm_schema_elem *e = hb_leaf(h, "k", TL_PQ_FIXED_LEN_BYTE_ARRAY, TLF_PQM_REQUIRED);
+    e->has_type_length = 1;
+    e->type_length = width;
+    uint8_t page[128];
+    size_t n = 0;
+    /* prefix lengths 0, 2, 0: first 0, deltas +2 -2 (min -2: adjusted 4, 0) */
+    n += dbp3(page + n, 0, 3, 3, 0x04);
+    if (!uneven) {
+        /* suffix lengths 3, 1, 3: "abc", "ab"+"d", "xyz" */
+        n += dbp3(page + n, 6, 3, 3, 0x20);
+        memcpy(page + n, "abcdxyz", 7);
+        n += 7;
+    } else {
+        /* suffix lengths 2, 2, 3: "ab", "ab"+"cd", "xyz" (9 bytes, uneven) */
+        n += dbp3(page + n, 4, 0, 1, 0x02);
+        memcpy(page + n, "abcdxyz", 7);
+        n += 7;
+    }
+    hb_chunk_begin(h);
+    hb_page(h, ph_v1(3, TLF_PQM_ENC_DELTA_BYTE_ARRAY), page, n);
+    hb_chunk_end(h, TL_PQ_FIXED_LEN_BYTE_ARRAY, "k", 3);
+    hb_finish(h);
+    return hb_read(h, f, b, err);
+}
+
+Test(pq_reader_hand, delta_byte_array_into_fixed_len_byte_array)
+{
+    hb h;
+    tl_pq_file *f = NULL;
+    tl_pq_colbuf b = {0};
+    tl_error err = {0};
+    cr_assert_eq(dba_flba_file(&h, 3, 0, &f, &b, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(tl_pq_col(f, 0)->type, TL_STRING);
+    static const char *const want[3] = {"abc", "abd", "xyz"};
+    expect_strings(&b, want, 3);
+    hb_done(&h, f, &b);
+
+    /* the same page in a FIXED_LEN_BYTE_ARRAY(4) column: 9 bytes for 3 x 4 */
+    f = NULL;
+    memset(&err, 0, sizeof err);
+    cr_assert_eq(dba_flba_file(&h, 4, 0, &f, &b, &err), TL_ECORRUPT);
+    cr_assert(strstr(err.msg, "hand.parquet: row group 0, column 'k', page 0 at byte 4: "
+                              "DELTA_BYTE_ARRAY values hold 9 bytes, expected 3 values of 4"),
+              "%s", err.msg);
+    hb_done(&h, f, &b);
+
+    /* 9 bytes for 3 x 3, but as 2 + 4 + 3 */
+    f = NULL;
+    memset(&err, 0, sizeof err);
+    cr_assert_eq(dba_flba_file(&h, 3, 1, &f, &b, &err), TL_ECORRUPT);
+    cr_assert(strstr(err.msg, "hand.parquet: row group 0, column 'k', page 0 at byte 4: "
+                              "DELTA_BYTE_ARRAY value 0 has 2 bytes, FIXED_LEN_BYTE_ARRAY(3)"),
+              "%s", err.msg);
     hb_done(&h, f, &b);
 }
