@@ -9,6 +9,7 @@ TL_PACKAGES=(
     libsnappy-dev zlib1g-dev liblz4-dev libbrotli-dev # Parquet codecs
     libcriterion-dev
     python3 # the CLI tests check JSON output with it
+    faketime # tests/cli/kill9_test.sh runs log cleanups two hours ahead (libfaketime)
 )
 
 tl_install_deps() {

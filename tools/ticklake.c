@@ -1015,8 +1015,10 @@ static const char create_help[] =
     "  --sort COLS       comma-separated sort key, most significant first (every\n"
     "                    data file is sorted by it, stable, nulls first)\n"
     "  --checkpoint-interval N   checkpoint every N commits (default 100)\n"
-    "  --log-retention-hours H   keep covered commit files H hours (default 720)\n"
-    "  --deleted-file-retention-hours H  keep removed data files H hours (default 168)\n";
+    "  --log-retention-hours H   keep covered commit files H hours, >= 1 (default\n"
+    "                    720; log cleanup never keeps less than an hour)\n"
+    "  --deleted-file-retention-hours H  keep removed data files H hours, >= 1\n"
+    "                    (default 168)\n";
 
 
 int split_list(const char *s, strlist *out)
@@ -1228,11 +1230,12 @@ static int cmd_create(int argc, char **argv)
         const char *v = opt_val(opts, no, cfg_opt[i]);
         uint64_t x = 0;
         if (v) {
-            if (parse_num_opt(cfg_opt[i], v, i == 0 ? 1 : 0, 1000000, &x))
+            /* at least 1: 0 would mean "the default" in the spec struct, and
+             * neither log cleanup (LOG-R84) nor vacuum without --force
+             * (LOG-R82) keeps anything for less than an hour */
+            if (parse_num_opt(cfg_opt[i], v, 1, 1000000, &x))
                 goto out;
             *cfg_dst[i] = (int64_t)x;
-            if (x == 0) /* 0 means "default" in the spec struct: not settable */
-                *cfg_dst[i] = 0;
         }
     }
     tl_error err = {0};

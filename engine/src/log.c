@@ -1135,6 +1135,8 @@ static int delta_load(const tl_io_file *root, const tl_log_snap_opts *opts, tl_l
 
 static int load_ticklake(const tl_io_file *root, const tl_log_snap_opts *opts,
                          tl_log_snapshot *out, tl_error *err);
+static int load_ticklake_once(const tl_io_file *root, const tl_log_snap_opts *opts,
+                              tl_log_snapshot *out, int64_t *first_listed, tl_error *err);
 
 int tl_log_snapshot_load(const tl_io_file *root, const tl_log_snap_opts *opts,
                          tl_log_snapshot *out, tl_error *err)
@@ -1160,8 +1162,41 @@ int tl_log_snapshot_load(const tl_io_file *root, const tl_log_snap_opts *opts,
     return rc;
 }
 
+/* 1 if the oldest commit file of the log is now above first (or the log is
+ * unreadable): a log cleanup ran since it was listed. */
+static int cleaned_since(const tl_io *io, const tl_io_file *root, int64_t first)
+{
+    tl_io_file logdir;
+    if (tl_io_open(io, root, TL_LOG_DIR, O_RDONLY | O_DIRECTORY, 0, &logdir, NULL) != TL_OK)
+        return 0;
+    log_listing l;
+    int moved = 0;
+    if (list_log(io, &logdir, &l, NULL) == TL_OK) {
+        moved = l.n > 0 && l.cv[0] > first;
+        listing_free(&l);
+    }
+    (void)tl_io_close(&logdir, NULL);
+    return moved;
+}
+
+/* LOG-R84: a load that failed because a log cleanup removed files it had
+ * listed (a commit, a checkpoint, a commit's first line) starts again from
+ * a fresh listing, a few times; the outcome then is the snapshot, or
+ * TL_ENOTFOUND naming the new oldest reachable version. */
 static int load_ticklake(const tl_io_file *root, const tl_log_snap_opts *opts,
                          tl_log_snapshot *out, tl_error *err)
+{
+    for (int attempt = 1;; attempt++) {
+        int64_t first = -1;
+        int rc = load_ticklake_once(root, opts, out, &first, err);
+        if (rc == TL_OK || rc == TL_ENOMEM || rc == TL_EIO || rc == TL_EINVAL || first < 0 ||
+            attempt >= 5 || !cleaned_since(opts->io, root, first))
+            return rc;
+    }
+}
+
+static int load_ticklake_once(const tl_io_file *root, const tl_log_snap_opts *opts,
+                              tl_log_snapshot *out, int64_t *first_listed, tl_error *err)
 {
     snap_init(out);
     const tl_io *io = opts->io;
@@ -1174,6 +1209,8 @@ static int load_ticklake(const tl_io_file *root, const tl_log_snap_opts *opts,
     }
     log_listing l;
     rc = list_log(io, &logdir, &l, err);
+    if (rc == TL_OK && l.n > 0)
+        *first_listed = l.cv[0];
     int use_ckpt = !opts->no_checkpoint;
     if (rc == TL_OK && l.n == 0)
         rc = tl_error_set(err, TL_ENOTFOUND, "not a table: %s holds no version 0 (%s)",
@@ -1582,6 +1619,29 @@ static int publish(const tl_io *io, tl_io_file *logdir, int64_t t, const char *t
         drop_tmp(io, logdir, tmp);
         return rc;
     }
+    /* LOG-R84: version t - 1, read a moment ago, must still exist. If log
+     * cleanup has removed it, t too was committed (cleanup keeps its
+     * checkpoint's commit and everything above) and may have been removed
+     * as well: publishing t now could re-create a deleted version below
+     * the checkpoint, a commit no reader would ever see. */
+    if (t > 0) {
+        char prev[TL_LOG_NAME_LEN + 1];
+        tl_log_commit_name(t - 1, prev);
+        struct stat st;
+        tl_error se;
+        int src = tl_io_stat(io, logdir, prev, &st, &se);
+        if (src != TL_OK) {
+            drop_tmp(io, logdir, tmp);
+            if (src != TL_ENOTFOUND)
+                return tl_error_set(err, src, "%s", se.msg);
+            return tl_error_set(err, TL_ECONFLICT,
+                                "%s/%s: version %" PRId64 ", which this commit follows, was "
+                                "removed by log cleanup while the commit was prepared: the "
+                                "writer read the table longer ago than the log retention "
+                                "(LOG-R84); nothing was committed, re-read the table and retry",
+                                logdir->path ? logdir->path : TL_LOG_DIR, prev, t - 1);
+        }
+    }
     rc = plain ? tl_io_rename(io, logdir, tmp, logdir, name, err)
                : tl_io_rename_noreplace(io, logdir, tmp, logdir, name, err); /* LOG-R44 */
     if (rc == TL_ECONFLICT) {
@@ -1811,6 +1871,13 @@ int tl_log_write(const tl_io_file *root, int64_t read_version, const tl_log_acti
                 rc = TL_OK;
                 break;
             }
+            if (rc == TL_ENOTFOUND) /* LOG-R84: the winner was cleaned up already */
+                rc = tl_error_set(err, TL_ECONFLICT,
+                                  "%s: version %" PRId64 " was taken by another writer and then "
+                                  "removed by log cleanup before it could be read for conflicts: "
+                                  "the writer read the table longer ago than the log retention "
+                                  "(LOG-R84); nothing was committed, re-read the table and retry",
+                                  logdir.path ? logdir.path : TL_LOG_DIR, w);
             if (rc != TL_OK)
                 break;
             rc = check_conflict(&shape, &c, w, err);
@@ -2026,6 +2093,8 @@ int tl_log_cleanup(const tl_io_file *root, const tl_io *io, int64_t now_ms, int6
         if (rc != TL_OK)
             return rc;
         retention_ms = hours * 3600000;
+        if (retention_ms < TL_LOG_MIN_RETENTION_MS) /* LOG-R84 */
+            retention_ms = TL_LOG_MIN_RETENTION_MS;
     }
     tl_io_file logdir;
     log_listing l;

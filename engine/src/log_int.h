@@ -65,6 +65,10 @@
 #define TL_LOG_DEFAULT_CHECKPOINT_INTERVAL 100
 #define TL_LOG_DEFAULT_LOG_RETENTION_HOURS 720         /* 30 days */
 #define TL_LOG_DEFAULT_DELETED_FILE_RETENTION_HOURS 168 /* 7 days */
+/* LOG-R84: log cleanup through the table (configured retention, tags)
+ * never uses less than this, so that a writer must have read the table
+ * more than an hour before publishing to meet a removed version. */
+#define TL_LOG_MIN_RETENTION_MS 3600000LL
 /* Automatic optimize after appends (spec/MAINT.md MAINT-O11): 0 = off. */
 #define TL_LOG_CONF_AUTO_OPTIMIZE_MIN_FILES "ticklake.autoOptimize.minFiles"
 #define TL_LOG_CONF_AUTO_OPTIMIZE_TARGET_ROWS "ticklake.autoOptimize.targetRows"

@@ -97,6 +97,8 @@ static int tag_retention(tl_table *t, const tl_log_snapshot *latest, int64_t now
     int64_t need;
     if (!__builtin_sub_overflow(now, ict, &need) && need > keep)
         keep = need;
+    if (keep < TL_LOG_MIN_RETENTION_MS) /* LOG-R84 */
+        keep = TL_LOG_MIN_RETENTION_MS;
     *retention_ms = keep;
     return TL_OK;
 }

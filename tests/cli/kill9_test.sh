@@ -14,6 +14,12 @@
 #   - verify TABLE passes (orphans are not damage).
 # Every CHECK_EVERY rounds and at the end: vacuum --retain 0 --force, then no
 # orphan data file, temporary log file or scratch directory is left.
+# Log cleanup is killed too: the table keeps covered commits 1 hour (the
+# shortest, LOG-R84) and the explicit checkpoints run two hours ahead of
+# the clock (faketime, libfaketime), so each deletes the commits below its
+# checkpoint; the history's net row count is then checked only while
+# version 0 is still listed. Without faketime the test says so and runs
+# without log cleanup.
 # KILL9_ROUNDS=N (default 24: well under a minute) for the long run whose
 # figure is in tests/reliability/FAULT.md; KILL9_SEED=S fixes $RANDOM.
 # $1 = path to the ticklake binary.
@@ -26,7 +32,21 @@ T=$TMP/t
 NCSV=6
 
 # the CSVs and each one's rows as the table prints them (its canonical form)
-run "$TL" create "$T" --schema ticks --checkpoint-interval 4  # automatic checkpoints under SIGKILL too
+# the explicit checkpoints two hours ahead: their log cleanup deletes
+# (ASan must accept libfaketime preloaded before its runtime)
+# (preloaded through env, which execs: the pid killed is the writer's)
+AHEAD=()
+FT_LIB=$(ls /usr/lib/*/faketime/libfaketime.so.1 2>/dev/null | head -n 1)
+if [ -n "$FT_LIB" ]; then
+    AHEAD=(env "LD_PRELOAD=$FT_LIB" FAKETIME=+2h DONT_FAKE_MONOTONIC=1
+           "ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0")
+    cleanup_mode="explicit checkpoints 2 h ahead (faketime): log cleanup deletes commits"
+else
+    echo "note: libfaketime is not installed: log cleanup is not exercised (apt-get install faketime)"
+    cleanup_mode="no log cleanup (faketime missing)"
+fi
+# automatic checkpoints under SIGKILL too (every 4 commits)
+run "$TL" create "$T" --schema ticks --checkpoint-interval 4 --log-retention-hours 1
 if [ "$RC" -ne 0 ]; then bad "create: $(snippet "$TMP/err")"; finish; exit; fi
 for i in $(seq 1 $NCSV); do
     "$TL" gen --seed $((1000 + i)) --days 1 --rows-per-day 400 --out "$TMP/in$i.csv" >/dev/null ||
@@ -68,7 +88,7 @@ leftovers() {
 
 expect_rows=0  # rows the committed appends added
 committed=""   # list of CSV indices whose append committed
-kills=0; finished=0; failed_checks=0; vacuumed=0
+kills=0; finished=0; failed_checks=0; vacuumed=0; prev_oldest=0
 declare -A killed_by=() done_by=()
 t0=$(date +%s)
 for r in $(seq 1 "$ROUNDS"); do
@@ -78,7 +98,7 @@ for r in $(seq 1 "$ROUNDS"); do
     case $k in
         0|1|2|3) op=append; cmd=("$TL" append "$T" "$TMP/in$csv.csv") ;;
         4|5) op=optimize; cmd=("$TL" optimize "$T") ;;
-        6) op=checkpoint; cmd=("$TL" checkpoint "$T") ;;
+        6) op=checkpoint; cmd=("${AHEAD[@]}" "$TL" checkpoint "$T") ;;
         7) op=vacuum; cmd=("$TL" vacuum "$T" --retain 0 --force) ;;
     esac
     "${cmd[@]}" >/dev/null 2>"$TMP/w.err" &
@@ -115,6 +135,13 @@ for r in $(seq 1 "$ROUNDS"); do
         bad "round $r: an acknowledged append is not visible ($before -> $latest)"
         failed_checks=$((failed_checks + 1))
     fi
+    if [ "$oldest" -lt "$prev_oldest" ]; then
+        bad "round $r: oldest reachable version went back from $prev_oldest to $oldest"
+        failed_checks=$((failed_checks + 1)); break
+    fi
+    prev_oldest=$oldest
+    # the history's net rows only add up while it still starts at version 0
+    [ "$oldest" -eq 0 ] || net=$expect_rows
     rows=$("$TL" describe "$T" --json 2>/dev/null | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["rows"])')
     if [ "$rows" != "$expect_rows" ] || [ "$net" != "$expect_rows" ]; then
         bad "round $r ($op, exit $st): $rows rows, history net $net, expected $expect_rows"
@@ -146,7 +173,7 @@ done
 t1=$(date +%s)
 read -r latest oldest net < <(history_ok)
 fmt() { local s=""; for k in append optimize checkpoint vacuum; do s="$s $k=${1:-0}"; shift; done; echo "$s"; }
-summary="kill -9: $ROUNDS rounds in $((t1 - t0)) s, $kills writers killed ($(fmt "${killed_by[append]:-0}" "${killed_by[optimize]:-0}" "${killed_by[checkpoint]:-0}" "${killed_by[vacuum]:-0}")), $finished finished first ($(fmt "${done_by[append]:-0}" "${done_by[optimize]:-0}" "${done_by[checkpoint]:-0}" "${done_by[vacuum]:-0}")); versions 0..$latest contiguous (oldest reachable $oldest), $expect_rows rows = committed appends' rows, verify passed every round, $vacuumed leftovers vacuumed, 0 left; failed checks $failed_checks"
+summary="kill -9: $ROUNDS rounds in $((t1 - t0)) s, $kills writers killed ($(fmt "${killed_by[append]:-0}" "${killed_by[optimize]:-0}" "${killed_by[checkpoint]:-0}" "${killed_by[vacuum]:-0}")), $finished finished first ($(fmt "${done_by[append]:-0}" "${done_by[optimize]:-0}" "${done_by[checkpoint]:-0}" "${done_by[vacuum]:-0}")); versions $oldest..$latest contiguous ($cleanup_mode; $oldest commits removed by it), $expect_rows rows = committed appends' rows, verify passed every round, $vacuumed leftovers vacuumed, 0 left; failed checks $failed_checks"
 echo "$summary"
 if [ "$failed_checks" -eq 0 ] && [ "$kills" -gt 0 ]; then
     ok "$summary"

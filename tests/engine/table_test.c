@@ -827,7 +827,7 @@ static int64_t days_ahead_ms(void *arg)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + *(const int64_t *)arg;
 }
 
-Test(table, explicit_zero_retentions_are_written_and_cleanup_deletes_at_once)
+Test(table, explicit_zero_retentions_are_written_and_cleanup_keeps_one_hour)
 {
     tl_table_spec spec;
     tl_ticks_table_spec(&spec);
@@ -854,7 +854,13 @@ Test(table, explicit_zero_retentions_are_written_and_cleanup_deletes_at_once)
     cr_assert_eq(dr, 0);
     tl_checkpoint_result r;
     cr_assert_eq(tl_table_checkpoint(t, &r, &err), TL_OK, "%s", err.msg);
-    cr_assert_eq(r.commits_deleted, 2, "commits 0 and 1 go at once");
+    /* a 0-hour log retention acts as 1 hour (LOG-R84): nothing yet */
+    cr_assert_eq(r.commits_deleted, 0, "commits a second old were cleaned up");
+    tl_table_close(t);
+    ahead = 2 * 3600000; /* two hours later: commits 0 and 1 go */
+    cr_assert_eq(tl_table_open_io(tpath, NULL, days_ahead_ms, &ahead, &t, &err), TL_OK);
+    cr_assert_eq(tl_table_checkpoint(t, &r, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(r.commits_deleted, 2, "commits 0 and 1 go");
     cr_assert_eq(r.oldest_version, 2);
     tl_table_close(t);
     /* the checkpoint interval has no explicit 0; other negatives are refused */

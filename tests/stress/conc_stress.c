@@ -41,6 +41,22 @@
  * --sigbus-control shows that the harness does see a SIGBUS: a mapped copy
  * of a data file truncated under its reader.
  *
+ * --log-cleanup: the table keeps covered commits 1 hour, the shortest log
+ * retention (ticklake.logRetentionHours = 1, one SET CONFIGURATION commit
+ * at version 1; LOG-R84), and every process runs on a clock 10,000 x faster
+ * than the real one (the table's clock hook: commit timestamps, cleanup's
+ * "now"), so an hour passes in 0.36 s and every checkpoint of the
+ * maintenance process runs a log cleanup that deletes the commits and
+ * checkpoints below it while writers publish and readers list and load the
+ * log (vacuum then keeps 1,000 h: 6 min of real time). A writer that read
+ * the table more than the retention ago (0.36 s here) may fail with
+ * TL_ECONFLICT (LOG-R84, reported) but must never re-create a removed
+ * version. Readers asking for a version or a
+ * timestamp below the oldest reachable version get TL_ENOTFOUND naming it
+ * (LOG-R57; counted apart, expected); every other error is a failure, and
+ * latest readers must never fail. The final check then covers the versions
+ * from the oldest reachable one on.
+ *
  * --unsafe-plain-rename: the writers publish commits with plain rename(2)
  * (their tl_io turns renameat2(RENAME_NOREPLACE) into a replacing rename:
  * the negative control of LOG-R44 / LOG-C4, same effect as
@@ -94,6 +110,7 @@ typedef struct cfg {
     int plain;
     int pin;
     int sigbus_control;
+    int cleanup;
 } cfg;
 
 /* One process's counters, in memory shared with the parent. */
@@ -102,9 +119,11 @@ typedef struct stats {
     uint64_t attempts;
     uint64_t reads, reads_mode[N_MODES], reads_at[N_AT], rows_read;
     uint64_t read_errors, violations, uring_fallback;
+    uint64_t below_oldest; /* TL_ENOTFOUND below the oldest reachable version (--log-cleanup) */
     uint64_t listing_race; /* errors of those: a commit reported missing that exists */
     uint64_t opt_runs, opt_commits, opt_files_removed, opt_errors;
     uint64_t ckpt_runs, ckpt_errors, vac_runs, vac_deleted, vac_errors;
+    uint64_t commits_deleted, checkpoints_deleted;
     int64_t max_version_read;
     char msg[600]; /* first error or violation */
 } stats;
@@ -181,8 +200,21 @@ static uint64_t rng_next(uint64_t *s)
     return *s;
 }
 
+static int64_t real_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* --log-cleanup: the fast clock (g_clock_base = real ms at the start). */
+#define CLOCK_SPEED 10000
+static int64_t g_clock_base = -1;
+
 static int64_t now_ms(void)
 {
+    if (g_clock_base >= 0)
+        return g_clock_base + (real_ms() - g_clock_base) * CLOCK_SPEED;
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
@@ -201,6 +233,19 @@ static void sleep_ms(int ms)
         usleep((useconds_t)ms * 1000u);
 }
 
+static int64_t table_clock(void *arg)
+{
+    (void)arg;
+    return now_ms();
+}
+
+/* Open the table (on the fast clock with --log-cleanup). */
+static int open_t(const cfg *c, const tl_io *io, tl_table **t, tl_error *err)
+{
+    (void)c;
+    return tl_table_open_io(c->table, io, g_clock_base >= 0 ? table_clock : NULL, NULL, t, err);
+}
+
 static const char *const COLS[] = {"ts", "sym", "w", "seq", "k", "val"};
 enum { C_TS, C_SYM, C_W, C_SEQ, C_K, C_VAL, N_COLS };
 
@@ -214,7 +259,16 @@ static int create_table(const cfg *c, tl_error *err)
     tl_table_spec spec = {.fields = fields, .n_fields = N_COLS, .symbol_column = "sym",
                           .day_column = "ts", .sort_key = sort, .n_sort_key = 1,
                           .name = "conc_stress"};
-    return tl_table_create(c->table, &spec, err);
+    int rc = tl_table_create(c->table, &spec, err);
+    if (rc != TL_OK || !c->cleanup)
+        return rc;
+    tl_table *t;
+    if ((rc = open_t(c, NULL, &t, err)) != TL_OK)
+        return rc;
+    int64_t v = -1;
+    rc = tl_table_set_config(t, "ticklake.logRetentionHours", "1", &v, err);
+    tl_table_close(t);
+    return rc;
 }
 
 /* ---- the negative control's I/O: commits published by plain rename ------ */
@@ -295,7 +349,7 @@ static int writer_main(const cfg *c, int w, stats *st)
 {
     tl_error err;
     tl_table *t;
-    int rc = tl_table_open_io(c->table, c->plain ? plain_io() : NULL, NULL, NULL, &t, &err);
+    int rc = open_t(c, c->plain ? plain_io() : NULL, &t, &err);
     if (rc) {
         note(st, "writer %d: open: %s", w, err.msg);
         return 1;
@@ -519,7 +573,7 @@ static int reader_main(const cfg *c, int id, int latest_only, stats *st)
 {
     tl_error err;
     tl_table *t;
-    if (tl_table_open(c->table, &t, &err)) {
+    if (open_t(c, NULL, &t, &err)) {
         note(st, "reader %d: open: %s", id, err.msg);
         return 1;
     }
@@ -595,6 +649,17 @@ static int reader_main(const cfg *c, int id, int latest_only, stats *st)
             }
             tl_snapshot_close(s);
         }
+        if (rc == TL_ENOTFOUND && c->cleanup && at != AT_LATEST) {
+            /* expected only if a cleanup has since moved the oldest
+             * reachable version above what was asked */
+            tl_error e2;
+            int64_t o2 = -1, l2 = -1;
+            if (tl_table_versions(t, &o2, &l2, &e2) == TL_OK &&
+                (at == AT_TS || o2 > a.version)) {
+                st->below_oldest++;
+                rc = TL_OK;
+            }
+        }
         if (rc) {
             st->read_errors++;
             st->listing_race += (uint64_t)listing_race(c->table, err.msg);
@@ -614,7 +679,7 @@ static int maint_main(const cfg *c, stats *st)
 {
     tl_error err;
     tl_table *t;
-    if (tl_table_open(c->table, &t, &err)) {
+    if (open_t(c, NULL, &t, &err)) {
         note(st, "maintenance: open: %s", err.msg);
         return 1;
     }
@@ -640,9 +705,14 @@ static int maint_main(const cfg *c, stats *st)
             st->ckpt_errors++;
             st->listing_race += (uint64_t)listing_race(c->table, err.msg);
             note(st, "checkpoint: %s (%d)", err.msg, rc);
+        } else {
+            st->commits_deleted += cr.commits_deleted;
+            st->checkpoints_deleted += cr.checkpoints_deleted;
         }
-        /* the shortest retention vacuum allows without force (LOG-R82) */
-        tl_table_vacuum_opts vo = {.retain_hours = 1};
+        /* the shortest retention vacuum allows without force (LOG-R82);
+         * on the fast clock 1,000 h (6 real minutes: time-travel readers keep
+         * their files) */
+        tl_table_vacuum_opts vo = {.retain_hours = c->cleanup ? 1000 : 1};
         tl_table_vacuum_report vr;
         memset(&vr, 0, sizeof vr);
         rc = tl_table_vacuum(t, &vo, &vr, &err);
@@ -766,7 +836,7 @@ static int final_check(const cfg *c, uint64_t opt_commits)
 {
     tl_error err;
     tl_table *t;
-    if (tl_table_open(c->table, &t, &err)) {
+    if (open_t(c, NULL, &t, &err)) {
         check(0, "open the table: %s", err.msg);
         return 1;
     }
@@ -779,29 +849,40 @@ static int final_check(const cfg *c, uint64_t opt_commits)
         return 1;
     }
     uint64_t pm = (uint64_t)c->p * (uint64_t)c->m;
-    uint64_t n_app = 0, n_opt = 0, n_other = 0, gaps = 0;
+    uint64_t n_app = 0, n_opt = 0, n_conf = 0, n_other = 0, gaps = 0;
     for (size_t i = 0; i < nh; i++) {
-        if (h[i].version != (int64_t)i)
+        if (h[i].version != oldest + (int64_t)i)
             gaps++;
-        if (strcmp(h[i].operation, "APPEND") == 0)
+        const char *op = h[i].operation;
+        if (strcmp(op, "APPEND") == 0)
             n_app++;
-        else if (strcmp(h[i].operation, "OPTIMIZE") == 0)
+        else if (strcmp(op, "OPTIMIZE") == 0)
             n_opt++;
-        else if (i > 0)
-            n_other++;
+        else if (strcmp(op, "SET CONFIGURATION") == 0)
+            n_conf++;
+        else if (h[i].version > 0 && !(c->cleanup && i == 0 && oldest > 0))
+            n_other++; /* (the entry of a cleaned-up checkpoint version has no commit) */
     }
-    uint64_t expect_versions = 1 + pm + opt_commits;
-    printf("versions: expected %" PRIu64 " (1 create + %" PRIu64 " appends + %" PRIu64
-           " optimize), present %" PRId64 " (0 .. %" PRId64 "), history entries %zu\n",
-           expect_versions, pm, opt_commits, latest + 1, latest, nh);
-    check(oldest == 0 && gaps == 0 && nh == (size_t)latest + 1,
-          "versions contiguous from 0: oldest %" PRId64 ", %zu entries, %" PRIu64 " out of place",
-          oldest, nh, gaps);
+    uint64_t conf = c->cleanup ? 1 : 0;
+    uint64_t expect_versions = 1 + conf + pm + opt_commits;
+    printf("versions: expected %" PRIu64 " (1 create + %" PRIu64 " configuration + %" PRIu64
+           " appends + %" PRIu64 " optimize), latest %" PRId64 ", oldest reachable %" PRId64
+           ", history entries %zu\n",
+           expect_versions, conf, pm, opt_commits, latest, oldest, nh);
+    check((c->cleanup || oldest == 0) && gaps == 0 && nh == (size_t)(latest - oldest + 1),
+          "versions contiguous from the oldest reachable (%" PRId64 "): %zu entries, %" PRIu64
+          " out of place", oldest, nh, gaps);
     check((uint64_t)(latest + 1) == expect_versions, "versions present = expected");
-    check(n_app == pm, "APPEND commits: %" PRIu64 " of %" PRIu64, n_app, pm);
-    check(n_opt == opt_commits && n_other == 0,
-          "OPTIMIZE commits: %" PRIu64 " (maintenance reported %" PRIu64 "), other %" PRIu64,
-          n_opt, opt_commits, n_other);
+    if (oldest == 0) {
+        check(n_app == pm, "APPEND commits: %" PRIu64 " of %" PRIu64, n_app, pm);
+        check(n_opt == opt_commits && n_conf == conf && n_other == 0,
+              "OPTIMIZE commits: %" PRIu64 " (maintenance reported %" PRIu64 "), other %" PRIu64,
+              n_opt, opt_commits, n_other);
+    } else {
+        check(n_app + n_opt <= pm + opt_commits && n_other == 0,
+              "commits above the oldest reachable version: %" PRIu64 " APPEND, %" PRIu64
+              " OPTIMIZE, other %" PRIu64, n_app, n_opt, n_other);
+    }
 
     size_t nb = (size_t)pm;
     int64_t *ack_v = malloc(nb * sizeof *ack_v);
@@ -813,10 +894,11 @@ static int final_check(const cfg *c, uint64_t opt_commits)
             size_t bi = (size_t)w * (size_t)c->m + (size_t)j;
             expect_rows += batch_rows(w, j);
             int64_t v = ack_v[bi];
-            if (v < 0 || v > latest || (size_t)v >= nh)
-                continue;
-            if (strcmp(h[v].operation, "APPEND") != 0 ||
-                h[v].added_rows != (int64_t)batch_rows(w, j))
+            if (v <= oldest || v > latest || (size_t)(v - oldest) >= nh)
+                continue; /* (below the oldest reachable version: no commit left) */
+            const tl_history_entry *he = &h[v - oldest];
+            if (strcmp(he->operation, "APPEND") != 0 ||
+                he->added_rows != (int64_t)batch_rows(w, j))
                 wrong_commit++;
         }
     check(acked == pm && twice == 0, "appends acknowledged: %" PRIu64 " of %" PRIu64
@@ -857,9 +939,10 @@ static int final_check(const cfg *c, uint64_t opt_commits)
     /* sampled versions against the acknowledgements */
     uint64_t rs = c->seed ^ 0x77u, sampled = 0, sviol = 0, serr = 0;
     char smsg[600] = "";
-    int every = latest + 1 <= c->samples;
-    for (int i = 0; i < (every ? (int)latest + 1 : c->samples); i++) {
-        int64_t v = every ? i : (int64_t)(rng_next(&rs) % (uint64_t)(latest + 1));
+    int64_t span = latest - oldest + 1;
+    int every = span <= c->samples;
+    for (int i = 0; i < (every ? (int)span : c->samples); i++) {
+        int64_t v = oldest + (every ? i : (int64_t)(rng_next(&rs) % (uint64_t)span));
         tl_snapshot *s;
         tl_at a = {.kind = TL_AT_VERSION, .version = v};
         int rc = tl_snapshot_open(t, &a, &s, &err);
@@ -943,7 +1026,7 @@ static int pin_main(const cfg *c, int64_t v, int to_parent, int from_parent, pin
     tl_table *t;
     memset(rep, 0, sizeof *rep);
     rep->version = v;
-    if (tl_table_open(c->table, &t, &err))
+    if (open_t(c, NULL, &t, &err))
         return snprintf(rep->msg, sizeof rep->msg, "open: %s", err.msg), 1;
     tl_snapshot *s;
     tl_at a = {.kind = TL_AT_VERSION, .version = v};
@@ -1093,7 +1176,7 @@ static void pin_phase(const cfg *c)
     printf("-- retention phase: vacuum with retention 0 (force) under mapped readers\n");
     tl_error err;
     tl_table *t;
-    if (tl_table_open(c->table, &t, &err)) {
+    if (open_t(c, NULL, &t, &err)) {
         check(0, "open: %s", err.msg);
         return;
     }
@@ -1253,7 +1336,7 @@ static void usage(void)
             "usage: tl_conc_stress DIR [--writers P] [--appends M] [--readers R]\n"
             "         [--no-maintenance] [--maint-sleep-ms N] [--reader-sleep-ms N]\n"
             "         [--samples N] [--seed S] [--pin] [--sigbus-control]\n"
-            "         [--unsafe-plain-rename]\n"
+            "         [--log-cleanup] [--unsafe-plain-rename]\n"
             "DIR must not exist; the table is DIR/t.\n");
 }
 
@@ -1299,6 +1382,8 @@ int main(int argc, char **argv)
             c.pin = 1;
         else if (!strcmp(a, "--sigbus-control"))
             c.sigbus_control = 1;
+        else if (!strcmp(a, "--log-cleanup"))
+            c.cleanup = 1, g_clock_base = real_ms();
         else if (!strcmp(a, "--unsafe-plain-rename"))
             c.plain = 1;
         else if (a[0] == '-' || dir)
@@ -1385,6 +1470,7 @@ int main(int argc, char **argv)
         r.read_errors += s->read_errors;
         r.listing_race += s->listing_race;
         r.violations += s->violations;
+        r.below_oldest += s->below_oldest;
         r.uring_fallback += s->uring_fallback;
         if (s->max_version_read > r.max_version_read)
             r.max_version_read = s->max_version_read;
@@ -1400,16 +1486,18 @@ int main(int argc, char **argv)
            w.appends_given_up, tw);
     printf("readers: %" PRIu64 " snapshots read whole (%s %" PRIu64 ", %s %" PRIu64 ", %s %" PRIu64
            "; at %s %" PRIu64 ", %s %" PRIu64 ", %s %" PRIu64 "), %" PRIu64
-           " rows, newest version read %" PRId64 ", io_uring fallbacks %" PRIu64 "\n",
+           " rows, newest version read %" PRId64 ", io_uring fallbacks %" PRIu64
+           ", below the oldest reachable version (TL_ENOTFOUND, expected) %" PRIu64 "\n",
            r.reads, mode_name[0], r.reads_mode[0], mode_name[1], r.reads_mode[1], mode_name[2],
            r.reads_mode[2], at_name[0], r.reads_at[0], at_name[1], r.reads_at[1], at_name[2],
-           r.reads_at[2], r.rows_read, r.max_version_read, r.uring_fallback);
+           r.reads_at[2], r.rows_read, r.max_version_read, r.uring_fallback, r.below_oldest);
     printf("maintenance: optimize %" PRIu64 " runs, %" PRIu64 " commits (%" PRIu64
            " files compacted), %" PRIu64 " errors; checkpoint %" PRIu64 " runs, %" PRIu64
-           " errors; vacuum (retain 1 h) %" PRIu64 " runs, %" PRIu64 " files deleted, %" PRIu64
-           " errors\n",
+           " errors (log cleanup deleted %" PRIu64 " commits, %" PRIu64 " checkpoints); vacuum"
+           " (retain 1 h) %" PRIu64 " runs, %" PRIu64 " files deleted, %" PRIu64 " errors\n",
            mst->opt_runs, mst->opt_commits, mst->opt_files_removed, mst->opt_errors,
-           mst->ckpt_runs, mst->ckpt_errors, mst->vac_runs, mst->vac_deleted, mst->vac_errors);
+           mst->ckpt_runs, mst->ckpt_errors, mst->commits_deleted, mst->checkpoints_deleted,
+           mst->vac_runs, mst->vac_deleted, mst->vac_errors);
     printf("elapsed: %.1f s\n", tall);
     check(crashed == 0, "processes killed by a signal: %d (SIGBUS %d)", crashed, sigbus);
     check(w.append_errors == 0 && w.appends_given_up == 0,
@@ -1419,6 +1507,9 @@ int main(int argc, char **argv)
           r.read_errors, r.listing_race);
     check(r.violations == 0, "reader invariant violations: %" PRIu64, r.violations);
     check(c.r == 0 || r.reads > 0, "readers read: %" PRIu64, r.reads);
+    if (c.cleanup && c.maint)
+        check(mst->commits_deleted > 0, "log cleanup deleted commits while writers ran: %" PRIu64,
+              mst->commits_deleted);
     check(mst->opt_errors + mst->ckpt_errors + mst->vac_errors == 0,
           "maintenance errors: %" PRIu64 " (listing race %" PRIu64 ")",
           mst->opt_errors + mst->ckpt_errors + mst->vac_errors, mst->listing_race);

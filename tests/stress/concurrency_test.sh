@@ -10,6 +10,7 @@
 #    mapped while vacuum with retention 0 deletes them: no SIGBUS, mapped
 #    files read whole) and the SIGBUS control (a truncated mapped file must
 #    be seen). Must pass.
+# 1b. The same with --log-cleanup (see below).
 # 2. Negative control: the same harness with commits published by plain
 #    rename(2) (LOG-R44 broken) must fail, reporting lost or overwritten
 #    commits (a few rounds, in case one round happens not to collide).
@@ -46,6 +47,20 @@ if grep -q '^ok   versions present = expected' "$TMP/run.log" &&
     ok "figures reported: versions, reader errors, SIGBUS, SIGBUS control"
 else
     bad "a figure line is missing from the report"
+fi
+
+# 1b. The same with log cleanup running throughout (LOG-R84): 1-hour log
+#     retention on a 10,000 x clock, so each checkpoint deletes the commits
+#     below it while writers publish and readers load.
+"$D" "$TMP/lc" --writers 4 --appends 40 --readers 2 --maint-sleep-ms 5 \
+    --samples 100000 --log-cleanup --seed 11 >"$TMP/lc.log" 2>&1
+RC=$?
+sed 's/^/    /' "$TMP/lc.log"
+if [ "$RC" -eq 0 ] && grep -q '^RESULT: PASS' "$TMP/lc.log" &&
+    grep -q '^ok   log cleanup deleted commits while writers ran' "$TMP/lc.log"; then
+    ok "4 writers x 40 appends with log cleanup throughout: every check passed"
+else
+    bad "log cleanup run: exit $RC"
 fi
 
 detected=0
