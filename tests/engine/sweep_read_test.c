@@ -2413,3 +2413,213 @@ Test(sweep_read, reader_refuses_a_file_of_another_size_or_column_type)
     cr_assert_eq(read_all(tv, 2, &err), TL_ECORRUPT);
     cr_assert(strstr(err.msg, "no column 'v' of type int32"), "%s", err.msg);
 }
+
+/* ---- scans: runs of nullable run columns, printing, arguments ----------------------------- */
+
+static const tl_field rc_fields[] = {
+    {"ts", TL_TIMESTAMP, 0}, {"g", TL_INT64, 1},   {"b", TL_BOOL, 1},
+    {"i16", TL_INT16, 1},    {"f", TL_FLOAT64, 1}, {"d", TL_DATE, 1},
+    {"symbol", TL_STRING, 1}};
+enum { RC_N = 4000 };
+
+/* Table at tpath sorted by ts: g alternates 5 / null (every row a new run
+ * twice over: value and validity), b and i16 runs of 3 and 5 with nulls,
+ * f with infinities, d before 1970. */
+static void runs_table(void)
+{
+    tl_table_spec spec = {0};
+    static const char *const key[] = {"ts"};
+    spec.fields = rc_fields;
+    spec.n_fields = 7;
+    spec.sort_key = key;
+    spec.n_sort_key = 1;
+    tl_error err;
+    cr_assert_eq(tl_table_create(tpath, &spec, &err), TL_OK, "%s", err.msg);
+    static int64_t ts[RC_N], g[RC_N];
+    static uint8_t b[RC_N], vg[RC_N / 8 + 1], vb[RC_N / 8 + 1], vi[RC_N / 8 + 1];
+    static int16_t i16[RC_N];
+    static double f[RC_N];
+    static int32_t d[RC_N];
+    static uint32_t off[RC_N + 1];
+    static char sdata[RC_N * 2];
+    memset(vg, 0, sizeof vg);
+    memset(vb, 0, sizeof vb);
+    memset(vi, 0, sizeof vi);
+    for (int i = 0; i < RC_N; i++) {
+        ts[i] = 1700000000000000000LL + i;
+        int gn = i % 2 == 1;
+        g[i] = gn ? 0 : 5;
+        tl_bit_set(vg, (uint64_t)i, !gn);
+        int bn = (i / 3) % 4 == 3;
+        b[i] = bn ? 0 : (uint8_t)((i / 3) % 2);
+        tl_bit_set(vb, (uint64_t)i, !bn);
+        int in = (i / 5) % 3 == 2;
+        i16[i] = in ? 0 : (int16_t)(i / 5);
+        tl_bit_set(vi, (uint64_t)i, !in);
+        f[i] = i % 7 == 0 ? INFINITY : i % 7 == 1 ? -INFINITY : i * 0.5;
+        d[i] = -3 - i % 5;
+        off[i] = (uint32_t)(i % 3 == 0 ? i / 3 : i / 3 + 1) * 0;
+    }
+    for (int i = 0; i < RC_N; i++) { /* symbol: "A" or "BB" */
+        off[i + 1] = off[i] + (i % 2 ? 2 : 1);
+        memcpy(sdata + off[i], i % 2 ? "BB" : "A", i % 2 ? 2 : 1);
+    }
+    tl_coldef defs[7];
+    for (int i = 0; i < 7; i++)
+        defs[i] = (tl_coldef){rc_fields[i].name, rc_fields[i].type};
+    tl_colvec cols[7] = {{ts, NULL, NULL, NULL}, {g, vg, NULL, NULL},  {b, vb, NULL, NULL},
+                         {i16, vi, NULL, NULL}, {f, NULL, NULL, NULL}, {d, NULL, NULL, NULL},
+                         {NULL, NULL, off, (const uint8_t *)sdata}};
+    tl_batch bt = {RC_N, 7, defs, cols};
+    tl_table *t;
+    cr_assert_eq(tl_table_open(tpath, &t, &err), TL_OK, "%s", err.msg);
+    tl_append *a;
+    cr_assert_eq(tl_append_begin(t, &(tl_append_opts){.threads = 1}, &a, &err), TL_OK, "%s",
+                 err.msg);
+    cr_assert_eq(tl_append_batch(a, &bt, &err), TL_OK, "%s", err.msg);
+    tl_append_result res;
+    cr_assert_eq(tl_append_commit(a, &res, &err), TL_OK, "%s", err.msg);
+    tl_table_close(t);
+}
+
+typedef struct runs_check {
+    uint64_t blocks, runs, bad;
+    int cols[3];
+    uint32_t n_cols;
+} runs_check;
+
+/* Compare each block's runs with a naive computation over the projected
+ * run columns (value or validity change starts a run). */
+static int runs_block(void *arg, const tl_scan_block *b, tl_error *err)
+{
+    (void)err;
+    runs_check *rc = arg;
+    rc->blocks++;
+    uint32_t k = 0;
+    for (uint32_t i = 1; i <= b->n_rows; i++) {
+        int change = i == b->n_rows;
+        for (uint32_t c = 0; c < rc->n_cols && !change; c++) {
+            const tl_colvec *v = &b->cols[rc->cols[c]];
+            size_t w = tl_type_width(b->defs[rc->cols[c]].type);
+            int p0 = tl_bit_get(v->validity, i - 1), p1 = tl_bit_get(v->validity, i);
+            change = p0 != p1 || (p0 && memcmp((const uint8_t *)v->values + (i - 1) * w,
+                                               (const uint8_t *)v->values + i * w, w) != 0);
+        }
+        if (change) {
+            if (k >= b->n_runs || b->run_ends[k] != i)
+                rc->bad++;
+            k++;
+        }
+    }
+    if (k != b->n_runs)
+        rc->bad++;
+    rc->runs += k;
+    return 0;
+}
+
+Test(sweep_read, runs_of_nullable_run_columns_match_a_naive_count)
+{
+    runs_table();
+    tl_table *t;
+    tl_error err;
+    cr_assert_eq(tl_table_open(tpath, &t, &err), TL_OK, "%s", err.msg);
+    tl_snapshot *s;
+    cr_assert_eq(tl_snapshot_open(t, NULL, &s, &err), TL_OK, "%s", err.msg);
+    static const char *const proj[] = {"g", "b", "i16"};
+    static const char *const sets[][3] = {{"g"}, {"b"}, {"i16"}, {"g", "b", "i16"}};
+    static const uint32_t nset[] = {1, 1, 1, 3};
+    static const int colidx[][3] = {{0}, {1}, {2}, {0, 1, 2}};
+    for (int m = TL_IO_MMAP; m <= TL_IO_PREAD; m++)
+        for (int k = 0; k < 4; k++) {
+            tl_scan_opts o = {0};
+            o.columns = proj;
+            o.n_columns = 3;
+            o.run_columns = sets[k];
+            o.n_run_columns = nset[k];
+            o.threads = 1;
+            o.io = m;
+            runs_check rc = {.n_cols = nset[k]};
+            memcpy(rc.cols, colidx[k], sizeof rc.cols);
+            tl_scan_cb cb = {.block = runs_block, .ctx = &rc};
+            cr_assert_eq(tl_scan_run(s, &o, &cb, NULL, &err), TL_OK, "%s", err.msg);
+            cr_assert_gt(rc.blocks, 0);
+            cr_assert_eq(rc.bad, 0, "io %d, run set %d: %" PRIu64 " blocks disagree", m, k,
+                         rc.bad);
+            if (k == 0)
+                cr_assert_eq(rc.runs, RC_N, "g: every row is a run");
+        }
+    tl_snapshot_close(s);
+    tl_table_close(t);
+}
+
+static char *print_scan(tl_snapshot *s, const tl_scan_opts *o, int format, uint64_t limit,
+                        int *rc, tl_error *err)
+{
+    char p[400];
+    snprintf(p, sizeof p, "%s/print.out", dir);
+    int fd = open(p, O_CREAT | O_TRUNC | O_RDWR, 0644);
+    cr_assert_geq(fd, 0);
+    *rc = tl_scan_print(s, o, format, limit, fd, NULL, err);
+    close(fd);
+    FILE *f = fopen(p, "r");
+    cr_assert_not_null(f);
+    static char buf[1 << 20];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = 0;
+    fclose(f);
+    return buf;
+}
+
+Test(sweep_read, print_writes_every_type_and_checks_arguments)
+{
+    runs_table();
+    tl_table *t;
+    tl_error err;
+    cr_assert_eq(tl_table_open(tpath, &t, &err), TL_OK, "%s", err.msg);
+    tl_snapshot *s;
+    cr_assert_eq(tl_snapshot_open(t, NULL, &s, &err), TL_OK, "%s", err.msg);
+    tl_scan_opts o = {0};
+    o.threads = 2;
+    int rc;
+    char *out = print_scan(s, &o, TL_SCAN_JSON, 12, &rc, &err);
+    cr_assert_eq(rc, TL_OK, "%s", err.msg);
+    cr_assert(strstr(out, "\"b\":true") && strstr(out, "\"b\":false") && strstr(out, "\"b\":null"),
+              "%s", out);
+    cr_assert(strstr(out, "\"inf\"") && strstr(out, "\"-inf\""), "%s", out);
+    cr_assert(strstr(out, "\"d\":\"1969-12-"), "%s", out);
+    cr_assert(strstr(out, "\"g\":null") && strstr(out, "\"g\":5"), "%s", out);
+    cr_assert(strstr(out, "\"symbol\":\"BB\""), "%s", out);
+    size_t lines = 0;
+    for (char *q = out; *q; q++)
+        lines += *q == '\n';
+    cr_assert_eq(lines, 12);
+    /* CSV of a selection with a predicate on a nullable column */
+    o.where = "g IS NULL AND i16 >= 3";
+    out = print_scan(s, &o, TL_SCAN_CSV, 0, &rc, &err);
+    cr_assert_eq(rc, TL_OK, "%s", err.msg);
+    cr_assert(strncmp(out, "ts,g,b,i16,f,d,symbol\n", 22) == 0, "%s", out);
+    /* a symbols filter on the symbol column of an unpartitioned table */
+    static const char *const bb[] = {"BB"};
+    o.where = NULL;
+    o.symbols = bb;
+    o.n_symbols = 1;
+    tl_scan_stats st;
+    cr_assert_eq(tl_scan_explain(s, &o, &st, &err), TL_OK, "%s", err.msg);
+    o.symbols = NULL;
+    o.n_symbols = 0;
+    /* arguments */
+    cr_assert_eq(tl_scan_print(NULL, &o, TL_SCAN_CSV, 0, 1, NULL, &err), TL_EINVAL);
+    cr_assert_eq(tl_scan_print(s, NULL, TL_SCAN_CSV, 0, 1, NULL, &err), TL_EINVAL);
+    cr_assert_eq(tl_scan_print(s, &o, 7, 0, 1, NULL, &err), TL_EINVAL);
+    static const char *const nosuch[] = {"ts", "nosuch"};
+    o.columns = nosuch;
+    o.n_columns = 2;
+    cr_assert_eq(tl_scan_print(s, &o, TL_SCAN_CSV, 0, 1, NULL, &err), TL_EINVAL);
+    cr_assert(strstr(err.msg, tpath) && strstr(err.msg, "nosuch"), "%s", err.msg);
+    cr_assert_eq(tl_scan_run(s, &o, NULL, NULL, &err), TL_EINVAL);
+    cr_assert(strstr(err.msg, tpath) && strstr(err.msg, "nosuch"), "%s", err.msg);
+    cr_assert_eq(tl_scan_run(s, NULL, NULL, NULL, &err), TL_EINVAL);
+    cr_assert_eq(tl_scan_run(NULL, &o, NULL, NULL, &err), TL_EINVAL);
+    tl_snapshot_close(s);
+    tl_table_close(t);
+}
