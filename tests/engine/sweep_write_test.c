@@ -1858,3 +1858,108 @@ Test(sweep_write, every_type_round_trips_through_the_append_writer)
     cr_assert_eq(st.hash, XXH64(want, nwant * sizeof *want, 7), "the rows read back differ");
     free(want);
 }
+
+/* check_batch: every refusal names the table and the column, and nothing
+ * of the batch is taken (the append still commits its good batches). */
+Test(sweep_write, bad_batches_are_refused_naming_the_column)
+{
+    tl_table_spec spec = {.fields = plain_fields, .n_fields = 3, .sort_key = plain_sort,
+                          .n_sort_key = 1};
+    tl_error err;
+    cr_assert_eq(tl_table_create(tpath, &spec, &err), TL_OK, "%s", err.msg);
+    tl_table *t;
+    cr_assert_eq(tl_table_open(tpath, &t, &err), TL_OK);
+    tl_append *a;
+    cr_assert_eq(tl_append_begin(t, NULL, &a, &err), TL_OK);
+    int64_t ts[4] = {4, 3, 2, 1};
+    double px[4] = {1, 2, 3, 4};
+    uint32_t off[5] = {0, 1, 2, 3, 4}, bad_off[5] = {0, 2, 1, 3, 4};
+    uint8_t nulls = 0x05; /* rows 1 and 3 null */
+    tl_coldef d3[3] = {{"ts", TL_TIMESTAMP}, {"px", TL_FLOAT64}, {"note", TL_STRING}};
+    struct {
+        const char *what;
+        tl_coldef defs[3];
+        tl_colvec cols[3];
+        uint32_t nc;
+    } cases[] = {
+        {"unknown column 'zz' (the table has: ts, px, note)",
+         {{"zz", TL_INT64}}, {{ts, NULL, NULL, NULL}}, 1},
+        {"unknown column '(null)'", {{NULL, TL_INT64}}, {{ts, NULL, NULL, NULL}}, 1},
+        {"column 'ts' given twice",
+         {{"ts", TL_TIMESTAMP}, {"ts", TL_TIMESTAMP}}, {{ts, NULL, NULL, NULL}, {ts, NULL, NULL, NULL}}, 2},
+        {"column 'px' is int64 in the batch, the table has float64",
+         {{"ts", TL_TIMESTAMP}, {"px", TL_INT64}}, {{ts, NULL, NULL, NULL}, {ts, NULL, NULL, NULL}}, 2},
+        {"column 'px' is an unknown type in the batch",
+         {{"ts", TL_TIMESTAMP}, {"px", (tl_type)77}}, {{ts, NULL, NULL, NULL}, {ts, NULL, NULL, NULL}}, 2},
+        {"string column 'note' without offsets or data",
+         {{"ts", TL_TIMESTAMP}, {"note", TL_STRING}}, {{ts, NULL, NULL, NULL}, {NULL, NULL, NULL, NULL}}, 2},
+        {"column 'note': string offsets decrease at row 1",
+         {{"ts", TL_TIMESTAMP}, {"note", TL_STRING}},
+         {{ts, NULL, NULL, NULL}, {NULL, NULL, bad_off, (const uint8_t *)"abcd"}}, 2},
+        {"column 'px' without values",
+         {{"ts", TL_TIMESTAMP}, {"px", TL_FLOAT64}}, {{ts, NULL, NULL, NULL}, {NULL, NULL, NULL, NULL}}, 2},
+        {"column 'ts' is not nullable, but row 1 of the batch is null",
+         {{"ts", TL_TIMESTAMP}}, {{ts, &nulls, NULL, NULL}}, 1},
+        {"missing non-nullable column 'ts' (timestamp)",
+         {{"px", TL_FLOAT64}}, {{px, NULL, NULL, NULL}}, 1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        tl_batch b = {4, cases[i].nc, cases[i].defs, cases[i].cols};
+        cr_assert_eq(tl_append_batch(a, &b, &err), TL_EINVAL, "%s", cases[i].what);
+        cr_assert(strstr(err.msg, cases[i].what) && strstr(err.msg, tpath), "%s: %s",
+                  cases[i].what, err.msg);
+    }
+    tl_batch nocols = {4, 2, NULL, NULL};
+    cr_assert_eq(tl_append_batch(a, &nocols, &err), TL_EINVAL);
+    cr_assert(strstr(err.msg, "batch without columns"), "%s", err.msg);
+    /* a good batch (a nullable string column with nulls) still goes in */
+    tl_colvec good[3] = {{ts, NULL, NULL, NULL}, {px, &nulls, NULL, NULL},
+                         {NULL, &nulls, off, (const uint8_t *)"abcd"}};
+    tl_batch b = {4, 3, d3, good};
+    cr_assert_eq(tl_append_batch(a, &b, &err), TL_OK, "%s", err.msg);
+    tl_append_result r;
+    cr_assert_eq(tl_append_commit(a, &r, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(r.n_rows, 4);
+    cr_assert_eq(r.n_partitions, 1);
+    tl_table_close(t);
+    state st;
+    cr_assert_eq(state_read(tpath, &st, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(st.rows, 4);
+}
+
+/* CSV appends: arguments, an error half-way commits nothing, progress. */
+static uint64_t csv_progress_calls;
+static void csv_progress(void *ctx, uint64_t done, uint64_t total)
+{
+    (void)ctx;
+    (void)done;
+    (void)total;
+    csv_progress_calls++;
+}
+
+Test(sweep_write, csv_append_commits_all_or_nothing)
+{
+    tl_table_spec spec = {.fields = plain_fields, .n_fields = 3, .sort_key = plain_sort,
+                          .n_sort_key = 1};
+    tl_error err;
+    cr_assert_eq(tl_table_create(tpath, &spec, &err), TL_OK, "%s", err.msg);
+    tl_table *t;
+    cr_assert_eq(tl_table_open(tpath, &t, &err), TL_OK);
+    tl_append_result r;
+    cr_assert_eq(tl_table_append_csv(t, NULL, NULL, &r, &err), TL_EINVAL);
+    cr_assert_eq(tl_table_append_csv(NULL, "x.csv", NULL, &r, &err), TL_EINVAL);
+    char p[600];
+    snprintf(p, sizeof p, "%s/in.csv", dir);
+    write_text(p, "ts,px,note\n2025-11-17 09:15:00,1.5,a\n2025-11-17 09:15:01,oops,b\n");
+    cr_assert_neq(tl_table_append_csv(t, p, NULL, &r, &err), TL_OK);
+    cr_assert(strstr(err.msg, p) && strstr(err.msg, "px"), "%s", err.msg);
+    write_text(p, "ts,px,note\n2025-11-17 09:15:00,1.5,a\n2025-11-17 09:15:01,,\n");
+    csv_progress_calls = 0;
+    cr_assert_eq(tl_table_append_csv(t, p, &(tl_append_opts){.progress = csv_progress}, &r,
+                                     &err),
+                 TL_OK, "%s", err.msg);
+    cr_assert_eq(r.n_rows, 2);
+    cr_assert_eq(r.version, 1);
+    cr_assert_geq(csv_progress_calls, 1);
+    tl_table_close(t);
+}
