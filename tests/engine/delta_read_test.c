@@ -803,7 +803,7 @@ Test(delta_read, allocation_failure_sweep_commit_parser)
 {
     oom_sweep_after_arm = json_mode;
     sweep_stats st = {0};
-    static const char *const v0[] = {"ok_v0", "ok_v0_adds", "ok_reader3"};
+    static const char *const v0[] = {"ok_v0", "ok_v0_adds", "ok_reader3", "ok_v0_types"};
     for (size_t i = 0; i < sizeof v0 / sizeof *v0; i++) {
         dr_in in = {0};
         char *b = dr_slurp(v0[i], &in.len);
@@ -837,7 +837,7 @@ Test(delta_read, allocation_failure_sweep_commit_parser)
     free(b0);
     oom_sweep_after_arm = NULL;
     tl_json_alloc_install();
-    report("delta_read commit parser + commit time (4 commits)", &st);
+    report("delta_read commit parser + commit time (5 commits)", &st);
 }
 
 /* The whole Delta log read: table open, snapshots at every version and the
@@ -950,7 +950,7 @@ static void dm_check(const char *buf, size_t len, int line, int target, int vari
 Test(delta_read, every_one_field_mutation_is_refused_in_place_or_well_formed)
 {
     long total = 0, refused = 0;
-    static const char *const v0[] = {"ok_v0", "ok_v0_adds", "ok_reader3"};
+    static const char *const v0[] = {"ok_v0", "ok_v0_adds", "ok_reader3", "ok_v0_types"};
     for (size_t i = 0; i < sizeof v0 / sizeof *v0; i++) {
         size_t len;
         char *b = dr_slurp(v0[i], &len);
@@ -984,4 +984,28 @@ Test(delta_read, every_one_field_mutation_is_refused_in_place_or_well_formed)
     fprintf(stderr, "delta_read mutations: %ld commits, %ld refused, %ld accepted\n", total,
             refused, total - refused);
     cr_assert_gt(refused, total / 4);
+}
+
+/* Delta checkpoint file names (LOG-D1): classic, multi-part and v2
+ * (UUID-named, parquet or json) forms; anything else is not one. */
+Test(delta_read, checkpoint_file_names)
+{
+    static const struct {
+        const char *name;
+        int want;
+    } t[] = {
+        {"00000000000000000010.checkpoint.parquet", 1},
+        {"00000000000000000010.checkpoint.0000000001.0000000002.parquet", 1},
+        {"00000000000000000010.checkpoint.80a083e8-7026-4e79-81be-64bd76c43a11.json", 1},
+        {"00000000000000000010.checkpoint.80a083e8-7026-4e79-81be-64bd76c43a11.parquet", 1},
+        {"00000000000000000010.checkpoint.json", 0},   /* no UUID part */
+        {"00000000000000000010.json", 0},
+        {"0000000000000000001x.checkpoint.parquet", 0},
+        {"00000000000000000010.checkpoint", 0},
+        {"00000000000000000010.checkpoint.parquet.tmp", 0},
+        {"00000000000000000010.checkpointXparquet", 0},
+        {"_last_checkpoint", 0},
+    };
+    for (size_t i = 0; i < sizeof t / sizeof *t; i++)
+        cr_assert_eq(tl_delta_checkpoint_name(t[i].name), t[i].want, "%s", t[i].name);
 }
