@@ -54,7 +54,9 @@ static TLF_ALWAYS_INLINE void pack_group(const uint64_t *s, unsigned W, uint8_t 
             tlf_st64(o + off, acc);
             off += 8;
             fill -= 64;
-            acc = fill ? s[j] >> (W - fill) : 0;
+            /* the bits of s[j] that did not fit, none when fill is 0 (as
+             * a mask, not a test: fill is a constant of each width's copy) */
+            acc = (s[j] >> (W - fill)) & (0 - (uint64_t)(fill != 0));
         }
     }
     memcpy(o + off, &acc, fill / 8); /* 8*W bits end on a byte boundary */
