@@ -775,9 +775,12 @@ static int validate_stats(const vctx *v, const tl_log_stats *s, int64_t n_rows)
         return fail(v, "add.stats.firstTimestamp",
                     "expected at most lastTimestamp %" PRId64 ", found %" PRId64, s->last_ts_ns,
                     s->first_ts_ns);
-    if (s->n_cols > TL_LOG_MAX_COLUMNS || (s->n_cols && !s->cols))
+    if (s->n_cols > TL_LOG_MAX_COLUMNS)
         return fail(v, "add.stats.columns", "expected at most %d columns, found %" PRIu32,
                     TL_LOG_MAX_COLUMNS, s->n_cols);
+    if (s->n_cols && !s->cols)
+        return fail(v, "add.stats.columns", "missing entries (%" PRIu32 " columns, no array)",
+                    s->n_cols);
     const char *small[64];
     const char **names = s->n_cols <= 64 ? small : malloc(s->n_cols * sizeof *names);
     if (!names)

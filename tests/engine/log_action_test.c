@@ -1632,3 +1632,139 @@ Test(log_action, utf8_validation_edges)
                      "case %zu: %zu, expected %zu", i,
                      tl_utf8_bad((const uint8_t *)t[i].s, t[i].n), t[i].want);
 }
+
+/* ---- the serialiser refuses invalid in-memory actions (LOG-R7 .. R28) --------- */
+
+enum { SR_NO_FIELDS, SR_FIELD_TYPE, SR_FIELD_NAME, SR_SORT_LONG, SR_SORT_UNKNOWN, SR_META_ID,
+       SR_FEATURE_CHARS, SR_FEATURES_NULL, SR_ADD_PATH, SR_ADD_SYMBOL, SR_STATS_TYPE,
+       SR_STATS_STR, SR_STATS_NAN, SR_STATS_NULLS, SR_TXN_ID, SR_OPERATION, SR_CONFIG,
+       SR_READER_VERSION, SR_STATS_COLS_NULL, SR_N };
+
+Test(log_action, serialise_refuses_invalid_actions_naming_the_field)
+{
+    static const char *const needle[SR_N] = {
+        [SR_NO_FIELDS] = "metaData.schema",
+        [SR_FIELD_TYPE] = "metaData.schema",
+        [SR_FIELD_NAME] = "metaData.schema",
+        [SR_SORT_LONG] = "metaData.sortKey",
+        [SR_SORT_UNKNOWN] = "expected the name of a column",
+        [SR_META_ID] = "metaData.id",
+        [SR_FEATURE_CHARS] = "protocol.readerFeatures",
+        [SR_FEATURES_NULL] = "protocol.writerFeatures",
+        [SR_ADD_PATH] = "add.path",
+        [SR_ADD_SYMBOL] = "add.partitionValues",
+        [SR_STATS_TYPE] = "add.stats",
+        [SR_STATS_STR] = "add.stats",
+        [SR_STATS_NAN] = "add.stats",
+        [SR_STATS_NULLS] = "add.stats",
+        [SR_TXN_ID] = "commitInfo.txnId",
+        [SR_OPERATION] = "commitInfo.operation: expected no control characters, found 0x01 at byte 3",
+        [SR_CONFIG] = "ticklake.checkpointInterval",
+        [SR_READER_VERSION] = "protocol.minReaderVersion",
+        [SR_STATS_COLS_NULL] = "add.stats.columns: missing entries (10 columns, no array)",
+    };
+    char path[512];
+    snprintf(path, sizeof path, "%s/tests/fuzz/corpus/fuzz_log_action/ok_create.json",
+             TL_SOURCE_DIR);
+    size_t len;
+    char *create = la_slurp(path, &len);
+    tl_log_commit cc;
+    tl_error err = {0};
+    cr_assert_eq(tl_log_commit_parse(create, len, NULL, &cc, &err), TL_OK, "%s", err.msg);
+    snprintf(path, sizeof path, "%s/tests/fuzz/corpus/fuzz_log_action/ok_append.json",
+             TL_SOURCE_DIR);
+    char *append = la_slurp(path, &len);
+    tl_log_commit ca;
+    cr_assert_eq(tl_log_commit_parse(append, len, NULL, &ca, &err), TL_OK, "%s", err.msg);
+    /* an append commit that also carries ok_create's protocol and metaData,
+     * so add checks see the schema */
+    tl_log_action acts[16];
+    uint32_t n = 0;
+    acts[n++] = ca.actions[0];
+    acts[n++] = cc.actions[1];
+    acts[n++] = cc.actions[2];
+    for (uint32_t i = 1; i < ca.n_actions; i++)
+        acts[n++] = ca.actions[i];
+    cr_assert_eq(acts[1].kind, TL_LOG_PROTOCOL);
+    cr_assert_eq(acts[2].kind, TL_LOG_METADATA);
+    uint32_t add_i = 0;
+    for (uint32_t i = 0; i < n; i++)
+        if (acts[i].kind == TL_LOG_ADD && acts[i].u.add.has_stats && !add_i)
+            add_i = i;
+    cr_assert_gt(add_i, 0);
+    char *out = NULL;
+    size_t cap = 0, olen = 0;
+    cr_assert_eq(tl_log_commit_serialize(acts, n, -1, &out, &cap, &olen, &err), TL_OK, "%s",
+                 err.msg);
+    for (int k = 0; k < SR_N; k++) {
+        tl_log_action a[16];
+        memcpy(a, acts, sizeof a);
+        tl_log_metadata *m = &a[2].u.meta;
+        tl_log_field fields[32];
+        memcpy(fields, m->fields, m->n_fields * sizeof *fields);
+        m->fields = fields;
+        tl_log_colstats cols[32];
+        tl_log_stats *st = &a[add_i].u.add.stats;
+        memcpy(cols, st->cols, st->n_cols * sizeof *cols);
+        st->cols = cols;
+        static const char *const bad_sort[] = {"nope"};
+        static const char *const bad_feat[] = {"bad feature!"};
+        static const tl_log_kv bad_conf[] = {{"ticklake.checkpointInterval", "0"}};
+        uint32_t sc = 0; /* a string stats column */
+        while (sc < st->n_cols && cols[sc].type != TL_STRING)
+            sc++;
+        uint32_t fc = 0; /* a float stats column */
+        while (fc < st->n_cols && !tl_type_is_float(cols[fc].type))
+            fc++;
+        cr_assert(sc < st->n_cols && fc < st->n_cols);
+        static uint8_t long_str[4096];
+        switch (k) {
+        case SR_NO_FIELDS: m->n_fields = 0; break;
+        case SR_FIELD_TYPE: fields[1].type = (tl_type)99; break;
+        case SR_FIELD_NAME: fields[1].name = ""; break;
+        case SR_SORT_LONG: m->sort_key.n = m->n_fields + 1; break;
+        case SR_SORT_UNKNOWN: m->sort_key = (tl_log_strs){bad_sort, 1}; break;
+        case SR_META_ID: m->id = "not-a-uuid"; break;
+        case SR_FEATURE_CHARS:
+            a[1].u.proto.min_reader_version = 3;
+            a[1].u.proto.min_writer_version = 7;
+            a[1].u.proto.reader_features = (tl_log_strs){bad_feat, 1};
+            break;
+        case SR_FEATURES_NULL:
+            a[1].u.proto.min_writer_version = 7;
+            a[1].u.proto.writer_features = (tl_log_strs){NULL, 2};
+            break;
+        case SR_ADD_PATH: a[add_i].u.add.path = NULL; break;
+        case SR_ADD_SYMBOL: a[add_i].u.add.part.symbol = NULL; break;
+        case SR_STATS_TYPE: cols[0].type = (tl_type)99; break;
+        case SR_STATS_STR:
+            memset(long_str, 'z', sizeof long_str);
+            cols[sc].max.s.p = long_str;
+            cols[sc].max.s.len = sizeof long_str;
+            break;
+        case SR_STATS_NAN:
+            cols[fc].has_min = 1;
+            cols[fc].min.f = NAN;
+            break;
+        case SR_STATS_NULLS: cols[0].null_count = a[add_i].u.add.n_rows + 1; break;
+        case SR_TXN_ID: a[0].u.ci.txn_id = "3f2a9c1e-7b4d-4e8f-9a6b-1c2d3e4f5a6G"; break;
+        case SR_OPERATION: a[0].u.ci.operation = "APP\001END"; break;
+        case SR_CONFIG: m->config = (tl_log_map){bad_conf, 1}; break;
+        case SR_READER_VERSION: a[1].u.proto.min_reader_version = 0; break;
+        case SR_STATS_COLS_NULL: st->cols = NULL; break;
+        }
+        olen = 99;
+        memset(&err, 0, sizeof err);
+        int rc = tl_log_commit_serialize(a, n, -1, &out, &cap, &olen, &err);
+        cr_assert_eq(rc, TL_EINVAL, "case %d: rc %d: %s", k, rc, err.msg);
+        cr_assert_eq(olen, 0, "case %d", k);
+        cr_assert(strstr(err.msg, needle[k]), "case %d: %s", k, err.msg);
+        if (getenv("TL_SR_TRACE"))
+            fprintf(stderr, "case %d: %s\n", k, err.msg);
+    }
+    free(out);
+    tl_log_commit_free(&ca);
+    tl_log_commit_free(&cc);
+    free(append);
+    free(create);
+}
