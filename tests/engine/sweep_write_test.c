@@ -1966,3 +1966,97 @@ Test(sweep_write, csv_append_commits_all_or_nothing)
     cr_assert_geq(csv_progress_calls, 1);
     tl_table_close(t);
 }
+
+/* tl_log_write's own refusals (the table API never makes them). */
+Test(sweep_write, log_write_refuses_bad_commits_before_writing)
+{
+    build_n(tpath, 1, 1000);
+    tl_error err;
+    tl_table *t;
+    cr_assert_eq(tl_table_open(tpath, &t, &err), TL_OK);
+    tl_log_write_result wr;
+    tl_log_action ci = {.kind = TL_LOG_COMMIT_INFO};
+    tl_log_txn tx = {.app_id = "x", .version = 1};
+    tl_log_action txn = {.kind = TL_LOG_TXN};
+    txn.u.txn = tx;
+    static const char *const none[1] = {NULL};
+    tl_log_action proto = {.kind = TL_LOG_PROTOCOL};
+    proto.u.proto = (tl_log_protocol){99, 99, {none, 0}, {none, 0}};
+    cr_assert_eq(tl_log_write(NULL, 0, &txn, 1, NULL, &wr, &err), TL_EINVAL);
+    cr_assert_eq(tl_log_write(&t->root, -2, &txn, 1, NULL, &wr, &err), TL_EINVAL);
+    cr_assert_eq(tl_log_write(&t->root, 1, NULL, 1, NULL, &wr, &err), TL_EINVAL);
+    cr_assert_eq(tl_log_write(&t->root, 1, &ci, 1, NULL, &wr, &err), TL_EINVAL);
+    cr_assert(strstr(err.msg, "is a commitInfo"), "%s", err.msg);
+    cr_assert_eq(tl_log_write(&t->root, -1, &txn, 1, NULL, &wr, &err), TL_EINVAL);
+    cr_assert(strstr(err.msg, "found neither"), "%s", err.msg);
+    tl_log_action pm[2] = {proto, txn};
+    pm[0].u.proto = (tl_log_protocol){TL_LOG_READER_VERSION, TL_LOG_WRITER_VERSION, {none, 0},
+                                      {none, 0}};
+    cr_assert_eq(tl_log_write(&t->root, -1, pm, 1, NULL, &wr, &err), TL_EINVAL);
+    cr_assert(strstr(err.msg, "protocol only"), "%s", err.msg);
+    cr_assert_neq(tl_log_write(&t->root, 1, &proto, 1, NULL, &wr, &err), TL_OK,
+                  "a protocol this writer cannot write");
+    /* an add that breaks the table's partitioning (LOG-R28) with the snapshot given */
+    tl_log_snapshot s;
+    tl_log_snap_opts so = {.io = t->io};
+    cr_assert_eq(tl_log_snapshot_load(&t->root, &so, &s, &err), TL_OK);
+    tl_log_action add = {.kind = TL_LOG_ADD};
+    add.u.add = (tl_log_add){.path = "x.tls", .size_bytes = 1, .n_rows = 1, .data_change = 1};
+    tl_log_write_opts wo = {.io = t->io, .snap = &s};
+    cr_assert_eq(tl_log_write(&t->root, 1, &add, 1, &wo, &wr, &err), TL_EINVAL);
+    tl_log_snapshot_free(&s);
+    /* a txn alone, read version given without the snapshot (loaded inside) */
+    cr_assert_eq(tl_log_write(&t->root, 1, &txn, 1, &(tl_log_write_opts){.io = t->io}, &wr, &err),
+                 TL_OK, "%s", err.msg);
+    cr_assert_eq(wr.version, 2);
+    /* and again: already applied (LOG-R60), a no-op naming the version */
+    cr_assert_eq(tl_log_write(&t->root, 2, &txn, 1, &(tl_log_write_opts){.io = t->io}, &wr, &err),
+                 TL_OK, "%s", err.msg);
+    cr_assert(wr.noop);
+    cr_assert_eq(wr.version, 2);
+    /* a stale read version with the same txn: R61 while resolving the conflict */
+    cr_assert_eq(tl_log_write(&t->root, 1, &txn, 1, &(tl_log_write_opts){.io = t->io}, &wr, &err),
+                 TL_OK, "%s", err.msg);
+    cr_assert(wr.noop);
+    /* the plain-rename mode (tests of the protocol only) publishes too */
+    tx.version = 2;
+    txn.u.txn = tx;
+    cr_assert_eq(tl_log_write(&t->root, 2, &txn, 1,
+                              &(tl_log_write_opts){.io = t->io, .unsafe_plain_rename = 1}, &wr,
+                              &err),
+                 TL_OK, "%s", err.msg);
+    cr_assert_eq(wr.version, 3);
+    tl_table_close(t);
+}
+
+/* LOG-R47: a rename that reports failure but happened is found ours by
+ * reading the version back: the commit succeeds. */
+static int rename_then_eio(void *arg, int op, const char *path)
+{
+    return rename_then_fail(arg, op, path) ? EIO : 0;
+}
+
+Test(sweep_write, a_publication_that_failed_but_happened_is_read_back_as_ours)
+{
+    build_n(tpath, 1, 1000);
+    snprintf(rn_logdir, sizeof rn_logdir, "%s/_delta_log", tpath);
+    tl_error err;
+    tl_io_fault *f;
+    cr_assert_eq(tl_io_fault_open(NULL, &f, &err), TL_OK);
+    tl_io_fault_rule r1 = {.op = TL_IO_OP_RENAME, .nth = 1, .action = TL_IO_FAULT_CALLBACK,
+                           .path_contains = "00000000000000000002.json", .cb = rename_then_eio};
+    cr_assert_eq(tl_io_fault_add(f, &r1, &err), TL_OK);
+    tl_table *t;
+    cr_assert_eq(tl_table_open_io(tpath, tl_io_fault_io(f), NULL, NULL, &t, &err), TL_OK);
+    rowset rs;
+    rows_gen(&rs, 9, 1, 30);
+    ctx c = {.t = t, .in = &rs};
+    cr_assert_eq(op_append(&c, &err), TL_OK, "%s", err.msg);
+    tl_table_close(t);
+    tl_io_fault_close(f);
+    rows_free(&rs);
+    state st;
+    cr_assert_eq(state_read(tpath, &st, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(st.latest, 2);
+    cr_assert_eq(st.rows, 120 + 60);
+}
