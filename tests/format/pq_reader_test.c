@@ -1877,3 +1877,64 @@ Test(pq_reader_hand, reader_arguments_and_accessors)
     tl_pq_close(f);
     tlf_buf_free(&h.out);
 }
+
+/* INT_8 / INT_16 / UINT_8 / UINT_16 annotated INT32: values just outside
+ * the range refused naming dictionary or page; the limits themselves read
+ * back exactly. */
+Test(pq_reader_hand, narrow_int_ranges_in_dictionary_and_page)
+{
+    static const struct {
+        int ct;
+        int32_t lo, hi, bad;
+        tl_type type;
+    } t[] = {
+        {TLF_PQM_CT_INT_8, -128, 127, 128, TL_INT8},
+        {TLF_PQM_CT_INT_16, -32768, 32767, -32769, TL_INT16},
+        {TLF_PQM_CT_UINT_8, 0, 255, 256, TL_UINT8},
+        {TLF_PQM_CT_UINT_16, 0, 65535, -1, TL_UINT16},
+    };
+    for (size_t k = 0; k < sizeof t / sizeof *t; k++)
+        for (int in_dict = 0; in_dict < 3; in_dict++) { /* 2: no bad value */
+            hb h;
+            hb_init(&h, 2);
+            tlf_pqm_schema_elem *e = hb_leaf(&h, "n", TL_PQ_INT32, TLF_PQM_REQUIRED);
+            e->has_converted_type = 1;
+            e->converted_type = t[k].ct;
+            int32_t vals[2] = {t[k].lo, in_dict == 2 ? t[k].hi : t[k].bad};
+            hb_chunk_begin(&h);
+            if (in_dict == 1) {
+                hb_page(&h, ph_dict(2), vals, 8);
+                /* indices 0, 1: bit width 1, one bit-packed group */
+                static const uint8_t idx[] = {1, 3, 2};
+                hb_page(&h, ph_v1(2, TLF_PQM_ENC_RLE_DICTIONARY), idx, 3);
+            } else {
+                hb_page(&h, ph_v1(2, TLF_PQM_ENC_PLAIN), vals, 8);
+            }
+            hb_chunk_end(&h, TL_PQ_INT32, "n", 2);
+            hb_finish(&h);
+            tl_pq_file *f = NULL;
+            tl_pq_colbuf b = {0};
+            tl_error err = {0};
+            int rc = hb_read(&h, &f, &b, &err);
+            if (in_dict == 2) {
+                cr_assert_eq(rc, TL_OK, "case %zu: %s", k, err.msg);
+                cr_assert_eq(tl_pq_col(f, 0)->type, t[k].type);
+                int64_t got[2];
+                for (int i = 0; i < 2; i++)
+                    got[i] = t[k].type == TL_INT8 ? ((const int8_t *)b.vec.values)[i]
+                             : t[k].type == TL_INT16 ? ((const int16_t *)b.vec.values)[i]
+                             : t[k].type == TL_UINT8 ? ((const uint8_t *)b.vec.values)[i]
+                                                     : ((const uint16_t *)b.vec.values)[i];
+                cr_assert_eq(got[0], t[k].lo, "case %zu", k);
+                cr_assert_eq(got[1], t[k].hi, "case %zu", k);
+            } else {
+                cr_assert_eq(rc, TL_ECORRUPT, "case %zu/%d: %s", k, in_dict, err.msg);
+                char want[120];
+                snprintf(want, sizeof want, "out of range [%d, %d] (value 1 of the %s)",
+                         t[k].lo, t[k].hi, in_dict ? "dictionary" : "page");
+                cr_assert(strstr(err.msg, want) && strstr(err.msg, "column 'n', page"),
+                          "case %zu/%d: %s", k, in_dict, err.msg);
+            }
+            hb_done(&h, f, &b);
+        }
+}
