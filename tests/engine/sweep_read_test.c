@@ -1723,6 +1723,16 @@ Test(sweep_read, checkpoint_chunk_indexes_and_names_that_do_not_fit_are_refused)
     memcpy(b + 24, &(int64_t){w.ict}, 8);
     ck_reseal(b, len);
     ck_expect(b, len, TL_OK, NULL, "restored");
+    tl_error e2;
+    cr_assert_eq(tl_log_ckpt_verify("x.checkpoint.tlc", -1, b, len, NULL, NULL, &e2), TL_OK,
+                 "%s", e2.msg);
+    cr_assert_eq(tl_log_ckpt_verify("x.checkpoint.tlc", 8, b, len, NULL, NULL, &e2),
+                 TL_ECORRUPT);
+    cr_assert(strstr(e2.msg, "the file name's"), "%s", e2.msg);
+    memcpy(b + 8, &(uint32_t){2}, 4);
+    ck_reseal(b, len);
+    cr_assert_eq(tl_log_ckpt_verify("x.checkpoint.tlc", -1, b, len, NULL, NULL, &e2),
+                 TL_EVERSION);
     free(b);
 }
 
@@ -2253,7 +2263,8 @@ Test(sweep_read, null_partitions_and_removes_survive_a_checkpoint)
     a[3] = nadd("sym=A/a2.tls", 0, "A", 0, 20001, 1);
     a[4] = nadd("sym=B/b1.tls", 0, "B", 0, 20000, 0);
     a[5] = nadd("sym=A/a0.tls", 0, "A", 0, 20000, 1);
-    cr_assert_eq(tl_log_write(&root, 0, a, 6, NULL, &res, &err), TL_OK, "%s", err.msg);
+    a[6] = nadd("sym=A/a3.tls", 0, "A", 1, 0, 0);
+    cr_assert_eq(tl_log_write(&root, 0, a, 7, NULL, &res, &err), TL_OK, "%s", err.msg);
     /* v2: removes with and without partition values, size, rows */
     int64_t now = real_ms();
     memset(a, 0, sizeof a);
@@ -2306,10 +2317,10 @@ Test(sweep_read, null_partitions_and_removes_survive_a_checkpoint)
     tl_at at = {.kind = TL_AT_VERSION, .version = 1};
     cr_assert_eq(tl_snapshot_open(t, &at, &s, &err), TL_OK, "%s", err.msg);
     static const char *const order[] = {"sym=__null__/n1.tls", "sym=__null__/n2.tls",
-                                        "sym=A/a1.tls", "sym=A/a0.tls", "sym=A/a2.tls",
-                                        "sym=B/b1.tls"};
-    cr_assert_eq(tl_snapshot_n_files(s), 6);
-    for (size_t i = 0; i < 6; i++) {
+                                        "sym=A/a1.tls", "sym=A/a3.tls", "sym=A/a0.tls",
+                                        "sym=A/a2.tls", "sym=B/b1.tls"};
+    cr_assert_eq(tl_snapshot_n_files(s), 7);
+    for (size_t i = 0; i < 7; i++) {
         tl_file_info fi;
         tl_snapshot_file(s, i, &fi);
         cr_assert_str_eq(fi.path, order[i]);
@@ -2318,6 +2329,8 @@ Test(sweep_read, null_partitions_and_removes_survive_a_checkpoint)
     tl_partition_info pi;
     tl_snapshot_partition(s, 0, &pi);
     cr_assert(pi.symbol_null && pi.day_null && pi.symbol == NULL && !pi.has_time_range);
+    tl_snapshot_partition(s, 2, &pi); /* A, null day: two files */
+    cr_assert(!pi.symbol_null && pi.day_null && pi.n_files == 2);
     tl_snapshot_partition(s, 4, &pi);
     cr_assert(pi.has_time_range && pi.day == 20001);
     /* filters that match no file: nothing is opened (the files do not exist) */
@@ -2612,6 +2625,9 @@ Test(sweep_read, print_writes_every_type_and_checks_arguments)
     cr_assert(strstr(err.msg, tpath) && strstr(err.msg, "nosuch"), "%s", err.msg);
     cr_assert_eq(tl_scan_run(s, NULL, NULL, NULL, &err), TL_EINVAL);
     cr_assert_eq(tl_scan_run(NULL, &o, NULL, NULL, &err), TL_EINVAL);
+    cr_assert_eq(tl_scan_run(s, &o, NULL, NULL, NULL), TL_EINVAL); /* err may be NULL */
+    tl_blockbuf_free(NULL);
+    tl_log_ckpt_free(NULL);
     tl_snapshot_close(s);
     tl_table_close(t);
 }
