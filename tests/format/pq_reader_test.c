@@ -1938,3 +1938,46 @@ Test(pq_reader_hand, narrow_int_ranges_in_dictionary_and_page)
             hb_done(&h, f, &b);
         }
 }
+
+/* Once a page needed the tolerant hybrid decoder, the chunk's next pages
+ * go to it directly (PQ-R12): the same DuckDB-style page twice, then a
+ * regular one and a v2 one, all decoding right. */
+Test(pq_reader_hand, tolerant_hybrid_decoding_carries_over_to_later_pages)
+{
+    hb h;
+    hb_init(&h, 11);
+    hb_leaf(&h, "x", TL_PQ_INT32, TLF_PQM_OPTIONAL);
+    int32_t dict[2] = {10, 20};
+    uint8_t odd[] = {2, 0, 0, 0, 0x41, 0x05, 1, 0x41, 0x01};   /* 3 slots: 20, null, 10 */
+    uint8_t plain[] = {2, 0, 0, 0, 0x04, 0x01, 1, 0x04, 0x00}; /* 2 slots, RLE: 10, 10 */
+    hb_chunk_begin(&h);
+    hb_page(&h, ph_dict(2), dict, sizeof dict);
+    hb_page(&h, ph_v1(3, TLF_PQM_ENC_RLE_DICTIONARY), odd, sizeof odd);
+    hb_page(&h, ph_v1(3, TLF_PQM_ENC_RLE_DICTIONARY), odd, sizeof odd);
+    hb_page(&h, ph_v1(2, TLF_PQM_ENC_RLE_DICTIONARY), plain, sizeof plain);
+    /* v2: levels without a length prefix, then indices */
+    uint8_t v2body[] = {0x41, 0x05, 1, 0x41, 0x01};
+    tlf_pqm_page_header ph = {0};
+    ph.type = TLF_PQM_PAGE_DATA_V2;
+    ph.has_data_page_v2 = 1;
+    ph.data_page_v2.num_values = 3;
+    ph.data_page_v2.num_rows = 3;
+    ph.data_page_v2.num_nulls = 1;
+    ph.data_page_v2.encoding = TLF_PQM_ENC_RLE_DICTIONARY;
+    ph.data_page_v2.definition_levels_byte_length = 2;
+    hb_page(&h, ph, v2body, sizeof v2body);
+    hb_chunk_end(&h, TL_PQ_INT32, "x", 11);
+    hb_finish(&h);
+    tl_pq_file *f = NULL;
+    tl_pq_colbuf b = {0};
+    tl_error err = {0};
+    cr_assert_eq(hb_read(&h, &f, &b, &err), TL_OK, "%s", err.msg);
+    static const int32_t want[11] = {20, 0, 10, 20, 0, 10, 10, 10, 20, 0, 10};
+    static const char valid[] = "10110111101";
+    const int32_t *v = b.vec.values;
+    for (int i = 0; i < 11; i++) {
+        cr_assert_eq(tl_bit_get(b.vec.validity, (uint64_t)i), valid[i] == '1', "slot %d", i);
+        cr_assert_eq(v[i], want[i], "slot %d: %d", i, v[i]);
+    }
+    hb_done(&h, f, &b);
+}
