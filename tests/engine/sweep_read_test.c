@@ -28,8 +28,8 @@
  * error: TL_ENOMEM for an allocation failure, TL_EIO for an I/O failure
  * (never TL_ECORRUPT, TL_ENOTFOUND, "version N missing" or "checkpoint
  * invalid"), EINTR and short reads are absorbed (TL_OK); the message names
- * the table; /proc/self/fd is unchanged; and the same handle then runs the
- * operation again with the reference result. Leaks: the ASan build runs
+ * the table; /proc/self/fd is unchanged; and after a failure the same
+ * handle runs the operation again with the reference result. Leaks: the ASan build runs
  * this file under LeakSanitizer (a report fails the ctest).
  *
  * CI runs at most SWEEP_CI_POINTS injection points per (operation, kind),
@@ -40,10 +40,13 @@
  * reinstalled after arming: see arm()).
  *
  * Targeted tests follow for what the sweeps cannot reach: argument errors
- * of the snapshot, reader, history and checkpoint encoder entry points,
- * checkpoints holding column statistics of every type (r_colstat), and two
- * large checkpoint decodes in one process (checkpoint.c's big_alloc /
- * big_free reuse cache).
+ * of the snapshot, reader, history, scan, print and checkpoint entry points;
+ * checkpoints the encoder never writes, made by a test-side builder
+ * (statistics of every type, every decoder refusal); large checkpoint
+ * decodes in one process (checkpoint.c's big_alloc / big_free reuse cache);
+ * null partitions and removes through checkpoints; Delta settings; the
+ * reader against files that disagree with their add; runs of nullable run
+ * columns against a naive count.
  */
 #include <criterion/criterion.h>
 
