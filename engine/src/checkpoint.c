@@ -995,16 +995,6 @@ static int decode_all_adds(rd *r, tl_log_ckpt *ck, const vmeta *vm0, uint64_t n_
     return rc;
 }
 
-/* Does an allocation fail right now? (Tells a JSON parser's out-of-memory
- * from bad bytes after the fact.) */
-static int memory_out(void)
-{
-    void *q = malloc(256);
-    int out = q == NULL;
-    free(q);
-    return out;
-}
-
 static int decode_body(rd *r, tl_log_ckpt *ck, uint64_t n_cols_hdr, uint32_t head_len)
 {
     const uint8_t *p = r->base;
@@ -1013,17 +1003,11 @@ static int decode_body(rd *r, tl_log_ckpt *ck, uint64_t n_cols_hdr, uint32_t hea
     tl_log_parse_opts_default(&po);
     po.name = r->name;
     po.max_file_bytes = head_len ? head_len : 1;
-    int hrc = tl_log_commit_parse((const char *)p + r->pos, head_len, &po, &ck->head, r->err);
-    if (hrc == TL_ECORRUPT) {
-        /* jansson reports a failed allocation as bad JSON: parse once more (a
-         * transient failure passes), then ask whether memory ran out (the
-         * head passed the checksum: it is what the encoder wrote) */
-        hrc = tl_log_commit_parse((const char *)p + r->pos, head_len, &po, &ck->head, r->err);
-        if (hrc == TL_ECORRUPT && memory_out())
-            hrc = tl_error_set(r->err, TL_ENOMEM, "%s: out of memory parsing the head (%" PRIu32
-                                                  " bytes of JSON)",
-                               r->name, head_len);
-    }
+    /* checked: a parse during which jansson failed an allocation is never
+     * taken (it may have lost a byte of a string); out of memory is
+     * TL_ENOMEM, not bad JSON */
+    int hrc =
+        tl_log_commit_parse_checked((const char *)p + r->pos, head_len, &po, &ck->head, r->err);
     if (hrc != TL_OK)
         return hrc;
     r->pos += head_len;

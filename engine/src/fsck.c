@@ -69,16 +69,6 @@ static double mono_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* Does an allocation fail right now? (Tells a JSON parser's out-of-memory
- * from bad bytes after the fact.) */
-static int memory_out(void)
-{
-    void *q = malloc(256);
-    int out = q == NULL;
-    free(q);
-    return out;
-}
-
 static void damage(fctx *c, int kind, const char *path, int code, int64_t version,
                    const char *fmt, ...) TL_PRINTF(6, 7);
 
@@ -442,15 +432,9 @@ int tl_table_verify(tl_table *t, const tl_verify_opts *o, tl_verify_report *rep,
             snprintf(full, sizeof full, "%s/%s", t->path, rel);
             po.name = full;
             po.version = cv[i];
-            r = tl_log_commit_parse(buf, len, &po, &cm, &e);
-            if (r == TL_ECORRUPT) {
-                /* jansson reports a failed allocation as bad JSON: parse once
-                 * more (a transient failure passes), then ask whether memory
-                 * ran out */
-                r = tl_log_commit_parse(buf, len, &po, &cm, &e);
-                if (r == TL_ECORRUPT && memory_out())
-                    r = tl_error_set(&e, TL_ENOMEM, "%s: out of memory parsing it", full);
-            }
+            /* checked: jansson running out of memory is TL_ENOMEM, and a
+             * parse it damaged is never taken */
+            r = tl_log_commit_parse_checked(buf, len, &po, &cm, &e);
         }
         free(buf);
         rep->commits++;

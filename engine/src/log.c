@@ -45,6 +45,7 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -257,17 +258,51 @@ int tl_log_parse_oom(void)
 
 static _Thread_local uint64_t json_failures;
 
+/* jansson 2.14 also crashes when one allocation fails as a string token's
+ * closing quote grows the lexer buffer and later ones succeed (request DEC
+ * -> WRITE): so a failed allocation is served from an emergency pool
+ * instead (and counted: the parse is dropped all the same). jansson only
+ * sees NULL once the pool is spent too, and then every later request fails
+ * while the pool's blocks live, so no "fail, then succeed" reaches it. The
+ * pool is reused once every block from it is released. */
+#define JSON_POOL_BYTES ((size_t)64 << 10)
+static _Alignas(16) unsigned char json_pool[JSON_POOL_BYTES];
+static size_t json_pool_used, json_pool_live;
+static pthread_mutex_t json_pool_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static int in_json_pool(const void *p)
+{
+    return (const unsigned char *)p >= json_pool &&
+           (const unsigned char *)p < json_pool + JSON_POOL_BYTES;
+}
+
 static void *json_alloc(size_t n)
 {
     void *p = malloc(n);
-    if (!p)
-        json_failures++;
+    if (p)
+        return p;
+    json_failures++;
+    size_t need = (n + 15) & ~(size_t)15;
+    pthread_mutex_lock(&json_pool_mu);
+    if (n && need <= JSON_POOL_BYTES - json_pool_used) {
+        p = json_pool + json_pool_used;
+        json_pool_used += need;
+        json_pool_live++;
+    }
+    pthread_mutex_unlock(&json_pool_mu);
     return p;
 }
 
 static void json_release(void *p)
 {
-    free(p);
+    if (!in_json_pool(p)) {
+        free(p);
+        return;
+    }
+    pthread_mutex_lock(&json_pool_mu);
+    if (--json_pool_live == 0)
+        json_pool_used = 0;
+    pthread_mutex_unlock(&json_pool_mu);
 }
 
 void tl_json_alloc_install(void)
@@ -712,14 +747,15 @@ static int read_head(const tl_io *io, const tl_io_file *logdir, int64_t v,
         len += got;
         if (lf || got < want)
             break;
-        if (cap > TL_LOG_MAX_LINE_BYTES) {
-            rc = tl_error_set(err, TL_EUNSUPPORTED, "%s/%s: line 1 is longer than %zu bytes "
-                                                    "(LOG-R7)",
-                              dir, name, TL_LOG_MAX_LINE_BYTES);
-            break;
-        }
-        cap *= 2;
+        if (cap > TL_LOG_MAX_LINE_BYTES)
+            break; /* refused below */
+        /* never more than the limit and its LF */
+        cap = cap * 2 > TL_LOG_MAX_LINE_BYTES + 1 ? TL_LOG_MAX_LINE_BYTES + 1 : cap * 2;
     }
+    if (rc == TL_OK && (lf ? (size_t)(lf - buf) : len) > TL_LOG_MAX_LINE_BYTES)
+        rc = tl_error_set(err, TL_EUNSUPPORTED,
+                          "%s/%s: line 1 is longer than %zu bytes (LOG-R7)", dir, name,
+                          TL_LOG_MAX_LINE_BYTES);
     (void)tl_io_close(&f, NULL);
     if (rc == TL_OK && !lf)
         rc = tl_error_set(err, TL_ECORRUPT,
@@ -852,6 +888,16 @@ static int load_ckpt(const tl_io *io, const tl_io_file *logdir, const log_listin
     return rc;
 }
 
+/* A checkpoint that cannot be read for a reason other than its bytes (out
+ * of memory, an I/O error) ends the search: falling back (LOG-R72) would
+ * report a healthy table whose older commits were cleaned up as damaged
+ * ("version 0 is missing"), or replay needlessly. Missing, corrupt,
+ * mismatching or unsupported checkpoints are fallen back from. */
+static int ckpt_fatal(int rc)
+{
+    return rc == TL_ENOMEM || rc == TL_EIO;
+}
+
 /* LOG-R81: the smallest c with a valid checkpoint (header and checksum
  * checked) and commits c+1..latest, or 0 while commits 0..latest exist.
  * -1 if none. *ict_out: its inCommitTimestamp if it came from a checkpoint
@@ -875,7 +921,7 @@ static int oldest_reachable(const tl_io *io, const tl_io_file *logdir, const log
         int64_t t;
         tl_error e;
         int rc = load_ckpt(io, logdir, l, c, NULL, &t, &e);
-        if (rc == TL_ENOMEM)
+        if (ckpt_fatal(rc))
             return tl_error_set(err, rc, "%s", e.msg);
         if (rc == TL_OK) {
             *oldest = c;
@@ -1190,7 +1236,7 @@ static int load_ticklake_once(const tl_io_file *root, const tl_log_snap_opts *op
         tl_log_ckpt ck;
         tl_error e;
         int crc = load_ckpt(io, &logdir, &l, c, &ck, NULL, &e);
-        if (crc == TL_ENOMEM)
+        if (ckpt_fatal(crc))
             rc = tl_error_set(err, crc, "%s", e.msg);
         if (crc != TL_OK)
             continue; /* missing, corrupt, mismatching: fall back (LOG-R72) */
@@ -2064,7 +2110,7 @@ int tl_log_cleanup(const tl_io_file *root, const tl_io *io, int64_t now_ms, int6
         tl_log_ckpt ck;
         tl_error e;
         int crc = load_ckpt(io, &logdir, &l, cv, &ck, &t, &e);
-        if (crc == TL_ENOMEM)
+        if (ckpt_fatal(crc))
             rc = tl_error_set(err, crc, "%s", e.msg);
         if (crc != TL_OK)
             continue;

@@ -775,9 +775,12 @@ static int validate_stats(const vctx *v, const tl_log_stats *s, int64_t n_rows)
         return fail(v, "add.stats.firstTimestamp",
                     "expected at most lastTimestamp %" PRId64 ", found %" PRId64, s->last_ts_ns,
                     s->first_ts_ns);
-    if (s->n_cols > TL_LOG_MAX_COLUMNS || (s->n_cols && !s->cols))
+    if (s->n_cols > TL_LOG_MAX_COLUMNS)
         return fail(v, "add.stats.columns", "expected at most %d columns, found %" PRIu32,
                     TL_LOG_MAX_COLUMNS, s->n_cols);
+    if (s->n_cols && !s->cols)
+        return fail(v, "add.stats.columns", "missing entries (%" PRIu32 " columns, no array)",
+                    s->n_cols);
     const char *small[64];
     const char **names = s->n_cols <= 64 ? small : malloc(s->n_cols * sizeof *names);
     if (!names)
@@ -1955,7 +1958,17 @@ int tl_log_commit_parse(const char *buf, size_t len, const tl_log_parse_opts *op
             break;
         }
         json_error_t je;
-        root = json_loadb(buf + pos, llen, JSON_REJECT_DUPLICATES, &je);
+        int json_oom = 0;
+        /* tl_json_loadb: never a tree damaged by a failed allocation in
+         * jansson's lexer (log.c) */
+        root = tl_json_loadb(buf + pos, llen, JSON_REJECT_DUPLICATES, &je, &json_oom);
+        if (!root && json_oom) {
+            rc = tl_error_set(err, TL_ENOMEM,
+                              "%s: line %" PRIu32 " (byte offset %zu): out of memory parsing "
+                              "the JSON",
+                              cname, line, pos);
+            break;
+        }
         if (!root) {
             rc = fail(&p.v, NULL, "invalid JSON near byte offset %zu: %s",
                       pos + (size_t)je.position,

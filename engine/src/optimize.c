@@ -1847,6 +1847,8 @@ static int optimize_run(tl_table *t, const tl_optimize_opts *o, const tl_log_pva
     if (r->committed || p.n_parts == 0)
         rc = fill_result(r, &p, &c.mw, err);
 out:
+    if (rc && err && !strstr(err->msg, t->path)) /* every error names the table */
+        tl_error_prefix(err, "optimize %s: ", t->path);
     if (rc && mw_init && !keep)
         tl_mw_drop_files(&c.mw, 0);
     if (c.o && o->progress && rc == TL_OK && r->committed)

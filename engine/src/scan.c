@@ -751,17 +751,33 @@ static uint32_t runs_decoded(const tl_colvec *v, tl_type type, uint32_t n, uint3
     } else {
         size_t wd = tl_type_width(type);
         const uint8_t *b = v->values;
+        const uint8_t *vb = v->validity;
+        /* one pass: a row starts a run when its value or its validity
+         * differs from the previous row's (null slots hold 0, so a null next
+         * to a 0 differs only in validity). At most n - 1 ends: out holds n + 1
+         * (appending validity transitions after the value ones, as before,
+         * could take 2n - 2 for a nullable column alternating value/null) */
         switch (wd) {
 #define RUNS_W(W, T)                                                                      \
     case W: {                                                                             \
         T prev;                                                                           \
         memcpy(&prev, b, W);                                                              \
-        for (uint32_t i = 1; i < n; i++) {                                                \
-            T x;                                                                          \
-            memcpy(&x, b + (size_t)i * W, W);                                             \
-            if (x != prev)                                                                \
-                out[k++] = i;                                                             \
-            prev = x;                                                                     \
+        if (vb) {                                                                         \
+            for (uint32_t i = 1; i < n; i++) {                                            \
+                T x;                                                                      \
+                memcpy(&x, b + (size_t)i * W, W);                                         \
+                if (x != prev || tl_bit_get(vb, i) != tl_bit_get(vb, i - 1))              \
+                    out[k++] = i;                                                         \
+                prev = x;                                                                 \
+            }                                                                             \
+        } else {                                                                          \
+            for (uint32_t i = 1; i < n; i++) {                                            \
+                T x;                                                                      \
+                memcpy(&x, b + (size_t)i * W, W);                                         \
+                if (x != prev)                                                            \
+                    out[k++] = i;                                                         \
+                prev = x;                                                                 \
+            }                                                                             \
         }                                                                                 \
         break;                                                                            \
     }
@@ -771,30 +787,6 @@ static uint32_t runs_decoded(const tl_colvec *v, tl_type type, uint32_t n, uint3
             RUNS_W(8, uint64_t)
 #undef RUNS_W
         default: break;
-        }
-        if (v->validity) {
-            /* add validity transitions (null slots hold 0, so a null next
-             * to a 0 differs only there), then sort-merge */
-            uint32_t m = k;
-            for (uint32_t i = 1; i < n; i++)
-                if (tl_bit_get(v->validity, i) != tl_bit_get(v->validity, i - 1))
-                    out[m++] = i;
-            if (m > k) {
-                /* merge the two sorted halves in place via insertion (rare) */
-                for (uint32_t i = k; i < m; i++) {
-                    uint32_t x = out[i], j = i;
-                    while (j > 0 && out[j - 1] > x) {
-                        out[j] = out[j - 1];
-                        j--;
-                    }
-                    out[j] = x;
-                }
-                uint32_t u = 0;
-                for (uint32_t i = 0; i < m; i++)
-                    if (u == 0 || out[u - 1] != out[i])
-                        out[u++] = out[i];
-                k = u;
-            }
         }
     }
     out[k++] = n;

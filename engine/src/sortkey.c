@@ -74,14 +74,16 @@ static inline uint64_t code_f32(float f)
 static int str_less(const tl_colvec *v, uint32_t a, uint32_t b)
 {
     uint32_t la = v->offsets[a + 1] - v->offsets[a], lb = v->offsets[b + 1] - v->offsets[b];
-    int c = memcmp(v->data + v->offsets[a], v->data + v->offsets[b], la < lb ? la : lb);
+    /* data may be NULL when every string is empty (memcmp(NULL, .., 0) is UB) */
+    int c = la && lb ? memcmp(v->data + v->offsets[a], v->data + v->offsets[b], la < lb ? la : lb)
+                     : 0;
     return c < 0 || (c == 0 && la < lb);
 }
 
 static int str_eq(const tl_colvec *v, uint32_t a, uint32_t b)
 {
     uint32_t la = v->offsets[a + 1] - v->offsets[a], lb = v->offsets[b + 1] - v->offsets[b];
-    return la == lb && memcmp(v->data + v->offsets[a], v->data + v->offsets[b], la) == 0;
+    return la == lb && (la == 0 || memcmp(v->data + v->offsets[a], v->data + v->offsets[b], la) == 0);
 }
 
 /* qsort over distinct representatives (row numbers) needs the column. */

@@ -23,13 +23,17 @@
     X(38) X(39) X(40) X(41) X(42) X(43) X(44) X(45) X(46) X(47) X(48) X(49)    \
     X(50) X(51) X(52) X(53) X(54) X(55) X(56) X(57) X(58) X(59) X(60) X(61)    \
     X(62) X(63)
-#define EACH_WIDTH_1_57(X)                                                     \
+/* widths whose values always fit one 8-byte load at their bit offset s
+ * (s = i*W mod 8, s + W <= 64): 1..57, and 58 and 60 (even: s <= 6 and
+ * s in {0, 4}) */
+#define EACH_WIDTH_ONE_LOAD(X)                                                 \
     X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13)       \
     X(14) X(15) X(16) X(17) X(18) X(19) X(20) X(21) X(22) X(23) X(24) X(25)    \
     X(26) X(27) X(28) X(29) X(30) X(31) X(32) X(33) X(34) X(35) X(36) X(37)    \
     X(38) X(39) X(40) X(41) X(42) X(43) X(44) X(45) X(46) X(47) X(48) X(49)    \
-    X(50) X(51) X(52) X(53) X(54) X(55) X(56) X(57)
-#define EACH_WIDTH_58_63(X) X(58) X(59) X(60) X(61) X(62) X(63)
+    X(50) X(51) X(52) X(53) X(54) X(55) X(56) X(57) X(58) X(60)
+/* the others, which sometimes reach into a ninth byte */
+#define EACH_WIDTH_NINE_BYTES(X) X(59) X(61) X(62) X(63)
 
 unsigned tlf_bit_width(uint64_t v)
 {
@@ -50,7 +54,9 @@ static TLF_ALWAYS_INLINE void pack_group(const uint64_t *s, unsigned W, uint8_t 
             tlf_st64(o + off, acc);
             off += 8;
             fill -= 64;
-            acc = fill ? s[j] >> (W - fill) : 0;
+            /* the bits of s[j] that did not fit, none when fill is 0 (as
+             * a mask, not a test: fill is a constant of each width's copy) */
+            acc = (s[j] >> (W - fill)) & (0 - (uint64_t)(fill != 0));
         }
     }
     memcpy(o + off, &acc, fill / 8); /* 8*W bits end on a byte boundary */
@@ -102,8 +108,8 @@ static void pack_generic(const uint64_t *v, uint32_t n, unsigned w, uint8_t *dst
         dst[o] = (uint8_t)acc;
 }
 
-/* Value of constant width W <= 57 at bit `bit` of p: one 8-byte load holds
- * it whatever the shift s (s + W <= 64). */
+/* Value of constant width W at bit `bit` of p, for the widths whose values
+ * one 8-byte load always holds (EACH_WIDTH_ONE_LOAD: s + W <= 64). */
 static TLF_ALWAYS_INLINE uint64_t get_bits(const uint8_t *p, uint64_t bit, unsigned W)
 {
     const uint8_t *q = p + (bit >> 3);
@@ -111,9 +117,9 @@ static TLF_ALWAYS_INLINE uint64_t get_bits(const uint8_t *p, uint64_t bit, unsig
     return (tlf_ld64(q) >> s) & (((uint64_t)1 << W) - 1);
 }
 
-/* The same for 58 <= W <= 63: the value may reach into a ninth byte. (Two
- * functions rather than one test of W, so that each width's copy holds
- * only the branches its data can take.) */
+/* The same for W = 59, 61, 62, 63: the value may reach into a ninth byte.
+ * (Two functions rather than one test of W, so that each width's copy
+ * holds only the branches its data can take.) */
 static TLF_ALWAYS_INLINE uint64_t get_bits_wide(const uint8_t *p, uint64_t bit, unsigned W)
 {
     const uint8_t *q = p + (bit >> 3);
@@ -179,10 +185,10 @@ void tlf_unpack_at(const uint8_t *src, size_t nbytes, uint64_t bit0,
     size_t avail = nbytes - (size_t)(bit0 >> 3);
     switch (bw) {
 #define U(W) case W: unpack_w(p, avail, cnt, W, out); break;
-        EACH_WIDTH_1_57(U)
+        EACH_WIDTH_ONE_LOAD(U)
 #undef U
 #define U(W) case W: unpack_w_wide(p, avail, cnt, W, out); break;
-        EACH_WIDTH_58_63(U)
+        EACH_WIDTH_NINE_BYTES(U)
 #undef U
     default:
         memcpy(out, p, (size_t)cnt * 8); /* 64: little-endian words */

@@ -97,7 +97,7 @@ unsigned tlf_pq_bit_width(uint64_t max_value)
 
 static ALWAYS_INLINE void unpack8_u32(const uint8_t *p, unsigned W, uint32_t *o)
 {
-    const uint64_t mask = W == 32 ? 0xffffffffu : ((1ull << W) - 1);
+    const uint64_t mask = (uint64_t)0xffffffffu >> (32 - W); /* 1 <= W <= 32 */
 #pragma GCC unroll 8
     for (unsigned j = 0; j < 8; j++)
         o[j] = (uint32_t)((tlf_ld64(p + (j * W) / 8) >> ((j * W) % 8)) & mask);
@@ -547,7 +547,7 @@ static ALWAYS_INLINE void pack8_u32(const uint32_t *v, unsigned W, uint8_t *o)
 {
     /* 8 values of W bits = W bytes, built in a 64-bit accumulator that is
      * flushed 4 bytes at a time */
-    const uint64_t mask = W == 32 ? 0xffffffffu : ((1ull << W) - 1);
+    const uint64_t mask = (uint64_t)0xffffffffu >> (32 - W); /* 1 <= W <= 32 */
     uint64_t acc = 0;
     unsigned fill = 0, off = 0;
 #pragma GCC unroll 8

@@ -1135,3 +1135,108 @@ Test(csv_read, allocation_failure_sweep)
     free(path);
     free(t);
 }
+
+/* Every integer width at its limits (accepted, exact) and one past them
+ * (refused naming line and column); a long bad field is shown cut. */
+Test(csv_read, integer_widths_at_and_past_their_limits)
+{
+    static const tl_coldef defs[] = {
+        {"i8", TL_INT8},   {"i16", TL_INT16},   {"i32", TL_INT32},   {"i64", TL_INT64},
+        {"u8", TL_UINT8},  {"u16", TL_UINT16},  {"u32", TL_UINT32},  {"u64", TL_UINT64},
+    };
+    static const struct {
+        int col;
+        const char *ok_lo, *ok_hi, *bad;
+    } t[] = {
+        {0, "-128", "127", "128"},
+        {0, "-128", "127", "-129"},
+        {1, "-32768", "32767", "32768"},
+        {1, "-32768", "32767", "-32769"},
+        {2, "-2147483648", "2147483647", "2147483648"},
+        {2, "-2147483648", "2147483647", "-2147483649"},
+        {3, "-9223372036854775808", "9223372036854775807", "9223372036854775808"},
+        {3, "-9223372036854775808", "9223372036854775807", "-9223372036854775809"},
+        {4, "0", "255", "256"},
+        {4, "0", "255", "-1"},
+        {5, "0", "65535", "65536"},
+        {6, "0", "4294967295", "4294967296"},
+        {7, "0", "18446744073709551615", "18446744073709551616"},
+        {7, "-0", "18446744073709551615", "-5"},
+        {3, "+5", "0005", "123456789012345678901234567890"},
+    };
+    for (size_t k = 0; k < sizeof t / sizeof *t; k++) {
+        char text[512];
+        int n = snprintf(text, sizeof text, "i8,i16,i32,i64,u8,u16,u32,u64\n");
+        const char *vals[3] = {t[k].ok_lo, t[k].ok_hi, t[k].bad};
+        for (int row = 0; row < 3; row++)
+            for (int c = 0; c < 8; c++)
+                n += snprintf(text + n, sizeof text - (size_t)n, "%s%s", c == t[k].col ? vals[row] : "0",
+                              c == 7 ? "\n" : ",");
+        tl_csv_opts o = {.batch_rows = 2};
+        tl_csv_reader *r = NULL;
+        tl_error err = {0};
+        cr_assert_eq(tl_csv_open_mem(text, strlen(text), "w.csv", defs, 8, &o, &r, &err), TL_OK,
+                     "%s", err.msg);
+        tl_batch b;
+        cr_assert_eq(tl_csv_next(r, &b, &err), TL_OK, "case %zu: %s", k, err.msg);
+        cr_assert_eq(b.n_rows, 2);
+        for (int row = 0; row < 2; row++) {
+            /* the value read back, printed as the column's type */
+            char got[32];
+            const void *p = (const uint8_t *)b.cols[t[k].col].values +
+                            (size_t)row * tl_type_width(defs[t[k].col].type);
+            switch (defs[t[k].col].type) {
+            case TL_INT8: snprintf(got, sizeof got, "%d", *(const int8_t *)p); break;
+            case TL_INT16: snprintf(got, sizeof got, "%d", *(const int16_t *)p); break;
+            case TL_INT32: snprintf(got, sizeof got, "%d", *(const int32_t *)p); break;
+            case TL_INT64: snprintf(got, sizeof got, "%" PRId64, *(const int64_t *)p); break;
+            case TL_UINT8: snprintf(got, sizeof got, "%u", *(const uint8_t *)p); break;
+            case TL_UINT16: snprintf(got, sizeof got, "%u", *(const uint16_t *)p); break;
+            case TL_UINT32: snprintf(got, sizeof got, "%u", *(const uint32_t *)p); break;
+            default: snprintf(got, sizeof got, "%" PRIu64, *(const uint64_t *)p); break;
+            }
+            const char *want = vals[row];
+            if (!strcmp(want, "-0"))
+                want = "0";
+            else if (!strcmp(want, "+5"))
+                want = "5";
+            else if (!strcmp(want, "0005"))
+                want = "5";
+            cr_assert_str_eq(got, want, "case %zu row %d", k, row);
+        }
+        int rc = tl_csv_next(r, &b, &err);
+        cr_assert_eq(rc, TL_EINVAL, "case %zu: %s accepted", k, t[k].bad);
+        char col[40];
+        snprintf(col, sizeof col, "line 4: column '%s'", defs[t[k].col].name);
+        cr_assert(strstr(err.msg, "w.csv: ") && strstr(err.msg, col), "case %zu: %s", k, err.msg);
+        tl_csv_close(r);
+    }
+}
+
+Test(csv_read, open_argument_errors)
+{
+    tl_csv_reader *r = NULL;
+    tl_error err = {0};
+    cr_assert_eq(tl_csv_open_mem("a\n1\n", 4, "m", small_defs, 4, NULL, NULL, &err), TL_EINVAL);
+    cr_assert(strstr(err.msg, "out is NULL"), "%s", err.msg);
+    cr_assert_eq(tl_csv_open_mem("a\n1\n", 4, "m", NULL, 4, NULL, &r, &err), TL_EINVAL);
+    cr_assert(strstr(err.msg, "no columns"), "%s", err.msg);
+    cr_assert_eq(tl_csv_open_mem(NULL, 4, "m", small_defs, 4, NULL, &r, &err), TL_EINVAL);
+    cr_assert(strstr(err.msg, "data is NULL"), "%s", err.msg);
+    cr_assert_eq(tl_csv_open(NULL, small_defs, 4, NULL, &r, &err), TL_EINVAL);
+    cr_assert_eq(tl_csv_open("x.csv", small_defs, 0, NULL, &r, &err), TL_EINVAL);
+    cr_assert_eq(tl_csv_open(tmp_path("absent.csv"), small_defs, 4, NULL, &r, &err),
+                 TL_ENOTFOUND);
+    cr_assert(strstr(err.msg, "absent.csv"), "%s", err.msg);
+    static const tl_coldef bad_type[] = {{"a", (tl_type)99}};
+    cr_assert_eq(tl_csv_open_mem("a\n1\n", 4, "m", bad_type, 1, NULL, &r, &err), TL_EINVAL);
+    static const tl_coldef no_name[] = {{NULL, TL_INT32}};
+    cr_assert_eq(tl_csv_open_mem("a\n1\n", 4, "m", no_name, 1, NULL, &r, &err), TL_EINVAL);
+    tl_csv_opts o = {.batch_rows = 0xFFFFFFFFu};
+    cr_assert_eq(tl_csv_open_mem("a\n1\n", 4, "m", small_defs, 4, &o, &r, &err), TL_EINVAL);
+    cr_assert(strstr(err.msg, "batch_rows"), "%s", err.msg);
+    tl_batch b;
+    cr_assert_eq(tl_csv_next(NULL, &b, &err), TL_EINVAL);
+    cr_assert(strstr(err.msg, "reader is NULL"), "%s", err.msg);
+    tl_csv_close(NULL);
+}

@@ -710,14 +710,16 @@ Test(delta_read, limits_are_unsupported)
 
 #include "../format/oom_sweep.h"
 
-/* once: jansson exempt (its 2.14 crash, oom_sweep.h); sticky: the engine's
- * counting allocators, so jansson's failures are swept too */
+/* jansson through the engine's counting allocators in every run (once and
+ * sticky): since 12df2de they never hand jansson a failure followed by a
+ * success (its 2.14 lexer crash, oom_sweep.h); TL_DEC_OOM_JSON_EXEMPT=1
+ * keeps jansson on the real malloc in the once runs as before */
 static void json_mode(int sticky)
 {
-    if (sticky)
-        tl_json_alloc_install();
-    else
+    if (!sticky && getenv("TL_DEC_OOM_JSON_EXEMPT"))
         oom_sweep_json_exempt();
+    else
+        tl_json_alloc_install();
 }
 
 typedef struct dr_in {
@@ -803,7 +805,7 @@ Test(delta_read, allocation_failure_sweep_commit_parser)
 {
     oom_sweep_after_arm = json_mode;
     sweep_stats st = {0};
-    static const char *const v0[] = {"ok_v0", "ok_v0_adds", "ok_reader3"};
+    static const char *const v0[] = {"ok_v0", "ok_v0_adds", "ok_reader3", "ok_v0_types"};
     for (size_t i = 0; i < sizeof v0 / sizeof *v0; i++) {
         dr_in in = {0};
         char *b = dr_slurp(v0[i], &in.len);
@@ -837,7 +839,7 @@ Test(delta_read, allocation_failure_sweep_commit_parser)
     free(b0);
     oom_sweep_after_arm = NULL;
     tl_json_alloc_install();
-    report("delta_read commit parser + commit time (4 commits)", &st);
+    report("delta_read commit parser + commit time (5 commits)", &st);
 }
 
 /* The whole Delta log read: table open, snapshots at every version and the
@@ -891,4 +893,121 @@ Test(delta_read, allocation_failure_sweep_table_open)
     oom_sweep_after_arm = NULL;
     tl_json_alloc_install();
     report("delta table open + 4 snapshots", &st);
+}
+
+/* ---- one-field mutations of valid Delta commits (tests/format/json_mut.h) ------ */
+
+#include "../format/json_mut.h"
+
+typedef struct dm_ctx {
+    int64_t version;
+    const tl_log_metadata *meta;
+    long refused;
+} dm_ctx;
+
+/* Every mutated commit parses (with the structure fuzz_delta_read checks:
+ * commitInfo first, canonical order, paths inside the table) or is refused
+ * with a known code, no actions and a message naming the commit. */
+static void dm_check(const char *buf, size_t len, int line, int target, int variant, void *vctx)
+{
+    dm_ctx *x = vctx;
+    tl_log_arena *ar = tl_log_arena_new();
+    cr_assert_not_null(ar);
+    tl_delta_parse_in in = {.file = "00000000000000000009.json", .version = x->version,
+                            .meta = x->meta};
+    tl_log_commit c;
+    tl_error err = {0};
+    int rc = tl_delta_commit_parse(buf, len, &in, ar, &c, &err);
+    if (rc != TL_OK) {
+        cr_assert(rc == TL_ECORRUPT || rc == TL_EUNSUPPORTED || rc == TL_EVERSION,
+                  "line %d value %d variant %d: rc %d: %s", line, target, variant, rc, err.msg);
+        cr_assert(strstr(err.msg, "00000000000000000009.json"),
+                  "line %d value %d variant %d: %s", line, target, variant, err.msg);
+        cr_assert_null(c.actions);
+        cr_assert_eq(c.n_actions, 0);
+        x->refused++;
+    } else {
+        cr_assert_geq(c.n_actions, 1);
+        cr_assert_eq(c.actions[0].kind, TL_LOG_COMMIT_INFO, "line %d value %d variant %d",
+                     line, target, variant);
+        for (uint32_t i = 0; i < c.n_actions; i++) {
+            const tl_log_action *a = &c.actions[i];
+            const char *p = a->kind == TL_LOG_ADD ? a->u.add.path
+                            : a->kind == TL_LOG_REMOVE ? a->u.rm.path : NULL;
+            if (p)
+                cr_assert(p[0] != '/' && strncmp(p, "../", 3) != 0 && !strstr(p, "/../"),
+                          "line %d value %d variant %d: path %s", line, target, variant, p);
+        }
+        tl_log_commit_free(&c);
+    }
+    int64_t ms = -2;
+    tl_error et = {0};
+    rc = tl_delta_commit_time(buf, len, "00000000000000000009.json", &ms, &et);
+    cr_assert(rc == TL_OK ? ms >= -1 : (rc == TL_ECORRUPT || rc == TL_EUNSUPPORTED) &&
+                                           strstr(et.msg, "00000000000000000009.json"),
+              "commit time: rc %d: %s", rc, et.msg);
+    tl_log_arena_free(ar);
+}
+
+Test(delta_read, every_one_field_mutation_is_refused_in_place_or_well_formed)
+{
+    long total = 0, refused = 0;
+    static const char *const v0[] = {"ok_v0", "ok_v0_adds", "ok_reader3", "ok_v0_types"};
+    for (size_t i = 0; i < sizeof v0 / sizeof *v0; i++) {
+        size_t len;
+        char *b = dr_slurp(v0[i], &len);
+        b[len] = 0;
+        dm_ctx x = {0, NULL, 0};
+        total += jm_sweep(b, dm_check, &x);
+        refused += x.refused;
+        free(b);
+    }
+    /* ok_v1_mixed with ok_v0's metaData in force */
+    size_t l0, l1;
+    char *b0 = dr_slurp("ok_v0", &l0);
+    tl_log_arena *ar = tl_log_arena_new();
+    cr_assert_not_null(ar);
+    tl_delta_parse_in pin = {.file = "v0", .version = 0};
+    tl_log_commit c0;
+    tl_error err = {0};
+    cr_assert_eq(tl_delta_commit_parse(b0, l0, &pin, ar, &c0, &err), TL_OK, "%s", err.msg);
+    dm_ctx x = {1, NULL, 0};
+    for (uint32_t i = 0; i < c0.n_actions; i++)
+        if (c0.actions[i].kind == TL_LOG_METADATA)
+            x.meta = &c0.actions[i].u.meta;
+    char *b1 = dr_slurp("ok_v1_mixed", &l1);
+    b1[l1] = 0;
+    total += jm_sweep(b1, dm_check, &x);
+    refused += x.refused;
+    free(b1);
+    tl_log_commit_free(&c0);
+    tl_log_arena_free(ar);
+    free(b0);
+    fprintf(stderr, "delta_read mutations: %ld commits, %ld refused, %ld accepted\n", total,
+            refused, total - refused);
+    cr_assert_gt(refused, total / 4);
+}
+
+/* Delta checkpoint file names (LOG-D1): classic, multi-part and v2
+ * (UUID-named, parquet or json) forms; anything else is not one. */
+Test(delta_read, checkpoint_file_names)
+{
+    static const struct {
+        const char *name;
+        int want;
+    } t[] = {
+        {"00000000000000000010.checkpoint.parquet", 1},
+        {"00000000000000000010.checkpoint.0000000001.0000000002.parquet", 1},
+        {"00000000000000000010.checkpoint.80a083e8-7026-4e79-81be-64bd76c43a11.json", 1},
+        {"00000000000000000010.checkpoint.80a083e8-7026-4e79-81be-64bd76c43a11.parquet", 1},
+        {"00000000000000000010.checkpoint.json", 0},   /* no UUID part */
+        {"00000000000000000010.json", 0},
+        {"0000000000000000001x.checkpoint.parquet", 0},
+        {"00000000000000000010.checkpoint", 0},
+        {"00000000000000000010.checkpoint.parquet.tmp", 0},
+        {"00000000000000000010.checkpointXparquet", 0},
+        {"_last_checkpoint", 0},
+    };
+    for (size_t i = 0; i < sizeof t / sizeof *t; i++)
+        cr_assert_eq(tl_delta_checkpoint_name(t[i].name), t[i].want, "%s", t[i].name);
 }

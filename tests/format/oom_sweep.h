@@ -70,12 +70,11 @@ static inline void sweep_arm(uint64_t k, int sticky)
 /* jansson 2.14 crashes (reads past its lexer buffer: SEGV or a bad free)
  * when an allocation fails exactly as a string token's closing quote
  * grows the buffer and later ones succeed (lex_save ignores the failure,
- * lex_scan_string then looks for the quote past the end). Until the
- * engine's jansson allocator cannot fail mid-parse (request in
- * /work/notes/requests.md, DEC -> WRITE), the engine sweeps keep
- * jansson's own allocations out of the "once" runs (they go to the real
- * malloc) and let them fail in the sticky runs (no later allocation
- * succeeds, no crash). */
+ * lex_scan_string then looks for the quote past the end). Found by these
+ * sweeps; since 12df2de the engine's jansson allocator (log.c) never hands
+ * jansson such a failure, and the engine sweeps let jansson's allocations
+ * fail in every run. oom_sweep_json_exempt keeps them on the real malloc
+ * instead (the engine tests do so with TL_DEC_OOM_JSON_EXEMPT=1). */
 extern void *__real_malloc(size_t n);
 
 static void *oom_sweep_json_real(size_t n)

@@ -1304,3 +1304,146 @@ Test(pq_codec, names_and_crc)
     uint32_t part = tlf_pq_crc32(0, "1234", 4);
     cr_assert_eq(tlf_pq_crc32(part, "56789", 5), 0xCBF43926u);
 }
+
+/* Writing: an output buffer below a codec's bound, bad levels, empty input. */
+Test(pq_codec, compress_refusals)
+{
+    size_t n = 3000, ol = 99;
+    uint8_t *src = sample(n, 1);
+    uint8_t small[8];
+    tl_error e;
+    static const int cs[] = {TL_PQ_UNCOMPRESSED, TL_PQ_SNAPPY, TL_PQ_GZIP, TL_PQ_ZSTD,
+                             TL_PQ_LZ4_RAW, TL_PQ_BROTLI};
+    for (size_t i = 0; i < sizeof cs / sizeof *cs; i++) {
+        memset(&e, 0, sizeof e);
+        int rc = tlf_pq_compress(NULL, cs[i], 0, src, n, small, sizeof small, &ol, &e);
+        cr_assert_eq(rc, TL_EINVAL, "%s: %d %s", tl_pq_codec_name(cs[i]), rc, e.msg);
+        cr_assert(strstr(e.msg, "output buffer of 8 bytes is below the bound for 3000 input bytes"),
+                  "%s: %s", tl_pq_codec_name(cs[i]), e.msg);
+        /* empty input compresses and decompresses to nothing */
+        size_t cap = tlf_pq_codec_bound(cs[i], 0) + 32;
+        uint8_t *buf = xmalloc(cap);
+        cr_assert_eq(tlf_pq_compress(NULL, cs[i], 0, src, 0, buf, cap, &ol, &e), TL_OK,
+                     "%s: %s", tl_pq_codec_name(cs[i]), e.msg);
+        free(buf);
+    }
+    size_t cap = tlf_pq_codec_bound(TL_PQ_GZIP, n);
+    uint8_t *buf = xmalloc(cap);
+    cr_assert_eq(tlf_pq_compress(NULL, TL_PQ_GZIP, 42, src, n, buf, cap, &ol, &e), TL_EINVAL);
+    cr_assert(strstr(e.msg, "gzip: bad level 42"), "%s", e.msg);
+    free(buf);
+    cap = tlf_pq_codec_bound(TL_PQ_BROTLI, n);
+    buf = xmalloc(cap);
+    cr_assert_eq(tlf_pq_compress(NULL, TL_PQ_BROTLI, 12, src, n, buf, cap, &ol, &e), TL_EINVAL);
+    cr_assert(strstr(e.msg, "brotli: bad quality 12"), "%s", e.msg);
+    cr_assert_eq(tlf_pq_compress(NULL, TL_PQ_BROTLI, -3, src, n, buf, cap, &ol, &e), TL_EINVAL);
+    /* brotli at its best quality round-trips */
+    cr_assert_eq(tlf_pq_compress(NULL, TL_PQ_BROTLI, 11, src, n, buf, cap, &ol, &e), TL_OK,
+                 "%s", e.msg);
+    uint8_t *out = xmalloc(n);
+    cr_assert_eq(tlf_pq_decompress(NULL, TL_PQ_BROTLI, buf, ol, out, n, &e), TL_OK, "%s", e.msg);
+    cr_assert_eq(memcmp(out, src, n), 0);
+    /* brotli with bytes after the end of its stream */
+    uint8_t *more = xmalloc(ol + 3);
+    memcpy(more, buf, ol);
+    memcpy(more + ol, "xyz", 3);
+    cr_assert_eq(tlf_pq_decompress(NULL, TL_PQ_BROTLI, more, ol + 3, out, n, &e), TL_ECORRUPT);
+    cr_assert(strstr(e.msg, "brotli: 3 bytes follow the end of the stream"), "%s", e.msg);
+    free(more);
+    free(out);
+    free(buf);
+    cr_assert_eq(tlf_pq_compress(NULL, TL_PQ_LZ4, 0, src, n, small, sizeof small, &ol, &e),
+                 TL_EUNSUPPORTED);
+    cr_assert(strstr(e.msg, "lz4 (5) is not supported for writing"), "%s", e.msg);
+    free(src);
+}
+
+static void put_be32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+/* Hadoop framing with two chunks of two blocks each; lengths that do not
+ * fit make the reader try the other framings and name all three. */
+Test(pq_codec, lz4_hadoop_chunks_and_blocks)
+{
+    size_t n = 8000, q = n / 4;
+    uint8_t *src = sample(n, 1);
+    uint8_t *fr = xmalloc(2 * n + 256), *out = xmalloc(n);
+    size_t at = 0;
+    for (int chunk = 0; chunk < 2; chunk++) {
+        put_be32(fr + at, (uint32_t)(2 * q));
+        at += 4;
+        for (int b = 0; b < 2; b++) {
+            int bl = LZ4_compress_default((const char *)src + (2 * chunk + b) * q,
+                                          (char *)fr + at + 4, (int)q, (int)n);
+            cr_assert_gt(bl, 0);
+            put_be32(fr + at, (uint32_t)bl);
+            at += 4 + (size_t)bl;
+        }
+    }
+    tl_error e;
+    uint8_t *s = dup_bytes(fr, at);
+    cr_assert_eq(tlf_pq_decompress(NULL, TL_PQ_LZ4, s, at, out, n, &e), TL_OK, "%s", e.msg);
+    cr_assert_eq(memcmp(out, src, n), 0);
+    free(s);
+    /* cut inside the second block's length or just after it: neither
+     * framing fits */
+    size_t first_block = 4 + 4 + (size_t)(fr[7] | fr[6] << 8 | fr[5] << 16);
+    for (size_t cut = 1; cut <= 6; cut++) {
+        size_t len = first_block + cut;
+        s = dup_bytes(fr, len);
+        int rc = tlf_pq_decompress(NULL, TL_PQ_LZ4, s, len, out, n, &e);
+        cr_assert_eq(rc, TL_ECORRUPT, "cut %zu: %s", cut, e.msg);
+        cr_assert(strstr(e.msg, "neither Hadoop framing nor an LZ4 frame nor a raw block"),
+                  "cut %zu: %s", cut, e.msg);
+        free(s);
+    }
+    /* a block length beyond the input */
+    uint8_t *bad = dup_bytes(fr, at);
+    put_be32(bad + 8, 0x7fffff00u);
+    cr_assert_eq(tlf_pq_decompress(NULL, TL_PQ_LZ4, bad, at, out, n, &e), TL_ECORRUPT);
+    /* a block that does not decode */
+    memcpy(bad, fr, at);
+    memset(bad + 12, 0xff, 8);
+    cr_assert_eq(tlf_pq_decompress(NULL, TL_PQ_LZ4, bad, at, out, n, &e), TL_ECORRUPT);
+    free(bad);
+    free(fr);
+    free(out);
+    free(src);
+}
+
+/* LZ4 frames: two concatenated, a damaged header checksum, one that holds
+ * more than the page declares. */
+Test(pq_codec, lz4_frames_concatenated_and_damaged)
+{
+    size_t n = 5000;
+    uint8_t *src = sample(n, 1);
+    size_t fcap = LZ4F_compressFrameBound(n, NULL);
+    uint8_t *two = xmalloc(2 * fcap), *out = xmalloc(2 * n);
+    size_t f1 = LZ4F_compressFrame(two, fcap, src, n, NULL);
+    cr_assert(!LZ4F_isError(f1));
+    size_t f2 = LZ4F_compressFrame(two + f1, fcap, src, n, NULL);
+    cr_assert(!LZ4F_isError(f2));
+    tl_error e;
+    uint8_t *s = dup_bytes(two, f1 + f2);
+    cr_assert_eq(tlf_pq_decompress(NULL, TL_PQ_LZ4, s, f1 + f2, out, 2 * n, &e), TL_OK, "%s",
+                 e.msg);
+    cr_assert_eq(memcmp(out + n, src, n), 0);
+    /* the page declares one frame's bytes: the second would go past them */
+    cr_assert_eq(tlf_pq_decompress(NULL, TL_PQ_LZ4, s, f1 + f2, out, n, &e), TL_ECORRUPT);
+    cr_assert(strstr(e.msg, "lz4 (frame): decompresses past the 5000 bytes"), "%s", e.msg);
+    free(s);
+    /* header checksum byte (after magic, FLG, BD) damaged */
+    s = dup_bytes(two, f1);
+    s[6] ^= 0x55;
+    cr_assert_eq(tlf_pq_decompress(NULL, TL_PQ_LZ4, s, f1, out, n, &e), TL_ECORRUPT);
+    cr_assert(strstr(e.msg, "lz4 (frame): "), "%s", e.msg);
+    free(s);
+    free(two);
+    free(out);
+    free(src);
+}

@@ -1648,3 +1648,336 @@ Test(pq_reader_hand, delta_byte_array_into_fixed_len_byte_array)
               "%s", err.msg);
     hb_done(&h, f, &b);
 }
+
+/* ---- malformed pages (pqr_data_page_v1/v2, pqr_dict_page, pqr_inflate) ------- */
+
+enum { PG_NO_DPH, PG_NO_DPH2, PG_DEF_ENC, PG_BITPACKED_SHORT, PG_V2_LEVELS, PG_DICT_TWICE,
+       PG_DICT_NO_HDR, PG_DICT_ENC, PG_DICT_SHORT, PG_UNCOMP_SIZES, PG_HUGE, PG_V2_NO_NULLS,
+       PG_N };
+
+/* One OPTIONAL INT32 column 'x' of 4 rows, all present. */
+static void page_case(int kind, hb *h)
+{
+    hb_init(h, 4);
+    hb_leaf(h, "x", TL_PQ_INT32, TLF_PQM_OPTIONAL);
+    uint8_t body[64] = {2, 0, 0, 0, 8, 1}; /* def levels: length 2, RLE run of 4 ones */
+    for (int32_t i = 0; i < 4; i++)
+        memcpy(body + 6 + 4 * i, &(int32_t){10 + i}, 4);
+    int32_t dict[4] = {7, 8, 9, 10};
+    tlf_pqm_page_header ph = ph_v1(4, TLF_PQM_ENC_PLAIN);
+    hb_chunk_begin(h);
+    switch (kind) {
+    case PG_NO_DPH:
+        ph.has_data_page = 0;
+        hb_page(h, ph, body, 22);
+        break;
+    case PG_NO_DPH2:
+        ph.type = TLF_PQM_PAGE_DATA_V2;
+        ph.has_data_page = 0;
+        hb_page(h, ph, body, 22);
+        break;
+    case PG_DEF_ENC:
+        ph.data_page.definition_level_encoding = TLF_PQM_ENC_PLAIN;
+        hb_page(h, ph, body, 22);
+        break;
+    case PG_BITPACKED_SHORT:
+        ph.data_page.definition_level_encoding = TLF_PQM_ENC_BIT_PACKED;
+        hb_page(h, ph, body, 0);
+        break;
+    case PG_V2_LEVELS:
+    case PG_V2_NO_NULLS: {
+        tlf_pqm_page_header v2 = {0};
+        v2.type = TLF_PQM_PAGE_DATA_V2;
+        v2.has_data_page_v2 = 1;
+        v2.data_page_v2.num_values = 4;
+        v2.data_page_v2.num_rows = 4;
+        v2.data_page_v2.encoding = TLF_PQM_ENC_PLAIN;
+        v2.data_page_v2.definition_levels_byte_length = kind == PG_V2_LEVELS ? 100 : 0;
+        hb_page(h, v2, body + 6, 16);
+        break;
+    }
+    case PG_DICT_TWICE:
+        hb_page(h, ph_dict(4), dict, 16);
+        hb_page(h, ph_dict(4), dict, 16);
+        break;
+    case PG_DICT_NO_HDR: {
+        tlf_pqm_page_header d = ph_dict(4);
+        d.has_dict_page = 0;
+        hb_page(h, d, dict, 16);
+        break;
+    }
+    case PG_DICT_ENC: {
+        tlf_pqm_page_header d = ph_dict(4);
+        d.dict_page.encoding = TLF_PQM_ENC_RLE;
+        hb_page(h, d, dict, 16);
+        break;
+    }
+    case PG_DICT_SHORT:
+        hb_page(h, ph_dict(4), dict, 8);
+        break;
+    case PG_UNCOMP_SIZES:
+        ph.uncompressed_page_size = 30;
+        hb_page(h, ph, body, 22);
+        break;
+    case PG_HUGE:
+        h->codec = TL_PQ_SNAPPY;
+        ph.uncompressed_page_size = (1 << 30) + 1;
+        hb_page(h, ph, body, 22);
+        break;
+    }
+    hb_chunk_end(h, TL_PQ_INT32, "x", 4);
+    hb_finish(h);
+}
+
+Test(pq_reader_hand, malformed_pages_name_page_and_byte)
+{
+    static const struct {
+        int code;
+        const char *needle;
+    } want[PG_N] = {
+        [PG_NO_DPH] = {TL_ECORRUPT, "page 0 at byte 4: DATA_PAGE without a DataPageHeader"},
+        [PG_NO_DPH2] = {TL_ECORRUPT, "page 0 at byte 4: DATA_PAGE_V2 without a DataPageHeaderV2"},
+        [PG_DEF_ENC] = {TL_EUNSUPPORTED, "page 0 at byte 4: definition level encoding PLAIN (0)"},
+        [PG_BITPACKED_SHORT] = {TL_ECORRUPT, "BIT_PACKED definition levels need 1 bytes, the page holds 0"},
+        [PG_V2_LEVELS] = {TL_ECORRUPT, "level bytes (0 repetition + 100 definition) exceed the page (16 compressed, 16 uncompressed bytes)"},
+        [PG_DICT_TWICE] = {TL_ECORRUPT, "page 1 at byte "},
+        [PG_DICT_NO_HDR] = {TL_ECORRUPT, "DICTIONARY_PAGE without a DictionaryPageHeader"},
+        [PG_DICT_ENC] = {TL_EUNSUPPORTED, "dictionary page encoding RLE (3)"},
+        [PG_DICT_SHORT] = {TL_ECORRUPT, "dictionary of 4 INT32 values needs at least 16 bytes, the page holds 8"},
+        [PG_UNCOMP_SIZES] = {TL_ECORRUPT, "uncompressed page: compressed size 22 != uncompressed size 30"},
+        [PG_HUGE] = {TL_ECORRUPT, "page declares 1073741825 uncompressed bytes (limit 1073741824)"},
+        [PG_V2_NO_NULLS] = {TL_OK, NULL},
+    };
+    for (int k = 0; k < PG_N; k++) {
+        hb h;
+        page_case(k, &h);
+        tl_pq_file *f = NULL;
+        tl_pq_colbuf b = {0};
+        tl_error err = {0};
+        int rc = hb_read(&h, &f, &b, &err);
+        cr_assert_eq(rc, want[k].code, "case %d: rc %d: %s", k, rc, err.msg);
+        if (rc) {
+            cr_assert(strncmp(err.msg, "hand.parquet: row group 0, column 'x', page ", 44) == 0,
+                      "case %d: %s", k, err.msg);
+            cr_assert(strstr(err.msg, want[k].needle), "case %d: %s", k, err.msg);
+        } else {
+            cr_assert_null(b.vec.validity, "case %d: no nulls, no validity", k);
+            for (int i = 0; i < 4; i++)
+                cr_assert_eq(((const int32_t *)b.vec.values)[i], 10 + i);
+        }
+        if (k == PG_DICT_TWICE)
+            cr_assert(strstr(err.msg, "a second dictionary page in the column chunk"), "%s",
+                      err.msg);
+        hb_done(&h, f, &b);
+    }
+}
+
+/* tl_pq_chunk_i64_bounds: min_value/max_value, the legacy min/max, and the
+ * cases that give no bounds. */
+static tlf_pqm_bin i64bin(const int64_t *v)
+{
+    return (tlf_pqm_bin){(const uint8_t *)v, 8};
+}
+
+Test(pq_reader_hand, chunk_int64_bounds_from_statistics)
+{
+    static const int64_t lo = -5, hi = 1234567890123ll;
+    static const int32_t small = 1;
+    for (int k = 0; k < 6; k++) {
+        hb h;
+        hb_init(&h, 2);
+        hb_leaf(&h, "t", TL_PQ_INT64, TLF_PQM_REQUIRED);
+        hb_leaf(&h, "i", TL_PQ_INT32, TLF_PQM_REQUIRED);
+        int64_t v[2] = {lo, hi};
+        int32_t w[2] = {1, 2};
+        hb_chunk_begin(&h);
+        hb_page(&h, ph_v1(2, TLF_PQM_ENC_PLAIN), v, 16);
+        hb_chunk_end(&h, TL_PQ_INT64, "t", 2);
+        hb_chunk_begin(&h);
+        hb_page(&h, ph_v1(2, TLF_PQM_ENC_PLAIN), w, 8);
+        hb_chunk_end(&h, TL_PQ_INT32, "i", 2);
+        tlf_pqm_col_meta *m = &h.cc[0].meta_data;
+        tlf_pqm_stats *st = &m->statistics;
+        m->has_statistics = k != 0;
+        if (k == 1 || k == 3 || k == 4) {
+            st->has_min_value = st->has_max_value = 1;
+            st->min_value = i64bin(k == 4 ? &hi : &lo);
+            st->max_value = i64bin(k == 4 ? &lo : &hi);
+            if (k == 3)
+                st->min_value = (tlf_pqm_bin){(const uint8_t *)&small, 4};
+        } else if (k == 2) {
+            st->has_min = st->has_max = 1;
+            st->min = i64bin(&lo);
+            st->max = i64bin(&hi);
+        } else if (k == 5) {
+            st->has_min_value = 1; /* only one of the pair */
+            st->min_value = i64bin(&lo);
+        }
+        hb_finish(&h);
+        tl_pq_file *f = NULL;
+        tl_error err = {0};
+        cr_assert_eq(tl_pq_open_mem(h.out.p, h.out.len, "s.parquet", &f, &err), TL_OK, "%s",
+                     err.msg);
+        int64_t mn = 0, mx = 0;
+        int got = tl_pq_chunk_i64_bounds(f, 0, 0, &mn, &mx);
+        cr_assert_eq(got, k == 1 || k == 2, "case %d: %d", k, got);
+        if (got) {
+            cr_assert_eq(mn, lo);
+            cr_assert_eq(mx, hi);
+        }
+        cr_assert_eq(tl_pq_chunk_i64_bounds(f, 0, 1, &mn, &mx), 0); /* INT32 */
+        cr_assert_eq(tl_pq_chunk_i64_bounds(f, 1, 0, &mn, &mx), 0); /* no row group 1 */
+        cr_assert_eq(tl_pq_chunk_i64_bounds(f, 0, 2, &mn, &mx), 0);
+        tl_pq_close(f);
+        tlf_buf_free(&h.out);
+    }
+}
+
+/* Argument errors and accessors of tl_parquet.h's reader. */
+Test(pq_reader_hand, reader_arguments_and_accessors)
+{
+    tl_pq_file *f = NULL;
+    tl_error err = {0};
+    cr_assert_eq(tl_pq_open(NULL, &f, &err), TL_EINVAL);
+    cr_assert_eq(tl_pq_open("x", NULL, &err), TL_EINVAL);
+    cr_assert_eq(tl_pq_open_mem(NULL, 5, "m", &f, &err), TL_EINVAL);
+    cr_assert_eq(tl_pq_open_mem("PAR1", 4, "m", NULL, &err), TL_EINVAL);
+    cr_assert_eq(tl_pq_open_mem(NULL, 0, NULL, &f, &err), TL_ECORRUPT);
+    cr_assert(strstr(err.msg, "(memory): 0 bytes is too small"), "%s", err.msg);
+    cr_assert_eq(tl_pq_open("/nonexistent/dir/x.parquet", &f, &err), TL_ENOTFOUND);
+    cr_assert(strstr(err.msg, "/nonexistent/dir/x.parquet: no such file"), "%s", err.msg);
+    cr_assert_eq(tl_pq_open("/tmp", &f, &err), TL_EINVAL);
+    cr_assert(strstr(err.msg, "/tmp: not a regular file"), "%s", err.msg);
+    cr_assert_eq(tl_pq_read_chunk(NULL, 0, 0, NULL, &err), TL_EINVAL);
+    tl_pq_colbuf_free(NULL);
+    tl_pq_close(NULL);
+    hb h;
+    hb_init(&h, 1);
+    hb_leaf(&h, "x", TL_PQ_INT32, TLF_PQM_REQUIRED);
+    int32_t v = 42;
+    hb_chunk_begin(&h);
+    hb_page(&h, ph_v1(1, TLF_PQM_ENC_PLAIN), &v, 4);
+    hb_chunk_end(&h, TL_PQ_INT32, "x", 1);
+    hb_finish(&h);
+    cr_assert_eq(tl_pq_open_mem(h.out.p, h.out.len, "a.parquet", &f, &err), TL_OK, "%s",
+                 err.msg);
+    cr_assert_str_eq(tl_pq_created_by(f), "");
+    cr_assert_eq(tl_pq_n_kv(f), 0);
+    cr_assert_null(tl_pq_kv_at(f, 0));
+    cr_assert_eq(tl_pq_row_group_rows(f, 0), 1);
+    cr_assert_eq(tl_pq_row_group_rows(f, 1), 0);
+    cr_assert_null(tl_pq_col(f, 1));
+    tl_pq_colbuf b = {0};
+    cr_assert_eq(tl_pq_read_chunk(f, 0, 0, NULL, &err), TL_EINVAL);
+    cr_assert_eq(tl_pq_read_chunk(f, 1, 0, &b, &err), TL_EINVAL);
+    cr_assert(strstr(err.msg, "a.parquet: row group 1 / column 0 out of range (1 row groups, 1 "
+                              "columns)"), "%s", err.msg);
+    cr_assert_eq(tl_pq_read_chunk(f, 0, 1, &b, &err), TL_EINVAL);
+    tl_pq_colbuf_free(&b);
+    tl_pq_close(f);
+    tlf_buf_free(&h.out);
+}
+
+/* INT_8 / INT_16 / UINT_8 / UINT_16 annotated INT32: values just outside
+ * the range refused naming dictionary or page; the limits themselves read
+ * back exactly. */
+Test(pq_reader_hand, narrow_int_ranges_in_dictionary_and_page)
+{
+    static const struct {
+        int ct;
+        int32_t lo, hi, bad;
+        tl_type type;
+    } t[] = {
+        {TLF_PQM_CT_INT_8, -128, 127, 128, TL_INT8},
+        {TLF_PQM_CT_INT_16, -32768, 32767, -32769, TL_INT16},
+        {TLF_PQM_CT_UINT_8, 0, 255, 256, TL_UINT8},
+        {TLF_PQM_CT_UINT_16, 0, 65535, -1, TL_UINT16},
+    };
+    for (size_t k = 0; k < sizeof t / sizeof *t; k++)
+        for (int in_dict = 0; in_dict < 3; in_dict++) { /* 2: no bad value */
+            hb h;
+            hb_init(&h, 2);
+            tlf_pqm_schema_elem *e = hb_leaf(&h, "n", TL_PQ_INT32, TLF_PQM_REQUIRED);
+            e->has_converted_type = 1;
+            e->converted_type = t[k].ct;
+            int32_t vals[2] = {t[k].lo, in_dict == 2 ? t[k].hi : t[k].bad};
+            hb_chunk_begin(&h);
+            if (in_dict == 1) {
+                hb_page(&h, ph_dict(2), vals, 8);
+                /* indices 0, 1: bit width 1, one bit-packed group */
+                static const uint8_t idx[] = {1, 3, 2};
+                hb_page(&h, ph_v1(2, TLF_PQM_ENC_RLE_DICTIONARY), idx, 3);
+            } else {
+                hb_page(&h, ph_v1(2, TLF_PQM_ENC_PLAIN), vals, 8);
+            }
+            hb_chunk_end(&h, TL_PQ_INT32, "n", 2);
+            hb_finish(&h);
+            tl_pq_file *f = NULL;
+            tl_pq_colbuf b = {0};
+            tl_error err = {0};
+            int rc = hb_read(&h, &f, &b, &err);
+            if (in_dict == 2) {
+                cr_assert_eq(rc, TL_OK, "case %zu: %s", k, err.msg);
+                cr_assert_eq(tl_pq_col(f, 0)->type, t[k].type);
+                int64_t got[2];
+                for (int i = 0; i < 2; i++)
+                    got[i] = t[k].type == TL_INT8 ? ((const int8_t *)b.vec.values)[i]
+                             : t[k].type == TL_INT16 ? ((const int16_t *)b.vec.values)[i]
+                             : t[k].type == TL_UINT8 ? ((const uint8_t *)b.vec.values)[i]
+                                                     : ((const uint16_t *)b.vec.values)[i];
+                cr_assert_eq(got[0], t[k].lo, "case %zu", k);
+                cr_assert_eq(got[1], t[k].hi, "case %zu", k);
+            } else {
+                cr_assert_eq(rc, TL_ECORRUPT, "case %zu/%d: %s", k, in_dict, err.msg);
+                char want[120];
+                snprintf(want, sizeof want, "out of range [%d, %d] (value 1 of the %s)",
+                         t[k].lo, t[k].hi, in_dict ? "dictionary" : "page");
+                cr_assert(strstr(err.msg, want) && strstr(err.msg, "column 'n', page"),
+                          "case %zu/%d: %s", k, in_dict, err.msg);
+            }
+            hb_done(&h, f, &b);
+        }
+}
+
+/* Once a page needed the tolerant hybrid decoder, the chunk's next pages
+ * go to it directly (PQ-R12): the same DuckDB-style page twice, then a
+ * regular one and a v2 one, all decoding right. */
+Test(pq_reader_hand, tolerant_hybrid_decoding_carries_over_to_later_pages)
+{
+    hb h;
+    hb_init(&h, 11);
+    hb_leaf(&h, "x", TL_PQ_INT32, TLF_PQM_OPTIONAL);
+    int32_t dict[2] = {10, 20};
+    uint8_t odd[] = {2, 0, 0, 0, 0x41, 0x05, 1, 0x41, 0x01};   /* 3 slots: 20, null, 10 */
+    uint8_t plain[] = {2, 0, 0, 0, 0x04, 0x01, 1, 0x04, 0x00}; /* 2 slots, RLE: 10, 10 */
+    hb_chunk_begin(&h);
+    hb_page(&h, ph_dict(2), dict, sizeof dict);
+    hb_page(&h, ph_v1(3, TLF_PQM_ENC_RLE_DICTIONARY), odd, sizeof odd);
+    hb_page(&h, ph_v1(3, TLF_PQM_ENC_RLE_DICTIONARY), odd, sizeof odd);
+    hb_page(&h, ph_v1(2, TLF_PQM_ENC_RLE_DICTIONARY), plain, sizeof plain);
+    /* v2: levels without a length prefix, then indices */
+    uint8_t v2body[] = {0x41, 0x05, 1, 0x41, 0x01};
+    tlf_pqm_page_header ph = {0};
+    ph.type = TLF_PQM_PAGE_DATA_V2;
+    ph.has_data_page_v2 = 1;
+    ph.data_page_v2.num_values = 3;
+    ph.data_page_v2.num_rows = 3;
+    ph.data_page_v2.num_nulls = 1;
+    ph.data_page_v2.encoding = TLF_PQM_ENC_RLE_DICTIONARY;
+    ph.data_page_v2.definition_levels_byte_length = 2;
+    hb_page(&h, ph, v2body, sizeof v2body);
+    hb_chunk_end(&h, TL_PQ_INT32, "x", 11);
+    hb_finish(&h);
+    tl_pq_file *f = NULL;
+    tl_pq_colbuf b = {0};
+    tl_error err = {0};
+    cr_assert_eq(hb_read(&h, &f, &b, &err), TL_OK, "%s", err.msg);
+    static const int32_t want[11] = {20, 0, 10, 20, 0, 10, 10, 10, 20, 0, 10};
+    static const char valid[] = "10110111101";
+    const int32_t *v = b.vec.values;
+    for (int i = 0; i < 11; i++) {
+        cr_assert_eq(tl_bit_get(b.vec.validity, (uint64_t)i), valid[i] == '1', "slot %d", i);
+        cr_assert_eq(v[i], want[i], "slot %d: %d", i, v[i]);
+    }
+    hb_done(&h, f, &b);
+}

@@ -1703,3 +1703,73 @@ Test(segment, narrow_decode_matches_full_decode)
     narrow_case(TL_FLOAT64, TLF_ENC_SCALED, D_GRID, N_RAND5, 0);
     tlf_enc_no_simd = 0;
 }
+
+/* NULL arguments of every reader entry point: TL_EINVAL with a message,
+ * never a crash; a NULL name reads "<segment>". */
+Test(segment, reader_null_arguments)
+{
+    tcol c[1];
+    tcol_fill(&c[0], "r", TL_INT64, TLF_ENC_RLE, TLF_COMP_NONE, D_RUNS, N_ALT, 100, 1);
+    membuf m = write_cols(c, 1, 0, 0, NULL, NULL);
+    uint8_t *f = aligned_copy(m.p, m.len);
+    const uint8_t *tail = f + m.len - TLF_TRAILER_SIZE;
+    tl_error err = {0};
+    tlf_seg *s = NULL;
+    uint64_t fo, fl;
+    cr_assert_eq(tlf_seg_parse_trailer(NULL, m.len, NULL, &fo, &fl, &err), TL_EINVAL);
+    cr_assert(strstr(err.msg, "<segment>") && strstr(err.msg, "parse_trailer: NULL argument"),
+              "%s", err.msg);
+    cr_assert_eq(tlf_seg_parse_trailer(tail, m.len, "a.seg", NULL, &fl, &err), TL_EINVAL);
+    cr_assert_eq(tlf_seg_parse_trailer(tail, m.len, "a.seg", &fo, NULL, &err), TL_EINVAL);
+    cr_assert_eq(tlf_seg_open_mem(f, m.len, NULL, 0, NULL, &err), TL_EINVAL);
+    cr_assert(strstr(err.msg, "open: NULL output"), "%s", err.msg);
+    cr_assert_eq(tlf_seg_open_mem(NULL, m.len, "a.seg", 0, &s, &err), TL_EINVAL);
+    cr_assert(strstr(err.msg, "a.seg") && strstr(err.msg, "NULL base"), "%s", err.msg);
+    cr_assert_null(s);
+    cr_assert_eq(tlf_seg_open_mem(NULL, 0, NULL, 0, &s, &err), TL_ECORRUPT);
+    cr_assert(strstr(err.msg, "<segment>"), "%s", err.msg);
+    cr_assert_eq(tlf_seg_parse_trailer(tail, m.len, "a.seg", &fo, &fl, &err), TL_OK);
+    cr_assert_eq(tlf_seg_open_footer(f + fo, fl, tail, m.len, NULL, NULL, &err), TL_EINVAL);
+    cr_assert(strstr(err.msg, "open_footer: NULL output"), "%s", err.msg);
+    cr_assert_eq(tlf_seg_open_footer(NULL, fl, tail, m.len, "a.seg", &s, &err), TL_EINVAL);
+    cr_assert_eq(tlf_seg_open_footer(f + fo, fl, NULL, m.len, "a.seg", &s, &err), TL_EINVAL);
+    cr_assert_eq(tlf_seg_open_mem(f, m.len, NULL, 0, &s, &err), TL_OK, "%s", err.msg);
+    cr_assert_str_eq(tlf_seg_name(s), "<segment>");
+    const tlf_block_info *bi = tlf_seg_block(s, 0, 0);
+    tlf_vec v = {0};
+    cr_assert_eq(tlf_seg_decode(NULL, 0, 0, f + bi->offset, bi->length, 0, &v, &err), TL_EINVAL);
+    cr_assert_eq(tlf_seg_decode(s, 0, 0, f + bi->offset, bi->length, 0, NULL, &err), TL_EINVAL);
+    cr_assert(strstr(err.msg, "decode: NULL segment or output"), "%s", err.msg);
+    cr_assert_eq(tlf_seg_decode(s, 0, 0, NULL, bi->length, 0, &v, &err), TL_EINVAL);
+    cr_assert(strstr(err.msg, "(NULL)"), "%s", err.msg);
+    uint32_t nr;
+    const void *rv;
+    const uint32_t *re;
+    cr_assert_eq(tlf_seg_rle_runs(NULL, 0, 0, f, 1, &nr, &rv, &re, &err), TL_EINVAL);
+    cr_assert_eq(tlf_seg_rle_runs(s, 0, 0, f, 1, NULL, &rv, &re, &err), TL_EINVAL);
+    cr_assert_eq(tlf_seg_rle_runs(s, 0, 0, f, 1, &nr, NULL, &re, &err), TL_EINVAL);
+    cr_assert_eq(tlf_seg_rle_runs(s, 0, 0, f, 1, &nr, &rv, NULL, &err), TL_EINVAL);
+    cr_assert(strstr(err.msg, "rle_runs: NULL argument"), "%s", err.msg);
+    uint32_t ne;
+    const void *ev;
+    cr_assert_eq(tlf_seg_block_dict(NULL, 0, 0, f, 1, &ne, &ev, &err), TL_EINVAL);
+    cr_assert_eq(tlf_seg_block_dict(s, 0, 0, f, 1, NULL, &ev, &err), TL_EINVAL);
+    cr_assert_eq(tlf_seg_block_dict(s, 0, 0, f, 1, &ne, NULL, &err), TL_EINVAL);
+    cr_assert(strstr(err.msg, "block_dict: NULL argument"), "%s", err.msg);
+    const uint8_t *vb;
+    cr_assert_eq(tlf_seg_validity(NULL, 0, 0, f, 1, NULL, 0, &vb, &err), TL_EINVAL);
+    cr_assert_eq(tlf_seg_validity(s, 0, 0, f, 1, NULL, 0, NULL, &err), TL_EINVAL);
+    cr_assert(strstr(err.msg, "validity: NULL argument"), "%s", err.msg);
+    cr_assert_eq(tlf_seg_verify_all(NULL, &err), TL_EINVAL);
+    cr_assert(strstr(err.msg, "verify_all: NULL segment"), "%s", err.msg);
+    /* decode_needs fills only what is asked */
+    size_t nb = 7;
+    tlf_seg_decode_needs(s, 0, 0, NULL, NULL, NULL);
+    tlf_seg_decode_needs(s, 0, 0, &nb, NULL, NULL);
+    cr_assert_eq(nb, 800);
+    tlf_seg_close(s);
+    tlf_seg_close(NULL);
+    free(f);
+    free(m.p);
+    tcol_free(&c[0]);
+}
