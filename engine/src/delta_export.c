@@ -383,6 +383,19 @@ static int dx_fail(dx_ctx *x, int rule, uint32_t line, const char *fmt, ...)
     return tl_error_set(x->err, TL_ECORRUPT, "delta check DX-%d: %s: %s", rule, x->dir, m);
 }
 
+/* JSON through the engine's checked parse (log_int.h tl_json_loadb): a
+ * parse during which jansson lost an allocation is TL_ENOMEM (*rc), never
+ * taken as the text's meaning. */
+static json_t *dx_parse(dx_ctx *x, const char *s, size_t n, json_error_t *je, int *rc)
+{
+    int oom = 0;
+    json_t *o = tl_json_loadb(s, n, JSON_REJECT_DUPLICATES, je, &oom);
+    *rc = !o && oom ? tl_error_set(x->err, TL_ENOMEM, "delta check: %s: out of memory parsing "
+                                                      "JSON", x->log)
+                    : TL_OK;
+    return o;
+}
+
 static const char *jtype(const json_t *v)
 {
     switch (json_typeof(v)) {
@@ -529,7 +542,11 @@ static int dx_metadata(dx_ctx *x, uint32_t ln, json_t *m)
                        ss ? jtype(ss) : "nothing");
     /* DX-7 */
     json_error_t je;
-    json_t *sch = json_loads(json_string_value(ss), JSON_REJECT_DUPLICATES, &je);
+    int prc;
+    const char *sstr = json_string_value(ss);
+    json_t *sch = dx_parse(x, sstr, strlen(sstr), &je, &prc);
+    if (prc)
+        return prc;
     json_t *fields = json_object_get(sch, "fields");
     json_t *ty = json_object_get(sch, "type");
     if (!json_is_object(sch) || !json_is_string(ty) ||
@@ -659,8 +676,10 @@ static int dx_stats(dx_ctx *x, uint32_t ln, json_t *st, int64_t *n_rec)
         return DX_FAIL(x, 10, ln, "add.stats: expected a string (JSON text), found %s",
                        st ? jtype(st) : "nothing");
     json_error_t je;
-    json_t *o = json_loads(s, JSON_REJECT_DUPLICATES, &je);
     int rc = TL_OK;
+    json_t *o = dx_parse(x, s, strlen(s), &je, &rc);
+    if (rc)
+        return rc;
     json_t *nr = json_object_get(o, "numRecords");
     if (!json_is_object(o) || !json_is_integer(nr) || json_integer_value(nr) < 0) {
         rc = DX_FAIL(x, 10, ln, "add.stats: expected a JSON object with an integer "
@@ -959,7 +978,12 @@ int tl_delta_check(const char *dir, tl_delta_check_result *res, tl_error *err)
             break;
         }
         json_error_t je;
-        json_t *o = json_loadb(buf + off, n, JSON_REJECT_DUPLICATES, &je);
+        int prc;
+        json_t *o = dx_parse(&x, buf + off, n, &je, &prc);
+        if (prc) {
+            rc = prc;
+            break;
+        }
         const char *name = NULL;
         json_t *body = NULL;
         if (json_is_object(o) && json_object_size(o) == 1) {

@@ -23,6 +23,7 @@
 
 #include "civil_int.h"
 #include "io_int.h"
+#include "log_int.h"
 #include "resample_int.h"
 #include "table_int.h"
 #include "tl_format.h"
@@ -1230,44 +1231,39 @@ static int null_rates(tl_table *t, const tl_snapshot *s, const uint8_t *wanted,
 
 /* ---- state file ------------------------------------------------------------------ */
 
-static char *join(const char *a, const char *b)
-{
-    size_t n = strlen(a) + strlen(b) + 2;
-    char *p = malloc(n);
-    if (p)
-        snprintf(p, n, "%s/%s", a, b);
-    return p;
-}
-
 int tl_validate_state_read(tl_table *t, int64_t *version, int *found, tl_error *err)
 {
     *found = 0;
     *version = -1;
-    char *path = join(tl_table_path(t), VAL_STATE_FILE);
-    if (!path)
-        return oom(err, "path");
+    /* through the table's I/O layer, beneath its root (a hint file: small) */
+    char *buf = NULL;
+    size_t len = 0;
+    int rc = tl_io_read_file(t->io, &t->root, VAL_STATE_FILE, 1 << 16, &buf, &len, err);
+    if (rc == TL_ENOTFOUND)
+        return TL_OK;
+    if (rc != TL_OK)
+        return tl_error_prefix(err, "validate state: "), rc;
     json_error_t je;
-    json_t *j = json_load_file(path, 0, &je);
-    int rc = 0;
+    int json_oom = 0;
+    json_t *j = tl_json_loadb(buf, len, 0, &je, &json_oom);
+    free(buf);
     if (!j) {
-        if (access(path, F_OK) != 0 && errno == ENOENT)
-            rc = 0;
-        else
-            rc = tl_error_set(err, TL_ECORRUPT, "%s: line %d: expected a JSON object: %s", path,
-                              je.line, je.text);
-        free(path);
-        return rc;
+        if (json_oom)
+            return tl_error_set(err, TL_ENOMEM, "%s/%s: out of memory parsing it",
+                                tl_table_path(t), VAL_STATE_FILE);
+        return tl_error_set(err, TL_ECORRUPT, "%s/%s: line %d: expected a JSON object: %s",
+                            tl_table_path(t), VAL_STATE_FILE, je.line, je.text);
     }
     json_t *v = json_object_get(j, "version");
     if (!json_is_integer(v) || json_integer_value(v) < 0) {
         rc = tl_error_set(err, TL_ECORRUPT,
-                          "%s: expected \"version\": a non-negative integer", path);
+                          "%s/%s: expected \"version\": a non-negative integer", tl_table_path(t),
+                          VAL_STATE_FILE);
     } else {
         *version = json_integer_value(v);
         *found = 1;
     }
     json_decref(j);
-    free(path);
     return rc;
 }
 

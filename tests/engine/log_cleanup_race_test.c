@@ -295,6 +295,7 @@ Test(log_cleanup_race, a_reader_whose_listed_commit_is_cleaned_up_loads_again)
     cr_assert_eq(info.version, 4);
     cr_assert_eq(info.n_rows, 4 + 6);
     tl_snapshot_close(s);
+    tl_table_close(a);
 }
 
 Test(log_cleanup_race, time_travel_below_a_concurrent_cleanup_is_not_found_not_corrupt)
@@ -318,6 +319,7 @@ Test(log_cleanup_race, time_travel_below_a_concurrent_cleanup_is_not_found_not_c
     cr_assert(strstr(err.msg, "4"), "the message names the oldest reachable version: %s",
               err.msg);
     cr_assert_null(s);
+    tl_table_close(a);
 }
 
 Test(log_cleanup_race, cleanup_keeps_at_least_one_hour_whatever_the_configuration)

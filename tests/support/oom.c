@@ -8,7 +8,6 @@
 #include "oom.h"
 
 #include <errno.h>
-#include <jansson.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -77,18 +76,6 @@ int __wrap_posix_memalign(void **p, size_t a, size_t n)
     return oom_hit() ? ENOMEM : __real_posix_memalign(p, a, n);
 }
 
-/* jansson allocates through its own pointers (default: libc malloc/free,
- * which the wrap does not reach from a shared library). */
-static void *json_alloc(size_t n)
-{
-    return __wrap_malloc(n);
-}
-
-static void json_release(void *p)
-{
-    free(p);
-}
-
 static void arm(uint64_t k, int st)
 {
     atomic_store(&armed, 0);
@@ -96,7 +83,6 @@ static void arm(uint64_t k, int st)
     atomic_store(&failures, 0);
     atomic_store(&fail_k, k);
     atomic_store(&sticky, st != 0);
-    json_set_alloc_funcs(json_alloc, json_release);
     atomic_store(&armed, 1);
 }
 

@@ -9,8 +9,12 @@
  * oom.c. Disarmed (the default) the wrappers only forward to the real
  * allocator. Armed, they count calls from the arming on and make the k-th
  * call (and, sticky, every later one) return NULL with errno = ENOMEM.
- * While armed, jansson's allocations (json_loads, json_object, ...) are
- * routed through the same counter (json_set_alloc_funcs).
+ * jansson's allocations (json_loads, json_object, ...) reach the wrappers
+ * through the engine's jansson allocator (engine/src/log.c json_alloc,
+ * installed by a constructor, which calls malloc and counts failures for
+ * tl_json_loadb; it serves a failed request from a small emergency pool so
+ * jansson never sees "fail, then succeed"). The injector leaves jansson's
+ * allocation functions alone.
  *
  * Not reached: allocations inside shared libraries (libc's own, zstd's,
  * Criterion's), mmap. Counters are atomic: worker threads share them.
