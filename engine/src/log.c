@@ -1162,8 +1162,8 @@ int tl_log_snapshot_load(const tl_io_file *root, const tl_log_snap_opts *opts,
     return rc;
 }
 
-/* 1 if the oldest commit file of the log is now above first (or the log is
- * unreadable): a log cleanup ran since it was listed. */
+/* 1 if the oldest commit file of the log is now above first: a log cleanup
+ * ran since it was listed (0 when the log cannot be listed again). */
 static int cleaned_since(const tl_io *io, const tl_io_file *root, int64_t first)
 {
     tl_io_file logdir;
