@@ -235,6 +235,41 @@ static void other_writer_then_cleanup(void)
     tl_table_close(c);
 }
 
+/* Split in two for a later hook: another writer commits twice; then, on
+ * the next hook, the checkpoint + cleanup two hours later. */
+static void other_writer_only(void)
+{
+    tl_error err = {0};
+    tl_table *b;
+    cr_assert_eq(tl_table_open(g_table, &b, &err), TL_OK, "%s", err.msg);
+    tl_append_result res;
+    cr_assert_eq(append_rows(b, g_other_base, 3, &res, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(append_rows(b, g_other_base + 3, 3, &res, &err), TL_OK, "%s", err.msg);
+    tl_table_close(b);
+}
+
+static void cleanup_only(void)
+{
+    tl_error err = {0};
+    tl_table *c;
+    cr_assert_eq(tl_table_open_io(g_table, NULL, ahead_2h, NULL, &c, &err), TL_OK, "%s",
+                 err.msg);
+    tl_checkpoint_result cr;
+    cr_assert_eq(tl_table_checkpoint(c, &cr, &err), TL_OK, "%s", err.msg);
+    cr_assert_gt(cr.commits_deleted, 0, "the cleanup deleted nothing");
+    g_ckpt_version = cr.version;
+    tl_table_close(c);
+}
+
+static void other_writer_then_arm_cleanup_at_the_winner(void)
+{
+    other_writer_only();
+    /* the losing writer will read the winner of version 3 next */
+    g_interfere = cleanup_only;
+    g_hook_version = 3;
+    g_hook = HOOK_COMMIT_READ;
+}
+
 /* ---- tests ----------------------------------------------------------------------- */
 
 Test(log_cleanup_race, a_stale_writer_does_not_recreate_a_cleaned_up_version)
@@ -269,6 +304,35 @@ Test(log_cleanup_race, a_stale_writer_does_not_recreate_a_cleaned_up_version)
     append_ok(a, 1000, 4, 5);
     cr_assert_eq(sum_latest(&v), 6 + 615 + 4006);
     cr_assert_eq(v, 5);
+    tl_table_close(a);
+}
+
+Test(log_cleanup_race, a_winner_cleaned_up_before_it_is_read_is_a_conflict)
+{
+    create(1);
+    tl_error err = {0};
+    tl_table *a;
+    cr_assert_eq(tl_table_open_io(g_table, hook_io(), NULL, NULL, &a, &err), TL_OK, "%s",
+                 err.msg);
+    append_ok(a, 0, 2, 1);
+    append_ok(a, 2, 2, 2);
+    /* A reads version 2; B takes 3 and 4 before A publishes; A loses the
+     * race for 3 and, as it opens 3 to check it for conflicts, the cleanup
+     * removes 0 .. 3 */
+    g_other_base = 100;
+    g_interfere = other_writer_then_arm_cleanup_at_the_winner;
+    g_hook = HOOK_COMMIT_TMP;
+    tl_append_result res;
+    int rc = append_rows(a, 1000, 4, &res, &err);
+    cr_assert_eq(g_hook, HOOK_OFF, "the interference did not run");
+    cr_assert_eq(g_ckpt_version, 4);
+    cr_assert_eq(rc, TL_ECONFLICT, "rc %d: %s", rc, err.msg);
+    cr_assert(strstr(err.msg, "LOG-R84") && strstr(err.msg, "version 3"), "%s", err.msg);
+    cr_assert_eq(count_commits_below(g_ckpt_version), 0);
+    int64_t v;
+    cr_assert_eq(sum_latest(&v), 6 + 615);
+    cr_assert_eq(v, 4);
+    append_ok(a, 1000, 4, 5);
     tl_table_close(a);
 }
 
