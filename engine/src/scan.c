@@ -71,6 +71,9 @@ int tl_io_mode_parse(const char *s, int *mode, tl_error *err)
 
 /* ---- plan ------------------------------------------------------------------ */
 
+/* A caller's callback returned rc: the error is theirs (SCAN-S9). */
+static int cb_failed(tl_scan_worker *w, int rc);
+
 static int find_field(const tl_snapshot_info *in, const char *name)
 {
     for (uint32_t i = 0; name && i < in->n_fields; i++)
@@ -987,7 +990,7 @@ int tl_scan_emit(tl_scan_worker *w, size_t unit, size_t partition, size_t file,
     if (w->cb && w->cb->block) {
         rc = w->cb->block(w->cb->ctx, &b, err);
         if (rc)
-            return rc;
+            return cb_failed(w, rc);
     }
     if (n && p->n_run && w->preset_continues < 0 && (rc = save_last(w, n, err)))
         return rc;
@@ -1196,6 +1199,7 @@ typedef struct scan_ctl {
     _Atomic size_t next_unit;
     _Atomic uint64_t rows_done;
     _Atomic int stop;
+    _Atomic int cb_failed; /* the error is a caller's callback's (SCAN-S9: kept as is) */
     pthread_mutex_t mu;
     pthread_cond_t cv;
     uint32_t running;
@@ -1204,6 +1208,13 @@ typedef struct scan_ctl {
     struct timespec last;
     int inline_progress;
 } scan_ctl;
+
+static int cb_failed(tl_scan_worker *w, int rc)
+{
+    if (w->ctl)
+        atomic_store(&((scan_ctl *)w->ctl)->cb_failed, 1);
+    return rc;
+}
 
 static double now_s(void)
 {
@@ -1248,13 +1259,13 @@ static int do_unit(tl_scan_worker *w, size_t u, tl_error *err)
     int rc = TL_OK;
     w->have_last = 0;
     if (cb && cb->unit_begin && (rc = cb->unit_begin(cb->ctx, w->id, u, un->partition, err)))
-        return rc;
+        return cb_failed(w, rc);
     if (un->n == 1)
         rc = unit_file(w, u, p->files[un->first], err);
     else
         rc = tl_scan_merge_unit(w, u, err);
-    if (!rc && cb && cb->unit_end)
-        rc = cb->unit_end(cb->ctx, w->id, u, err);
+    if (!rc && cb && cb->unit_end && (rc = cb->unit_end(cb->ctx, w->id, u, err)))
+        return cb_failed(w, rc);
     return rc;
 }
 
@@ -1388,12 +1399,13 @@ static int scan_exec(const tl_snapshot *s, const tl_scan_opts *o, const tl_scan_
     tl_scan_plan p;
     uint64_t(*tc)[TL_PRED_MAX_TERMS + 1] = calloc(2, sizeof *tc);
     if (!tc)
-        return tl_error_set(err, TL_ENOMEM, "scan: out of memory");
+        return tl_snapshot_name_error(s, tl_error_set(err, TL_ENOMEM, "scan: out of memory"),
+                                      err);
     int rc = plan_build(s, o, explain, &p, tc, err);
     if (rc) {
         plan_free(&p);
         free(tc);
-        return rc;
+        return tl_snapshot_name_error(s, rc, err);
     }
     uint32_t threads = o->threads;
     if (threads == 0) {
@@ -1417,8 +1429,8 @@ static int scan_exec(const tl_snapshot *s, const tl_scan_opts *o, const tl_scan_
         rc = tl_error_set(err, TL_ENOMEM, "scan: out of memory");
     for (uint32_t i = 0; !rc && i < nw; i++, n_init++)
         rc = worker_init(&ws[i], &p, i, &c, err);
-    if (!rc && cb && cb->start)
-        rc = cb->start(cb->ctx, p.n_units, nw, err);
+    if (!rc && cb && cb->start && (rc = cb->start(cb->ctx, p.n_units, nw, err)))
+        atomic_store(&c.cb_failed, 1);
     if (!rc) {
         clock_gettime(CLOCK_MONOTONIC, &c.last);
         if (nw == 1) {
@@ -1526,64 +1538,8 @@ static int scan_exec(const tl_snapshot *s, const tl_scan_opts *o, const tl_scan_
     st.elapsed_s = now_s() - t0;
     if (st_out)
         *st_out = st;
-    return rc;
-}
-
-/* The caller's callbacks, wrapped to tell their errors (which are the
- * scan's, unchanged: SCAN-S9) from the scan's own (which get the table's
- * name when they lack it). */
-typedef struct cb_wrap {
-    const tl_scan_cb *user;
-    atomic_int failed;
-} cb_wrap;
-
-static int cbw_note(cb_wrap *x, int rc)
-{
-    if (rc)
-        atomic_store(&x->failed, 1);
-    return rc;
-}
-
-static int cbw_start(void *ctx, size_t n_units, uint32_t n_workers, tl_error *err)
-{
-    cb_wrap *x = ctx;
-    return cbw_note(x, x->user->start(x->user->ctx, n_units, n_workers, err));
-}
-
-static int cbw_unit_begin(void *ctx, uint32_t worker, size_t unit, size_t partition,
-                          tl_error *err)
-{
-    cb_wrap *x = ctx;
-    return cbw_note(x, x->user->unit_begin(x->user->ctx, worker, unit, partition, err));
-}
-
-static int cbw_block(void *ctx, const tl_scan_block *b, tl_error *err)
-{
-    cb_wrap *x = ctx;
-    return cbw_note(x, x->user->block(x->user->ctx, b, err));
-}
-
-static int cbw_unit_end(void *ctx, uint32_t worker, size_t unit, tl_error *err)
-{
-    cb_wrap *x = ctx;
-    return cbw_note(x, x->user->unit_end(x->user->ctx, worker, unit, err));
-}
-
-/* scan_exec with the caller's callbacks; errors that are not theirs name
- * the table. */
-static int scan_named(const tl_snapshot *s, const tl_scan_opts *o, const tl_scan_cb *cb,
-                      tl_scan_stats *st, int explain, tl_error *err)
-{
-    cb_wrap x = {.user = cb};
-    atomic_init(&x.failed, 0);
-    tl_scan_cb w = {0};
-    if (cb)
-        w = (tl_scan_cb){cb->start ? cbw_start : NULL, cb->unit_begin ? cbw_unit_begin : NULL,
-                         cb->block ? cbw_block : NULL, cb->unit_end ? cbw_unit_end : NULL, &x};
-    int rc = scan_exec(s, o, cb ? &w : NULL, st, explain, err);
-    if (rc == TL_SCAN_STOPPED)
-        return TL_OK;
-    if (rc && !atomic_load(&x.failed))
+    /* the scan's own errors name the table; the callbacks' stay theirs */
+    if (rc && rc != TL_SCAN_STOPPED && !atomic_load(&c.cb_failed))
         tl_snapshot_name_error(s, rc, err);
     return rc;
 }
@@ -1591,13 +1547,15 @@ static int scan_named(const tl_snapshot *s, const tl_scan_opts *o, const tl_scan
 int tl_scan_run(const tl_snapshot *s, const tl_scan_opts *o, const tl_scan_cb *cb,
                 tl_scan_stats *st, tl_error *err)
 {
-    return scan_named(s, o, cb, st, 0, err);
+    int rc = scan_exec(s, o, cb, st, 0, err);
+    return rc == TL_SCAN_STOPPED ? TL_OK : rc;
 }
 
 int tl_scan_explain(const tl_snapshot *s, const tl_scan_opts *o, tl_scan_stats *st,
                     tl_error *err)
 {
-    return scan_named(s, o, NULL, st, 1, err);
+    int rc = scan_exec(s, o, NULL, st, 1, err);
+    return rc == TL_SCAN_STOPPED ? TL_OK : rc;
 }
 
 /* ---- printing --------------------------------------------------------------------- */
