@@ -242,7 +242,6 @@ static int64_t table_clock(void *arg)
 /* Open the table (on the fast clock with --log-cleanup). */
 static int open_t(const cfg *c, const tl_io *io, tl_table **t, tl_error *err)
 {
-    (void)c;
     return tl_table_open_io(c->table, io, g_clock_base >= 0 ? table_clock : NULL, NULL, t, err);
 }
 
