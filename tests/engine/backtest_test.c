@@ -8,6 +8,7 @@
  */
 #include <criterion/criterion.h>
 
+#include "fixture.h"
 #include "backtest_int.h"
 #include "bt_ref.h"
 #include "ticklake.h"
@@ -1311,21 +1312,6 @@ Test(backtest, run_rejects_bad_columns_and_options)
     tl_table_close(t);
 }
 
-static char *slurp(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    cr_assert_not_null(f, "%s", path);
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc((size_t)len + 1);
-    cr_assert_eq(fread(b, 1, (size_t)len, f), (size_t)len);
-    b[len] = 0;
-    fclose(f);
-    *n = (size_t)len;
-    return b;
-}
-
 /* The trade log and per-contract CSVs: one line per closed trade in
  * (partition, contract, pair, time) order matching the reference's trades,
  * one line per (contract, pair) whose rows add up. */
@@ -1361,7 +1347,7 @@ Test(backtest, csv_outputs_match_reference, .timeout = 120)
     cr_assert_eq(n_parts, 2);
 
     size_t len;
-    char *txt = slurp(tp, &len);
+    char *txt = tlt_slurp(tp, &len);
     char *save = NULL, *line = strtok_r(txt, "\n", &save);
     cr_assert_str_eq(line, "symbol,day,expiry,opt_type,strike,fast,slow,entry_ts,entry_price,"
                            "exit_ts,exit_price,pnl");
@@ -1394,7 +1380,7 @@ Test(backtest, csv_outputs_match_reference, .timeout = 120)
     cr_assert_eq(n_lines, tot);
     free(txt);
 
-    txt = slurp(cp, &len);
+    txt = tlt_slurp(cp, &len);
     save = NULL;
     line = strtok_r(txt, "\n", &save);
     cr_assert_str_eq(line, "symbol,day,expiry,opt_type,strike,fast,slow,rows,trades,pnl");
@@ -1625,7 +1611,7 @@ Test(backtest, other_schema_types_and_names, .timeout = 60)
     cr_assert_gt(trades, 0);
     cr_assert(same_bits(r.pairs[0].pnl, pnl), "%.17g vs %.17g", r.pairs[0].pnl, pnl);
     size_t len;
-    char *txt = slurp(tp, &len);
+    char *txt = tlt_slurp(tp, &len);
     cr_assert(strncmp(txt, "day,id,fast,slow,entry_ts,", 26) == 0, "%.60s", txt);
     size_t lines = 0;
     for (size_t i = 0; i < len; i++)

@@ -34,6 +34,7 @@
 #include <criterion/criterion.h>
 
 #include "blockio_int.h"
+#include "fixture.h"
 #include "io_int.h"
 #include "table_int.h"
 
@@ -48,7 +49,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include <xxhash.h>
 
 static char dir[256], tpath[300], tmpl[300];
 
@@ -100,72 +100,12 @@ static int64_t ahead_ms(void *arg)
 
 /* ---- table contents as hashes ------------------------------------------------------------ */
 
-static uint64_t row_hash(const tl_batch *b, uint32_t r)
-{
-    XXH64_state_t *st = XXH64_createState();
-    XXH64_reset(st, 0);
-    for (uint32_t c = 0; c < b->n_cols; c++) {
-        const tl_colvec *v = &b->cols[c];
-        uint8_t present = (uint8_t)tl_bit_get(v->validity, r);
-        XXH64_update(st, &present, 1);
-        if (!present)
-            continue;
-        size_t w = tl_type_width(b->defs[c].type);
-        if (w) {
-            XXH64_update(st, (const uint8_t *)v->values + (size_t)r * w, w);
-        } else {
-            uint32_t len = v->offsets[r + 1] - v->offsets[r];
-            XXH64_update(st, &len, 4);
-            XXH64_update(st, v->data + v->offsets[r], len);
-        }
-    }
-    uint64_t h = XXH64_digest(st);
-    XXH64_freeState(st);
-    return h;
-}
-
-static int cmp_u64(const void *x, const void *y)
-{
-    uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
-    return a < b ? -1 : a > b;
-}
-
-/* The rows of version v as one hash (sorted row hashes: a multiset) and a
- * count. Returns the first error instead of asserting. */
+/* The rows of version v as one hash (fixture.h: a multiset) and a count.
+ * Returns the first error instead of asserting. */
 static int version_hash(tl_table *t, int64_t v, uint64_t *hash, uint64_t *rows, tl_error *err)
 {
-    tl_snapshot *s = NULL;
     tl_at at = {.kind = TL_AT_VERSION, .version = v};
-    int rc = tl_snapshot_open(t, &at, &s, err);
-    if (rc)
-        return rc;
-    tl_reader *r = NULL;
-    rc = tl_reader_open(s, NULL, NULL, 0, &r, err);
-    uint64_t *h = NULL;
-    size_t n = 0, cap = 0;
-    while (rc == TL_OK) {
-        tl_batch b;
-        rc = tl_reader_next(r, &b, err);
-        if (rc || b.n_rows == 0)
-            break;
-        if (n + b.n_rows > cap) {
-            cap = (n + b.n_rows) * 2;
-            h = realloc(h, cap * sizeof *h);
-            cr_assert_not_null(h);
-        }
-        for (uint32_t i = 0; i < b.n_rows; i++)
-            h[n++] = row_hash(&b, i);
-    }
-    tl_reader_close(r);
-    tl_snapshot_close(s);
-    if (rc == TL_OK) {
-        if (n)
-            qsort(h, n, sizeof *h, cmp_u64);
-        *hash = XXH64(h, n * sizeof *h, 7);
-        *rows = n;
-    }
-    free(h);
-    return rc;
+    return tlt_rows_hash(t, &at, hash, rows, err);
 }
 
 #define MAXV 64
@@ -203,23 +143,7 @@ static void append_rows(tl_table *t, uint64_t seed, uint64_t rows)
     go.rows_per_day = rows;
     go.symbols = syms;
     go.n_symbols = 2;
-    tl_error err;
-    tl_gen *g;
-    cr_assert_eq(tl_gen_open(&go, &g, &err), TL_OK, "%s", err.msg);
-    tl_append *a;
-    cr_assert_eq(tl_append_begin(t, &(tl_append_opts){.threads = 1}, &a, &err), TL_OK, "%s",
-                 err.msg);
-    for (;;) {
-        tl_batch b;
-        int done;
-        cr_assert_eq(tl_gen_next(g, 700, &b, &done, &err), TL_OK, "%s", err.msg);
-        if (done)
-            break;
-        cr_assert_eq(tl_append_batch(a, &b, &err), TL_OK, "%s", err.msg);
-    }
-    tl_gen_close(g);
-    tl_append_result res;
-    cr_assert_eq(tl_append_commit(a, &res, &err), TL_OK, "%s", err.msg);
+    tlt_append_gen(t, &go, &(tl_append_opts){.threads = 1}, 700, NULL);
 }
 
 /* v0 create (log retention 1 hour, no automatic checkpoint), v1..vn appends

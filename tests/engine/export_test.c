@@ -13,6 +13,7 @@
  */
 #include <criterion/criterion.h>
 
+#include "fixture.h"
 #include "civil_int.h"
 #include "export_int.h"
 #include "io_int.h"
@@ -808,27 +809,9 @@ Test(export, failed_io_leaves_nothing_single) { fail_every_step(TL_EXPORT_SINGLE
 
 /* ---- Delta ------------------------------------------------------------------ */
 
-static char *slurp(const char *p, size_t *len)
-{
-    FILE *f = fopen(p, "rb");
-    cr_assert_not_null(f, "%s", p);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = calloc((size_t)n + 1, 1);
-    cr_assert_eq(fread(b, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    if (len)
-        *len = (size_t)n;
-    return b;
-}
-
 static void spit(const char *p, const char *text)
 {
-    FILE *f = fopen(p, "wb");
-    cr_assert_not_null(f);
-    fputs(text, f);
-    fclose(f);
+    tlt_spit(p, text, strlen(text));
 }
 
 static tl_table *delta_export(tl_export_result *r)
@@ -856,7 +839,7 @@ Test(delta, export_passes_every_rule)
     cr_assert_eq(cr.bytes, r.bytes);
     char p[700];
     snprintf(p, sizeof p, "%s/%s", dest, TL_EXPORT_DELTA_COMMIT);
-    char *log = slurp(p, NULL);
+    char *log = tlt_slurp(p, NULL);
     /* the fixed parts */
     cr_assert_not_null(strstr(log, "{\"protocol\":{\"minReaderVersion\":1,\"minWriterVersion\":2}}\n"));
     cr_assert_not_null(strstr(log, "\"partitionColumns\":[\"symbol\",\"date\"]"));
@@ -911,7 +894,7 @@ Test(delta, ticklake_log_reader_reads_a_delta_log)
     char p[700];
     snprintf(p, sizeof p, "%s/%s", dest, TL_EXPORT_DELTA_COMMIT);
     size_t len = 0;
-    char *log = slurp(p, &len);
+    char *log = tlt_slurp(p, &len);
     tl_log_commit c = {0};
     tl_log_parse_opts po;
     tl_log_parse_opts_default(&po);
@@ -947,7 +930,7 @@ Test(delta, each_rule_rejects_a_broken_log)
     tl_table *t = delta_export(&r);
     char p[700];
     snprintf(p, sizeof p, "%s/%s", dest, TL_EXPORT_DELTA_COMMIT);
-    char *orig = slurp(p, NULL);
+    char *orig = tlt_slurp(p, NULL);
     static const mutation ms[] = {
         {2, "}}\n{\"protocol\"", "}}\n\n{\"protocol\""},              /* empty line */
         {2, "{\"protocol\":{", "{\"protocol\":{\"a\":1,\"a\":1,"},   /* duplicate key */
@@ -1016,7 +999,7 @@ Test(delta, each_rule_rejects_a_broken_log)
     tl_snapshot *s = snap(t, -1);
     part_path(s, 0, q, sizeof q);
     size_t flen = 0;
-    char *fb = slurp(q, &flen);
+    char *fb = tlt_slurp(q, &flen);
     fb[flen - 1] = 'X';
     FILE *f = fopen(q, "wb");
     fwrite(fb, 1, flen, f);
@@ -1125,7 +1108,7 @@ Test(export, timestamp_us_exports_as_micros)
     cr_assert_eq(tl_delta_check(dest, &cr, &err), TL_OK, "%s", err.msg);
     char p[700];
     snprintf(p, sizeof p, "%s/%s", dest, TL_EXPORT_DELTA_COMMIT);
-    char *log = slurp(p, NULL);
+    char *log = tlt_slurp(p, NULL);
     cr_assert_not_null(strstr(log, "\\\"name\\\":\\\"tu\\\",\\\"type\\\":\\\"timestamp\\\""), "%s",
                        log);
     cr_assert_null(strstr(log, "\\\"minValues\\\":{\\\"tu\\\""), "%s", log);

@@ -5,6 +5,7 @@
  */
 #include <criterion/criterion.h>
 
+#include "fixture.h"
 #include "civil_int.h"
 #include "gen_int.h"
 #include "ticklake.h"
@@ -136,23 +137,6 @@ static uint64_t gen_csv(const tl_gen_opts *o, uint32_t batch_rows, const char *p
     return rows;
 }
 
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    cr_assert_not_null(f, "%s", path);
-    cr_assert_eq(fseek(f, 0, SEEK_END), 0);
-    long n = ftell(f);
-    cr_assert_geq(n, 0);
-    rewind(f);
-    char *p = malloc((size_t)n + 1);
-    cr_assert_not_null(p);
-    cr_assert_eq(fread(p, 1, (size_t)n, f), (size_t)n);
-    p[n] = '\0';
-    fclose(f);
-    *len = (size_t)n;
-    return p;
-}
-
 static void path_in_tmp(char *out, size_t cap, const char *name)
 {
     snprintf(out, cap, "%s/%s", tmpdir, name);
@@ -239,7 +223,7 @@ static void same_csv_any_batch(int sorted)
     cr_assert_eq(rb, ra);
     cr_assert_eq(rc, ra);
     size_t la, lb, lc;
-    char *pa = slurp(a, &la), *pb = slurp(b, &lb), *pc = slurp(c, &lc);
+    char *pa = tlt_slurp(a, &la), *pb = tlt_slurp(b, &lb), *pc = tlt_slurp(c, &lc);
     cr_assert_gt(la, 1000);
     cr_assert_eq(la, lb);
     cr_assert_eq(la, lc);
@@ -274,7 +258,7 @@ Test(gen, different_seed_different_rows)
     o.seed = 43;
     gen_csv(&o, 8192, b);
     size_t la, lb;
-    char *pa = slurp(a, &la), *pb = slurp(b, &lb);
+    char *pa = tlt_slurp(a, &la), *pb = tlt_slurp(b, &lb);
     cr_assert(la != lb || memcmp(pa, pb, la) != 0, "seeds 42 and 43 gave the same file");
     /* not merely a few rows: the first data lines differ */
     const char *la1 = strchr(pa, '\n'), *lb1 = strchr(pb, '\n');
@@ -294,7 +278,7 @@ Test(gen, golden_hash_of_a_small_run)
     path_in_tmp(a, sizeof a, "a.csv");
     gen_csv(&o, 777, a);
     size_t la;
-    char *pa = slurp(a, &la);
+    char *pa = tlt_slurp(a, &la);
     uint64_t h = fnv(UINT64_C(0xCBF29CE484222325), pa, la);
     free(pa);
     cr_log_info("golden hash %016llx, %zu bytes", (unsigned long long)h, la);
@@ -422,12 +406,6 @@ static void collect(const tl_gen_opts *o, uint32_t batch, parts *ps)
     tl_gen_close(g);
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
 Test(gen, sorted_order_is_sorted_and_a_permutation_of_arrival)
 {
     tl_gen_opts o;
@@ -498,8 +476,8 @@ Test(gen, sorted_order_is_sorted_and_a_permutation_of_arrival)
         part_rows *s = part_of(srt, a->sym, (uint32_t)strlen(a->sym), a->day);
         cr_assert_eq(a->n, 30000, "%s day %lld", a->sym, (long long)a->day);
         cr_assert_eq(s->n, a->n);
-        qsort(a->h, a->n, sizeof *a->h, cmp_u64);
-        qsort(s->h, s->n, sizeof *s->h, cmp_u64);
+        qsort(a->h, a->n, sizeof *a->h, tlt_cmp_u64);
+        qsort(s->h, s->n, sizeof *s->h, tlt_cmp_u64);
         cr_assert(memcmp(a->h, s->h, a->n * sizeof *a->h) == 0,
                   "%s day %lld: sorted rows are not the arrival rows", a->sym,
                   (long long)a->day);
@@ -971,7 +949,7 @@ static char *csv_of(const tl_batch *b, int header)
     cr_assert_eq(rc, TL_OK, "%s", err.msg);
     fclose(f);
     size_t n;
-    return slurp(path, &n);
+    return tlt_slurp(path, &n);
 }
 
 /* Significant digits of a number's text: mantissa digits without leading

@@ -36,6 +36,7 @@
  */
 #include <criterion/criterion.h>
 
+#include "fixture.h"
 #include "pq_meta.h"
 #include "pq_thrift.h"
 #include "tl_format.h"
@@ -278,19 +279,6 @@ typedef struct tfile {
     uint64_t footer_off;
 } tfile;
 
-static uint8_t *slurp(const char *path, size_t *n)
-{
-    int fd = open(path, O_RDONLY);
-    cr_assert_geq(fd, 0, "%s: %s", path, strerror(errno));
-    struct stat st;
-    cr_assert_eq(fstat(fd, &st), 0);
-    uint8_t *p = malloc((size_t)st.st_size + 1);
-    cr_assert_eq(pread(fd, p, (size_t)st.st_size, 0), st.st_size);
-    close(fd);
-    *n = (size_t)st.st_size;
-    return p;
-}
-
 static void put(const char *path, const uint8_t *p, size_t n)
 {
     int fd = open(path, O_WRONLY | O_TRUNC);
@@ -304,7 +292,7 @@ static void load(tfile *f, const char *rel)
     memset(f, 0, sizeof *f);
     snprintf(f->rel, sizeof f->rel, "%s", rel);
     snprintf(f->full, sizeof f->full, "%s/%s", tpath, rel);
-    f->orig = slurp(f->full, &f->size);
+    f->orig = tlt_slurp(f->full, &f->size);
 }
 
 static void load_data(tfile *f, const char *rel)
@@ -740,7 +728,7 @@ Test(hostile, log_paths_outside_the_table_are_refused)
     size_t n;
     char c3[400];
     snprintf(c3, sizeof c3, "%s/_delta_log/%020d.json", tpath, 3);
-    uint8_t *raw = slurp(c3, &n);
+    uint8_t *raw = tlt_slurp(c3, &n);
     raw[n] = 0;
     /* version 4 must have a later in-commit timestamp (LOG-R49) */
     const char *ict = strstr((char *)raw, "\"inCommitTimestamp\":");

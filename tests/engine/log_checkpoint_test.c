@@ -14,6 +14,7 @@
  */
 #include <criterion/criterion.h>
 
+#include "fixture.h"
 #include "checkpoint_int.h"
 #include "io_int.h"
 #include "log_int.h"
@@ -475,28 +476,6 @@ Test(log_checkpoint, expired_tombstones_are_left_out)
 
 /* ---- corrupt, missing, mismatching checkpoints (LOG-R72, LOG-C7) ------------------ */
 
-static char *slurp(const char *p, size_t *len)
-{
-    FILE *fp = fopen(p, "rb");
-    cr_assert_not_null(fp, "%s", p);
-    fseek(fp, 0, SEEK_END);
-    long n = ftell(fp);
-    fseek(fp, 0, SEEK_SET);
-    char *b = malloc((size_t)n + 1);
-    cr_assert_eq(fread(b, 1, (size_t)n, fp), (size_t)n);
-    fclose(fp);
-    *len = (size_t)n;
-    return b;
-}
-
-static void spit(const char *p, const void *b, size_t len)
-{
-    FILE *fp = fopen(p, "wb");
-    cr_assert_not_null(fp, "%s", p);
-    cr_assert_eq(fwrite(b, 1, len, fp), len);
-    cr_assert_eq(fclose(fp), 0);
-}
-
 /* Latest snapshot equals the reference replay. */
 static void latest_equals(const tl_log_snapshot *ref, int64_t want_ckpt)
 {
@@ -526,7 +505,7 @@ Test(log_checkpoint, every_byte_flip_and_truncation_changes_nothing)
     tl_log_snapshot ref;
     load_v(-1, 1, &ref);
     size_t len;
-    char *good = slurp(ckp(2), &len);
+    char *good = tlt_slurp(ckp(2), &len);
     cr_assert_lt(len, 4096);
     latest_equals(&ref, 2);
     char *buf = malloc(len);
@@ -534,12 +513,12 @@ Test(log_checkpoint, every_byte_flip_and_truncation_changes_nothing)
         for (int bit = 0; bit < 8; bit += 3) {
             memcpy(buf, good, len);
             buf[i] ^= (char)(1 << bit);
-            spit(ckp(2), buf, len);
+            tlt_spit(ckp(2), buf, len);
             latest_equals(&ref, -1); /* replayed from 0 */
         }
     }
     for (size_t n = 0; n < len; n++) {
-        spit(ckp(2), good, n);
+        tlt_spit(ckp(2), good, n);
         latest_equals(&ref, -1);
     }
     /* extended by a byte */
@@ -547,12 +526,12 @@ Test(log_checkpoint, every_byte_flip_and_truncation_changes_nothing)
     char *ext = malloc(len + 1);
     memcpy(ext, good, len);
     ext[len] = 0;
-    spit(ckp(2), ext, len + 1);
+    tlt_spit(ckp(2), ext, len + 1);
     latest_equals(&ref, -1);
     /* missing */
     unlink(ckp(2));
     latest_equals(&ref, -1);
-    spit(ckp(2), good, len);
+    tlt_spit(ckp(2), good, len);
     latest_equals(&ref, 2);
     free(ext);
     free(buf);
@@ -569,15 +548,15 @@ Test(log_checkpoint, mismatching_checkpoints_and_bogus_hints_change_nothing)
     tl_log_snapshot ref;
     load_v(-1, 1, &ref);
     size_t len;
-    char *c8 = slurp(ckp(8), &len);
+    char *c8 = tlt_slurp(ckp(8), &len);
     /* checkpoint 4's bytes under 8's name: the header says 4 */
     size_t l4;
-    char *c4 = slurp(ckp(4), &l4);
-    spit(ckp(8), c4, l4);
+    char *c4 = tlt_slurp(ckp(4), &l4);
+    tlt_spit(ckp(8), c4, l4);
     latest_equals(&ref, 4);
     /* another history: version 8 of a table with other timestamps, copied
      * in under the same name, mismatches commit 8 (LOG-R72) */
-    spit(ckp(8), c8, len);
+    tlt_spit(ckp(8), c8, len);
     latest_equals(&ref, 8);
     teardown();
     setup();
@@ -587,8 +566,8 @@ Test(log_checkpoint, mismatching_checkpoints_and_bogus_hints_change_nothing)
     tl_log_snapshot ref2;
     load_v(-1, 1, &ref2);
     size_t own_len;
-    char *own8 = slurp(ckp(8), &own_len);
-    spit(ckp(8), c8, len);
+    char *own8 = tlt_slurp(ckp(8), &own_len);
+    tlt_spit(ckp(8), c8, len);
     latest_equals(&ref2, 4);
     tl_log_snapshot s, r8;
     load_v(8, 0, &s);
@@ -597,14 +576,14 @@ Test(log_checkpoint, mismatching_checkpoints_and_bogus_hints_change_nothing)
     snap_equal(&s, &r8);
     tl_log_snapshot_free(&s);
     tl_log_snapshot_free(&r8);
-    spit(ckp(8), own8, own_len);
+    tlt_spit(ckp(8), own8, own_len);
     free(own8);
     tl_error err;
     /* bogus and stale hints */
     static const char *const hints[] = {"", "garbage", "{\"version\":99,\"size\":1}\n",
                                         "{\"version\":4,\"size\":1}\n", "{\"version\":-1}\n"};
     for (size_t i = 0; i < sizeof hints / sizeof hints[0]; i++) {
-        spit(logp(TL_CKPT_LAST), hints[i], strlen(hints[i]));
+        tlt_spit(logp(TL_CKPT_LAST), hints[i], strlen(hints[i]));
         latest_equals(&ref2, 8);
         int64_t lo, hi;
         tl_io_file r;
@@ -655,7 +634,7 @@ Test(log_checkpoint, decoder_errors_name_file_offset_and_field)
     add_file(&a[0], 1);
     commit(1, a, 1, B + 2);
     size_t len;
-    char *good = slurp(ckp(2), &len);
+    char *good = tlt_slurp(ckp(2), &len);
     tl_error err;
     cr_assert_eq(decode_rc(good, len, &err), TL_OK, "%s", err.msg);
     char *b = malloc(len + 16);
@@ -844,7 +823,7 @@ Test(log_checkpoint, cleanup_deletes_only_covered_commits)
     cr_assert_eq(hi, latest);
     tl_io_close(&r, NULL);
     /* with the newest checkpoint gone (corrupt), a cleanup covers up to 15 */
-    spit(ckp(20), "junk", 4);
+    tlt_spit(ckp(20), "junk", 4);
     cleanup(INT64_MAX / 2, 0, &rep);
     cr_assert_eq(rep.checkpoint_version, 15);
     cr_assert_eq(count_names(is_commit), (size_t)(latest - 15 + 1));
@@ -905,7 +884,7 @@ Test(log_checkpoint, history_reads_line_one_of_every_commit)
     tl_log_hist_free(&h);
     tl_log_hist_free(&h);
     /* a broken first line is named */
-    spit(logp("00000000000000000004.json"), "{\"commitInfo\":{}}\n", 18);
+    tlt_spit(logp("00000000000000000004.json"), "{\"commitInfo\":{}}\n", 18);
     open_root(&r);
     cr_assert_eq(tl_log_history(&r, NULL, &h, &err), TL_ECORRUPT);
     tl_io_close(&r, NULL);
@@ -1048,13 +1027,13 @@ Test(log_checkpoint, fuzz_seeds_decode)
     build_history(8, 2, -1);
     for (int64_t v = 2; v <= 8; v += 2) {
         size_t len;
-        char *b = slurp(ckp(v), &len);
+        char *b = tlt_slurp(ckp(v), &len);
         tl_error err;
         cr_assert_eq(decode_rc(b, len, &err) == TL_OK || v != 2, 1, "%s", err.msg);
         if (out && (v == 2 || v == 8)) {
             char p[600];
             snprintf(p, sizeof p, "%s/seed_v%" PRId64, out, v);
-            spit(p, b, len);
+            tlt_spit(p, b, len);
         }
         free(b);
     }
@@ -1070,7 +1049,7 @@ Test(log_checkpoint, fuzz_seeds_decode)
         char p[900];
         snprintf(p, sizeof p, "%s/%s", d, n.names[i]);
         size_t len;
-        char *b = slurp(p, &len);
+        char *b = tlt_slurp(p, &len);
         char *copy = malloc(len);
         memcpy(copy, b, len);
         tl_log_ckpt ck;
@@ -1093,11 +1072,11 @@ Test(log_checkpoint, chunked_two_thread_decode_equals_replay)
     int64_t latest = build_history(30, 7, -1);
     check_every_version(latest);
     size_t len;
-    char *good = slurp(ckp(28), &len);
+    char *good = tlt_slurp(ckp(28), &len);
     if (getenv("TL_CKPT_CORPUS_DIR")) { /* a seed with several chunks */
         char p[600];
         snprintf(p, sizeof p, "%s/seed_chunked", getenv("TL_CKPT_CORPUS_DIR"));
-        spit(p, good, len);
+        tlt_spit(p, good, len);
     }
     char *b = malloc(len);
     int ok = 0, bad = 0;

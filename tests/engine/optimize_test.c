@@ -10,6 +10,7 @@
  */
 #include <criterion/criterion.h>
 
+#include "fixture.h"
 #include "io_int.h"
 #include "log_int.h"
 #include "table_int.h"
@@ -70,24 +71,7 @@ static int64_t append_gen(tl_table *t, uint64_t seed, uint32_t days, uint64_t ro
         go.symbols = one;
         go.n_symbols = 1;
     }
-    tl_error err;
-    tl_gen *g;
-    cr_assert_eq(tl_gen_open(&go, &g, &err), TL_OK, "%s", err.msg);
-    tl_append *a;
-    cr_assert_eq(tl_append_begin(t, &(tl_append_opts){.threads = 1}, &a, &err), TL_OK, "%s",
-                 err.msg);
-    for (;;) {
-        tl_batch b;
-        int done;
-        cr_assert_eq(tl_gen_next(g, 4096, &b, &done, &err), TL_OK, "%s", err.msg);
-        if (done)
-            break;
-        cr_assert_eq(tl_append_batch(a, &b, &err), TL_OK, "%s", err.msg);
-    }
-    tl_gen_close(g);
-    tl_append_result res;
-    cr_assert_eq(tl_append_commit(a, &res, &err), TL_OK, "%s", err.msg);
-    return res.version;
+    return tlt_append_gen(t, &go, &(tl_append_opts){.threads = 1}, 4096, NULL);
 }
 
 /* The ordered scan of version v (-1 = latest) as CSV text (malloc'd). */

@@ -25,6 +25,7 @@
  */
 #include <criterion/criterion.h>
 
+#include "fixture.h"
 #include "io_int.h"
 #include "table_int.h"
 #include "ticklake.h"
@@ -205,27 +206,12 @@ static fd_base fd_base_take(void)
 static void append_gen(tl_table *t, uint64_t seed, uint32_t days, uint64_t rows_per_day,
                        uint64_t segment_rows)
 {
-    tl_error err = {0};
     tl_gen_opts o;
     tl_gen_opts_default(&o);
     o.seed = seed;
     o.days = days;
     o.rows_per_day = rows_per_day;
-    tl_append_opts ao = {.segment_rows = segment_rows, .threads = 2};
-    tl_append *a = NULL;
-    cr_assert_eq(tl_append_begin(t, &ao, &a, &err), TL_OK, "%s", err.msg);
-    tl_gen *g = NULL;
-    cr_assert_eq(tl_gen_open(&o, &g, &err), TL_OK, "%s", err.msg);
-    for (;;) {
-        tl_batch b;
-        int done = 0;
-        cr_assert_eq(tl_gen_next(g, 4000, &b, &done, &err), TL_OK, "%s", err.msg);
-        if (done)
-            break;
-        cr_assert_eq(tl_append_batch(a, &b, &err), TL_OK, "%s", err.msg);
-    }
-    tl_gen_close(g);
-    cr_assert_eq(tl_append_commit(a, NULL, &err), TL_OK, "%s", err.msg);
+    tlt_append_gen(t, &o, &(tl_append_opts){.segment_rows = segment_rows, .threads = 2}, 4000, NULL);
 }
 
 /* The ticks table at path with two appends (two files per partition). */
@@ -271,30 +257,6 @@ static void export_single(const char *path, const char *dest, uint64_t rg_rows)
     tl_table_close(t);
 }
 
-static void *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    cr_assert_not_null(f, "%s: %s", path, strerror(errno));
-    cr_assert_eq(fseek(f, 0, SEEK_END), 0);
-    long n = ftell(f);
-    cr_assert_geq(n, 0);
-    rewind(f);
-    void *p = malloc((size_t)n ? (size_t)n : 1);
-    cr_assert_not_null(p);
-    cr_assert_eq(fread(p, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    *len = (size_t)n;
-    return p;
-}
-
-static void spit(const char *path, const void *p, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    cr_assert_not_null(f, "%s: %s", path, strerror(errno));
-    cr_assert_eq(fwrite(p, 1, len, f), len);
-    cr_assert_eq(fclose(f), 0);
-}
-
 /* ---- missing tables and versions ------------------------------------------------------- */
 
 Test(resource, missing_tables_and_versions_leave_no_descriptor)
@@ -305,7 +267,7 @@ Test(resource, missing_tables_and_versions_leave_no_descriptor)
     cr_assert_eq(tl_table_open(tpath, &t, &err), TL_OK, "%s", err.msg);
     tl_snapshot_close(snap_latest(t));
     fd_base base = fd_base_take();
-    spit(pathf("%s/plainfile", dir), "x", 1);
+    tlt_spit(pathf("%s/plainfile", dir), "x", 1);
     cr_assert_eq(mkdir(pathf("%s/emptydir", dir), 0755), 0);
     for (int rep = 0; rep < 20; rep++) {
         tl_table *u = NULL;
@@ -356,7 +318,7 @@ static char *damage_first_file(int how)
     tl_snapshot_close(s);
     tl_table_close(t);
     size_t len = 0;
-    uint8_t *b = slurp(p, &len);
+    uint8_t *b = tlt_slurp(p, &len);
     cr_assert_gt(len, 256);
     switch (how) {
     case CORRUPT_FLIP: /* inside the data blocks: a checksum mismatch */
@@ -370,7 +332,7 @@ static char *damage_first_file(int how)
         memset(b + len - 48, 0xEE, 48);
         break;
     }
-    spit(p, b, len);
+    tlt_spit(p, b, len);
     free(b);
     return p;
 }
@@ -543,7 +505,7 @@ Test(resource, damaged_copies_of_a_good_parquet_file_leave_no_descriptor)
     snprintf(good, sizeof good, "%s/good.parquet", dir);
     export_single(src, good, 1000); /* 12 row groups */
     size_t len = 0;
-    uint8_t *bytes = slurp(good, &len);
+    uint8_t *bytes = tlt_slurp(good, &len);
     tl_error err = {0};
     tl_import_opts io = {.create = 1};
     const char *in = good;
@@ -566,7 +528,7 @@ Test(resource, damaged_copies_of_a_good_parquet_file_leave_no_descriptor)
             for (size_t i = at; i < at + 16; i++)
                 b[i] ^= 0xA5;
         }
-        spit(bad, b, blen);
+        tlt_spit(bad, b, blen);
         free(b);
         for (uint32_t th = 1; th <= 2; th++) {
             io.append.threads = th;
@@ -826,7 +788,7 @@ Test(resource, bad_csv_appends_leave_no_descriptor)
     cr_assert_eq(tl_gen_write_csv(&go, goodp, NULL, NULL, NULL, &err), TL_OK, "%s", err.msg);
     cr_assert_eq(tl_table_append_csv(t, goodp, NULL, NULL, &err), TL_OK, "%s", err.msg);
     size_t len = 0;
-    char *text = slurp(goodp, &len);
+    char *text = tlt_slurp(goodp, &len);
     fd_base base = fd_base_take();
     char bad[600];
     snprintf(bad, sizeof bad, "%s/bad.csv", dir);
@@ -845,7 +807,7 @@ Test(resource, bad_csv_appends_leave_no_descriptor)
             b[at] = ','; /* one field too many */
         else
             b[at] = '\"'; /* an unterminated quote */
-        spit(bad, b, blen);
+        tlt_spit(bad, b, blen);
         free(b);
         tl_append_opts ao = {.threads = (uint32_t)(1 + (k & 1))};
         int rc = tl_table_append_csv(t, bad, &ao, NULL, &err);

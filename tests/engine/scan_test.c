@@ -10,6 +10,7 @@
  */
 #include <criterion/criterion.h>
 
+#include "fixture.h"
 #include "table_int.h"
 #include "tl_format.h"
 
@@ -463,7 +464,6 @@ static const char *syms2[] = {"BANKNIFTY", "NIFTY"};
 static void append_gen(tl_table *t, uint64_t seed, int32_t start_day, uint32_t days,
                        uint64_t rows_per_day, uint64_t segment_rows)
 {
-    tl_error err;
     tl_gen_opts go;
     tl_gen_opts_default(&go);
     go.seed = seed;
@@ -472,21 +472,7 @@ static void append_gen(tl_table *t, uint64_t seed, int32_t start_day, uint32_t d
     go.symbols = syms2;
     go.n_symbols = 2;
     go.rows_per_day = rows_per_day;
-    tl_gen *g;
-    cr_assert_eq(tl_gen_open(&go, &g, &err), TL_OK, "%s", err.msg);
-    tl_append_opts ao = {.segment_rows = segment_rows, .threads = 2};
-    tl_append *a;
-    cr_assert_eq(tl_append_begin(t, &ao, &a, &err), TL_OK, "%s", err.msg);
-    for (;;) {
-        tl_batch b;
-        int done;
-        cr_assert_eq(tl_gen_next(g, 7000, &b, &done, &err), TL_OK, "%s", err.msg);
-        if (done)
-            break;
-        cr_assert_eq(tl_append_batch(a, &b, &err), TL_OK, "%s", err.msg);
-    }
-    tl_gen_close(g);
-    cr_assert_eq(tl_append_commit(a, NULL, &err), TL_OK, "%s", err.msg);
+    tlt_append_gen(t, &go, &(tl_append_opts){.segment_rows = segment_rows, .threads = 2}, 7000, NULL);
 }
 
 #define DAY0 20412 /* 2025-11-20, a Thursday */

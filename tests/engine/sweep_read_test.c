@@ -51,6 +51,7 @@
 #include <criterion/criterion.h>
 
 #include "checkpoint_int.h"
+#include "fixture.h"
 #include "io_int.h"
 #include "log_int.h"
 #include "oom.h"
@@ -151,23 +152,7 @@ static void append_rows(tl_table *t, uint64_t seed, uint64_t rows)
     go.rows_per_day = rows;
     go.symbols = syms;
     go.n_symbols = 2;
-    tl_error err;
-    tl_gen *g;
-    cr_assert_eq(tl_gen_open(&go, &g, &err), TL_OK, "%s", err.msg);
-    tl_append *a;
-    cr_assert_eq(tl_append_begin(t, &(tl_append_opts){.threads = 1}, &a, &err), TL_OK, "%s",
-                 err.msg);
-    for (;;) {
-        tl_batch b;
-        int done;
-        cr_assert_eq(tl_gen_next(g, 500, &b, &done, &err), TL_OK, "%s", err.msg);
-        if (done)
-            break;
-        cr_assert_eq(tl_append_batch(a, &b, &err), TL_OK, "%s", err.msg);
-    }
-    tl_gen_close(g);
-    tl_append_result res;
-    cr_assert_eq(tl_append_commit(a, &res, &err), TL_OK, "%s", err.msg);
+    tlt_append_gen(t, &go, &(tl_append_opts){.threads = 1}, 500, NULL);
 }
 
 static int64_t real_ms(void)

@@ -42,6 +42,7 @@
  */
 #include <criterion/criterion.h>
 
+#include "fixture.h"
 #include "oom.h"
 
 #include "checkpoint_int.h"
@@ -78,32 +79,9 @@ static void setup(void)
 
 /* ---- trees, descriptors, clock ------------------------------------------------------------------ */
 
-static void rm_tree(const char *p)
-{
-    struct stat st;
-    if (lstat(p, &st) != 0)
-        return;
-    if (S_ISDIR(st.st_mode)) {
-        DIR *d = opendir(p);
-        cr_assert_not_null(d, "%s", p);
-        struct dirent *de;
-        while ((de = readdir(d))) {
-            if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-                continue;
-            char c[1024];
-            snprintf(c, sizeof c, "%s/%s", p, de->d_name);
-            rm_tree(c);
-        }
-        closedir(d);
-        cr_assert_eq(rmdir(p), 0, "rmdir %s: %s", p, strerror(errno));
-    } else {
-        cr_assert_eq(unlink(p), 0, "unlink %s", p);
-    }
-}
-
 static void teardown(void)
 {
-    rm_tree(dir);
+    tlt_rm_tree(dir);
 }
 
 TestSuite(sweep_write, .init = setup, .fini = teardown, .timeout = 1800);
@@ -252,72 +230,6 @@ static void rows_free(rowset *r)
 
 /* ---- table contents as a hash ----------------------------------------------------------------- */
 
-static uint64_t row_hash(const tl_batch *b, uint32_t r)
-{
-    XXH64_state_t *st = XXH64_createState();
-    XXH64_reset(st, 0);
-    for (uint32_t c = 0; c < b->n_cols; c++) {
-        const tl_colvec *v = &b->cols[c];
-        uint8_t present = (uint8_t)tl_bit_get(v->validity, r);
-        XXH64_update(st, &present, 1);
-        if (!present)
-            continue;
-        size_t w = tl_type_width(b->defs[c].type);
-        if (w) {
-            XXH64_update(st, (const uint8_t *)v->values + (size_t)r * w, w);
-        } else {
-            uint32_t len = v->offsets[r + 1] - v->offsets[r];
-            XXH64_update(st, &len, 4);
-            XXH64_update(st, v->data + v->offsets[r], len);
-        }
-    }
-    uint64_t h = XXH64_digest(st);
-    XXH64_freeState(st);
-    return h;
-}
-
-static int cmp_u64(const void *x, const void *y)
-{
-    uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
-    return a < b ? -1 : a > b;
-}
-
-/* The latest version's rows as one hash (a multiset) and a count. */
-static int latest_hash(tl_table *t, uint64_t *hash, uint64_t *rows, tl_error *err)
-{
-    tl_snapshot *s = NULL;
-    int rc = tl_snapshot_open(t, NULL, &s, err);
-    if (rc)
-        return rc;
-    tl_reader *r = NULL;
-    rc = tl_reader_open(s, NULL, NULL, 0, &r, err);
-    uint64_t *h = NULL;
-    size_t n = 0, cap = 0;
-    while (rc == TL_OK) {
-        tl_batch b;
-        rc = tl_reader_next(r, &b, err);
-        if (rc || b.n_rows == 0)
-            break;
-        if (n + b.n_rows > cap) {
-            cap = (n + b.n_rows) * 2;
-            h = realloc(h, cap * sizeof *h);
-            cr_assert_not_null(h);
-        }
-        for (uint32_t i = 0; i < b.n_rows; i++)
-            h[n++] = row_hash(&b, i);
-    }
-    tl_reader_close(r);
-    tl_snapshot_close(s);
-    if (rc == TL_OK) {
-        if (n)
-            qsort(h, n, sizeof *h, cmp_u64);
-        *hash = XXH64(h, n * sizeof *h, 7);
-        *rows = n;
-    }
-    free(h);
-    return rc;
-}
-
 typedef struct state {
     int exists;
     int64_t oldest, latest;
@@ -349,7 +261,7 @@ static int state_read(const char *path, state *st, tl_error *err)
         tl_verify_report_free(&vr);
     }
     if (!rc) {
-        rc = latest_hash(t, &st->hash, &st->rows, err);
+        rc = tlt_rows_hash(t, NULL, &st->hash, &st->rows, err);
         if (rc)
             tl_error_prefix(err, "read rows: ");
     }
@@ -779,7 +691,7 @@ static void run_case(const scenario *sc, int mode, uint64_t k, const state *befo
                      const state *after, figures *fg, run_out *o)
 {
     memset(o, 0, sizeof *o);
-    rm_tree(tpath);
+    tlt_rm_tree(tpath);
     if (sc->build != build_none)
         cp_tree(tmpl, tpath);
     int fds0 = count_fds();
@@ -957,7 +869,7 @@ static uint64_t next_k(uint64_t k, uint64_t n, unsigned budget, int full)
 
 static void sweep(const scenario *sc)
 {
-    rm_tree(tmpl);
+    tlt_rm_tree(tmpl);
     sc->build(tmpl);
     tl_error err;
     state before, after;
@@ -1315,7 +1227,7 @@ static int64_t step_clock(void *arg)
 
 static int append_with_clock(int64_t retention_h, int64_t step_ms, tl_error *err)
 {
-    rm_tree(tpath);
+    tlt_rm_tree(tpath);
     tl_table_spec spec;
     tl_ticks_table_spec(&spec);
     spec.deleted_file_retention_hours = retention_h;
@@ -1796,7 +1708,7 @@ static void add_hashes(uint64_t **h, size_t *n, const tl_batch *b)
     *h = realloc(*h, (*n + b->n_rows) * sizeof **h);
     cr_assert_not_null(*h);
     for (uint32_t i = 0; i < b->n_rows; i++)
-        (*h)[(*n)++] = row_hash(b, i);
+        (*h)[(*n)++] = tlt_row_hash(b, i);
 }
 
 Test(sweep_write, every_type_round_trips_through_the_append_writer)
@@ -1857,7 +1769,7 @@ Test(sweep_write, every_type_round_trips_through_the_append_writer)
     state st;
     cr_assert_eq(state_read(tpath, &st, &err), TL_OK, "%s", err.msg);
     cr_assert_eq(st.rows, 40300);
-    qsort(want, nwant, sizeof *want, cmp_u64);
+    qsort(want, nwant, sizeof *want, tlt_cmp_u64);
     cr_assert_eq(st.hash, XXH64(want, nwant * sizeof *want, 7), "the rows read back differ");
     free(want);
 }

@@ -11,6 +11,7 @@
  */
 #include <criterion/criterion.h>
 
+#include "fixture.h"
 #include "io_int.h"
 #include "log_int.h"
 #include "partpath_int.h"
@@ -96,16 +97,10 @@ static void hashes_add_batch(hashes *hs, const tl_batch *b, const char *const *n
     }
 }
 
-static int cmp_u64(const void *x, const void *y)
-{
-    uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
-    return a < b ? -1 : a > b;
-}
-
 static void hashes_sort(hashes *hs)
 {
     if (hs->n)
-        qsort(hs->h, hs->n, sizeof *hs->h, cmp_u64);
+        qsort(hs->h, hs->n, sizeof *hs->h, tlt_cmp_u64);
 }
 
 static const char *const *tick_names(uint32_t *n)

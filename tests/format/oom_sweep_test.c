@@ -32,6 +32,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "fixture.h"
 #include "enc.h"
 #include "oom_sweep.h"
 #include "segment_testlib.h"
@@ -94,22 +95,6 @@ static int corpus_present(void)
     return stat(CORPUS "/MANIFEST.tsv", &st) == 0;
 }
 
-static uint8_t *slurp(const char *path, size_t *len)
-{
-    FILE *fp = fopen(path, "rb");
-    cr_assert_not_null(fp, "%s", path);
-    cr_assert_eq(fseek(fp, 0, SEEK_END), 0);
-    long n = ftell(fp);
-    cr_assert(n >= 0);
-    rewind(fp);
-    uint8_t *b = malloc((size_t)n + 1);
-    cr_assert_not_null(b);
-    cr_assert_eq(fread(b, 1, (size_t)n, fp), (size_t)n);
-    fclose(fp);
-    *len = (size_t)n;
-    return b;
-}
-
 /* The default selection: every codec (snappy, gzip incl. concatenated
  * members, brotli, zstd, lz4_raw), v1 and v2 pages, dictionaries, DELTA_*
  * encodings, INT96, decimals, FLOAT16, null pages, page CRCs. */
@@ -163,7 +148,7 @@ Test(oom_sweep, parquet_corpus_files)
         char path[sizeof CORPUS + 300];
         snprintf(path, sizeof path, "%s/good/%.255s", CORPUS, names[i]);
         size_t len;
-        uint8_t *buf = slurp(path, &len);
+        uint8_t *buf = tlt_slurp(path, &len);
         pq_in in = {buf, len, names[i], 0};
         sweep_stats one = {0};
         sweep(names[i], pq_read_all, &in, names[i], &one);
