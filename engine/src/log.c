@@ -358,7 +358,10 @@ int tl_log_commit_parse_checked(const char *buf, size_t len, const tl_log_parse_
     return tl_error_set(err, TL_ENOMEM, "%s: out of memory", po && po->name ? po->name : "commit");
 }
 
-/* Read and parse commit v of the log directory. TL_ENOTFOUND if absent. */
+/* Read and parse commit v of the log directory. TL_ENOTFOUND if absent.
+ * Every log directory handle in this file comes from tl_io_open, which
+ * always sets its display path (or fails), so logdir->path is never NULL;
+ * only the caller's table root handle may lack one (then "table"). */
 static int read_commit(const tl_io *io, const tl_io_file *logdir, int64_t v, tl_log_commit *out,
                        tl_error *err)
 {
@@ -376,7 +379,7 @@ static int read_commit(const tl_io *io, const tl_io_file *logdir, int64_t v, tl_
     rc = tl_log_commit_parse_checked(buf, len, &po, out, err);
     free(buf);
     if (rc != TL_OK && err)
-        tl_error_prefix(err, "%s/%s: ", logdir->path ? logdir->path : TL_LOG_DIR, name);
+        tl_error_prefix(err, "%s/%s: ", logdir->path, name);
     return rc;
 }
 
@@ -725,7 +728,7 @@ static int read_head(const tl_io *io, const tl_io_file *logdir, int64_t v,
 {
     char name[TL_LOG_NAME_LEN + 1];
     tl_log_commit_name(v, name);
-    const char *dir = logdir->path ? logdir->path : TL_LOG_DIR;
+    const char *dir = logdir->path;
     tl_io_file f;
     int rc = tl_io_open(io, logdir, name, O_RDONLY, 0, &f, err);
     if (rc != TL_OK)
@@ -1240,12 +1243,21 @@ static int load_ticklake_once(const tl_io_file *root, const tl_log_snap_opts *op
             rc = tl_error_set(err, crc, "%s", e.msg);
         if (crc != TL_OK)
             continue; /* missing, corrupt, mismatching: fall back (LOG-R72) */
-        rc = snap_from_ckpt(out, &ck, target, err);
-        if (rc == TL_OK) {
+        crc = snap_from_ckpt(out, &ck, target, &e);
+        if (crc == TL_OK) {
             out->version = c;
             base = c;
+            break;
         }
-        break;
+        if (crc == TL_ENOMEM) { /* only out of memory stops the fallback */
+            rc = tl_error_set(err, crc, "%s", e.msg);
+            break;
+        }
+        /* decoded but inconsistent (a path twice, or both live and removed):
+         * corrupt too, so fall back as well (LOG-R72) */
+        tl_log_snapshot_free(out);
+        snap_init(out);
+        out->latest_listed = latest;
     }
     if (rc == TL_OK && base < 0) {
         if (commits_exist(&l, 0, target))
@@ -1283,7 +1295,7 @@ static int delta_read(const tl_io *io, const tl_io_file *logdir, int64_t v, char
 {
     char name[TL_LOG_NAME_LEN + 1];
     tl_log_commit_name(v, name);
-    snprintf(path, cap, "%s/%s", logdir->path ? logdir->path : TL_LOG_DIR, name);
+    snprintf(path, cap, "%s/%s", logdir->path, name);
     int rc = tl_io_read_file(io, logdir, name, TL_LOG_MAX_FILE_BYTES, buf, len, err);
     if (rc == TL_ECORRUPT) /* above the size limit */
         rc = tl_error_set(err, TL_EUNSUPPORTED, "%s: above this reader's limit of %zu bytes "
@@ -1639,7 +1651,7 @@ static int publish(const tl_io *io, tl_io_file *logdir, int64_t t, const char *t
                                 "removed by log cleanup while the commit was prepared: the "
                                 "writer read the table longer ago than the log retention "
                                 "(LOG-R84); nothing was committed, re-read the table and retry",
-                                logdir->path ? logdir->path : TL_LOG_DIR, prev, t - 1);
+                                logdir->path, prev, t - 1);
         }
     }
     rc = plain ? tl_io_rename(io, logdir, tmp, logdir, name, err)
@@ -1717,8 +1729,9 @@ int tl_log_write(const tl_io_file *root, int64_t read_version, const tl_log_acti
                                 i);
         case TL_LOG_PROTOCOL:
             has_proto = 1;
-            if (tl_log_protocol_check_write(&acts[i].u.proto, err) != TL_OK)
-                return err ? err->code : TL_EUNSUPPORTED;
+            int prc = tl_log_protocol_check_write(&acts[i].u.proto, err);
+            if (prc != TL_OK)
+                return prc;
             break;
         case TL_LOG_METADATA:
             has_meta = 1;
@@ -1764,19 +1777,16 @@ int tl_log_write(const tl_io_file *root, int64_t read_version, const tl_log_acti
     }
 
     /* LOG-R40: the protocol of the snapshot the writer read (when given) */
-    if (opts->snap && opts->snap->protocol &&
-        tl_log_protocol_check_write(opts->snap->protocol, err) != TL_OK) {
-        free(all);
-        return err ? err->code : TL_EUNSUPPORTED;
-    }
-    /* LOG-R28: the writer refuses what a reader would reject (LOG-R49) */
-    if (opts->snap && opts->snap->meta && !has_meta &&
-        tl_log_actions_check_meta(acts, n, opts->snap->meta, "new commit", TL_EINVAL, err) !=
-            TL_OK) {
-        free(all);
-        return err ? err->code : TL_EINVAL;
-    }
     int rc = TL_OK;
+    if (opts->snap && opts->snap->protocol)
+        rc = tl_log_protocol_check_write(opts->snap->protocol, err);
+    /* LOG-R28: the writer refuses what a reader would reject (LOG-R49) */
+    if (rc == TL_OK && opts->snap && opts->snap->meta && !has_meta)
+        rc = tl_log_actions_check_meta(acts, n, opts->snap->meta, "new commit", TL_EINVAL, err);
+    if (rc != TL_OK) {
+        free(all);
+        return rc;
+    }
     tl_io_file logdir = TL_IO_FILE_INIT;
     tl_log_snapshot own = {0};
     own.version = -1;
@@ -1877,7 +1887,7 @@ int tl_log_write(const tl_io_file *root, int64_t read_version, const tl_log_acti
                                   "removed by log cleanup before it could be read for conflicts: "
                                   "the writer read the table longer ago than the log retention "
                                   "(LOG-R84); nothing was committed, re-read the table and retry",
-                                  logdir.path ? logdir.path : TL_LOG_DIR, w);
+                                  logdir.path, w);
             if (rc != TL_OK)
                 break;
             rc = check_conflict(&shape, &c, w, err);
@@ -1938,13 +1948,16 @@ static void auto_checkpoint(const tl_io_file *root, const tl_io *io, const tl_io
     const tl_log_snapshot *base = NULL;
     if (given && given->version >= 0 && given->version < v && given->meta)
         base = given;
-    else if (own && own->version >= 0 && own->version < v && own->meta)
+    else if (own->version >= 0) /* loaded by tl_log_write at read_version < v: it has a
+                                   metaData (a failed load leaves version -1) */
         base = own;
     if (!m && base)
         m = base->meta;
     tl_error e = {0};
+    /* tl_log_config_int succeeds only with every in its range [1, 1000000]
+     * (LOG-R17), so no division by zero below */
     if (m && (tl_log_config_int(m, TL_LOG_CONF_CHECKPOINT_INTERVAL, &every, &e) != TL_OK ||
-              every <= 0 || v % every != 0))
+              v % every != 0))
         return;
     tl_log_snapshot ns;
     int rc;
@@ -1955,7 +1968,7 @@ static void auto_checkpoint(const tl_io_file *root, const tl_io *io, const tl_io
         rc = tl_log_snapshot_load(root, &so, &ns, &e);
         if (rc == TL_OK && !m) {
             rc = tl_log_config_int(ns.meta, TL_LOG_CONF_CHECKPOINT_INTERVAL, &every, &e);
-            if (rc == TL_OK && (every <= 0 || v % every != 0)) {
+            if (rc == TL_OK && v % every != 0) {
                 tl_log_snapshot_free(&ns);
                 return;
             }
@@ -1972,7 +1985,8 @@ static void auto_checkpoint(const tl_io_file *root, const tl_io *io, const tl_io
         size_t cap = sizeof res->checkpoint_error;
         int k = snprintf(d, cap, "automatic checkpoint of version %" PRId64
                                  " failed (the commit stands): ", v);
-        size_t used = k > 0 && (size_t)k < cap ? (size_t)k : cap - 1, ml = strlen(e.msg);
+        /* the prefix (under 90 bytes with a 19-digit version) always fits */
+        size_t used = (size_t)k, ml = strlen(e.msg);
         if (ml > cap - 1 - used)
             ml = cap - 1 - used;
         memcpy(d + used, e.msg, ml);
