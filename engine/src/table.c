@@ -78,7 +78,8 @@ int64_t tl_table_now_ms(const tl_table *t)
 int64_t tl_table_orphan_age_ms(const tl_log_metadata *m)
 {
     int64_t h = TL_LOG_DEFAULT_DELETED_FILE_RETENTION_HOURS;
-    if (tl_log_config_int(m, TL_LOG_CONF_DELETED_FILE_RETENTION_HOURS, &h, NULL) || h < 0)
+    /* tl_log_config_int refuses a value outside [0, 1000000]: h >= 0 */
+    if (tl_log_config_int(m, TL_LOG_CONF_DELETED_FILE_RETENTION_HOURS, &h, NULL))
         h = TL_LOG_DEFAULT_DELETED_FILE_RETENTION_HOURS;
     if (h == 0)
         return -1;
@@ -778,7 +779,7 @@ static int slots_rebuild(tl_append *a, size_t cap, tl_error *err)
 {
     size_t *s = calloc(cap, sizeof *s);
     if (!s)
-        return tl_error_set(err, TL_ENOMEM, "append: out of memory (partition index)");
+        return tl_error_set(err, TL_ENOMEM, "out of memory (partition index)");
     for (size_t i = 0; i < a->n_parts; i++) {
         size_t h = (size_t)a->parts[i]->hash & (cap - 1);
         while (s[h])
@@ -807,15 +808,15 @@ static int part_get(tl_append *a, int sym_null, const char *sym, uint32_t len, i
         }
     }
     if (a->n_parts >= UINT32_MAX - 1)
-        return tl_error_set(err, TL_EINVAL, "append: too many partitions");
+        return tl_error_set(err, TL_EINVAL, "too many partitions");
     int rc = tl_grow((void **)&a->parts, &a->cap_parts, (a->n_parts + 1) * sizeof *a->parts);
     if (rc)
-        return tl_error_set(err, TL_ENOMEM, "append: out of memory (partitions)");
+        return tl_error_set(err, TL_ENOMEM, "out of memory (partitions)");
     part *p = calloc(1, sizeof *p);
     if (!p || !(p->cols = calloc(a->nf, sizeof *p->cols)) ||
         !(p->symbol = malloc((size_t)len + 1))) {
         part_free(p, a->nf);
-        return tl_error_set(err, TL_ENOMEM, "append: out of memory (partition)");
+        return tl_error_set(err, TL_ENOMEM, "out of memory (partition)");
     }
     p->hash = h;
     p->symbol_null = sym_null;
@@ -869,7 +870,7 @@ static int part_reserve(tl_append *a, part *p, uint32_t add, tl_error *err)
     if (need <= p->cap_rows)
         return TL_OK;
     if (need > MAX_SEGMENT_ROWS * 2)
-        return tl_error_set(err, TL_EINVAL, "append: partition buffer above 2^32 rows");
+        return tl_error_set(err, TL_EINVAL, "partition buffer above 2^32 rows");
     uint64_t cap = p->cap_rows ? p->cap_rows : 1024;
     while (cap < need)
         cap *= 2;
@@ -879,7 +880,7 @@ static int part_reserve(tl_append *a, part *p, uint32_t add, tl_error *err)
         size_t w = tl_type_width(a->defs[c].type);
         size_t bytes = w ? cap * w : (cap + 1) * sizeof(uint32_t);
         if (tl_grow((void **)&b->vals, &b->cap, bytes))
-            return tl_error_set(err, TL_ENOMEM, "append: out of memory (%zu bytes of buffer)",
+            return tl_error_set(err, TL_ENOMEM, "out of memory (%zu bytes of buffer)",
                                 bytes);
         if (!w && p->n == 0)
             ((uint32_t *)b->vals)[0] = 0;
@@ -887,7 +888,7 @@ static int part_reserve(tl_append *a, part *p, uint32_t add, tl_error *err)
             size_t vb = (size_t)(cap + 7) / 8;
             size_t old = b->vcap;
             if (tl_grow((void **)&b->valid, &b->vcap, vb))
-                return tl_error_set(err, TL_ENOMEM, "append: out of memory (validity)");
+                return tl_error_set(err, TL_ENOMEM, "out of memory (validity)");
             memset(b->valid + old, 0xFF, b->vcap - old);
         }
         mem += b->cap + b->vcap + b->dcap;
@@ -906,7 +907,7 @@ static int part_valid(part *p, uint32_t c, tl_error *err)
         return TL_OK;
     size_t vb = ((size_t)p->cap_rows + 7) / 8;
     if (tl_grow((void **)&b->valid, &b->vcap, vb ? vb : 1))
-        return tl_error_set(err, TL_ENOMEM, "append: out of memory (validity)");
+        return tl_error_set(err, TL_ENOMEM, "out of memory (validity)");
     memset(b->valid, 0xFF, b->vcap);
     p->mem += b->vcap;
     return TL_OK;
@@ -1059,6 +1060,15 @@ static int batch_partitions(tl_append *a, const tl_batch *b, tl_error *err)
 static int write_part(tl_append *a, part *p, wscratch *ws, tl_error *err);
 static int scatter(tl_append *a, const tl_batch *b, tl_error *err);
 
+/* Every error of a batch or a commit names the table: the helpers below
+ * the entry points say only what failed ("out of memory (strings)"). */
+static int name_table(const tl_table *t, int rc, tl_error *err)
+{
+    if (rc && err && !strstr(err->msg, t->path))
+        tl_error_prefix(err, "append to %s: ", t->path);
+    return rc;
+}
+
 int tl_append_batch(tl_append *a, const tl_batch *b, tl_error *err)
 {
     if (!a || !b)
@@ -1079,7 +1089,8 @@ int tl_append_batch(tl_append *a, const tl_batch *b, tl_error *err)
         a->dst = malloc((size_t)n * sizeof *a->dst);
         a->cap_rows_scratch = a->pid && a->dst ? n : 0;
         if (!a->pid || !a->dst)
-            return tl_error_set(err, TL_ENOMEM, "append: out of memory (%u rows)", n);
+            return name_table(a->t, tl_error_set(err, TL_ENOMEM, "out of memory (%u rows)", n),
+                              err);
     }
     rc = batch_partitions(a, b, err);
     if (rc)
@@ -1087,7 +1098,7 @@ int tl_append_batch(tl_append *a, const tl_batch *b, tl_error *err)
     rc = scatter(a, b, err);
     if (rc)
         a->failed = 1; /* buffers may hold part of the batch */
-    return rc;
+    return name_table(a->t, rc, err);
 }
 
 /* Move the rows of a checked batch into the partition buffers, then spill. */
@@ -1097,7 +1108,7 @@ static int scatter(tl_append *a, const tl_batch *b, tl_error *err)
     int rc;
     /* rows per partition -> destination row of each batch row */
     if (tl_grow((void **)&a->cursor, &a->cap_cursor, a->n_parts * sizeof *a->cursor))
-        return tl_error_set(err, TL_ENOMEM, "append: out of memory");
+        return tl_error_set(err, TL_ENOMEM, "out of memory");
     memset(a->cursor, 0, a->n_parts * sizeof *a->cursor);
     for (uint32_t r = 0; r < n; r++)
         a->cursor[a->pid[r]]++;
@@ -1181,7 +1192,7 @@ static int scatter(tl_append *a, const tl_batch *b, tl_error *err)
                 if (len) {
                     size_t before = cb->dcap;
                     if (tl_grow((void **)&cb->data, &cb->dcap, cb->dlen + len))
-                        return tl_error_set(err, TL_ENOMEM, "append: out of memory (strings)");
+                        return tl_error_set(err, TL_ENOMEM, "out of memory (strings)");
                     p->mem += cb->dcap - before;
                     a->mem_total += cb->dcap - before;
                     memcpy(cb->data + cb->dlen, s, len);
@@ -1273,7 +1284,7 @@ static int gather(const tl_append *a, const part *p, const uint32_t *perm, uint3
             /* unaligned validity: gathered below */
         } else if (w) {
             if (tl_grow((void **)&dst->vals, &dst->cap, (size_t)m * w))
-                return tl_error_set(err, TL_ENOMEM, "append: out of memory (gather)");
+                return tl_error_set(err, TL_ENOMEM, "out of memory (gather)");
             uint8_t *o = dst->vals;
             const uint8_t *s = src->vals;
             switch (w) {
@@ -1308,7 +1319,7 @@ static int gather(const tl_append *a, const part *p, const uint32_t *perm, uint3
                 bytes += so[perm[i] + 1] - so[perm[i]];
             if (tl_grow((void **)&dst->vals, &dst->cap, ((size_t)m + 1) * 4) ||
                 tl_grow((void **)&dst->data, &dst->dcap, bytes ? bytes : 1))
-                return tl_error_set(err, TL_ENOMEM, "append: out of memory (gather)");
+                return tl_error_set(err, TL_ENOMEM, "out of memory (gather)");
             uint32_t *oo = (uint32_t *)dst->vals;
             size_t at = 0;
             oo[0] = 0;
@@ -1324,7 +1335,7 @@ static int gather(const tl_append *a, const part *p, const uint32_t *perm, uint3
         }
         if (src->valid) { /* bits */
             if (tl_grow((void **)&dst->valid, &dst->vcap, ((size_t)m + 7) / 8))
-                return tl_error_set(err, TL_ENOMEM, "append: out of memory (gather)");
+                return tl_error_set(err, TL_ENOMEM, "out of memory (gather)");
             memset(dst->valid, 0, ((size_t)m + 7) / 8);
             for (uint32_t i = 0; i < m; i++)
                 if (tl_bit_get(src->valid, perm[i]))
@@ -1479,7 +1490,7 @@ static int write_file(tl_append *a, part *p, const uint32_t *perm, uint32_t m, i
     size_t plen = strlen(p->dir) + 1 + 36 + 5;
     f.path = malloc(plen);
     if (!f.path)
-        return tl_error_set(err, TL_ENOMEM, "append: out of memory");
+        return tl_error_set(err, TL_ENOMEM, "out of memory");
     snprintf(f.path, plen, "%s%s%s.tls", p->dir, p->dir[0] ? "/" : "", id);
     f.p = p;
     f.rows = m;
@@ -1488,11 +1499,15 @@ static int write_file(tl_append *a, part *p, const uint32_t *perm, uint32_t m, i
     tlf_seg_writer *w = NULL;
     int created = 0;
     rc = tl_io_open(t->io, &t->root, f.path, O_RDWR | O_CREAT | O_EXCL, 0644, &fd, err);
-    if (rc)
+    if (rc) {
+        /* TL_ENOMEM: the file may exist (the open succeeded, the handle's
+         * bookkeeping did not); the name is ours (a fresh uuid), remove it */
+        created = rc == TL_ENOMEM;
         goto fail;
+    }
     created = 1;
     if (!ws->wbuf && !(ws->wbuf = malloc(TL_IO_CHUNK))) {
-        rc = tl_error_set(err, TL_ENOMEM, "append: out of memory");
+        rc = tl_error_set(err, TL_ENOMEM, "out of memory");
         goto fail;
     }
     tl_io_bufsink cs = {.f = &fd, .buf = ws->wbuf};
@@ -1530,7 +1545,7 @@ static int write_file(tl_append *a, part *p, const uint32_t *perm, uint32_t m, i
     }
     pthread_mutex_unlock(&a->mu);
     if (rc) {
-        rc = tl_error_set(err, TL_ENOMEM, "append: out of memory");
+        rc = tl_error_set(err, TL_ENOMEM, "out of memory");
         goto fail;
     }
     return TL_OK;
@@ -1552,7 +1567,7 @@ static int wscratch_init(const tl_append *a, wscratch *ws, tl_error *err)
     ws->vecs = calloc(a->nf, sizeof *ws->vecs);
     ws->keys = calloc(a->n_sort + 1, sizeof *ws->keys);
     if (!ws->chunk || !ws->vecs || !ws->keys)
-        return tl_error_set(err, TL_ENOMEM, "append: out of memory (writer scratch)");
+        return tl_error_set(err, TL_ENOMEM, "out of memory (writer scratch)");
     return TL_OK;
 }
 
@@ -1566,7 +1581,7 @@ static int write_part(tl_append *a, part *p, wscratch *ws, tl_error *err)
     if (rc)
         return rc;
     if (tl_grow((void **)&ws->perm, &ws->cap_perm, (size_t)n * sizeof *ws->perm))
-        return tl_error_set(err, TL_ENOMEM, "append: out of memory (%u rows to sort)", n);
+        return tl_error_set(err, TL_ENOMEM, "out of memory (%u rows to sort)", n);
     for (uint32_t k = 0; k < a->n_sort; k++) {
         uint32_t c = a->sort_cols[k];
         const colbuf *cb = &p->cols[c];
@@ -1664,7 +1679,7 @@ static int flush_all(tl_append *a, tl_error *err)
     atomic_init(&pl.failed, 0);
     pl.todo = malloc((a->n_parts + 1) * sizeof *pl.todo);
     if (!pl.todo)
-        return tl_error_set(err, TL_ENOMEM, "append: out of memory");
+        return tl_error_set(err, TL_ENOMEM, "out of memory");
     for (size_t q = 0; q < a->n_parts; q++)
         if (a->parts[q]->n)
             pl.todo[pl.n++] = a->parts[q];
@@ -1767,7 +1782,7 @@ static int commit_dedup(tl_append *a, tl_append_result *r, tl_error *err)
     if (!df || !pv) {
         free(df);
         free(pv);
-        return tl_error_set(err, TL_ENOMEM, "append: out of memory");
+        return tl_error_set(err, TL_ENOMEM, "out of memory");
     }
     uint64_t rows = 0;
     for (size_t i = 0; i < a->n_files; i++) {
@@ -1860,7 +1875,7 @@ int tl_append_commit(tl_append *a, tl_append_result *res, tl_error *err)
     size_t nact = a->n_files + (a->app_id ? 1 : 0);
     tl_log_action *acts = calloc(nact ? nact : 1, sizeof *acts);
     if (!acts) {
-        rc = tl_error_set(err, TL_ENOMEM, "append: out of memory");
+        rc = tl_error_set(err, TL_ENOMEM, "out of memory");
         goto fail;
     }
     size_t k = 0;
@@ -1919,6 +1934,7 @@ done:
 fail:
     /* the commit did not happen, or may have (keep: its files stay, orphans
      * at worst, LOG-C6) */
+    name_table(t, rc, err);
     if (!keep)
         remove_files(a);
     append_free(a);
