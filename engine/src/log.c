@@ -1043,27 +1043,29 @@ static int snap_from_ckpt(tl_log_snapshot *s, tl_log_ckpt *ck, int64_t target, t
     if (rc == TL_OK && (smap_reserve(&s->live, ck->n_add) != TL_OK ||
                         smap_reserve(&s->tombstones, ck->n_remove) != TL_OK))
         rc = nomem(err, name);
+    /* the maps were reserved for every add and remove: smap_put below never
+     * grows them, so it cannot fail */
     for (uint64_t i = 0; i < ck->n_add && rc == TL_OK; i++) {
         const tl_log_add *a = &ck->adds[i].u.add;
         size_t before = s->live.n;
-        if (smap_put(&s->live, a->path, a) != TL_OK)
-            rc = nomem(err, name);
-        else if (s->live.n == before)
+        (void)smap_put(&s->live, a->path, a);
+        if (s->live.n == before)
             rc = tl_error_set(err, TL_ECORRUPT, "%s: add %" PRIu64 ": path \"%.200s\" twice",
                               name, i, a->path);
     }
     for (uint64_t i = 0; i < ck->n_remove && rc == TL_OK; i++) {
         const tl_log_remove *r = &ck->removes[i].u.rm;
         size_t before = s->tombstones.n;
-        if (smap_get(&s->live, r->path))
+        if (smap_get(&s->live, r->path)) {
             rc = tl_error_set(err, TL_ECORRUPT,
                               "%s: remove %" PRIu64 ": path \"%.200s\" is also live", name, i,
                               r->path);
-        else if (smap_put(&s->tombstones, r->path, r) != TL_OK)
-            rc = nomem(err, name);
-        else if (s->tombstones.n == before)
-            rc = tl_error_set(err, TL_ECORRUPT,
-                              "%s: remove %" PRIu64 ": path \"%.200s\" twice", name, i, r->path);
+            break;
+        }
+        (void)smap_put(&s->tombstones, r->path, r);
+        if (s->tombstones.n == before)
+            rc = tl_error_set(err, TL_ECORRUPT, "%s: remove %" PRIu64 ": path \"%.200s\" twice",
+                              name, i, r->path);
     }
     return rc;
 }
@@ -1838,9 +1840,9 @@ int tl_log_write(const tl_io_file *root, int64_t read_version, const tl_log_acti
     for (int attempt = 1;; attempt++) {
         res->attempts = attempt;
         int64_t now = opts->now_ms ? opts->now_ms(opts->now_arg) : wall_ms(NULL);
-        ci->ict_ms = now > prev_ict ? now : prev_ict + 1; /* LOG-R55 */
-        if (ci->ict_ms < 0)
-            ci->ict_ms = 0;
+        /* LOG-R55; never negative: prev_ict is -1 (creating) or an ict >= 0,
+         * so a clock before the epoch gives prev_ict + 1 >= 0 */
+        ci->ict_ms = now > prev_ict ? now : prev_ict + 1;
         for (uint32_t i = 1; i <= n; i++) {
             if (all[i].kind == TL_LOG_REMOVE)
                 all[i].u.rm.deletion_ms = ci->ict_ms;

@@ -463,6 +463,44 @@ Test(log_edge, automatic_checkpoint_without_a_snapshot_and_when_turned_off)
     tl_log_snapshot_free(&s);
 }
 
+/* LOG-R70: a metaData change without the writer's snapshot takes the
+ * interval from its own metaData; a failure reading the log for the
+ * automatic checkpoint leaves the commit standing and says why. */
+Test(log_edge, automatic_checkpoint_of_a_metadata_change_and_a_failed_read)
+{
+    create(100, 0);
+    tl_log_action a[2];
+    meta(a, 1, 0); /* every version from now on */
+    tl_log_write_result res;
+    tl_error err;
+    cr_assert_eq(write_o(0, &a[1], 1, B + 10, NULL, &res, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(res.version, 1);
+    cr_assert_eq(res.checkpoint_written, 1);
+    cr_assert(exists(logp(ckname(1))));
+
+    tl_io_fault *fi = injector();
+    rule(fi, TL_IO_OP_LIST, 1, TL_IO_FAULT_FAIL, EIO, NULL);
+    tl_log_action f;
+    add_action(&f, "f2");
+    tl_log_write_opts o = {.io = tl_io_fault_io(fi)};
+    cr_assert_eq(write_o(1, &f, 1, B + 20, &o, &res, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(res.version, 2);
+    cr_assert_eq(res.checkpoint_written, 0);
+    cr_assert_eq(res.checkpoint_rc, TL_EIO);
+    cr_assert_not_null(strstr(res.checkpoint_error,
+                              "automatic checkpoint of version 2 failed (the commit stands): "),
+                       "%s", res.checkpoint_error);
+    cr_assert_not_null(strstr(res.checkpoint_error, "_delta_log"), "%s", res.checkpoint_error);
+    tl_io_fault_close(fi);
+    cr_assert_not(exists(logp(ckname(2))));
+    tl_log_snapshot s;
+    cr_assert_eq(load_rc(NULL, &s, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(s.version, 2);
+    cr_assert_eq(s.checkpoint_version, 1);
+    cr_assert_not_null(tl_log_snapshot_live_get(&s, "f2"));
+    tl_log_snapshot_free(&s);
+}
+
 /* ---- the conflict table (LOG-R50, R51) ------------------------------------------ */
 
 /* LOG-R50 read partitions: a winner's add conflicts only when its partition
@@ -520,33 +558,39 @@ Test(log_edge, winners_txns_removes_and_protocol_changes)
     cr_assert_eq(write_o(1, a, 1, B + 30, NULL, &res, &err), TL_OK, "%s", err.msg);
     cr_assert_eq(res.version, 3);
     cr_assert_eq(res.noop, 0);
+    add_action(&a[0], "b1"); /* a blind append: a winner's txn is no conflict */
+    cr_assert_eq(write_o(1, a, 1, B + 35, NULL, &res, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(res.version, 4);
+    cr_assert_eq(write_o(9, a, 1, B + 36, NULL, &res, &err), TL_ENOTFOUND);
+    msg_has(&err, "the read version 9 does not exist");
     txn_action(&a[0], "app-a", 9); /* the same app, above the winner's 5 */
     cr_assert_eq(write_o(1, a, 1, B + 40, NULL, &res, &err), TL_OK, "%s", err.msg);
-    cr_assert_eq(res.version, 4);
+    cr_assert_eq(res.version, 5);
     cr_assert_eq(res.noop, 0);
 
     remove_action(&a[0], "f1");
-    cr_assert_eq(commit(4, a, 1, B + 50), 5); /* winner removes f1 */
+    cr_assert_eq(commit(5, a, 1, B + 50), 6); /* winner removes f1 */
     remove_action(&a[0], "f2");
     add_action(&a[1], "f3");
-    cr_assert_eq(write_o(4, a, 2, B + 60, NULL, &res, &err), TL_OK, "%s", err.msg);
-    cr_assert_eq(res.version, 6);
+    cr_assert_eq(write_o(5, a, 2, B + 60, NULL, &res, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(res.version, 7);
 
     tl_log_action p;
     memset(&p, 0, sizeof p);
     p.kind = TL_LOG_PROTOCOL;
     p.u.proto = (tl_log_protocol){1, 1, {no_strs, 0}, {no_strs, 0}};
-    cr_assert_eq(commit(6, &p, 1, B + 70), 7); /* protocol only */
+    cr_assert_eq(commit(7, &p, 1, B + 70), 8); /* protocol only */
     add_action(&a[0], "f4");
-    cr_assert_eq(write_o(6, a, 1, B + 80, NULL, &res, &err), TL_ECONFLICT);
-    msg_has(&err, "version 7 changed the table's protocol");
+    cr_assert_eq(write_o(7, a, 1, B + 80, NULL, &res, &err), TL_ECONFLICT);
+    msg_has(&err, "version 8 changed the table's protocol");
     tl_log_snapshot s;
     cr_assert_eq(load_rc(NULL, &s, &err), TL_OK, "%s", err.msg);
-    cr_assert_eq(s.version, 7);
-    cr_assert_eq(tl_log_snapshot_n_live(&s), 1);
+    cr_assert_eq(s.version, 8);
+    cr_assert_eq(tl_log_snapshot_n_live(&s), 2); /* b1, f3 */
     cr_assert_not_null(tl_log_snapshot_live_get(&s, "f3"));
     cr_assert_eq(tl_log_snapshot_txn(&s, "app-a")->txn->version, 9);
     cr_assert_eq(tl_log_snapshot_txn(&s, "app-b")->table_version, 3);
+    cr_assert_not_null(tl_log_snapshot_live_get(&s, "b1"));
     tl_log_snapshot_free(&s);
 }
 
@@ -679,6 +723,9 @@ Test(log_edge, history_names_the_field_of_a_bad_first_line)
         {"{\"commitInfo\":1}\n", "expected {\"commitInfo\""},
         {"{\"commitInfo\":{\"inCommitTimestamp\":5,\"operation\":1}}\n",
          "commitInfo.operation: expected a string"},
+        {"{\"commitInfo\":{\"inCommitTimestamp\":5}}\n", "commitInfo.operation: expected a string"},
+        {"{\"commitInfo\":{\"inCommitTimestamp\":5,\"operation\":\"A\",\"operationParameters\":5}}\n",
+         "commitInfo.operationParameters: expected an object"},
         {"{\"commitInfo\":{\"inCommitTimestamp\":5,\"operation\":\"A\",\"txnId\":7}}\n",
          "commitInfo.txnId: expected a string"},
         {"{\"commitInfo\":{\"inCommitTimestamp\":5,\"operation\":\"A\"}}\n",
@@ -726,6 +773,12 @@ Test(log_edge, history_and_time_travel_meet_vanished_and_bad_commits)
     cr_assert_eq(history(tl_io_fault_io(fi), &h, &err), TL_ECORRUPT);
     msg_has(&err, "version 2 vanished while reading the history");
     cr_assert_eq(h.n, 0);
+    tl_io_fault_clear_rules(fi);
+    rule(fi, TL_IO_OP_OPEN, 1, TL_IO_FAULT_FAIL, ENOENT, cname(2));
+    tl_log_snap_opts at25 = {.at = TL_LOG_AT_TIMESTAMP, .ts_ms = B + 2500};
+    tl_log_snapshot s25;
+    cr_assert_eq(load_io(tl_io_fault_io(fi), &at25, &s25, &err), TL_ECORRUPT);
+    msg_has(&err, cname(2));
     tl_io_fault_close(fi);
     cr_assert_eq(history(NULL, &h, &err), TL_OK, "%s", err.msg);
     cr_assert_eq(h.n, 5);
@@ -1042,13 +1095,14 @@ Test(log_edge, commits_a_listing_misses_are_found_by_name)
 Test(log_edge, gap_lookups_are_bounded)
 {
     create(100, 0);
-    for (int64_t v = 1; v <= 4099; v++) {
+    for (int64_t v = 1; v <= 4101; v++) {
         int fd = open(logp(cname(v)), O_WRONLY | O_CREAT | O_EXCL, 0644);
         cr_assert_geq(fd, 0);
         close(fd);
     }
     tl_log_snapshot s;
     tl_error err;
+    cr_assert_eq(unlink(logp(cname(4100))), 0); /* a second gap after the first */
     cr_assert_eq(load_io(dropping(1, 4098), NULL, &s, &err), TL_ECORRUPT);
     msg_has(&err, "version 4097 (00000000000000004097.json) is missing but version 4099 exists");
 }
@@ -1179,6 +1233,7 @@ Test(log_edge, cleanup_guards_strays_concurrent_unlinks_and_failures)
     cr_assert_eq(rep.oldest_reachable, 6);
     cr_assert_eq(cleanup_io(NULL, B + 10 * H, 1000 * H, NULL, &err), TL_OK, "%s", err.msg);
 
+    tl_log_write_result res_w;
     /* a failed unlink: TL_EIO (also without an error struct); what remains
      * is contiguous and loads; a retry finishes the job */
     tl_log_action a;
@@ -1206,6 +1261,26 @@ Test(log_edge, cleanup_guards_strays_concurrent_unlinks_and_failures)
     cr_assert_eq(s.version, 8);
     cr_assert_eq(tl_log_snapshot_n_live(&s), 8);
     tl_log_snapshot_free(&s);
+
+    /* no checkpoint whose following commits all exist: nothing is deleted */
+    for (int64_t v = 9; v <= 12; v++) {
+        char p[16];
+        snprintf(p, sizeof p, "g%d", (int)v);
+        add_action(&a, p);
+        tl_log_write_opts noc = {.no_checkpoint = 1};
+        cr_assert_eq(write_o(v - 1, &a, 1, B + 1000 * v, v == 12 ? &noc : NULL, &res_w, &err),
+                     TL_OK, "%s", err.msg); /* checkpoint 10, none at 12 */
+        cr_assert_eq(res_w.version, v);
+    }
+    drop_commits(11, 11);
+    cr_assert_eq(cleanup_io(NULL, B + 10 * H, H, &rep, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(rep.checkpoint_version, -1);
+    cr_assert_eq(rep.n_commits_deleted, 0);
+    cr_assert_eq(rep.n_checkpoints_deleted, 0);
+    cr_assert_eq(rep.oldest_reachable, -1);
+    cr_assert(exists(logp(cname(8))));
+    cr_assert(exists(logp(ckname(8))));
+    cr_assert(exists(logp(ckname(10))));
 }
 
 /* ---- a root handle without a display path ---------------------------------------- */
@@ -1244,6 +1319,10 @@ Test(log_edge, a_root_handle_without_a_path_is_named_table)
     tl_io_file r2;
     open_root_io(NULL, &r2);
     cr_assert_eq(tl_log_snapshot_load(&r2, NULL, &s, NULL), TL_ENOTFOUND);
+    int64_t o, l;
+    cr_assert_eq(tl_log_version_range(&r2, NULL, &o, &l, NULL), TL_ENOTFOUND);
+    cr_assert_eq(tl_log_version_range(&r2, NULL, &o, &l, &err), TL_ENOTFOUND);
+    msg_has(&err, "not a table (no _delta_log/)");
     tl_io_close(&r2, NULL);
 }
 
@@ -1430,6 +1509,11 @@ Test(log_edge, out_of_memory_loading_from_a_checkpoint_with_a_racing_listing)
     tl_log_snapshot s;
     hold_root(1);
     OOM_SWEEP(load_io(io, NULL, &s, errp), {
+        check_txn_table(&s);
+        tl_log_snapshot_free(&s);
+    });
+    tl_log_snap_opts nock = {.no_checkpoint = 1}; /* replay: nine txns applied */
+    OOM_SWEEP(load_io(io, &nock, &s, errp), {
         check_txn_table(&s);
         tl_log_snapshot_free(&s);
     });
