@@ -130,10 +130,13 @@ void tl_ticks_table_spec(tl_table_spec *spec)
 
 /* ---- create / open ------------------------------------------------------------------ */
 
+/* Called by check_spec only once the names it can reach are checked: in
+ * its column loop, i's and every earlier name (the search stops at i at the
+ * latest); after the loop, all of them. */
 static int find_field(const tl_table_spec *s, const char *name)
 {
     for (uint32_t i = 0; i < s->n_fields; i++)
-        if (s->fields[i].name && strcmp(s->fields[i].name, name) == 0)
+        if (strcmp(s->fields[i].name, name) == 0)
             return (int)i;
     return -1;
 }
@@ -625,10 +628,8 @@ void tl_dfstats_free(tl_dfstats *st)
     memset(st, 0, sizeof *st);
 }
 
-static void append_free(tl_append *a)
+static void append_free(tl_append *a) /* a != NULL (tl_append_abort checks) */
 {
-    if (!a)
-        return;
     for (size_t i = 0; i < a->n_parts; i++)
         part_free(a->parts[i], a->nf);
     free(a->parts);
@@ -899,14 +900,14 @@ static int part_reserve(tl_append *a, part *p, uint32_t add, tl_error *err)
     return TL_OK;
 }
 
-/* Give column c of p a validity bitmap: every row so far present. */
+/* Give column c of p a validity bitmap: every row so far present. Called
+ * for a column without one, of a partition part_reserve sized (cap_rows >=
+ * 1024, so vb > 0). */
 static int part_valid(part *p, uint32_t c, tl_error *err)
 {
     colbuf *b = &p->cols[c];
-    if (b->valid)
-        return TL_OK;
     size_t vb = ((size_t)p->cap_rows + 7) / 8;
-    if (tl_grow((void **)&b->valid, &b->vcap, vb ? vb : 1))
+    if (tl_grow((void **)&b->valid, &b->vcap, vb))
         return tl_error_set(err, TL_ENOMEM, "out of memory (validity)");
     memset(b->valid, 0xFF, b->vcap);
     p->mem += b->vcap;
@@ -947,7 +948,8 @@ static const char *col_list(const tl_append *a, char *buf, size_t cap)
     return buf;
 }
 
-/* Schema checks of a batch (nothing is buffered unless all pass). */
+/* Schema checks of a batch (nothing is buffered unless all pass). b has
+ * rows: tl_append_batch returns before the checks for an empty batch. */
 static int check_batch(tl_append *a, const tl_batch *b, tl_error *err)
 {
     const char *tp = a->t->path;
@@ -959,7 +961,8 @@ static int check_batch(tl_append *a, const tl_batch *b, tl_error *err)
         const char *name = b->defs[j].name ? b->defs[j].name : "(null)";
         int k = b->defs[j].name ? tl_table_meta_col(a->meta, b->defs[j].name) : -1;
         if (k < 0) {
-            char list[512];
+            char list[256]; /* leaves room in err->msg for the rest, so a cut
+                               list still ends in "..." */
             return tl_error_set(err, TL_EINVAL,
                                 "append to %s: unknown column '%s' (the table has: %s)", tp,
                                 name, col_list(a, list, sizeof list));
@@ -976,7 +979,7 @@ static int check_batch(tl_append *a, const tl_batch *b, tl_error *err)
         a->colmap[k] = (int32_t)j;
         const tl_colvec *v = &b->cols[j];
         if (a->defs[k].type == TL_STRING) {
-            if (!v->offsets || (!v->data && b->n_rows && v->offsets[b->n_rows] != v->offsets[0]))
+            if (!v->offsets || (!v->data && v->offsets[b->n_rows] != v->offsets[0]))
                 return tl_error_set(err, TL_EINVAL,
                                     "append to %s: string column '%s' without offsets or data",
                                     tp, name);
@@ -986,7 +989,7 @@ static int check_batch(tl_append *a, const tl_batch *b, tl_error *err)
                                         "append to %s: column '%s': string offsets decrease at "
                                         "row %u",
                                         tp, name, r);
-        } else if (!v->values && b->n_rows) {
+        } else if (!v->values) {
             return tl_error_set(err, TL_EINVAL, "append to %s: column '%s' without values", tp,
                                 name);
         }
@@ -1256,7 +1259,8 @@ static int scatter(tl_append *a, const tl_batch *b, tl_error *err)
 
 /* ---- append: writing data files ------------------------------------------------------------ */
 
-/* Gather rows perm[0..m) of p into the chunk buffers; vecs point at them. */
+/* Gather rows perm[0..m) of p into the chunk buffers; vecs point at them.
+ * m >= 1 (write_file's chunks of a partition with rows). */
 static int gather(const tl_append *a, const part *p, const uint32_t *perm, uint32_t m,
                   int ident, wscratch *ws, tl_error *err)
 {
@@ -1266,7 +1270,7 @@ static int gather(const tl_append *a, const part *p, const uint32_t *perm, uint3
         size_t w = tl_type_width(a->defs[c].type);
         tl_colvec *v = &ws->vecs[c];
         memset(v, 0, sizeof *v);
-        if (ident && m) {
+        if (ident) {
             /* rows already in key order: hand the buffers over in place */
             size_t r0 = perm[0];
             if (w)
@@ -1369,7 +1373,7 @@ static int slt(const uint8_t *x, uint32_t xl, const uint8_t *y, uint32_t yl)
 static int file_stats(const tl_coldef *defs, uint32_t nf, int day_col, const tlf_seg *seg,
                       tl_dfstats *f, tl_error *err)
 {
-    f->cs = calloc(nf ? nf : 1, sizeof *f->cs);
+    f->cs = calloc((size_t)nf + 1, sizeof *f->cs); /* + 1: never calloc(0) */
     f->sbytes = malloc((size_t)nf * 2 * TLF_ZONE_STR_MAX + 1);
     if (!f->cs || !f->sbytes)
         return tl_error_set(err, TL_ENOMEM, "out of memory (statistics)");
@@ -1420,7 +1424,7 @@ static int file_stats(const tl_coldef *defs, uint32_t nf, int day_col, const tlf
             cs->min.s.p = sb;
             cs->min.s.len = smnl;
             cs->min_truncated = min_inexact;
-            if (!unbounded && smx) {
+            if (!unbounded) { /* then every block with bounds set smx */
                 memcpy(sb + TLF_ZONE_STR_MAX, smx, smxl);
                 cs->has_max = 1;
                 cs->max.s.p = sb + TLF_ZONE_STR_MAX;
@@ -1459,7 +1463,7 @@ int tl_datafile_read_back(const tl_coldef *defs, uint32_t nf, int day_col, tl_io
         rc = tlf_seg_parse_trailer(tail, (uint64_t)size, path, &foff, &flen, err);
     if (rc)
         return rc;
-    if (tl_grow((void **)foot, cap_foot, flen ? flen : 1))
+    if (tl_grow((void **)foot, cap_foot, flen + 1)) /* + 1: never a 0-byte buffer */
         return tl_error_set(err, TL_ENOMEM, "out of memory (footer of %s)", path);
     rc = tl_io_pread_exact(fd, *foot, flen, foff, err);
     tlf_seg *seg = NULL;
@@ -1571,12 +1575,11 @@ static int wscratch_init(const tl_append *a, wscratch *ws, tl_error *err)
     return TL_OK;
 }
 
-/* Sort p's buffered rows and write them as data files; empties p. */
+/* Sort p's buffered rows and write them as data files; empties p. p has
+ * rows (the spill loops and flush_all pick only such partitions). */
 static int write_part(tl_append *a, part *p, wscratch *ws, tl_error *err)
 {
     uint32_t n = p->n;
-    if (n == 0)
-        return TL_OK;
     int rc = wscratch_init(a, ws, err);
     if (rc)
         return rc;
@@ -1872,8 +1875,8 @@ int tl_append_commit(tl_append *a, tl_append_result *res, tl_error *err)
             auto_optimize(a, &r0);
         goto done;
     }
-    size_t nact = a->n_files + (a->app_id ? 1 : 0);
-    tl_log_action *acts = calloc(nact ? nact : 1, sizeof *acts);
+    size_t nact = a->n_files + (a->app_id ? 1 : 0); /* >= 1: see above */
+    tl_log_action *acts = calloc(nact, sizeof *acts);
     if (!acts) {
         rc = tl_error_set(err, TL_ENOMEM, "out of memory");
         goto fail;
@@ -2019,7 +2022,7 @@ int tl_table_set_config(tl_table *t, const char *key, const char *value, int64_t
     tl_log_kv *kv = calloc((size_t)m->config.n + 1, sizeof *kv);
     if (!kv) {
         tl_log_snapshot_free(&snap);
-        return tl_error_set(err, TL_ENOMEM, "set configuration: out of memory");
+        return tl_error_set(err, TL_ENOMEM, "set configuration of %s: out of memory", t->path);
     }
     uint32_t n = 0;
     int found = 0;

@@ -391,6 +391,7 @@ Test(table_edge, bad_specs_are_refused_before_the_directory_is_made)
 {
     static const tl_field two[] = {{"a", TL_INT64, 0}, {"b,c", TL_INT64, 1}};
     static const tl_field noname[] = {{"a", TL_INT64, 0}, {"", TL_INT64, 1}};
+    static const tl_field nullname[] = {{NULL, TL_INT64, 0}, {"a", TL_INT64, 1}};
     static const char *const nullkey[] = {NULL};
     static const char *const comma[] = {"b,c"};
     static const char *const a_only[] = {"a"};
@@ -399,7 +400,9 @@ Test(table_edge, bad_specs_are_refused_before_the_directory_is_made)
         tl_table_spec spec;
     } cases[] = {
         {"table spec: no columns", {.fields = NULL, .n_fields = 2}},
+        {"table spec: no columns", {.fields = two, .n_fields = 0}},
         {"table spec: column 1 has no name", {.fields = noname, .n_fields = 2}},
+        {"table spec: column 0 has no name", {.fields = nullname, .n_fields = 2}},
         {"sort key column '(null)' is not in the schema",
          {.fields = two, .n_fields = 2, .sort_key = NULL, .n_sort_key = 1}},
         {"sort key column '(null)' is not in the schema",
@@ -480,6 +483,12 @@ Test(table_edge, open_refuses_what_is_not_a_readable_table)
     cr_assert_eq(tl_table_open("", &t, &err), TL_EINVAL);
     cr_assert_null(t);
     MSG_HAS(err, "no path");
+    t = (tl_table *)1;
+    cr_assert_eq(tl_table_open(NULL, &t, &err), TL_EINVAL);
+    cr_assert_null(t);
+    MSG_HAS(err, "no path");
+    cr_assert_eq(tl_table_open(dir, NULL, &err), TL_EINVAL);
+    MSG_HAS(err, "no output handle");
     char p[600];
     snprintf(p, sizeof p, "%s/file", dir);
     write_text(p, "not a directory");
@@ -511,6 +520,8 @@ Test(table_edge, open_refuses_what_is_not_a_readable_table)
     cr_assert_eq(rc, TL_EIO, "%d: %s", rc, err.msg);
     cr_assert_null(t);
     MSG_HAS(err, tpath);
+    cr_assert_eq(tl_table_open_io(tpath, tl_io_fault_io(f), NULL, NULL, &t, NULL), TL_EIO);
+    cr_assert_null(t);
     tl_io_fault_close(f);
     cr_assert_eq(count_fds(), fds, "descriptor leaked");
     /* without the fault: not a table (no version 0, no checkpoint) */
@@ -625,6 +636,15 @@ Test(table_edge, read_back_refuses_a_footer_that_disagrees)
                  TL_ECORRUPT);
     MSG_HAS(err, "3 rows, 1 columns were written");
     cr_assert_null(st.cs);
+    /* no time column (-1, or an index past the columns): no time range */
+    for (int day_col = -1; day_col <= 5; day_col += 6) {
+        cr_assert_eq(tl_datafile_read_back(defs, 2, day_col, &fd, p, (int64_t)bytes, 3, &foot,
+                                           &cap, &st, &err),
+                     TL_OK, "%s", err.msg);
+        cr_assert_eq(st.has_time_range, 0);
+        cr_assert_eq(st.cs[0].min.i, DAY0 + 1);
+        tl_dfstats_free(&st);
+    }
     cr_assert_eq(tl_datafile_read_back(defs, 2, 0, &fd, p, (int64_t)bytes, 3, &foot, &cap, &st,
                                        &err),
                  TL_OK, "%s", err.msg);
@@ -842,8 +862,23 @@ Test(table_edge, progress_reports_rows_then_completion)
     cr_assert_eq(pg.last_done, 200);
     cr_assert_eq(pg.last_total, 200);
     cr_assert_eq(r.n_rows, 200);
+    /* an app version already applied: batches are ignored, no progress */
+    tl_append_opts ao = {.app_id = "p", .app_version = 1, .progress = on_progress,
+                         .progress_ctx = &pg};
+    for (int round = 0; round < 2; round++) {
+        uint64_t calls = pg.calls;
+        cr_assert_eq(tl_append_begin(t, &ao, &a, &err), TL_OK);
+        cr_assert_eq(tl_append_batch(a, bb_batch(&x), &err), TL_OK, "%s", err.msg);
+        cr_assert_eq(tl_append_commit(a, &r, &err), TL_OK, "%s", err.msg);
+        cr_assert_eq(r.noop, round);
+        cr_assert_eq(r.version, 2);
+        if (round)
+            cr_assert_eq(pg.calls, calls, "a no-op reported progress");
+        else
+            cr_assert_gt(pg.calls, calls);
+    }
     tl_table_close(t);
-    cr_assert_eq(table_state(tpath).rows, 200);
+    cr_assert_eq(table_state(tpath).rows, 300);
     bb_free(&x);
 }
 
@@ -894,8 +929,8 @@ Test(table_edge, string_and_float_statistics_fold_across_blocks)
         if (j == 0) {
             static const char *const mins1[NB] = {NULL, NULL, "n", "mn", NULL};
             a = mins1[blk] ? mins1[blk] : blk == 1 ? big : x64;
-            b = blk == 1 ? "a" : blk == 0 ? "b" : "c";
-            if (blk <= 1)
+            b = blk == 1 ? "a" : blk == 0 ? "ab" : "c";
+            if (blk <= 2)
                 f[i] = blk == 0 ? 0.0 : -0.0;
         } else if (j == 1) {
             a = blk <= 1 ? "q" : blk == 2 ? "p" : blk == 3 ? ff : "o";
@@ -1062,17 +1097,19 @@ Test(table_edge, a_handle_stopped_by_a_failed_fsync_refuses_a_pending_commit)
 Test(table_edge, a_partition_directory_that_cannot_be_made_fails_the_commit)
 {
     create_tab(tpath, "sym", "ts");
-    static const char *const syms[] = {"A", "B"};
+    static const char *const syms[] = {"A", "B", "C", "D"};
     bb x;
-    bb_init(&x, 10);
-    bb_fill(&x, 10, syms, 2, 1, 2);
+    bb_init(&x, 40);
+    bb_fill(&x, 40, syms, 4, 1, 2);
     for (int with_err = 1; with_err >= 0; with_err--) {
-        tl_io_fault *f = fault_with(TL_IO_OP_MKDIR, 1, TL_IO_FAULT_FAIL, EIO, "symbol=");
+        /* every partition's mkdir fails: writer threads may fail together,
+         * the first failure is the one reported */
+        tl_io_fault *f = fault_with(TL_IO_OP_MKDIR, 1, TL_IO_FAULT_FAIL_FROM, EIO, "symbol=");
         tl_table *t;
         tl_error err;
         cr_assert_eq(tl_table_open_io(tpath, tl_io_fault_io(f), NULL, NULL, &t, &err), TL_OK);
         tl_append *a;
-        cr_assert_eq(tl_append_begin(t, &(tl_append_opts){.threads = 2}, &a, &err), TL_OK);
+        cr_assert_eq(tl_append_begin(t, &(tl_append_opts){.threads = 4}, &a, &err), TL_OK);
         cr_assert_eq(tl_append_batch(a, bb_batch(&x), &err), TL_OK, "%s", err.msg);
         tl_append_result r;
         memset(&err, 0, sizeof err);
@@ -1095,9 +1132,14 @@ Test(table_edge, a_partition_directory_that_cannot_be_made_fails_the_commit)
 /* Two appends with the same (app id, version) begun before either commits:
  * the second finds the first's txn when it retries (LOG-R60) and is a
  * no-op naming the first's version; its data files are removed. */
-Test(table_edge, a_concurrent_duplicate_app_version_is_a_noop)
+static void concurrent_duplicate(int dedup)
 {
     create_tab(tpath, "sym", "ts");
+    int64_t v0 = 0;
+    if (dedup) {
+        set_conf(tpath, "ticklake.dedupKeys", "sym,ts");
+        v0 = 1;
+    }
     static const char *const syms[] = {"A", "B"};
     bb x, y;
     bb_init(&x, 20);
@@ -1116,20 +1158,32 @@ Test(table_edge, a_concurrent_duplicate_app_version_is_a_noop)
     cr_assert_eq(tl_append_batch(a2, bb_batch(&y), &err), TL_OK, "%s", err.msg);
     tl_append_result r1, r2;
     cr_assert_eq(tl_append_commit(a1, &r1, &err), TL_OK, "%s", err.msg);
-    cr_assert_eq(r1.version, 1);
+    cr_assert_eq(r1.version, v0 + 1);
     cr_assert_eq(tl_append_commit(a2, &r2, &err), TL_OK, "%s", err.msg);
     cr_assert_eq(r2.noop, 1);
-    cr_assert_eq(r2.version, 1);
+    cr_assert_eq(r2.version, v0 + 1);
     cr_assert_eq(r2.n_rows, 0);
+    cr_assert_eq(r2.n_files, 0);
     tl_table_close(t1);
     tl_table_close(t2);
     tstate s = table_state(tpath); /* the loser's files are gone */
-    cr_assert_eq(s.latest, 1);
+    cr_assert_eq(s.latest, v0 + 1);
     cr_assert_eq(s.rows, 20);
     cr_assert_eq(s.digest, hset_digest(&want));
     hset_free(&want);
     bb_free(&x);
     bb_free(&y);
+}
+
+Test(table_edge, a_concurrent_duplicate_app_version_is_a_noop)
+{
+    concurrent_duplicate(0);
+}
+
+/* The same through the dedup rewrite (MAINT-D3..D6). */
+Test(table_edge, a_concurrent_duplicate_app_version_is_a_noop_on_a_dedup_table)
+{
+    concurrent_duplicate(1);
 }
 
 /* A dedup table: an append with an app id and no rows commits its txn
@@ -1213,6 +1267,145 @@ Test(table_edge, set_configuration_edges)
     cr_assert(!exists(p));
 }
 
+/* ---- batches refused (the cases sweep_write_test leaves out) ------------------------------------ */
+
+/* A batch with rows and no columns misses the non-nullable ts; column
+ * definitions without vectors are refused; a string column may come
+ * without data when all its strings are empty, not otherwise. Nothing of
+ * a refused batch is taken. */
+Test(table_edge, batches_without_their_vectors_are_refused)
+{
+    create_tab(tpath, NULL, NULL);
+    tl_table *t = open_t(tpath);
+    tl_append *a;
+    tl_error err;
+    cr_assert_eq(tl_append_begin(t, NULL, &a, &err), TL_OK);
+    int64_t ts[4] = {4, 3, 2, 1};
+    uint32_t zero[5] = {0}, some[5] = {0, 1, 2, 3, 4};
+    tl_coldef d2[2] = {{"ts", TL_TIMESTAMP}, {"note", TL_STRING}};
+    tl_batch nocols = {4, 0, NULL, NULL};
+    cr_assert_eq(tl_append_batch(a, &nocols, &err), TL_EINVAL);
+    MSG_HAS(err, "missing non-nullable column 'ts' (timestamp)");
+    MSG_HAS(err, tpath);
+    tl_batch novecs = {4, 2, d2, NULL};
+    cr_assert_eq(tl_append_batch(a, &novecs, &err), TL_EINVAL);
+    MSG_HAS(err, "batch without columns");
+    MSG_HAS(err, tpath);
+    tl_colvec nodata[2] = {{ts, NULL, NULL, NULL}, {NULL, NULL, some, NULL}};
+    tl_batch b1 = {4, 2, d2, nodata};
+    cr_assert_eq(tl_append_batch(a, &b1, &err), TL_EINVAL);
+    MSG_HAS(err, "string column 'note' without offsets or data");
+    MSG_HAS(err, tpath);
+    tl_colvec empty[2] = {{ts, NULL, NULL, NULL}, {NULL, NULL, zero, NULL}};
+    tl_batch b2 = {4, 2, d2, empty};
+    cr_assert_eq(tl_append_batch(a, &b2, &err), TL_OK, "%s", err.msg);
+    tl_append_result r;
+    cr_assert_eq(tl_append_commit(a, &r, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(r.n_rows, 4);
+    tl_table_close(t);
+    /* what was read back: the 4 rows with empty notes, sym and px null */
+    static const uint8_t none = 0;
+    uint8_t nulls[1] = {0};
+    double px[4] = {0};
+    tl_coldef d4[4];
+    for (int c = 0; c < 4; c++)
+        d4[c] = (tl_coldef){tab_fields[c].name, tab_fields[c].type};
+    tl_colvec c4[4] = {{NULL, nulls, zero, &none},
+                       {ts, NULL, NULL, NULL},
+                       {px, nulls, NULL, NULL},
+                       {NULL, NULL, zero, &none}};
+    tl_batch want_b = {4, 4, d4, c4};
+    hset want = {0};
+    hset_add(&want, &want_b);
+    tstate s = table_state(tpath);
+    cr_assert_eq(s.latest, 1);
+    cr_assert_eq(s.rows, 4);
+    cr_assert_eq(s.digest, hset_digest(&want));
+    hset_free(&want);
+}
+
+/* An unknown column lists the table's columns, cut with "..." when they
+ * do not fit in the message. */
+Test(table_edge, an_unknown_column_lists_the_columns_within_the_message)
+{
+    enum { NC = 40 };
+    char names[NC][40];
+    tl_field fl[NC];
+    for (int i = 0; i < NC; i++) {
+        snprintf(names[i], sizeof names[i], "a_rather_long_column_name_%02d", i);
+        fl[i] = (tl_field){names[i], TL_INT64, 1};
+    }
+    tl_table_spec spec = {.fields = fl, .n_fields = NC};
+    tl_error err;
+    cr_assert_eq(tl_table_create(tpath, &spec, &err), TL_OK, "%s", err.msg);
+    tl_table *t = open_t(tpath);
+    tl_append *a;
+    cr_assert_eq(tl_append_begin(t, NULL, &a, &err), TL_OK);
+    int64_t v[2] = {1, 2};
+    tl_coldef d = {"zz", TL_INT64};
+    tl_colvec c = {v, NULL, NULL, NULL};
+    tl_batch b = {2, 1, &d, &c};
+    cr_assert_eq(tl_append_batch(a, &b, &err), TL_EINVAL);
+    MSG_HAS(err, tpath);
+    MSG_HAS(err, "unknown column 'zz' (the table has: a_rather_long_column_name_00, ");
+    MSG_HAS(err, "...");
+    cr_assert(!strstr(err.msg, names[NC - 1]), "the list was not cut: %s", err.msg);
+    tl_append_abort(a);
+    tl_table_close(t);
+    cr_assert_eq(table_state(tpath).latest, 0);
+}
+
+/* Dedup keys naming a column the schema lacks (a metaData written by
+ * another tool): appends are refused naming the table configuration until
+ * the keys are set right; then appends work again. */
+Test(table_edge, dedup_keys_naming_a_missing_column_stop_appends_until_repaired)
+{
+    create_tab(tpath, "sym", "ts");
+    set_conf(tpath, "ticklake.dedupKeys", "sym,ts");
+    char p[600];
+    snprintf(p, sizeof p, "%s/_delta_log/00000000000000000001.json", tpath);
+    FILE *fp = fopen(p, "r");
+    cr_assert_not_null(fp);
+    static char buf[1 << 16];
+    size_t n = fread(buf, 1, sizeof buf - 1, fp);
+    fclose(fp);
+    buf[n] = '\0';
+    char *at = strstr(buf, "\"ticklake.dedupKeys\":\"sym,ts\"");
+    cr_assert_not_null(at, "%s", buf);
+    memcpy(at + strlen("\"ticklake.dedupKeys\":\"sym,"), "zz", 2);
+    cr_assert_eq(unlink(p), 0);
+    fp = fopen(p, "w");
+    cr_assert_not_null(fp);
+    cr_assert_eq(fwrite(buf, 1, n, fp), n);
+    cr_assert_eq(fclose(fp), 0);
+
+    tl_table *t = open_t(tpath);
+    tl_append *a = (tl_append *)1;
+    tl_error err;
+    int rc = tl_append_begin(t, NULL, &a, &err);
+    cr_assert_eq(rc, TL_EINVAL, "%d: %s", rc, rc ? err.msg : "");
+    cr_assert_null(a);
+    MSG_HAS(err, tpath);
+    MSG_HAS(err, "table configuration");
+    MSG_HAS(err, "'zz'");
+    cr_assert_eq(tl_table_set_config(t, "ticklake.dedupKeys", "sym,ts", NULL, &err), TL_OK, "%s",
+                 err.msg);
+    static const char *const syms[] = {"A"};
+    bb x;
+    bb_init(&x, 5);
+    bb_fill(&x, 5, syms, 1, 1, 8);
+    cr_assert_eq(tl_append_begin(t, NULL, &a, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(tl_append_batch(a, bb_batch(&x), &err), TL_OK, "%s", err.msg);
+    tl_append_result r;
+    cr_assert_eq(tl_append_commit(a, &r, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(r.version, 3);
+    tl_table_close(t);
+    tstate s = table_state(tpath);
+    cr_assert_eq(s.latest, 3);
+    cr_assert_eq(s.rows, 5);
+    bb_free(&x);
+}
+
 /* ---- CSV -------------------------------------------------------------------------------------------- */
 
 /* A CSV row whose symbol cannot be a partition value: the error names the
@@ -1259,7 +1452,24 @@ Test(table_edge, csv_appends_name_the_file_and_report_progress)
     cr_assert_eq(stat(p, &st), 0);
     cr_assert_eq(pg.last_total, (uint64_t)st.st_size);
     tl_table_close(t);
-    tstate s = table_state(tpath);
+    /* the commit fails (an fsync): TL_EIO naming the table, no final
+     * progress call, nothing committed */
+    tl_io_fault *f = fault_with(TL_IO_OP_FSYNC, 1, TL_IO_FAULT_FAIL, EIO, NULL);
+    cr_assert_eq(tl_table_open_io(tpath, tl_io_fault_io(f), NULL, NULL, &t, &err), TL_OK);
+    fp = fopen(p, "w");
+    cr_assert_not_null(fp);
+    fprintf(fp, "sym,ts,px,note\nC,2025-11-18 09:15:00,1,x\n");
+    cr_assert_eq(fclose(fp), 0);
+    memset(&pg, 0, sizeof pg);
+    cr_assert_eq(tl_table_append_csv(t, p, &(tl_append_opts){.progress = on_progress,
+                                                             .progress_ctx = &pg},
+                                     &r, &err),
+                 TL_EIO);
+    MSG_HAS(err, tpath);
+    cr_assert_eq(pg.calls, 1, "one call for the one batch, none for the failed commit");
+    tl_table_close(t);
+    tl_io_fault_close(f);
+    tstate s = table_state_of(tpath, 1); /* the file whose fsync failed: an orphan */
     cr_assert_eq(s.latest, 1);
     cr_assert_eq(s.rows, 70000);
 }
@@ -1374,7 +1584,7 @@ typedef struct sweep_in {
     const tl_batch *b[2];
     uint32_t nb;
     tl_append_opts o;
-    int arm_at_commit; /* batches before arming */
+    int arm_after; /* batches appended before arming; -1: arm before the begin */
     uint64_t rows;     /* the rows an append that commits adds (dedup: 0) */
     uint64_t *known_leak; /* non-NULL: count the known dedup leak (below) */
 } sweep_in;
@@ -1392,12 +1602,15 @@ static uint64_t sweep_append(const char *tmpl, const sweep_in *in)
         memset(&err, 0, sizeof err);
         tl_append *a = NULL;
         tl_append_result r = {0};
-        if (!in->arm_at_commit)
+        if (in->arm_after < 0)
             tl_oom_fail_at(k, 0);
         int rc = tl_append_begin(t, &in->o, &a, &err);
-        for (uint32_t i = 0; rc == TL_OK && i < in->nb; i++)
+        for (uint32_t i = 0; rc == TL_OK && i < in->nb; i++) {
+            if ((int)i == in->arm_after)
+                tl_oom_fail_at(k, 0);
             rc = tl_append_batch(a, in->b[i], &err);
-        if (in->arm_at_commit)
+        }
+        if (in->arm_after == (int)in->nb)
             tl_oom_fail_at(k, 0);
         if (rc == TL_OK)
             rc = tl_append_commit(a, &r, &err);
@@ -1449,6 +1662,11 @@ Test(table_edge, append_under_failed_allocations)
     char tmpl[400];
     snprintf(tmpl, sizeof tmpl, "%s/template", dir);
     create_tab(tmpl, "sym", "ts");
+    char tmpl_ao[400];
+    snprintf(tmpl_ao, sizeof tmpl_ao, "%s/template_ao", dir);
+    create_tab(tmpl_ao, "sym", "ts");
+    /* automatic optimize on, but never enough files: it runs, finds nothing */
+    set_conf(tmpl_ao, TL_LOG_CONF_AUTO_OPTIMIZE_MIN_FILES, "1000000");
     static const char *const syms[] = {"A", NULL, "BB"};
     bb x, y;
     bb_init(&x, 12);
@@ -1458,13 +1676,25 @@ Test(table_edge, append_under_failed_allocations)
     y.no_px_validity = 1;
     /* a tiny budget: batches spill; an app id: a txn action too */
     sweep_in in = {{bb_batch(&x), bb_batch(&y)}, 2,
-                   {.threads = 1, .max_memory = 3000, .app_id = "feed", .app_version = 1}, 0,
+                   {.threads = 1, .max_memory = 3000, .app_id = "feed", .app_version = 1}, -1,
                    24, NULL};
     cr_assert_geq(sweep_append(tmpl, &in), 1);
     /* the commit alone, two writer threads */
     in.o = (tl_append_opts){.threads = 2};
-    in.arm_at_commit = 1;
+    in.arm_after = 2;
+    cr_assert_geq(sweep_append(tmpl_ao, &in), 1);
+    /* a second batch that grows a partition holding a null bitmap past its
+     * first 1024 rows (the bitmap grows with the values) */
+    bb big;
+    bb_init(&big, 1100);
+    for (uint32_t i = 0; i < 1100; i++)
+        bb_add(&big, "A", DAY0 + i, i % 3 == 0, i, "z");
+    in.b[1] = bb_batch(&big);
+    in.o = (tl_append_opts){.threads = 1};
+    in.arm_after = 1;
+    in.rows = 12 + 1100;
     cr_assert_geq(sweep_append(tmpl, &in), 1);
+    bb_free(&big);
     bb_free(&x);
     bb_free(&y);
 }
@@ -1489,7 +1719,7 @@ Test(table_edge, dedup_append_under_failed_allocations)
     tl_table_close(t);
     cr_assert_eq(table_state(tmpl).rows, 8);
     uint64_t known = 0;
-    sweep_in in = {{bb_batch(&x)}, 1, {.threads = 1}, 1, 0, &known};
+    sweep_in in = {{bb_batch(&x)}, 1, {.threads = 1}, 1, 0, &known}; /* arm at the commit */
     cr_assert_geq(sweep_append(tmpl, &in), 1);
     if (known)
         fprintf(stderr, "table_edge dedup sweep: %" PRIu64 " point(s) of the known optimize.c "
@@ -1520,36 +1750,46 @@ Test(table_edge, dedup_rewrite_open_out_of_memory_leaves_no_file, .disabled = tr
     cr_assert_eq(tl_append_batch(a, bb_batch(&x), &err), TL_OK);
     cr_assert_eq(tl_append_commit(a, NULL, &err), TL_OK, "%s", err.msg);
     tl_table_close(t);
-    sweep_in in = {{bb_batch(&x)}, 1, {.threads = 1}, 1, 0, NULL};
+    sweep_in in = {{bb_batch(&x)}, 1, {.threads = 1}, 1, 0, NULL}; /* arm at the commit */
     cr_assert_geq(sweep_append(tmpl, &in), 1);
     bb_free(&x);
 }
 
+/* Set configuration (replace a key, add a key) on a fresh copy of a
+ * template for each k: TL_OK with one new version, or TL_ENOMEM naming the
+ * table with the table unchanged. */
 Test(table_edge, set_configuration_under_failed_allocations)
 {
-    create_tab(tpath, "sym", "ts");
-    set_conf(tpath, "user.a", "1");
-    tl_table *t = open_t(tpath);
-    int64_t v = 1;
-    uint64_t k;
-    for (k = 1; k < 5000; k++) {
-        tl_error err;
-        int64_t got;
-        tl_oom_fail_at(k, 0);
-        int rc = tl_table_set_config(t, k % 2 ? "user.b" : "user.a", "2", &got, &err);
-        uint64_t failed = tl_oom_failures();
-        tl_oom_off();
-        if (rc == TL_OK) {
-            cr_assert_eq(got, ++v);
-        } else {
-            cr_assert_eq(rc, TL_ENOMEM, "k=%" PRIu64 ": %s", k, err.msg);
-            MSG_HAS(err, tpath);
-            cr_assert_eq(got, -1);
+    char tmpl[400];
+    snprintf(tmpl, sizeof tmpl, "%s/template", dir);
+    create_tab(tmpl, "sym", "ts");
+    set_conf(tmpl, "user.a", "1");
+    for (int add = 0; add < 2; add++) {
+        uint64_t k, oks = 0;
+        for (k = 1; k < 5000; k++) {
+            rm_tree(tpath);
+            cp_tree(tmpl, tpath);
+            tl_table *t = open_t(tpath);
+            tl_error err;
+            int64_t got;
+            tl_oom_fail_at(k, 0);
+            int rc = tl_table_set_config(t, add ? "user.b" : "user.a", "2", &got, &err);
+            uint64_t failed = tl_oom_failures();
+            tl_oom_off();
+            tl_table_close(t);
+            if (rc == TL_OK) {
+                cr_assert_eq(got, 2);
+                oks++;
+            } else {
+                cr_assert_eq(rc, TL_ENOMEM, "k=%" PRIu64 ": %s", k, err.msg);
+                MSG_HAS(err, tpath);
+                cr_assert_eq(got, -1);
+            }
+            cr_assert_eq(latest_of(tpath), rc ? 1 : 2, "k=%" PRIu64, k);
+            if (!failed)
+                break;
         }
-        cr_assert_eq(latest_of(tpath), v, "k=%" PRIu64, k);
-        if (!failed)
-            break;
+        cr_assert_lt(k, 5000);
+        cr_assert_geq(oks, 1);
     }
-    cr_assert_lt(k, 5000);
-    tl_table_close(t);
 }
