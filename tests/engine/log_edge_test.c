@@ -759,6 +759,42 @@ Test(log_edge, history_names_the_field_of_a_bad_first_line)
     tl_log_snapshot_free(&s);
 }
 
+/* LOG-R49 against the snapshot's metaData while replaying: an add with a
+ * partition value in an unpartitioned table is corruption naming the
+ * version, with or without an error struct. */
+Test(log_edge, a_replayed_add_outside_the_partition_spec_is_corrupt)
+{
+    create(100, 0);
+    appends(1);
+    tl_log_action all[2];
+    memset(all, 0, sizeof all);
+    all[0].kind = TL_LOG_COMMIT_INFO;
+    all[0].u.ci = (tl_log_commit_info){.ict_ms = B + 5000, .operation = "TEST",
+                                       .has_read_version = 1, .read_version = 1,
+                                       .engine_info = "test/1", .n_added_files = 1,
+                                       .n_added_rows = 1};
+    padd_action(&all[1], "symbol=A/x", "A", 20000);
+    char *buf = NULL;
+    size_t cap = 0, len = 0;
+    tl_error err;
+    cr_assert_eq(tl_log_commit_serialize(all, 2, 2, &buf, &cap, &len, &err), TL_OK, "%s",
+                 err.msg);
+    buf[len] = 0;
+    put_text(logp(cname(2)), buf);
+    free(buf);
+    tl_log_snapshot s;
+    cr_assert_eq(load_rc(NULL, &s, &err), TL_ECORRUPT);
+    msg_has(&err, "version 2 (LOG-R49)");
+    tl_io_file r;
+    open_root_io(NULL, &r);
+    cr_assert_eq(tl_log_snapshot_load(&r, NULL, &s, NULL), TL_ECORRUPT);
+    tl_io_close(&r, NULL);
+    tl_log_snap_opts at1 = {.at = TL_LOG_AT_VERSION, .version = 1};
+    cr_assert_eq(load_rc(&at1, &s, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(tl_log_snapshot_n_live(&s), 1);
+    tl_log_snapshot_free(&s);
+}
+
 /* A commit whose file vanishes between the listing and the read is
  * corruption naming the version; a time-travel search that meets a bad
  * first line names that commit. */
@@ -773,6 +809,20 @@ Test(log_edge, history_and_time_travel_meet_vanished_and_bad_commits)
     cr_assert_eq(history(tl_io_fault_io(fi), &h, &err), TL_ECORRUPT);
     msg_has(&err, "version 2 vanished while reading the history");
     cr_assert_eq(h.n, 0);
+    tl_io_fault_clear_rules(fi);
+    rule(fi, TL_IO_OP_OPEN, 1, TL_IO_FAULT_FAIL, ENOENT, cname(2));
+    cr_assert_eq(history(tl_io_fault_io(fi), &h, NULL), TL_ECORRUPT);
+    cr_assert_eq(h.n, 0);
+
+    /* the same while replaying: listed, then gone */
+    tl_io_fault_clear_rules(fi);
+    rule(fi, TL_IO_OP_OPEN, 1, TL_IO_FAULT_FAIL, ENOENT, cname(2));
+    tl_log_snapshot sr;
+    cr_assert_eq(load_io(tl_io_fault_io(fi), NULL, &sr, &err), TL_ECORRUPT);
+    msg_has(&err, "version 2 was listed but cannot be read");
+    tl_io_fault_clear_rules(fi);
+    rule(fi, TL_IO_OP_OPEN, 1, TL_IO_FAULT_FAIL, ENOENT, cname(2));
+    cr_assert_eq(load_io(tl_io_fault_io(fi), NULL, &sr, NULL), TL_ECORRUPT);
     tl_io_fault_clear_rules(fi);
     rule(fi, TL_IO_OP_OPEN, 1, TL_IO_FAULT_FAIL, ENOENT, cname(2));
     tl_log_snap_opts at25 = {.at = TL_LOG_AT_TIMESTAMP, .ts_ms = B + 2500};
