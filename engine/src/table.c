@@ -933,14 +933,16 @@ static inline void bit_put(uint8_t *bm, uint64_t i, int v)
         bm[i >> 3] &= (uint8_t)~(1u << (i & 7));
 }
 
+/* The table's column names, comma-separated, cut with "..." to fit buf
+ * (cap >= 8). */
 static const char *col_list(const tl_append *a, char *buf, size_t cap)
 {
     size_t n = 0;
     buf[0] = '\0';
-    for (uint32_t i = 0; i < a->nf && n + 8 < cap; i++) {
+    for (uint32_t i = 0; i < a->nf; i++) {
         int w = snprintf(buf + n, cap - n, "%s%s", i ? ", " : "", a->defs[i].name);
-        if (w < 0 || (size_t)w >= cap - n) {
-            snprintf(buf + (cap > 5 ? cap - 5 : 0), 5, "...");
+        if ((size_t)w >= cap - n) { /* (size_t) of a failure (< 0) is huge: cut too */
+            memcpy(buf + cap - 4, "...", 4);
             break;
         }
         n += (size_t)w;

@@ -1587,6 +1587,7 @@ typedef struct sweep_in {
     int arm_after; /* batches appended before arming; -1: arm before the begin */
     uint64_t rows;     /* the rows an append that commits adds (dedup: 0) */
     uint64_t *known_leak; /* non-NULL: count the known dedup leak (below) */
+    int disarm_at_commit; /* the commit runs without failures */
 } sweep_in;
 
 static uint64_t sweep_append(const char *tmpl, const sweep_in *in)
@@ -1612,11 +1613,15 @@ static uint64_t sweep_append(const char *tmpl, const sweep_in *in)
         }
         if (in->arm_after == (int)in->nb)
             tl_oom_fail_at(k, 0);
+        uint64_t failed = tl_oom_failures();
+        if (in->disarm_at_commit)
+            tl_oom_off();
         if (rc == TL_OK)
             rc = tl_append_commit(a, &r, &err);
         else
             tl_append_abort(a);
-        uint64_t failed = tl_oom_failures();
+        if (!in->disarm_at_commit)
+            failed = tl_oom_failures();
         tl_oom_off();
         tl_table_close(t);
         cr_assert(rc == TL_OK || rc == TL_ENOMEM, "k=%" PRIu64 ": rc %d: %s", k, rc, err.msg);
@@ -1677,22 +1682,24 @@ Test(table_edge, append_under_failed_allocations)
     /* a tiny budget: batches spill; an app id: a txn action too */
     sweep_in in = {{bb_batch(&x), bb_batch(&y)}, 2,
                    {.threads = 1, .max_memory = 3000, .app_id = "feed", .app_version = 1}, -1,
-                   24, NULL};
+                   24, NULL, 0};
     cr_assert_geq(sweep_append(tmpl, &in), 1);
     /* the commit alone, two writer threads */
     in.o = (tl_append_opts){.threads = 2};
     in.arm_after = 2;
     cr_assert_geq(sweep_append(tmpl_ao, &in), 1);
-    /* a second batch that grows a partition holding a null bitmap past its
-     * first 1024 rows (the bitmap grows with the values) */
+    /* a second batch that grows partitions holding null bitmaps past the
+     * bitmaps' first 4096 bytes (32768 rows): the batch alone is swept */
+    enum { BIG = 33000 };
     bb big;
-    bb_init(&big, 1100);
-    for (uint32_t i = 0; i < 1100; i++)
-        bb_add(&big, "A", DAY0 + i, i % 3 == 0, i, "z");
+    bb_init(&big, BIG);
+    for (uint32_t i = 0; i < BIG; i++)
+        bb_add(&big, syms[i % 3], DAY0 + i, i % 3 == 0, i, i % 2 ? "z" : NULL);
     in.b[1] = bb_batch(&big);
-    in.o = (tl_append_opts){.threads = 1};
+    in.o = (tl_append_opts){.threads = 2};
     in.arm_after = 1;
-    in.rows = 12 + 1100;
+    in.disarm_at_commit = 1;
+    in.rows = 12 + BIG;
     cr_assert_geq(sweep_append(tmpl, &in), 1);
     bb_free(&big);
     bb_free(&x);
@@ -1719,7 +1726,7 @@ Test(table_edge, dedup_append_under_failed_allocations)
     tl_table_close(t);
     cr_assert_eq(table_state(tmpl).rows, 8);
     uint64_t known = 0;
-    sweep_in in = {{bb_batch(&x)}, 1, {.threads = 1}, 1, 0, &known}; /* arm at the commit */
+    sweep_in in = {{bb_batch(&x)}, 1, {.threads = 1}, 1, 0, &known, 0}; /* arm at the commit */
     cr_assert_geq(sweep_append(tmpl, &in), 1);
     if (known)
         fprintf(stderr, "table_edge dedup sweep: %" PRIu64 " point(s) of the known optimize.c "
@@ -1750,7 +1757,7 @@ Test(table_edge, dedup_rewrite_open_out_of_memory_leaves_no_file, .disabled = tr
     cr_assert_eq(tl_append_batch(a, bb_batch(&x), &err), TL_OK);
     cr_assert_eq(tl_append_commit(a, NULL, &err), TL_OK, "%s", err.msg);
     tl_table_close(t);
-    sweep_in in = {{bb_batch(&x)}, 1, {.threads = 1}, 1, 0, NULL}; /* arm at the commit */
+    sweep_in in = {{bb_batch(&x)}, 1, {.threads = 1}, 1, 0, NULL, 0}; /* arm at the commit */
     cr_assert_geq(sweep_append(tmpl, &in), 1);
     bb_free(&x);
 }
