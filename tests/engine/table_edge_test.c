@@ -78,7 +78,7 @@ static int count_fds(void)
     return n;
 }
 
-/* Files named *.tls under p (recursive), and directories named like pat. */
+/* Files named *.tls under p (recursive). */
 static size_t count_tls(const char *p)
 {
     DIR *d = opendir(p);
