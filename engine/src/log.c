@@ -1040,11 +1040,11 @@ static int snap_from_ckpt(tl_log_snapshot *s, tl_log_ckpt *ck, int64_t target, t
     s->meta = ck->meta;
     for (uint64_t i = 0; i < ck->n_txn && rc == TL_OK; i++)
         rc = txn_put(s, &ck->txns[i].u.txn, ck->txn_versions[i], name, err);
-    if (rc == TL_OK && (smap_reserve(&s->live, ck->n_add) != TL_OK ||
-                        smap_reserve(&s->tombstones, ck->n_remove) != TL_OK))
+    if (rc == TL_OK && (smap_reserve(&s->live, s->live.n + ck->n_add) != TL_OK ||
+                        smap_reserve(&s->tombstones, s->tombstones.n + ck->n_remove) != TL_OK))
         rc = nomem(err, name);
-    /* the maps were reserved for every add and remove: smap_put below never
-     * grows them, so it cannot fail */
+    /* the maps were reserved for what they hold plus every add and remove:
+     * smap_put below never grows them, so it cannot fail */
     for (uint64_t i = 0; i < ck->n_add && rc == TL_OK; i++) {
         const tl_log_add *a = &ck->adds[i].u.add;
         size_t before = s->live.n;
