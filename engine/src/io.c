@@ -372,19 +372,16 @@ static inline int dfd(const tl_io_file *dir)
 
 /* ---- files ------------------------------------------------------------------------- */
 
-static int finish_open(const tl_io *io, const tl_io_file *dir, const char *name, int fd,
-                       tl_io_file *out, tl_error *err)
+/* The handle's display path, allocated before the open: once an open with
+ * O_CREAT | O_EXCL has succeeded nothing may fail, or the caller would take
+ * the file it has just created for one never made and leave it behind. */
+static int open_path(const tl_io_file *dir, const char *name, char **path, tl_error *err)
 {
-    char *path = join_alloc(dir, name);
-    if (!path) {
-        io->ops->close(io->ctx, fd);
-        char buf[DISP_MAX];
-        return tl_error_set(err, TL_ENOMEM, "open(%s): out of memory", disp(buf, dir, name));
-    }
-    out->io = io;
-    out->fd = fd;
-    out->path = path;
-    return TL_OK;
+    *path = join_alloc(dir, name);
+    if (*path)
+        return TL_OK;
+    char buf[DISP_MAX];
+    return tl_error_set(err, TL_ENOMEM, "open(%s): out of memory", disp(buf, dir, name));
 }
 
 int tl_io_open(const tl_io *io, const tl_io_file *dir, const char *name, int flags,
@@ -392,15 +389,21 @@ int tl_io_open(const tl_io *io, const tl_io_file *dir, const char *name, int fla
 {
     *out = (tl_io_file)TL_IO_FILE_INIT;
     io = io_or_default(io);
+    char *path;
+    int rc = open_path(dir, name, &path, err);
+    if (rc)
+        return rc;
     int fd;
     do
         fd = io->ops->openat(io->ctx, dfd(dir), name, flags | O_CLOEXEC, mode, 0);
     while (fd == -EINTR);
     if (fd < 0) {
+        free(path);
         char buf[DISP_MAX];
         return io_fail(err, -fd, "open", disp(buf, dir, name));
     }
-    return finish_open(io, dir, name, fd, out, err);
+    *out = (tl_io_file){.io = io, .fd = fd, .path = path};
+    return TL_OK;
 }
 
 /* Fallback of tl_io_open_beneath without openat2: one component at a time,
@@ -468,6 +471,10 @@ int tl_io_open_beneath(const tl_io *io, const tl_io_file *dir, const char *rel, 
     io = io_or_default(io);
     if (!dir || !rel)
         return tl_error_set(err, TL_EINVAL, "open_beneath: needs a directory and a path");
+    char *path;
+    int rc = open_path(dir, rel, &path, err);
+    if (rc)
+        return rc;
     int fd;
     do
         fd = io->ops->openat(io->ctx, dir->fd, rel, flags | O_CLOEXEC, mode,
@@ -476,6 +483,7 @@ int tl_io_open_beneath(const tl_io *io, const tl_io_file *dir, const char *rel, 
     if (fd == -ENOSYS)
         fd = open_walk(io, dir->fd, rel, flags, mode);
     if (fd < 0) {
+        free(path);
         char buf[DISP_MAX];
         const char *p = disp(buf, dir, rel);
         if (fd == -EXDEV || fd == -ELOOP) {
@@ -487,7 +495,8 @@ int tl_io_open_beneath(const tl_io *io, const tl_io_file *dir, const char *rel, 
         }
         return io_fail(err, -fd, "open", p);
     }
-    return finish_open(io, dir, rel, fd, out, err);
+    *out = (tl_io_file){.io = io, .fd = fd, .path = path};
+    return TL_OK;
 }
 
 int tl_io_close(tl_io_file *f, tl_error *err)

@@ -116,8 +116,9 @@ typedef struct tl_io_file {
 
 /* Open name relative to dir (NULL: cwd). flags are O_* flags; O_CLOEXEC is
  * always added. *out is set to TL_IO_FILE_INIT first, so closing it is safe
- * after a failure. Errors: TL_ENOTFOUND, TL_ECONFLICT (O_EXCL and the name
- * exists), TL_ENOMEM, TL_EINVAL, TL_EIO. */
+ * after a failure. A failure never leaves a file it created: with O_CREAT
+ * | O_EXCL, an error means no file was made. Errors: TL_ENOTFOUND,
+ * TL_ECONFLICT (O_EXCL and the name exists), TL_ENOMEM, TL_EINVAL, TL_EIO. */
 TL_WUR int tl_io_open(const tl_io *io, const tl_io_file *dir, const char *name, int flags,
                       unsigned mode, tl_io_file *out, tl_error *err);
 

@@ -1505,12 +1505,8 @@ static int write_file(tl_append *a, part *p, const uint32_t *perm, uint32_t m, i
     tlf_seg_writer *w = NULL;
     int created = 0;
     rc = tl_io_open(t->io, &t->root, f.path, O_RDWR | O_CREAT | O_EXCL, 0644, &fd, err);
-    if (rc) {
-        /* TL_ENOMEM: the file may exist (the open succeeded, the handle's
-         * bookkeeping did not); the name is ours (a fresh uuid), remove it */
-        created = rc == TL_ENOMEM;
+    if (rc) /* nothing created (tl_io_open cannot fail after the open) */
         goto fail;
-    }
     created = 1;
     if (!ws->wbuf && !(ws->wbuf = malloc(TL_IO_CHUNK))) {
         rc = tl_error_set(err, TL_ENOMEM, "out of memory");

@@ -1586,7 +1586,6 @@ typedef struct sweep_in {
     tl_append_opts o;
     int arm_after; /* batches appended before arming; -1: arm before the begin */
     uint64_t rows;     /* the rows an append that commits adds (dedup: 0) */
-    uint64_t *known_leak; /* non-NULL: count the known dedup leak (below) */
     int disarm_at_commit; /* the commit runs without failures */
 } sweep_in;
 
@@ -1626,21 +1625,9 @@ static uint64_t sweep_append(const char *tmpl, const sweep_in *in)
         tl_table_close(t);
         cr_assert(rc == TL_OK || rc == TL_ENOMEM, "k=%" PRIu64 ": rc %d: %s", k, rc, err.msg);
         tstate s = table_state_of(tpath, 1);
-        size_t extra = 0;
-        if (in->known_leak && rc == TL_ENOMEM && strstr(err.msg, "dedup of") &&
-            strstr(err.msg, "open(") && strstr(err.msg, "-00000.tls): out of memory")) {
-            /* KNOWN ISSUE (request in /work/notes/requests.md, TABCOV): the
-             * dedup rewrite (optimize.c) loses the file its O_EXCL open
-             * created when the open's bookkeeping runs out of memory */
-            extra = 1;
-            (*in->known_leak)++;
-        }
         size_t on_disk = count_tls(tpath);
-        if (extra && on_disk == s.n_disk)
-            (*in->known_leak)--; /* this open was not a create */
-        cr_assert(on_disk >= s.n_disk && on_disk <= s.n_disk + extra,
-                     "k=%" PRIu64 ": %zu data files on disk, %zu in the log: %s", k, on_disk,
-                     s.n_disk, rc ? err.msg : "(commit succeeded)");
+        cr_assert_eq(on_disk, s.n_disk, "k=%" PRIu64 ": %zu data files on disk, %zu in the log: %s",
+                     k, on_disk, s.n_disk, rc ? err.msg : "(commit succeeded)");
         if (rc == TL_OK && !r.noop) {
             oks++;
             cr_assert_eq(r.version, before.latest + 1, "k=%" PRIu64, k);
@@ -1682,7 +1669,7 @@ Test(table_edge, append_under_failed_allocations)
     /* a tiny budget: batches spill; an app id: a txn action too */
     sweep_in in = {{bb_batch(&x), bb_batch(&y)}, 2,
                    {.threads = 1, .max_memory = 3000, .app_id = "feed", .app_version = 1}, -1,
-                   24, NULL, 0};
+                   24, 0};
     cr_assert_geq(sweep_append(tmpl, &in), 1);
     /* the commit alone, two writer threads */
     in.o = (tl_append_opts){.threads = 2};
@@ -1730,39 +1717,7 @@ Test(table_edge, dedup_append_under_failed_allocations)
     cr_assert_eq(tl_append_commit(a, NULL, &err), TL_OK, "%s", err.msg);
     tl_table_close(t);
     cr_assert_eq(table_state(tmpl).rows, 8);
-    uint64_t known = 0;
-    sweep_in in = {{bb_batch(&x)}, 1, {.threads = 1}, 1, 0, &known, 0}; /* arm at the commit */
-    cr_assert_geq(sweep_append(tmpl, &in), 1);
-    if (known)
-        fprintf(stderr, "table_edge dedup sweep: %" PRIu64 " point(s) of the known optimize.c "
-                "leak (see dedup_rewrite_open_out_of_memory_leaves_no_file)\n", known);
-    bb_free(&x);
-}
-
-/* DISABLED until the request in /work/notes/requests.md (TABCOV ->
- * owner of optimize.c / io.c) is done: the dedup rewrite's data file open
- * (O_CREAT | O_EXCL) succeeds in the kernel, then the open's bookkeeping
- * (tl_io_open: the path copy) runs out of memory; the caller takes "open
- * failed" for "nothing created" and the file stays on disk, referenced by
- * no log entry. The same sweep as above, strict. */
-Test(table_edge, dedup_rewrite_open_out_of_memory_leaves_no_file, .disabled = true)
-{
-    char tmpl[400];
-    snprintf(tmpl, sizeof tmpl, "%s/template", dir);
-    create_tab(tmpl, "sym", "ts");
-    set_conf(tmpl, "ticklake.dedupKeys", "sym,ts");
-    static const char *const syms[] = {"A", "B"};
-    bb x;
-    bb_init(&x, 8);
-    bb_fill(&x, 8, syms, 2, 1, 21);
-    tl_table *t = open_t(tmpl);
-    tl_append *a;
-    tl_error err;
-    cr_assert_eq(tl_append_begin(t, NULL, &a, &err), TL_OK);
-    cr_assert_eq(tl_append_batch(a, bb_batch(&x), &err), TL_OK);
-    cr_assert_eq(tl_append_commit(a, NULL, &err), TL_OK, "%s", err.msg);
-    tl_table_close(t);
-    sweep_in in = {{bb_batch(&x)}, 1, {.threads = 1}, 1, 0, NULL, 0}; /* arm at the commit */
+    sweep_in in = {{bb_batch(&x)}, 1, {.threads = 1}, 1, 0, 0}; /* arm at the commit */
     cr_assert_geq(sweep_append(tmpl, &in), 1);
     bb_free(&x);
 }
