@@ -56,11 +56,7 @@ static void setup(void)
 {
     /* the model is simulated, so real durability does not matter: prefer a
      * memory file system (no real fsync waits) unless TMPDIR says otherwise */
-    const char *base = getenv("TMPDIR");
-    if (!base)
-        base = access("/dev/shm", W_OK | X_OK) == 0 ? "/dev/shm" : "/tmp";
-    snprintf(dir, sizeof dir, "%s/tl_crash.XXXXXX", base);
-    cr_assert_not_null(mkdtemp(dir));
+    tlt_tmpdir(dir, sizeof dir, "tl_crash");
     snprintf(tpath, sizeof tpath, "%s/t", dir);
     snprintf(tmpl, sizeof tmpl, "%s/template", dir);
 }

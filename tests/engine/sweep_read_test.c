@@ -76,11 +76,7 @@ static char dir[256], tpath[300];
 
 static void setup(void)
 {
-    const char *base = getenv("TMPDIR");
-    if (!base)
-        base = access("/dev/shm", W_OK | X_OK) == 0 ? "/dev/shm" : "/tmp";
-    snprintf(dir, sizeof dir, "%s/tl_sweep_read.XXXXXX", base);
-    cr_assert_not_null(mkdtemp(dir));
+    tlt_tmpdir(dir, sizeof dir, "tl_sweep_read");
     snprintf(tpath, sizeof tpath, "%s/t", dir);
 }
 
@@ -538,19 +534,6 @@ static int full_mode(void)
     return e && *e && strcmp(e, "0") != 0;
 }
 
-static int n_fds(void)
-{
-    DIR *d = opendir("/proc/self/fd");
-    if (!d)
-        return -1;
-    int n = 0;
-    struct dirent *de;
-    while ((de = readdir(d)))
-        n += de->d_name[0] != '.';
-    closedir(d);
-    return n;
-}
-
 typedef struct tally {
     uint64_t oom_calls, oom_cases; /* allocations in the operation; cases run */
     uint64_t io_calls, io_cases;   /* I/O calls in the operation; cases run */
@@ -652,7 +635,7 @@ static void judge(tally *T, ctx *c, op_fn op, const char *name, const char *kind
         note(name, kind, k, "expected %s, got %s: %s", tl_strerror(want), tl_strerror(rc),
              err->msg);
     }
-    int fd1 = n_fds();
+    int fd1 = tlt_count_fds();
     if (fd1 != fd0) {
         T->fd_leaks++;
         note(name, kind, k, "%d descriptors open before, %d after", fd0, fd1);
@@ -722,7 +705,7 @@ static void sweep_oom(tally *T, ctx *c, op_fn op, const char *name)
     uint64_t step = step_for(n);
     for (int sticky = 0; sticky < 2; sticky++) {
         for (uint64_t k = 1 + (uint64_t)sticky * (step / 2);; k += step) {
-            int fd0 = n_fds();
+            int fd0 = tlt_count_fds();
             h = 0xcbf29ce484222325ull;
             memset(&err, 0, sizeof err);
             arm(k, sticky);
@@ -783,7 +766,7 @@ static void sweep_io(tally *T, tl_io_fault *F, ctx *c, op_fn op, const char *nam
         uint64_t n = K->op == TL_IO_OP_ANY ? all : counts[K->op];
         uint64_t step = step_for(n);
         for (uint64_t k = 1; k <= n; k += step) {
-            int fd0 = n_fds();
+            int fd0 = tlt_count_fds();
             tl_io_fault_rule r = {.op = K->op, .nth = k, .action = K->action,
                                   .err_no = K->err_no};
             cr_assert_eq(tl_io_fault_add(F, &r, &err), TL_OK, "%s", err.msg);

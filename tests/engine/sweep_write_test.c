@@ -68,11 +68,7 @@ static char dir[256], tpath[300], tmpl[300];
 
 static void setup(void)
 {
-    const char *base = getenv("TMPDIR");
-    if (!base)
-        base = access("/dev/shm", W_OK | X_OK) == 0 ? "/dev/shm" : "/tmp";
-    snprintf(dir, sizeof dir, "%s/tl_sweepw.XXXXXX", base);
-    cr_assert_not_null(mkdtemp(dir));
+    tlt_tmpdir(dir, sizeof dir, "tl_sweepw");
     snprintf(tpath, sizeof tpath, "%s/t", dir);
     snprintf(tmpl, sizeof tmpl, "%s/template", dir);
 }
@@ -85,54 +81,6 @@ static void teardown(void)
 }
 
 TestSuite(sweep_write, .init = setup, .fini = teardown, .timeout = 1800);
-
-/* Copy a tree (regular files and directories; modes and mtimes kept). */
-static void cp_tree(const char *src, const char *dst)
-{
-    struct stat st;
-    cr_assert_eq(lstat(src, &st), 0, "%s", src);
-    if (S_ISDIR(st.st_mode)) {
-        cr_assert_eq(mkdir(dst, 0777), 0, "mkdir %s: %s", dst, strerror(errno));
-        DIR *d = opendir(src);
-        cr_assert_not_null(d);
-        struct dirent *de;
-        while ((de = readdir(d))) {
-            if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-                continue;
-            char s[1024], t[1024];
-            snprintf(s, sizeof s, "%s/%s", src, de->d_name);
-            snprintf(t, sizeof t, "%s/%s", dst, de->d_name);
-            cp_tree(s, t);
-        }
-        closedir(d);
-        chmod(dst, st.st_mode & 07777);
-    } else {
-        int in = open(src, O_RDONLY | O_CLOEXEC);
-        int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, st.st_mode & 07777);
-        cr_assert(in >= 0 && out >= 0, "copy %s", src);
-        char buf[65536];
-        ssize_t n;
-        while ((n = read(in, buf, sizeof buf)) > 0)
-            cr_assert_eq(write(out, buf, (size_t)n), n);
-        close(in);
-        close(out);
-    }
-    struct timespec ts[2] = {st.st_atim, st.st_mtim};
-    utimensat(AT_FDCWD, dst, ts, AT_SYMLINK_NOFOLLOW);
-}
-
-static int count_fds(void)
-{
-    DIR *d = opendir("/proc/self/fd");
-    if (!d)
-        return -1;
-    int n = 0;
-    struct dirent *de;
-    while ((de = readdir(d)))
-        n += de->d_name[0] != '.';
-    closedir(d);
-    return n;
-}
 
 static int64_t real_ms(void)
 {
@@ -693,8 +641,8 @@ static void run_case(const scenario *sc, int mode, uint64_t k, const state *befo
     memset(o, 0, sizeof *o);
     tlt_rm_tree(tpath);
     if (sc->build != build_none)
-        cp_tree(tmpl, tpath);
-    int fds0 = count_fds();
+        tlt_cp_tree(tmpl, tpath);
+    int fds0 = tlt_count_fds();
     int io_mode = mode >= M_EIO;
     tl_io_fault *f = NULL;
     tl_error err;
@@ -850,7 +798,7 @@ out:
     tl_table_close(c.t);
     tl_io_fault_close(f);
     rows_free(&in);
-    int fds1 = count_fds();
+    int fds1 = tlt_count_fds();
     if (k && fds1 != fds0)
         bad(fg, &fg->fd_leaks, "%s %s k=%" PRIu64 ": %d descriptors before, %d after", sc->name,
             mode_name[mode], k, fds0, fds1);

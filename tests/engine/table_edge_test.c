@@ -22,6 +22,7 @@
  */
 #include <criterion/criterion.h>
 
+#include "fixture.h"
 #include "oom.h"
 
 #include "io_int.h"
@@ -46,11 +47,7 @@ static char dir[256], tpath[300];
 
 static void setup(void)
 {
-    const char *base = getenv("TMPDIR");
-    if (!base)
-        base = access("/dev/shm", W_OK | X_OK) == 0 ? "/dev/shm" : "/tmp";
-    snprintf(dir, sizeof dir, "%s/tl_tedge.XXXXXX", base);
-    cr_assert_not_null(mkdtemp(dir));
+    tlt_tmpdir(dir, sizeof dir, "tl_tedge");
     snprintf(tpath, sizeof tpath, "%s/t", dir);
 }
 
@@ -64,19 +61,6 @@ static void teardown(void)
 TestSuite(table_edge, .init = setup, .fini = teardown, .timeout = 600);
 
 /* ---- small helpers ------------------------------------------------------------------------- */
-
-static int count_fds(void)
-{
-    DIR *d = opendir("/proc/self/fd");
-    if (!d)
-        return -1;
-    int n = 0;
-    struct dirent *de;
-    while ((de = readdir(d)))
-        n += de->d_name[0] != '.';
-    closedir(d);
-    return n;
-}
 
 /* Files named *.tls under p (recursive). */
 static size_t count_tls(const char *p)
@@ -119,30 +103,6 @@ static void write_text(const char *path, const char *bytes)
 
 /* ---- rows as a multiset hash ---------------------------------------------------------------- */
 
-static uint64_t row_hash(const tl_batch *b, uint32_t r)
-{
-    XXH64_state_t *st = XXH64_createState();
-    XXH64_reset(st, 0);
-    for (uint32_t c = 0; c < b->n_cols; c++) {
-        const tl_colvec *v = &b->cols[c];
-        uint8_t present = (uint8_t)tl_bit_get(v->validity, r);
-        XXH64_update(st, &present, 1);
-        if (!present)
-            continue;
-        size_t w = tl_type_width(b->defs[c].type);
-        if (w) {
-            XXH64_update(st, (const uint8_t *)v->values + (size_t)r * w, w);
-        } else {
-            uint32_t len = v->offsets[r + 1] - v->offsets[r];
-            XXH64_update(st, &len, 4);
-            XXH64_update(st, v->data + v->offsets[r], len);
-        }
-    }
-    uint64_t h = XXH64_digest(st);
-    XXH64_freeState(st);
-    return h;
-}
-
 typedef struct hset {
     uint64_t *h;
     size_t n, cap;
@@ -156,7 +116,7 @@ static void hset_add(hset *s, const tl_batch *b)
         cr_assert_not_null(s->h);
     }
     for (uint32_t i = 0; i < b->n_rows; i++)
-        s->h[s->n++] = row_hash(b, i);
+        s->h[s->n++] = tlt_row_hash(b, i);
 }
 
 static int cmp_u64(const void *x, const void *y)
@@ -510,7 +470,7 @@ Test(table_edge, open_refuses_what_is_not_a_readable_table)
     set_conf(tpath, TL_LOG_CONF_CHECKPOINT_INTERVAL, "50");
     snprintf(p, sizeof p, "%s/_delta_log/00000000000000000000.json", tpath);
     cr_assert_eq(unlink(p), 0);
-    int fds = count_fds();
+    int fds = tlt_count_fds();
     tl_io_fault *f;
     cr_assert_eq(tl_io_fault_open(NULL, &f, &err), TL_OK, "%s", err.msg);
     tl_io_fault_rule r = {.op = TL_IO_OP_LIST, .nth = 1, .action = TL_IO_FAULT_FAIL_FROM,
@@ -523,7 +483,7 @@ Test(table_edge, open_refuses_what_is_not_a_readable_table)
     cr_assert_eq(tl_table_open_io(tpath, tl_io_fault_io(f), NULL, NULL, &t, NULL), TL_EIO);
     cr_assert_null(t);
     tl_io_fault_close(f);
-    cr_assert_eq(count_fds(), fds, "descriptor leaked");
+    cr_assert_eq(tlt_count_fds(), fds, "descriptor leaked");
     /* without the fault: not a table (no version 0, no checkpoint) */
     cr_assert_eq(tl_table_open(tpath, &t, &err), TL_ENOTFOUND);
     MSG_HAS(err, "no checkpoint to start from");
@@ -1026,7 +986,7 @@ Test(table_edge, a_failed_spill_poisons_the_append)
     const tl_append_opts opts[2] = {{.max_memory = 1, .threads = 1},
                                     {.segment_rows = 2, .threads = 1}};
     for (int i = 0; i < 2; i++) {
-        int fds = count_fds();
+        int fds = tlt_count_fds();
         tl_io_fault *f = fault_with(TL_IO_OP_OPEN, 1, TL_IO_FAULT_FAIL, EIO, ".tls");
         tl_table *t;
         tl_error err;
@@ -1047,7 +1007,7 @@ Test(table_edge, a_failed_spill_poisons_the_append)
         cr_assert_eq(r.version, 0);
         tl_table_close(t);
         tl_io_fault_close(f);
-        cr_assert_eq(count_fds(), fds, "descriptor leaked");
+        cr_assert_eq(tlt_count_fds(), fds, "descriptor leaked");
         tstate s = table_state(tpath); /* also: no data file left on disk */
         cr_assert_eq(s.latest, 0);
         cr_assert_eq(s.rows, 0);
@@ -1520,61 +1480,6 @@ Test(table_edge, create_under_failed_allocations)
     cr_assert_lt(k, 2000);
 }
 
-/* Trees for the sweeps: every point starts from a copy of a template. */
-static void rm_tree(const char *p)
-{
-    struct stat st;
-    if (lstat(p, &st) != 0)
-        return;
-    if (S_ISDIR(st.st_mode)) {
-        DIR *d = opendir(p);
-        cr_assert_not_null(d, "%s", p);
-        struct dirent *de;
-        while ((de = readdir(d))) {
-            if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-                continue;
-            char c[1200];
-            snprintf(c, sizeof c, "%s/%s", p, de->d_name);
-            rm_tree(c);
-        }
-        closedir(d);
-        cr_assert_eq(rmdir(p), 0, "rmdir %s: %s", p, strerror(errno));
-    } else {
-        cr_assert_eq(unlink(p), 0, "unlink %s", p);
-    }
-}
-
-static void cp_tree(const char *src, const char *dst)
-{
-    struct stat st;
-    cr_assert_eq(lstat(src, &st), 0, "%s", src);
-    if (S_ISDIR(st.st_mode)) {
-        cr_assert_eq(mkdir(dst, 0777), 0, "mkdir %s: %s", dst, strerror(errno));
-        DIR *d = opendir(src);
-        cr_assert_not_null(d);
-        struct dirent *de;
-        while ((de = readdir(d))) {
-            if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-                continue;
-            char s[1200], t[1200];
-            snprintf(s, sizeof s, "%s/%s", src, de->d_name);
-            snprintf(t, sizeof t, "%s/%s", dst, de->d_name);
-            cp_tree(s, t);
-        }
-        closedir(d);
-        return;
-    }
-    int in = open(src, O_RDONLY | O_CLOEXEC);
-    int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    cr_assert(in >= 0 && out >= 0, "copy %s", src);
-    char buf[65536];
-    ssize_t n;
-    while ((n = read(in, buf, sizeof buf)) > 0)
-        cr_assert_eq(write(out, buf, (size_t)n), n);
-    close(in);
-    close(out);
-}
-
 /* One append (begin, batches, commit) on a fresh copy of the template at
  * tmpl, allocation k failing once (from the begin, or only in the commit):
  * TL_OK with the rows committed as one new version (or a no-op), or
@@ -1593,10 +1498,10 @@ static uint64_t sweep_append(const char *tmpl, const sweep_in *in)
 {
     tstate before = table_state(tmpl);
     uint64_t k, oks = 0;
-    int fds = count_fds();
+    int fds = tlt_count_fds();
     for (k = 1; k < 5000; k++) {
-        rm_tree(tpath);
-        cp_tree(tmpl, tpath);
+        tlt_rm_tree(tpath);
+        tlt_cp_tree(tmpl, tpath);
         tl_table *t = open_t(tpath);
         tl_error err;
         memset(&err, 0, sizeof err);
@@ -1639,7 +1544,7 @@ static uint64_t sweep_append(const char *tmpl, const sweep_in *in)
             cr_assert_eq(s.latest, before.latest, "k=%" PRIu64 ": %s", k, err.msg);
             cr_assert_eq(s.digest, before.digest, "k=%" PRIu64 ": %s", k, err.msg);
         }
-        cr_assert_eq(count_fds(), fds, "k=%" PRIu64 ": descriptor leaked", k);
+        cr_assert_eq(tlt_count_fds(), fds, "k=%" PRIu64 ": descriptor leaked", k);
         if (!failed)
             break;
     }
@@ -1734,8 +1639,8 @@ Test(table_edge, set_configuration_under_failed_allocations)
     for (int add = 0; add < 2; add++) {
         uint64_t k, oks = 0;
         for (k = 1; k < 5000; k++) {
-            rm_tree(tpath);
-            cp_tree(tmpl, tpath);
+            tlt_rm_tree(tpath);
+            tlt_cp_tree(tmpl, tpath);
             tl_table *t = open_t(tpath);
             tl_error err;
             int64_t got;

@@ -9,6 +9,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,4 +155,67 @@ void tlt_rm_tree(const char *path)
     } else {
         cr_assert_eq(unlink(path), 0, "unlink %s: %s", path, strerror(errno));
     }
+}
+
+void tlt_cp_tree(const char *src, const char *dst)
+{
+    struct stat st;
+    cr_assert_eq(lstat(src, &st), 0, "%s: %s", src, strerror(errno));
+    if (S_ISDIR(st.st_mode)) {
+        cr_assert_eq(mkdir(dst, 0777), 0, "mkdir %s: %s", dst, strerror(errno));
+        DIR *d = opendir(src);
+        cr_assert_not_null(d, "%s: %s", src, strerror(errno));
+        struct dirent *de;
+        while ((de = readdir(d))) {
+            if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+                continue;
+            size_t ns = strlen(src) + strlen(de->d_name) + 2;
+            size_t nt = strlen(dst) + strlen(de->d_name) + 2;
+            char *s = malloc(ns), *t = malloc(nt);
+            cr_assert(s && t);
+            snprintf(s, ns, "%s/%s", src, de->d_name);
+            snprintf(t, nt, "%s/%s", dst, de->d_name);
+            tlt_cp_tree(s, t);
+            free(s);
+            free(t);
+        }
+        closedir(d);
+        chmod(dst, st.st_mode & 07777);
+    } else {
+        int in = open(src, O_RDONLY | O_CLOEXEC);
+        int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, st.st_mode & 07777);
+        cr_assert(in >= 0 && out >= 0, "copy %s to %s: %s", src, dst, strerror(errno));
+        char buf[65536];
+        ssize_t n;
+        while ((n = read(in, buf, sizeof buf)) > 0)
+            cr_assert_eq(write(out, buf, (size_t)n), n, "copy to %s", dst);
+        cr_assert_eq(n, 0, "read %s: %s", src, strerror(errno));
+        close(in);
+        cr_assert_eq(close(out), 0, "%s: %s", dst, strerror(errno));
+    }
+    struct timespec ts[2] = {st.st_atim, st.st_mtim};
+    utimensat(AT_FDCWD, dst, ts, AT_SYMLINK_NOFOLLOW);
+}
+
+int tlt_count_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    if (!d)
+        return -1;
+    int n = 0;
+    struct dirent *de;
+    while ((de = readdir(d)))
+        n += de->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+void tlt_tmpdir(char *dir, size_t cap, const char *prefix)
+{
+    const char *base = getenv("TMPDIR");
+    if (!base)
+        base = access("/dev/shm", W_OK | X_OK) == 0 ? "/dev/shm" : "/tmp";
+    int n = snprintf(dir, cap, "%s/%s.XXXXXX", base, prefix);
+    cr_assert(n > 0 && (size_t)n < cap, "temporary directory name too long");
+    cr_assert_not_null(mkdtemp(dir), "mkdtemp %s: %s", dir, strerror(errno));
 }

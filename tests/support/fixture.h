@@ -45,4 +45,18 @@ void tlt_spit(const char *path, const void *buf, size_t len);
  * Symbolic links are removed, not followed. */
 void tlt_rm_tree(const char *path);
 
+/* Make a fresh temporary directory named <prefix>.XXXXXX in $TMPDIR, else
+ * /dev/shm when writable (a memory file system: fsyncs cost nothing; for
+ * tests that simulate durability or do not depend on it), else /tmp; its
+ * path in dir (cap bytes); asserts success. */
+void tlt_tmpdir(char *dir, size_t cap, const char *prefix);
+
+/* Copy the tree at src to dst (must not exist): directories and regular
+ * files, modes and times kept; asserts success. */
+void tlt_cp_tree(const char *src, const char *dst);
+
+/* Open descriptors of this process (entries of /proc/self/fd, the
+ * listing's own included); -1 if it cannot be read. */
+int tlt_count_fds(void);
+
 #endif /* TL_TEST_FIXTURE_H */
