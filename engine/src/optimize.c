@@ -34,6 +34,7 @@
 
 #include "delta_read_int.h"
 #include "snapshot_int.h"
+#include "sortkey_int.h"
 #include "util_int.h"
 
 #include <fcntl.h>
@@ -846,69 +847,9 @@ static int cmp_vrows(const tl_coldef *defs, const uint32_t *key, uint32_t n_key,
                 continue;
             return na ? -1 : 1;
         }
-        const uint8_t *x = va->values, *y = vb->values;
-        switch (defs[col].type) {
-#define CMP_T(T)                                                                       \
-    {                                                                                  \
-        T u, v;                                                                        \
-        memcpy(&u, x + (size_t)ra * sizeof(T), sizeof(T));                              \
-        memcpy(&v, y + (size_t)rb * sizeof(T), sizeof(T));                              \
-        if (u != v)                                                                    \
-            return u < v ? -1 : 1;                                                     \
-        break;                                                                         \
-    }
-        case TL_BOOL:
-        case TL_UINT8: CMP_T(uint8_t)
-        case TL_UINT16: CMP_T(uint16_t)
-        case TL_UINT32: CMP_T(uint32_t)
-        case TL_UINT64: CMP_T(uint64_t)
-        case TL_INT8: CMP_T(int8_t)
-        case TL_INT16: CMP_T(int16_t)
-        case TL_INT32:
-        case TL_DATE: CMP_T(int32_t)
-        case TL_INT64:
-        case TL_TIMESTAMP:
-        case TL_TIMESTAMP_US: CMP_T(int64_t)
-#undef CMP_T
-        case TL_FLOAT32:
-        case TL_FLOAT64: {
-            double u, v;
-            if (defs[col].type == TL_FLOAT32) {
-                float fu, fv;
-                memcpy(&fu, x + (size_t)ra * 4, 4);
-                memcpy(&fv, y + (size_t)rb * 4, 4);
-                u = fu;
-                v = fv;
-            } else {
-                memcpy(&u, x + (size_t)ra * 8, 8);
-                memcpy(&v, y + (size_t)rb * 8, 8);
-            }
-            int nu = isnan(u), nv = isnan(v);
-            if (nu || nv) {
-                if (nu && nv)
-                    break;
-                return nu ? 1 : -1;
-            }
-            if (u != v)
-                return u < v ? -1 : 1;
-            if (u == 0 && signbit(u) != signbit(v))
-                return signbit(u) ? -1 : 1;
-            break;
-        }
-        case TL_STRING: {
-            uint32_t la = va->offsets[ra + 1] - va->offsets[ra];
-            uint32_t lb = vb->offsets[rb + 1] - vb->offsets[rb];
-            uint32_t lm = la < lb ? la : lb;
-            int c = lm ? memcmp(va->data + va->offsets[ra], vb->data + vb->offsets[rb], lm) : 0;
-            if (c)
-                return c < 0 ? -1 : 1;
-            if (la != lb)
-                return la < lb ? -1 : 1;
-            break;
-        }
-        default:
-            break;
-        }
+        int c = tl_sortkey_cmp_value(defs[col].type, va, ra, vb, rb);
+        if (c)
+            return c;
     }
     return 0;
 }

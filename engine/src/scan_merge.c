@@ -29,6 +29,7 @@
  * batch released, so at most one batch is outstanding.
  */
 #include "scan_int.h"
+#include "sortkey_int.h"
 
 #include "util_int.h"
 
@@ -246,73 +247,9 @@ static int cmp_vecs(const tl_scan_plan *p, const tl_colvec *a, uint32_t ra, cons
                 continue;
             return na ? -1 : 1;
         }
-        const void *x = va->values, *y = vb->values;
-        switch (p->slots[k].type) {
-#define CMP_T(T)                                                                        \
-    {                                                                                   \
-        T u, v;                                                                         \
-        memcpy(&u, (const uint8_t *)x + (size_t)ra * sizeof(T), sizeof(T));             \
-        memcpy(&v, (const uint8_t *)y + (size_t)rb * sizeof(T), sizeof(T));             \
-        if (u != v)                                                                     \
-            return u < v ? -1 : 1;                                                      \
-        break;                                                                          \
-    }
-        case TL_BOOL:
-        case TL_UINT8: CMP_T(uint8_t)
-        case TL_UINT16: CMP_T(uint16_t)
-        case TL_UINT32: CMP_T(uint32_t)
-        case TL_UINT64: CMP_T(uint64_t)
-        case TL_INT8: CMP_T(int8_t)
-        case TL_INT16: CMP_T(int16_t)
-        case TL_INT32:
-        case TL_DATE: CMP_T(int32_t)
-        case TL_INT64:
-        case TL_TIMESTAMP:
-        case TL_TIMESTAMP_US: CMP_T(int64_t)
-#undef CMP_T
-        case TL_FLOAT32:
-        case TL_FLOAT64: {
-            double u, v;
-            if (p->slots[k].type == TL_FLOAT32) {
-                float fu, fv;
-                memcpy(&fu, (const uint8_t *)x + (size_t)ra * 4, 4);
-                memcpy(&fv, (const uint8_t *)y + (size_t)rb * 4, 4);
-                u = fu;
-                v = fv;
-            } else {
-                memcpy(&u, (const uint8_t *)x + (size_t)ra * 8, 8);
-                memcpy(&v, (const uint8_t *)y + (size_t)rb * 8, 8);
-            }
-            int nu = isnan(u), nv = isnan(v);
-            if (nu || nv) {
-                if (nu && nv)
-                    break;
-                return nu ? 1 : -1;
-            }
-            if (u != v)
-                return u < v ? -1 : 1;
-            break;
-        }
-        case TL_STRING: {
-            uint32_t la = va->offsets[ra + 1] - va->offsets[ra];
-            uint32_t lb = vb->offsets[rb + 1] - vb->offsets[rb];
-            const uint8_t *sa = va->data + va->offsets[ra], *sb = vb->data + vb->offsets[rb];
-            uint32_t lm = la < lb ? la : lb;
-            if (lm <= 8) { /* short keys (CE/PE, symbols): no call */
-                for (uint32_t j = 0; j < lm; j++)
-                    if (sa[j] != sb[j])
-                        return sa[j] < sb[j] ? -1 : 1;
-            } else {
-                int c = memcmp(sa, sb, lm);
-                if (c)
-                    return c < 0 ? -1 : 1;
-            }
-            if (la != lb)
-                return la < lb ? -1 : 1;
-            break;
-        }
-        default: break;
-        }
+        int c = tl_sortkey_cmp_value(p->slots[k].type, va, ra, vb, rb);
+        if (c)
+            return c;
     }
     return 0;
 }

@@ -20,8 +20,10 @@
 #include "tl_error.h"
 #include "tl_types.h"
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* One key column over n rows, laid out as tl_colvec (validity NULL = no
  * nulls; strings: offsets + data). */
@@ -51,5 +53,76 @@ void tl_sort_scratch_free(tl_sort_scratch *s);
  * Errors: TL_EINVAL (n above 2^31, a bad type), TL_ENOMEM. */
 TL_WUR int tl_sort_perm(const tl_sortcol *keys, uint32_t n_keys, uint32_t n, uint32_t *perm,
                         int *sorted, tl_sort_scratch *s, tl_error *err);
+
+/* The same order for two present values of one key column, row ra of a
+ * against row rb of b, both of type type: -1, 0 or 1 (nulls are the
+ * caller's: they come first). The merges that interleave already sorted
+ * files (the ordered scan, optimize) compare with it, so merged output is
+ * in exactly the order the writer sorts (-0.0 before +0.0, NaN last). */
+static inline int tl_sortkey_cmp_value(tl_type type, const tl_colvec *a, uint32_t ra,
+                                       const tl_colvec *b, uint32_t rb)
+{
+    const uint8_t *x = a->values, *y = b->values;
+    switch (type) {
+#define TL_SK_CMP(T)                                                                     \
+    {                                                                                    \
+        T u, v;                                                                          \
+        memcpy(&u, x + (size_t)ra * sizeof(T), sizeof(T));                               \
+        memcpy(&v, y + (size_t)rb * sizeof(T), sizeof(T));                               \
+        return (u > v) - (u < v);                                                        \
+    }
+    case TL_BOOL:
+    case TL_UINT8: TL_SK_CMP(uint8_t)
+    case TL_UINT16: TL_SK_CMP(uint16_t)
+    case TL_UINT32: TL_SK_CMP(uint32_t)
+    case TL_UINT64: TL_SK_CMP(uint64_t)
+    case TL_INT8: TL_SK_CMP(int8_t)
+    case TL_INT16: TL_SK_CMP(int16_t)
+    case TL_INT32:
+    case TL_DATE: TL_SK_CMP(int32_t)
+    case TL_INT64:
+    case TL_TIMESTAMP:
+    case TL_TIMESTAMP_US: TL_SK_CMP(int64_t)
+#undef TL_SK_CMP
+    case TL_FLOAT32:
+    case TL_FLOAT64: {
+        double u, v;
+        if (type == TL_FLOAT32) {
+            float fu, fv;
+            memcpy(&fu, x + (size_t)ra * 4, 4);
+            memcpy(&fv, y + (size_t)rb * 4, 4);
+            u = fu;
+            v = fv;
+        } else {
+            memcpy(&u, x + (size_t)ra * 8, 8);
+            memcpy(&v, y + (size_t)rb * 8, 8);
+        }
+        int nu = isnan(u) != 0, nv = isnan(v) != 0;
+        if (nu || nv)
+            return nu - nv; /* NaN (any) after +inf, equal to each other */
+        if (u != v)
+            return u < v ? -1 : 1;
+        return (signbit(v) != 0) - (signbit(u) != 0); /* -0.0 < +0.0 */
+    }
+    case TL_STRING: {
+        uint32_t la = a->offsets[ra + 1] - a->offsets[ra];
+        uint32_t lb = b->offsets[rb + 1] - b->offsets[rb];
+        const uint8_t *sa = a->data + a->offsets[ra], *sb = b->data + b->offsets[rb];
+        uint32_t lm = la < lb ? la : lb;
+        if (lm <= 8) { /* short keys (CE/PE, symbols): no call */
+            for (uint32_t j = 0; j < lm; j++)
+                if (sa[j] != sb[j])
+                    return sa[j] < sb[j] ? -1 : 1;
+        } else {
+            int c = memcmp(sa, sb, lm);
+            if (c)
+                return c < 0 ? -1 : 1;
+        }
+        return (la > lb) - (la < lb); /* a proper prefix first */
+    }
+    default:
+        return 0;
+    }
+}
 
 #endif /* TL_SORTKEY_INT_H */
