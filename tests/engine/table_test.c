@@ -66,19 +66,7 @@ static uint64_t row_hash(const tl_batch *b, uint32_t r, const char *const *names
         while (c < b->n_cols && strcmp(b->defs[c].name, names[k]) != 0)
             c++;
         cr_assert_lt(c, b->n_cols, "column %s missing", names[k]);
-        const tl_colvec *v = &b->cols[c];
-        uint8_t present = (uint8_t)tl_bit_get(v->validity, r);
-        XXH64_update(st, &present, 1);
-        if (!present)
-            continue;
-        size_t w = tl_type_width(b->defs[c].type);
-        if (w) {
-            XXH64_update(st, (const uint8_t *)v->values + (size_t)r * w, w);
-        } else {
-            uint32_t len = v->offsets[r + 1] - v->offsets[r];
-            XXH64_update(st, &len, 4);
-            XXH64_update(st, v->data + v->offsets[r], len);
-        }
+        tlt_hash_cell(st, b, c, r);
     }
     uint64_t h = XXH64_digest(st);
     XXH64_freeState(st);

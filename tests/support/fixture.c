@@ -16,26 +16,30 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+void tlt_hash_cell(XXH64_state_t *st, const tl_batch *b, uint32_t c, uint32_t r)
+{
+    const tl_colvec *v = &b->cols[c];
+    uint8_t present = (uint8_t)tl_bit_get(v->validity, r);
+    XXH64_update(st, &present, 1);
+    if (!present)
+        return;
+    size_t w = tl_type_width(b->defs[c].type);
+    if (w) {
+        XXH64_update(st, (const uint8_t *)v->values + (size_t)r * w, w);
+    } else {
+        uint32_t len = v->offsets[r + 1] - v->offsets[r];
+        XXH64_update(st, &len, 4);
+        XXH64_update(st, v->data + v->offsets[r], len);
+    }
+}
+
 uint64_t tlt_row_hash(const tl_batch *b, uint32_t r)
 {
     XXH64_state_t *st = XXH64_createState();
     cr_assert_not_null(st);
     XXH64_reset(st, 0);
-    for (uint32_t c = 0; c < b->n_cols; c++) {
-        const tl_colvec *v = &b->cols[c];
-        uint8_t present = (uint8_t)tl_bit_get(v->validity, r);
-        XXH64_update(st, &present, 1);
-        if (!present)
-            continue;
-        size_t w = tl_type_width(b->defs[c].type);
-        if (w) {
-            XXH64_update(st, (const uint8_t *)v->values + (size_t)r * w, w);
-        } else {
-            uint32_t len = v->offsets[r + 1] - v->offsets[r];
-            XXH64_update(st, &len, 4);
-            XXH64_update(st, v->data + v->offsets[r], len);
-        }
-    }
+    for (uint32_t c = 0; c < b->n_cols; c++)
+        tlt_hash_cell(st, b, c, r);
     uint64_t h = XXH64_digest(st);
     XXH64_freeState(st);
     return h;

@@ -15,6 +15,11 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <xxhash.h>
+
+/* Add cell (column c, row r) of b to st: its validity byte, then (present)
+ * the value bytes, or a string's length and bytes. */
+void tlt_hash_cell(XXH64_state_t *st, const tl_batch *b, uint32_t c, uint32_t r);
 
 /* Hash of every column of row r of b, validity included (a null's value
  * bytes are not hashed; strings hash their length and bytes). */
